@@ -1,0 +1,36 @@
+// Autograd: requires-grad flags, gradients, backward, detach and the thread-local grad mode.
+#include <ATen/core/grad_mode.h>
+
+#include "internal.h"
+
+using namespace ctorch;
+
+extern "C" {
+
+int ct_set_requires_grad(ct_tensor t, int rg) { CT_STATUS_BODY({ ref(t).requires_grad_(rg != 0); }) }
+int ct_requires_grad(ct_tensor t) { return t->t.requires_grad() ? 1 : 0; }
+int ct_is_leaf(ct_tensor t) { return t->t.is_leaf() ? 1 : 0; }
+int ct_grad(ct_tensor t, ct_tensor *out) {
+  CT_STATUS_BODY({
+    const at::Tensor &g = ref(t).grad();
+    *out = g.defined() ? wrap(g) : nullptr;
+  })
+}
+int ct_zero_grad(ct_tensor t) {
+  CT_STATUS_BODY({
+    at::Tensor x = ref(t);
+    if (x.grad().defined()) x.mutable_grad().reset();
+  })
+}
+int ct_backward(ct_tensor t, ct_tensor grad, int retain_graph) {
+  CT_STATUS_BODY({
+    at::Tensor g = grad ? grad->t : at::Tensor();
+    ref(t).backward(g, retain_graph ? c10::optional<bool>(true) : c10::nullopt, false);
+  })
+}
+ct_tensor ct_detach(ct_tensor t) { CT_TENSOR_BODY(ref(t).detach()) }
+int ct_set_data(ct_tensor t, ct_tensor src) { CT_STATUS_BODY({ ref(t).set_data(ref(src)); }) }
+void ct_set_grad_enabled(int enabled) { at::GradMode::set_enabled(enabled != 0); }
+int ct_is_grad_enabled(void) { return at::GradMode::is_enabled() ? 1 : 0; }
+
+}  // extern "C"

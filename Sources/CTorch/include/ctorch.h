@@ -1,0 +1,211 @@
+// ctorch.h — the plain C face of libtorch used by the Swift `Torch` module.
+//
+// Rules of this boundary (see ARCHITECTURE.md):
+//  * Tensors are opaque handles (`ct_tensor`) that own one at::Tensor each. A handle returned by
+//    any function here is new and must be released exactly once with ct_free.
+//  * Shapes and options are int64_t / double / int. No C++ type is visible.
+//  * No C++ exception crosses this line. Every entry point catches, stores libtorch's message in a
+//    thread-local slot (read it with ct_last_error) and returns a failure value: NULL for functions
+//    that return a handle, -1 for functions that return a status, NAN / 0 where documented.
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_tensor_s *ct_tensor;
+
+// ---------------------------------------------------------------- errors (errors.cpp)
+/// The message of the last failure on the calling thread ("" if none).
+const char *ct_last_error(void);
+void ct_clear_error(void);
+
+// ---------------------------------------------------------------- dtypes and devices
+enum {
+  CT_FLOAT32 = 0,
+  CT_FLOAT64 = 1,
+  CT_INT64 = 2,
+  CT_BOOL = 3,
+  CT_UINT8 = 4,
+  CT_INT32 = 5,
+};
+enum { CT_CPU = 0, CT_CUDA = 1 };
+
+// ---------------------------------------------------------------- creation (tensor_create.cpp)
+void ct_free(ct_tensor t);
+ct_tensor ct_zeros(const int64_t *shape, int ndim, int dtype, int device_type, int device_index);
+ct_tensor ct_ones(const int64_t *shape, int ndim, int dtype, int device_type, int device_index);
+ct_tensor ct_full(const int64_t *shape, int ndim, double value, int dtype, int device_type,
+                  int device_index);
+ct_tensor ct_randn(const int64_t *shape, int ndim, int dtype, int device_type, int device_index);
+ct_tensor ct_rand(const int64_t *shape, int ndim, int dtype, int device_type, int device_index);
+ct_tensor ct_randint(int64_t low, int64_t high, const int64_t *shape, int ndim, int device_type,
+                     int device_index);
+ct_tensor ct_randperm(int64_t n, int device_type, int device_index);
+ct_tensor ct_arange(double start, double end, double step, int dtype, int device_type,
+                    int device_index);
+ct_tensor ct_eye(int64_t n, int dtype, int device_type, int device_index);
+ct_tensor ct_scalar_tensor(double value, int dtype, int device_type, int device_index);
+/// Copies `ndim`-shaped data of `dtype` from host memory into a new CPU tensor.
+ct_tensor ct_from_data(const void *data, const int64_t *shape, int ndim, int dtype);
+ct_tensor ct_shallow_clone(ct_tensor t);
+void ct_manual_seed(uint64_t seed);
+
+// ---------------------------------------------------------------- metadata and conversion
+int ct_ndim(ct_tensor t);
+/// Writes ct_ndim(t) sizes into `out`.
+void ct_shape(ct_tensor t, int64_t *out);
+int64_t ct_numel(ct_tensor t);
+int ct_dtype(ct_tensor t);
+int ct_device_type(ct_tensor t);
+int ct_device_index(ct_tensor t);
+int ct_is_contiguous(ct_tensor t);
+ct_tensor ct_to_dtype(ct_tensor t, int dtype);
+ct_tensor ct_to_device(ct_tensor t, int device_type, int device_index, int non_blocking);
+ct_tensor ct_contiguous(ct_tensor t);
+ct_tensor ct_clone(ct_tensor t);
+/// Copies the elements (row-major) into `dst`, which holds `bytes` bytes. Returns 0 or -1.
+int ct_copy_to_host(ct_tensor t, void *dst, size_t bytes);
+/// The value of a one-element tensor. Returns NAN and sets the error on failure.
+double ct_item_double(ct_tensor t);
+int ct_cuda_is_available(void);
+int ct_cuda_device_count(void);
+/// Waits for queued work on a CUDA device (no-op on CPU). Returns 0 or -1.
+int ct_synchronize(int device_type, int device_index);
+
+// ---------------------------------------------------------------- math (tensor_math.cpp)
+typedef enum {
+  CT_ADD, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_MATMUL,
+  CT_EQ, CT_NE, CT_LT, CT_LE, CT_GT, CT_GE, CT_LOGICAL_AND, CT_LOGICAL_OR, CT_REMAINDER,
+} ct_binary_op;
+typedef enum {
+  CT_NEG, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_ABS, CT_RELU, CT_SIGMOID, CT_TANH, CT_SIGN,
+  CT_FLOOR, CT_CEIL, CT_ROUND, CT_SQUARE, CT_LOGICAL_NOT, CT_SIN, CT_COS, CT_RECIPROCAL,
+} ct_unary_op;
+
+ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b);
+ct_tensor ct_binary_scalar(int op, ct_tensor a, double s);
+/// `s op a` for the non-commutative ops (SUB, DIV, POW).
+ct_tensor ct_scalar_binary(int op, double s, ct_tensor a);
+ct_tensor ct_unary(int op, ct_tensor a);
+ct_tensor ct_clamp(ct_tensor a, double min, double max, int has_min, int has_max);
+ct_tensor ct_where(ct_tensor cond, ct_tensor a, ct_tensor b);
+ct_tensor ct_masked_fill(ct_tensor a, ct_tensor mask, double value);
+ct_tensor ct_leaky_relu(ct_tensor a, double slope);
+
+// In-place updates (used by optimizers and initialisers; run them under no-grad).
+int ct_binary_(int op, ct_tensor a, ct_tensor b);
+int ct_binary_scalar_(int op, ct_tensor a, double s);
+/// a += alpha * b
+int ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha);
+/// a += value * b * c
+int ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
+/// a += value * b / c
+int ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
+int ct_copy_(ct_tensor dst, ct_tensor src);
+int ct_fill_(ct_tensor a, double value);
+int ct_uniform_(ct_tensor a, double low, double high);
+int ct_normal_(ct_tensor a, double mean, double std);
+
+// Reductions. `dims == NULL`/`ndims == 0` reduces over every axis.
+ct_tensor ct_sum(ct_tensor a, const int64_t *dims, int ndims, int keepdim);
+ct_tensor ct_mean(ct_tensor a, const int64_t *dims, int ndims, int keepdim);
+ct_tensor ct_var(ct_tensor a, const int64_t *dims, int ndims, int unbiased, int keepdim);
+ct_tensor ct_std(ct_tensor a, const int64_t *dims, int ndims, int unbiased, int keepdim);
+ct_tensor ct_logsumexp(ct_tensor a, const int64_t *dims, int ndims, int keepdim);
+ct_tensor ct_max_all(ct_tensor a);
+ct_tensor ct_min_all(ct_tensor a);
+/// Values and indices of the maximum along `dim`: writes two handles into `out`.
+int ct_max_dim(ct_tensor a, int64_t dim, int keepdim, ct_tensor *out);
+ct_tensor ct_argmax(ct_tensor a, int64_t dim, int keepdim);
+ct_tensor ct_norm(ct_tensor a, double p, const int64_t *dims, int ndims, int keepdim);
+
+// Shape and indexing.
+ct_tensor ct_reshape(ct_tensor a, const int64_t *shape, int ndim);
+ct_tensor ct_view(ct_tensor a, const int64_t *shape, int ndim);
+ct_tensor ct_permute(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_transpose(ct_tensor a, int64_t dim0, int64_t dim1);
+ct_tensor ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step);
+ct_tensor ct_select(ct_tensor a, int64_t dim, int64_t index);
+ct_tensor ct_index_select(ct_tensor a, int64_t dim, ct_tensor index);
+ct_tensor ct_cat(const ct_tensor *ts, int n, int64_t dim);
+ct_tensor ct_stack(const ct_tensor *ts, int n, int64_t dim);
+/// Splits into at most `chunks` pieces; writes up to `capacity` handles, returns the count or -1.
+int ct_chunk(ct_tensor a, int64_t chunks, int64_t dim, ct_tensor *out, int capacity);
+ct_tensor ct_squeeze(ct_tensor a, int64_t dim);
+ct_tensor ct_unsqueeze(ct_tensor a, int64_t dim);
+ct_tensor ct_expand(ct_tensor a, const int64_t *shape, int ndim);
+ct_tensor ct_flatten(ct_tensor a, int64_t start_dim, int64_t end_dim);
+ct_tensor ct_repeat(ct_tensor a, const int64_t *repeats, int ndim);
+ct_tensor ct_flip(ct_tensor a, const int64_t *dims, int ndims);
+ct_tensor ct_gather(ct_tensor a, int64_t dim, ct_tensor index);
+ct_tensor ct_scatter(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor src);
+ct_tensor ct_scatter_value(ct_tensor a, int64_t dim, ct_tensor index, double value);
+ct_tensor ct_one_hot(ct_tensor labels, int64_t num_classes);
+ct_tensor ct_constant_pad(ct_tensor a, const int64_t *pad, int npad, double value);
+
+// ---------------------------------------------------------------- nn ops (nn_ops.cpp)
+/// `bias` may be NULL.
+ct_tensor ct_linear(ct_tensor x, ct_tensor weight, ct_tensor bias);
+ct_tensor ct_conv2d(ct_tensor x, ct_tensor weight, ct_tensor bias, const int64_t *stride,
+                    const int64_t *padding, const int64_t *dilation, int64_t groups);
+ct_tensor ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
+                        const int64_t *padding);
+ct_tensor ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
+                        const int64_t *padding);
+ct_tensor ct_adaptive_avg_pool2d(ct_tensor x, const int64_t *output_size);
+/// weight/bias/running stats may be NULL. In training the running stats are updated in place.
+ct_tensor ct_batch_norm(ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
+                        ct_tensor running_var, int training, double momentum, double eps);
+ct_tensor ct_layer_norm(ct_tensor x, const int64_t *normalized_shape, int ndim, ct_tensor weight,
+                        ct_tensor bias, double eps);
+ct_tensor ct_dropout(ct_tensor x, double p, int training);
+ct_tensor ct_embedding(ct_tensor weight, ct_tensor indices);
+/// ATen's fused LSTM. `params` is the flat list in ATen order (w_ih, w_hh, b_ih, b_hh per layer
+/// and direction). Writes output, h_n and c_n into `out`.
+int ct_lstm(ct_tensor input, ct_tensor h0, ct_tensor c0, const ct_tensor *params, int nparams,
+            int has_biases, int64_t num_layers, double dropout, int training, int bidirectional,
+            int batch_first, ct_tensor *out);
+ct_tensor ct_softmax(ct_tensor x, int64_t dim);
+ct_tensor ct_log_softmax(ct_tensor x, int64_t dim);
+enum { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2 };
+ct_tensor ct_cross_entropy(ct_tensor logits, ct_tensor target, int reduction,
+                           double label_smoothing);
+ct_tensor ct_mse_loss(ct_tensor a, ct_tensor b, int reduction);
+/// x / max(||x||_p along dim, eps), as torch.nn.functional.normalize.
+ct_tensor ct_normalize(ct_tensor x, double p, int64_t dim, double eps);
+
+// ---------------------------------------------------------------- autograd (autograd.cpp)
+int ct_set_requires_grad(ct_tensor t, int requires_grad);
+int ct_requires_grad(ct_tensor t);
+int ct_is_leaf(ct_tensor t);
+/// Writes the gradient (or NULL when there is none) into `out`. Returns 0 or -1.
+int ct_grad(ct_tensor t, ct_tensor *out);
+/// Drops the accumulated gradient (PyTorch's `set_to_none`).
+int ct_zero_grad(ct_tensor t);
+/// `grad` may be NULL for a scalar `t`.
+int ct_backward(ct_tensor t, ct_tensor grad, int retain_graph);
+ct_tensor ct_detach(ct_tensor t);
+/// Points `t` at `src`'s storage, keeping t's identity and requires-grad flag (PyTorch's
+/// `param.data = src`); used to move parameters between devices.
+int ct_set_data(ct_tensor t, ct_tensor src);
+/// Grad mode is thread-local in libtorch: this affects the calling thread only.
+void ct_set_grad_enabled(int enabled);
+int ct_is_grad_enabled(void);
+
+// ---------------------------------------------------------------- threads (threads.cpp)
+/// Sets the intra-op thread count of the calling thread (OpenMP ICV; see docs/threads.md).
+int ct_set_num_threads(int n);
+int ct_get_num_threads(void);
+/// The OpenMP thread count libtorch's next parallel region on the calling thread will request
+/// (libgomp's per-thread nthreads ICV; used by tests to prove the per-thread scope).
+int ct_measure_parallel_width(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+// Shared helpers of the CTorch implementation files. Not part of the public header.
+#pragma once
+#include <ATen/ATen.h>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "ctorch.h"
+
+struct ct_tensor_s {
+  at::Tensor t;
+};
+
+namespace ctorch {
+
+void set_error(const char *message);
+
+inline ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
+
+inline at::ScalarType scalar_type(int dtype) {
+  switch (dtype) {
+    case CT_FLOAT32: return at::kFloat;
+    case CT_FLOAT64: return at::kDouble;
+    case CT_INT64: return at::kLong;
+    case CT_BOOL: return at::kBool;
+    case CT_UINT8: return at::kByte;
+    case CT_INT32: return at::kInt;
+  }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+}
+
+inline int dtype_code(at::ScalarType s) {
+  switch (s) {
+    case at::kFloat: return CT_FLOAT32;
+    case at::kDouble: return CT_FLOAT64;
+    case at::kLong: return CT_INT64;
+    case at::kBool: return CT_BOOL;
+    case at::kByte: return CT_UINT8;
+    case at::kInt: return CT_INT32;
+    default: return -1;
+  }
+}
+
+inline at::Device device(int type, int index) {
+  if (type == CT_CPU) return at::Device(at::kCPU);
+  if (type == CT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  throw std::invalid_argument("unknown device type " + std::to_string(type));
+}
+
+inline at::TensorOptions options(int dtype, int device_type, int device_index) {
+  return at::TensorOptions().dtype(scalar_type(dtype)).device(device(device_type, device_index));
+}
+
+inline at::IntArrayRef ints(const int64_t *p, int n) {
+  return at::IntArrayRef(p, static_cast<size_t>(n));
+}
+
+// An optional tensor argument: NULL means "absent".
+inline c10::optional<at::Tensor> opt(ct_tensor t) {
+  if (t == nullptr) return c10::nullopt;
+  return t->t;
+}
+
+inline at::Tensor ref(ct_tensor t) {
+  if (t == nullptr) throw std::invalid_argument("a required tensor argument is null");
+  return t->t;
+}
+
+}  // namespace ctorch
+
+// Every entry point body runs inside one of these. They turn any exception into a recorded
+// message plus the function's failure value, so nothing propagates into Swift.
+#define CT_TENSOR_BODY(...)                                   \
+  try {                                                        \
+    return ctorch::wrap(__VA_ARGS__);                               \
+  } catch (const std::exception &e) {                          \
+    ctorch::set_error(e.what());                               \
+  } catch (...) {                                              \
+    ctorch::set_error("unknown C++ exception in libtorch");    \
+  }                                                            \
+  return nullptr;
+
+#define CT_STATUS_BODY(...)                                  \
+  try {                                                        \
+    __VA_ARGS__;                                                   \
+    return 0;                                                  \
+  } catch (const std::exception &e) {                          \
+    ctorch::set_error(e.what());                               \
+  } catch (...) {                                              \
+    ctorch::set_error("unknown C++ exception in libtorch");    \
+  }                                                            \
+  return -1;

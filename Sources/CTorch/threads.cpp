@@ -1,0 +1,31 @@
+// Intra-op thread control. libtorch here is built on OpenMP: at::set_num_threads stores a
+// process-wide default *and* calls omp_set_num_threads, whose effect (the nthreads ICV) belongs
+// to the calling thread only. A thread's first parallel op lazily re-applies the process-wide
+// default, which would overwrite an earlier per-thread choice, so ct_set_num_threads forces that
+// lazy initialisation first. The result: each OS thread (pipeline worker) keeps its own count.
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include "internal.h"
+
+extern "C" {
+
+int ct_set_num_threads(int n) {
+  CT_STATUS_BODY({
+    if (n < 1) throw std::invalid_argument("the thread count must be at least 1, got " + std::to_string(n));
+    (void)at::get_num_threads();  // runs this thread's lazy init now, not after our setting
+    at::set_num_threads(n);
+  })
+}
+
+int ct_get_num_threads(void) { return at::get_num_threads(); }
+
+int ct_measure_parallel_width(void) {
+  // libtorch's parallel regions (compiled by gcc against libgomp) ask for omp_get_max_threads()
+  // threads, read from the calling thread's ICV. We can't open a region ourselves: Swift's clang
+  // would emit calls into LLVM's libomp, which is not the runtime libtorch uses.
+  (void)at::get_num_threads();
+  return omp_get_max_threads();
+}
+
+}  // extern "C"

@@ -1,0 +1,48 @@
+import CTorch
+
+/// Reverse-mode differentiation, as libtorch's autograd does it.
+extension Tensor {
+  public var requiresGrad: Bool { ct_requires_grad(handle) != 0 }
+
+  /// Marks a leaf tensor as one whose gradient should be accumulated. Returns `self`.
+  @discardableResult
+  public func requiringGrad(_ flag: Bool = true) throws -> Tensor {
+    try check(ct_set_requires_grad(handle, flag ? 1 : 0), "requiresGrad")
+    return self
+  }
+
+  public var isLeaf: Bool { ct_is_leaf(handle) != 0 }
+
+  /// The accumulated gradient, or nil when none has been computed since the last `zeroGrad()`.
+  public var grad: Tensor? {
+    var out: ct_tensor? = nil
+    guard ct_grad(handle, &out) == 0, let out else { return nil }
+    return Tensor(owning: out)
+  }
+
+  /// Drops the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).
+  public func zeroGrad() throws { try check(ct_zero_grad(handle), "zeroGrad") }
+
+  /// Back-propagates from this tensor. `gradient` may be omitted for a one-element tensor.
+  public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
+    try check(ct_backward(handle, gradient?.handle, retainGraph ? 1 : 0), "backward from \(shape)")
+  }
+
+  /// The same values, cut off from the autograd graph (shares storage).
+  public func detached() throws -> Tensor { try wrap(ct_detach(handle), "detach") }
+
+  /// Makes this tensor use `source`'s storage (and so its device and dtype) while staying the same
+  /// object: every module and optimizer holding it sees the change. PyTorch's `p.data = source`.
+  public func setData(_ source: Tensor) throws { try check(ct_set_data(handle, source.handle), "setData") }
+}
+
+/// Runs `body` with gradient recording off on the calling thread (libtorch's grad mode is
+/// thread-local), restoring the previous mode afterwards.
+public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
+  let previous = ct_is_grad_enabled()
+  ct_set_grad_enabled(0)
+  defer { ct_set_grad_enabled(previous) }
+  return try body()
+}
+
+public var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }

@@ -1,0 +1,53 @@
+import XCTest
+@testable import Torch
+
+final class TensorBasicsTests: XCTestCase {
+  func testCreationAndReadBack() throws {
+    let t = try Tensor([1, 2, 3, 4, 5, 6] as [Float], shape: [2, 3])
+    XCTAssertEqual(t.shape, [2, 3])
+    XCTAssertEqual(t.dtype, .float32)
+    XCTAssertEqual(try t.toArray(Float.self), [1, 2, 3, 4, 5, 6])
+    XCTAssertEqual(try Tensor.zeros([3], dtype: .int64).toArray(Int64.self), [0, 0, 0])
+    XCTAssertEqual(try Tensor.arange(5).toArray(Int64.self), [0, 1, 2, 3, 4])
+    XCTAssertEqual(try Tensor.eye(2, dtype: .float64).toArray(Double.self), [1, 0, 0, 1])
+    XCTAssertEqual(try Tensor.full([2], 7, dtype: .uint8).toArray(UInt8.self), [7, 7])
+    XCTAssertEqual(try (Tensor([1, 2] as [Float]) .> 1.5).toArray(Bool.self), [false, true])
+  }
+
+  func testArithmeticBroadcastsAndMatmul() throws {
+    let a = try Tensor([1, 2, 3, 4] as [Double], shape: [2, 2])
+    let b = try Tensor([10, 20] as [Double])
+    XCTAssertEqual(try (a + b).toArray(Double.self), [11, 22, 13, 24])
+    XCTAssertEqual(try (2.0 - a).toArray(Double.self), [1, 0, -1, -2])
+    XCTAssertEqual(try a.matmul(a).toArray(Double.self), [7, 10, 15, 22])
+    XCTAssertEqual(try a.sum().item(), 10)
+    XCTAssertEqual(try a.mean(axis: 0).toArray(Double.self), [2, 3])
+    XCTAssertEqual(try a.argmax(axis: 1).toArray(Int64.self), [1, 1])
+    XCTAssertEqual(try a.std(axes: [], unbiased: true).item(), 1.2909944487358056, accuracy: 1e-12)
+  }
+
+  func testShapeMismatchThrowsLibtorchMessageAndProcessGoesOn() throws {
+    let a = try Tensor.ones([2, 3])
+    let b = try Tensor.ones([4, 5])
+    XCTAssertThrowsError(try a.matmul(b)) { error in
+      let text = "\(error)"
+      // libtorch's own wording for a matmul shape mismatch.
+      XCTAssertTrue(text.contains("cannot be multiplied"), text)
+    }
+    XCTAssertThrowsError(try a + b) { error in
+      XCTAssertTrue("\(error)".contains("must match the size"), "\(error)")
+    }
+    XCTAssertThrowsError(try a.select(axis: 0, index: 9)) { error in
+      XCTAssertTrue("\(error)".contains("out of range"), "\(error)")
+    }
+    // The process goes on and the next op works.
+    XCTAssertEqual(try (a + a).sum().item(), 12)
+  }
+
+  func testAutogradSimpleGradient() throws {
+    let x = try Tensor([1, 2, 3] as [Double]).requiringGrad()
+    let y = try (x * x).sum()
+    try y.backward()
+    XCTAssertEqual(try x.grad!.toArray(Double.self), [2, 4, 6])
+  }
+}
