@@ -1,0 +1,53 @@
+import Torch
+
+/// Batch normalisation over the channel axis (axis 1), PyTorch's semantics: training uses batch
+/// statistics (biased variance) and updates the running ones with `momentum` (unbiased
+/// variance); evaluation uses the running statistics.
+public class BatchNorm: Module, UnaryLayer {
+  public let weight: Tensor
+  public let bias: Tensor
+  public let runningMean: Buffer
+  public let runningVar: Buffer
+  public let features: Int
+  public let momentum: Double
+  public let eps: Double
+  let expectedRanks: Set<Int>
+
+  init(features: Int, momentum: Double, eps: Double, dtype: DType, ranks: Set<Int>) throws {
+    guard features > 0 else { throw TorchError("BatchNorm(\(features)): the feature count must be positive") }
+    self.features = features
+    self.momentum = momentum
+    self.eps = eps
+    expectedRanks = ranks
+    weight = try Tensor.ones([features], dtype: dtype).asParameter()
+    bias = try Tensor.zeros([features], dtype: dtype).asParameter()
+    runningMean = Buffer(try Tensor.zeros([features], dtype: dtype))
+    runningVar = Buffer(try Tensor.ones([features], dtype: dtype))
+    super.init()
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    guard expectedRanks.contains(x.rank), x.shape[1] == features else {
+      throw TorchError("\(type(of: self))(\(features)) expects inputs of rank \(expectedRanks.sorted()) with \(features) channels on axis 1, got shape \(x.shape)")
+    }
+    if isTraining && x.shape[0] < 2 && x.count / features < 2 {
+      throw TorchError("\(type(of: self)) in training needs more than one value per channel, got shape \(x.shape)")
+    }
+    return try Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean.value,
+                                    runningVar: runningVar.value, training: isTraining, momentum: momentum, eps: eps)
+  }
+}
+
+/// BatchNorm over B×C (or B×C×L) inputs.
+public final class BatchNorm1d: BatchNorm {
+  public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
+    try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [2, 3])
+  }
+}
+
+/// BatchNorm over B×C×H×W inputs.
+public final class BatchNorm2d: BatchNorm {
+  public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
+    try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [4])
+  }
+}

@@ -1,0 +1,27 @@
+import Torch
+
+/// y = x Wᵀ + b, with W of shape out×in.
+public final class Linear: Module, UnaryLayer {
+  public let weight: Tensor
+  public let bias: Tensor?
+  public let inFeatures: Int
+  public let outFeatures: Int
+
+  public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32) throws {
+    guard inFeatures > 0, outFeatures > 0 else {
+      throw TorchError("Linear(\(inFeatures), \(outFeatures)): sizes must be positive")
+    }
+    self.inFeatures = inFeatures
+    self.outFeatures = outFeatures
+    weight = try Initialization.pytorchDefault([outFeatures, inFeatures], fanIn: inFeatures, dtype: dtype).asParameter()
+    self.bias = bias ? try Initialization.pytorchDefault([outFeatures], fanIn: inFeatures, dtype: dtype).asParameter() : nil
+    super.init()
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    guard x.rank >= 1, x.shape.last == inFeatures else {
+      throw TorchError("Linear(\(inFeatures)→\(outFeatures)) expects inputs whose last axis is \(inFeatures), got shape \(x.shape)")
+    }
+    return try Functional.linear(x, weight: weight, bias: bias)
+  }
+}
