@@ -1,11 +1,21 @@
 // The thread-local error slot behind ct_last_error.
+#include <c10/util/Logging.h>
+
 #include <string>
 
 #include "internal.h"
 
 namespace {
 thread_local std::string last_error;
-}
+
+// c10::Error symbolises a full C++ backtrace for every failed check (~8 ms each here), which we
+// then cut off (set_error). Fetching none makes a failing op as cheap as a successful one.
+struct NoBacktraces {
+  NoBacktraces() {
+    c10::SetStackTraceFetcher([] { return std::string(); });
+  }
+} no_backtraces;
+}  // namespace
 
 namespace ctorch {
 void set_error(const char *message) {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what scpl-swift needs on Debian, and nothing that is already there.
+# Idempotent and non-interactive; run as root (CI and fresh machines are). `make` calls it first.
+set -euo pipefail
+
+APT_PACKAGES=(
+  libtorch-dev          # the engine: tensors, kernels, autograd (CPU build, oneDNN, OpenMP)
+  libopenblas0-openmp   # BLAS for libtorch's matrix products (reference BLAS is ~18x slower)
+  zlib1g-dev            # gzip'd IDX files
+  dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
+)
+PIP_PACKAGES=(
+  safetensors           # tests check that our checkpoints load in Python's reader
+)
+
+log() { echo "bootstrap: $*"; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [[ $(id -u) -eq 0 ]] || die "missing Debian packages (${missing[*]}); run this script as root to install them"
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# libtorch calls the system BLAS through libblas.so.3; Debian may point it at the reference BLAS.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || readlink -f /usr/lib/aarch64-linux-gnu/libblas.so.3 2>/dev/null || true)
+if [[ "$blas" != *openblas* ]]; then
+  die "the system BLAS (libblas.so.3 -> ${blas:-nothing}) is not OpenBLAS; matrix products would run ~18x slower. Fix: update-alternatives --config libblas.so.3-$(uname -m)-linux-gnu and choose openblas-openmp"
+fi
+
+if command -v python3 >/dev/null; then
+  for p in "${PIP_PACKAGES[@]}"; do
+    python3 -c "import ${p//-/_}" 2>/dev/null || { log "pip installing $p"; python3 -m pip install -q "$p" >/dev/null 2>&1 || log "warning: pip could not install $p"; }
+  done
+fi
+
+command -v swift >/dev/null || die "swift is not on PATH; install the Swift 6 toolchain (https://www.swift.org/install/linux/)"
+log "ok (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(basename "$(dirname "$blas")"))"
