@@ -1,0 +1,85 @@
+import Torch
+
+/// A data set held in memory as two tensors: inputs (N×…) and int64 labels (N).
+public struct TensorDataset: Sendable {
+  public let name: String
+  public let inputs: Tensor
+  public let labels: Tensor
+  public let classCount: Int
+
+  public init(name: String, inputs: Tensor, labels: Tensor, classCount: Int) throws {
+    guard inputs.rank >= 1, labels.rank == 1, inputs.shape[0] == labels.shape[0] else {
+      throw DataError("\(name): inputs \(inputs.shape) and labels \(labels.shape) disagree on the number of samples")
+    }
+    guard inputs.shape[0] > 0 else { throw DataError("\(name) is empty") }
+    self.name = name
+    self.inputs = inputs
+    self.labels = try labels.to(.int64)
+    self.classCount = classCount
+  }
+
+  public var count: Int { labels.shape[0] }
+  public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
+
+  /// The first `n` samples (for quick runs); the whole set when n is nil or larger.
+  public func prefix(_ n: Int?) throws -> TensorDataset {
+    guard let n, n < count else { return self }
+    guard n > 0 else { throw DataError("\(name): a limit of \(n) samples leaves nothing to train on") }
+    return try TensorDataset(name: name, inputs: inputs.slice(axis: 0, end: n), labels: labels.slice(axis: 0, end: n),
+                             classCount: classCount)
+  }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so shuffles are reproducible on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Mini-batches of a TensorDataset in a seeded random (or fixed) order.
+public struct Batches: Sequence {
+  public let dataset: TensorDataset
+  public let batchSize: Int
+  public let order: [Int64]
+  public let dropLast: Bool
+
+  /// - Parameters:
+  ///   - shuffleSeed: nil keeps the data set's order (evaluation).
+  public init(_ dataset: TensorDataset, batchSize: Int, shuffleSeed: UInt64?, dropLast: Bool = false) throws {
+    guard batchSize > 0 else { throw DataError("the batch size must be positive, got \(batchSize)") }
+    self.dataset = dataset
+    self.batchSize = batchSize
+    self.dropLast = dropLast
+    var indices = (0..<Int64(dataset.count)).map { $0 }
+    if let seed = shuffleSeed {
+      var rng = SplitMix64(seed: seed)
+      indices.shuffle(using: &rng)
+    }
+    order = indices
+  }
+
+  public var count: Int { dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize }
+
+  public func makeIterator() -> AnyIterator<(inputs: Tensor, labels: Tensor)> {
+    var start = 0
+    return AnyIterator {
+      guard start < order.count else { return nil }
+      let end = Swift.min(start + batchSize, order.count)
+      if dropLast && end - start < batchSize { return nil }
+      defer { start = end }
+      do {
+        let index = try Tensor(Array(order[start..<end]))
+        return (try dataset.inputs.indexSelect(axis: 0, index), try dataset.labels.indexSelect(axis: 0, index))
+      } catch {
+        fatalError("indexing a validated in-memory data set failed: \(error)")
+      }
+    }
+  }
+}
