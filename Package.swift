@@ -32,6 +32,7 @@ let package = Package(
     .library(name: "Torch", targets: ["Torch"]),
     .library(name: "NN", targets: ["NN"]),
     .library(name: "Data", targets: ["Data"]),
+    .library(name: "SCPL", targets: ["SCPL"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,16 +50,18 @@ let package = Package(
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Data", dependencies: ["Torch", "CZlib"]),
+    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data"]),
     .executableTarget(
       name: "scpl",
       dependencies: [
-        "Torch", "NN", "Data",
+        "Torch", "NN", "Data", "SCPL",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Torch"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
+    .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17

@@ -205,6 +205,11 @@ int ct_get_num_threads(void);
 /// (libgomp's per-thread nthreads ICV; used by tests to prove the per-thread scope).
 int ct_measure_parallel_width(void);
 
+// ---------------------------------------------------------------- benchmarks (bench.cpp)
+/// Runs `iterations` additions of two one-element float tensors entirely in C++ and returns the
+/// seconds taken: the baseline against which `scpl bench engine` measures the Swift boundary.
+double ct_bench_native_add_seconds(int64_t iterations);
+
 #ifdef __cplusplus
 }
 #endif

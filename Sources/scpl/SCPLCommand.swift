@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct SCPLCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "scpl",
+    abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",
+    subcommands: [Train.self, Bench.self],
+    defaultSubcommand: Train.self
+  )
+}
