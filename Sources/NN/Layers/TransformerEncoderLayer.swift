@@ -1,0 +1,60 @@
+import Torch
+
+/// One pre-LN encoder layer of the reference Transformer (spec 4.3), without positional encoding:
+///
+///     x ← x + Dropout(MHA(LN₁(x), mask))
+///     x ← x + Dropout(FFN(LN₂(x))),   FFN = Linear(d→ff) → ReLU → Dropout → Linear(ff→d)
+///
+/// The LayerNorms are `ReferenceLayerNorm`s. Every parameter with ≥ 2 axes is re-initialised
+/// Xavier-uniform after construction, as the reference does for its whole encoder; biases keep
+/// PyTorch's default. The reference's component adds a final LayerNorm: `TransformerEncoderBlock`.
+public final class TransformerEncoderLayer: Module, UnaryLayer, @unchecked Sendable {
+  public let norm1: ReferenceLayerNorm
+  public let attention: MultiHeadAttention
+  public let dropout1: Dropout
+  public let norm2: ReferenceLayerNorm
+  /// Linear(d→ff), ReLU, Dropout, Linear(ff→d): `feedForward.layers.0` and `.3` hold weights.
+  public let feedForward: Sequential
+  public let dropout2: Dropout
+  public let dim: Int
+
+  /// - Parameters:
+  ///   - dropout: one probability for the attention probabilities, the FFN hidden activation and
+  ///     both sublayer outputs (the reference uses 0.1 everywhere).
+  public init(dim: Int, heads: Int, feedForwardDim: Int, dropout: Double = 0.1, dtype: DType = .float32) throws {
+    self.dim = dim
+    norm1 = try ReferenceLayerNorm(dim, dtype: dtype)
+    attention = try MultiHeadAttention(dim: dim, heads: heads, dropout: dropout, dtype: dtype)
+    dropout1 = try Dropout(dropout)
+    norm2 = try ReferenceLayerNorm(dim, dtype: dtype)
+    feedForward = Sequential([
+      try Linear(dim, feedForwardDim, dtype: dtype), ReLU(), try Dropout(dropout),
+      try Linear(feedForwardDim, dim, dtype: dtype),
+    ])
+    dropout2 = try Dropout(dropout)
+    super.init()
+    try TransformerEncoderLayer.xavierReinitialise(self)
+  }
+
+  /// Re-draws every parameter of `module` with ≥ 2 axes from Xavier-uniform, in place.
+  static func xavierReinitialise(_ module: Module) throws {
+    try withNoGrad {
+      for p in module.parameters() where p.rank >= 2 {
+        try p.copy_(Initialization.xavierUniform(p.shape, dtype: p.dtype).to(p.device))
+      }
+    }
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try self(x, keyPaddingMask: nil) }
+
+  /// - Parameters:
+  ///   - x: B×T×dim.
+  ///   - keyPaddingMask: B×T, true where the token is real (see `MultiHeadAttention`).
+  public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
+    guard x.rank == 3, x.shape[2] == dim else {
+      throw TorchError("TransformerEncoderLayer(dim \(dim)) expects B×T×\(dim) inputs, got shape \(x.shape)")
+    }
+    let h = try x + dropout1(attention(norm1(x), keyPaddingMask: keyPaddingMask))
+    return try h + dropout2(feedForward(norm2(h)))
+  }
+}
