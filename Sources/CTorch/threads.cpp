@@ -4,6 +4,7 @@
 // default, which would overwrite an earlier per-thread choice, so ct_set_num_threads forces that
 // lazy initialisation first. The result: each OS thread (pipeline worker) keeps its own count.
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <omp.h>
 
 #include "internal.h"
@@ -19,6 +20,13 @@ int ct_set_num_threads(int n) {
 }
 
 int ct_get_num_threads(void) { return at::get_num_threads(); }
+
+const char *ct_blas_core_name(void) {
+  // libtorch reaches OpenBLAS through libblas.so.3; ask the loaded library, if it is OpenBLAS.
+  using CoreName = char *(*)();
+  auto f = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return f ? f() : "";
+}
 
 int ct_measure_parallel_width(void) {
   // libtorch's parallel regions (compiled by gcc against libgomp) ask for omp_get_max_threads()

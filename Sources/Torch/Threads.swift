@@ -12,4 +12,7 @@ public enum Threads {
   public static var threadCount: Int { Int(ct_get_num_threads()) }
   /// The number of threads an OpenMP parallel region opened on this thread actually gets.
   public static func measuredParallelWidth() -> Int { Int(ct_measure_parallel_width()) }
+
+  /// The kernel family OpenBLAS picked for this CPU ("" if the BLAS is not OpenBLAS).
+  public static var blasCoreName: String { String(cString: ct_blas_core_name()) }
 }

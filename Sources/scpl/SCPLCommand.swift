@@ -2,6 +2,11 @@ import ArgumentParser
 
 @main
 struct SCPLCommand: ParsableCommand {
+  static func main() {
+    OpenBLASKernels.restartWithBetterKernelsIfNeeded()
+    main(nil)
+  }
+
   static let configuration = CommandConfiguration(
     commandName: "scpl",
     abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",

@@ -3,7 +3,7 @@ import Torch
 @testable import NN
 
 final class ModuleTests: XCTestCase {
-  final class Block: Module, UnaryLayer {
+  final class Block: Module, UnaryLayer, @unchecked Sendable {
     let conv: Conv2d
     let bn: BatchNorm2d
     let extra: [Linear]
@@ -16,7 +16,7 @@ final class ModuleTests: XCTestCase {
     func callAsFunction(_ x: Tensor) throws -> Tensor { try bn(conv(x)) }
   }
 
-  final class Net: Module {
+  final class Net: Module, @unchecked Sendable {
     let components: [Block]
     let head: Sequential
     init(classes: Int = 3) throws {

@@ -201,6 +201,9 @@ int ct_is_grad_enabled(void);
 /// Sets the intra-op thread count of the calling thread (OpenMP ICV; see docs/threads.md).
 int ct_set_num_threads(int n);
 int ct_get_num_threads(void);
+/// The kernel family OpenBLAS chose at load ("SkylakeX", "Haswell", "Prescott"...), or "" when the
+/// loaded BLAS is not OpenBLAS.
+const char *ct_blas_core_name(void);
 /// The OpenMP thread count libtorch's next parallel region on the calling thread will request
 /// (libgomp's per-thread nthreads ICV; used by tests to prove the per-thread scope).
 int ct_measure_parallel_width(void);

@@ -3,7 +3,7 @@ import Torch
 /// Batch normalisation over the channel axis (axis 1), PyTorch's semantics: training uses batch
 /// statistics (biased variance) and updates the running ones with `momentum` (unbiased
 /// variance); evaluation uses the running statistics.
-public class BatchNorm: Module, UnaryLayer {
+public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
   public let weight: Tensor
   public let bias: Tensor
   public let runningMean: Buffer
@@ -39,14 +39,14 @@ public class BatchNorm: Module, UnaryLayer {
 }
 
 /// BatchNorm over B×C (or B×C×L) inputs.
-public final class BatchNorm1d: BatchNorm {
+public final class BatchNorm1d: BatchNorm, @unchecked Sendable {
   public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
     try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [2, 3])
   }
 }
 
 /// BatchNorm over B×C×H×W inputs.
-public final class BatchNorm2d: BatchNorm {
+public final class BatchNorm2d: BatchNorm, @unchecked Sendable {
   public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
     try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [4])
   }

@@ -1,7 +1,7 @@
 import Torch
 
 /// 2-D convolution over B×C×H×W inputs.
-public final class Conv2d: Module, UnaryLayer {
+public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {
   public let weight: Tensor
   public let bias: Tensor?
   public let inChannels: Int

@@ -1,7 +1,7 @@
 import Torch
 
 /// y = x Wᵀ + b, with W of shape out×in.
-public final class Linear: Module, UnaryLayer {
+public final class Linear: Module, UnaryLayer, @unchecked Sendable {
   public let weight: Tensor
   public let bias: Tensor?
   public let inFeatures: Int

@@ -1,7 +1,7 @@
 import Torch
 
 /// Layers applied in order. Children are named by index: `layers.0.weight`.
-public final class Sequential: Module, UnaryLayer {
+public final class Sequential: Module, UnaryLayer, @unchecked Sendable {
   public let layers: [any UnaryLayer]
 
   public init(_ layers: [any UnaryLayer]) {

@@ -106,7 +106,8 @@ public enum EngineInfo {
 
   public static var blas: String {
     let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/alternatives/libblas.so.3-x86_64-linux-gnu")) ?? "unknown BLAS"
-    return path.contains("openblas") ? "OpenBLAS (\(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent))" : path
+    guard path.contains("openblas") else { return path }
+    return "OpenBLAS \(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent), \(Threads.blasCoreName) kernels"
   }
 
   static func debianVersion(_ package: String) -> String {
