@@ -1,0 +1,81 @@
+import Torch
+
+/// Stochastic gradient descent as PyTorch 1.13's:
+///
+///     g ← ∇θ + λθ
+///     b ← g at a parameter's first update, then b ← μb + (1−dampening)g      (when μ ≠ 0)
+///     g ← g + μb with Nesterov, else g ← b
+///     θ ← θ − lr·g
+public final class SGD: Optimizer {
+  public let parameters: [Tensor]
+  public var learningRate: Double
+  public let momentum: Double
+  public let dampening: Double
+  public let weightDecay: Double
+  public let nesterov: Bool
+
+  /// Momentum buffers, indexed like `parameters`; nil until the parameter's first update.
+  private(set) var momentumBuffers: [Tensor?]
+
+  public init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
+              weightDecay: Double = 0, nesterov: Bool = false) throws {
+    try OptimizerState.checkParameters(parameters, "SGD")
+    guard lr >= 0 else { throw TorchError("SGD: invalid learning rate \(lr) (must be ≥ 0)") }
+    guard momentum >= 0 else { throw TorchError("SGD: invalid momentum \(momentum) (must be ≥ 0)") }
+    guard weightDecay >= 0 else { throw TorchError("SGD: invalid weight decay \(weightDecay) (must be ≥ 0)") }
+    if nesterov && (momentum <= 0 || dampening != 0) {
+      throw TorchError("SGD: Nesterov momentum requires a positive momentum and zero dampening (got momentum \(momentum), dampening \(dampening))")
+    }
+    self.parameters = parameters
+    learningRate = lr
+    self.momentum = momentum
+    self.dampening = dampening
+    self.weightDecay = weightDecay
+    self.nesterov = nesterov
+    momentumBuffers = Array(repeating: nil, count: parameters.count)
+  }
+
+  public func step() throws {
+    try withNoGrad {
+      for (i, p) in parameters.enumerated() {
+        guard let grad = p.grad else { continue }
+        var d = weightDecay != 0 ? try grad + p * weightDecay : grad
+        if momentum != 0 {
+          let buffer: Tensor
+          if let existing = momentumBuffers[i] {
+            buffer = existing
+            try buffer.mul_(momentum)
+            try buffer.add_(d, alpha: 1 - dampening)
+          } else {
+            // The first buffer is the gradient itself (no dampening), as PyTorch.
+            buffer = try d.clone()
+            momentumBuffers[i] = buffer
+          }
+          d = nesterov ? try d + buffer * momentum : buffer
+        }
+        try p.add_(d, alpha: -learningRate)
+      }
+    }
+  }
+
+  static let keys: Set<String> = ["momentum_buffer"]
+
+  public func stateDict() throws -> [(String, Tensor)] {
+    var out = [try OptimizerState.learningRateEntry(learningRate)]
+    for (i, buffer) in momentumBuffers.enumerated() {
+      if let buffer { out.append(("state.\(i).momentum_buffer", buffer)) }
+    }
+    return out
+  }
+
+  public func loadStateDict(_ state: [String: Tensor]) throws {
+    let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "SGD")
+    var loaded = [Tensor?](repeating: nil, count: parameters.count)
+    for (i, entry) in parsed.perParameter {
+      loaded[i] = try OptimizerState.buffer(entry["momentum_buffer"]!, like: parameters[i],
+                                            name: "state.\(i).momentum_buffer", optimizer: "SGD")
+    }
+    momentumBuffers = loaded
+    if let lr = parsed.learningRate { learningRate = lr }
+  }
+}
