@@ -17,7 +17,7 @@ release: bootstrap
 # The whole test suite (debug build; XCTest).
 test: bootstrap
 	$(SWIFT) build --build-tests -j $(JOBS)
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 # The default training run on real Fashion-MNIST.
 demo: release
