@@ -1,0 +1,27 @@
+import NN
+import Torch
+
+/// End-to-end backpropagation: cross-entropy at the end, one optimizer over every parameter.
+public final class BackpropMethod: TrainingMethod {
+  public let kind = MethodKind.bp
+  public let model: StagedModel
+  public let optimizer: Adam
+  public var optimizers: [any Optimizer] { [optimizer] }
+  public let lossNames = ["cross-entropy"]
+  public var modules: [(String, Module)] { [("model", model)] }
+
+  public init(model: StagedModel, options: MethodOptions) throws {
+    self.model = model
+    optimizer = try Adam(model.trainableParameters(), lr: options.learningRate)
+  }
+
+  public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
+    let loss = try crossEntropy(model(inputs), labels)
+    try optimizer.zeroGrad()
+    try loss.backward()
+    try optimizer.step()
+    return [try loss.item()]
+  }
+
+  public func predict(inputs: Tensor) throws -> Prediction { Prediction(final: try model(inputs), heads: []) }
+}

@@ -1,0 +1,68 @@
+import NN
+import Torch
+
+/// Early Exit (greedy, gradient-isolated): like SCPL, but each component learns from the
+/// cross-entropy of its own small classifier head. The last component's head is the model's
+/// classifier; earlier heads are Flatten → Linear(→500) → Sigmoid → Linear(→classes) for vision
+/// (the reference's `vision_Tail`) and Linear → Tanh → Linear for text (`NLP_Tail`). The test
+/// accuracy is the last head's; every head's accuracy is reported.
+public final class EarlyExitMethod: LocalMethod {
+  public let kind = MethodKind.earlyExit
+  public let model: StagedModel
+  /// One head per component; the last is `model.classifier`.
+  public let heads: [Sequential]
+  public private(set) var stages: [any LocalStage] = []
+  public var modules: [(String, Module)] {
+    [("model", model)] + heads.dropLast().enumerated().map { ("head\($0.offset + 1)", $0.element as Module) }
+  }
+
+  public init(model: StagedModel, options: MethodOptions) throws {
+    self.model = model
+    let c = model.classCount
+    var heads: [Sequential] = try model.featureDims.dropLast().map { dim in
+      model.family == .vision
+        ? try Sequential { Flatten(); try Linear(dim, 500); Sigmoid(); try Linear(500, c) }
+        : try Sequential { try Linear(dim, dim); Tanh(); try Linear(dim, c) }
+    }
+    heads.append(model.classifier)
+    self.heads = heads
+    stages = try model.components.indices.map { try Stage(index: $0, method: self, learningRate: options.learningRate) }
+  }
+
+  public func predict(inputs: Tensor) throws -> Prediction {
+    var x = try model.firstActivation(inputs)
+    var logits: [Tensor] = []
+    for (k, c) in model.components.enumerated() {
+      x = try c(x)
+      logits.append(try heads[k](c.features(x)))
+    }
+    return Prediction(final: logits.last!, heads: logits)
+  }
+
+  final class Stage: LocalStage {
+    let index: Int
+    let component: any Component
+    let head: Sequential
+    let optimizer: any Optimizer
+
+    init(index: Int, method: EarlyExitMethod, learningRate: Double) throws {
+      self.index = index
+      component = method.model.components[index]
+      head = method.heads[index]
+      let isLast = index == method.model.components.count - 1
+      // The last head is the classifier, already among the last component's parameters.
+      let params = method.model.parameters(ofComponent: index) + (isLast ? [] : head.trainableParameters())
+      optimizer = try Adam(params, lr: learningRate)
+    }
+
+    func forward(_ input: Activation) throws -> Activation { try component(input) }
+
+    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+      let loss = try crossEntropy(head(component.features(output)), labels)
+      try optimizer.zeroGrad()
+      try loss.backward()
+      try optimizer.step()
+      return try loss.item()
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import NN
+import Torch
+
+/// Supervised Contrastive Parallel Learning (spec 6.3–6.5): every component's input is detached;
+/// each component learns from its own supervised contrastive loss through its projection head;
+/// the last one also trains the classifier with cross-entropy on its *detached* features, so the
+/// classifier's loss never reaches the backbone. One Adam per component.
+public final class SCPLMethod: LocalMethod {
+  public let kind = MethodKind.scpl
+  public let model: StagedModel
+  public let objectives: [LocalContrastiveLoss]
+  public private(set) var stages: [any LocalStage] = []
+  public var modules: [(String, Module)] {
+    [("model", model)] + objectives.enumerated().map { ("objective\($0.offset + 1)", $0.element as Module) }
+  }
+
+  public init(model: StagedModel, options: MethodOptions) throws {
+    self.model = model
+    let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
+    let dims: ProjectionDimensions = model.family == .vision ? .vision : .nlp
+    objectives = try model.featureDims.map {
+      try LocalContrastiveLoss(projection, inFeatures: $0, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
+    }
+    stages = try model.components.indices.map { k in
+      try Stage(index: k, method: self, learningRate: options.learningRate)
+    }
+  }
+
+  public func predict(inputs: Tensor) throws -> Prediction { Prediction(final: try model(inputs), heads: []) }
+
+  final class Stage: LocalStage {
+    let index: Int
+    let component: any Component
+    let objective: LocalContrastiveLoss
+    let classifier: Sequential?
+    let optimizer: any Optimizer
+
+    init(index: Int, method: SCPLMethod, learningRate: Double) throws {
+      self.index = index
+      component = method.model.components[index]
+      objective = method.objectives[index]
+      let isLast = index == method.model.components.count - 1
+      classifier = isLast ? method.model.classifier : nil
+      optimizer = try Adam(method.model.parameters(ofComponent: index) + objective.trainableParameters(), lr: learningRate)
+    }
+
+    func forward(_ input: Activation) throws -> Activation { try component(input) }
+
+    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+      let features = try component.features(output)
+      var loss = try objective(features, labels: labels)
+      if let classifier {
+        loss = try loss + crossEntropy(classifier(features.detached()), labels)
+      }
+      try optimizer.zeroGrad()
+      try loss.backward()
+      try optimizer.step()
+      return try loss.item()
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import NN
+import Torch
+
+/// The learning methods of the paper.
+public enum MethodKind: String, CaseIterable, Sendable {
+  case bp
+  case scpl
+  case earlyExit = "early-exit"
+  case al
+
+  public init(parsing text: String) throws {
+    guard let k = MethodKind(rawValue: text.lowercased()) else {
+      throw TorchError("unknown method '\(text)': expected one of \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    self = k
+  }
+
+  /// Local methods train each component on its own objective with detached inputs.
+  public var isLocal: Bool { self != .bp }
+}
+
+/// What a method predicts for a batch: the final predictor's logits and, for methods that have
+/// one per component, each component's head.
+public struct Prediction {
+  public var final: Tensor
+  public var heads: [Tensor]
+}
+
+/// A way of training a staged model: which losses drive which parameters.
+public protocol TrainingMethod: AnyObject {
+  var kind: MethodKind { get }
+  var model: StagedModel { get }
+  var optimizers: [any Optimizer] { get }
+  /// Names of the losses `trainStep` returns, in order (one per component for local methods).
+  var lossNames: [String] { get }
+  /// One optimisation step on a mini-batch; returns each loss's value.
+  func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double]
+  /// Logits for a batch (call in eval mode under `withNoGrad`).
+  func predict(inputs: Tensor) throws -> Prediction
+  /// Every module the method trains (model and any heads), for train/eval mode and checkpoints.
+  var modules: [(String, Module)] { get }
+}
+
+extension TrainingMethod {
+  public func setLearningRate(_ lr: Double) {
+    for o in optimizers { o.learningRate = lr }
+  }
+
+  public func train(_ on: Bool = true) {
+    for (_, m) in modules { m.train(on) }
+  }
+
+  /// All parameters and buffers of the method's modules under unique dotted names.
+  public func stateDict() -> [(String, Tensor)] {
+    modules.flatMap { prefix, m in m.stateDict().map { ("\(prefix).\($0.0)", $0.1) } }
+  }
+
+  public func loadStateDict(_ state: [String: Tensor]) throws {
+    for (prefix, m) in modules {
+      let mine = state.filter { $0.key.hasPrefix(prefix + ".") }
+      try m.loadStateDict(Dictionary(uniqueKeysWithValues: mine.map { (String($0.key.dropFirst(prefix.count + 1)), $0.value) }))
+    }
+  }
+}
+
+/// One component with its local objective and optimizer: the unit a pipeline worker runs.
+/// `forward` and `learn` are separate so schedules can overlap one stage's learning with the next
+/// stage's forward; the sequential loop calls them back to back.
+public protocol LocalStage: AnyObject {
+  var index: Int { get }
+  /// The component's forward on its (already detached) input, recording the graph for `learn`.
+  func forward(_ input: Activation) throws -> Activation
+  /// Local loss on the forward's output, backward, optimizer step; returns the loss value.
+  func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double
+  var optimizer: any Optimizer { get }
+}
+
+/// Shared driver of the local methods: stages run one after another, each on the previous
+/// stage's detached output (the sequential reference every pipeline must match).
+public protocol LocalMethod: TrainingMethod {
+  var stages: [any LocalStage] { get }
+  /// The first stage's input for a batch (Associated Learning adds the label path).
+  func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation
+}
+
+extension LocalMethod {
+  public var optimizers: [any Optimizer] { stages.map(\.optimizer) }
+  public var lossNames: [String] { stages.map { "component\($0.index + 1)" } }
+
+  public func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation {
+    try model.firstActivation(inputs)
+  }
+
+  public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
+    var x = try firstActivation(inputs: inputs, labels: labels)
+    var losses: [Double] = []
+    for stage in stages {
+      let y = try stage.forward(x)
+      losses.append(try stage.learn(input: x, output: y, labels: labels))
+      x = try y.detached()
+    }
+    return losses
+  }
+}
+
+/// Builds the method for a model.
+public struct MethodOptions: Sendable {
+  public var learningRate = 1e-3
+  public var temperature = 0.1
+  /// nil: the family's default (vision mlp, text identity).
+  public var projection: ProjectionKind?
+  public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
+  public init() {}
+}
+
+public enum Methods {
+  public static func make(_ kind: MethodKind, model: StagedModel, options: MethodOptions = MethodOptions()) throws -> any TrainingMethod {
+    switch kind {
+    case .bp: return try BackpropMethod(model: model, options: options)
+    case .scpl: return try SCPLMethod(model: model, options: options)
+    case .earlyExit: return try EarlyExitMethod(model: model, options: options)
+    case .al: return try AssociatedLearningMethod(model: model, options: options)
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import Torch
+
+/// What one component hands to the next: the main tensor (a feature map B×C×H×W or a sequence
+/// B×T×D) plus what some model families carry along with it.
+public struct Activation: @unchecked Sendable {
+  public var tensor: Tensor
+  /// Text models: bool B×T, true where the token is real (id ≠ 0). Computed once from the ids and
+  /// passed unchanged through every component.
+  public var mask: Tensor?
+  /// LSTM models: the final (h, c) of the previous bi-LSTM, each 2×B×H; the next one starts there.
+  public var state: (h: Tensor, c: Tensor)?
+  /// Associated Learning: the label path t_{i−1} (B×label_dim) travelling beside the features.
+  public var labelPath: Tensor?
+
+  public init(_ tensor: Tensor, mask: Tensor? = nil, state: (h: Tensor, c: Tensor)? = nil, labelPath: Tensor? = nil) {
+    self.tensor = tensor
+    self.mask = mask
+    self.state = state
+    self.labelPath = labelPath
+  }
+
+  public var batchSize: Int { tensor.shape[0] }
+
+  /// The same values cut off from autograd: what crosses a component boundary in local learning.
+  public func detached() throws -> Activation {
+    Activation(try tensor.detached(), mask: mask,
+               state: try state.map { (try $0.h.detached(), try $0.c.detached()) },
+               labelPath: try labelPath?.detached())
+  }
+
+  /// The same activation on another device (a real copy when the device differs).
+  public func to(_ device: Device) throws -> Activation {
+    Activation(try tensor.to(device), mask: try mask?.to(device),
+               state: try state.map { (try $0.h.to(device), try $0.c.to(device)) },
+               labelPath: try labelPath?.to(device))
+  }
+}

@@ -1,0 +1,59 @@
+import NN
+import Torch
+
+/// Channel count after applying the width multiplier (at least one channel).
+func scaled(_ channels: Int, _ width: Double) -> Int { Swift.max(1, Int((Double(channels) * width).rounded())) }
+
+/// conv3×3 (no bias) → BatchNorm → activation: the reference's ConvBNAct unit (spec 2.1).
+func convBNAct(_ a: Int, _ b: Int, stride: Int = 1, activation: (any UnaryLayer)?) throws -> [any UnaryLayer] {
+  var layers: [any UnaryLayer] = [try Conv2d(a, b, kernelSize: 3, stride: stride, padding: 1, bias: false), try BatchNorm2d(b)]
+  if let activation { layers.append(activation) }
+  return layers
+}
+
+/// The reference ResNet-18's BasicBlock (spec 3.2): LeakyReLU throughout, identity shortcut when
+/// the stride is 1, else a projection (3×3 conv + BN by default, 1×1 as an option).
+public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
+  public let main: Sequential
+  public let shortcut: Sequential?
+
+  public init(_ a: Int, _ b: Int, stride: Int, shortcutKernel: Int = 3) throws {
+    main = Sequential(try convBNAct(a, b, stride: stride, activation: LeakyReLU()) + convBNAct(b, b, activation: nil))
+    if stride != 1 || a != b {
+      shortcut = Sequential([try Conv2d(a, b, kernelSize: shortcutKernel, stride: stride,
+                                        padding: shortcutKernel / 2, bias: false), try BatchNorm2d(b)])
+    } else {
+      shortcut = nil
+    }
+    super.init()
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try (main(x) + (shortcut.map { try $0(x) } ?? x)).leakyRelu(slope: 0.01)
+  }
+}
+
+/// Builds a vision model from named units and a grouping into components.
+struct VisionModelBuilder {
+  let name: String
+  let units: [[any UnaryLayer]]
+  /// The paper's grouping for K = 4 (unit indices per component), if it is not the even split.
+  let paperGrouping: [[Int]]?
+
+  func build(components k: Int, classifier: (_ featureDim: Int) throws -> Sequential, classCount: Int,
+             sampleShape: [Int]) throws -> StagedModel {
+    guard k >= 1, k <= units.count else {
+      throw TorchError("\(name) can be cut into 1…\(units.count) components, not \(k)")
+    }
+    let groups: [[Int]] = (k == 4 && paperGrouping != nil) ? paperGrouping! : Grouping.even(Array(units.indices), into: k)
+    let components = groups.map { g in VisionComponent(g.flatMap { units[$0] }) }
+    // The classifier's input width comes from the last component's output on one probe sample.
+    let lastFeatures = try withNoGrad { () -> Int in
+      var x = try Tensor.zeros([2] + sampleShape)
+      for c in components { c.eval(); x = try c(Activation(x)).tensor; c.train() }
+      return x.count / 2
+    }
+    return try StagedModel(name: name, family: .vision, components: components, classifier: classifier(lastFeatures),
+                           classCount: classCount, sampleShape: sampleShape)
+  }
+}
