@@ -36,6 +36,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     .target(
@@ -50,7 +51,7 @@ let package = Package(
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Data", dependencies: ["Torch", "CZlib"]),
-    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data"]),
+    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "scpl",
       dependencies: [

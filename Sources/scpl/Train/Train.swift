@@ -7,81 +7,96 @@ import Torch
 
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train a model. With no options: a small ConvNet with backpropagation on real Fashion-MNIST.")
+    abstract: "Train a model with a learning method. With no options: SCPL on a VGG on real Fashion-MNIST.",
+    discussion: "Every option can also be set in a YAML file given with --config (keys are the long option names); the command line wins.")
 
-  @Option(help: "Directory with the Fashion-MNIST IDX files.")
-  var dataDir = FashionMNIST.defaultDirectory.path
+  @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model: String?
+  @Option(help: "bp, scpl, early-exit or al.") var method: String?
+  @Option(help: "Data set name (see `scpl datasets`).") var dataset: String?
+  @Option(help: "Directory to read the data set from (default: where the bootstrap put it).") var dataDir: String?
+  @Option(help: "Passes over the training set.") var epochs: Int?
+  @Option(help: "Mini-batch size N (strong augmentation trains on 2N rows).") var batchSize: Int?
+  @Option(help: "Batch size for evaluation.") var testBatchSize: Int?
+  @Option(help: "Base learning rate (Adam).") var lr: Double?
+  @Option(help: "Final learning rate of the cosine schedule.") var endLr: Double?
+  @Option(help: "cosine (per epoch, the reference), cosine-step or constant.") var lrSchedule: String?
+  @Option(help: "Temperature of the contrastive loss.") var temperature: Double?
+  @Option(help: "Projection head: identity, linear, mlp or mlp-bn.") var projection: String?
+  @Option(help: "Number of components (stages).") var components: Int?
+  @Option(help: "Multiplier of every channel count (1.0 = the paper's model).") var width: Double?
+  @Option(help: "Image augmentation: strong, basic or none.") var aug: String?
+  @Option(help: "Number of runs, with seeds seed, seed+1, …") var times: Int?
+  @Option(help: "Seed of the first run.") var seed: UInt64?
+  @Option(help: "Text: tokens kept per document.") var maxLen: Int?
+  @Option(help: "Text: hidden size (LSTM per direction; Transformer feed-forward).") var hidden: Int?
+  @Option(help: "Text: attention heads of the Transformer.") var heads: Int?
+  @Option(help: "Text: vocabulary size including pad and unknown.") var vocabSize: Int?
+  @Option(help: "Text: a GloVe-format word-vector file.") var wordVectors: String?
+  @Option(help: "Text: fraction of training labels to replace at random.") var labelNoise: Double?
+  @Option(help: "Use only the first N training samples.") var limitTrain: Int?
+  @Option(help: "Use only the first N test samples.") var limitTest: Int?
+  @Option(help: "Intra-op threads.") var threads: Int?
+  @Option(help: "Run folder (default runs/<date>-<model>-<method>-<dataset>).") var out: String?
+  @Option(help: "ResNet projection shortcut: 3x3 (the reference's) or 1x1.") var shortcut: String?
+  @Option(help: "Contrastive divisor: per-anchor (the reference's) or batch-total (the appendix's).") var divisor: String?
+  @Option(help: "A YAML file of options.") var config: String?
 
-  @Option(help: "Passes over the training set.")
-  var epochs = 1
-
-  @Option(help: "Training mini-batch size.")
-  var batchSize = 128
-
-  @Option(help: "Adam learning rate.")
-  var lr = 1e-3
-
-  @Option(help: "Seed for initialisation and shuffling.")
-  var seed: UInt64 = 1
-
-  @Option(help: "Intra-op threads (default: all cores).")
-  var threads = ProcessInfo.processInfo.activeProcessorCount
-
-  @Option(help: "Use only the first N training samples.")
-  var limitTrain: Int?
-
-  @Option(help: "Use only the first N test samples.")
-  var limitTest: Int?
-
-  func validate() throws {
-    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+  var commandLine: PartialTrainConfig {
+    var p = PartialTrainConfig()
+    p.model = model; p.method = method; p.dataset = dataset; p.dataDir = dataDir; p.epochs = epochs
+    p.batchSize = batchSize; p.testBatchSize = testBatchSize; p.lr = lr; p.endLr = endLr; p.lrSchedule = lrSchedule
+    p.temperature = temperature; p.projection = projection; p.components = components; p.width = width; p.aug = aug
+    p.times = times; p.seed = seed; p.maxLen = maxLen; p.hidden = hidden; p.heads = heads; p.vocabSize = vocabSize
+    p.wordVectors = wordVectors; p.labelNoise = labelNoise; p.limitTrain = limitTrain; p.limitTest = limitTest
+    p.threads = threads; p.out = out; p.shortcut = shortcut; p.divisor = divisor
+    return p
   }
 
   func run() throws {
-    try Threads.setThreadCount(threads)
-    Torch.manualSeed(seed)
-    let directory = URL(fileURLWithPath: dataDir)
-    let train = try FashionMNIST.load(.train, directory: directory).prefix(limitTrain)
-    let test = try FashionMNIST.load(.test, directory: directory).prefix(limitTest)
-    print("data: \(train.name) \(train.count) samples, \(test.name) \(test.count) samples")
+      let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
+      let resolved = try commandLine.overriding(DefaultRun.apply(to: file, commandLine: commandLine)).resolved()
+      try Threads.setThreadCount(resolved.threads)
+      let folderURL = resolved.out.map { URL(fileURLWithPath: $0) }
+        ?? RunFolder.defaultURL(model: resolved.model, method: resolved.method, dataset: resolved.dataset)
+      // Everything that can be checked before training is checked before the folder is written.
+      let data = try DatasetCatalog.load(resolved)
+      _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let folder = try RunFolder(folderURL)
+      try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
+      print("data: \(data.train.name) \(data.train.count) samples, \(data.test.name) \(data.test.count) samples")
+      print("run folder: \(folder.url.path)")
+      let trainer = Trainer(config: resolved, data: data, folder: folder)
+      let summary = try trainer.run()
+      print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
+                   100 * summary.bestTestAccuracyMean, data.test.count,
+                   resolved.times > 1 ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
+  }
+}
 
-    let model = try SmallConvNet(inputShape: train.sampleShape, classes: train.classCount)
-    let optimizer = try Adam(model.trainableParameters(), lr: lr)
-    print("model: SmallConvNet, \(model.parameterCount) parameters; method: BP; Adam lr \(lr); batch \(batchSize); \(threads) thread(s)")
+/// The project's main job when `scpl train` gets no model, method or data set: SCPL on a narrow
+/// VGG on Fashion-MNIST, sized to finish in a few minutes on two cores.
+enum DefaultRun {
+  static func apply(to file: PartialTrainConfig, commandLine: PartialTrainConfig) -> PartialTrainConfig {
+    let merged = commandLine.overriding(file)
+    guard merged.model == nil, merged.method == nil, merged.dataset == nil else { return file }
+    var d = file
+    d.model = "vgg"; d.method = "scpl"; d.dataset = "fashion-mnist"
+    d.width = d.width ?? 0.125
+    d.epochs = d.epochs ?? 2
+    return d
+  }
+}
 
-    let progress = ProgressLine()
-    let started = Stopwatch.now()
-    for epoch in 1...epochs {
-      model.train()
-      let batches = try Batches(train, batchSize: batchSize, shuffleSeed: seed &+ UInt64(epoch))
-      var lossSum = 0.0, seen = 0, right = 0
-      let epochStart = Stopwatch.now()
-      for (step, batch) in batches.enumerated() {
-        let logits = try model(batch.inputs)
-        let loss = try crossEntropy(logits, batch.labels)
-        try optimizer.zeroGrad()
-        try loss.backward()
-        try optimizer.step()
-        let n = batch.labels.shape[0]
-        lossSum += try loss.item() * Double(n)
-        right += try withNoGrad { try Accuracy.correct(logits: logits, labels: batch.labels) }
-        seen += n
-        let elapsed = Stopwatch.now() - epochStart
-        let eta = elapsed / Double(step + 1) * Double(batches.count - step - 1)
-        progress.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@", epoch, epochs, step + 1,
-                               batches.count, lossSum / Double(seen), Double(seen) / elapsed, ProgressLine.duration(eta)))
-      }
-      let seconds = Stopwatch.now() - epochStart
-      let testAccuracy = try Accuracy.evaluate(model, on: test)
-      progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  %.0f samples/s  %.1f s (elapsed %@)",
-                             epoch, epochs, lossSum / Double(seen), 100 * Double(right) / Double(seen), 100 * testAccuracy,
-                             Double(seen) / seconds, seconds, ProgressLine.duration(Stopwatch.now() - started)))
-      if epoch == epochs {
-        print(String(format: "final test accuracy: %.2f%% on %d test images", 100 * testAccuracy, test.count))
-      }
-    }
+/// config.json: the resolved options plus facts about the software and the data.
+struct RunConfigRecord: Encodable {
+  let config: TrainConfig
+  let data: [String: String]
+  let software: [String: String]
+
+  init(config: TrainConfig, data: LoadedData) {
+    self.config = config
+    self.data = data.facts.merging(["train_samples": String(data.train.count), "test_samples": String(data.test.count)]) { a, _ in a }
+    software = ["libtorch": EngineInfo.libtorchVersion, "blas": EngineInfo.blas, "scpl-swift": "0.1.0",
+                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto"]
   }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import Torch
+
+/// A run's folder: config.json, metrics.jsonl (one line per epoch per run), summary.json,
+/// curves.svg and checkpoints. Every file is written atomically (a temporary file renamed into
+/// place), so an interrupted run never leaves a half-written file.
+public final class RunFolder {
+  public let url: URL
+  private var metricsLines: [String] = []
+
+  /// Creates the folder, refusing one that already holds a run, and proves it is writable.
+  public init(_ url: URL) throws {
+    self.url = url
+    let fm = FileManager.default
+    if fm.fileExists(atPath: url.appendingPathComponent("config.json").path) {
+      throw TorchError("the run folder \(url.path) already holds a run; choose another --out")
+    }
+    do { try fm.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+      throw TorchError("cannot create the run folder \(url.path): \(error.localizedDescription)")
+    }
+    let probe = url.appendingPathComponent(".write-test")
+    guard fm.createFile(atPath: probe.path, contents: Data()) else {
+      throw TorchError("the run folder \(url.path) is not writable")
+    }
+    try? fm.removeItem(at: probe)
+  }
+
+  public static func defaultURL(model: String, method: String, dataset: String, now: Date = Date()) -> URL {
+    let f = DateFormatter()
+    f.dateFormat = "yyyyMMdd-HHmmss"
+    f.timeZone = TimeZone(identifier: "UTC")
+    return URL(fileURLWithPath: "runs/\(f.string(from: now))-\(model)-\(method)-\(dataset)")
+  }
+
+  public func write(_ name: String, _ data: Data) throws {
+    do { try data.write(to: url.appendingPathComponent(name), options: .atomic) } catch {
+      throw TorchError("cannot write \(url.appendingPathComponent(name).path): \(error.localizedDescription)")
+    }
+  }
+
+  public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try write(name, try e.encode(value))
+  }
+
+  /// Appends one JSON line to metrics.jsonl (rewritten whole, atomically).
+  public func appendMetrics<T: Encodable>(_ record: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    metricsLines.append(String(decoding: try e.encode(record), as: UTF8.self))
+    try write("metrics.jsonl", Data((metricsLines.joined(separator: "\n") + "\n").utf8))
+  }
+}

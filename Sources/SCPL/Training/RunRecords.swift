@@ -1,0 +1,82 @@
+import Foundation
+
+/// One line of metrics.jsonl: one epoch of one run.
+public struct EpochRecord: Codable, Sendable {
+  public var run: Int
+  public var seed: UInt64
+  public var epoch: Int
+  public var lr: Double
+  /// Mean training loss per named loss (one per component for local methods).
+  public var losses: [String: Double]
+  public var trainAccuracy: Double
+  public var testAccuracy: Double
+  /// Accuracy of each component's own head (Early Exit, AL); empty for methods without them.
+  public var componentTestAccuracy: [Double]
+  /// Sum of the training steps' wall time (data loading and evaluation excluded, as the reference).
+  public var epochSeconds: Double
+  public var trainSamplesPerSecond: Double
+
+  enum CodingKeys: String, CodingKey {
+    case run, seed, epoch, lr, losses
+    case trainAccuracy = "train_accuracy", testAccuracy = "test_accuracy"
+    case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
+    case trainSamplesPerSecond = "train_samples_per_second"
+  }
+}
+
+/// summary.json: the runs of one configuration, ready for `scpl report`.
+public struct RunSummary: Codable, Sendable {
+  public struct Run: Codable, Sendable {
+    public var seed: UInt64
+    public var testAccuracy: Double
+    public var bestTestAccuracy: Double
+    public var bestEpoch: Int
+    public var componentTestAccuracy: [Double]
+    public var epochSeconds: [Double]
+    public var trainSamplesPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+      case seed, testAccuracy = "test_accuracy", bestTestAccuracy = "best_test_accuracy", bestEpoch = "best_epoch"
+      case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
+      case trainSamplesPerSecond = "train_samples_per_second"
+    }
+  }
+
+  public var model: String
+  public var method: String
+  public var dataset: String
+  public var epochs: Int
+  public var components: Int
+  public var runs: [Run]
+  public var testAccuracyMean: Double
+  public var testAccuracyStd: Double
+  public var bestTestAccuracyMean: Double
+  public var bestTestAccuracyStd: Double
+
+  enum CodingKeys: String, CodingKey {
+    case model, method, dataset, epochs, components, runs
+    case testAccuracyMean = "test_accuracy_mean", testAccuracyStd = "test_accuracy_std"
+    case bestTestAccuracyMean = "best_test_accuracy_mean", bestTestAccuracyStd = "best_test_accuracy_std"
+  }
+
+  public init(model: String, method: String, dataset: String, epochs: Int, components: Int, runs: [Run]) {
+    self.model = model
+    self.method = method
+    self.dataset = dataset
+    self.epochs = epochs
+    self.components = components
+    self.runs = runs
+    (testAccuracyMean, testAccuracyStd) = Statistics.meanAndStd(runs.map(\.testAccuracy))
+    (bestTestAccuracyMean, bestTestAccuracyStd) = Statistics.meanAndStd(runs.map(\.bestTestAccuracy))
+  }
+}
+
+public enum Statistics {
+  /// Mean and population standard deviation (ddof 0, as the reference reports over runs).
+  public static func meanAndStd(_ xs: [Double]) -> (Double, Double) {
+    guard !xs.isEmpty else { return (0, 0) }
+    let mean = xs.reduce(0, +) / Double(xs.count)
+    let variance = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)
+    return (mean, variance.squareRoot())
+  }
+}

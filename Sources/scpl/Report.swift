@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import SCPL
+
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Turn run folders into the paper's kind of table (Markdown): methods × models, mean ± std of best test accuracy.")
+
+  @Argument(help: "Run folders (each with a summary.json).") var runs: [String]
+
+  func run() throws {
+    var summaries: [RunSummary] = []
+    for path in runs {
+      let url = URL(fileURLWithPath: path).appendingPathComponent("summary.json")
+      guard let data = try? Data(contentsOf: url) else { throw ValidationError("\(url.path) does not exist: is \(path) a finished run folder?") }
+      do { summaries.append(try JSONDecoder().decode(RunSummary.self, from: data)) } catch {
+        throw ValidationError("\(url.path) is not a run summary: \(error)")
+      }
+    }
+    print(ResultsTable.markdown(summaries))
+  }
+}
+
+struct Summary: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print a model's components: parameter counts and output shapes.")
+
+  @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model = "vgg"
+  @Option(help: "Data set whose input shape and classes to use.") var dataset = "fashion-mnist"
+  @Option(help: "Number of components.") var components = 4
+  @Option(help: "Channel multiplier.") var width = 1.0
+
+  func run() throws {
+    var p = PartialTrainConfig()
+    p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = "bp"; p.limitTrain = 2; p.limitTest = 1
+    let config = try p.resolved()
+    let data = try DatasetCatalog.load(config)
+    let m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+    print(ModelSummary.markdown(m))
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+import Data
+import NN
+import Torch
+@testable import SCPL
+
+final class TrainingRunTests: XCTestCase {
+  var dir: URL!
+  override func setUpWithError() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID())")
+  }
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+  func testFamilyDefaultsAndValidation() throws {
+    var p = PartialTrainConfig()
+    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"
+    let c = try p.resolved()
+    XCTAssertEqual(c.lrSchedule, "cosine")
+    XCTAssertEqual(c.endLr, 1e-5)
+    XCTAssertEqual(c.aug, "strong")
+    XCTAssertEqual(c.projection, "mlp")
+    p.method = "bp"
+    XCTAssertEqual(try p.resolved().aug, "basic")
+
+    var bad = p
+    bad.model = "lstm"
+    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cannot train on the vision data set"), "\($0)") }
+    bad = p; bad.model = "alexnet"
+    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("unknown model 'alexnet'"), "\($0)") }
+    bad = p; bad.dataset = "mnist-ish"
+    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("unknown data set"), "\($0)") }
+    bad = p; bad.batchSize = 1
+    XCTAssertThrowsError(try bad.resolved())
+    bad = p; bad.lrSchedule = "linear"
+    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cosine, cosine-step, constant"), "\($0)") }
+  }
+
+  func testYAMLConfigAndCommandLinePrecedence() throws {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent("c.yaml")
+    try "model: convnet\nbatch-size: 64\nepochs: 3\nlr: 0.002\n".write(to: url, atomically: true, encoding: .utf8)
+    var cli = PartialTrainConfig()
+    cli.epochs = 5
+    let c = try cli.overriding(PartialTrainConfig.load(yaml: url)).resolved()
+    XCTAssertEqual(c.model, "convnet")
+    XCTAssertEqual(c.batchSize, 64)
+    XCTAssertEqual(c.epochs, 5)
+    XCTAssertEqual(c.lr, 0.002)
+    try "model: vgg\nbatch_size: 64\n".write(to: url, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("unknown option 'batch_size'"), "\($0)") }
+  }
+
+  func testRunFolderRefusesAnExistingRunAndUnwritablePlaces() throws {
+    let folder = try RunFolder(dir)
+    try folder.writeJSON("config.json", ["a": 1])
+    XCTAssertThrowsError(try RunFolder(dir)) { XCTAssertTrue("\($0)".contains("already holds a run"), "\($0)") }
+    XCTAssertThrowsError(try RunFolder(URL(fileURLWithPath: "/proc/scpl-run"))) { XCTAssertTrue("\($0)".contains("/proc/scpl-run"), "\($0)") }
+  }
+
+  /// A short real run on Fashion-MNIST: the losses fall, and every file has the documented schema.
+  func testShortRealRunWritesSchemaAndLossFalls() throws {
+    var p = PartialTrainConfig()
+    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"; p.width = 1.0 / 16; p.epochs = 3
+    p.limitTrain = 768; p.limitTest = 500; p.batchSize = 64; p.aug = "none"; p.times = 2; p.lrSchedule = "constant"
+    let config = try p.resolved()
+    let data = try DatasetCatalog.load(config)
+    let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
+    trainer.log = { _ in }
+    trainer.progress = ProgressLine(live: false)
+    let summary = try trainer.run()
+
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
+    for key in ["model", "method", "dataset", "epochs", "components", "runs", "test_accuracy_mean", "test_accuracy_std",
+                "best_test_accuracy_mean", "best_test_accuracy_std"] { XCTAssertNotNil(json[key], key) }
+    let runs = json["runs"] as! [[String: Any]]
+    XCTAssertEqual(runs.count, 2)
+    for key in ["seed", "test_accuracy", "best_test_accuracy", "component_test_accuracy", "epoch_seconds", "train_samples_per_second"] {
+      XCTAssertNotNil(runs[0][key], key)
+    }
+    XCTAssertEqual(runs.map { $0["seed"] as! Int }, [1, 2])
+    XCTAssertTrue((0...1).contains(summary.bestTestAccuracyMean))
+
+    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(lines.count, 6)
+    let records = try lines.map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
+    for run in 0..<2 {
+      let r = records.filter { $0.run == run }
+      for k in 1...4 {
+        let name = "component\(k)"
+        XCTAssertLessThan(r.last!.losses[name]!, r.first!.losses[name]!, "run \(run) \(name) did not fall")
+      }
+    }
+    XCTAssertGreaterThan(summary.bestTestAccuracyMean, 0.3, "a few hundred steps of SCPL should beat chance (0.1) clearly")
+    let svg = try String(contentsOf: dir.appendingPathComponent("curves.svg"), encoding: .utf8)
+    XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline"))
+    XCTAssertTrue(ResultsTable.markdown([summary]).contains("| scpl | "))
+  }
+
+  func testMeanAndPopulationStd() {
+    let (m, s) = Statistics.meanAndStd([0.9, 0.92, 0.94])
+    XCTAssertEqual(m, 0.92, accuracy: 1e-12)
+    XCTAssertEqual(s, (0.0008 / 3).squareRoot(), accuracy: 1e-12)
+  }
+}
