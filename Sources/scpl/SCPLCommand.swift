@@ -10,7 +10,7 @@ struct SCPLCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "scpl",
     abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",
-    subcommands: [Train.self, Bench.self, Report.self, Summary.self],
+    subcommands: [Train.self, Bench.self, Simulate.self, Report.self, Summary.self],
     defaultSubcommand: Train.self
   )
 }

@@ -1,0 +1,148 @@
+extension ScheduleSimulator.Schedule {
+  /// This schedule written out as data: every job, on which device, waiting for which others.
+  /// Forward, backward and transfer jobs cost M times the per-micro-batch cost when they carry the
+  /// whole mini-batch; loss and update jobs cost the per-mini-batch figure.
+  public func plan(_ setup: ScheduleSimulator.Setup) -> [ScheduleSimulator.Job] {
+    var p = PlanBuilder(setup)
+    switch self {
+    case .bp: p.backprop()
+    case .nmp: p.naiveModelParallel()
+    case .overlap: p.overlap()
+    case .async: p.asynchronous()
+    case .gpipe: p.gpipe()
+    case .scplGPipe: p.scplGPipe()
+    }
+    return p.jobs
+  }
+}
+
+/// Appends the jobs of each schedule; `add` returns the new job's index so later jobs can wait
+/// for it. Stage k runs on device k except in bp.
+private struct PlanBuilder {
+  typealias Job = ScheduleSimulator.Job
+  let c: [StageCosts]
+  let K: Int
+  let M: Int
+  let N: Int
+  let policy: ScheduleSimulator.UpdatePolicy
+  var jobs: [Job] = []
+
+  init(_ s: ScheduleSimulator.Setup) {
+    c = s.stages
+    K = s.stages.count
+    M = s.microBatches
+    N = s.batches
+    policy = s.update
+  }
+
+  var whole: Double { Double(M) }
+
+  @discardableResult
+  mutating func add(_ kind: ScheduleSimulator.Kind, stage k: Int, device: Int? = nil, micro: Int? = nil,
+                    batch: Int = 1, _ duration: Double, after: [Int?] = []) -> Int {
+    jobs.append(Job(device: device ?? k, stage: k, kind: kind, microBatch: micro, batch: batch,
+                    duration: duration, after: after.compactMap { $0 }))
+    return jobs.count - 1
+  }
+
+  /// Stage k sends its output to stage k+1; the returned job is what k+1's forward waits for.
+  mutating func sendForward(stage k: Int, micro: Int? = nil, batch: Int = 1) -> Int? {
+    guard k < K - 1 else { return nil }
+    return add(.transfer, stage: k, micro: micro, batch: batch, c[k].transfer * (micro == nil ? whole : 1))
+  }
+
+  /// Stage k sends the gradient of stage k−1's output back to it (same size as the activation).
+  mutating func sendBackward(stage k: Int, micro: Int? = nil) -> Int? {
+    guard k > 0 else { return nil }
+    return add(.transfer, stage: k, micro: micro, c[k - 1].transfer * (micro == nil ? whole : 1))
+  }
+
+  /// One update per stage, each after every device's last job (synchronous) or only after its own
+  /// device's earlier jobs (per stage; the device order already says that).
+  mutating func updates() {
+    var last: [Int: Int] = [:]
+    for (i, j) in jobs.enumerated() { last[j.device] = i }
+    let barrier = policy == .synchronous ? Array(last.values) : []
+    for k in 0..<K { add(.update, stage: k, c[k].update, after: barrier) }
+  }
+
+  mutating func backprop() {
+    for k in 0..<K { add(.forward, stage: k, device: 0, c[k].forward * whole) }
+    add(.loss, stage: K - 1, device: 0, c[K - 1].loss)
+    for k in (0..<K).reversed() { add(.backward, stage: k, device: 0, c[k].backward * whole) }
+    for k in 0..<K { add(.update, stage: k, device: 0, c[k].update) }
+  }
+
+  mutating func naiveModelParallel() {
+    var input: Int?
+    for k in 0..<K {
+      add(.forward, stage: k, c[k].forward * whole, after: [input])
+      input = sendForward(stage: k)
+    }
+    add(.loss, stage: K - 1, c[K - 1].loss)
+    var gradient: Int?
+    for k in (0..<K).reversed() {
+      add(.backward, stage: k, c[k].backward * whole, after: [gradient])
+      gradient = sendBackward(stage: k)
+    }
+    updates()
+  }
+
+  mutating func overlap() {
+    var input: Int?
+    for k in 0..<K {
+      add(.forward, stage: k, c[k].forward * whole, after: [input])
+      input = sendForward(stage: k)
+      add(.loss, stage: k, c[k].loss)
+      add(.backward, stage: k, c[k].backward * whole)
+    }
+    updates()
+  }
+
+  mutating func asynchronous() {
+    for t in 1...N {
+      var input: Int?
+      for k in 0..<K {
+        add(.forward, stage: k, batch: t, c[k].forward * whole, after: [input])
+        input = sendForward(stage: k, batch: t)
+        add(.loss, stage: k, batch: t, c[k].loss)
+        add(.backward, stage: k, batch: t, c[k].backward * whole)
+        add(.update, stage: k, batch: t, c[k].update)
+      }
+    }
+  }
+
+  /// GPipe's forward: stage k runs micro-batch m once it has finished m−1 (device order) and
+  /// micro-batch m has arrived from stage k−1.
+  mutating func pipelinedForward() {
+    var input = [Int?](repeating: nil, count: M + 1)
+    for k in 0..<K {
+      for m in 1...M {
+        add(.forward, stage: k, micro: m, c[k].forward, after: [input[m]])
+        input[m] = sendForward(stage: k, micro: m)
+      }
+    }
+  }
+
+  mutating func gpipe() {
+    pipelinedForward()
+    add(.loss, stage: K - 1, c[K - 1].loss)
+    var gradient = [Int?](repeating: nil, count: M + 1)
+    for k in (0..<K).reversed() {
+      for m in stride(from: M, through: 1, by: -1) {
+        add(.backward, stage: k, micro: m, c[k].backward, after: [gradient[m]])
+        gradient[m] = sendBackward(stage: k, micro: m)
+      }
+    }
+    updates()
+  }
+
+  mutating func scplGPipe() {
+    pipelinedForward()
+    for k in 0..<K {
+      add(.loss, stage: k, c[k].loss)
+      for m in stride(from: M, through: 1, by: -1) { add(.backward, stage: k, micro: m, c[k].backward) }
+    }
+    updates()
+  }
+}

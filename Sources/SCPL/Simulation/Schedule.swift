@@ -1,0 +1,60 @@
+import Foundation
+
+extension ScheduleSimulator {
+  /// The schedules the simulator knows, by their command-line names.
+  public enum Schedule: String, CaseIterable, Codable, Sendable {
+    /// Backpropagation on one device: every stage's forward, the last stage's loss, every backward
+    /// (last stage first) and every update, one after another.
+    case bp
+    /// Naive model parallelism (spec 6.4): the whole mini-batch goes forward down the chain of
+    /// devices, the last one computes the loss, the gradient comes back up one device at a time,
+    /// then the updates.
+    case nmp
+    /// The reference's SCPL schedule (spec 6.5; Figure 13's "SCPL" row): forwards down the chain;
+    /// each device computes its local loss and backward right after its own forward, while the
+    /// next devices are still going forward; then the updates.
+    case overlap
+    /// SCPL pipelined across mini-batches: each device loops forward → loss → backward → update,
+    /// working on batch t+1 while the next device works on batch t. The interesting figure is the
+    /// steady-state time per batch.
+    case async
+    /// GPipe: micro-batches flow forward through the devices; only the last device has a loss (on
+    /// the whole mini-batch, after its last forward); backwards of micro-batches M…1, each waiting
+    /// for the later device's backward of the same micro-batch; then the updates.
+    case gpipe
+    /// GPipe's forward with SCPL's local losses: each device computes its loss on the whole
+    /// mini-batch right after its last micro-batch's forward, then its own backwards M…1 without
+    /// waiting for any other device; then the updates.
+    case scplGPipe = "scpl-gpipe"
+
+    /// A schedule by name; "all" is not a schedule (see `parseList`).
+    public static func parse(_ name: String) throws -> Schedule {
+      guard let s = Schedule(rawValue: name.lowercased()) else { throw SimulationError.unknownSchedule(name) }
+      return s
+    }
+
+    /// "all" → every schedule in declaration order; otherwise the comma-separated names given.
+    public static func parseList(_ names: String) throws -> [Schedule] {
+      if names.lowercased() == "all" { return allCases }
+      return try names.split(separator: ",", omittingEmptySubsequences: false).map {
+        try parse($0.trimmingCharacters(in: .whitespaces))
+      }
+    }
+
+    /// Whether this schedule splits a mini-batch into micro-batches (the others run it whole).
+    public var usesMicroBatches: Bool { self == .gpipe || self == .scplGPipe }
+  }
+
+  /// When a device applies its update in the one-mini-batch schedules (bp and async ignore it).
+  public enum UpdatePolicy: String, CaseIterable, Codable, Sendable {
+    /// Every device updates once every device has finished its backward (Figure 13).
+    case synchronous
+    /// Each device updates as soon as its own backward is done.
+    case perStage = "per-stage"
+
+    public static func parse(_ name: String) throws -> UpdatePolicy {
+      guard let p = UpdatePolicy(rawValue: name.lowercased()) else { throw SimulationError.unknownUpdatePolicy(name) }
+      return p
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/// The cost of one stage (one component on its own device), in any time unit.
+///
+/// `forward`, `backward` and `transfer` are per **micro-batch**; a schedule that runs the whole
+/// mini-batch at once pays M times them. `loss` and `update` are per **mini-batch**. `transfer` is
+/// the cost of moving one micro-batch's activation from this stage's device to the next one (the
+/// last stage's transfer is never used); NMP and GPipe pay it again to send the gradient back.
+public struct StageCosts: Codable, Equatable, Sendable {
+  public var forward: Double
+  public var loss: Double
+  public var backward: Double
+  public var update: Double
+  public var transfer: Double
+
+  public init(forward: Double, loss: Double, backward: Double, update: Double, transfer: Double = 0) {
+    self.forward = forward
+    self.loss = loss
+    self.backward = backward
+    self.update = update
+    self.transfer = transfer
+  }
+
+  /// The five costs by name, in file order.
+  public static let keys = ["forward", "loss", "backward", "update", "transfer"]
+
+  /// The five costs in `keys` order.
+  public var values: [Double] { [forward, loss, backward, update, transfer] }
+
+  /// Forward 1, loss 1, backward 2, update 1, transfer 0: the costs used when none are given.
+  public static let unit = StageCosts(forward: 1, loss: 1, backward: 2, update: 1, transfer: 0)
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SCPL
+
+struct Simulate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Simulate a training schedule from per-stage costs (no tensors): a text chart, the total, optional SVG and JSON.",
+    discussion: """
+      Forward, backward and transfer costs are per micro-batch; loss and update per mini-batch. \
+      Without --costs every stage costs forward 1, loss 1, backward 2, update 1, transfer 0. \
+      With several schedules (a list, or all) it prints a table of totals and speed-ups per batch \
+      over nmp instead of a chart. See docs/simulator.md.
+      """)
+
+  @Option(help: "bp, nmp, overlap, async, gpipe, scpl-gpipe, a comma-separated list of them, or all.")
+  var schedule = "all"
+
+  @Option(help: "Stages, one device each (default: the costs' stage count, else 4).")
+  var stages: Int?
+
+  @Option(help: "Micro-batches per mini-batch (default: the costs file's microBatches, else 1).")
+  var microBatches: Int?
+
+  @Option(help: "A costs JSON file, or a built-in set: figure13.")
+  var costs: String?
+
+  @Option(help: "Mini-batches simulated by the async schedule.")
+  var batches = 8
+
+  @Option(help: "synchronous (all devices update after every backward) or per-stage.")
+  var update = "synchronous"
+
+  @Option(help: "Write an SVG chart to this path.")
+  var svg: String?
+
+  @Option(help: "Write the results (spans and totals) as JSON to this path.")
+  var json: String?
+
+  @Option(help: "Widest text chart, in characters.")
+  var width = 100
+
+  func run() throws {
+    // Every input is checked before anything is simulated or written.
+    guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
+    let schedules = try ScheduleSimulator.Schedule.parseList(schedule)
+    let (model, setup) = try ScheduleSimulator.Setup.resolve(
+      costs: costs, stages: stages, microBatches: microBatches, batches: batches, update: update)
+
+    let results = try ScheduleSimulator.runAll(setup, costsName: model.name, schedules: schedules)
+    if results.count == 1 {
+      print(results[0].textChart(maxWidth: width), terminator: "")
+    } else {
+      let m = setup.microBatches
+      print("\(model.name) costs, \(setup.stages.count) stages, \(m) micro-batch\(m == 1 ? "" : "es"), "
+            + "\(setup.update.rawValue) update" + (schedules.contains(.async) ? "; async over \(setup.batches) batches" : ""))
+      let nmp = try results.first { $0.schedule == .nmp } ?? ScheduleSimulator.run(.nmp, setup)
+      print(ScheduleSimulator.summaryTable(results, baseline: nmp), terminator: "")
+    }
+    if let svg {
+      try Data(ScheduleSimulator.svg(results).utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+      print("wrote \(svg)")
+    }
+    if let json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(results).write(to: URL(fileURLWithPath: json), options: .atomic)
+      print("wrote \(json)")
+    }
+  }
+}
