@@ -10,8 +10,8 @@ import Foundation
 /// and body. It has no official split: a seeded, stratified 80/20 one is cut (`splitSeed`).
 /// One article (sports/199.txt) is not valid UTF-8 and is decoded leniently (`TextDecoding`).
 public enum BBCNews {
-  /// Articles are long (median about 180 tokens after cleaning with stop words removed, 90th
-  /// percentile about 330): 400, DBpedia's value, keeps all of most articles.
+  /// Articles are long: after cleaning with stop words removed the median is 197 tokens, the
+  /// 90th percentile 355, the longest 2 237. 400 (DBpedia's value) keeps 94 % of them whole.
   public static let defaultMaxLength = 400
 
   public static func load(directory: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {

@@ -11,8 +11,8 @@ import Foundation
 public enum RottenTomatoes {
   public static let classNames = ["negative", "positive"]
   public static let fileName = "rotten_tomatoes_corpus_full.csv"
-  /// Snippets are short (median about 12 tokens after cleaning with stop words removed, longest
-  /// about 40): 30 keeps 99 % of them whole.
+  /// Snippets are short: after cleaning with stop words removed the median is 10 tokens, the
+  /// 99th percentile 23, the longest 39. 30 keeps all but 3 of the 12 808 whole.
   public static let defaultMaxLength = 30
 
   public static func load(directory: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
