@@ -40,5 +40,8 @@ if command -v python3 >/dev/null; then
   done
 fi
 
+# Text data sets and word vectors (BBC News, Rotten Tomatoes, GloVe 6B 50-d) into the data cache.
+bash "$(dirname "${BASH_SOURCE[0]}")/prepare_text_data.sh"
+
 command -v swift >/dev/null || die "swift is not on PATH; install the Swift 6 toolchain (https://www.swift.org/install/linux/)"
 log "ok (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(basename "$(dirname "$blas")"))"
