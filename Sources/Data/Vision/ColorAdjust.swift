@@ -12,8 +12,10 @@ public enum ColorAdjust {
   /// N×1×H×W luma of RGB images; a one-channel image is its own grayscale.
   public static func grayscale(_ x: Tensor) throws -> Tensor {
     guard x.size(1) == 3 else { return x }
-    let weights = try Tensor(luma.map { Float($0) }, shape: [1, 3, 1, 1]).to(x.dtype)
-    return try (x * weights).sum(axis: 1, keepDims: true)
+    // Three scaled planes added: several times faster than a weighted sum over the channel axis,
+    // which libtorch reduces with a strided kernel.
+    let (r, g, b) = try planes(x)
+    return try r * luma[0] + g * luma[1] + b * luma[2]
   }
 
   /// x · f, clamped.
@@ -35,17 +37,16 @@ public enum ColorAdjust {
   /// Adds `shifts` (a fraction of the colour circle, so 1/3 turns red into green) to the hue.
   public static func hue(_ x: Tensor, shifts: [Double]) throws -> Tensor {
     let hsv = try rgbToHSV(x)
-    let h = try (hsv.slice(axis: 1, start: 0, end: 1) + perImage(shifts, x)).remainder(1)
+    let h = try fraction(hsv.slice(axis: 1, start: 0, end: 1) + perImage(shifts, x))
     return try hsvToRGB(Tensor.cat([h, hsv.slice(axis: 1, start: 1)], axis: 1)).clamp(min: 0, max: 1)
   }
 
   /// Red, green and blue planes → hue, saturation, value, all in [0, 1] (torchvision `_rgb2hsv`).
   public static func rgbToHSV(_ x: Tensor) throws -> Tensor {
-    let r = try x.slice(axis: 1, start: 0, end: 1)
-    let g = try x.slice(axis: 1, start: 1, end: 2)
-    let b = try x.slice(axis: 1, start: 2, end: 3)
-    let maxc = try x.max(axis: 1, keepDims: true).values
-    let minc = try -((-x).max(axis: 1, keepDims: true).values)
+    let (r, g, b) = try planes(x)
+    // Element-wise max/min of the planes, not a reduction over the channel axis (10× slower here).
+    let maxc = try r.maximum(g).maximum(b)
+    let minc = try r.minimum(g).minimum(b)
     let grey = try maxc .== minc
     let chroma = try maxc - minc
     let ones = try Tensor.ones(like: maxc)
@@ -55,31 +56,31 @@ public enum ColorAdjust {
     let rc = try (maxc - r) / divisor
     let gc = try (maxc - g) / divisor
     let bc = try (maxc - b) / divisor
-    let isR = try maxc .== r
-    let isG = try (maxc .== g).logicalAnd(isR.logicalNot())
-    let isB = try isR.logicalOr(maxc .== g).logicalNot()
-    let hr = try isR.to(x.dtype) * (bc - gc)
-    let hg = try isG.to(x.dtype) * (2.0 + rc - bc)
-    let hb = try isB.to(x.dtype) * (4.0 + gc - rc)
-    let h = try ((hr + hg + hb) / 6.0 + 1.0).remainder(1)
+    // The sector: red is the maximum, else green, else blue (torchvision's masks, as wheres).
+    let sector = try Tensor.where(maxc .== r, bc - gc, Tensor.where(maxc .== g, 2.0 + rc - bc, 4.0 + gc - rc))
+    let h = try fraction(sector / 6.0 + 1.0)
     return try Tensor.cat([h, s, maxc], axis: 1)
   }
 
-  /// The inverse of `rgbToHSV` (torchvision `_hsv2rgb`): the hue's sextant picks, per channel,
-  /// one of v, p, q, t — done with a gather over the six candidates instead of a mask product.
+  /// The inverse of `rgbToHSV`. torchvision picks v, p, q or t per channel by the hue's sextant;
+  /// the equivalent closed form used here does all three channels in a few element-wise ops:
+  /// channel n (red 5, green 3, blue 1) is v − v·s·clamp(min(k, 4 − k), 0, 1), k = (n + 6h) mod 6.
   public static func hsvToRGB(_ x: Tensor) throws -> Tensor {
     let h = try x.slice(axis: 1, start: 0, end: 1)
     let s = try x.slice(axis: 1, start: 1, end: 2)
     let v = try x.slice(axis: 1, start: 2, end: 3)
-    let h6 = try h * 6.0
-    let sextant = try h6.floor()
-    let f = try h6 - sextant
-    let i = try sextant.remainder(6).to(.int64)
-    let p = try (v * (1.0 - s)).clamp(min: 0, max: 1)
-    let q = try (v * (1.0 - s * f)).clamp(min: 0, max: 1)
-    let t = try (v * (1.0 - s * (1.0 - f))).clamp(min: 0, max: 1)
-    func pick(_ candidates: [Tensor]) throws -> Tensor { try Tensor.cat(candidates, axis: 1).gather(axis: 1, i) }
-    return try Tensor.cat([pick([v, q, p, p, t, v]), pick([t, v, v, q, p, p]), pick([p, p, t, v, v, q])], axis: 1)
+    let n = try Tensor([Float(5), 3, 1], shape: [1, 3, 1, 1]).to(x.dtype)
+    let k6 = try n + h * 6.0
+    let k = try k6 - (k6 / 6.0).floor() * 6.0
+    let m = try k.minimum(4.0 - k).clamp(min: 0, max: 1)
+    return try v - v * s * m
+  }
+
+  /// x − ⌊x⌋: Python's x % 1 (what torchvision writes), without libtorch's slower remainder.
+  static func fraction(_ x: Tensor) throws -> Tensor { try x - x.floor() }
+
+  static func planes(_ x: Tensor) throws -> (Tensor, Tensor, Tensor) {
+    (try x.slice(axis: 1, start: 0, end: 1), try x.slice(axis: 1, start: 1, end: 2), try x.slice(axis: 1, start: 2, end: 3))
   }
 
   static func blend(_ x: Tensor, _ other: Tensor, _ f: Tensor) throws -> Tensor {
