@@ -16,6 +16,9 @@ public enum DataBenchmark {
     public var workerCounts = [0, 1, 2]
     public var augmentations: [Augmentation] = [.strong]
     public var limitTrain: Int? = nil
+    /// Also time random images shaped like CIFAR (3×32×32), so the full RGB jitter (saturation,
+    /// hue, grayscale) is measured even where no CIFAR copy is installed.
+    public var cifarShaped = true
     public var seed: UInt64 = 1
     /// Also time a SmallConvNet BP step on a strong batch, with `stepThreads` intra-op threads.
     public var trainingStep = true
@@ -30,6 +33,10 @@ public enum DataBenchmark {
     let images = try FashionMNIST.images(.train, directory: options.dataDirectory).prefix(options.limitTrain)
     var sources: [(name: String, augmentation: String, source: any BatchSource)] =
       options.augmentations.map { ("fashion-mnist/train (\(images.count))", $0.rawValue, images.with(augmentation: $0)) }
+    if options.cifarShaped {
+      let cifar = try randomCIFARShaped(count: 10_000, seed: options.seed)
+      sources += options.augmentations.map { ("random 3×32×32 (\(cifar.count))", $0.rawValue, cifar.with(augmentation: $0)) }
+    }
     sources += try textSources(options)
 
     var strongLoaderSeconds: Double?
@@ -73,6 +80,14 @@ public enum DataBenchmark {
     return report
   }
 
+  /// Uniformly random uint8 images N×3×32×32 with CIFAR-10's normalisation.
+  static func randomCIFARShaped(count: Int, seed: UInt64) throws -> ImageDataset {
+    var rng = SplitMix64(seed: seed)
+    let pixels = (0..<(count * 3 * 32 * 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    return try ImageDataset(name: "random-cifar-shaped", images: Tensor(pixels, shape: [count, 3, 32, 32]),
+                            labels: Tensor((0..<count).map { Int64($0 % 10) }), classCount: 10, normalization: .cifar10)
+  }
+
   /// Text data sets to time beside Fashion-MNIST.
   /// TODO(data-text): return the text data set types (with their pipeline) once they exist on this
   /// branch, e.g. `[("ag_news/train", "tokens", try AGNews.load(...))]`; the loop above times each
@@ -99,7 +114,7 @@ public enum DataBenchmark {
     while taken < wanted, let batch = try epoch.next() {
       // Samples are source items; a strong batch has two rows per item.
       samples += min(loader.batchSize, loader.source.count - taken * loader.batchSize)
-      rows = batch.inputs.size(0)
+      rows = max(rows, batch.inputs.size(0))
       taken += 1
     }
     let seconds = Stopwatch.now() - start

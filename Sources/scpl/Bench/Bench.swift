@@ -71,6 +71,9 @@ extension Bench {
     @Flag(help: "Skip timing the reference training step.")
     var noTrainingStep = false
 
+    @Flag(help: "Skip the random CIFAR-shaped (3×32×32) images.")
+    var noCifarShaped = false
+
     @Option(help: "Intra-op threads of the reference training step (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -82,6 +85,7 @@ extension Bench {
       options.limitTrain = limitTrain
       options.trainingStep = !noTrainingStep
       options.stepThreads = threads
+      options.cifarShaped = !noCifarShaped
       options.workerCounts = try loaderThreads.split(separator: ",").map {
         guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n >= 0 else {
           throw ValidationError("--loader-threads takes integers ≥ 0 separated by commas, got '\(loaderThreads)'")
