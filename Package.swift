@@ -48,9 +48,10 @@ let package = Package(
       ]
     ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
-    .target(name: "Data", dependencies: ["Torch", "CZlib"]),
+    .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG"]),
     .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "scpl",

@@ -7,6 +7,7 @@ APT_PACKAGES=(
   libtorch-dev          # the engine: tensors, kernels, autograd (CPU build, oneDNN, OpenMP)
   libopenblas0-openmp   # BLAS for libtorch's matrix products (reference BLAS is ~18x slower)
   zlib1g-dev            # gzip'd IDX files
+  libturbojpeg0-dev     # tiny-ImageNet's JPEG files (TurboJPEG API of libjpeg-turbo)
   dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
 )
 PIP_PACKAGES=(

@@ -22,6 +22,13 @@ ct_tensor ct_avg_pool2d(ct_tensor x, const int64_t *k, const int64_t *s, const i
 ct_tensor ct_adaptive_avg_pool2d(ct_tensor x, const int64_t *o) {
   CT_TENSOR_BODY(at::adaptive_avg_pool2d(ref(x), ints(o, 2)))
 }
+ct_tensor ct_interpolate_bilinear(ct_tensor x, int64_t out_h, int64_t out_w, int antialias) {
+  const int64_t size[2] = {out_h, out_w};
+  // _upsample_bilinear2d_aa is ATen's port of PIL's resampling (triangle filter stretched by the
+  // scale when shrinking, weights renormalised at the borders); upsample_bilinear2d samples 4 taps.
+  CT_TENSOR_BODY(antialias != 0 ? at::_upsample_bilinear2d_aa(ref(x), ints(size, 2), false)
+                                : at::upsample_bilinear2d(ref(x), ints(size, 2), false))
+}
 ct_tensor ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor rm, ct_tensor rv,
                         int training, double momentum, double eps) {
   CT_TENSOR_BODY(at::batch_norm(ref(x), opt(w), opt(b), opt(rm), opt(rv), training != 0, momentum,

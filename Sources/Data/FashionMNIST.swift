@@ -25,6 +25,14 @@ public enum FashionMNIST {
   /// Loads a split as float32 images N×1×28×28 scaled to [0, 1] and normalised with the training
   /// mean and std (unless `normalize` is false), and int64 labels.
   public static func load(_ split: Split, directory: URL = defaultDirectory, normalize: Bool = true) throws -> TensorDataset {
+    let (images, labels) = try read(split, directory: directory)
+    var x = try images.to(.float32) / 255.0
+    if normalize { x = try (x - mean) / std }
+    return try TensorDataset(name: "fashion-mnist/\(split.rawValue)", inputs: x, labels: labels, classCount: 10)
+  }
+
+  /// A split's checked images as uint8 N×1×28×28 and its labels as int64.
+  static func read(_ split: Split, directory: URL) throws -> (images: Tensor, labels: Tensor) {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
       throw DataError("the data directory \(directory.path) does not exist (Fashion-MNIST: apt-get install dataset-fashion-mnist, or pass --data-dir)")
@@ -43,10 +51,6 @@ public enum FashionMNIST {
     if let bad = labels.payload.firstIndex(where: { $0 > 9 }) {
       throw DataError("\(labelsURL.path): byte \(8 + bad): label \(labels.payload[bad]) is not a class 0–9")
     }
-    var x = try images.uint8Tensor().to(.float32) / 255.0
-    if normalize { x = try (x - mean) / std }
-    x = try x.unsqueezed(axis: 1)
-    return try TensorDataset(name: "fashion-mnist/\(split.rawValue)", inputs: x,
-                             labels: labels.uint8Tensor().to(.int64), classCount: 10)
+    return (try images.uint8Tensor().unsqueezed(axis: 1), try labels.uint8Tensor().to(.int64))
   }
 }

@@ -36,6 +36,13 @@ public enum Functional {
              "adaptiveAvgPool2d of \(x.shape)")
   }
 
+  /// Bilinear resize of N×C×H×W floats to `size` (align_corners false). `antialias` widens the
+  /// filter when shrinking, like PIL's and torchvision's bilinear resize of images.
+  public static func interpolateBilinear(_ x: Tensor, size: (Int, Int), antialias: Bool) throws -> Tensor {
+    try wrap(ct_interpolate_bilinear(x.handle, Int64(size.0), Int64(size.1), antialias ? 1 : 0),
+             "bilinear resize of \(x.shape) to \(size.0)×\(size.1)")
+  }
+
   /// Batch normalisation. In training, batch statistics (biased variance) normalise and the
   /// running statistics are updated in place with `momentum` (unbiased variance), as PyTorch.
   public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,

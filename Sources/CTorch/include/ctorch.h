@@ -158,6 +158,9 @@ ct_tensor ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *strid
 ct_tensor ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
                         const int64_t *padding);
 ct_tensor ct_adaptive_avg_pool2d(ct_tensor x, const int64_t *output_size);
+/// Bilinear resize of an N×C×H×W float tensor to out_h×out_w (align_corners false). With
+/// `antialias` the kernel widens when shrinking, as PIL's bilinear filter does.
+ct_tensor ct_interpolate_bilinear(ct_tensor x, int64_t out_h, int64_t out_w, int antialias);
 /// weight/bias/running stats may be NULL. In training the running stats are updated in place.
 ct_tensor ct_batch_norm(ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
                         ct_tensor running_var, int training, double momentum, double eps);

@@ -1,0 +1,83 @@
+import Foundation
+import Torch
+
+/// Cuts a `BatchSource` into mini-batches, epoch by epoch, optionally on background threads.
+///
+/// Determinism: epoch e's order is a Fisher–Yates shuffle driven by
+/// `SplitMix64(derive(seed, shuffle stream, e))`, and batch t of epoch e gets its own generator
+/// `SplitMix64(derive(seed, batch stream, e, t))` for its augmentation. A batch therefore depends
+/// only on (seed, epoch, t) — never on which thread made it or when — so 0, 1 or 8 worker threads
+/// give bit-identical batches, and they are always handed out in order.
+///
+/// Threads: with `workerThreads` = 0 the consumer's thread makes each batch when asked. Otherwise
+/// each epoch starts that many OS threads; each first calls `Threads.setThreadCount(1)` (libtorch's
+/// intra-op count is per thread) so loader work does not compete with the trainer's kernels for
+/// cores. At most `prefetch` batches are ready or being made ahead of the consumer.
+public struct DataLoader: Sendable {
+  public let source: any BatchSource
+  public let batchSize: Int
+  public let seed: UInt64
+  public let shuffle: Bool
+  public let dropLast: Bool
+  public let workerThreads: Int
+  public let prefetch: Int
+
+  public init(_ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
+              workerThreads: Int = 0, prefetch: Int = 4) throws {
+    guard batchSize > 0 else { throw DataError("the batch size must be positive, got \(batchSize)") }
+    guard workerThreads >= 0 else { throw DataError("the number of loader threads must be 0 or more, got \(workerThreads)") }
+    guard prefetch >= 1 else { throw DataError("the prefetch depth must be at least 1 batch, got \(prefetch)") }
+    guard source.count > 0 else { throw DataError("the data set is empty: nothing to load") }
+    if dropLast && source.count < batchSize {
+      throw DataError("dropping the last partial batch leaves no batch: \(source.count) samples, batch size \(batchSize)")
+    }
+    self.source = source
+    self.batchSize = batchSize
+    self.seed = seed
+    self.shuffle = shuffle
+    self.dropLast = dropLast
+    self.workerThreads = workerThreads
+    self.prefetch = prefetch
+  }
+
+  /// Batches per epoch (the last one partial unless `dropLast`).
+  public var batchCount: Int { dropLast ? source.count / batchSize : (source.count + batchSize - 1) / batchSize }
+
+  // Stream tags keep the shuffle's generator and the batches' generators apart.
+  static let shuffleStream: UInt64 = 0x5348_5546_464C_4531  // "SHUFFLE1"
+  static let batchStream: UInt64 = 0x4241_5443_4845_5331  // "BATCHES1"
+
+  /// Sample indices of epoch `epoch` in the order they are served.
+  public func order(epoch: Int) -> [Int] {
+    let all = Array(0..<source.count)
+    guard shuffle else { return all }
+    var rng = SplitMix64(seed: SplitMix64.derive(seed, Self.shuffleStream, UInt64(bitPattern: Int64(epoch))))
+    return rng.shuffled(all)
+  }
+
+  /// The seed of batch `index`'s augmentation generator in epoch `epoch`.
+  public func batchSeed(epoch: Int, index: Int) -> UInt64 {
+    SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index))
+  }
+
+  /// Makes batch `index` of an epoch whose order is `order`, on the calling thread.
+  func makeBatch(order: [Int], epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor) {
+    let start = index * batchSize
+    let indices = Array(order[start..<min(start + batchSize, order.count)])
+    var rng = SplitMix64(seed: batchSeed(epoch: epoch, index: index))
+    return try source.batch(indices: indices, rng: &rng)
+  }
+
+  /// Batch `index` of epoch `epoch`, made on the calling thread (for tests and one-off use).
+  public func batch(epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor) {
+    guard (0..<batchCount).contains(index) else { throw DataError("batch \(index) is outside 0..<\(batchCount)") }
+    return try makeBatch(order: order(epoch: epoch), epoch: epoch, index: index)
+  }
+
+  /// The batches of one epoch, in order. Read them with `while let batch = try batches.next()`;
+  /// dropping the iterator (or `cancel()`) stops and joins its threads.
+  public func epoch(_ epoch: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch) }
+
+  /// Loader threads alive in this process right now (for tests and diagnostics).
+  public static var liveWorkerThreads: Int { WorkerCensus.shared.count }
+}
