@@ -9,21 +9,23 @@ public enum Evaluation {
     public var headAccuracies: [Double]
   }
 
-  /// Runs `dataset` through the method in eval mode without gradients; restores training mode.
-  public static func run(_ method: any TrainingMethod, on dataset: TensorDataset, batchSize: Int) throws -> Result {
+  /// Runs `source` through the method in eval mode without gradients; restores training mode.
+  public static func run(_ method: any TrainingMethod, on source: any BatchSource, batchSize: Int) throws -> Result {
     method.train(false)
     defer { method.train(true) }
-    var right = 0
+    var right = 0, seen = 0
     var headRight: [Int] = []
+    let batches = try DataLoader(source, batchSize: batchSize, seed: 0, shuffle: false, workerThreads: 0).epoch(1)
     try withNoGrad {
-      for batch in try Batches(dataset, batchSize: batchSize, shuffleSeed: nil) {
+      while let batch = try batches.next() {
         let p = try method.predict(inputs: batch.inputs)
         right += try Accuracy.correct(logits: p.final, labels: batch.labels)
         if headRight.isEmpty { headRight = Array(repeating: 0, count: p.heads.count) }
         for (k, h) in p.heads.enumerated() { headRight[k] += try Accuracy.correct(logits: h, labels: batch.labels) }
+        seen += batch.labels.shape[0]
       }
     }
-    let n = Double(dataset.count)
+    let n = Double(Swift.max(seen, 1))
     return Result(accuracy: Double(right) / n, headAccuracies: headRight.map { Double($0) / n })
   }
 }

@@ -12,10 +12,8 @@ public final class Trainer {
   /// Receives human-readable progress (the CLI prints it).
   public var log: (String) -> Void = { print($0) }
   public var progress = ProgressLine()
-  /// Makes one epoch's training batches; the default shuffles in memory with a seed.
-  public var makeBatches: (_ dataset: TensorDataset, _ batchSize: Int, _ seed: UInt64) throws -> AnySequence<(inputs: Tensor, labels: Tensor)> = { d, b, s in
-    AnySequence(try Batches(d, batchSize: b, shuffleSeed: s))
-  }
+  /// Background threads preparing batches (each with one intra-op thread).
+  public var loaderThreads = 1
 
   public init(config: TrainConfig, data: LoadedData, folder: RunFolder) {
     self.config = config
@@ -43,7 +41,8 @@ public final class Trainer {
     Torch.manualSeed(seed)
     let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     let method = try Methods.make(config.methodKind, model: model, options: config.methodOptions)
-    let probe = try data.train.prefix(Swift.min(2000, data.train.count))
+    let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true,
+                                workerThreads: loaderThreads, prefetch: 4)
     let stepsPerEpoch = (data.train.count + config.batchSize - 1) / config.batchSize
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
     if run == 0 {
@@ -60,7 +59,8 @@ public final class Trainer {
       method.setLearningRate(lr)
       method.train(true)
       let wall = Stopwatch.now()
-      for batch in try makeBatches(data.train, config.batchSize, seed &* 1_000_003 &+ UInt64(epoch)) {
+      let batches = loader.epoch(epoch)
+      while let batch = try batches.next() {
         if config.lrSchedule == "cosine-step" { method.setLearningRate(try schedule.learningRate(epoch: epoch, step: step)) }
         let start = Stopwatch.now()
         let losses = try method.trainStep(inputs: batch.inputs, labels: batch.labels)
@@ -72,13 +72,13 @@ public final class Trainer {
         for (i, l) in losses.enumerated() { lossSums[i] += l * Double(n) }
         seen += n
         step += 1
-        let done = Double(seen) / Double(data.train.count)
+        let done = Double(step - (epoch - 1) * stepsPerEpoch) / Double(stepsPerEpoch)
         progress.update(String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  %.0f samples/s  ETA %@", run + 1, config.times, epoch,
                                config.epochs, 100 * Swift.min(done, 1), Self.format(lossSums.map { $0 / Double(seen) }),
                                Double(seen) / stepSeconds, ProgressLine.duration((Stopwatch.now() - wall) * (1 / Swift.max(done, 1e-9) - 1))))
       }
       let test = try Evaluation.run(method, on: data.test, batchSize: config.testBatchSize)
-      let train = try Evaluation.run(method, on: probe, batchSize: config.testBatchSize)
+      let train = try Evaluation.run(method, on: data.trainProbe, batchSize: config.testBatchSize)
       if test.accuracy > best.accuracy { best = (test.accuracy, epoch) }
       let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
                                losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(seen) })),

@@ -54,16 +54,21 @@ struct Train: ParsableCommand {
 
   func run() throws {
       let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
-      let resolved = try commandLine.overriding(DefaultRun.apply(to: file, commandLine: commandLine)).resolved()
+      let partial = commandLine.overriding(DefaultRun.apply(to: file, commandLine: commandLine))
+      var resolved = try partial.resolved()
       try Threads.setThreadCount(resolved.threads)
       let folderURL = resolved.out.map { URL(fileURLWithPath: $0) }
         ?? RunFolder.defaultURL(model: resolved.model, method: resolved.method, dataset: resolved.dataset)
       // Everything that can be checked before training is checked before the folder is written.
       let data = try DatasetCatalog.load(resolved)
+      if partial.heads == nil, let dim = data.wordVectors?.shape[1] {
+        // 6 heads suit 300-d vectors; with others take the largest count up to 6 that divides them.
+        resolved.heads = (1...6).reversed().first { dim % $0 == 0 } ?? 1
+      }
       _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
       let folder = try RunFolder(folderURL)
       try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
-      print("data: \(data.train.name) \(data.train.count) samples, \(data.test.name) \(data.test.count) samples")
+      print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
       print("run folder: \(folder.url.path)")
       let trainer = Trainer(config: resolved, data: data, folder: folder)
       let summary = try trainer.run()
@@ -95,7 +100,8 @@ struct RunConfigRecord: Encodable {
 
   init(config: TrainConfig, data: LoadedData) {
     self.config = config
-    self.data = data.facts.merging(["train_samples": String(data.train.count), "test_samples": String(data.test.count)]) { a, _ in a }
+    self.data = data.facts.merging(["train": data.trainName, "test": data.testName, "train_samples": String(data.train.count),
+                                    "test_samples": String(data.test.count)]) { a, _ in a }
     software = ["libtorch": EngineInfo.libtorchVersion, "blas": EngineInfo.blas, "scpl-swift": "0.1.0",
                 "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto"]
   }
