@@ -64,12 +64,15 @@ final class AsyncPipelineExecutor: PipelineExecutor {
       return error
     }
 
+    /// Records the first failure and drops the batch it hit.
     func fail(_ e: Error, batch: Int) {
       lock.lock()
       if error == nil { error = e }
       lock.unlock()
-      try? outcomes.put(.dropped(batch: batch))
+      drop(batch)
     }
+
+    func drop(_ batch: Int) { try? outcomes.put(.dropped(batch: batch)) }
   }
 
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
@@ -120,7 +123,7 @@ final class AsyncPipelineExecutor: PipelineExecutor {
 
   /// Device 0's job for a fed batch: build the first activation, then process it.
   private func enter(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ epoch: Epoch) {
-    guard epoch.failure == nil else { return epoch.fail(PipelineError("dropped"), batch: t) }
+    guard epoch.failure == nil else { return epoch.drop(t) }
     do {
       let here = group.tensorDevice(0)
       let message = try inContext("preparing batch \(t) on device 0") {
@@ -139,7 +142,7 @@ final class AsyncPipelineExecutor: PipelineExecutor {
     let t = message.batch
     // After a failure, later batches are dropped where they are: no device waits for a batch
     // that will never come, and no component learns from one its predecessors did not.
-    guard epoch.failure == nil else { return epoch.fail(PipelineError("dropped"), batch: t) }
+    guard epoch.failure == nil else { return epoch.drop(t) }
     let (timeline, stages) = (group.timeline, local.stages)
     do {
       var x = message.activation

@@ -28,8 +28,6 @@ final class NaiveModelParallelExecutor: PipelineExecutor {
 
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    let (model, optimizer, group, timeline) = (bp.model, bp.optimizer, self.group, self.group.timeline)
-    let last = group.count - 1
     bp.train()
     timeline.begin()
     defer { timeline.finish() }
@@ -37,38 +35,59 @@ final class NaiveModelParallelExecutor: PipelineExecutor {
     var steps = 0
     for (t, batch) in batches.enumerated() {
       let start = Stopwatch.now()
-      var x = try group.workers[0].run { try model.firstActivation(batch.inputs.to(group.tensorDevice(0))) }
-      for d in 0..<group.count {
-        let input = x
-        x = try group.workers[d].run {
-          var y = input
-          for k in group.placement.components[d] {
-            y = try timeline.measure(device: d, .forward, batch: t, component: k) { try model.components[k](y) }
-          }
-          if d < last, group.tensorDevice(d + 1) != group.tensorDevice(d) {
-            y = try timeline.measure(device: d, .transfer, batch: t) { try y.to(group.tensorDevice(d + 1)) }
-          }
-          return y
-        }
-      }
-      let output = x
-      // BackpropMethod.trainStep's loss and update, with the forward above in place of model(inputs).
-      let loss = try group.workers[last].run {
-        try timeline.measure(device: last, .learn, batch: t) { () throws -> Double in
-          let logits = try model.classifier(model.components.last!.features(output))
-          let loss = try crossEntropy(logits, batch.labels.to(group.tensorDevice(last)))
-          try optimizer.zeroGrad()
-          try loss.backward()
-          try optimizer.step()
-          return try loss.item()
-        }
-      }
+      let output = try forward(t, batch.inputs)
+      let loss = try update(t, output, batch.labels)
       let end = Stopwatch.now()
       steps += 1
       try onStep(StepResult(batch: t, losses: [loss], start: start, end: end, interval: end - previousEnd))
       previousEnd = end
     }
     return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
+  }
+
+  /// Runs every device's components on that device's worker, one device after another, keeping
+  /// the autograd graph across devices.
+  private func forward(_ t: Int, _ inputs: Tensor) throws -> Activation {
+    let (model, group, timeline) = (bp.model, self.group, self.group.timeline)
+    var x = try group.workers[0].run {
+      try inContext("preparing batch \(t) on device 0") { try model.firstActivation(inputs.to(group.tensorDevice(0))) }
+    }
+    for d in 0..<group.count {
+      let input = x
+      x = try group.workers[d].run {
+        var y = input
+        for k in group.placement.components[d] {
+          let input = y
+          y = try inContext("component \(k + 1) on device \(d) (\(group.devices.devices[d])), batch \(t)") {
+            try timeline.measure(device: d, .forward, batch: t, component: k) { try model.components[k](input) }
+          }
+        }
+        if d + 1 < group.count, group.tensorDevice(d + 1) != group.tensorDevice(d) {
+          y = try timeline.measure(device: d, .transfer, batch: t) { try y.to(group.tensorDevice(d + 1)) }
+        }
+        return y
+      }
+    }
+    return x
+  }
+
+  /// BackpropMethod.trainStep's loss and update, on the last device's worker, with the forward
+  /// above in place of `model(inputs)`.
+  private func update(_ t: Int, _ output: Activation, _ labels: Tensor) throws -> Double {
+    let (model, optimizer, group, timeline) = (bp.model, bp.optimizer, self.group, self.group.timeline)
+    let last = group.count - 1
+    return try group.workers[last].run {
+      try inContext("loss, backward and update on device \(last) (\(group.devices.devices[last])), batch \(t)") {
+        try timeline.measure(device: last, .learn, batch: t) {
+          let logits = try model.classifier(model.components.last!.features(output))
+          let loss = try crossEntropy(logits, labels.to(group.tensorDevice(last)))
+          try optimizer.zeroGrad()
+          try loss.backward()
+          try optimizer.step()
+          return try loss.item()
+        }
+      }
+    }
   }
 
   func shutdown() { group.shutdown() }

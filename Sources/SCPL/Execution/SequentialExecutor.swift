@@ -29,8 +29,10 @@ final class SequentialExecutor: PipelineExecutor {
     for (t, batch) in batches.enumerated() {
       let (losses, start, end) = try group.workers[0].run { () throws -> ([Double], Double, Double) in
         let start = Stopwatch.now()
-        let losses = try timeline.measure(device: 0, .step, batch: t) {
-          try method.trainStep(inputs: batch.inputs.to(device), labels: batch.labels.to(device))
+        let losses = try inContext("batch \(t) on device 0") {
+          try timeline.measure(device: 0, .step, batch: t) {
+            try method.trainStep(inputs: batch.inputs.to(device), labels: batch.labels.to(device))
+          }
         }
         return (losses, start, Stopwatch.now())
       }

@@ -83,14 +83,15 @@ public final class Timeline: @unchecked Sendable {
     return (start, Swift.max(start, end))
   }
 
-  /// Per device, the fraction of the window spent computing (every span kind but `wait`).
-  public func busyFractions() -> [Double] { fractions { $0.isBusy } }
+  /// Per device, the fraction of the window (or of `interval`, e.g. the timed steps of a
+  /// benchmark) spent computing: every span kind but `wait`. The rest is idle or waiting.
+  public func busyFractions(in interval: ClosedRange<Double>? = nil) -> [Double] { fractions(interval) { $0.isBusy } }
 
-  /// Per device, the fraction of the window spent blocked on a full downstream inbox.
-  public func waitFractions() -> [Double] { fractions { $0 == .wait } }
+  /// Per device, the fraction spent blocked on a full downstream inbox.
+  public func waitFractions(in interval: ClosedRange<Double>? = nil) -> [Double] { fractions(interval) { $0 == .wait } }
 
-  private func fractions(_ counts: (SpanKind) -> Bool) -> [Double] {
-    let (start, end) = window
+  private func fractions(_ interval: ClosedRange<Double>?, _ counts: (SpanKind) -> Bool) -> [Double] {
+    let (start, end) = interval.map { ($0.lowerBound, $0.upperBound) } ?? window
     let length = end - start
     var total = Array(repeating: 0.0, count: deviceCount)
     for s in spans where counts(s.kind) && total.indices.contains(s.device) {
