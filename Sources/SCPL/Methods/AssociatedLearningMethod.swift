@@ -71,6 +71,7 @@ public final class AssociatedLearningMethod: LocalMethod {
     let component: any Component
     let block: ALBlock
     let optimizer: any Optimizer
+    var modules: [Module] { [component, block] }
 
     init(index: Int, method: AssociatedLearningMethod, learningRate: Double) throws {
       self.index = index

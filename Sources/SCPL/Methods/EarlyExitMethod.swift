@@ -44,6 +44,7 @@ public final class EarlyExitMethod: LocalMethod {
     let component: any Component
     let head: Sequential
     let optimizer: any Optimizer
+    var modules: [Module] { [component, head] }
 
     init(index: Int, method: EarlyExitMethod, learningRate: Double) throws {
       self.index = index

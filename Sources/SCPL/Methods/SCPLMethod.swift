@@ -34,6 +34,7 @@ public final class SCPLMethod: LocalMethod {
     let objective: LocalContrastiveLoss
     let classifier: Sequential?
     let optimizer: any Optimizer
+    var modules: [Module] { [component, objective] + (classifier.map { [$0] } ?? []) }
 
     init(index: Int, method: SCPLMethod, learningRate: Double) throws {
       self.index = index

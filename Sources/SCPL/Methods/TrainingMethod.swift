@@ -73,6 +73,9 @@ public protocol LocalStage: AnyObject {
   /// Local loss on the forward's output, backward, optimizer step; returns the loss value.
   func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double
   var optimizer: any Optimizer { get }
+  /// Every module this stage computes with (component, local head or objective, the classifier
+  /// for the last): what a pipeline moves to the stage's device.
+  var modules: [Module] { get }
 }
 
 /// Shared driver of the local methods: stages run one after another, each on the previous

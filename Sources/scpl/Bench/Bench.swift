@@ -6,7 +6,7 @@ import SCPL
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed; every figure is printed and saved as JSON and Markdown.",
-    subcommands: [Engine.self, DataLoading.self]
+    subcommands: [Engine.self, DataLoading.self, TrainSteps.self]
   )
 }
 

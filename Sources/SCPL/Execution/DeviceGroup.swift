@@ -1,0 +1,45 @@
+import NN
+import Torch
+
+/// The devices of one executor: one started worker per device, the placement of components on
+/// them, and the timeline their spans go to.
+final class DeviceGroup {
+  let devices: DeviceSpec
+  let placement: Placement
+  let workers: [DeviceWorker]
+  let timeline: Timeline
+
+  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int) throws {
+    guard placement.deviceCount == devices.count else {
+      throw PipelineError("placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
+    }
+    var started: [DeviceWorker] = []
+    do {
+      for (d, device) in devices.devices.enumerated() {
+        started.append(try DeviceWorker(index: d, device: device, threads: threadsPerDevice, queueDepth: queueDepth))
+      }
+    } catch {
+      for w in started { w.shutdown() }
+      throw error
+    }
+    self.devices = devices
+    self.placement = placement
+    workers = started
+    timeline = Timeline(deviceNames: devices.devices.enumerated().map { "device \($0.offset) (\($0.element))" })
+  }
+
+  var count: Int { workers.count }
+
+  /// Where device d's tensors live.
+  func tensorDevice(_ d: Int) -> Device { devices.devices[d].tensorDevice }
+
+  /// Where component k's tensors live.
+  func tensorDevice(ofComponent k: Int) -> Device { tensorDevice(placement.deviceOfComponent[k]) }
+
+  /// Moves modules (parameters and buffers, identities kept) to device d. A no-op on CPU workers.
+  func place(_ modules: [Module], onDevice d: Int) throws {
+    for m in modules { try m.move(to: tensorDevice(d)) }
+  }
+
+  func shutdown() { for w in workers { w.shutdown() } }
+}

@@ -1,0 +1,122 @@
+import Torch
+
+/// What one training step produced, handed to `onStep` on the calling thread, in batch order.
+public struct StepResult: Sendable {
+  /// The batch's index within the epoch (0-based).
+  public let batch: Int
+  /// The method's losses for this batch (one per component for local methods, BP's one CE).
+  public let losses: [Double]
+  /// When the first device started this batch and when the last one finished it (seconds on
+  /// the shared monotonic clock, `Stopwatch.now()`).
+  public let start: Double
+  public let end: Double
+  /// The time since the previous batch finished (since the epoch began, for the first): the
+  /// time per step as a pipeline delivers them, which is what pipelining shortens.
+  public let interval: Double
+
+  /// How long this batch took from entering the first device to leaving the last.
+  public var latency: Double { end - start }
+}
+
+/// What an epoch took.
+public struct EpochSummary: Sendable {
+  public let steps: Int
+  public let seconds: Double
+}
+
+/// Runs a method's training over devices with some schedule (`PipelineKind`).
+///
+/// Every executor owns one `DeviceWorker` per device, created with it and joined by `shutdown()`.
+/// Losses and timings come back through `onStep`, called on the caller's thread in batch order;
+/// if `onStep` throws, no further batch is fed, the batches already in flight are finished (so
+/// the weights are exactly those of training on the batches fed), and the error is rethrown.
+/// An error in a stage stops the epoch the same way and is rethrown with the device, component
+/// and batch it came from.
+public protocol PipelineExecutor: AnyObject {
+  var kind: PipelineKind { get }
+  var method: any TrainingMethod { get }
+  var devices: DeviceSpec { get }
+  var placement: Placement { get }
+  /// The spans every worker recorded during the last (or current) epoch.
+  var timeline: Timeline { get }
+
+  @discardableResult
+  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+    where S.Element == (inputs: Tensor, labels: Tensor)
+
+  /// Stops and joins every worker. Idempotent; the executor takes no more epochs afterwards.
+  func shutdown()
+}
+
+extension PipelineExecutor {
+  @discardableResult
+  public func trainEpoch<S: Sequence>(_ batches: S) throws -> EpochSummary where S.Element == (inputs: Tensor, labels: Tensor) {
+    try trainEpoch(batches, onStep: { _ in })
+  }
+}
+
+/// How to build an executor.
+public struct PipelineOptions: Sendable {
+  /// nil: `PipelineKind.defaultKind(for:deviceCount:)`.
+  public var kind: PipelineKind?
+  public var devices: DeviceSpec
+  /// nil: `Placement.balanced` over `costEstimate`.
+  public var placement: Placement?
+  public var costEstimate: CostEstimate = .forwardTime
+  /// libtorch intra-op threads of each device's worker.
+  public var threadsPerDevice = 1
+  /// Capacity of each worker's inbox (`--queue-depth`).
+  public var queueDepth = 2
+
+  public init(kind: PipelineKind? = nil, devices: DeviceSpec, placement: Placement? = nil) {
+    self.kind = kind
+    self.devices = devices
+    self.placement = placement
+  }
+}
+
+public enum Pipelines {
+  /// Checks the options against the method and starts the executor's workers. Every mistake
+  /// (a schedule the method cannot run, a placement that does not fit) is reported here, before
+  /// any training. On CUDA devices the method's modules are moved to their devices now; create
+  /// the executor before the first optimizer step, so optimizer state is born on the right device.
+  public static func make(_ method: any TrainingMethod, _ options: PipelineOptions, probe: Tensor? = nil) throws -> any PipelineExecutor {
+    let deviceCount = options.devices.count
+    let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
+    try kind.check(method: method.kind, deviceCount: deviceCount)
+    let componentCount = method.model.components.count
+    let placement: Placement
+    if let p = options.placement {
+      guard p.componentCount == componentCount else {
+        throw PipelineError("the placement \(p) places \(p.componentCount) component(s), but \(method.model.name) has \(componentCount)")
+      }
+      guard p.deviceCount == deviceCount else {
+        throw PipelineError("the placement \(p) is for \(p.deviceCount) device(s), but \(deviceCount) were given (\(options.devices))")
+      }
+      placement = p
+    } else if deviceCount == 1 {
+      placement = try Placement(Array(repeating: 0, count: componentCount), deviceCount: 1)
+    } else {
+      guard deviceCount <= componentCount else {
+        throw PipelineError("\(deviceCount) devices for \(method.model.name)'s \(componentCount) components: every device needs at least one component; use at most \(componentCount) devices")
+      }
+      placement = try .balanced(costs: options.costEstimate.costs(of: method.model, probe: probe), deviceCount: deviceCount)
+    }
+    let group = try DeviceGroup(devices: options.devices, placement: placement,
+                                threadsPerDevice: options.threadsPerDevice, queueDepth: options.queueDepth)
+    do {
+      switch kind {
+      case .off: return try SequentialExecutor(method, group)
+      case .nmp:
+        guard let bp = method as? BackpropMethod else { throw PipelineError("--pipeline nmp needs the BP method") }
+        return try NaiveModelParallelExecutor(bp, group)
+      case .overlap, .async:
+        guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline \(kind.rawValue) needs a local method") }
+        return kind == .overlap ? try OverlapExecutor(local, group) : try AsyncPipelineExecutor(local, group)
+      }
+    } catch {
+      group.shutdown()
+      throw error
+    }
+  }
+}

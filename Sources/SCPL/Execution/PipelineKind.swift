@@ -1,0 +1,52 @@
+/// How a method's components are scheduled over the devices (`--pipeline`).
+public enum PipelineKind: String, CaseIterable, Sendable {
+  /// The sequential reference on one device: the method's own `trainStep`.
+  case off
+  /// Naive model parallelism (BP only): components on their devices, activations moved without
+  /// detach, one cross-entropy, one backward through every device, one update.
+  case nmp
+  /// The reference's multi-device schedule within one step (local methods): component k's
+  /// learning overlaps component k+1's forward; the step ends when all are done.
+  case overlap
+  /// A pipeline across batches (local methods): device d works on batch t while d+1 works on
+  /// batch t−1, each worker looping over its bounded inbox.
+  case async
+
+  /// Names another engineer is building; parsing them says so instead of failing vaguely.
+  static let notYetImplemented = ["gpipe", "scpl-gpipe"]
+
+  public init(parsing text: String) throws {
+    let t = text.lowercased()
+    if let k = PipelineKind(rawValue: t) { self = k; return }
+    let known = PipelineKind.allCases.map(\.rawValue).joined(separator: ", ")
+    if PipelineKind.notYetImplemented.contains(t) {
+      throw PipelineError("--pipeline \(t) is not yet implemented; available now: \(known)")
+    }
+    throw PipelineError("unknown pipeline '\(text)': expected one of \(known)")
+  }
+
+  /// The schedule a method runs when none is asked for: async for the local methods (SCPL,
+  /// Early Exit, AL), and for BP nmp on several devices, off on one.
+  public static func defaultKind(for method: MethodKind, deviceCount: Int) -> PipelineKind {
+    if method.isLocal { return .async }
+    return deviceCount > 1 ? .nmp : .off
+  }
+
+  /// Rejects a schedule that cannot run `method` on `deviceCount` devices, with the reason.
+  public func check(method: MethodKind, deviceCount: Int) throws {
+    switch self {
+    case .off:
+      guard deviceCount == 1 else {
+        throw PipelineError("--pipeline off runs the sequential reference on one device, but \(deviceCount) devices were given; use one device or --pipeline \(method.isLocal ? "async or overlap" : "nmp")")
+      }
+    case .nmp:
+      guard !method.isLocal else {
+        throw PipelineError("--pipeline nmp back-propagates through every device and serves BP only; \(method.rawValue) is a local method: use async or overlap")
+      }
+    case .overlap, .async:
+      guard method.isLocal else {
+        throw PipelineError("--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp")
+      }
+    }
+  }
+}

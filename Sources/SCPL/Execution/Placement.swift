@@ -1,0 +1,88 @@
+import Foundation
+
+/// Which device each component runs on: `deviceOfComponent[k]` indexes the run's `DeviceSpec`.
+///
+/// Placements are **contiguous**: the components of a device form one run (0,0,1,1, never
+/// 0,1,0,1), so activations flow one way, device d → d+1, and the bounded queues between
+/// workers can never wait on each other in a cycle. Every device gets at least one component.
+public struct Placement: Equatable, Sendable, CustomStringConvertible {
+  public let deviceOfComponent: [Int]
+  public let deviceCount: Int
+
+  /// Checks an explicit placement against the model and the devices.
+  public init(_ deviceOfComponent: [Int], deviceCount: Int) throws {
+    let k = deviceOfComponent.count
+    let text = deviceOfComponent.map(String.init).joined(separator: ",")
+    guard k >= 1 else { throw PipelineError("a placement needs at least one component") }
+    guard deviceCount >= 1 else { throw PipelineError("a placement needs at least one device") }
+    guard deviceCount <= k else {
+      throw PipelineError("\(deviceCount) devices for \(k) component(s): every device needs at least one component; use at most \(k) devices")
+    }
+    if let bad = deviceOfComponent.first(where: { !(0..<deviceCount).contains($0) }) {
+      throw PipelineError("placement \(text) names device \(bad), but there are \(deviceCount) devices (0…\(deviceCount - 1))")
+    }
+    guard deviceOfComponent.first == 0, zip(deviceOfComponent, deviceOfComponent.dropFirst()).allSatisfy({ $1 == $0 || $1 == $0 + 1 }) else {
+      throw PipelineError("placement \(text) is not contiguous: it must start at device 0 and each component must stay on the previous one's device or move to the next (e.g. 0,0,1,1)")
+    }
+    guard deviceOfComponent.last == deviceCount - 1 else {
+      throw PipelineError("placement \(text) leaves device(s) \(deviceOfComponent.last! + 1)…\(deviceCount - 1) without a component")
+    }
+    self.deviceOfComponent = deviceOfComponent
+    self.deviceCount = deviceCount
+  }
+
+  /// Parses `--placement 0,0,1,1` (one device index per component).
+  public init(parsing text: String, componentCount: Int, deviceCount: Int) throws {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let indices = try items.map { item -> Int in
+      guard let i = Int(item) else { throw PipelineError("--placement \(text): '\(item)' is not a device index") }
+      return i
+    }
+    guard indices.count == componentCount else {
+      throw PipelineError("--placement \(text) places \(indices.count) component(s), but the model has \(componentCount)")
+    }
+    try self.init(indices, deviceCount: deviceCount)
+  }
+
+  /// The contiguous placement whose most loaded device carries the least total cost (ties go to
+  /// the split with more components early). With equal costs this is the even split, larger
+  /// groups first.
+  public static func balanced(costs: [Double], deviceCount: Int) throws -> Placement {
+    let k = costs.count
+    guard deviceCount >= 1, deviceCount <= k else {
+      throw PipelineError("\(deviceCount) devices for \(k) component(s): every device needs at least one component; use 1…\(k) devices")
+    }
+    guard costs.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw PipelineError("component costs must be finite and non-negative: \(costs)") }
+    // best[d][i]: the smallest possible maximum load placing components 0..<i on devices 0..<d.
+    let prefix = costs.reduce(into: [0.0]) { $0.append($0.last! + $1) }
+    var best = Array(repeating: Array(repeating: Double.infinity, count: k + 1), count: deviceCount + 1)
+    var cut = Array(repeating: Array(repeating: 0, count: k + 1), count: deviceCount + 1)
+    best[0][0] = 0
+    for d in 1...deviceCount {
+      for i in d...k {
+        for j in (d - 1)..<i where best[d - 1][j].isFinite {  // device d−1 takes components j..<i
+          let load = Swift.max(best[d - 1][j], prefix[i] - prefix[j])
+          // `<=` with a little slack: on a tie the later cut wins, giving earlier devices more.
+          if load <= best[d][i] + 1e-12 * Swift.max(1, load) { best[d][i] = load; cut[d][i] = j }
+        }
+      }
+    }
+    var owner = Array(repeating: 0, count: k)
+    var end = k
+    for d in stride(from: deviceCount, through: 1, by: -1) {
+      let start = cut[d][end]
+      for c in start..<end { owner[c] = d - 1 }
+      end = start
+    }
+    return try Placement(owner, deviceCount: deviceCount)
+  }
+
+  public var componentCount: Int { deviceOfComponent.count }
+
+  /// The components of each device, in order.
+  public var components: [[Int]] {
+    (0..<deviceCount).map { d in deviceOfComponent.indices.filter { deviceOfComponent[$0] == d } }
+  }
+
+  public var description: String { deviceOfComponent.map(String.init).joined(separator: ",") }
+}

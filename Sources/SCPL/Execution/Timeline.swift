@@ -1,0 +1,103 @@
+import Foundation
+
+/// What a device was doing during a span.
+public enum SpanKind: String, Sendable, CaseIterable {
+  /// A component's forward pass.
+  case forward
+  /// Loss, backward and optimizer update (a local stage's `learn`, or BP's whole backward).
+  case learn
+  /// A whole sequential training step (the `off` executor runs the method's own `trainStep`).
+  case step
+  /// Moving an activation to the next device (only recorded when the tensor device changes).
+  case transfer
+  /// Blocked: handing work to a next device whose inbox is full.
+  case wait
+
+  /// Whether the device computes during this kind of span.
+  public var isBusy: Bool { self != .wait }
+}
+
+/// One interval on one device, on the shared monotonic clock (`Stopwatch.now()`, seconds).
+public struct Span: Sendable, Equatable {
+  public var device: Int
+  public var kind: SpanKind
+  public var batch: Int
+  /// The component the span belongs to, if one.
+  public var component: Int?
+  public var start: Double
+  public var end: Double
+  public var duration: Double { end - start }
+}
+
+/// Spans recorded by every worker of an executor during the last epoch, plus the epoch's window.
+/// Workers record concurrently; reading is safe at any time and returns a snapshot.
+public final class Timeline: @unchecked Sendable {
+  /// Display names, one per device ("device 0 (cpu:0)").
+  public let deviceNames: [String]
+  private let lock = NSLock()
+  private var recorded: [Span] = []
+  private var windowStart: Double?
+  private var windowEnd: Double?
+
+  public init(deviceNames: [String]) { self.deviceNames = deviceNames }
+
+  public var deviceCount: Int { deviceNames.count }
+
+  /// Forgets earlier spans and opens a new window now.
+  func begin() {
+    lock.lock(); defer { lock.unlock() }
+    recorded.removeAll()
+    windowStart = Stopwatch.now()
+    windowEnd = nil
+  }
+
+  /// Closes the window now.
+  func finish() {
+    lock.lock(); defer { lock.unlock() }
+    windowEnd = Stopwatch.now()
+  }
+
+  func record(_ span: Span) {
+    lock.lock(); defer { lock.unlock() }
+    recorded.append(span)
+  }
+
+  /// Runs `body` and records it as a span.
+  func measure<T>(device: Int, _ kind: SpanKind, batch: Int, component: Int? = nil, _ body: () throws -> T) rethrows -> T {
+    let start = Stopwatch.now()
+    defer { record(Span(device: device, kind: kind, batch: batch, component: component, start: start, end: Stopwatch.now())) }
+    return try body()
+  }
+
+  /// Every span, sorted by start time.
+  public var spans: [Span] {
+    lock.lock(); defer { lock.unlock() }
+    return recorded.sorted { $0.start < $1.start }
+  }
+
+  /// The epoch's start and end (the spans' extent where the executor did not mark them).
+  public var window: (start: Double, end: Double) {
+    lock.lock(); defer { lock.unlock() }
+    let start = windowStart ?? recorded.map(\.start).min() ?? 0
+    let end = windowEnd ?? recorded.map(\.end).max() ?? start
+    return (start, Swift.max(start, end))
+  }
+
+  /// Per device, the fraction of the window (or of `interval`, e.g. the timed steps of a
+  /// benchmark) spent computing: every span kind but `wait`. The rest is idle or waiting.
+  public func busyFractions(in interval: ClosedRange<Double>? = nil) -> [Double] { fractions(interval) { $0.isBusy } }
+
+  /// Per device, the fraction spent blocked on a full downstream inbox.
+  public func waitFractions(in interval: ClosedRange<Double>? = nil) -> [Double] { fractions(interval) { $0 == .wait } }
+
+  private func fractions(_ interval: ClosedRange<Double>?, _ counts: (SpanKind) -> Bool) -> [Double] {
+    let (start, end) = interval.map { ($0.lowerBound, $0.upperBound) } ?? window
+    let length = end - start
+    var total = Array(repeating: 0.0, count: deviceCount)
+    for s in spans where counts(s.kind) && total.indices.contains(s.device) {
+      // Clip to the window; one worker's spans never overlap one another.
+      total[s.device] += Swift.max(0, Swift.min(s.end, end) - Swift.max(s.start, start))
+    }
+    return total.map { length > 0 ? Swift.min(1, Swift.max(0, $0 / length)) : 0 }
+  }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import NN
+import Torch
+
+/// Times training steps of one (model, method, schedule, devices, threads, batch) on synthetic
+/// inputs: the basis of `scpl bench train`. One epoch feeds `warmup + steps` copies of one random
+/// batch; the warm-up steps (pipeline filling, first-call kernel set-up) are not timed.
+///
+/// A step's time is `StepResult.interval`, the time between two consecutive batches leaving the
+/// executor: for a pipeline that is its throughput, not a batch's latency through all devices.
+public enum TrainingBenchmark {
+  public struct Setup {
+    public var method: MethodKind
+    public var pipeline: PipelineOptions
+    public var batchSize: Int
+    public var steps = 10
+    /// Untimed steps first; nil: one per device, at least 2 (the pipeline is full afterwards).
+    public var warmup: Int?
+    /// Token ids per text sample (text models).
+    public var textLength = 60
+    public var seed: UInt64 = 1
+    public var methodOptions = MethodOptions()
+
+    public init(method: MethodKind, pipeline: PipelineOptions, batchSize: Int) {
+      self.method = method
+      self.pipeline = pipeline
+      self.batchSize = batchSize
+    }
+  }
+
+  public struct Result {
+    public let kind: PipelineKind
+    public let placement: Placement
+    /// Seconds per timed step, in order.
+    public let stepSeconds: [Double]
+    /// Per device, its compute time on the timed batches over the timed steps' total time: in a
+    /// steady pipeline, the fraction of the time the device is busy.
+    public let busyFractions: [Double]
+    /// The epoch's spans (warm-up included), for a Chrome trace.
+    public let timeline: Timeline
+    public let batchSize: Int
+
+    public var median: Double { stepSeconds.median }
+    public var min: Double { stepSeconds.min() ?? 0 }
+    public var samplesPerSecond: Double { median > 0 ? Double(batchSize) / median : 0 }
+  }
+
+  /// Builds the model with `makeModel` (after seeding), the method and the executor, and times it.
+  public static func run(_ setup: Setup, makeModel: () throws -> StagedModel) throws -> Result {
+    guard setup.batchSize >= 1 else { throw PipelineError("the batch size must be at least 1, got \(setup.batchSize)") }
+    guard setup.steps >= 1 else { throw PipelineError("a benchmark needs at least 1 timed step, got \(setup.steps)") }
+    Torch.manualSeed(setup.seed)
+    let model = try makeModel()
+    let method = try Methods.make(setup.method, model: model, options: setup.methodOptions)
+    let batch = try syntheticBatch(model, batchSize: setup.batchSize, textLength: setup.textLength)
+    let executor = try Pipelines.make(method, setup.pipeline, probe: batch.inputs)
+    defer { executor.shutdown() }
+    let warmup = setup.warmup ?? Swift.max(2, setup.pipeline.devices.count)
+    guard warmup >= 0 else { throw PipelineError("the warm-up step count cannot be negative, got \(warmup)") }
+    var results: [StepResult] = []
+    try executor.trainEpoch(repeatElement(batch, count: warmup + setup.steps)) { results.append($0) }
+    let timed = Array(results.dropFirst(warmup))
+    let stepSeconds = timed.map(\.interval)
+    return Result(kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
+                  busyFractions: busyFractions(executor.timeline, batches: warmup..<(warmup + setup.steps),
+                                               seconds: stepSeconds.reduce(0, +)),
+                  timeline: executor.timeline, batchSize: setup.batchSize)
+  }
+
+  /// Counted by batch, not by clock window: an upstream device runs ahead of the last one by up
+  /// to its queue, so at the end of an epoch it has finished while the timed steps still come out.
+  static func busyFractions(_ timeline: Timeline, batches: Range<Int>, seconds: Double) -> [Double] {
+    var busy = Array(repeating: 0.0, count: timeline.deviceCount)
+    for s in timeline.spans where s.kind.isBusy && batches.contains(s.batch) && busy.indices.contains(s.device) {
+      busy[s.device] += s.duration
+    }
+    return busy.map { seconds > 0 ? Swift.min(1, $0 / seconds) : 0 }
+  }
+
+  /// Random inputs of the model's sample shape (token ids for text) and balanced labels.
+  public static func syntheticBatch(_ model: StagedModel, batchSize: Int, textLength: Int = 60) throws -> (inputs: Tensor, labels: Tensor) {
+    let labels = try Tensor((0..<batchSize).map { Int64($0 % model.classCount) })
+    switch model.family {
+    case .vision:
+      return (try Tensor.randn([batchSize] + model.sampleShape), labels)
+    case .text:
+      let vocabulary = (model.components.first as? EmbeddingComponent)?.embedding.count ?? 2
+      return (try Tensor.randint(1, Swift.max(2, vocabulary), [batchSize, textLength]), labels)
+    }
+  }
+}

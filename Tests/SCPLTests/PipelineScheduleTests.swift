@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+import NN
+import Torch
+@testable import SCPL
+
+/// A local method whose stages only sleep and count: it shows the schedule without numerics.
+final class SleepingMethod: LocalMethod {
+  let kind = MethodKind.scpl
+  let model: StagedModel
+  var stages: [any LocalStage] = []
+  var modules: [(String, Module)] { [] }
+  func predict(inputs: Tensor) throws -> Prediction { throw TorchError("not used") }
+
+  final class Stage: LocalStage {
+    let index: Int
+    let seconds: Double
+    let optimizer: any Optimizer
+    var modules: [Module] { [] }
+    /// Throws in `learn` of this batch when set.
+    var failAtBatch: Int?
+    private let lock = NSLock()
+    private var _learned = 0
+    var learned: Int { lock.lock(); defer { lock.unlock() }; return _learned }
+
+    init(index: Int, seconds: Double) throws {
+      self.index = index
+      self.seconds = seconds
+      optimizer = try SGD([Tensor.zeros([1]).requiringGrad()], lr: 0.1)
+    }
+
+    func forward(_ input: Activation) throws -> Activation {
+      Thread.sleep(forTimeInterval: seconds)
+      return input
+    }
+
+    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+      Thread.sleep(forTimeInterval: seconds)
+      lock.lock(); defer { lock.unlock() }
+      if let failAtBatch, _learned == failAtBatch { throw TorchError("stage \(index + 1) broke on purpose") }
+      _learned += 1
+      return Double(index)
+    }
+  }
+
+  init(components: Int, seconds: Double) throws {
+    model = try VGG.build(sampleShape: [1, 16, 16], classes: 2, components: components, width: 1.0 / 64)
+    stages = try (0..<components).map { try Stage(index: $0, seconds: seconds) }
+  }
+
+  var sleepers: [Stage] { stages.map { $0 as! Stage } }
+}
+
+final class PipelineScheduleTests: XCTestCase {
+  func fakeBatches(_ n: Int) throws -> [(inputs: Tensor, labels: Tensor)] {
+    try (0..<n).map { _ in (inputs: try Tensor.zeros([2, 1, 16, 16]), labels: try Tensor([Int64(0), 1])) }
+  }
+
+  /// Components split evenly over the devices (4 over 2: 0,0,1,1).
+  func executor(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int, queueDepth: Int = 2) throws -> any PipelineExecutor {
+    var options = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
+    let k = method.model.components.count
+    options.placement = try .balanced(costs: Array(repeating: 1, count: k), deviceCount: devices)
+    options.queueDepth = queueDepth
+    return try Pipelines.make(method, options)
+  }
+
+  /// Two devices, one 20 ms + 20 ms stage each: async overlaps batch t on device 1 with t+1 on
+  /// device 0, so 8 batches take about 9 × 40 ms instead of 8 × 80 ms. Sleeping needs no cores,
+  /// so this holds on a busy two-core machine.
+  func testAsyncOverlapsBatchesAcrossDevices() throws {
+    let data = try fakeBatches(8)
+    let sequential = try executor(SleepingMethod(components: 2, seconds: 0.02), .off, devices: 1)
+    defer { sequential.shutdown() }
+    let offSeconds = try sequential.trainEpoch(data).seconds
+    let method = try SleepingMethod(components: 2, seconds: 0.02)
+    let pipelined = try executor(method, .async, devices: 2)
+    defer { pipelined.shutdown() }
+    var losses: [[Double]] = []
+    let asyncSeconds = try pipelined.trainEpoch(data) { losses.append($0.losses) }.seconds
+    XCTAssertGreaterThanOrEqual(offSeconds, 8 * 0.08 * 0.95, "the sequential run sleeps 8 × 80 ms")
+    XCTAssertLessThan(asyncSeconds, 0.8 * offSeconds, "async \(asyncSeconds) s vs sequential \(offSeconds) s")
+    XCTAssertEqual(losses, Array(repeating: [0, 1], count: 8))
+    XCTAssertEqual(method.sleepers.map(\.learned), [8, 8])
+    // The devices really ran at the same time: some forward of device 1 overlaps one of device 0.
+    let spans = pipelined.timeline.spans
+    let d0 = spans.filter { $0.device == 0 }, d1 = spans.filter { $0.device == 1 }
+    XCTAssertTrue(d1.contains { a in d0.contains { b in a.start < b.end && b.start < a.end } }, "no concurrent spans")
+  }
+
+  /// An error in a stage stops the epoch without hanging, says where it happened, and leaves
+  /// the executor usable.
+  func testErrorInAStageIsRethrownWithItsPlace() throws {
+    for kind in [PipelineKind.async, .overlap] {
+      let method = try SleepingMethod(components: 4, seconds: 0.001)
+      method.sleepers[2].failAtBatch = 3
+      let e = try executor(method, kind, devices: 2)
+      defer { e.shutdown() }
+      var delivered: [Int] = []
+      XCTAssertThrowsError(try e.trainEpoch(fakeBatches(12)) { delivered.append($0.batch) }) { error in
+        let text = "\(error)"
+        XCTAssertTrue(text.contains("component 3 on device 1 (cpu:1), batch 3") && text.contains("broke on purpose"), "\(kind): \(text)")
+      }
+      XCTAssertEqual(delivered, Array(0..<delivered.count), "\(kind)")
+      XCTAssertLessThanOrEqual(delivered.count, 3, "\(kind)")
+      // async: no component learns a batch its predecessor failed on. overlap: the failing step's
+      // other learns were already queued (component 4's input, from component 3's forward, is
+      // sound), and they finish before the error is rethrown.
+      XCTAssertEqual(method.sleepers[3].learned, kind == .async ? 3 : 4, "\(kind)")
+      method.sleepers[2].failAtBatch = nil
+      XCTAssertEqual(try e.trainEpoch(fakeBatches(2)).steps, 2, "\(kind): the executor still works")
+    }
+  }
+
+  /// `onStep` throwing stops feeding; batches in flight finish, so every component has learned
+  /// the same batches (the weights are those of training on exactly the batches fed).
+  func testEarlyStopFromOnStepFinishesTheBatchesInFlight() throws {
+    struct Stop: Error {}
+    let method = try SleepingMethod(components: 4, seconds: 0.002)
+    let e = try executor(method, .async, devices: 4, queueDepth: 1)
+    defer { e.shutdown() }
+    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(40)) { if $0.batch == 2 { throw Stop() } }) { XCTAssertTrue($0 is Stop) }
+    let learned = method.sleepers.map(\.learned)
+    XCTAssertEqual(Set(learned).count, 1, "every component learned the same batches: \(learned)")
+    XCTAssertLessThan(learned[0], 40)
+    XCTAssertGreaterThanOrEqual(learned[0], 3)
+  }
+
+  func testTraceParsesAndCoversEveryDevice() throws {
+    Torch.manualSeed(1)
+    let model = try tinyModel("vgg")
+    let method = try Methods.make(.scpl, model: model)
+    let e = try executor(method, .async, devices: 2)
+    defer { e.shutdown() }
+    let data = try (0..<3).map { _ in let (x, y) = try tinyBatch(model); return (inputs: x, labels: y) }
+    try e.trainEpoch(data)
+
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID()).json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try ChromeTrace.write(e.timeline, to: url)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    let events = json["traceEvents"] as! [[String: Any]]
+    let complete = events.filter { $0["ph"] as? String == "X" }
+    for d in 0..<2 {
+      let mine = complete.filter { $0["tid"] as? Int == d }
+      XCTAssertEqual(mine.filter { $0["cat"] as? String == "forward" }.count, 3 * 2, "device \(d): 2 components × 3 batches")
+      XCTAssertEqual(mine.filter { $0["cat"] as? String == "learn" }.count, 3 * 2)
+      XCTAssertTrue(mine.allSatisfy { ($0["ts"] as? Double ?? -1) >= 0 && ($0["dur"] as? Double ?? -1) >= 0 })
+      XCTAssertTrue(mine.allSatisfy { ($0["args"] as? [String: Any])?["batch"] is Int })
+      let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" && $0["tid"] as? Int == d }
+      XCTAssertEqual((names.first?["args"] as? [String: Any])?["name"] as? String, "device \(d) (cpu:\(d))")
+    }
+    let busy = e.timeline.busyFractions()
+    XCTAssertEqual(busy.count, 2)
+    XCTAssertTrue(busy.allSatisfy { $0 > 0 && $0 <= 1 }, "\(busy)")
+    XCTAssertTrue(e.timeline.waitFractions().allSatisfy { $0 >= 0 && $0 <= 1 })
+  }
+}

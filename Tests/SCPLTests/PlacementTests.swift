@@ -1,0 +1,77 @@
+import XCTest
+import Torch
+@testable import SCPL
+
+final class PlacementTests: XCTestCase {
+  func testDeviceSpecParsing() throws {
+    XCTAssertEqual(try DeviceSpec(parsing: "cpu:0,cpu:1").devices, [.cpuWorker(0), .cpuWorker(1)])
+    XCTAssertEqual(try DeviceSpec(parsing: "cpu").devices, [.cpuWorker(0)])
+    if Device.cudaDeviceCount == 0 {
+      XCTAssertEqual(try DeviceSpec(parsing: "2").devices, [.cpuWorker(0), .cpuWorker(1)])
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0")) { XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)") }
+    }
+    for (bad, says) in [("cpu:0,cpu:0", "twice"), ("gpu:1", "cannot read 'gpu:1'"), ("0", "at least 1"),
+                        ("cpu:0,", "cannot read ''"), ("cpu:-1", "cannot read")] {
+      XCTAssertThrowsError(try DeviceSpec(parsing: bad), bad) { XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)") }
+    }
+  }
+
+  func testExplicitPlacementsAreChecked() throws {
+    XCTAssertEqual(try Placement(parsing: "0,0,1,1", componentCount: 4, deviceCount: 2).components, [[0, 1], [2, 3]])
+    for (text, says) in [("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "names device 2"),
+                         ("0,1,0,1", "not contiguous"), ("0,0,0,0", "without a component"), ("1,1,0,0", "not contiguous"),
+                         ("0,x,1,1", "'x' is not a device index")] {
+      XCTAssertThrowsError(try Placement(parsing: text, componentCount: 4, deviceCount: 2), text) {
+        XCTAssertTrue("\($0)".contains(says), "\(text): \($0)")
+      }
+    }
+    XCTAssertThrowsError(try Placement([0, 1], deviceCount: 3)) { XCTAssertTrue("\($0)".contains("at most 2 devices"), "\($0)") }
+  }
+
+  func testBalancedPlacementEvensOutTheCost() throws {
+    XCTAssertEqual(try Placement.balanced(costs: [1, 1, 1, 1], deviceCount: 2).deviceOfComponent, [0, 0, 1, 1])
+    XCTAssertEqual(try Placement.balanced(costs: [1, 1, 1], deviceCount: 2).deviceOfComponent, [0, 0, 1])
+    XCTAssertEqual(try Placement.balanced(costs: [4, 1, 1, 1, 1], deviceCount: 2).deviceOfComponent, [0, 1, 1, 1, 1])
+    XCTAssertEqual(try Placement.balanced(costs: [1, 1, 1, 6], deviceCount: 2).deviceOfComponent, [0, 0, 0, 1])
+    XCTAssertEqual(try Placement.balanced(costs: [5, 1, 1, 1], deviceCount: 4).deviceOfComponent, [0, 1, 2, 3])
+    XCTAssertEqual(try Placement.balanced(costs: [3, 3, 3], deviceCount: 1).deviceOfComponent, [0, 0, 0])
+    XCTAssertThrowsError(try Placement.balanced(costs: [1, 1], deviceCount: 3))
+  }
+
+  /// The measured estimate probes in eval mode: it leaves BatchNorm statistics and modes alone.
+  func testForwardTimeEstimateDoesNotTouchTheModel() throws {
+    Torch.manualSeed(2)
+    let model = try tinyModel("vgg")
+    let before = try model.stateDict().map { try $0.1.bytes() }
+    let costs = try CostEstimate.forwardTime.costs(of: model)
+    XCTAssertEqual(costs.count, 4)
+    XCTAssertTrue(costs.allSatisfy { $0 > 0 })
+    XCTAssertEqual(try model.stateDict().map { try $0.1.bytes() }, before)
+    XCTAssertTrue(model.namedModules().allSatisfy { $0.1.isTraining })
+    XCTAssertEqual(try CostEstimate.parameters.costs(of: model).reduce(0, +), Double(model.trainableParameterCount))
+  }
+
+  func testSchedulesThatCannotRunAreRefusedBeforeTraining() throws {
+    let model = try tinyModel("vgg")
+    let scpl = try Methods.make(.scpl, model: model)
+    let bp = try Methods.make(.bp, model: model)
+    let two = try DeviceSpec.cpuWorkers(2)
+    let cases: [(any TrainingMethod, PipelineOptions, String)] = [
+      (scpl, PipelineOptions(kind: .off, devices: two), "runs the sequential reference on one device"),
+      (scpl, PipelineOptions(kind: .nmp, devices: two), "serves BP only"),
+      (bp, PipelineOptions(kind: .async, devices: two), "needs a local method"),
+      (bp, PipelineOptions(kind: .overlap, devices: two), "needs a local method"),
+      (scpl, PipelineOptions(kind: .async, devices: try .cpuWorkers(5)), "use at most 4 devices"),
+      (scpl, PipelineOptions(kind: .async, devices: two, placement: try Placement([0, 1], deviceCount: 2)), "but vgg has 4"),
+    ]
+    for (method, options, says) in cases {
+      XCTAssertThrowsError(try Pipelines.make(method, options)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
+    }
+    XCTAssertThrowsError(try PipelineKind(parsing: "gpipe")) { XCTAssertTrue("\($0)".contains("not yet implemented"), "\($0)") }
+    XCTAssertThrowsError(try PipelineKind(parsing: "scpl-gpipe")) { XCTAssertTrue("\($0)".contains("not yet implemented"), "\($0)") }
+    XCTAssertThrowsError(try PipelineKind(parsing: "fast")) { XCTAssertTrue("\($0)".contains("expected one of off, nmp, overlap, async"), "\($0)") }
+    XCTAssertEqual(PipelineKind.defaultKind(for: .scpl, deviceCount: 1), .async)
+    XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 2), .nmp)
+    XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 1), .off)
+  }
+}
