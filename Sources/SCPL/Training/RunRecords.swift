@@ -34,8 +34,11 @@ public struct RunSummary: Codable, Sendable {
     public var componentTestAccuracy: [Double]
     public var epochSeconds: [Double]
     public var trainSamplesPerSecond: Double
+    /// Per device, the fraction of the last epoch's training time it was computing.
+    public var deviceBusyFraction: [Double]? = nil
 
     enum CodingKeys: String, CodingKey {
+      case deviceBusyFraction = "device_busy_fraction"
       case seed, testAccuracy = "test_accuracy", bestTestAccuracy = "best_test_accuracy", bestEpoch = "best_epoch"
       case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
       case trainSamplesPerSecond = "train_samples_per_second"

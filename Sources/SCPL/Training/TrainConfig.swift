@@ -37,12 +37,21 @@ public struct TrainConfig: Codable, Sendable {
   public var out: String?
   public var shortcut: String
   public var divisor: String
+  /// Execution: off, nmp, overlap or async (nil in a partial config: the method's default).
+  public var pipeline: String
+  /// "N", or "cpu:0,cpu:1,…", or "cuda:0,…".
+  public var devices: String
+  public var placement: String?
+  public var threadsPerDevice: Int
+  public var queueDepth: Int
+  public var profile: Bool
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case model, method, dataset, epochs, temperature, projection, components, width, aug, times, seed, hidden, heads, threads, out, shortcut, divisor
     case dataDir = "data-dir", batchSize = "batch-size", testBatchSize = "test-batch-size", lr, endLr = "end-lr"
     case lrSchedule = "lr-schedule", maxLen = "max-len", vocabSize = "vocab-size", wordVectors = "word-vectors"
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
+    case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
   }
 
   public static let models = ["vgg", "resnet18", "convnet", "lstm", "transformer"]
@@ -81,6 +90,12 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var out: String?
   public var shortcut: String?
   public var divisor: String?
+  public var pipeline: String?
+  public var devices: String?
+  public var placement: String?
+  public var threadsPerDevice: Int?
+  public var queueDepth: Int?
+  public var profile: Bool?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -116,6 +131,9 @@ public struct PartialTrainConfig: Codable, Sendable {
     r.labelNoise = labelNoise ?? other.labelNoise; r.limitTrain = limitTrain ?? other.limitTrain
     r.limitTest = limitTest ?? other.limitTest; r.threads = threads ?? other.threads; r.out = out ?? other.out
     r.shortcut = shortcut ?? other.shortcut; r.divisor = divisor ?? other.divisor
+    r.pipeline = pipeline ?? other.pipeline; r.devices = devices ?? other.devices; r.placement = placement ?? other.placement
+    r.threadsPerDevice = threadsPerDevice ?? other.threadsPerDevice; r.queueDepth = queueDepth ?? other.queueDepth
+    r.profile = profile ?? other.profile
     return r
   }
 
@@ -148,6 +166,13 @@ public struct PartialTrainConfig: Codable, Sendable {
     guard ["per-anchor", "batch-total"].contains(divisor) else {
       throw TorchError("unknown --divisor '\(divisor)': expected per-anchor (the reference's) or batch-total (the appendix's)")
     }
+    let devices = try DeviceSpec(parsing: self.devices ?? "1")
+    let pipeline = try self.pipeline.map { try PipelineKind(parsing: $0) } ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
+    try pipeline.check(method: method, deviceCount: devices.count)
+    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    if pipeline != .off && lrSchedule == "cosine-step" {
+      throw TorchError("--lr-schedule cosine-step changes the rate inside an epoch, which a pipeline cannot do between in-flight batches; use --lr-schedule cosine or --pipeline off")
+    }
     let shortcut = self.shortcut ?? "3x3"
     guard ResNet18.Shortcut(rawValue: shortcut) != nil else { throw TorchError("unknown --shortcut '\(shortcut)': expected 3x3 or 1x1") }
     let c = TrainConfig(
@@ -157,7 +182,10 @@ public struct PartialTrainConfig: Codable, Sendable {
       projection: projection, components: components ?? 4, width: width ?? 1.0, aug: aug, times: times ?? 1,
       seed: seed ?? 1, maxLen: maxLen, hidden: hidden ?? 300, heads: heads ?? 6, vocabSize: vocabSize ?? 30_000,
       wordVectors: wordVectors, labelNoise: labelNoise ?? 0, limitTrain: limitTrain, limitTest: limitTest,
-      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, out: out, shortcut: shortcut, divisor: divisor)
+      threads: threads, out: out, shortcut: shortcut, divisor: divisor,
+      pipeline: pipeline.rawValue, devices: devices.description, placement: placement,
+      threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
+      queueDepth: queueDepth ?? 2, profile: profile ?? false)
     try c.validate()
     return c
   }
@@ -183,9 +211,21 @@ extension TrainConfig {
     try need(limitTest.map { $0 >= 1 } ?? true, "--limit-test must be at least 1")
     try need(threads >= 1, "--threads must be at least 1, got \(threads)")
     try need(maxLen.map { $0 >= 1 } ?? true, "--max-len must be positive")
+    try need(threadsPerDevice >= 1, "--threads-per-device must be at least 1, got \(threadsPerDevice)")
+    try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
   }
 
   public var methodKind: MethodKind { MethodKind(rawValue: method)! }
+
+  /// The executor options these settings describe (placement checked against the model later).
+  public func pipelineOptions(componentCount: Int) throws -> PipelineOptions {
+    let spec = try DeviceSpec(parsing: devices)
+    var o = PipelineOptions(kind: try PipelineKind(parsing: pipeline), devices: spec,
+                            placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
+    o.threadsPerDevice = threadsPerDevice
+    o.queueDepth = queueDepth
+    return o
+  }
 
   public var methodOptions: MethodOptions {
     var o = MethodOptions()

@@ -43,51 +43,61 @@ public final class Trainer {
     let method = try Methods.make(config.methodKind, model: model, options: config.methodOptions)
     let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true,
                                 workerThreads: loaderThreads, prefetch: 4)
-    let stepsPerEpoch = (data.train.count + config.batchSize - 1) / config.batchSize
+    // The executor is built before the first step: on GPUs it moves the modules first, so the
+    // optimizers' state is created on the right device.
+    let executor = try Pipelines.make(method, try config.pipelineOptions(componentCount: model.components.count),
+                                      probe: try loader.batch(epoch: 1, index: 0).inputs)
+    defer { executor.shutdown() }
+    let stepsPerEpoch = loader.batchCount
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
     if run == 0 {
-      log("model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue)")
+      log("model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)")
     }
     var records: [EpochRecord] = []
     var best = (accuracy: -1.0, epoch: 0)
     var step = 0
+    var busy: [Double] = []
     for epoch in 1...config.epochs {
       var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
       var seen = 0
-      var stepSeconds = 0.0
       let lr = try schedule.learningRate(epoch: epoch, step: step)
       method.setLearningRate(lr)
       method.train(true)
+      let feed = BatchFeed(loader.epoch(epoch))
       let wall = Stopwatch.now()
-      let batches = loader.epoch(epoch)
-      while let batch = try batches.next() {
-        if config.lrSchedule == "cosine-step" { method.setLearningRate(try schedule.learningRate(epoch: epoch, step: step)) }
-        let start = Stopwatch.now()
-        let losses = try method.trainStep(inputs: batch.inputs, labels: batch.labels)
-        stepSeconds += Stopwatch.now() - start
-        guard losses.allSatisfy(\.isFinite) else {
-          throw TorchError("training diverged at epoch \(epoch), step \(step + 1): losses \(losses); try a smaller --lr")
+      let epochRun = try executor.trainEpoch(feed) { result in
+        guard result.losses.allSatisfy(\.isFinite) else {
+          throw TorchError("training diverged at epoch \(epoch), step \(result.batch + 1): losses \(result.losses); try a smaller --lr")
         }
-        let n = batch.labels.shape[0]
-        for (i, l) in losses.enumerated() { lossSums[i] += l * Double(n) }
+        let n = feed.sizes[result.batch]
+        for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
         seen += n
         step += 1
-        let done = Double(step - (epoch - 1) * stepsPerEpoch) / Double(stepsPerEpoch)
-        progress.update(String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  %.0f samples/s  ETA %@", run + 1, config.times, epoch,
-                               config.epochs, 100 * Swift.min(done, 1), Self.format(lossSums.map { $0 / Double(seen) }),
-                               Double(seen) / stepSeconds, ProgressLine.duration((Stopwatch.now() - wall) * (1 / Swift.max(done, 1e-9) - 1))))
+        if config.lrSchedule == "cosine-step" { method.setLearningRate(try schedule.learningRate(epoch: epoch, step: step)) }
+        let done = Double(result.batch + 1) / Double(stepsPerEpoch)
+        let elapsed = Stopwatch.now() - wall
+        progress.update(String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
+                               epoch, config.epochs, 100 * done, Self.format(lossSums.map { $0 / Double(seen) }), lr,
+                               Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
+      }
+      try feed.rethrow()
+      let stepSeconds = epochRun.seconds
+      busy = executor.timeline.busyFractions()
+      if config.profile && epoch == config.epochs && run == 0 {
+        try ChromeTrace.write(executor.timeline, to: folder.url.appendingPathComponent("trace.json"))
+        try folder.write("timeline.svg", Data(TimelineSVG.svg(executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)").utf8))
       }
       let test = try Evaluation.run(method, on: data.test, batchSize: config.testBatchSize)
       let train = try Evaluation.run(method, on: data.trainProbe, batchSize: config.testBatchSize)
       if test.accuracy > best.accuracy { best = (test.accuracy, epoch) }
       let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
-                               losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(seen) })),
+                               losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(Swift.max(seen, 1)) })),
                                trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
                                epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds)
       records.append(record)
       try folder.appendMetrics(record)
       progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
-                             run + 1, config.times, epoch, config.epochs, lr, Self.format(lossSums.map { $0 / Double(seen) }),
+                             run + 1, config.times, epoch, config.epochs, lr, Self.format(lossSums.map { $0 / Double(Swift.max(seen, 1)) }),
                              100 * train.accuracy, 100 * test.accuracy,
                              test.headAccuracies.isEmpty ? "" : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
                              record.trainSamplesPerSecond, stepSeconds))
@@ -95,7 +105,8 @@ public final class Trainer {
     let last = records.last!
     let summary = RunSummary.Run(seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.accuracy, bestEpoch: best.epoch,
                                  componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),
-                                 trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count))
+                                 trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count),
+                                 deviceBusyFraction: busy)
     return (summary, records)
   }
 
