@@ -119,3 +119,15 @@ enum OptimizerState {
     return Int(value)
   }
 }
+
+extension Optimizer {
+  /// One optimisation step on `loss`: clears the gradients, back-propagates, updates the
+  /// parameters; returns the loss value. Every learning method's step is this.
+  @discardableResult
+  public func minimize(_ loss: Tensor) throws -> Double {
+    try zeroGrad()
+    try loss.backward()
+    try step()
+    return try loss.item()
+  }
+}

@@ -94,10 +94,7 @@ public final class AssociatedLearningMethod: LocalMethod {
       let bridge = try Functional.mseLoss(block.bridge(component.features(output)), t.detached())
       let autoencoder = try Functional.mseLoss(block.decoder(t), previous.detached())
       let loss = try bridge + autoencoder
-      try optimizer.zeroGrad()
-      try loss.backward()
-      try optimizer.step()
-      return try loss.item()
+      return try optimizer.minimize(loss)
     }
   }
 }

@@ -17,10 +17,7 @@ public final class BackpropMethod: TrainingMethod {
 
   public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
     let loss = try crossEntropy(model(inputs), labels)
-    try optimizer.zeroGrad()
-    try loss.backward()
-    try optimizer.step()
-    return [try loss.item()]
+    return [try optimizer.minimize(loss)]
   }
 
   public func predict(inputs: Tensor) throws -> Prediction { Prediction(final: try model(inputs), heads: []) }

@@ -60,10 +60,7 @@ public final class EarlyExitMethod: LocalMethod {
 
     func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
       let loss = try crossEntropy(head(component.features(output)), labels)
-      try optimizer.zeroGrad()
-      try loss.backward()
-      try optimizer.step()
-      return try loss.item()
+      return try optimizer.minimize(loss)
     }
   }
 }

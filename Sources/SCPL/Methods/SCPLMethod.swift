@@ -53,10 +53,7 @@ public final class SCPLMethod: LocalMethod {
       if let classifier {
         loss = try loss + crossEntropy(classifier(features.detached()), labels)
       }
-      try optimizer.zeroGrad()
-      try loss.backward()
-      try optimizer.step()
-      return try loss.item()
+      return try optimizer.minimize(loss)
     }
   }
 }

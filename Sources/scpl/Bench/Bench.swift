@@ -6,7 +6,8 @@ import SCPL
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed; every figure is printed and saved as JSON and Markdown.",
-    subcommands: [Engine.self, DataLoading.self, TrainSteps.self]
+    subcommands: [TrainSteps.self, Engine.self, DataLoading.self],
+    defaultSubcommand: TrainSteps.self
   )
 }
 
