@@ -40,6 +40,10 @@ public enum TrainingBenchmark {
     public let timeline: Timeline
     public let batchSize: Int
 
+    /// The schedule simulator's time per step for this run's schedule, fed with the per-device
+    /// forward and learn times measured in this very run (nil where the schedule has no model).
+    public let predictedStepSeconds: Double?
+
     public var median: Double { stepSeconds.median }
     public var min: Double { stepSeconds.min() ?? 0 }
     public var samplesPerSecond: Double { median > 0 ? Double(batchSize) / median : 0 }
@@ -61,10 +65,33 @@ public enum TrainingBenchmark {
     try executor.trainEpoch(repeatElement(batch, count: warmup + setup.steps)) { results.append($0) }
     let timed = Array(results.dropFirst(warmup))
     let stepSeconds = timed.map(\.interval)
+    let timedBatches = warmup..<(warmup + setup.steps)
     return Result(kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
-                  busyFractions: busyFractions(executor.timeline, batches: warmup..<(warmup + setup.steps),
-                                               seconds: stepSeconds.reduce(0, +)),
-                  timeline: executor.timeline, batchSize: setup.batchSize)
+                  busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
+                  timeline: executor.timeline, batchSize: setup.batchSize,
+                  predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches))
+  }
+
+  /// Feeds the simulator with what each device spent per batch (its components' forwards, and
+  /// their learn steps as the backward) and asks it the schedule's steady time per step. Only the
+  /// local methods' schedules record forward/learn spans per component, so only they get one.
+  static func predictedStepSeconds(_ kind: PipelineKind, _ timeline: Timeline, batches: Range<Int>) throws -> Double? {
+    let schedule: ScheduleSimulator.Schedule
+    switch kind {
+    case .async: schedule = .async
+    case .overlap: schedule = .overlap
+    default: return nil
+    }
+    let n = Double(batches.count)
+    let costs = (0..<timeline.deviceCount).map { d -> StageCosts in
+      let mine = timeline.spans.filter { $0.device == d && batches.contains($0.batch) }
+      let forward = mine.filter { $0.kind == .forward }.reduce(0) { $0 + $1.duration } / n
+      let learn = mine.filter { $0.kind == .learn }.reduce(0) { $0 + $1.duration } / n
+      return StageCosts(forward: forward, loss: 0, backward: learn, update: 0)
+    }
+    guard costs.allSatisfy({ $0.forward > 0 || $0.backward > 0 }) else { return nil }
+    let setup = ScheduleSimulator.Setup(stages: costs, microBatches: 1, batches: batches.count, update: .perStage)
+    return try ScheduleSimulator.run(schedule, setup).perBatch
   }
 
   /// Counted by batch, not by clock window: an upstream device runs ahead of the last one by up

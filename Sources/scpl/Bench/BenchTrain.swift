@@ -80,7 +80,7 @@ extension Bench {
       var report = BenchReport(
         title: "Training step time: \(model) width \(width), \(components) components, batch \(batchSize) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas))",
         columns: ["method", "pipeline", "devices", "threads_per_device", "placement", "steps", "median_s", "min_s",
-                  "samples_per_s", "busy"])
+                  "samples_per_s", "busy", "predicted_s", "efficiency"])
       let loadBefore = loadAverage()
       for (method, kind) in pairs {
         var options = PipelineOptions(kind: kind, devices: spec)
@@ -99,14 +99,17 @@ extension Bench {
         setup.warmup = warmup
         let result = try TrainingBenchmark.run(setup, makeModel: buildModel)
         let busy = result.busyFractions.map { String(format: "%.2f", $0) }.joined(separator: "/")
-        print(String(format: "%@ %@: median %.4f s/step, min %.4f s, %.0f samples/s, placement %@, busy %@",
+        let predicted = result.predictedStepSeconds.map { String(format: ", simulator predicts %.4f s (efficiency %.0f%%)", $0, 100 * $0 / result.median) } ?? ""
+        print(String(format: "%@ %@: median %.4f s/step, min %.4f s, %.0f samples/s, placement %@, busy %@%@",
                      method.rawValue, kind.rawValue, result.median, result.min, result.samplesPerSecond,
-                     result.placement.description, busy))
+                     result.placement.description, busy, predicted))
         report.add(["method": .text(method.rawValue), "pipeline": .text(kind.rawValue),
                     "devices": .text(options.devices.description), "threads_per_device": .integer(options.threadsPerDevice),
                     "placement": .text(result.placement.description), "steps": .integer(result.stepSeconds.count),
                     "median_s": .number(result.median), "min_s": .number(result.min),
-                    "samples_per_s": .number(result.samplesPerSecond), "busy": .numbers(result.busyFractions)])
+                    "samples_per_s": .number(result.samplesPerSecond), "busy": .numbers(result.busyFractions),
+                    "predicted_s": result.predictedStepSeconds.map { .number($0) } ?? .text("–"),
+                    "efficiency": result.predictedStepSeconds.map { .number($0 / result.median) } ?? .text("–")])
         if let trace {
           try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
           let url = URL(fileURLWithPath: trace).appendingPathComponent("trace-\(method.rawValue)-\(kind.rawValue).json")
@@ -117,6 +120,7 @@ extension Bench {
       report.notes = [
         "Step time = interval between consecutive batches leaving the executor (throughput), after \(warmup.map(String.init) ?? "max(2, devices)") untimed warm-up steps.",
         "busy = per-device fraction of the timed window spent in forward / learn / transfer (the rest idle or blocked).",
+        "predicted_s = `scpl simulate`'s steady time per step for the run's schedule, fed with the per-device forward and learn times measured in the same run; efficiency = predicted / measured (1 = the pipeline achieves the model's ideal).",
         "'off' runs on one device with devices × threads-per-device intra-op threads.",
         "Load average (1 min) before / after: \(loadBefore) / \(loadAverage()); other processes on the machine distort timings.",
       ]
