@@ -307,4 +307,39 @@ final class GPipeTests: XCTestCase {
       XCTAssertThrowsError(try Pipelines.make(method, o)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
     }
   }
+
+  func testTrainConfigTakesMicroBatchesAndRecompute() throws {
+    func config(_ edit: (inout PartialTrainConfig) -> Void) throws -> TrainConfig {
+      var p = PartialTrainConfig()
+      p.model = "convnet"; p.method = "bp"; p.dataset = "fashion-mnist"; p.batchSize = 8; p.devices = "2"; p.pipeline = "gpipe"
+      edit(&p)
+      return try p.resolved()
+    }
+    let plain = try config { _ in }
+    XCTAssertEqual(plain.microBatches, 4)
+    XCTAssertFalse(plain.recompute)
+    let c = try config { $0.microBatches = 8; $0.recompute = true }
+    let o = try c.pipelineOptions(componentCount: 4)
+    XCTAssertEqual(o.kind, .gpipe)
+    XCTAssertEqual(o.microBatches, 8)
+    XCTAssertTrue(o.recompute)
+    XCTAssertEqual(try config { $0.method = "scpl"; $0.pipeline = "scpl-gpipe"; $0.microBatches = 2 }.microBatches, 2)
+    let mistakes: [((inout PartialTrainConfig) -> Void, String)] = [
+      ({ $0.microBatches = 9 }, "--micro-batches must be between 1 and the batch size 8, got 9"),
+      ({ $0.microBatches = 0 }, "--micro-batches must be between 1 and the batch size 8, got 0"),
+      ({ $0.method = "scpl"; $0.pipeline = "async"; $0.microBatches = 2 }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"),
+      ({ $0.method = "scpl"; $0.pipeline = "scpl-gpipe"; $0.recompute = true }, "--recompute applies to --pipeline gpipe only"),
+      ({ $0.method = "scpl" }, "use scpl-gpipe"),
+    ]
+    for (edit, says) in mistakes {
+      XCTAssertThrowsError(try config(edit)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
+    }
+    // The YAML keys are the option names.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("gpipe-\(UUID()).yaml")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try "micro-batches: 2\nrecompute: true\n".write(to: url, atomically: true, encoding: .utf8)
+    let file = try PartialTrainConfig.load(yaml: url)
+    XCTAssertEqual(file.microBatches, 2)
+    XCTAssertEqual(file.recompute, true)
+  }
 }
