@@ -1,5 +1,6 @@
 // Autograd: requires-grad flags, gradients, backward, detach and the thread-local grad mode.
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include "internal.h"
 
@@ -26,6 +27,16 @@ int ct_backward(ct_tensor t, ct_tensor grad, int retain_graph) {
   CT_STATUS_BODY({
     at::Tensor g = grad ? grad->t : at::Tensor();
     ref(t).backward(g, retain_graph ? c10::optional<bool>(true) : c10::nullopt, false);
+  })
+}
+int ct_backward_many(const ct_tensor *ts, const ct_tensor *grads, int n) {
+  CT_STATUS_BODY({
+    std::vector<at::Tensor> roots, gs;
+    for (int i = 0; i < n; i++) {
+      roots.push_back(ref(ts[i]));
+      gs.push_back(ref(grads[i]));
+    }
+    torch::autograd::backward(roots, gs);
   })
 }
 ct_tensor ct_detach(ct_tensor t) { CT_TENSOR_BODY(ref(t).detach()) }

@@ -28,6 +28,21 @@ extension Tensor {
     try check(ct_backward(handle, gradient?.handle, retainGraph ? 1 : 0), "backward from \(shape)")
   }
 
+  /// One backward pass from several roots at once, each seeded with its gradient (PyTorch's
+  /// `torch.autograd.backward(tensors, grads)`): shared parts of the graph are traversed once and
+  /// every leaf gets the sum of all roots' contributions. The graph is freed.
+  public static func backward(_ roots: [Tensor], gradients: [Tensor]) throws {
+    guard roots.count == gradients.count else {
+      throw TorchError("backward: \(roots.count) root(s) but \(gradients.count) gradient(s)")
+    }
+    guard !roots.isEmpty else { return }
+    let rs: [ct_tensor?] = roots.map { $0.handle }
+    let gs: [ct_tensor?] = gradients.map { $0.handle }
+    try withExtendedLifetime((roots, gradients)) {
+      try check(ct_backward_many(rs, gs, Int32(rs.count)), "backward from \(roots.map(\.shape))")
+    }
+  }
+
   /// The same values, cut off from the autograd graph (shares storage).
   public func detached() throws -> Tensor { try wrap(ct_detach(handle), "detach") }
 

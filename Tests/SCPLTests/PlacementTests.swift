@@ -61,15 +61,17 @@ final class PlacementTests: XCTestCase {
       (scpl, PipelineOptions(kind: .nmp, devices: two), "serves BP only"),
       (bp, PipelineOptions(kind: .async, devices: two), "needs a local method"),
       (bp, PipelineOptions(kind: .overlap, devices: two), "needs a local method"),
+      (scpl, PipelineOptions(kind: .gpipe, devices: two), "serves BP only"),
+      (bp, PipelineOptions(kind: .scplGPipe, devices: two), "needs a local method"),
       (scpl, PipelineOptions(kind: .async, devices: try .cpuWorkers(5)), "use at most 4 devices"),
       (scpl, PipelineOptions(kind: .async, devices: two, placement: try Placement([0, 1], deviceCount: 2)), "but vgg has 4"),
     ]
     for (method, options, says) in cases {
       XCTAssertThrowsError(try Pipelines.make(method, options)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
     }
-    XCTAssertThrowsError(try PipelineKind(parsing: "gpipe")) { XCTAssertTrue("\($0)".contains("not yet implemented"), "\($0)") }
-    XCTAssertThrowsError(try PipelineKind(parsing: "scpl-gpipe")) { XCTAssertTrue("\($0)".contains("not yet implemented"), "\($0)") }
-    XCTAssertThrowsError(try PipelineKind(parsing: "fast")) { XCTAssertTrue("\($0)".contains("expected one of off, nmp, overlap, async"), "\($0)") }
+    XCTAssertEqual(try PipelineKind(parsing: "gpipe"), .gpipe)
+    XCTAssertEqual(try PipelineKind(parsing: "SCPL-GPipe"), .scplGPipe)
+    XCTAssertThrowsError(try PipelineKind(parsing: "fast")) { XCTAssertTrue("\($0)".contains("expected one of off, nmp, overlap, async, gpipe, scpl-gpipe"), "\($0)") }
     XCTAssertEqual(PipelineKind.defaultKind(for: .scpl, deviceCount: 1), .async)
     XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 2), .nmp)
     XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 1), .off)

@@ -192,6 +192,9 @@ int ct_grad(ct_tensor t, ct_tensor *out);
 int ct_zero_grad(ct_tensor t);
 /// `grad` may be NULL for a scalar `t`.
 int ct_backward(ct_tensor t, ct_tensor grad, int retain_graph);
+/// One backward pass from several roots at once, each seeded with its gradient
+/// (torch.autograd.backward(tensors, grads)); the graph is freed.
+int ct_backward_many(const ct_tensor *tensors, const ct_tensor *grads, int n);
 ct_tensor ct_detach(ct_tensor t);
 /// Points `t` at `src`'s storage, keeping t's identity and requires-grad flag (PyTorch's
 /// `param.data = src`); used to move parameters between devices.

@@ -20,6 +20,10 @@ public enum ChromeTrace {
         args["component"] = k
         name += " c\(k + 1)"
       }
+      if let m = s.microBatch {
+        args["micro_batch"] = m
+        name += " m\(m + 1)"
+      }
       events.append([
         "name": name, "cat": s.kind.rawValue, "ph": "X", "pid": 0, "tid": s.device,
         "ts": ((s.start - origin) * 1e6).rounded(), "dur": Swift.max(0, (s.duration * 1e6).rounded()), "args": args,

@@ -67,6 +67,12 @@ public struct PipelineOptions: Sendable {
   public var threadsPerDevice = 1
   /// Capacity of each worker's inbox (`--queue-depth`).
   public var queueDepth = 2
+  /// gpipe and scpl-gpipe: micro-batches per mini-batch (`--micro-batches`); a batch of fewer
+  /// rows gets one row per micro-batch.
+  public var microBatches = 4
+  /// gpipe: recompute each micro-batch's forward just before its backward instead of keeping its
+  /// graph (`--recompute`).
+  public var recompute = false
 
   public init(kind: PipelineKind? = nil, devices: DeviceSpec, placement: Placement? = nil) {
     self.kind = kind
@@ -84,6 +90,10 @@ public enum Pipelines {
     let deviceCount = options.devices.count
     let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
     try kind.check(method: method.kind, deviceCount: deviceCount)
+    guard options.microBatches >= 1 else { throw PipelineError("--micro-batches must be at least 1, got \(options.microBatches)") }
+    guard !options.recompute || kind == .gpipe else {
+      throw PipelineError("--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)")
+    }
     let componentCount = method.model.components.count
     let placement: Placement
     if let p = options.placement {
@@ -113,6 +123,12 @@ public enum Pipelines {
       case .overlap, .async:
         guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline \(kind.rawValue) needs a local method") }
         return kind == .overlap ? try OverlapExecutor(local, group) : try AsyncPipelineExecutor(local, group)
+      case .gpipe:
+        guard let bp = method as? BackpropMethod else { throw PipelineError("--pipeline gpipe needs the BP method") }
+        return try GPipeExecutor(bp, group, microBatches: options.microBatches, recompute: options.recompute)
+      case .scplGPipe:
+        guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline scpl-gpipe needs a local method") }
+        return try SCPLGPipeExecutor(local, group, microBatches: options.microBatches)
       }
     } catch {
       group.shutdown()

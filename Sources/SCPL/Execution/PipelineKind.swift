@@ -11,17 +11,16 @@ public enum PipelineKind: String, CaseIterable, Sendable {
   /// A pipeline across batches (local methods): device d works on batch t while d+1 works on
   /// batch t−1, each worker looping over its bounded inbox.
   case async
-
-  /// Names another engineer is building; parsing them says so instead of failing vaguely.
-  static let notYetImplemented = ["gpipe", "scpl-gpipe"]
+  /// GPipe (BP only): micro-batches pipelined through the forwards, their backwards back up,
+  /// gradients accumulated, one update per mini-batch.
+  case gpipe
+  /// SCPL + GPipe (local methods): micro-batches pipelined through the forwards; each component
+  /// then learns on the whole mini-batch without waiting for the others.
+  case scplGPipe = "scpl-gpipe"
 
   public init(parsing text: String) throws {
-    let t = text.lowercased()
-    if let k = PipelineKind(rawValue: t) { self = k; return }
+    if let k = PipelineKind(rawValue: text.lowercased()) { self = k; return }
     let known = PipelineKind.allCases.map(\.rawValue).joined(separator: ", ")
-    if PipelineKind.notYetImplemented.contains(t) {
-      throw PipelineError("--pipeline \(t) is not yet implemented; available now: \(known)")
-    }
     throw PipelineError("unknown pipeline '\(text)': expected one of \(known)")
   }
 
@@ -46,6 +45,14 @@ public enum PipelineKind: String, CaseIterable, Sendable {
     case .overlap, .async:
       guard method.isLocal else {
         throw PipelineError("--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp")
+      }
+    case .gpipe:
+      guard !method.isLocal else {
+        throw PipelineError("--pipeline gpipe back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)")
+      }
+    case .scplGPipe:
+      guard method.isLocal else {
+        throw PipelineError("--pipeline scpl-gpipe needs a local method (scpl, early-exit, al): each component learns from its own loss; for BP use gpipe")
       }
     }
   }

@@ -4,9 +4,11 @@ import Foundation
 public enum SpanKind: String, Sendable, CaseIterable {
   /// A component's forward pass.
   case forward
-  /// Loss, backward and optimizer update (a local stage's `learn`, or BP's whole backward).
+  /// Loss, backward and optimizer update (a local stage's `learn`, or BP's whole backward); under
+  /// gpipe, one micro-batch's loss (last device) and backward through the device's components.
   case learn
-  /// A whole sequential training step (the `off` executor runs the method's own `trainStep`).
+  /// A whole sequential training step (the `off` executor runs the method's own `trainStep`);
+  /// under gpipe, the one optimizer update after every micro-batch's backward.
   case step
   /// Moving an activation to the next device (only recorded when the tensor device changes).
   case transfer
@@ -24,6 +26,8 @@ public struct Span: Sendable, Equatable {
   public var batch: Int
   /// The component the span belongs to, if one.
   public var component: Int?
+  /// The micro-batch (0-based) under gpipe and scpl-gpipe; nil for whole-batch work.
+  public var microBatch: Int? = nil
   public var start: Double
   public var end: Double
   public var duration: Double { end - start }
@@ -63,9 +67,12 @@ public final class Timeline: @unchecked Sendable {
   }
 
   /// Runs `body` and records it as a span.
-  func measure<T>(device: Int, _ kind: SpanKind, batch: Int, component: Int? = nil, _ body: () throws -> T) rethrows -> T {
+  func measure<T>(device: Int, _ kind: SpanKind, batch: Int, component: Int? = nil, microBatch: Int? = nil,
+                  _ body: () throws -> T) rethrows -> T {
     let start = Stopwatch.now()
-    defer { record(Span(device: device, kind: kind, batch: batch, component: component, start: start, end: Stopwatch.now())) }
+    defer {
+      record(Span(device: device, kind: kind, batch: batch, component: component, microBatch: microBatch, start: start, end: Stopwatch.now()))
+    }
     return try body()
   }
 

@@ -22,7 +22,7 @@ public enum TimelineSVG {
       for s in spans where s.device == d {
         let x = left + width * (s.start - t0) / span
         let w = Swift.max(width * s.duration / span, 0.5)
-        let label = "\(s.kind.rawValue) batch \(s.batch)\(s.component.map { " component \($0 + 1)" } ?? "") \(String(format: "%.1f ms", 1000 * s.duration))"
+        let label = "\(s.kind.rawValue) batch \(s.batch)\(s.component.map { " component \($0 + 1)" } ?? "")\(s.microBatch.map { " micro-batch \($0 + 1)" } ?? "") \(String(format: "%.1f ms", 1000 * s.duration))"
         out.append(##"<rect x="\##(x)" y="\##(y + 4)" width="\##(w)" height="\##(track - 8)" fill="\##(colours[s.kind] ?? "#999")"><title>\##(label)</title></rect>"##)
       }
     }

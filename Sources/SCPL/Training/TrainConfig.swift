@@ -37,7 +37,7 @@ public struct TrainConfig: Codable, Sendable {
   public var out: String?
   public var shortcut: String
   public var divisor: String
-  /// Execution: off, nmp, overlap or async (nil in a partial config: the method's default).
+  /// Execution: off, nmp, overlap, async, gpipe or scpl-gpipe (nil in a partial config: the method's default).
   public var pipeline: String
   /// "N", or "cpu:0,cpu:1,…", or "cuda:0,…".
   public var devices: String
@@ -45,6 +45,10 @@ public struct TrainConfig: Codable, Sendable {
   public var threadsPerDevice: Int
   public var queueDepth: Int
   public var profile: Bool
+  /// gpipe and scpl-gpipe: micro-batches per mini-batch.
+  public var microBatches: Int
+  /// gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.
+  public var recompute: Bool
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case model, method, dataset, epochs, temperature, projection, components, width, aug, times, seed, hidden, heads, threads, out, shortcut, divisor
@@ -52,6 +56,7 @@ public struct TrainConfig: Codable, Sendable {
     case lrSchedule = "lr-schedule", maxLen = "max-len", vocabSize = "vocab-size", wordVectors = "word-vectors"
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
+    case microBatches = "micro-batches", recompute
   }
 
   public static let models = ["vgg", "resnet18", "convnet", "lstm", "transformer"]
@@ -96,6 +101,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var threadsPerDevice: Int?
   public var queueDepth: Int?
   public var profile: Bool?
+  public var microBatches: Int?
+  public var recompute: Bool?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -134,6 +141,7 @@ public struct PartialTrainConfig: Codable, Sendable {
     r.pipeline = pipeline ?? other.pipeline; r.devices = devices ?? other.devices; r.placement = placement ?? other.placement
     r.threadsPerDevice = threadsPerDevice ?? other.threadsPerDevice; r.queueDepth = queueDepth ?? other.queueDepth
     r.profile = profile ?? other.profile
+    r.microBatches = microBatches ?? other.microBatches; r.recompute = recompute ?? other.recompute
     return r
   }
 
@@ -169,6 +177,12 @@ public struct PartialTrainConfig: Codable, Sendable {
     let devices = try DeviceSpec(parsing: self.devices ?? "1")
     let pipeline = try self.pipeline.map { try PipelineKind(parsing: $0) } ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
     try pipeline.check(method: method, deviceCount: devices.count)
+    if microBatches != nil && ![.gpipe, .scplGPipe].contains(pipeline) {
+      throw TorchError("--micro-batches applies to --pipeline gpipe and scpl-gpipe, not \(pipeline.rawValue)")
+    }
+    if recompute == true && pipeline != .gpipe {
+      throw TorchError("--recompute applies to --pipeline gpipe only, not \(pipeline.rawValue)")
+    }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     if pipeline != .off && lrSchedule == "cosine-step" {
       throw TorchError("--lr-schedule cosine-step changes the rate inside an epoch, which a pipeline cannot do between in-flight batches; use --lr-schedule cosine or --pipeline off")
@@ -185,7 +199,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       threads: threads, out: out, shortcut: shortcut, divisor: divisor,
       pipeline: pipeline.rawValue, devices: devices.description, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
-      queueDepth: queueDepth ?? 2, profile: profile ?? false)
+      queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false)
     try c.validate()
     return c
   }
@@ -213,6 +227,7 @@ extension TrainConfig {
     try need(maxLen.map { $0 >= 1 } ?? true, "--max-len must be positive")
     try need(threadsPerDevice >= 1, "--threads-per-device must be at least 1, got \(threadsPerDevice)")
     try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
+    try need((1...batchSize).contains(microBatches), "--micro-batches must be between 1 and the batch size \(batchSize), got \(microBatches)")
   }
 
   public var methodKind: MethodKind { MethodKind(rawValue: method)! }
@@ -224,6 +239,8 @@ extension TrainConfig {
                             placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
     o.threadsPerDevice = threadsPerDevice
     o.queueDepth = queueDepth
+    o.microBatches = microBatches
+    o.recompute = recompute
     return o
   }
 

@@ -33,7 +33,7 @@ extension Bench {
     @Option(help: "Number of classes.")
     var classes = 10
 
-    @Option(help: "Comma-separated method:pipeline pairs (methods bp, scpl, early-exit, al; pipelines off, nmp, overlap, async).")
+    @Option(help: "Comma-separated method:pipeline pairs (methods bp, scpl, early-exit, al; pipelines off, nmp, overlap, async, gpipe, scpl-gpipe).")
     var runs = "scpl:async,scpl:overlap,bp:nmp"
 
     @Option(help: "Devices: cpu:0,cpu:1,… or cuda:0,… or a count.")
@@ -51,6 +51,12 @@ extension Bench {
     @Option(help: "Capacity of each device's inbox.")
     var queueDepth = 2
 
+    @Option(help: "gpipe and scpl-gpipe: micro-batches per batch.")
+    var microBatches = 4
+
+    @Flag(help: "gpipe: recompute each micro-batch's forward before its backward.")
+    var recompute = false
+
     @Option(help: "Timed steps per run.")
     var steps = 10
 
@@ -64,8 +70,8 @@ extension Bench {
     var trace: String?
 
     func validate() throws {
-      guard batchSize >= 1, steps >= 1, threadsPerDevice >= 1, queueDepth >= 1, components >= 1 else {
-        throw ValidationError("--batch-size, --steps, --threads-per-device, --queue-depth and --components must be at least 1")
+      guard batchSize >= 1, steps >= 1, threadsPerDevice >= 1, queueDepth >= 1, components >= 1, microBatches >= 1 else {
+        throw ValidationError("--batch-size, --steps, --threads-per-device, --queue-depth, --components and --micro-batches must be at least 1")
       }
       guard width > 0 else { throw ValidationError("--width must be positive, got \(width)") }
     }
@@ -86,6 +92,8 @@ extension Bench {
         var options = PipelineOptions(kind: kind, devices: spec)
         options.threadsPerDevice = threadsPerDevice
         options.queueDepth = queueDepth
+        options.microBatches = microBatches
+        options.recompute = recompute && kind == .gpipe
         options.costEstimate = try CostEstimate(parsing: costEstimate)
         if kind == .off {
           // The sequential reference on one device with the same cores as the pipelines.

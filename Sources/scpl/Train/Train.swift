@@ -39,11 +39,13 @@ struct Train: ParsableCommand {
   @Option(help: "Run folder (default runs/<date>-<model>-<method>-<dataset>).") var out: String?
   @Option(help: "ResNet projection shortcut: 3x3 (the reference's) or 1x1.") var shortcut: String?
   @Option(help: "Contrastive divisor: per-anchor (the reference's) or batch-total (the appendix's).") var divisor: String?
-  @Option(help: "Execution: off, nmp (BP), overlap or async (local methods; their default).") var pipeline: String?
+  @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods; async is their default).") var pipeline: String?
   @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,… (on a CPU a device is a worker thread).") var devices: String?
   @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by measured forward time).") var placement: String?
   @Option(help: "Intra-op threads of each device's worker.") var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (async pipeline).") var queueDepth: Int?
+  @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
+  @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Option(help: "A YAML file of options.") var config: String?
 
@@ -57,6 +59,7 @@ struct Train: ParsableCommand {
     p.threads = threads; p.out = out; p.shortcut = shortcut; p.divisor = divisor
     p.pipeline = pipeline; p.devices = devices; p.placement = placement; p.threadsPerDevice = threadsPerDevice
     p.queueDepth = queueDepth; p.profile = profile ? true : nil
+    p.microBatches = microBatches; p.recompute = recompute ? true : nil
     return p
   }
 
