@@ -97,6 +97,27 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertTrue(ResultsTable.markdown([summary]).contains("| scpl | "))
   }
 
+  /// The text family on real data: BBC News from the data cache with the GloVe 50-d vectors.
+  func testShortRealTextRunLossFalls() throws {
+    var p = PartialTrainConfig()
+    p.model = "lstm"; p.method = "scpl"; p.dataset = "bbc-news"; p.hidden = 16; p.maxLen = 40; p.epochs = 3
+    p.limitTrain = 384; p.limitTest = 200; p.batchSize = 64; p.threads = 1
+    let config = try p.resolved()
+    let data = try DatasetCatalog.load(config)
+    XCTAssertEqual(data.wordVectors?.shape[1], 50)
+    XCTAssertEqual(data.classCount, 5)
+    let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
+    trainer.log = { _ in }
+    trainer.progress = ProgressLine(live: false)
+    _ = try trainer.run()
+    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    let records = try lines.map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
+    XCTAssertEqual(records.count, 3)
+    for k in 1...4 {
+      XCTAssertLessThan(records.last!.losses["component\(k)"]!, records.first!.losses["component\(k)"]!, "component \(k) did not learn")
+    }
+  }
+
   func testMeanAndPopulationStd() {
     let (m, s) = Statistics.meanAndStd([0.9, 0.92, 0.94])
     XCTAssertEqual(m, 0.92, accuracy: 1e-12)
