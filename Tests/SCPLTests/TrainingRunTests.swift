@@ -118,6 +118,52 @@ final class TrainingRunTests: XCTestCase {
     }
   }
 
+  /// Property 5: an interrupted run resumed from its checkpoint ends with exactly the weights,
+  /// optimizer state and metrics of an uninterrupted one (one intra-op thread: deterministic).
+  func testResumingAfterAnInterruptionChangesNothing() throws {
+    var p = PartialTrainConfig()
+    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"; p.width = 1.0 / 16; p.epochs = 3
+    p.limitTrain = 256; p.limitTest = 100; p.batchSize = 64; p.aug = "strong"; p.times = 2; p.threads = 1
+    let config = try p.resolved()
+    let data = try DatasetCatalog.load(config)
+    func trainer(_ url: URL) throws -> Trainer {
+      let folder = try RunFolder(url)
+      try folder.writeJSON("config.json", ["config": config])
+      let t = Trainer(config: config, data: data, folder: folder)
+      t.log = { _ in }
+      t.progress = ProgressLine(live: false)
+      return t
+    }
+    let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
+    _ = try trainer(straight).run()
+    let first = try trainer(interrupted)
+    first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
+    XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("summary.json").path))
+
+    let point = try Trainer.ResumePoint.load(interrupted)
+    XCTAssertEqual(point.run, 1)
+    XCTAssertEqual(point.epoch, 1)
+    let resumed = Trainer(config: config, data: data, folder: try RunFolder(resuming: interrupted))
+    resumed.log = { _ in }
+    resumed.progress = ProgressLine(live: false)
+    resumed.resume = point
+    _ = try resumed.run()
+
+    for name in ["checkpoint-run1.safetensors", "checkpoint-run2.safetensors"] {
+      let a = try SafeTensors.load(from: straight.appendingPathComponent(name))
+      let b = try SafeTensors.load(from: interrupted.appendingPathComponent(name))
+      XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name))
+      for ((n, x), (_, y)) in zip(a.tensors, b.tensors) { XCTAssertEqual(try x.bytes(), try y.bytes(), "\(name) \(n)") }
+    }
+    func accuracies(_ url: URL) throws -> [Double] {
+      try String(contentsOf: url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        .map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)).testAccuracy }
+    }
+    XCTAssertEqual(try accuracies(straight), try accuracies(interrupted))
+    XCTAssertEqual(try accuracies(straight).count, 6)
+  }
+
   func testMeanAndPopulationStd() {
     let (m, s) = Statistics.meanAndStd([0.9, 0.92, 0.94])
     XCTAssertEqual(m, 0.92, accuracy: 1e-12)

@@ -25,6 +25,14 @@ public final class RunFolder {
     try? fm.removeItem(at: probe)
   }
 
+  /// Reopens an interrupted run's folder to continue it (`scpl train --resume`).
+  public init(resuming url: URL) throws {
+    self.url = url
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
+      throw TorchError("\(url.path) is not a run folder (it has no config.json)")
+    }
+  }
+
   public static func defaultURL(model: String, method: String, dataset: String, now: Date = Date()) -> URL {
     let f = DateFormatter()
     f.dateFormat = "yyyyMMdd-HHmmss"

@@ -14,6 +14,51 @@ public final class Trainer {
   public var progress = ProgressLine()
   /// Background threads preparing batches (each with one intra-op thread).
   public var loaderThreads = 1
+  /// Where an interrupted run left off (`scpl train --resume`); nil trains from scratch.
+  public var resume: ResumePoint?
+  /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
+  /// by throwing `Interrupted`. Tests use it to prove that resuming changes nothing.
+  public var interruptAfterEpochs: Int?
+  public struct Interrupted: Error {}
+
+  /// The last complete epoch of an interrupted run folder: its checkpoint and its metrics.
+  public struct ResumePoint {
+    public var run: Int
+    public var epoch: Int
+    public var state: [String: Tensor]
+    public var records: [EpochRecord]
+
+    /// Reads the newest checkpoint of `folder` and the metrics written up to it.
+    public static func load(_ folder: URL) throws -> ResumePoint {
+      let fm = FileManager.default
+      let checkpoints = ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? [])
+        .filter { $0.hasPrefix("checkpoint-run") && $0.hasSuffix(".safetensors") }
+      var best: (run: Int, epoch: Int, file: SafeTensors.File)?
+      for name in checkpoints {
+        let file = try SafeTensors.load(from: folder.appendingPathComponent(name))
+        guard let run = file.metadata["run"].flatMap(Int.init), let epoch = file.metadata["epoch"].flatMap(Int.init) else {
+          throw TorchError("\(folder.appendingPathComponent(name).path) lacks its run and epoch metadata")
+        }
+        if best == nil || (run, epoch) > (best!.run, best!.epoch) { best = (run, epoch, file) }
+      }
+      guard let best else { throw TorchError("\(folder.path) holds no checkpoint to resume from (checkpoint-run<N>.safetensors)") }
+      let text = (try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
+      var records: [EpochRecord] = []
+      for (i, line) in text.split(separator: "\n").enumerated() {
+        do { records.append(try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8))) } catch {
+          throw TorchError("\(folder.path)/metrics.jsonl line \(i + 1) is not an epoch record: \(error)")
+        }
+      }
+      // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
+      // was not is trained again.
+      records = records.filter { $0.run < best.run - 1 || ($0.run == best.run - 1 && $0.epoch <= best.epoch) }
+      return ResumePoint(run: best.run - 1, epoch: best.epoch,
+                         state: Dictionary(best.file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+                         records: records)
+    }
+  }
+
+  private var epochsThisSession = 0
 
   public init(config: TrainConfig, data: LoadedData, folder: RunFolder) {
     self.config = config
@@ -24,9 +69,16 @@ public final class Trainer {
   public func run() throws -> RunSummary {
     var runs: [RunSummary.Run] = []
     var curves: [EpochRecord] = []
+    for record in resume?.records ?? [] { try folder.appendMetrics(record) }
     for r in 0..<config.times {
       let seed = config.seed &+ UInt64(r)
-      let (run, records) = try trainOnce(run: r, seed: seed)
+      if let p = resume, r < p.run || (r == p.run && p.epoch >= config.epochs) {
+        let done = p.records.filter { $0.run == r }
+        runs.append(Self.summarise(done, seed: seed))
+        curves += done
+        continue
+      }
+      let (run, records) = try trainOnce(run: r, seed: seed, from: resume?.run == r ? resume : nil)
       runs.append(run)
       curves += records
       try folder.write("curves.svg", Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
@@ -37,7 +89,7 @@ public final class Trainer {
     return summary
   }
 
-  func trainOnce(run: Int, seed: UInt64) throws -> (RunSummary.Run, [EpochRecord]) {
+  func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
     Torch.manualSeed(seed)
     let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     let method = try Methods.make(config.methodKind, model: model, options: config.methodOptions)
@@ -54,10 +106,21 @@ public final class Trainer {
       log("model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)")
     }
     var records: [EpochRecord] = []
-    var best = (accuracy: -1.0, epoch: 0)
     var step = 0
+    var firstEpoch = 1
+    if let p = resumePoint {
+      try method.loadStateDict(p.state)
+      for (i, o) in method.optimizers.enumerated() {
+        let prefix = "optimizer\(i + 1)."
+        try o.loadStateDict(Dictionary(uniqueKeysWithValues: p.state.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
+      }
+      records = p.records.filter { $0.run == run }
+      step = p.epoch * stepsPerEpoch
+      firstEpoch = p.epoch + 1
+      log("resuming run \(run + 1) after epoch \(p.epoch)")
+    }
     var busy: [Double] = []
-    for epoch in 1...config.epochs {
+    for epoch in firstEpoch...config.epochs {
       var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
       var seen = 0
       let lr = try schedule.learningRate(epoch: epoch, step: step)
@@ -89,25 +152,46 @@ public final class Trainer {
       }
       let test = try Evaluation.run(method, on: data.test, batchSize: config.testBatchSize)
       let train = try Evaluation.run(method, on: data.trainProbe, batchSize: config.testBatchSize)
-      if test.accuracy > best.accuracy { best = (test.accuracy, epoch) }
       let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
                                losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(Swift.max(seen, 1)) })),
                                trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
                                epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds)
       records.append(record)
       try folder.appendMetrics(record)
+      try saveCheckpoint(method, run: run, epoch: epoch, seed: seed)
+      epochsThisSession += 1
+      if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
       progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
                              run + 1, config.times, epoch, config.epochs, lr, Self.format(lossSums.map { $0 / Double(Swift.max(seen, 1)) }),
                              100 * train.accuracy, 100 * test.accuracy,
                              test.headAccuracies.isEmpty ? "" : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
                              record.trainSamplesPerSecond, stepSeconds))
     }
-    let last = records.last!
-    let summary = RunSummary.Run(seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.accuracy, bestEpoch: best.epoch,
-                                 componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),
-                                 trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count),
-                                 deviceBusyFraction: busy)
+    var summary = Self.summarise(records, seed: seed)
+    summary.deviceBusyFraction = busy
     return (summary, records)
+  }
+
+  /// A run's summary from its epoch records (best = highest test accuracy, first epoch on ties).
+  static func summarise(_ records: [EpochRecord], seed: UInt64) -> RunSummary.Run {
+    let last = records.last!
+    let best = records.reduce(records[0]) { $1.testAccuracy > $0.testAccuracy ? $1 : $0 }
+    return RunSummary.Run(seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
+                          componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),
+                          trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count))
+  }
+
+  /// `checkpoint-run<r>.safetensors`: every parameter and buffer of the method's modules and every
+  /// optimizer's state after `epoch`, replaced atomically each epoch (so an interrupted run always
+  /// leaves the last complete epoch). Metadata records the run, epoch and seed.
+  func saveCheckpoint(_ method: any TrainingMethod, run: Int, epoch: Int, seed: UInt64) throws {
+    var tensors = method.stateDict()
+    for (i, o) in method.optimizers.enumerated() {
+      tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }
+    }
+    try SafeTensors.save(tensors, to: folder.url.appendingPathComponent("checkpoint-run\(run + 1).safetensors"),
+                         metadata: ["run": String(run + 1), "epoch": String(epoch), "seed": String(seed),
+                                    "model": config.model, "method": config.method, "dataset": config.dataset])
   }
 
   static func format(_ losses: [Double]) -> String { losses.map { String(format: "%.3f", $0) }.joined(separator: "/") }

@@ -48,6 +48,7 @@ struct Train: ParsableCommand {
   @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Option(help: "A YAML file of options.") var config: String?
+  @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
   var commandLine: PartialTrainConfig {
     var p = PartialTrainConfig()
@@ -64,6 +65,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    if let resume { return try resumeRun(URL(fileURLWithPath: resume)) }
       let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
       let partial = commandLine.overriding(DefaultRun.apply(to: file, commandLine: commandLine))
       var resolved = try partial.resolved()
@@ -86,6 +88,29 @@ struct Train: ParsableCommand {
       print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
                    100 * summary.bestTestAccuracyMean, data.test.count,
                    resolved.times > 1 ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
+  }
+}
+
+extension Train {
+  /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
+  /// whose checkpoint was written, and the metrics, curves and summary are completed.
+  func resumeRun(_ url: URL) throws {
+    struct Saved: Decodable { let config: TrainConfig }
+    guard let bytes = try? Data(contentsOf: url.appendingPathComponent("config.json")) else {
+      throw TorchError("\(url.path) is not a run folder (it has no config.json)")
+    }
+    let config: TrainConfig
+    do { config = try JSONDecoder().decode(Saved.self, from: bytes).config } catch {
+      throw TorchError("\(url.appendingPathComponent("config.json").path) is not a run configuration: \(error)")
+    }
+    let point = try Trainer.ResumePoint.load(url)
+    try Threads.setThreadCount(config.threads)
+    let data = try DatasetCatalog.load(config)
+    let trainer = Trainer(config: config, data: data, folder: try RunFolder(resuming: url))
+    trainer.resume = point
+    print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
+    let summary = try trainer.run()
+    print(String(format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean, 100 * summary.bestTestAccuracyMean))
   }
 }
 
