@@ -63,8 +63,11 @@ extension Bench {
     @Option(help: "Untimed steps first (default: max(2, devices)).")
     var warmup: Int?
 
-    @Option(help: "Directory for train.json and train.md.")
+    @Option(help: "Directory for the JSON and Markdown results.")
     var out = "bench-results"
+
+    @Option(help: "File name (without extension) of the results.")
+    var stem = "train"
 
     @Option(help: "Also write a Chrome trace per run into this directory (trace-<method>-<pipeline>.json).")
     var trace: String?
@@ -132,7 +135,7 @@ extension Bench {
         "'off' runs on one device with devices × threads-per-device intra-op threads.",
         "Load average (1 min) before / after: \(loadBefore) / \(loadAverage()); other processes on the machine distort timings.",
       ]
-      let files = try report.save(to: URL(fileURLWithPath: out), stem: "train")
+      let files = try report.save(to: URL(fileURLWithPath: out), stem: stem)
       print("\n" + report.markdown)
       print("saved \(files.map(\.path).joined(separator: " and "))")
     }
