@@ -282,10 +282,8 @@ final class VisionFormatsTests: XCTestCase {
     assertError(try TinyImageNet.load(.val, directory: root), contains: ["class folder 'n05000000' is not among the 3 training classes"])
   }
 
+  /// Needs the real data set, which scripts/bootstrap.sh installs; without it the loader's error fails the test.
   func testFashionMNISTAsUint8Images() throws {
-    guard FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory.path) else {
-      throw XCTSkip("dataset-fashion-mnist is not installed")
-    }
     let test = try FashionMNIST.images(.test)
     XCTAssertEqual(test.images.shape, [10000, 1, 28, 28])
     XCTAssertEqual(test.images.dtype, .uint8)
