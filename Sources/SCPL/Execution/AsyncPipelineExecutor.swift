@@ -22,7 +22,7 @@ final class AsyncPipelineExecutor: PipelineExecutor {
   init(_ local: any LocalMethod, _ group: DeviceGroup) throws {
     self.local = local
     self.group = group
-    for (k, stage) in local.stages.enumerated() { try group.place(stage.modules, onDevice: group.placement.deviceOfComponent[k]) }
+    try group.place(local.stages)
   }
 
   var devices: DeviceSpec { group.devices }

@@ -41,5 +41,31 @@ final class DeviceGroup {
     for m in modules { try m.move(to: tensorDevice(d)) }
   }
 
+  /// Moves every local stage's modules to the device its component is placed on.
+  func place(_ stages: [any LocalStage]) throws {
+    for (k, stage) in stages.enumerated() { try place(stage.modules, onDevice: placement.deviceOfComponent[k]) }
+  }
+
+  /// The epoch loop of the executors that finish each batch before starting the next (nmp,
+  /// overlap, gpipe, scpl-gpipe): `step` trains one batch, timed on the calling thread, and its
+  /// losses go to `onStep` in batch order.
+  func trainBatchByBatch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void,
+                                      step: (_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> [Double]) throws -> EpochSummary
+  where S.Element == (inputs: Tensor, labels: Tensor) {
+    timeline.begin()
+    defer { timeline.finish() }
+    var previousEnd = timeline.window.start
+    var steps = 0
+    for (t, batch) in batches.enumerated() {
+      let start = Stopwatch.now()
+      let losses = try step(t, batch.inputs, batch.labels)
+      let end = Stopwatch.now()
+      steps += 1
+      try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
+      previousEnd = end
+    }
+    return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
+  }
+
   func shutdown() { for w in workers { w.shutdown() } }
 }

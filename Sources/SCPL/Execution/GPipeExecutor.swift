@@ -49,20 +49,11 @@ final class GPipeExecutor: PipelineExecutor {
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     bp.train()
-    timeline.begin()
-    defer { timeline.finish() }
-    var previousEnd = timeline.window.start
-    var steps = 0
-    for (t, batch) in batches.enumerated() {
-      let start = Stopwatch.now()
-      let loss = try backpropagate(t, batch.inputs, batch.labels)
+    return try group.trainBatchByBatch(batches, onStep: onStep) { t, inputs, labels in
+      let loss = try backpropagate(t, inputs, labels)
       try update(t)
-      let end = Stopwatch.now()
-      steps += 1
-      try onStep(StepResult(batch: t, losses: [loss], start: start, end: end, interval: end - previousEnd))
-      previousEnd = end
+      return [loss]
     }
-    return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
   }
 
   /// A mini-batch cut into micro-batches on device 0, labels on the last device.

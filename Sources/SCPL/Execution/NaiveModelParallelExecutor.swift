@@ -29,20 +29,9 @@ final class NaiveModelParallelExecutor: PipelineExecutor {
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     bp.train()
-    timeline.begin()
-    defer { timeline.finish() }
-    var previousEnd = timeline.window.start
-    var steps = 0
-    for (t, batch) in batches.enumerated() {
-      let start = Stopwatch.now()
-      let output = try forward(t, batch.inputs)
-      let loss = try update(t, output, batch.labels)
-      let end = Stopwatch.now()
-      steps += 1
-      try onStep(StepResult(batch: t, losses: [loss], start: start, end: end, interval: end - previousEnd))
-      previousEnd = end
+    return try group.trainBatchByBatch(batches, onStep: onStep) { t, inputs, labels in
+      [try update(t, forward(t, inputs), labels)]
     }
-    return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
   }
 
   /// Runs every device's components on that device's worker, one device after another, keeping

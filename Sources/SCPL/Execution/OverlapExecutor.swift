@@ -14,7 +14,7 @@ final class OverlapExecutor: PipelineExecutor {
   init(_ local: any LocalMethod, _ group: DeviceGroup) throws {
     self.local = local
     self.group = group
-    for (k, stage) in local.stages.enumerated() { try group.place(stage.modules, onDevice: group.placement.deviceOfComponent[k]) }
+    try group.place(local.stages)
   }
 
   var devices: DeviceSpec { group.devices }
@@ -24,19 +24,7 @@ final class OverlapExecutor: PipelineExecutor {
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     local.train()
-    group.timeline.begin()
-    defer { group.timeline.finish() }
-    var previousEnd = group.timeline.window.start
-    var steps = 0
-    for (t, batch) in batches.enumerated() {
-      let start = Stopwatch.now()
-      let losses = try step(t, batch.inputs, batch.labels)
-      let end = Stopwatch.now()
-      steps += 1
-      try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
-      previousEnd = end
-    }
-    return EpochSummary(steps: steps, seconds: Stopwatch.now() - group.timeline.window.start)
+    return try group.trainBatchByBatch(batches, onStep: onStep, step: step)
   }
 
   /// One batch. Returns each component's loss once every component has learned.

@@ -26,7 +26,7 @@ final class SCPLGPipeExecutor: PipelineExecutor {
     self.local = local
     self.group = group
     self.microBatches = microBatches
-    for (k, stage) in local.stages.enumerated() { try group.place(stage.modules, onDevice: group.placement.deviceOfComponent[k]) }
+    try group.place(local.stages)
   }
 
   var devices: DeviceSpec { group.devices }
@@ -36,19 +36,7 @@ final class SCPLGPipeExecutor: PipelineExecutor {
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     local.train()
-    group.timeline.begin()
-    defer { group.timeline.finish() }
-    var previousEnd = group.timeline.window.start
-    var steps = 0
-    for (t, batch) in batches.enumerated() {
-      let start = Stopwatch.now()
-      let losses = try step(t, batch.inputs, batch.labels)
-      let end = Stopwatch.now()
-      steps += 1
-      try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
-      previousEnd = end
-    }
-    return EpochSummary(steps: steps, seconds: Stopwatch.now() - group.timeline.window.start)
+    return try group.trainBatchByBatch(batches, onStep: onStep, step: step)
   }
 
   /// Device d's forward of one micro-batch: per component of the device, its input and its
