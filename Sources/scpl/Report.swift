@@ -32,8 +32,8 @@ struct Summary: ParsableCommand {
   func run() throws {
     var p = PartialTrainConfig()
     p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = "bp"; p.limitTrain = 2; p.limitTest = 1
-    let config = try p.resolved()
-    let data = try DatasetCatalog.load(config)
+    let data = try DatasetCatalog.load(try p.resolved())
+    let config = try p.resolved(fitting: data)
     let m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     print(ModelSummary.markdown(m))
   }

@@ -164,6 +164,17 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(try accuracies(straight).count, 6)
   }
 
+  /// Without --heads the Transformer's head count fits the word vectors (50-d here: 5); given, it is kept.
+  func testHeadCountDefaultFitsTheWordVectors() throws {
+    var p = PartialTrainConfig()
+    p.model = "transformer"; p.method = "bp"; p.dataset = "bbc-news"; p.limitTrain = 10; p.limitTest = 10
+    let data = try DatasetCatalog.load(try p.resolved())
+    XCTAssertEqual(try p.resolved().heads, 6)
+    XCTAssertEqual(try p.resolved(fitting: data).heads, 5)
+    p.heads = 2
+    XCTAssertEqual(try p.resolved(fitting: data).heads, 2)
+  }
+
   func testMeanAndPopulationStd() {
     let (m, s) = Statistics.meanAndStd([0.9, 0.92, 0.94])
     XCTAssertEqual(m, 0.92, accuracy: 1e-12)

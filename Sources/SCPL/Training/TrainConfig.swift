@@ -145,6 +145,17 @@ public struct PartialTrainConfig: Codable, Sendable {
     return r
   }
 
+  /// `resolved()`, plus the defaults that depend on the loaded data: without `--heads`, the
+  /// Transformer takes the largest head count up to 6 that divides the word-vector width (6 for
+  /// the paper's 300-d vectors, 5 for the 50-d ones installed here).
+  public func resolved(fitting data: LoadedData) throws -> TrainConfig {
+    var c = try resolved()
+    if heads == nil, let dim = data.wordVectors?.shape[1] {
+      c.heads = (1...6).reversed().first { dim % $0 == 0 } ?? 1
+    }
+    return c
+  }
+
   /// Fills in defaults and checks every value, so a mistake stops the run before any data loads.
   public func resolved() throws -> TrainConfig {
     let model = (self.model ?? "vgg").lowercased()

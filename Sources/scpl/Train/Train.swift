@@ -74,10 +74,7 @@ struct Train: ParsableCommand {
         ?? RunFolder.defaultURL(model: resolved.model, method: resolved.method, dataset: resolved.dataset)
       // Everything that can be checked before training is checked before the folder is written.
       let data = try DatasetCatalog.load(resolved)
-      if partial.heads == nil, let dim = data.wordVectors?.shape[1] {
-        // 6 heads suit 300-d vectors; with others take the largest count up to 6 that divides them.
-        resolved.heads = (1...6).reversed().first { dim % $0 == 0 } ?? 1
-      }
+      resolved = try partial.resolved(fitting: data)
       _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
       let folder = try RunFolder(folderURL)
       try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
