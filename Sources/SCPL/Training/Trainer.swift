@@ -97,8 +97,10 @@ public final class Trainer {
                                 workerThreads: loaderThreads, prefetch: 4)
     // The executor is built before the first step: on GPUs it moves the modules first, so the
     // optimizers' state is created on the right device.
-    let executor = try Pipelines.make(method, try config.pipelineOptions(componentCount: model.components.count),
-                                      probe: try loader.batch(epoch: 1, index: 0).inputs)
+    let options = try config.pipelineOptions(componentCount: model.components.count)
+    // Only a balanced placement over several devices measures forward times on a real batch.
+    let needsProbe = options.devices.count > 1 && options.placement == nil
+    let executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
     defer { executor.shutdown() }
     let stepsPerEpoch = loader.batchCount
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
