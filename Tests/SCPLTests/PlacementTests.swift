@@ -51,6 +51,38 @@ final class PlacementTests: XCTestCase {
     XCTAssertEqual(try CostEstimate.parameters.costs(of: model).reduce(0, +), Double(model.trainableParameterCount))
   }
 
+  /// The default estimate runs each component's forward, local loss and backward on the probe:
+  /// afterwards the method trains exactly as if it had never been probed (same weights, same
+  /// BatchNorm statistics, same dropout draws, same optimizer state), for every method.
+  func testStepTimeEstimateLeavesTrainingUnchanged() throws {
+    for name in ["vgg", "lstm"] {
+      for kind in MethodKind.allCases {
+        func trainedOnce(probing: Bool) throws -> ([[UInt8]], [Double]) {
+          Torch.manualSeed(5)
+          let model = try tinyModel(name)
+          let method = try Methods.make(kind, model: model)
+          Torch.manualSeed(6)
+          let (x, y) = try tinyBatch(model)
+          if probing {
+            let costs = try CostEstimate.stepTime.costs(of: method, probe: x)
+            XCTAssertEqual(costs.count, model.components.count, "\(name) \(kind)")
+            XCTAssertTrue(costs.allSatisfy { $0 > 0 }, "\(name) \(kind): \(costs)")
+            XCTAssertTrue(method.modules.allSatisfy { $0.1.namedModules().allSatisfy { $0.1.isTraining } }, "\(name) \(kind)")
+          }
+          let losses = try method.trainStep(inputs: x, labels: y)
+          return (try method.stateDict().map { try $0.1.bytes() }, losses)
+        }
+        let (probed, probedLosses) = try trainedOnce(probing: true)
+        let (plain, plainLosses) = try trainedOnce(probing: false)
+        XCTAssertEqual(probedLosses, plainLosses, "\(name) \(kind)")
+        XCTAssertTrue(probed == plain, "\(name) \(kind): the probe changed what one training step produces")
+      }
+    }
+    XCTAssertThrowsError(try CostEstimate.stepTime.costs(of: try tinyModel("vgg"))) {
+      XCTAssertTrue("\($0)".contains("costs(of: method)"), "\($0)")
+    }
+  }
+
   func testSchedulesThatCannotRunAreRefusedBeforeTraining() throws {
     let model = try tinyModel("vgg")
     let scpl = try Methods.make(.scpl, model: model)

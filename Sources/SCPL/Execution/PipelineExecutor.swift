@@ -62,7 +62,7 @@ public struct PipelineOptions: Sendable {
   public var devices: DeviceSpec
   /// nil: `Placement.balanced` over `costEstimate`.
   public var placement: Placement?
-  public var costEstimate: CostEstimate = .forwardTime
+  public var costEstimate: CostEstimate = .stepTime
   /// libtorch intra-op threads of each device's worker.
   public var threadsPerDevice = 1
   /// Capacity of each worker's inbox (`--queue-depth`).
@@ -110,7 +110,7 @@ public enum Pipelines {
       guard deviceCount <= componentCount else {
         throw PipelineError("\(deviceCount) devices for \(method.model.name)'s \(componentCount) components: every device needs at least one component; use at most \(componentCount) devices")
       }
-      placement = try .balanced(costs: options.costEstimate.costs(of: method.model, probe: probe), deviceCount: deviceCount)
+      placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: deviceCount)
     }
     let group = try DeviceGroup(devices: options.devices, placement: placement,
                                 threadsPerDevice: options.threadsPerDevice, queueDepth: options.queueDepth)

@@ -87,14 +87,13 @@ public final class AssociatedLearningMethod: LocalMethod {
       return y
     }
 
-    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
       guard let previous = input.labelPath, let t = output.labelPath else {
         throw TorchError("Associated Learning: component \(index + 1) lost its label path")
       }
       let bridge = try Functional.mseLoss(block.bridge(component.features(output)), t.detached())
       let autoencoder = try Functional.mseLoss(block.decoder(t), previous.detached())
-      let loss = try bridge + autoencoder
-      return try optimizer.minimize(loss)
+      return try bridge + autoencoder
     }
   }
 }

@@ -58,9 +58,8 @@ public final class EarlyExitMethod: LocalMethod {
 
     func forward(_ input: Activation) throws -> Activation { try component(input) }
 
-    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
-      let loss = try crossEntropy(head(component.features(output)), labels)
-      return try optimizer.minimize(loss)
+    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
+      try crossEntropy(head(component.features(output)), labels)
     }
   }
 }

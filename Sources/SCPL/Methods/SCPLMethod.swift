@@ -47,13 +47,11 @@ public final class SCPLMethod: LocalMethod {
 
     func forward(_ input: Activation) throws -> Activation { try component(input) }
 
-    func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
       let features = try component.features(output)
-      var loss = try objective(features, labels: labels)
-      if let classifier {
-        loss = try loss + crossEntropy(classifier(features.detached()), labels)
-      }
-      return try optimizer.minimize(loss)
+      let contrastive = try objective(features, labels: labels)
+      guard let classifier else { return contrastive }
+      return try contrastive + crossEntropy(classifier(features.detached()), labels)
     }
   }
 }

@@ -70,7 +70,11 @@ public protocol LocalStage: AnyObject {
   var index: Int { get }
   /// The component's forward on its (already detached) input, recording the graph for `learn`.
   func forward(_ input: Activation) throws -> Activation
-  /// Local loss on the forward's output, backward, optimizer step; returns the loss value.
+  /// The component's local objective on the forward's output (its graph reaches back to the
+  /// component's parameters and local heads only: the input is detached).
+  func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor
+  /// Local loss on the forward's output, backward, optimizer step; returns the loss value
+  /// (default: `optimizer.minimize(loss(…))`).
   func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double
   var optimizer: any Optimizer { get }
   /// Every module this stage computes with (component, local head or objective, the classifier
@@ -84,6 +88,12 @@ public protocol LocalMethod: TrainingMethod {
   var stages: [any LocalStage] { get }
   /// The first stage's input for a batch (Associated Learning adds the label path).
   func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation
+}
+
+extension LocalStage {
+  public func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+    try optimizer.minimize(loss(input: input, output: output, labels: labels))
+  }
 }
 
 extension LocalMethod {

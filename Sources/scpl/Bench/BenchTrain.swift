@@ -45,8 +45,8 @@ extension Bench {
     @Option(help: "Explicit placement, one device index per component (e.g. 0,0,1,1); default: balanced.")
     var placement: String?
 
-    @Option(help: "Cost the balanced placement evens out: forward-time or parameters.")
-    var costEstimate = "forward-time"
+    @Option(help: "Cost the balanced placement evens out: step-time (forward + local loss + backward), forward-time or parameters.")
+    var costEstimate = "step-time"
 
     @Option(help: "Capacity of each device's inbox.")
     var queueDepth = 2

@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
   @Option(help: "Contrastive divisor: per-anchor (the reference's) or batch-total (the appendix's).") var divisor: String?
   @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods; async is their default).") var pipeline: String?
   @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,… (on a CPU a device is a worker thread).") var devices: String?
-  @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by measured forward time).") var placement: String?
+  @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time).") var placement: String?
   @Option(help: "Intra-op threads of each device's worker.") var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (async pipeline).") var queueDepth: Int?
   @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
