@@ -72,9 +72,11 @@ public enum TrainingBenchmark {
                   predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches))
   }
 
-  /// Feeds the simulator with what each device spent per batch (its components' forwards, and
-  /// their learn steps as the backward) and asks it the schedule's steady time per step. Only the
-  /// local methods' schedules record forward/learn spans per component, so only they get one.
+  /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its
+  /// components' forwards, and their learn steps as the backward) and asks it the schedule's
+  /// steady time per step, with each stage updating on its own as the workers do. Only the local
+  /// methods' schedules record forward/learn spans per component, so only they get one.
+  /// `scpl simulate --from-trace` on this run's trace, with the warm-up skipped, gives the same.
   static func predictedStepSeconds(_ kind: PipelineKind, _ timeline: Timeline, batches: Range<Int>) throws -> Double? {
     let schedule: ScheduleSimulator.Schedule
     switch kind {
@@ -82,13 +84,8 @@ public enum TrainingBenchmark {
     case .overlap: schedule = .overlap
     default: return nil
     }
-    let n = Double(batches.count)
-    let costs = (0..<timeline.deviceCount).map { d -> StageCosts in
-      let mine = timeline.spans.filter { $0.device == d && batches.contains($0.batch) }
-      let forward = mine.filter { $0.kind == .forward }.reduce(0) { $0 + $1.duration } / n
-      let learn = mine.filter { $0.kind == .learn }.reduce(0) { $0 + $1.duration } / n
-      return StageCosts(forward: forward, loss: 0, backward: learn, update: 0)
-    }
+    let timed = timeline.spans.filter { batches.contains($0.batch) }
+    let costs = StageCosts.fromSpans(timed, devices: timeline.deviceCount, batches: batches.count)
     guard costs.allSatisfy({ $0.forward > 0 || $0.backward > 0 }) else { return nil }
     let setup = ScheduleSimulator.Setup(stages: costs, microBatches: 1, batches: batches.count, update: .perStage)
     return try ScheduleSimulator.run(schedule, setup).perBatch
