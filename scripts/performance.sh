@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces docs/performance.md: engine speed, training-step times of every schedule on two
-# one-thread devices (VGG and LSTM), and the same BP step in PyTorch 1.13 on the same libtorch.
+# one-thread devices (VGG and LSTM), VGG's time per epoch by batch size (epoch-vgg.svg), and the
+# same BP step in PyTorch 1.13 on the same libtorch.
 # Usage: scripts/performance.sh [OUT_DIR]   (default bench-results). Run it on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,16 +15,20 @@ uptime
 "$BIN" bench engine --out "$OUT"
 
 # VGG at width 0.25, 128 rows of 3×32×32, two devices with one thread each.
-"$BIN" bench --model vgg --width 0.25 --batch-size 128 --devices 2 --threads-per-device 1 --steps 12 \
+"$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 12 \
   --runs scpl:async,scpl:overlap,bp:nmp,scpl:scpl-gpipe,bp:gpipe,scpl:off,bp:off --out "$OUT" --stem train-vgg
 
 # LSTM (embedding + 3 bi-LSTMs of 300, random 300-d vectors), sequences of 60, batch 128.
-"$BIN" bench --model lstm --batch-size 128 --devices 2 --threads-per-device 1 --steps 8 \
+"$BIN" bench --model lstm --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 8 \
   --runs scpl:async,scpl:overlap,bp:nmp,scpl:off,bp:off --out "$OUT" --stem train-lstm
+
+# Time per epoch by batch size (the paper's Figures 5–12): SCPL async against BP nmp and off.
+"$BIN" bench --model vgg --width 0.25 --batch-sizes 32,64,128,256 --devices 2 --threads-per-device 1 --steps 8 \
+  --methods bp,scpl --pipelines off,nmp,async --out "$OUT" --stem epoch-vgg
 
 # Framework overhead: the same BP step in Swift and in PyTorch (Debian python3-torch).
 for t in 1 2; do
-  "$BIN" bench --model vgg --width 0.25 --batch-size 128 --devices 1 --threads-per-device "$t" --steps 12 \
+  "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps 12 \
     --runs bp:off --out "$OUT" --stem bp-step-threads$t
   if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 | tee "$OUT/pytorch-threads$t.json"

@@ -1,3 +1,5 @@
+import Foundation
+
 extension ScheduleSimulator {
   /// Everything a schedule needs besides its name: the stages' costs and the batching.
   public struct Setup: Equatable, Sendable {
@@ -29,24 +31,35 @@ extension ScheduleSimulator {
     }
 
     /// Resolves command-line style inputs, checking each before anything runs: `stages` (K),
-    /// `microBatches` (M), `batches`, the update policy's name, then `costs` (a built-in set's
-    /// name or a JSON file; nil: uniform unit costs on K stages, K defaulting to 4). A costs file
-    /// whose stage count differs from an explicit `stages` is an error.
-    public static func resolve(costs: String?, stages: Int?, microBatches: Int?, batches: Int = 8,
+    /// `microBatches` (M), `batches`, the update policy's name, then the costs: `costs` (a
+    /// built-in set's name or a JSON file), or `trace` (a Chrome trace, read by `TraceCosts` with
+    /// its first `skipBatches` batches left out), never both; with neither, uniform unit costs on
+    /// K stages, K defaulting to 4. Costs whose stage count differs from an explicit `stages` are
+    /// an error. `batches` defaults to the trace's batch count for a trace, else 8.
+    public static func resolve(costs: String?, trace: String? = nil, skipBatches: Int = 0, stages: Int?,
+                               microBatches: Int?, batches: Int? = nil,
                                update: String = UpdatePolicy.synchronous.rawValue) throws -> (CostModel, Setup) {
       if let k = stages, k < 1 { throw SimulationError.stagesOutOfRange(k) }
       if let m = microBatches, m < 1 { throw SimulationError.microBatchesOutOfRange(m) }
-      guard batches >= 1 else { throw SimulationError.batchesOutOfRange(batches) }
+      if let n = batches, n < 1 { throw SimulationError.batchesOutOfRange(n) }
       let policy = try UpdatePolicy.parse(update)
+      if let costs, let trace { throw SimulationError.costsAndTrace(costs: costs, trace: trace) }
       let model: CostModel
+      var counted: Int?
       if let costs {
         model = try CostModel.load(costs)
-        if let k = stages, k != model.stages.count {
-          throw SimulationError.stageCountMismatch(path: costs, inFile: model.stages.count, requested: k)
-        }
+      } else if let trace {
+        let measured = try TraceCosts.read(URL(fileURLWithPath: trace), microBatches: microBatches, skipBatches: skipBatches)
+        model = CostModel(name: URL(fileURLWithPath: trace).deletingPathExtension().lastPathComponent,
+                          stages: measured.stages, microBatches: measured.microBatches)
+        counted = measured.batches
       } else {
         model = .uniform(stages: stages ?? 4)
       }
+      if let source = costs ?? trace, let k = stages, k != model.stages.count {
+        throw SimulationError.stageCountMismatch(path: source, inFile: model.stages.count, requested: k)
+      }
+      let batches = batches ?? counted ?? 8
       let setup = Setup(model, microBatches: microBatches, batches: batches, update: policy)
       try setup.validate()
       return (model, setup)

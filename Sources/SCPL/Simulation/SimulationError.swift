@@ -10,6 +10,7 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
   case badCostsFile(path: String, reason: String)
   case stageCountMismatch(path: String, inFile: Int, requested: Int)
   case badTrace(path: String, reason: String)
+  case costsAndTrace(costs: String, trace: String)
 
   public var description: String {
     switch self {
@@ -31,6 +32,8 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
       return "The costs in \(path) describe \(inFile) stage(s) but --stages asks for \(requested)."
     case .badTrace(let path, let reason):
       return "The trace \(path) cannot be read as stage costs: \(reason)."
+    case .costsAndTrace(let costs, let trace):
+      return "Give the costs either as --costs (\(costs)) or as --from-trace (\(trace)), not both."
     }
   }
 

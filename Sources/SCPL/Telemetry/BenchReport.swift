@@ -8,6 +8,8 @@ public struct BenchReport {
     case number(Double)
     case integer(Int)
     case numbers([Double])
+    /// No value: JSON null, "–" in Markdown.
+    case null
 
     public func encode(to encoder: Encoder) throws {
       var c = encoder.singleValueContainer()
@@ -16,6 +18,7 @@ public struct BenchReport {
       case .number(let d): try c.encode(d.isFinite ? d : 0)
       case .integer(let i): try c.encode(i)
       case .numbers(let a): try c.encode(a)
+      case .null: try c.encodeNil()
       }
     }
 
@@ -25,6 +28,7 @@ public struct BenchReport {
       case .integer(let i): return String(i)
       case .number(let d): return BenchReport.format(d)
       case .numbers(let a): return a.map(BenchReport.format).joined(separator: " / ")
+      case .null: return "–"
       }
     }
   }

@@ -1,10 +1,11 @@
+import Data
 import Foundation
 import NN
 import Torch
 
 /// Times training steps of one (model, method, schedule, devices, threads, batch) on synthetic
-/// inputs: the basis of `scpl bench train`. One epoch feeds `warmup + steps` copies of one random
-/// batch; the warm-up steps (pipeline filling, first-call kernel set-up) are not timed.
+/// inputs or on a real data set's loader: the basis of `scpl bench`. One epoch feeds `warmup +
+/// steps` batches; the warm-up steps (pipeline filling, first-call kernel set-up) are not timed.
 ///
 /// A step's time is `StepResult.interval`, the time between two consecutive batches leaving the
 /// executor: for a pipeline that is its throughput, not a batch's latency through all devices.
@@ -20,12 +21,22 @@ public enum TrainingBenchmark {
     public var textLength = 60
     public var seed: UInt64 = 1
     public var methodOptions = MethodOptions()
+    public var batches = Batches.synthetic
 
     public init(method: MethodKind, pipeline: PipelineOptions, batchSize: Int) {
       self.method = method
       self.pipeline = pipeline
       self.batchSize = batchSize
     }
+  }
+
+  /// Where the batches come from.
+  public enum Batches {
+    /// Copies of one random batch of the model's sample shape: training alone, nothing loaded.
+    case synthetic
+    /// The first full batches of epoch 1 of a loader over a real data set (built with the
+    /// setup's batch size and `dropLast`): training as `scpl train` feeds it, loading included.
+    case loader(DataLoader)
   }
 
   public struct Result {
@@ -53,16 +64,36 @@ public enum TrainingBenchmark {
   public static func run(_ setup: Setup, makeModel: () throws -> StagedModel) throws -> Result {
     guard setup.batchSize >= 1 else { throw PipelineError("the batch size must be at least 1, got \(setup.batchSize)") }
     guard setup.steps >= 1 else { throw PipelineError("a benchmark needs at least 1 timed step, got \(setup.steps)") }
+    let warmup = setup.warmup ?? Swift.max(2, setup.pipeline.devices.count)
+    guard warmup >= 0 else { throw PipelineError("the warm-up step count cannot be negative, got \(warmup)") }
+    let count = warmup + setup.steps
     Torch.manualSeed(setup.seed)
     let model = try makeModel()
     let method = try Methods.make(setup.method, model: model, options: setup.methodOptions)
-    let batch = try syntheticBatch(model, batchSize: setup.batchSize, textLength: setup.textLength)
-    let executor = try Pipelines.make(method, setup.pipeline, probe: batch.inputs)
+    let executor: any PipelineExecutor
+    let batches: AnySequence<(inputs: Tensor, labels: Tensor)>
+    var feed: BatchFeed?
+    switch setup.batches {
+    case .synthetic:
+      let batch = try syntheticBatch(model, batchSize: setup.batchSize, textLength: setup.textLength)
+      executor = try Pipelines.make(method, setup.pipeline, probe: batch.inputs)
+      batches = AnySequence(repeatElement(batch, count: count))
+    case .loader(let loader):
+      guard loader.batchSize == setup.batchSize, loader.dropLast else {
+        throw PipelineError("the benchmark's loader must make full batches of \(setup.batchSize) (dropLast), not \(loader.batchSize)\(loader.dropLast ? "" : " with a partial last one")")
+      }
+      guard loader.batchCount >= count else {
+        throw PipelineError("the data set has \(loader.batchCount) full batch(es) of \(setup.batchSize), fewer than the \(warmup) warm-up and \(setup.steps) timed steps")
+      }
+      executor = try Pipelines.make(method, setup.pipeline, probe: try loader.batch(epoch: 1, index: 0).inputs)
+      let loaded = BatchFeed(loader.epoch(1))
+      feed = loaded
+      batches = AnySequence(loaded.prefix(count))
+    }
     defer { executor.shutdown() }
-    let warmup = setup.warmup ?? Swift.max(2, setup.pipeline.devices.count)
-    guard warmup >= 0 else { throw PipelineError("the warm-up step count cannot be negative, got \(warmup)") }
     var results: [StepResult] = []
-    try executor.trainEpoch(repeatElement(batch, count: warmup + setup.steps)) { results.append($0) }
+    try executor.trainEpoch(batches) { results.append($0) }
+    try feed?.rethrow()
     let timed = Array(results.dropFirst(warmup))
     let stepSeconds = timed.map(\.interval)
     let timedBatches = warmup..<(warmup + setup.steps)
@@ -72,9 +103,11 @@ public enum TrainingBenchmark {
                   predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches))
   }
 
-  /// Feeds the simulator with what each device spent per batch (its components' forwards, and
-  /// their learn steps as the backward) and asks it the schedule's steady time per step. Only the
-  /// local methods' schedules record forward/learn spans per component, so only they get one.
+  /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its
+  /// components' forwards, and their learn steps as the backward) and asks it the schedule's
+  /// steady time per step, with each stage updating on its own as the workers do. Only the local
+  /// methods' schedules record forward/learn spans per component, so only they get one.
+  /// `scpl simulate --from-trace` on this run's trace, with the warm-up skipped, gives the same.
   static func predictedStepSeconds(_ kind: PipelineKind, _ timeline: Timeline, batches: Range<Int>) throws -> Double? {
     let schedule: ScheduleSimulator.Schedule
     switch kind {
@@ -82,13 +115,8 @@ public enum TrainingBenchmark {
     case .overlap: schedule = .overlap
     default: return nil
     }
-    let n = Double(batches.count)
-    let costs = (0..<timeline.deviceCount).map { d -> StageCosts in
-      let mine = timeline.spans.filter { $0.device == d && batches.contains($0.batch) }
-      let forward = mine.filter { $0.kind == .forward }.reduce(0) { $0 + $1.duration } / n
-      let learn = mine.filter { $0.kind == .learn }.reduce(0) { $0 + $1.duration } / n
-      return StageCosts(forward: forward, loss: 0, backward: learn, update: 0)
-    }
+    let timed = timeline.spans.filter { batches.contains($0.batch) }
+    let costs = StageCosts.fromSpans(timed, devices: timeline.deviceCount, batches: batches.count)
     guard costs.allSatisfy({ $0.forward > 0 || $0.backward > 0 }) else { return nil }
     let setup = ScheduleSimulator.Setup(stages: costs, microBatches: 1, batches: batches.count, update: .perStage)
     return try ScheduleSimulator.run(schedule, setup).perBatch

@@ -60,6 +60,12 @@ public struct TrainConfig: Codable, Sendable {
   }
 
   public static let models = ["vgg", "resnet18", "convnet", "lstm", "transformer"]
+
+  /// Whether a model of `models` reads images or token ids (nil for an unknown name).
+  public static func family(ofModel model: String) -> ModelFamily? {
+    guard models.contains(model.lowercased()) else { return nil }
+    return ["lstm", "transformer"].contains(model.lowercased()) ? .text : .vision
+  }
   public static let schedules = ["cosine", "cosine-step", "constant"]
   public static let augmentations = ["strong", "basic", "none"]
 }
@@ -164,7 +170,7 @@ public struct PartialTrainConfig: Codable, Sendable {
     }
     let method = try MethodKind(parsing: self.method ?? "scpl")
     let dataset = try DatasetCatalog.entry(self.dataset ?? "fashion-mnist")
-    let modelFamily: ModelFamily = ["lstm", "transformer"].contains(model) ? .text : .vision
+    let modelFamily = TrainConfig.family(ofModel: model) ?? .vision
     guard modelFamily == dataset.family else {
       throw TorchError("the \(modelFamily.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(modelFamily == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")")
     }

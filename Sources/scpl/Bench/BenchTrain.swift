@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import SCPL
 import Torch
@@ -7,40 +8,77 @@ extension Bench {
   struct TrainSteps: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "train",
-      abstract: "Time training steps of one model under several method:pipeline pairs, on synthetic batches.",
+      abstract: "Time training steps of one model for every method × pipeline × batch size, on synthetic batches (or real ones with --real).",
       discussion: """
-        Each run builds the model from the same seed, feeds --warmup untimed and --steps timed copies of one \
-        random batch, and reports the median and minimum time per step (the interval between consecutive \
-        batches leaving the executor) and each device's busy fraction. A run with pipeline 'off' uses one \
-        device with devices × threads-per-device intra-op threads, the same cores as the pipelines.
+        Every method in --methods runs under every pipeline in --pipelines that serves it (nmp and gpipe \
+        serve bp only; overlap, async and scpl-gpipe the local methods; off all), at every batch size in \
+        --batch-sizes; the pairs that do not apply are listed and skipped. --runs method:pipeline,... names \
+        the pairs instead. Each configuration builds the model from the same seed, feeds --warmup untimed \
+        and --steps timed batches (copies of one random batch of --input's or --seq-len's shape, or the \
+        first batches of a real data set's loader with --real), and reports the median and minimum time \
+        per step (the interval between consecutive batches leaving the executor), samples/s, each \
+        device's busy fraction and the simulator's prediction. A run with pipeline 'off' uses one device \
+        with devices × threads-per-device intra-op threads, the same cores as the pipelines. Results go \
+        to <out>/<stem>.json and .md, a chart of seconds per epoch by batch size to <out>/<stem>.svg, \
+        and with --json to that file too (one record per configuration).
         """)
 
-    @Option(help: "vgg, resnet18, convnet, lstm or transformer (text models get random 300-d word vectors).")
+    @Option(help: "vgg, resnet18, convnet, lstm or transformer (text models get random 300-d word vectors unless --real).")
     var model = "vgg"
 
-    @Option(help: "Channel width multiplier of vision models.")
-    var width = 0.25
+    @Option(help: "Comma-separated methods: bp, scpl, early-exit, al (default bp,scpl).")
+    var methods: String?
 
-    @Option(help: "Number of components the model is cut into.")
-    var components = 4
+    @Option(help: "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe (default nmp,overlap,async).")
+    var pipelines: String?
 
-    @Option(help: "Rows per batch.")
-    var batchSize = 128
+    @Option(help: "Comma-separated method:pipeline pairs, instead of --methods and --pipelines (e.g. scpl:async,bp:nmp).")
+    var runs: String?
 
-    @Option(help: "Vision inputs are 3×S×S.")
-    var imageSize = 32
-
-    @Option(help: "Number of classes.")
-    var classes = 10
-
-    @Option(help: "Comma-separated method:pipeline pairs (methods bp, scpl, early-exit, al; pipelines off, nmp, overlap, async, gpipe, scpl-gpipe).")
-    var runs = "scpl:async,scpl:overlap,bp:nmp"
+    @Option(name: [.customLong("batch-sizes"), .customLong("batch-size")], help: "Comma-separated batch sizes; every run is timed at each.")
+    var batchSizes = "128"
 
     @Option(help: "Devices: cpu:0,cpu:1,… or cuda:0,… or a count.")
     var devices = "2"
 
     @Option(help: "libtorch intra-op threads per device.")
     var threadsPerDevice = 1
+
+    @Option(help: "Timed steps per configuration.")
+    var steps = 10
+
+    @Option(help: "Untimed steps first (default: max(2, devices)).")
+    var warmup: Int?
+
+    @Option(help: "Channel width multiplier of vision models.")
+    var width = 0.25
+
+    @Option(help: "Vision models: one sample's shape CxHxW (default 3x32x32; e.g. 1x28x28).")
+    var input: String?
+
+    @Option(help: "Text models: tokens per sample (default 60; with --real, the length sequences are cut or padded to).")
+    var seqLen: Int?
+
+    @Option(help: "Number of components the model is cut into.")
+    var components = 4
+
+    @Option(help: "Number of classes of the synthetic labels (default 10; with --real the data set's).")
+    var classes: Int?
+
+    @Option(help: "Samples in one epoch, for the chart's seconds per epoch (default: CIFAR-10's 50000).")
+    var epochSamples = BenchRecord.cifar10TrainingSamples
+
+    @Flag(help: "Feed a real data set through the loader instead of synthetic batches (loading included in the timing).")
+    var real = false
+
+    @Option(help: "With --real: the data set (default fashion-mnist for vision models, bbc-news for text models).")
+    var dataset: String?
+
+    @Option(help: "With --real: the data set's directory (default: where scpl train looks).")
+    var dataDir: String?
+
+    @Option(help: "With --real: loader threads preparing batches in the background.")
+    var loaderThreads = 1
 
     @Option(help: "Explicit placement, one device index per component (e.g. 0,0,1,1); default: balanced.")
     var placement: String?
@@ -57,99 +95,176 @@ extension Bench {
     @Flag(help: "gpipe: recompute each micro-batch's forward before its backward.")
     var recompute = false
 
-    @Option(help: "Timed steps per run.")
-    var steps = 10
-
-    @Option(help: "Untimed steps first (default: max(2, devices)).")
-    var warmup: Int?
-
-    @Option(help: "Directory for the JSON and Markdown results.")
+    @Option(help: "Directory for the JSON, Markdown and SVG results.")
     var out = "bench-results"
 
     @Option(help: "File name (without extension) of the results.")
     var stem = "train"
 
-    @Option(help: "Also write a Chrome trace per run into this directory (trace-<method>-<pipeline>.json).")
+    @Option(help: "Also write the records (one per configuration) as a JSON array to this file.")
+    var json: String?
+
+    @Option(help: "Also write a Chrome trace per configuration into this directory (trace-<method>-<pipeline>-b<batch>.json).")
     var trace: String?
 
     func validate() throws {
-      guard batchSize >= 1, steps >= 1, threadsPerDevice >= 1, queueDepth >= 1, components >= 1, microBatches >= 1 else {
-        throw ValidationError("--batch-size, --steps, --threads-per-device, --queue-depth, --components and --micro-batches must be at least 1")
-      }
+      let counts = [("--steps", steps), ("--threads-per-device", threadsPerDevice), ("--queue-depth", queueDepth),
+                    ("--components", components), ("--micro-batches", microBatches), ("--epoch-samples", epochSamples)]
+      if let (name, value) = counts.first(where: { $0.1 < 1 }) { throw ValidationError("\(name) must be at least 1, got \(value)") }
+      if let warmup, warmup < 0 { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
+      if let classes, classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
+      if loaderThreads < 0 { throw ValidationError("--loader-threads cannot be negative, got \(loaderThreads)") }
       guard width > 0 else { throw ValidationError("--width must be positive, got \(width)") }
+      guard !stem.isEmpty, !stem.contains("/") else { throw ValidationError("--stem must be a file name without '/', got '\(stem)'") }
+    }
+
+    /// Everything the timing loop needs, resolved and checked before the first step is timed.
+    struct Resolved {
+      var spec: DeviceSpec
+      var plan: BenchPlan
+      var input: BenchInput
+      var placement: Placement?
+      var costEstimate: CostEstimate
+      var makeModel: () throws -> StagedModel
+      /// nil: synthetic batches; else a loader per batch size.
+      var makeLoader: ((Int) throws -> DataLoader)?
+      var inputName: String
+    }
+
+    func resolve() throws -> Resolved {
+      do {
+        let spec = try DeviceSpec(parsing: devices)
+        let plan = try BenchPlan.parse(methods: methods, pipelines: pipelines, runs: runs, batchSizes: batchSizes, devices: spec.count)
+        let input = try BenchInput.resolve(model: model, input: input, seqLen: seqLen)
+        let placement = try self.placement.map { try Placement(parsing: $0, componentCount: components, deviceCount: spec.count) }
+        let costEstimate = try CostEstimate(parsing: self.costEstimate)
+        if !real, dataset != nil || dataDir != nil { throw ValidationError("--dataset and --data-dir apply with --real only") }
+        var resolved = Resolved(spec: spec, plan: plan, input: input, placement: placement, costEstimate: costEstimate,
+                                makeModel: { try buildSyntheticModel(input) }, makeLoader: nil, inputName: "synthetic \(input)")
+        if real { try useRealData(&resolved) }
+        // Building the model once finds a shape it cannot take (e.g. an image too small for its
+        // pooling) before anything is timed.
+        Torch.manualSeed(1)
+        _ = try resolved.makeModel()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if let trace { try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true) }
+        if let json {
+          let parent = URL(fileURLWithPath: json).deletingLastPathComponent().path
+          guard FileManager.default.fileExists(atPath: parent) else { throw ValidationError("--json \(json): the directory \(parent) does not exist") }
+        }
+        return resolved
+      } catch let error as ValidationError {
+        throw error
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    }
+
+    /// --real: loads the data set now (its shape and classes replace --input and --classes) and
+    /// makes a loader per batch size, as `scpl train` would, but with full batches only.
+    func useRealData(_ resolved: inout Resolved) throws {
+      guard input == nil else { throw ValidationError("--input shapes synthetic batches; with --real the data set decides the input") }
+      guard classes == nil else { throw ValidationError("--classes labels synthetic batches; with --real the data set has its own classes") }
+      let family = TrainConfig.family(ofModel: model) ?? .vision
+      var partial = PartialTrainConfig()
+      partial.model = model
+      partial.dataset = dataset ?? (family == .vision ? "fashion-mnist" : "bbc-news")
+      partial.dataDir = dataDir
+      partial.components = components
+      partial.width = width
+      partial.maxLen = seqLen
+      // One view per sample: strong augmentation stacks two, which would double every batch.
+      partial.aug = family == .vision ? "basic" : "none"
+      let data = try DatasetCatalog.load(try partial.resolved())
+      let config = try partial.resolved(fitting: data)
+      let threads = loaderThreads
+      resolved.makeModel = { try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors) }
+      resolved.makeLoader = { batchSize in
+        try DataLoader(data.train, batchSize: batchSize, seed: 1, shuffle: true, dropLast: true, workerThreads: threads, prefetch: 4)
+      }
+      resolved.inputName = "\(config.dataset) (\(data.sampleShape.map(String.init).joined(separator: "x")), \(data.classCount) classes) through the loader with \(threads) thread(s)"
     }
 
     func run() throws {
-      let spec = try DeviceSpec(parsing: devices)
-      let pairs = try runs.split(separator: ",").map { item -> (MethodKind, PipelineKind) in
-        let parts = item.split(separator: ":")
-        guard parts.count == 2 else { throw ValidationError("--runs: '\(item)' is not method:pipeline") }
-        return (try MethodKind(parsing: String(parts[0])), try PipelineKind(parsing: String(parts[1])))
-      }
+      let r = try resolve()
+      for skip in r.plan.skipped { print("skipped \(skip.run): \(skip.reason)") }
+      let sizes = r.plan.batchSizes.map(String.init).joined(separator: ",")
       var report = BenchReport(
-        title: "Training step time: \(model) width \(width), \(components) components, batch \(batchSize) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas))",
-        columns: ["method", "pipeline", "devices", "threads_per_device", "placement", "steps", "median_s", "min_s",
-                  "samples_per_s", "busy", "predicted_s", "efficiency"])
+        title: "Training step time: \(model)\(TrainConfig.family(ofModel: model) == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas))",
+        columns: BenchRecord.columns)
+      var records: [BenchRecord] = []
       let loadBefore = loadAverage()
-      for (method, kind) in pairs {
-        var options = PipelineOptions(kind: kind, devices: spec)
-        options.threadsPerDevice = threadsPerDevice
-        options.queueDepth = queueDepth
-        options.microBatches = microBatches
-        options.recompute = recompute && kind == .gpipe
-        options.costEstimate = try CostEstimate(parsing: costEstimate)
-        if kind == .off {
-          // The sequential reference on one device with the same cores as the pipelines.
-          options.devices = try DeviceSpec([spec.devices[0]])
-          options.threadsPerDevice = threadsPerDevice * spec.count
-        } else if let placement {
-          options.placement = try Placement(parsing: placement, componentCount: components, deviceCount: spec.count)
-        }
-        var setup = TrainingBenchmark.Setup(method: method, pipeline: options, batchSize: batchSize)
-        setup.steps = steps
-        setup.warmup = warmup
-        let result = try TrainingBenchmark.run(setup, makeModel: buildModel)
-        let busy = result.busyFractions.map { String(format: "%.2f", $0) }.joined(separator: "/")
-        let predicted = result.predictedStepSeconds.map { String(format: ", simulator predicts %.4f s (efficiency %.0f%%)", $0, 100 * $0 / result.median) } ?? ""
-        print(String(format: "%@ %@: median %.4f s/step, min %.4f s, %.0f samples/s, placement %@, busy %@%@",
-                     method.rawValue, kind.rawValue, result.median, result.min, result.samplesPerSecond,
-                     result.placement.description, busy, predicted))
-        report.add(["method": .text(method.rawValue), "pipeline": .text(kind.rawValue),
-                    "devices": .text(options.devices.description), "threads_per_device": .integer(options.threadsPerDevice),
-                    "placement": .text(result.placement.description), "steps": .integer(result.stepSeconds.count),
-                    "median_s": .number(result.median), "min_s": .number(result.min),
-                    "samples_per_s": .number(result.samplesPerSecond), "busy": .numbers(result.busyFractions),
-                    "predicted_s": result.predictedStepSeconds.map { .number($0) } ?? .text("–"),
-                    "efficiency": result.predictedStepSeconds.map { .number($0 / result.median) } ?? .text("–")])
-        if let trace {
-          try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
-          let url = URL(fileURLWithPath: trace).appendingPathComponent("trace-\(method.rawValue)-\(kind.rawValue).json")
-          try ChromeTrace.write(result.timeline, to: url)
-          print("  trace: \(url.path)")
+      for batchSize in r.plan.batchSizes {
+        for run in r.plan.runs {
+          var options = PipelineOptions(kind: run.pipeline, devices: r.spec)
+          options.threadsPerDevice = threadsPerDevice
+          options.queueDepth = queueDepth
+          options.microBatches = microBatches
+          options.recompute = recompute && run.pipeline == .gpipe
+          options.costEstimate = r.costEstimate
+          if run.pipeline == .off {
+            // The sequential reference on one device with the same cores as the pipelines.
+            options.devices = try DeviceSpec([r.spec.devices[0]])
+            options.threadsPerDevice = threadsPerDevice * r.spec.count
+          } else {
+            options.placement = r.placement
+          }
+          var setup = TrainingBenchmark.Setup(method: run.method, pipeline: options, batchSize: batchSize)
+          setup.steps = steps
+          setup.warmup = warmup
+          if case .tokens(let length) = r.input { setup.textLength = length }
+          if let makeLoader = r.makeLoader { setup.batches = .loader(try makeLoader(batchSize)) }
+          let result = try TrainingBenchmark.run(setup, makeModel: r.makeModel)
+          let record = BenchRecord(model: model, method: run.method, threadsPerDevice: options.threadsPerDevice, result: result,
+                                   epochSamples: epochSamples)
+          records.append(record)
+          report.add(record.row)
+          let busy = result.busyFractions.map { String(format: "%.2f", $0) }.joined(separator: "/")
+          let predicted = record.predictedStepSeconds.map { String(format: ", simulator predicts %.4f s (efficiency %.0f%%)", $0, 100 * (record.efficiency ?? 0)) } ?? ""
+          print(String(format: "batch %d %@: median %.4f s/step, min %.4f s, %.0f samples/s, %.1f s/epoch, placement %@, busy %@%@",
+                       batchSize, run.description, record.stepSecondsMedian, record.stepSecondsMin, record.samplesPerSecond,
+                       record.epochSeconds, record.placement, busy, predicted))
+          if let trace {
+            let url = URL(fileURLWithPath: trace).appendingPathComponent("trace-\(run.method.rawValue)-\(run.pipeline.rawValue)-b\(batchSize).json")
+            try ChromeTrace.write(result.timeline, to: url)
+            print("  trace: \(url.path)")
+          }
         }
       }
       report.notes = [
         "Step time = interval between consecutive batches leaving the executor (throughput), after \(warmup.map(String.init) ?? "max(2, devices)") untimed warm-up steps.",
-        "busy = per-device fraction of the timed window spent in forward / learn / transfer (the rest idle or blocked).",
-        "predicted_s = `scpl simulate`'s steady time per step for the run's schedule, fed with the per-device forward and learn times measured in the same run; efficiency = predicted / measured (1 = the pipeline achieves the model's ideal).",
+        "busy_fraction = per-device fraction of the timed window spent in forward / learn / transfer (the rest idle or blocked).",
+        "predicted_step_seconds = `scpl simulate`'s steady time per step for the run's schedule, fed with the per-device forward and learn times measured in the same run; efficiency = predicted / measured (1 = the pipeline achieves the model's ideal).",
+        "epoch_seconds = step_seconds_median × ⌈\(epochSamples) / batch_size⌉.",
         "'off' runs on one device with devices × threads-per-device intra-op threads.",
         "Load average (1 min) before / after: \(loadBefore) / \(loadAverage()); other processes on the machine distort timings.",
-      ]
-      let files = try report.save(to: URL(fileURLWithPath: out), stem: stem)
+      ] + r.plan.skipped.map { "Skipped \($0.run): \($0.reason)" }
+      var files = try report.save(to: URL(fileURLWithPath: out), stem: stem)
+      let svgURL = URL(fileURLWithPath: out).appendingPathComponent("\(stem).svg")
+      let chart = EpochTimeChart.svg(title: "Time per epoch: \(model), \(r.inputName)", bars: EpochTimeChart.bars(records),
+                                     epochSamples: epochSamples)
+      try Data(chart.utf8).write(to: svgURL, options: .atomic)
+      files.append(svgURL)
+      if let json {
+        let url = URL(fileURLWithPath: json)
+        try report.json().write(to: url, options: .atomic)
+        files.append(url)
+      }
       print("\n" + report.markdown)
-      print("saved \(files.map(\.path).joined(separator: " and "))")
+      print("saved \(files.map(\.path).joined(separator: ", ")) (the .svg charts seconds per epoch by batch size)")
     }
 
-    func buildModel() throws -> StagedModel {
-      switch model {
-      case "vgg": return try VGG.build(sampleShape: [3, imageSize, imageSize], classes: classes, components: components, width: width)
-      case "resnet18": return try ResNet18.build(sampleShape: [3, imageSize, imageSize], classes: classes, components: components, width: width)
-      case "convnet": return try ConvNet.build(sampleShape: [3, imageSize, imageSize], classes: classes, components: components, width: width)
-      case "lstm", "transformer":
-        return try TextModels.build(model == "lstm" ? .lstm : .transformer, vectors: Tensor.randn([2000, 300]),
+    func buildSyntheticModel(_ input: BenchInput) throws -> StagedModel {
+      let classes = self.classes ?? 10
+      switch (model.lowercased(), input.imageShape) {
+      case ("vgg", let shape?): return try VGG.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case ("resnet18", let shape?): return try ResNet18.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case ("convnet", let shape?): return try ConvNet.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case ("lstm", nil), ("transformer", nil):
+        return try TextModels.build(model.lowercased() == "lstm" ? .lstm : .transformer, vectors: Tensor.randn([2000, 300]),
                                     classes: classes, components: components)
       default:
-        throw ValidationError("--model \(model): expected vgg, resnet18, convnet, lstm or transformer")
+        throw ValidationError("--model \(model) does not take \(input)")
       }
     }
 

@@ -9,7 +9,10 @@ struct Simulate: ParsableCommand {
       Forward, backward and transfer costs are per micro-batch; loss and update per mini-batch. \
       Without --costs every stage costs forward 1, loss 1, backward 2, update 1, transfer 0. \
       With several schedules (a list, or all) it prints a table of totals and speed-ups per batch \
-      over nmp instead of a chart. See docs/simulator.md.
+      over nmp instead of a chart. With --from-trace the costs are measured from a Chrome trace \
+      written by `scpl train --profile` or `scpl bench --trace` (one stage per device, in \
+      milliseconds; forward = a device's forwards per batch, backward = its learn steps per batch). \
+      See docs/simulator.md.
       """)
 
   @Option(help: "bp, nmp, overlap, async, gpipe, scpl-gpipe, a comma-separated list of them, or all.")
@@ -24,8 +27,14 @@ struct Simulate: ParsableCommand {
   @Option(help: "A costs JSON file, or a built-in set: figure13.")
   var costs: String?
 
-  @Option(help: "Mini-batches simulated by the async schedule.")
-  var batches = 8
+  @Option(help: "Measure the costs from this Chrome trace (scpl train --profile, scpl bench --trace) instead of --costs.")
+  var fromTrace: String?
+
+  @Option(help: "With --from-trace: leave out the trace's first N batches (scpl bench's untimed warm-up, max(2, devices) by default).")
+  var skipBatches = 0
+
+  @Option(help: "Mini-batches simulated by the async schedule (default: the trace's batch count with --from-trace, else 8).")
+  var batches: Int?
 
   @Option(help: "synchronous (all devices update after every backward) or per-stage.")
   var update = "synchronous"
@@ -43,8 +52,17 @@ struct Simulate: ParsableCommand {
     // Every input is checked before anything is simulated or written.
     guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
     let schedules = try ScheduleSimulator.Schedule.parseList(schedule)
+    guard fromTrace != nil || skipBatches == 0 else { throw ValidationError("--skip-batches only applies with --from-trace") }
     let (model, setup) = try ScheduleSimulator.Setup.resolve(
-      costs: costs, stages: stages, microBatches: microBatches, batches: batches, update: update)
+      costs: costs, trace: fromTrace, skipBatches: skipBatches, stages: stages, microBatches: microBatches,
+      batches: batches, update: update)
+    if let fromTrace {
+      print("costs from \(fromTrace) (ms per batch, per micro-batch for forward/backward/transfer):")
+      for (d, c) in setup.stages.enumerated() {
+        print(String(format: "  device %d: forward %.3f, backward (learn) %.3f, update (step) %.3f, transfer %.3f",
+                     d, c.forward, c.backward, c.update, c.transfer))
+      }
+    }
 
     let results = try ScheduleSimulator.runAll(setup, costsName: model.name, schedules: schedules)
     if results.count == 1 {

@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import Torch
+import Data
+@testable import SCPL
+
+final class BenchRecordTests: XCTestCase {
+  func record(_ method: MethodKind, _ pipeline: PipelineKind, batch: Int, median: Double, predicted: Double? = nil) -> BenchRecord {
+    BenchRecord(model: "vgg", method: method, pipeline: pipeline, batchSize: batch, devices: pipeline == .off ? 1 : 2,
+                threadsPerDevice: pipeline == .off ? 2 : 1, stepSecondsMedian: median, stepSecondsMin: median * 0.9,
+                samplesPerSecond: Double(batch) / median, busyFraction: pipeline == .off ? [1] : [0.9, 0.7],
+                predictedStepSeconds: predicted, placement: "0,1,1,1", steps: 5)
+  }
+
+  func testJSONRecordsHaveTheIssuesKeysWithNullForNoPrediction() throws {
+    var report = BenchReport(title: "t", columns: BenchRecord.columns)
+    report.add(record(.scpl, .async, batch: 128, median: 0.5, predicted: 0.45).row)
+    report.add(record(.bp, .nmp, batch: 128, median: 0.8).row)
+    let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [[String: Any]])
+    XCTAssertEqual(rows.count, 2)
+    for row in rows {
+      XCTAssertTrue(Set(BenchRecord.requiredKeys).isSubset(of: Set(row.keys)), "missing \(Set(BenchRecord.requiredKeys).subtracting(row.keys))")
+    }
+    XCTAssertEqual(BenchRecord.requiredKeys.count, 11)
+    let scpl = rows[0]
+    XCTAssertEqual(scpl["model"] as? String, "vgg")
+    XCTAssertEqual(scpl["method"] as? String, "scpl")
+    XCTAssertEqual(scpl["pipeline"] as? String, "async")
+    XCTAssertEqual(scpl["batch_size"] as? Int, 128)
+    XCTAssertEqual(scpl["devices"] as? Int, 2)
+    XCTAssertEqual(scpl["threads_per_device"] as? Int, 1)
+    XCTAssertEqual(scpl["step_seconds_median"] as? Double, 0.5)
+    XCTAssertEqual(scpl["step_seconds_min"] as? Double, 0.45)
+    XCTAssertEqual(scpl["samples_per_second"] as? Double, 256)
+    XCTAssertEqual(scpl["busy_fraction"] as? [Double], [0.9, 0.7])
+    XCTAssertEqual(scpl["predicted_step_seconds"] as? Double, 0.45)
+    // 50 000 samples in batches of 128 take 391 steps (the last one partial).
+    XCTAssertEqual(try XCTUnwrap(scpl["epoch_seconds"] as? Double), 0.5 * 391, accuracy: 1e-9)
+    XCTAssertTrue(rows[1]["predicted_step_seconds"] is NSNull, "\(String(describing: rows[1]["predicted_step_seconds"]))")
+    XCTAssertTrue(report.markdown.contains("| bp | nmp | 128 | 2 | 1 |"), report.markdown)
+  }
+
+  func testEpochSecondsRoundTheStepsUp() {
+    XCTAssertEqual(BenchRecord.epochSeconds(stepSeconds: 2, batchSize: 100, epochSamples: 1000), 20)
+    XCTAssertEqual(BenchRecord.epochSeconds(stepSeconds: 2, batchSize: 300, epochSamples: 1000), 8)
+    XCTAssertEqual(BenchRecord.epochSeconds(stepSeconds: 2, batchSize: 5000, epochSamples: 1000), 2)
+  }
+
+  /// A real run's record: the device count is the run's, with one busy fraction per device.
+  func testARealRunsRecordCountsItsDevices() throws {
+    var setup = TrainingBenchmark.Setup(method: .scpl, pipeline: PipelineOptions(kind: .async, devices: try .cpuWorkers(2)), batchSize: 4)
+    setup.steps = 2
+    let result = try TrainingBenchmark.run(setup) { try tinyModel("vgg") }
+    let r = BenchRecord(model: "vgg", method: .scpl, threadsPerDevice: 1, result: result, epochSamples: 40)
+    XCTAssertEqual(r.devices, 2)
+    XCTAssertEqual(r.busyFraction.count, 2)
+    XCTAssertEqual(r.pipeline, .async)
+    XCTAssertEqual(r.steps, 2)
+    XCTAssertEqual(r.epochSeconds, r.stepSecondsMedian * 10, accuracy: 1e-12)
+    XCTAssertNotNil(r.predictedStepSeconds)
+  }
+
+  /// `--real`: the timed batches come from a loader, full batches only, and a data set too small
+  /// for the warm-up and timed steps is refused before anything runs.
+  func testLoaderBatchesFeedTheBenchmark() throws {
+    let model = try tinyModel("vgg")
+    let data = try TensorDataset(name: "random", inputs: Tensor.randn([30] + model.sampleShape),
+                                 labels: Tensor((0..<30).map { Int64($0 % 3) }), classCount: 3)
+    var setup = TrainingBenchmark.Setup(method: .bp, pipeline: PipelineOptions(kind: .off, devices: try .cpuWorkers(1)), batchSize: 4)
+    setup.steps = 3
+    setup.warmup = 2
+    setup.batches = .loader(try DataLoader(data, batchSize: 4, seed: 1, dropLast: true))
+    let result = try TrainingBenchmark.run(setup) { try tinyModel("vgg") }
+    XCTAssertEqual(result.stepSeconds.count, 3)
+    XCTAssertEqual(Set(result.timeline.spans.map(\.batch)), [0, 1, 2, 3, 4])
+
+    setup.steps = 6  // 2 + 6 > the 7 full batches of 4 in 30 samples
+    XCTAssertThrowsError(try TrainingBenchmark.run(setup) { try tinyModel("vgg") }) {
+      XCTAssertEqual("\($0)", "the data set has 7 full batch(es) of 4, fewer than the 2 warm-up and 6 timed steps")
+    }
+    setup.batches = .loader(try DataLoader(data, batchSize: 4, seed: 1, dropLast: false))
+    XCTAssertThrowsError(try TrainingBenchmark.run(setup) { try tinyModel("vgg") })
+  }
+}
