@@ -23,6 +23,15 @@ final class TrainingRunTests: XCTestCase {
     p.method = "bp"
     XCTAssertEqual(try p.resolved().aug, "basic")
 
+    // Text: a constant rate by default; asking for a cosine gets one that falls to 1e-5.
+    var text = PartialTrainConfig()
+    text.model = "lstm"; text.method = "scpl"; text.dataset = "bbc-news"; text.lr = 2e-3
+    let constant = try text.resolved()
+    XCTAssertEqual(constant.lrSchedule, "constant")
+    XCTAssertEqual(constant.endLr, 2e-3)
+    text.lrSchedule = "cosine"
+    XCTAssertEqual(try text.resolved().endLr, 1e-5)
+
     var bad = p
     bad.model = "lstm"
     XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cannot train on the vision data set"), "\($0)") }

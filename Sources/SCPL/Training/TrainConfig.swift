@@ -176,6 +176,8 @@ public struct PartialTrainConfig: Codable, Sendable {
     }
     let vision = dataset.family == .vision
     let lr = self.lr ?? 1e-3
+    // A cosine schedule ends at 1e-5 unless told otherwise, for text too (asking for a cosine and
+    // getting a constant rate would be a silent no-op); the constant one stays at --lr.
     let schedule = lrSchedule ?? (vision ? "cosine" : "constant")
     guard TrainConfig.schedules.contains(schedule) else {
       throw TorchError("unknown --lr-schedule '\(schedule)': expected one of \(TrainConfig.schedules.joined(separator: ", "))")
@@ -209,7 +211,7 @@ public struct PartialTrainConfig: Codable, Sendable {
     let c = TrainConfig(
       model: model, method: method.rawValue, dataset: dataset.name, dataDir: dataDir,
       epochs: epochs ?? 1, batchSize: batchSize ?? 128, testBatchSize: testBatchSize ?? 1000,
-      lr: lr, endLr: endLr ?? (vision ? 1e-5 : lr), lrSchedule: schedule, temperature: temperature ?? 0.1,
+      lr: lr, endLr: endLr ?? (schedule == "constant" ? lr : 1e-5), lrSchedule: schedule, temperature: temperature ?? 0.1,
       projection: projection, components: components ?? 4, width: width ?? 1.0, aug: aug, times: times ?? 1,
       seed: seed ?? 1, maxLen: maxLen, hidden: hidden ?? 300, heads: heads ?? 6, vocabSize: vocabSize ?? 30_000,
       wordVectors: wordVectors, labelNoise: labelNoise ?? 0, limitTrain: limitTrain, limitTest: limitTest,
