@@ -10,7 +10,7 @@ final class SleepingMethod: LocalMethod {
   let model: StagedModel
   var stages: [any LocalStage] = []
   var modules: [(String, Module)] { [] }
-  func predict(inputs: Tensor) throws -> Prediction { throw TorchError("not used") }
+  func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction { throw TorchError("not used") }
 
   final class Stage: LocalStage {
     let index: Int
