@@ -15,7 +15,7 @@ final class SleepingMethod: LocalMethod {
   /// Where and how one prediction share ran.
   struct PredictionCall {
     let component: Int
-    let thread: String?
+    let thread: pthread_t
     let gradEnabled: Bool
   }
   private let lock = NSLock()
@@ -29,7 +29,7 @@ final class SleepingMethod: LocalMethod {
     Thread.sleep(forTimeInterval: seconds)
     lock.lock()
     let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order
-    calls.append(PredictionCall(component: k, thread: Thread.current.name, gradEnabled: isGradEnabled))
+    calls.append(PredictionCall(component: k, thread: pthread_self(), gradEnabled: isGradEnabled))
     lock.unlock()
     if let f = failPrediction, f.component == k, f.batch == batch { throw TorchError("component \(k + 1)'s prediction broke on purpose") }
     var y = x

@@ -40,8 +40,8 @@ extension DeviceGroup {
 
     // Hands on the finished batches at the front (waiting for each when `all`).
     func deliver(all: Bool) {
-      while let (t, result) = inFlight.first.map({ ($0.batch, $0.result) }), all || result.isDone {
-        inFlight.removeFirst()
+      while let first = inFlight.first, all || first.result.isDone {
+        let (t, result) = inFlight.removeFirst()
         guard failure == nil else { _ = result.outcome(); continue }
         do {
           let prediction = try inContext("predicting batch \(t)") { try result.wait().finished(on: .cpu) }
