@@ -10,7 +10,32 @@ final class SleepingMethod: LocalMethod {
   let model: StagedModel
   var stages: [any LocalStage] = []
   var modules: [(String, Module)] { [] }
-  func predict(inputs: Tensor) throws -> Prediction { throw TorchError("not used") }
+  let seconds: Double
+
+  /// Where and how one prediction share ran.
+  struct PredictionCall {
+    let component: Int
+    let thread: pthread_t
+    let gradEnabled: Bool
+  }
+  private let lock = NSLock()
+  private var calls: [PredictionCall] = []
+  var predictionCalls: [PredictionCall] { lock.lock(); defer { lock.unlock() }; return calls }
+  /// Prediction throws in this component's share of this batch when set.
+  var failPrediction: (component: Int, batch: Int)?
+
+  /// Each share sleeps like a forward and notes where it ran; the last gives zero logits.
+  func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    Thread.sleep(forTimeInterval: seconds)
+    lock.lock()
+    let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order
+    calls.append(PredictionCall(component: k, thread: pthread_self(), gradEnabled: isGradEnabled))
+    lock.unlock()
+    if let f = failPrediction, f.component == k, f.batch == batch { throw TorchError("component \(k + 1)'s prediction broke on purpose") }
+    var y = x
+    if k == model.components.count - 1 { y.final = try Tensor.zeros([x.activation.batchSize, 2]) }
+    return y
+  }
 
   final class Stage: LocalStage {
     let index: Int
@@ -46,6 +71,7 @@ final class SleepingMethod: LocalMethod {
   }
 
   init(components: Int, seconds: Double) throws {
+    self.seconds = seconds
     model = try VGG.build(sampleShape: [1, 16, 16], classes: 2, components: components, width: 1.0 / 64)
     stages = try (0..<components).map { try Stage(index: $0, seconds: seconds) }
   }

@@ -13,10 +13,10 @@ import Torch
 /// before its update for batch t — exactly as in the sequential loop. Its input is the detached
 /// output of component k−1 for batch t, computed with the same weights in both schedules.
 /// Nothing else is shared between components.
-final class AsyncPipelineExecutor: PipelineExecutor {
+final class AsyncPipelineExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.async
   private let local: any LocalMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
   var method: any TrainingMethod { local }
 
   init(_ local: any LocalMethod, _ group: DeviceGroup) throws {

@@ -24,10 +24,10 @@ import Torch
 /// The gradients, and so the weights, are whole-batch BP's up to floating-point rounding — except
 /// with BatchNorm, whose batch statistics are per micro-batch (and whose running averages, under
 /// `recompute`, see every micro-batch twice).
-final class GPipeExecutor: PipelineExecutor {
+final class GPipeExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.gpipe
   private let bp: BackpropMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
   let microBatches: Int
   let recompute: Bool
   var method: any TrainingMethod { bp }

@@ -9,10 +9,10 @@ import Torch
 /// libtorch's autograd runs CPU backward work on the thread that calls `backward()`, so on CPU
 /// workers the whole backward is computed by the last worker (with its thread count); on GPUs
 /// each device's part runs on that device's autograd thread.
-final class NaiveModelParallelExecutor: PipelineExecutor {
+final class NaiveModelParallelExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.nmp
   private let bp: BackpropMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
   var method: any TrainingMethod { bp }
 
   init(_ bp: BackpropMethod, _ group: DeviceGroup) throws {

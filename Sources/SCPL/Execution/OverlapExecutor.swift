@@ -5,10 +5,10 @@ import Torch
 /// handed to component k+1's device; component k's `learn` (local loss, backward, update) is
 /// queued on device k's worker and so overlaps component k+1's forward on device k+1. The step
 /// ends when every `learn` has finished; batches do not overlap each other.
-final class OverlapExecutor: PipelineExecutor {
+final class OverlapExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.overlap
   private let local: any LocalMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
   var method: any TrainingMethod { local }
 
   init(_ local: any LocalMethod, _ group: DeviceGroup) throws {

@@ -44,6 +44,20 @@ public protocol PipelineExecutor: AnyObject {
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
     where S.Element == (inputs: Tensor, labels: Tensor)
 
+  /// Predicts each batch of `inputs` through the placement, on the executor's own workers: every
+  /// component's share of the method's prediction runs on its device's worker (with that
+  /// worker's intra-op threads), activations move device to device as in training, and batches
+  /// are pipelined across devices. `onBatch` gets the batch's index and its prediction, every
+  /// tensor on the CPU, on the caller's thread, in batch order. Eval mode and no gradients
+  /// throughout; the modules' mode is restored afterwards. The result equals `method.predict`.
+  /// An error in a stage or thrown by `onBatch` stops feeding; the batches in flight finish and
+  /// the error is rethrown.
+  ///
+  /// Call it between epochs, from the thread that trains: `trainEpoch` returns only once every
+  /// batch it fed has drained from every device, so no training work is left in flight.
+  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+    where S.Element == Tensor
+
   /// Stops and joins every worker. Idempotent; the executor takes no more epochs afterwards.
   func shutdown()
 }

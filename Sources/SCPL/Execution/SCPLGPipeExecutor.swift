@@ -14,10 +14,10 @@ import Torch
 /// Every micro-batch's forward uses the component's weights from before its step, and the loss is
 /// the whole batch's, so the weights match `off` up to floating-point rounding — except with
 /// BatchNorm, whose batch statistics are per micro-batch.
-final class SCPLGPipeExecutor: PipelineExecutor {
+final class SCPLGPipeExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.scplGPipe
   private let local: any LocalMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
   let microBatches: Int
   var method: any TrainingMethod { local }
 

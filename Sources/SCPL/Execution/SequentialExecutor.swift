@@ -3,10 +3,10 @@ import Torch
 /// `--pipeline off`: the sequential reference. Each batch is one call of the method's own
 /// `trainStep` (LocalMethod's stage loop, or BackpropMethod's step) on the one device's worker,
 /// so it computes with that worker's intra-op thread count like every other executor.
-final class SequentialExecutor: PipelineExecutor {
+final class SequentialExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.off
   let method: any TrainingMethod
-  private let group: DeviceGroup
+  let group: DeviceGroup
 
   init(_ method: any TrainingMethod, _ group: DeviceGroup) throws {
     self.method = method

@@ -37,6 +37,9 @@ public final class AssociatedLearningMethod: LocalMethod {
       decoder = try Sequential { try Linear(labelWidth, labelIn); Sigmoid() }
       super.init()
     }
+
+    /// Where the block's weights are (its component's device under a pipeline).
+    var device: Device { decoder.parameters()[0].device }
   }
 
   public init(model: StagedModel, options: MethodOptions) throws {
@@ -54,16 +57,20 @@ public final class AssociatedLearningMethod: LocalMethod {
     return x
   }
 
-  public func predict(inputs: Tensor) throws -> Prediction {
-    var x = try model.firstActivation(inputs)
-    var shortcuts: [Tensor] = []
-    for (d, c) in model.components.enumerated() {
-      x = try c(x)
-      var t = try blocks[d].bridge(c.features(x))
-      for i in stride(from: d, through: 0, by: -1) { t = try blocks[i].decoder(t) }
-      shortcuts.append(t)
-    }
-    return Prediction(final: shortcuts.last!, heads: shortcuts)
+  /// The component, then the shortcut prediction at its depth d: b_d, then the decoders
+  /// h_d … h_1. Block i lives with component i, so under a pipeline the decoder chain walks back
+  /// over earlier devices: the label-space tensor is moved to each block's device before that
+  /// block's decoder (a no-op on one device) and computed there from this component's worker.
+  /// The deepest shortcut is the final prediction.
+  public func predict(component d: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    var y = x
+    let c = model.components[d]
+    y.activation = try c(x.activation)
+    var t = try blocks[d].bridge(c.features(y.activation))
+    for i in stride(from: d, through: 0, by: -1) { t = try blocks[i].decoder(t.to(blocks[i].device)) }
+    y.heads.append(t)
+    if d == model.components.count - 1 { y.final = t }
+    return y
   }
 
   final class Stage: LocalStage {

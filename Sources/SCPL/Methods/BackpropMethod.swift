@@ -20,5 +20,7 @@ public final class BackpropMethod: TrainingMethod {
     return [try optimizer.minimize(loss)]
   }
 
-  public func predict(inputs: Tensor) throws -> Prediction { Prediction(final: try model(inputs), heads: []) }
+  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    try model.predict(component: k, x)
+  }
 }

@@ -29,14 +29,15 @@ public final class EarlyExitMethod: LocalMethod {
     stages = try model.components.indices.map { try Stage(index: $0, method: self, learningRate: options.learningRate) }
   }
 
-  public func predict(inputs: Tensor) throws -> Prediction {
-    var x = try model.firstActivation(inputs)
-    var logits: [Tensor] = []
-    for (k, c) in model.components.enumerated() {
-      x = try c(x)
-      logits.append(try heads[k](c.features(x)))
-    }
-    return Prediction(final: logits.last!, heads: logits)
+  /// The component and its head; the last head's logits are also the final ones.
+  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    var y = x
+    let c = model.components[k]
+    y.activation = try c(x.activation)
+    let logits = try heads[k](c.features(y.activation))
+    y.heads.append(logits)
+    if k == model.components.count - 1 { y.final = logits }
+    return y
   }
 
   final class Stage: LocalStage {

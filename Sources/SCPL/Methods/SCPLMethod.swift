@@ -26,7 +26,10 @@ public final class SCPLMethod: LocalMethod {
     }
   }
 
-  public func predict(inputs: Tensor) throws -> Prediction { Prediction(final: try model(inputs), heads: []) }
+  /// The backbone and the classifier; the projection heads only train.
+  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    try model.predict(component: k, x)
+  }
 
   final class Stage: LocalStage {
     let index: Int

@@ -35,8 +35,13 @@ public protocol TrainingMethod: AnyObject {
   var lossNames: [String] { get }
   /// One optimisation step on a mini-batch; returns each loss's value.
   func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double]
-  /// Logits for a batch (call in eval mode under `withNoGrad`).
-  func predict(inputs: Tensor) throws -> Prediction
+  /// Component k's share of the prediction (`StagedPrediction.swift`): it reads what the shares
+  /// of components 0..<k produced, its activation already on component k's device, and adds its
+  /// own; the last component sets `final`. It applies only modules of the stage placed with
+  /// component k, except Associated Learning's decoder chain, which walks back through earlier
+  /// components' blocks. `predict(inputs:)` runs every share in order on one device. Call in eval
+  /// mode under `withNoGrad`.
+  func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction
   /// Every module the method trains (model and any heads), for train/eval mode and checkpoints.
   var modules: [(String, Module)] { get }
 }

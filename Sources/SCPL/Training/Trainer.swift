@@ -152,8 +152,9 @@ public final class Trainer {
         try ChromeTrace.write(executor.timeline, to: folder.url.appendingPathComponent("trace.json"))
         try folder.write("timeline.svg", Data(TimelineSVG.svg(executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)").utf8))
       }
-      let test = try Evaluation.run(method, on: data.test, batchSize: config.testBatchSize)
-      let train = try Evaluation.run(method, on: data.trainProbe, batchSize: config.testBatchSize)
+      // Through the placement, on the executor's workers; trainEpoch has drained the pipeline.
+      let test = try Evaluation.run(executor, on: data.test, batchSize: config.testBatchSize)
+      let train = try Evaluation.run(executor, on: data.trainProbe, batchSize: config.testBatchSize)
       let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
                                losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(Swift.max(seen, 1)) })),
                                trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,

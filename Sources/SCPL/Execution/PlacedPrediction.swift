@@ -1,0 +1,101 @@
+import Torch
+
+/// An executor whose workers are a `DeviceGroup` (all six): prediction runs through the group,
+/// whatever the training schedule, so each executor gets `predict` by naming its group.
+protocol DeviceGroupExecutor: PipelineExecutor {
+  var group: DeviceGroup { get }
+}
+
+extension DeviceGroupExecutor {
+  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  where S.Element == Tensor {
+    try group.predict(method, inputs, onBatch: onBatch)
+  }
+}
+
+extension DeviceGroup {
+  /// Runs `method`'s prediction over batches through the placement: for each batch, device d's
+  /// worker runs the prediction shares (`TrainingMethod.predict(component:_:)`) of its components
+  /// and moves the activation to device d+1 (a real copy when the tensor device changes); the
+  /// last device brings the logits to the CPU. Eval mode for the whole call, no gradients on
+  /// every worker (grad mode is per thread), the modules' mode restored at the end.
+  ///
+  /// The schedule is data, as in the GPipe executors: batch t is one job per device, submitted
+  /// at once, device d's job waiting for device d−1's. Workers take jobs in order, so device 0
+  /// goes on with batch t+1 while device 1 runs batch t; a full inbox makes the feeding thread
+  /// wait, which bounds the batches in flight. Jobs only ever wait on an earlier device, whose
+  /// jobs are already queued, so nothing can wait in a cycle.
+  ///
+  /// `onBatch` gets each batch's prediction on the caller's thread, in batch order. After an
+  /// error (in a job, or thrown by `onBatch`) no further batch is fed; the batches in flight
+  /// finish, and the first error is rethrown.
+  func predict<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
+                            onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  where S.Element == Tensor {
+    let wasTraining = method.model.isTraining
+    method.train(false)
+    defer { method.train(wasTraining) }
+    var inFlight: [(batch: Int, result: Pending<PartialPrediction>)] = []  // in batch order
+    var failure: Error?
+
+    // Hands on the finished batches at the front (waiting for each when `all`).
+    func deliver(all: Bool) {
+      while let first = inFlight.first, all || first.result.isDone {
+        let (t, result) = inFlight.removeFirst()
+        guard failure == nil else { _ = result.outcome(); continue }
+        do {
+          let prediction = try inContext("predicting batch \(t)") { try result.wait().finished(on: .cpu) }
+          try onBatch(t, prediction)
+        } catch {
+          failure = error
+        }
+      }
+    }
+
+    var iterator = inputs.makeIterator()
+    var t = 0
+    while failure == nil, let x = iterator.next() {
+      do { inFlight.append((t, try submitPrediction(method, t, x))) } catch { failure = error }
+      t += 1
+      deliver(all: false)
+    }
+    deliver(all: true)
+    if let failure { throw failure }
+  }
+
+  /// Queues batch t's job on every device; returns the last one's. If a submit fails (a worker
+  /// shut down), waits for the jobs already queued before rethrowing, so none runs after return.
+  private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<PartialPrediction> {
+    var queued: [Pending<PartialPrediction>] = []
+    do {
+      for d in 0..<count {
+        let previous = queued.last
+        queued.append(try workers[d].submit { [self] () throws -> PartialPrediction in
+          let received = try previous?.wait() ?? inContext("preparing batch \(t) for prediction on device 0") {
+            PartialPrediction(try method.model.firstActivation(inputs.to(tensorDevice(0))))
+          }
+          return try withNoGrad { try predict(method, t, onDevice: d, received) }
+        })
+      }
+    } catch {
+      for job in queued { _ = job.outcome() }
+      throw error
+    }
+    return queued.last!
+  }
+
+  /// Device d's part of batch t: its components' shares, then the hand-off to device d+1.
+  private func predict(_ method: any TrainingMethod, _ t: Int, onDevice d: Int, _ received: PartialPrediction) throws -> PartialPrediction {
+    var x = received
+    for k in placement.components[d] {
+      let input = x
+      x = try inContext("predicting: component \(k + 1) on device \(d) (\(devices.devices[d])), batch \(t)") {
+        try method.predict(component: k, input)
+      }
+    }
+    if d + 1 < count, tensorDevice(d + 1) != tensorDevice(d) {
+      x.activation = try x.activation.to(tensorDevice(d + 1))
+    }
+    return x
+  }
+}

@@ -1,0 +1,50 @@
+import NN
+import Torch
+
+/// A prediction on its way through the components: what component k's share of a method's
+/// prediction (`TrainingMethod.predict(component:_:)`) hands to component k+1's.
+///
+/// Prediction is written component by component so that a pipeline can run each share on the
+/// device its component is placed on, moving only `activation` between devices; and
+/// `predict(inputs:)` is the same shares run in order on one device, so each method's inference
+/// has one definition.
+public struct PartialPrediction: @unchecked Sendable {
+  /// What the next component reads: the output of the components so far.
+  public var activation: Activation
+  /// Each component head's logits so far (Early Exit, Associated Learning; empty for BP and
+  /// SCPL), left on the device that computed them.
+  public var heads: [Tensor] = []
+  /// The final predictor's logits, set by the last component's share.
+  public var final: Tensor?
+
+  public init(_ activation: Activation) { self.activation = activation }
+
+  /// The finished prediction, with every logit tensor moved to `device` (nil: left where it is).
+  public func finished(on device: Device? = nil) throws -> Prediction {
+    guard let final else { throw TorchError("the last component's share of the prediction set no final logits") }
+    guard let device else { return Prediction(final: final, heads: heads) }
+    return Prediction(final: try final.to(device), heads: try heads.map { try $0.to(device) })
+  }
+}
+
+extension TrainingMethod {
+  /// Logits for a batch: every component's share of the prediction in order, on the calling
+  /// thread and wherever the modules are (one device). A pipeline runs the same shares on the
+  /// components' devices (`PipelineExecutor.predict`). Call in eval mode under `withNoGrad`.
+  public func predict(inputs: Tensor) throws -> Prediction {
+    var x = PartialPrediction(try model.firstActivation(inputs))
+    for k in model.components.indices { x = try predict(component: k, x) }
+    return try x.finished()
+  }
+}
+
+extension StagedModel {
+  /// Component k's share of the whole network's logits (BP and SCPL): its forward and, for the
+  /// last component, the classifier on its features — `callAsFunction`, cut at the components.
+  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+    var y = x
+    y.activation = try components[k](x.activation)
+    if k == components.count - 1 { y.final = try classifier(components[k].features(y.activation)) }
+    return y
+  }
+}
