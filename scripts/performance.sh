@@ -18,22 +18,43 @@ uptime
 "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 12 \
   --runs scpl:async,scpl:overlap,bp:nmp,scpl:scpl-gpipe,bp:gpipe,scpl:off,bp:off --out "$OUT" --stem train-vgg
 
+# The other even split of the VGG, by hand, to show what the default (balanced) placement chose against.
+"$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 12 \
+  --runs scpl:async,scpl:overlap,bp:nmp --placement 0,0,1,1 --out "$OUT" --stem train-vgg-0011
+
 # LSTM (embedding + 3 bi-LSTMs of 300, random 300-d vectors), sequences of 60, batch 128.
 "$BIN" bench --model lstm --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 8 \
   --runs scpl:async,scpl:overlap,bp:nmp,scpl:off,bp:off --out "$OUT" --stem train-lstm
+
+# The other models: ResNet-18 (width 0.25) and the vanilla ConvNet (the paper's width) on
+# 3×32×32, the Transformer (embedding + 3 encoders of 300) on sequences of 60; batch 128.
+"$BIN" bench --model resnet18 --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 8 \
+  --methods bp,scpl --pipelines off,nmp,overlap,async --out "$OUT" --stem train-resnet18
+"$BIN" bench --model convnet --width 1 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 12 \
+  --methods bp,scpl --pipelines off,nmp,overlap,async --out "$OUT" --stem train-convnet
+"$BIN" bench --model transformer --seq-len 60 --batch-sizes 128 --devices 2 --threads-per-device 1 --steps 8 \
+  --methods bp,scpl --pipelines off,nmp,overlap,async --out "$OUT" --stem train-transformer
 
 # Time per epoch by batch size (the paper's Figures 5–12): SCPL async against BP nmp and off.
 "$BIN" bench --model vgg --width 0.25 --batch-sizes 32,64,128,256 --devices 2 --threads-per-device 1 --steps 8 \
   --methods bp,scpl --pipelines off,nmp,async --out "$OUT" --stem epoch-vgg
 
-# Framework overhead: the same BP step in Swift and in PyTorch (Debian python3-torch).
-for t in 1 2; do
-  "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps 12 \
-    --runs bp:off --out "$OUT" --stem bp-step-threads$t
-  if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 | tee "$OUT/pytorch-threads$t.json"
-  else
-    echo "python3-torch is not installed (apt-get install python3-torch): PyTorch comparison skipped" | tee "$OUT/pytorch-threads$t.json"
-  fi
-done
+# Framework overhead: the same BP step in Swift and in PyTorch (Debian python3-torch), three
+# rounds interleaved so that drifting machine load hits both alike; PyTorch both on its main
+# thread and on a new thread (scpl-swift computes on a device worker thread).
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  for round in 1 2 3; do
+    for t in 1 2; do
+      "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps 12 \
+        --runs bp:off --out "$OUT" --stem bp-step-threads$t-round$round
+      /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 \
+        > "$OUT/pytorch-threads$t-round$round.json"
+      /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 --in-thread \
+        > "$OUT/pytorch-in-thread-threads$t-round$round.json"
+    done
+  done
+  /usr/bin/python3 bench/compare_pytorch.py "$OUT" | tee "$OUT/pytorch-comparison.md"
+else
+  echo "python3-torch is not installed (apt-get install python3-torch): PyTorch comparison skipped" | tee "$OUT/pytorch-comparison.md"
+fi
 uptime
