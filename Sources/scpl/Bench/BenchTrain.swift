@@ -194,8 +194,13 @@ extension Bench {
         columns: BenchRecord.columns)
       var records: [BenchRecord] = []
       let loadBefore = loadAverage()
+      // A balanced placement is measured, so two measurements can split the model differently;
+      // every multi-device pipeline of a method at a batch size reuses the first one's split, so
+      // the schedules are compared on the same placement.
+      var measuredPlacements: [String: Placement] = [:]
       for batchSize in r.plan.batchSizes {
         for run in r.plan.runs {
+          let placementKey = "\(run.method.rawValue) \(batchSize)"
           var options = PipelineOptions(kind: run.pipeline, devices: r.spec)
           options.threadsPerDevice = threadsPerDevice
           options.queueDepth = queueDepth
@@ -207,7 +212,7 @@ extension Bench {
             options.devices = try DeviceSpec([r.spec.devices[0]])
             options.threadsPerDevice = threadsPerDevice * r.spec.count
           } else {
-            options.placement = r.placement
+            options.placement = r.placement ?? measuredPlacements[placementKey]
           }
           var setup = TrainingBenchmark.Setup(method: run.method, pipeline: options, batchSize: batchSize)
           setup.steps = steps
@@ -215,6 +220,7 @@ extension Bench {
           if case .tokens(let length) = r.input { setup.textLength = length }
           if let makeLoader = r.makeLoader { setup.batches = .loader(try makeLoader(batchSize)) }
           let result = try TrainingBenchmark.run(setup, makeModel: r.makeModel)
+          if run.pipeline != .off && measuredPlacements[placementKey] == nil { measuredPlacements[placementKey] = result.placement }
           let record = BenchRecord(model: model, method: run.method, threadsPerDevice: options.threadsPerDevice, result: result,
                                    epochSamples: epochSamples)
           records.append(record)
