@@ -27,18 +27,20 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench-results"
     threads = sorted({int(m.group(1)) for p in glob.glob(os.path.join(out, "bp-step-threads*-round*.json"))
                       if (m := re.search(r"threads(\d+)-round", p))})
-    print("| threads | scpl-swift s/step | PyTorch (main thread) s/step | PyTorch (new thread) s/step | ours / PyTorch main | ours / PyTorch new thread | rounds |")
-    print("|---|---|---|---|---|---|---|")
-    for t in threads:
-        ours = medians(os.path.join(out, f"bp-step-threads{t}-round*.json"), "step_seconds_median")
-        main_thread = medians(os.path.join(out, f"pytorch-threads{t}-round*.json"), "step_seconds_median")
-        new_thread = medians(os.path.join(out, f"pytorch-in-thread-threads{t}-round*.json"), "step_seconds_median")
-        if not (ours and main_thread and new_thread):
-            continue
-        o, m, n = statistics.median(ours), statistics.median(main_thread), statistics.median(new_thread)
-        print(f"| {t} | {o:.3f} | {m:.3f} | {n:.3f} | {o / m:.2f} | {o / n:.2f} | {len(ours)} |")
-    print()
-    print("Each cell: the median over rounds of one round's median step time (12 timed steps after warm-up).")
+    for key, what in (("step_seconds_median", "median"), ("step_seconds_min", "fastest")):
+        print(f"Step time, {what} step of each round (s); the median over rounds:")
+        print()
+        print("| threads | scpl-swift | PyTorch (main thread) | PyTorch (new thread) | ours / PyTorch main | ours / PyTorch new thread | rounds |")
+        print("|---|---|---|---|---|---|---|")
+        for t in threads:
+            ours = medians(os.path.join(out, f"bp-step-threads{t}-round*.json"), key)
+            main_thread = medians(os.path.join(out, f"pytorch-threads{t}-round*.json"), key)
+            new_thread = medians(os.path.join(out, f"pytorch-in-thread-threads{t}-round*.json"), key)
+            if not (ours and main_thread and new_thread):
+                continue
+            o, m, n = statistics.median(ours), statistics.median(main_thread), statistics.median(new_thread)
+            print(f"| {t} | {o:.3f} | {m:.3f} | {n:.3f} | {o / m:.2f} | {o / n:.2f} | {len(ours)} |")
+        print()
 
 
 if __name__ == "__main__":

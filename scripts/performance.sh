@@ -39,22 +39,6 @@ uptime
 "$BIN" bench --model vgg --width 0.25 --batch-sizes 32,64,128,256 --devices 2 --threads-per-device 1 --steps 8 \
   --methods bp,scpl --pipelines off,nmp,async --out "$OUT" --stem epoch-vgg
 
-# Framework overhead: the same BP step in Swift and in PyTorch (Debian python3-torch), three
-# rounds interleaved so that drifting machine load hits both alike; PyTorch both on its main
-# thread and on a new thread (scpl-swift computes on a device worker thread).
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  for round in 1 2 3; do
-    for t in 1 2; do
-      "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps 12 \
-        --runs bp:off --out "$OUT" --stem bp-step-threads$t-round$round
-      /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 \
-        > "$OUT/pytorch-threads$t-round$round.json"
-      /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps 12 --in-thread \
-        > "$OUT/pytorch-in-thread-threads$t-round$round.json"
-    done
-  done
-  /usr/bin/python3 bench/compare_pytorch.py "$OUT" | tee "$OUT/pytorch-comparison.md"
-else
-  echo "python3-torch is not installed (apt-get install python3-torch): PyTorch comparison skipped" | tee "$OUT/pytorch-comparison.md"
-fi
+# Framework overhead: the same BP step in Swift and in PyTorch (scripts/pytorch-parity.sh).
+scripts/pytorch-parity.sh "$OUT"
 uptime
