@@ -25,10 +25,6 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
-
   /// A batch between two devices: the activation for the next device's first component, the
   /// labels (on that device) and the losses of the components it has passed.
   private struct Message {
@@ -180,6 +176,4 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       epoch.fail(error, batch: t)
     }
   }
-
-  func shutdown() { group.shutdown() }
 }

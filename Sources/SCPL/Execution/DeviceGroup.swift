@@ -41,6 +41,12 @@ final class DeviceGroup {
     for m in modules { try m.move(to: tensorDevice(d)) }
   }
 
+  /// Moves each of a BP model's components to its device, and the classifier to the last one.
+  func place(_ model: StagedModel) throws {
+    for (k, c) in model.components.enumerated() { try place([c], onDevice: placement.deviceOfComponent[k]) }
+    try place([model.classifier], onDevice: count - 1)
+  }
+
   /// Moves every local stage's modules to the device its component is placed on.
   func place(_ stages: [any LocalStage]) throws {
     for (k, stage) in stages.enumerated() { try place(stage.modules, onDevice: placement.deviceOfComponent[k]) }

@@ -38,13 +38,8 @@ final class GPipeExecutor: DeviceGroupExecutor {
     self.group = group
     self.microBatches = microBatches
     self.recompute = recompute
-    for (k, c) in bp.model.components.enumerated() { try group.place([c], onDevice: group.placement.deviceOfComponent[k]) }
-    try group.place([bp.model.classifier], onDevice: group.count - 1)
+    try group.place(bp.model)
   }
-
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
 
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
@@ -225,6 +220,4 @@ final class GPipeExecutor: DeviceGroupExecutor {
     let previous = group.tensorDevice(d - 1)
     return Backward(inputGradients: try input.gradientSlots.map { try $0?.grad?.to(previous) }, loss: loss)
   }
-
-  func shutdown() { group.shutdown() }
 }

@@ -18,13 +18,8 @@ final class NaiveModelParallelExecutor: DeviceGroupExecutor {
   init(_ bp: BackpropMethod, _ group: DeviceGroup) throws {
     self.bp = bp
     self.group = group
-    for (k, c) in bp.model.components.enumerated() { try group.place([c], onDevice: group.placement.deviceOfComponent[k]) }
-    try group.place([bp.model.classifier], onDevice: group.count - 1)
+    try group.place(bp.model)
   }
-
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
 
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
@@ -78,6 +73,4 @@ final class NaiveModelParallelExecutor: DeviceGroupExecutor {
       }
     }
   }
-
-  func shutdown() { group.shutdown() }
 }

@@ -17,10 +17,6 @@ final class OverlapExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
-
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     local.train()
@@ -66,6 +62,4 @@ final class OverlapExecutor: DeviceGroupExecutor {
     }
     return try learning.map { try $0.wait() }
   }
-
-  func shutdown() { group.shutdown() }
 }

@@ -1,18 +1,5 @@
 import Torch
 
-/// An executor whose workers are a `DeviceGroup` (all six): prediction runs through the group,
-/// whatever the training schedule, so each executor gets `predict` by naming its group.
-protocol DeviceGroupExecutor: PipelineExecutor {
-  var group: DeviceGroup { get }
-}
-
-extension DeviceGroupExecutor {
-  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
-  where S.Element == Tensor {
-    try group.predict(method, inputs, onBatch: onBatch)
-  }
-}
-
 extension DeviceGroup {
   /// Runs `method`'s prediction over batches through the placement: for each batch, device d's
   /// worker runs the prediction shares (`TrainingMethod.predict(component:_:)`) of its components

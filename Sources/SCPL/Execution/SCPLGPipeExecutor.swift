@@ -29,10 +29,6 @@ final class SCPLGPipeExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
-
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     local.train()
@@ -128,6 +124,4 @@ final class SCPLGPipeExecutor: DeviceGroupExecutor {
       }
     }
   }
-
-  func shutdown() { group.shutdown() }
 }

@@ -14,10 +14,6 @@ final class SequentialExecutor: DeviceGroupExecutor {
     try group.place(method.modules.map(\.1), onDevice: 0)
   }
 
-  var devices: DeviceSpec { group.devices }
-  var placement: Placement { group.placement }
-  var timeline: Timeline { group.timeline }
-
   func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     let (method, timeline, device) = (self.method, group.timeline, group.tensorDevice(0))
@@ -42,6 +38,4 @@ final class SequentialExecutor: DeviceGroupExecutor {
     }
     return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
   }
-
-  func shutdown() { group.shutdown() }
 }
