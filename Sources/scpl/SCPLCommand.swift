@@ -4,6 +4,7 @@ import ArgumentParser
 struct SCPLCommand: ParsableCommand {
   static func main() {
     OpenBLASKernels.restartWithBetterKernelsIfNeeded()
+    HostMemoryChoice.apply()
     main(nil)
   }
 

@@ -203,6 +203,26 @@ int ct_set_data(ct_tensor t, ct_tensor src);
 void ct_set_grad_enabled(int enabled);
 int ct_is_grad_enabled(void);
 
+// ---------------------------------------------------------------- host cache (host_cache.cpp)
+/// A caching allocator for CPU tensors: freed blocks of 1 MiB and more are kept (up to a limit
+/// of cached bytes) and handed back for the next request of the same size, pages already mapped.
+typedef struct {
+  int64_t cached_bytes;   // freed bytes held for reuse
+  int64_t cached_blocks;
+  int64_t live_bytes;     // bytes of cacheable blocks in use by tensors
+  int64_t hits;           // requests served from the cache
+  int64_t misses;         // cacheable requests that had to allocate
+  int64_t limit_bytes;    // the bound on cached_bytes
+} ct_host_cache_stats;
+/// Makes the cache libtorch's CPU allocator, holding at most limit_bytes of freed blocks.
+int ct_host_cache_enable(int64_t limit_bytes);
+/// Restores libtorch's default CPU allocator and frees every cached block.
+void ct_host_cache_disable(void);
+int ct_host_cache_is_enabled(void);
+/// Frees every cached block (blocks in use are untouched).
+void ct_host_cache_empty(void);
+ct_host_cache_stats ct_host_cache_get_stats(void);
+
 // ---------------------------------------------------------------- threads (threads.cpp)
 /// Sets the intra-op thread count of the calling thread (OpenMP ICV; see docs/threads.md).
 int ct_set_num_threads(int n);

@@ -14,7 +14,7 @@ public enum EngineBenchmark {
   }
 
   public static func run(_ options: Options = Options(), log: (String) -> Void = { print($0) }) throws -> BenchReport {
-    var report = BenchReport(title: "Engine speed (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas))",
+    var report = BenchReport(title: "Engine speed (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
                              columns: ["op", "shape", "threads", "gflop", "seconds_median", "gflops_median"])
     for threads in options.threadCounts {
       try Threads.setThreadCount(threads)
@@ -108,6 +108,11 @@ public enum EngineInfo {
     let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/alternatives/libblas.so.3-x86_64-linux-gnu")) ?? "unknown BLAS"
     guard path.contains("openblas") else { return path }
     return "OpenBLAS \(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent), \(Threads.blasCoreName) kernels"
+  }
+
+  /// Which allocator CPU tensors come from (`HostMemory`).
+  public static var hostMemory: String {
+    HostMemory.isCacheEnabled ? "host cache \(HostMemory.cacheLimitBytes >> 20) MiB" : "libtorch's default allocator"
   }
 
   static func debianVersion(_ package: String) -> String {

@@ -190,7 +190,7 @@ extension Bench {
       for skip in r.plan.skipped { print("skipped \(skip.run): \(skip.reason)") }
       let sizes = r.plan.batchSizes.map(String.init).joined(separator: ",")
       var report = BenchReport(
-        title: "Training step time: \(model)\(TrainConfig.family(ofModel: model) == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas))",
+        title: "Training step time: \(model)\(TrainConfig.family(ofModel: model) == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
         columns: BenchRecord.columns)
       var records: [BenchRecord] = []
       let loadBefore = loadAverage()

@@ -140,6 +140,7 @@ struct RunConfigRecord: Encodable {
     self.data = data.facts.merging(["train": data.trainName, "test": data.testName, "train_samples": String(data.train.count),
                                     "test_samples": String(data.test.count)]) { a, _ in a }
     software = ["libtorch": EngineInfo.libtorchVersion, "blas": EngineInfo.blas, "scpl-swift": "0.1.0",
-                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto"]
+                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto",
+                "host_memory": EngineInfo.hostMemory]
   }
 }

@@ -1,0 +1,58 @@
+import CTorch
+
+/// A caching allocator for CPU tensors, the host-memory counterpart of PyTorch's CUDA caching
+/// allocator.
+///
+/// A training step allocates and frees the same few dozen buffers of 1–80 MB every step
+/// (activations, im2col and gradient buffers). libtorch's default CPU allocator hands each to
+/// glibc, which serves most of them with `mmap` and returns them with `munmap` when freed — a
+/// pipeline worker thread's arena cannot hold more than 64 MB, so even mid-sized buffers take
+/// that path — and every step page-faults the same memory in again (the kernel zeroes each
+/// page). With several device workers the faults also serialise on the process's memory map
+/// lock. Measured on the VGG BP step (width 0.25, batch 128, one thread): 1.23 million minor
+/// faults and 2.4–2.9 s of system time in 14 steps with glibc alone (`docs/performance.md`,
+/// "Framework overhead", has the figures with the cache).
+///
+/// With the cache on, a freed block of 1 MiB or more (rounded up to whole MiB) is kept and handed
+/// to the next request of the same rounded size, its pages already mapped. Smaller blocks go to
+/// glibc as before. At most `limitBytes` of freed blocks are kept; a block that would exceed it is
+/// freed. Memory in use is unchanged: the cache only keeps what a step frees for the next step.
+/// Raising glibc's own thresholds instead (`mallopt`) is not a fix: glibc 2.36 then fails to
+/// reuse freed `posix_memalign` blocks and grows the heap every step.
+public enum HostMemory {
+  /// The default bound on cached bytes.
+  public static let defaultLimitBytes = 2 << 30
+
+  /// What the cache holds and has done since the process started.
+  public struct Statistics: Equatable, Sendable {
+    /// Bytes of freed blocks held for reuse, and how many blocks.
+    public var cachedBytes: Int, cachedBlocks: Int
+    /// Bytes of cacheable blocks (1 MiB and more) in use by tensors.
+    public var liveBytes: Int
+    /// Cacheable requests served from the cache, and those that had to allocate.
+    public var hits: Int, misses: Int
+  }
+
+  /// Makes the cache libtorch's CPU allocator from now on, keeping at most `limitBytes` of freed
+  /// blocks. Tensors allocated before keep their allocator. Calling it again changes the limit.
+  public static func enableCache(limitBytes: Int = defaultLimitBytes) throws {
+    try check(ct_host_cache_enable(Int64(limitBytes)), "HostMemory.enableCache(limitBytes: \(limitBytes))")
+  }
+
+  /// Restores libtorch's default CPU allocator and frees the cached blocks.
+  public static func disableCache() { ct_host_cache_disable() }
+
+  public static var isCacheEnabled: Bool { ct_host_cache_is_enabled() == 1 }
+
+  /// The bound on cached bytes set by the last `enableCache`.
+  public static var cacheLimitBytes: Int { Int(ct_host_cache_get_stats().limit_bytes) }
+
+  /// Frees every cached block (for example after the last step, before a long evaluation).
+  public static func emptyCache() { ct_host_cache_empty() }
+
+  public static var statistics: Statistics {
+    let s = ct_host_cache_get_stats()
+    return Statistics(cachedBytes: Int(s.cached_bytes), cachedBlocks: Int(s.cached_blocks), liveBytes: Int(s.live_bytes),
+                      hits: Int(s.hits), misses: Int(s.misses))
+  }
+}
