@@ -20,7 +20,8 @@ def medians(pattern, key):
         with open(path) as f:
             data = json.load(f)
         record = data[0] if isinstance(data, list) else data
-        values.append(record[key])
+        if record.get(key) is not None:
+            values.append(record[key])
     return values
 
 
@@ -45,6 +46,19 @@ def main():
             c = statistics.median(no_cache)
             print(f"| {t} | {o:.3f} | {c:.3f} | {m:.3f} | {n:.3f} | {o / m:.2f} | {o / n:.2f} | {c / m:.2f} | {len(ours)} |")
         print()
+    runs = (("scpl-swift", "bp-step"), ("scpl-swift, no host cache", "bp-step-no-cache"),
+            ("PyTorch (main thread)", "pytorch"), ("PyTorch (new thread)", "pytorch-in-thread"))
+    print("What the timed steps cost the kernel, per step (whole process, getrusage); the median over rounds:")
+    print()
+    print("| threads | run | minor page faults | system seconds |")
+    print("|---|---|---|---|")
+    for t in threads:
+        for name, stem in runs:
+            faults = medians(os.path.join(out, f"{stem}-threads{t}-round*.json"), "page_faults_per_step")
+            system = medians(os.path.join(out, f"{stem}-threads{t}-round*.json"), "system_seconds_per_step")
+            if faults and system:
+                print(f"| {t} | {name} | {statistics.median(faults):.0f} | {statistics.median(system):.3f} |")
+    print()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ fixed synthetic batch of 3x32x32 images. Prints one JSON object.
 """
 import argparse
 import json
+import resource
 import statistics
 import threading
 import time
@@ -64,7 +65,10 @@ def run(a):
     x = torch.randn(a.batch_size, 3, 32, 32)
     y = torch.arange(a.batch_size) % 10
     times = []
+    usage_start = None
     for i in range(a.warmup + a.steps):
+        if i == a.warmup:
+            usage_start = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         loss = nn.functional.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
@@ -72,9 +76,12 @@ def run(a):
         opt.step()
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
+    usage_end = resource.getrusage(resource.RUSAGE_SELF)
     return {"framework": f"pytorch {torch.__version__}", "model": "vgg", "width": a.width,
             "batch_size": a.batch_size, "threads": a.threads, "steps": a.steps, "in_thread": a.in_thread,
-            "step_seconds_median": statistics.median(times), "step_seconds_min": min(times)}
+            "step_seconds_median": statistics.median(times), "step_seconds_min": min(times),
+            "page_faults_per_step": (usage_end.ru_minflt - usage_start.ru_minflt) / a.steps,
+            "system_seconds_per_step": (usage_end.ru_stime - usage_start.ru_stime) / a.steps}
 
 
 if __name__ == "__main__":

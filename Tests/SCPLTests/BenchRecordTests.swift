@@ -58,6 +58,25 @@ final class BenchRecordTests: XCTestCase {
     XCTAssertEqual(r.steps, 2)
     XCTAssertEqual(r.epochSeconds, r.stepSecondsMedian * 10, accuracy: 1e-12)
     XCTAssertNotNil(r.predictedStepSeconds)
+    let faults = try XCTUnwrap(r.pageFaultsPerStep), system = try XCTUnwrap(r.systemSecondsPerStep)
+    XCTAssertGreaterThanOrEqual(faults, 0)
+    XCTAssertGreaterThanOrEqual(system, 0)
+    let row = r.row
+    XCTAssertEqual(row["page_faults_per_step"]?.description, BenchReport.Value.number(faults).description)
+    XCTAssertEqual(row["system_seconds_per_step"]?.description, BenchReport.Value.number(system).description)
+  }
+
+  /// The counters the benchmark reports per step see pages being mapped in: touching 40 MB of
+  /// fresh memory (above glibc's largest mmap threshold, 32 MB) faults at least its 9 766 pages.
+  func testProcessUsageCountsThePagesAFreshBufferFaultsIn() throws {
+    let bytes = 40_000_000
+    let before = ProcessUsage.now()
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+    defer { buffer.deallocate() }
+    for offset in stride(from: 0, to: bytes, by: 4096) { buffer.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+    let used = ProcessUsage.now().since(before)
+    XCTAssertGreaterThanOrEqual(used.minorPageFaults, bytes / 4096)
+    XCTAssertGreaterThanOrEqual(used.systemSeconds, 0)
   }
 
   /// `--real`: the timed batches come from a loader, full batches only, and a data set too small

@@ -21,6 +21,9 @@ public struct BenchRecord: Equatable, Sendable {
   public var steps: Int
   /// The samples an epoch is taken to have for `epochSeconds` (CIFAR-10's 50 000 by default).
   public var epochSamples: Int
+  /// The whole process's minor page faults and system seconds per timed step (nil if not measured).
+  public var pageFaultsPerStep: Double?
+  public var systemSecondsPerStep: Double?
 
   public init(model: String, method: MethodKind, pipeline: PipelineKind, batchSize: Int, devices: Int, threadsPerDevice: Int,
               stepSecondsMedian: Double, stepSecondsMin: Double, samplesPerSecond: Double, busyFraction: [Double],
@@ -48,6 +51,8 @@ public struct BenchRecord: Equatable, Sendable {
               samplesPerSecond: result.samplesPerSecond, busyFraction: result.busyFractions,
               predictedStepSeconds: result.predictedStepSeconds, placement: result.placement.description,
               steps: result.stepSeconds.count, epochSamples: epochSamples)
+    pageFaultsPerStep = result.pageFaultsPerStep
+    systemSecondsPerStep = result.systemSecondsPerStep
   }
 
   /// CIFAR-10's training set, the epoch of the paper's time-per-epoch figures.
@@ -76,10 +81,11 @@ public struct BenchRecord: Equatable, Sendable {
   public static let columns = [
     "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "step_seconds_median",
     "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds", "efficiency", "epoch_seconds",
+    "page_faults_per_step", "system_seconds_per_step",
   ]
 
-  /// The record as a report row: `requiredKeys` plus placement, steps, efficiency, epoch_samples
-  /// and epoch_seconds. Missing predictions are JSON null.
+  /// The record as a report row: `requiredKeys` plus placement, steps, efficiency, epoch_samples,
+  /// epoch_seconds, page_faults_per_step and system_seconds_per_step. Missing values are JSON null.
   public var row: [String: BenchReport.Value] {
     [
       "model": .text(model), "method": .text(method.rawValue), "pipeline": .text(pipeline.rawValue),
@@ -90,6 +96,8 @@ public struct BenchRecord: Equatable, Sendable {
       "placement": .text(placement), "steps": .integer(steps),
       "efficiency": efficiency.map { .number($0) } ?? .null,
       "epoch_samples": .integer(epochSamples), "epoch_seconds": .number(epochSeconds),
+      "page_faults_per_step": pageFaultsPerStep.map { .number($0) } ?? .null,
+      "system_seconds_per_step": systemSecondsPerStep.map { .number($0) } ?? .null,
     ]
   }
 }

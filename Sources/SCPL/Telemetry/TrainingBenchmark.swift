@@ -54,10 +54,15 @@ public enum TrainingBenchmark {
     /// The schedule simulator's time per step for this run's schedule, fed with the per-device
     /// forward and learn times measured in this very run (nil where the schedule has no model).
     public let predictedStepSeconds: Double?
+    /// The process's page faults and system time from the last warm-up step's end to the last
+    /// timed step's (`ProcessUsage`).
+    public let timedUsage: ProcessUsage
 
     public var median: Double { stepSeconds.median }
     public var min: Double { stepSeconds.min() ?? 0 }
     public var samplesPerSecond: Double { median > 0 ? Double(batchSize) / median : 0 }
+    public var pageFaultsPerStep: Double { Double(timedUsage.minorPageFaults) / Double(Swift.max(stepSeconds.count, 1)) }
+    public var systemSecondsPerStep: Double { timedUsage.systemSeconds / Double(Swift.max(stepSeconds.count, 1)) }
   }
 
   /// Builds the model with `makeModel` (after seeding), the method and the executor, and times it.
@@ -92,7 +97,12 @@ public enum TrainingBenchmark {
     }
     defer { executor.shutdown() }
     var results: [StepResult] = []
-    try executor.trainEpoch(batches) { results.append($0) }
+    var usageAtTimedStart = ProcessUsage.now()
+    try executor.trainEpoch(batches) {
+      results.append($0)
+      if results.count == warmup { usageAtTimedStart = ProcessUsage.now() }
+    }
+    let timedUsage = ProcessUsage.now().since(usageAtTimedStart)
     try feed?.rethrow()
     let timed = Array(results.dropFirst(warmup))
     let stepSeconds = timed.map(\.interval)
@@ -100,7 +110,8 @@ public enum TrainingBenchmark {
     return Result(kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
                   busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
                   timeline: executor.timeline, batchSize: setup.batchSize,
-                  predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches))
+                  predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches),
+                  timedUsage: timedUsage)
   }
 
   /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its

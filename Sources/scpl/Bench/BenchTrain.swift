@@ -243,6 +243,7 @@ extension Bench {
         "predicted_step_seconds = `scpl simulate`'s steady time per step for the run's schedule, fed with the per-device forward and learn times measured in the same run; efficiency = predicted / measured (1 = the pipeline achieves the model's ideal).",
         "epoch_seconds = step_seconds_median × ⌈\(epochSamples) / batch_size⌉.",
         "'off' runs on one device with devices × threads-per-device intra-op threads.",
+        "page_faults_per_step / system_seconds_per_step = the whole process's minor page faults and kernel time over the timed steps, per step (getrusage); CPU tensors come from \(EngineInfo.hostMemory).",
         "Load average (1 min) before / after: \(loadBefore) / \(loadAverage()); other processes on the machine distort timings.",
       ] + r.plan.skipped.map { "Skipped \($0.run): \($0.reason)" }
       var files = try report.save(to: URL(fileURLWithPath: out), stem: stem)
