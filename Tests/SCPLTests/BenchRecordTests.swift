@@ -40,6 +40,31 @@ final class BenchRecordTests: XCTestCase {
     XCTAssertTrue(report.markdown.contains("| bp | nmp | 128 | 2 | 1 |"), report.markdown)
   }
 
+  func testRoundsAreSummarisedByTheirMedians() throws {
+    var a = record(.scpl, .async, batch: 128, median: 0.5, predicted: 0.45)
+    var b = record(.scpl, .async, batch: 128, median: 0.7, predicted: 0.6)
+    var c = record(.scpl, .async, batch: 128, median: 0.4, predicted: 0.5)
+    (a.busyFraction, b.busyFraction, c.busyFraction) = ([0.9, 0.5], [0.8, 0.7], [1.0, 0.6])
+    (a.pageFaultsPerStep, b.pageFaultsPerStep, c.pageFaultsPerStep) = (10, 30, 20)
+    let merged = try BenchRecord.medianOverRounds([a, b, c])
+    XCTAssertEqual(merged.stepSecondsMedian, 0.5)
+    XCTAssertEqual(merged.stepSecondsMin, 0.4 * 0.9, accuracy: 1e-12, "the fastest step of all rounds")
+    XCTAssertEqual(merged.samplesPerSecond, 256)
+    XCTAssertEqual(merged.busyFraction, [0.9, 0.6], "per device")
+    XCTAssertEqual(merged.predictedStepSeconds, 0.5)
+    XCTAssertEqual(merged.pageFaultsPerStep, 20)
+    XCTAssertNil(merged.systemSecondsPerStep)
+    XCTAssertEqual(merged.rounds, 3)
+    XCTAssertEqual(merged.row["rounds"]?.description, "3")
+
+    // A round without a prediction leaves none; different configurations are refused.
+    XCTAssertNil(try BenchRecord.medianOverRounds([a, record(.scpl, .async, batch: 128, median: 0.5)]).predictedStepSeconds)
+    XCTAssertThrowsError(try BenchRecord.medianOverRounds([a, record(.scpl, .async, batch: 64, median: 0.5)])) {
+      XCTAssertTrue("\($0)".contains("cannot be summarised together"), "\($0)")
+    }
+    XCTAssertThrowsError(try BenchRecord.medianOverRounds([]))
+  }
+
   func testEpochSecondsRoundTheStepsUp() {
     XCTAssertEqual(BenchRecord.epochSeconds(stepSeconds: 2, batchSize: 100, epochSamples: 1000), 20)
     XCTAssertEqual(BenchRecord.epochSeconds(stepSeconds: 2, batchSize: 300, epochSamples: 1000), 8)

@@ -24,6 +24,8 @@ public struct BenchRecord: Equatable, Sendable {
   /// The whole process's minor page faults and system seconds per timed step (nil if not measured).
   public var pageFaultsPerStep: Double?
   public var systemSecondsPerStep: Double?
+  /// How many timed rounds the figures summarise (`medianOverRounds`).
+  public var rounds = 1
 
   public init(model: String, method: MethodKind, pipeline: PipelineKind, batchSize: Int, devices: Int, threadsPerDevice: Int,
               stepSecondsMedian: Double, stepSecondsMin: Double, samplesPerSecond: Double, busyFraction: [Double],
@@ -55,6 +57,33 @@ public struct BenchRecord: Equatable, Sendable {
     systemSecondsPerStep = result.systemSecondsPerStep
   }
 
+  /// One record for several rounds of the same configuration: each figure is the median over
+  /// the rounds (per device for busy fractions), except `stepSecondsMin`, the fastest step of
+  /// all. The prediction is kept only if every round has one.
+  public static func medianOverRounds(_ rounds: [BenchRecord]) throws -> BenchRecord {
+    guard var merged = rounds.first else { throw PipelineError("no rounds to summarise") }
+    let first = merged
+    func sameConfiguration(_ r: BenchRecord) -> Bool {
+      r.model == first.model && r.method == first.method && r.pipeline == first.pipeline && r.batchSize == first.batchSize
+        && r.devices == first.devices && r.threadsPerDevice == first.threadsPerDevice && r.placement == first.placement
+        && r.steps == first.steps && r.busyFraction.count == first.busyFraction.count
+    }
+    guard let odd = rounds.first(where: { !sameConfiguration($0) }) else {
+      merged.stepSecondsMedian = rounds.map(\.stepSecondsMedian).median
+      merged.stepSecondsMin = rounds.map(\.stepSecondsMin).min() ?? merged.stepSecondsMin
+      merged.samplesPerSecond = merged.stepSecondsMedian > 0 ? Double(merged.batchSize) / merged.stepSecondsMedian : 0
+      merged.busyFraction = merged.busyFraction.indices.map { d in rounds.map { $0.busyFraction[d] }.median }
+      let predictions = rounds.compactMap(\.predictedStepSeconds)
+      merged.predictedStepSeconds = predictions.count == rounds.count ? predictions.median : nil
+      let faults = rounds.compactMap(\.pageFaultsPerStep), system = rounds.compactMap(\.systemSecondsPerStep)
+      merged.pageFaultsPerStep = faults.isEmpty ? nil : faults.median
+      merged.systemSecondsPerStep = system.isEmpty ? nil : system.median
+      merged.rounds = rounds.count
+      return merged
+    }
+    throw PipelineError("rounds of different configurations cannot be summarised together: \(first.method.rawValue):\(first.pipeline.rawValue) batch \(first.batchSize) on \(first.placement) and \(odd.method.rawValue):\(odd.pipeline.rawValue) batch \(odd.batchSize) on \(odd.placement)")
+  }
+
   /// CIFAR-10's training set, the epoch of the paper's time-per-epoch figures.
   public static let cifar10TrainingSamples = 50_000
 
@@ -79,12 +108,12 @@ public struct BenchRecord: Equatable, Sendable {
 
   /// The Markdown table's columns (the model is in the title).
   public static let columns = [
-    "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "step_seconds_median",
+    "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "rounds", "step_seconds_median",
     "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds", "efficiency", "epoch_seconds",
     "page_faults_per_step", "system_seconds_per_step",
   ]
 
-  /// The record as a report row: `requiredKeys` plus placement, steps, efficiency, epoch_samples,
+  /// The record as a report row: `requiredKeys` plus placement, steps, rounds, efficiency, epoch_samples,
   /// epoch_seconds, page_faults_per_step and system_seconds_per_step. Missing values are JSON null.
   public var row: [String: BenchReport.Value] {
     [
@@ -93,7 +122,7 @@ public struct BenchRecord: Equatable, Sendable {
       "step_seconds_median": .number(stepSecondsMedian), "step_seconds_min": .number(stepSecondsMin),
       "samples_per_second": .number(samplesPerSecond), "busy_fraction": .numbers(busyFraction),
       "predicted_step_seconds": predictedStepSeconds.map { .number($0) } ?? .null,
-      "placement": .text(placement), "steps": .integer(steps),
+      "placement": .text(placement), "steps": .integer(steps), "rounds": .integer(rounds),
       "efficiency": efficiency.map { .number($0) } ?? .null,
       "epoch_samples": .integer(epochSamples), "epoch_seconds": .number(epochSeconds),
       "page_faults_per_step": pageFaultsPerStep.map { .number($0) } ?? .null,

@@ -17,7 +17,9 @@ extension Bench {
         and --steps timed batches (copies of one random batch of --input's or --seq-len's shape, or the \
         first batches of a real data set's loader with --real), and reports the median and minimum time \
         per step (the interval between consecutive batches leaving the executor), samples/s, each \
-        device's busy fraction and the simulator's prediction. A run with pipeline 'off' uses one device \
+        device's busy fraction and the simulator's prediction. With --rounds R every configuration is \
+        timed R times, one round after another over all configurations (so that drifting machine load \
+        hits them alike), and each figure is the median over the rounds. A run with pipeline 'off' uses one device \
         with devices × threads-per-device intra-op threads, the same cores as the pipelines. Results go \
         to <out>/<stem>.json and .md, a chart of seconds per epoch by batch size to <out>/<stem>.svg, \
         and with --json to that file too (one record per configuration).
@@ -46,6 +48,9 @@ extension Bench {
 
     @Option(help: "Timed steps per configuration.")
     var steps = 10
+
+    @Option(help: "Rounds: every configuration is timed once per round, rounds interleaved; a record holds the median over rounds.")
+    var rounds = 1
 
     @Option(help: "Untimed steps first (default: max(2, devices)).")
     var warmup: Int?
@@ -108,7 +113,7 @@ extension Bench {
     var trace: String?
 
     func validate() throws {
-      let counts = [("--steps", steps), ("--threads-per-device", threadsPerDevice), ("--queue-depth", queueDepth),
+      let counts = [("--steps", steps), ("--rounds", rounds), ("--threads-per-device", threadsPerDevice), ("--queue-depth", queueDepth),
                     ("--components", components), ("--micro-batches", microBatches), ("--epoch-samples", epochSamples)]
       if let (name, value) = counts.first(where: { $0.1 < 1 }) { throw ValidationError("\(name) must be at least 1, got \(value)") }
       if let warmup, warmup < 0 { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
@@ -192,14 +197,15 @@ extension Bench {
       var report = BenchReport(
         title: "Training step time: \(model)\(TrainConfig.family(ofModel: model) == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
         columns: BenchRecord.columns)
-      var records: [BenchRecord] = []
       let loadBefore = loadAverage()
       // A balanced placement is measured, so two measurements can split the model differently;
       // every multi-device pipeline of a method at a batch size reuses the first one's split, so
       // the schedules are compared on the same placement.
       var measuredPlacements: [String: Placement] = [:]
-      for batchSize in r.plan.batchSizes {
-        for run in r.plan.runs {
+      let configurations = r.plan.batchSizes.flatMap { batchSize in r.plan.runs.map { (batchSize: batchSize, run: $0) } }
+      var roundsOf = Array(repeating: [BenchRecord](), count: configurations.count)
+      for round in 1...rounds {
+        for (index, (batchSize, run)) in configurations.enumerated() {
           let placementKey = "\(run.method.rawValue) \(batchSize)"
           var options = PipelineOptions(kind: run.pipeline, devices: r.spec)
           options.threadsPerDevice = threadsPerDevice
@@ -223,22 +229,24 @@ extension Bench {
           if run.pipeline != .off && measuredPlacements[placementKey] == nil { measuredPlacements[placementKey] = result.placement }
           let record = BenchRecord(model: model, method: run.method, threadsPerDevice: options.threadsPerDevice, result: result,
                                    epochSamples: epochSamples)
-          records.append(record)
-          report.add(record.row)
+          roundsOf[index].append(record)
           let busy = result.busyFractions.map { String(format: "%.2f", $0) }.joined(separator: "/")
           let predicted = record.predictedStepSeconds.map { String(format: ", simulator predicts %.4f s (efficiency %.0f%%)", $0, 100 * (record.efficiency ?? 0)) } ?? ""
-          print(String(format: "batch %d %@: median %.4f s/step, min %.4f s, %.0f samples/s, %.1f s/epoch, placement %@, busy %@%@",
-                       batchSize, run.description, record.stepSecondsMedian, record.stepSecondsMin, record.samplesPerSecond,
-                       record.epochSeconds, record.placement, busy, predicted))
-          if let trace {
+          print(String(format: "%@batch %d %@: median %.4f s/step, min %.4f s, %.0f samples/s, %.1f s/epoch, placement %@, busy %@%@",
+                       rounds > 1 ? "round \(round)/\(rounds) " : "", batchSize, run.description, record.stepSecondsMedian,
+                       record.stepSecondsMin, record.samplesPerSecond, record.epochSeconds, record.placement, busy, predicted))
+          if let trace, round == 1 {
             let url = URL(fileURLWithPath: trace).appendingPathComponent("trace-\(run.method.rawValue)-\(run.pipeline.rawValue)-b\(batchSize).json")
             try ChromeTrace.write(result.timeline, to: url)
             print("  trace: \(url.path)")
           }
         }
       }
+      let records = try roundsOf.map(BenchRecord.medianOverRounds)
+      for record in records { report.add(record.row) }
       report.notes = [
         "Step time = interval between consecutive batches leaving the executor (throughput), after \(warmup.map(String.init) ?? "max(2, devices)") untimed warm-up steps.",
+        rounds > 1 ? "\(rounds) rounds, interleaved (every configuration once per round); each figure is the median over the rounds of that round's figure, step_seconds_min the fastest step of all rounds." : "One round.",
         "busy_fraction = per-device fraction of the timed window spent in forward / learn / transfer (the rest idle or blocked).",
         "predicted_step_seconds = `scpl simulate`'s steady time per step for the run's schedule, fed with the per-device forward and learn times measured in the same run; efficiency = predicted / measured (1 = the pipeline achieves the model's ideal).",
         "epoch_seconds = step_seconds_median × ⌈\(epochSamples) / batch_size⌉.",
