@@ -1,9 +1,10 @@
 // A caching allocator for libtorch's CPU tensors (see Torch/HostMemory.swift for why).
 //
-// Blocks of 1 MiB and more are rounded up to whole MiB and, when freed, kept in a free list by
-// size instead of going back to glibc; the next request of the same rounded size gets one back
-// with its pages already mapped. Smaller blocks go straight to c10::alloc_cpu / free_cpu: glibc
-// already reuses those from its bins. Cached bytes are bounded by a limit; a block that would
+// Blocks of 128 KiB and more (glibc's default mmap threshold: smaller ones it always serves from
+// its heap and reuses from its bins) are rounded up — to whole 64 KiB below 1 MiB, to whole MiB
+// above — and, when freed, kept in a free list by size instead of going back to glibc; the next
+// request of the same rounded size gets one back with its pages already mapped. Smaller blocks
+// go straight to c10::alloc_cpu / free_cpu. Cached bytes are bounded by a limit; a block that would
 // exceed it is freed. The context of every DataPtr is its data pointer, so raw_allocate and
 // raw_deallocate work as with libtorch's default allocator.
 #include <c10/core/CPUAllocator.h>
@@ -19,6 +20,14 @@
 namespace {
 
 constexpr size_t kMiB = size_t(1) << 20;
+constexpr size_t kMinCached = size_t(128) << 10;
+constexpr size_t kSmallRounding = size_t(64) << 10;
+
+// The size a cacheable request is served with: few distinct sizes, at most 50% larger.
+size_t rounded(size_t n) {
+  size_t unit = n < kMiB ? kSmallRounding : kMiB;
+  return (n + unit - 1) / unit * unit;
+}
 
 class CachingHostAllocator final : public c10::Allocator {
  public:
@@ -57,8 +66,8 @@ class CachingHostAllocator final : public c10::Allocator {
   static void release(void *p) { instance().give_back(p); }
 
   void *take(size_t n) {
-    if (n < kMiB) return c10::alloc_cpu(n);
-    size_t size = (n + kMiB - 1) / kMiB * kMiB;
+    if (n < kMinCached) return c10::alloc_cpu(n);
+    size_t size = rounded(n);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.find(size);

@@ -3,20 +3,19 @@ import CTorch
 /// A caching allocator for CPU tensors, the host-memory counterpart of PyTorch's CUDA caching
 /// allocator.
 ///
-/// A training step allocates and frees the same few dozen buffers of 1–80 MB every step
-/// (activations, im2col and gradient buffers). libtorch's default CPU allocator hands each to
-/// glibc, which serves most of them with `mmap` and returns them with `munmap` when freed — a
-/// pipeline worker thread's arena cannot hold more than 64 MB, so even mid-sized buffers take
-/// that path — and every step page-faults the same memory in again (the kernel zeroes each
-/// page). With several device workers the faults also serialise on the process's memory map
-/// lock. Measured on the VGG BP step (width 0.25, batch 128, one thread): 1.23 million minor
-/// faults and 2.4–2.9 s of system time in 14 steps with glibc alone (`docs/performance.md`,
-/// "Framework overhead", has the figures with the cache).
+/// A training step allocates and frees the same few dozen large buffers every step
+/// (activations, im2col and gradient buffers, up to tens of MB). libtorch's default CPU allocator
+/// hands each to glibc, which serves many of them with `mmap` and returns them with `munmap` when
+/// freed (a worker thread's arena cannot grow past 64 MB, so even mid-sized buffers can take that
+/// path), and the next step page-faults the same memory in again, the kernel zeroing every page.
+/// `docs/performance.md` ("Host memory") has the page faults, kernel time and step times with and
+/// without the cache.
 ///
-/// With the cache on, a freed block of 1 MiB or more (rounded up to whole MiB) is kept and handed
-/// to the next request of the same rounded size, its pages already mapped. Smaller blocks go to
-/// glibc as before. At most `limitBytes` of freed blocks are kept; a block that would exceed it is
-/// freed. Memory in use is unchanged: the cache only keeps what a step frees for the next step.
+/// With the cache on, a freed block of 128 KiB or more (glibc's default mmap threshold; rounded
+/// up to whole 64 KiB below 1 MiB, to whole MiB above) is kept and handed to the next request of
+/// the same rounded size, its pages already mapped. Smaller blocks go to glibc as before. At
+/// most `limitBytes` of freed blocks are kept; a block that would exceed it is freed. A tensor in
+/// use holds at most its rounded size (under 1 MiB, or 50%, more than it asked for).
 /// Raising glibc's own thresholds instead (`mallopt`) is not a fix: glibc 2.36 then fails to
 /// reuse freed `posix_memalign` blocks and grows the heap every step.
 public enum HostMemory {
@@ -27,7 +26,7 @@ public enum HostMemory {
   public struct Statistics: Equatable, Sendable {
     /// Bytes of freed blocks held for reuse, and how many blocks.
     public var cachedBytes: Int, cachedBlocks: Int
-    /// Bytes of cacheable blocks (1 MiB and more) in use by tensors.
+    /// Bytes of cacheable blocks (128 KiB and more, rounded) in use by tensors.
     public var liveBytes: Int
     /// Cacheable requests served from the cache, and those that had to allocate.
     public var hits: Int, misses: Int

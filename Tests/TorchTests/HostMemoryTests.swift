@@ -49,17 +49,18 @@ final class HostMemoryTests: XCTestCase {
     XCTAssertEqual(after.cachedBytes, 77 << 20, "80 000 000 bytes rounded up to whole MiB")
   }
 
-  func testTheLimitBoundsCachedBytesAndSmallBlocksAreNotCached() throws {
+  func testTheLimitBoundsCachedBytesAndBlocksUnder128KiBAreNotCached() throws {
     try HostMemory.enableCache(limitBytes: 10 << 20)
     XCTAssertEqual(HostMemory.cacheLimitBytes, 10 << 20)
     try allocateAndFree(elements)  // 77 MiB: more than the limit, so freed, not kept
     XCTAssertEqual(HostMemory.statistics.cachedBytes, 0)
     try allocateAndFree(1_000_000)  // 4 MB → 4 MiB: kept
-    try allocateAndFree(1_000)  // 4 KB: glibc's business
-    XCTAssertEqual(HostMemory.statistics.cachedBytes, 4 << 20)
-    XCTAssertEqual(HostMemory.statistics.cachedBlocks, 1)
-    try HostMemory.enableCache(limitBytes: 1 << 20)  // lowering the limit frees what no longer fits
-    XCTAssertEqual(HostMemory.statistics.cachedBytes, 0)
+    try allocateAndFree(50_000)  // 200 000 bytes → 256 KiB (whole 64 KiB below 1 MiB): kept
+    try allocateAndFree(30_000)  // 120 000 bytes, under 128 KiB: glibc's business
+    XCTAssertEqual(HostMemory.statistics.cachedBytes, (4 << 20) + (256 << 10))
+    XCTAssertEqual(HostMemory.statistics.cachedBlocks, 2)
+    try HostMemory.enableCache(limitBytes: 1 << 20)  // lowering the limit frees what no longer fits, largest first
+    XCTAssertEqual(HostMemory.statistics.cachedBytes, 256 << 10)
   }
 
   func testEmptyingAndDisablingFreeTheCacheButNotTensorsInUse() throws {

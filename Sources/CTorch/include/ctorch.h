@@ -204,7 +204,7 @@ void ct_set_grad_enabled(int enabled);
 int ct_is_grad_enabled(void);
 
 // ---------------------------------------------------------------- host cache (host_cache.cpp)
-/// A caching allocator for CPU tensors: freed blocks of 1 MiB and more are kept (up to a limit
+/// A caching allocator for CPU tensors: freed blocks of 128 KiB and more are kept (up to a limit
 /// of cached bytes) and handed back for the next request of the same size, pages already mapped.
 typedef struct {
   int64_t cached_bytes;   // freed bytes held for reuse
