@@ -46,15 +46,12 @@ class CachingHostAllocator final : public c10::Allocator {
   void set_limit(size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
     limit_ = bytes;
-    trim_to_limit_locked();
+    trim_locked(limit_);
   }
 
   void empty() {
     std::lock_guard<std::mutex> lock(mutex_);
-    size_t keep = limit_;
-    limit_ = 0;
-    trim_to_limit_locked();
-    limit_ = keep;
+    trim_locked(0);
   }
 
   ct_host_cache_stats stats() {
@@ -108,9 +105,9 @@ class CachingHostAllocator final : public c10::Allocator {
     c10::free_cpu(p);  // a small block, or a large one the limit has no room for
   }
 
-  void trim_to_limit_locked() {
-    // Largest blocks first: fewest frees to get under the limit.
-    while (cached_bytes_ > limit_ && !free_.empty()) {
+  void trim_locked(size_t target) {
+    // Largest blocks first: fewest frees to get under the target.
+    while (cached_bytes_ > target && !free_.empty()) {
       auto last = std::prev(free_.end());
       cached_bytes_ -= last->first;
       c10::free_cpu(last->second);

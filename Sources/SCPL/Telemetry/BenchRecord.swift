@@ -68,20 +68,20 @@ public struct BenchRecord: Equatable, Sendable {
         && r.devices == first.devices && r.threadsPerDevice == first.threadsPerDevice && r.placement == first.placement
         && r.steps == first.steps && r.busyFraction.count == first.busyFraction.count
     }
-    guard let odd = rounds.first(where: { !sameConfiguration($0) }) else {
-      merged.stepSecondsMedian = rounds.map(\.stepSecondsMedian).median
-      merged.stepSecondsMin = rounds.map(\.stepSecondsMin).min() ?? merged.stepSecondsMin
-      merged.samplesPerSecond = merged.stepSecondsMedian > 0 ? Double(merged.batchSize) / merged.stepSecondsMedian : 0
-      merged.busyFraction = merged.busyFraction.indices.map { d in rounds.map { $0.busyFraction[d] }.median }
-      let predictions = rounds.compactMap(\.predictedStepSeconds)
-      merged.predictedStepSeconds = predictions.count == rounds.count ? predictions.median : nil
-      let faults = rounds.compactMap(\.pageFaultsPerStep), system = rounds.compactMap(\.systemSecondsPerStep)
-      merged.pageFaultsPerStep = faults.isEmpty ? nil : faults.median
-      merged.systemSecondsPerStep = system.isEmpty ? nil : system.median
-      merged.rounds = rounds.count
-      return merged
+    if let odd = rounds.first(where: { !sameConfiguration($0) }) {
+      throw PipelineError("rounds of different configurations cannot be summarised together: \(first.method.rawValue):\(first.pipeline.rawValue) batch \(first.batchSize) on \(first.placement) and \(odd.method.rawValue):\(odd.pipeline.rawValue) batch \(odd.batchSize) on \(odd.placement)")
     }
-    throw PipelineError("rounds of different configurations cannot be summarised together: \(first.method.rawValue):\(first.pipeline.rawValue) batch \(first.batchSize) on \(first.placement) and \(odd.method.rawValue):\(odd.pipeline.rawValue) batch \(odd.batchSize) on \(odd.placement)")
+    merged.stepSecondsMedian = rounds.map(\.stepSecondsMedian).median
+    merged.stepSecondsMin = rounds.map(\.stepSecondsMin).min() ?? merged.stepSecondsMin
+    merged.samplesPerSecond = merged.stepSecondsMedian > 0 ? Double(merged.batchSize) / merged.stepSecondsMedian : 0
+    merged.busyFraction = merged.busyFraction.indices.map { d in rounds.map { $0.busyFraction[d] }.median }
+    let predictions = rounds.compactMap(\.predictedStepSeconds)
+    merged.predictedStepSeconds = predictions.count == rounds.count ? predictions.median : nil
+    let faults = rounds.compactMap(\.pageFaultsPerStep), system = rounds.compactMap(\.systemSecondsPerStep)
+    merged.pageFaultsPerStep = faults.isEmpty ? nil : faults.median
+    merged.systemSecondsPerStep = system.isEmpty ? nil : system.median
+    merged.rounds = rounds.count
+    return merged
   }
 
   /// CIFAR-10's training set, the epoch of the paper's time-per-epoch figures.

@@ -6,19 +6,16 @@ import Foundation
 public struct ProcessUsage: Equatable, Sendable {
   public var minorPageFaults: Int
   public var systemSeconds: Double
-  public var userSeconds: Double
 
   public static func now() -> ProcessUsage {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return ProcessUsage(minorPageFaults: usage.ru_minflt, systemSeconds: seconds(usage.ru_stime),
-                        userSeconds: seconds(usage.ru_utime))
+    return ProcessUsage(minorPageFaults: usage.ru_minflt, systemSeconds: seconds(usage.ru_stime))
   }
 
   /// What happened between `earlier` and this reading.
   public func since(_ earlier: ProcessUsage) -> ProcessUsage {
-    ProcessUsage(minorPageFaults: minorPageFaults - earlier.minorPageFaults, systemSeconds: systemSeconds - earlier.systemSeconds,
-                 userSeconds: userSeconds - earlier.userSeconds)
+    ProcessUsage(minorPageFaults: minorPageFaults - earlier.minorPageFaults, systemSeconds: systemSeconds - earlier.systemSeconds)
   }
 }
