@@ -129,6 +129,12 @@ open class Module: @unchecked Sendable {
 
   public func eval() { train(false) }
 
+  /// Runs `body` with the whole tree in `training` mode, then puts every module's own mode back
+  /// (probes and evaluation must leave a model as they found it).
+  public func inMode<T>(training: Bool, _ body: () throws -> T) rethrows -> T {
+    try [self].inMode(training: training, body)
+  }
+
   /// Drops the gradients of every parameter.
   public func zeroGrad() throws {
     for p in parameters() { try p.zeroGrad() }
@@ -187,4 +193,32 @@ open class Module: @unchecked Sendable {
 /// A module that maps one tensor to one tensor (most layers).
 public protocol UnaryLayer: Module {
   func callAsFunction(_ x: Tensor) throws -> Tensor
+}
+
+/// The mode of every module in some trees, recorded to be put back by `restore()`.
+public struct TrainingModes {
+  fileprivate let modes: [(Module, Bool)]
+
+  /// Sets each recorded module back to its recorded mode (each one alone, not its subtree).
+  public func restore() {
+    for (m, on) in modes { m.setOwnMode(on) }
+  }
+}
+
+extension Module {
+  fileprivate func setOwnMode(_ on: Bool) { isTraining = on }
+}
+
+extension Sequence where Element == Module {
+  public func trainingModes() -> TrainingModes {
+    TrainingModes(modes: flatMap { $0.namedModules().map { ($0.1, $0.1.isTraining) } })
+  }
+
+  /// Runs `body` with every tree in `training` mode, then puts every module's own mode back.
+  public func inMode<T>(training: Bool, _ body: () throws -> T) rethrows -> T {
+    let modes = trainingModes()
+    for m in self { m.train(training) }
+    defer { modes.restore() }
+    return try body()
+  }
 }

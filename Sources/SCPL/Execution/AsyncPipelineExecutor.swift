@@ -27,12 +27,16 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
 
   /// A batch between two devices: the activation for the next device's first component, the
   /// labels (on that device) and the losses of the components it has passed.
-  private struct Message {
+  private struct Message: DeviceMovable {
     let batch: Int
     let activation: Activation
     let labels: Tensor
     let losses: [Double]
     let start: Double
+
+    func moved(to device: Device) throws -> Message {
+      Message(batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses, start: start)
+    }
   }
 
   /// What leaves the pipeline for each batch fed: exactly one outcome, so the epoch can wait for
@@ -50,9 +54,12 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
 
   /// Shared by the workers during one epoch.
   private final class Epoch: @unchecked Sendable {
+    let rates: EpochLearningRates?
     let outcomes = BlockingQueue<Outcome>(capacity: Int.max)
     private let lock = NSLock()
     private var error: Error?
+
+    init(rates: EpochLearningRates?) { self.rates = rates }
 
     /// The first failure; once set, workers drop the batches that reach them.
     var failure: Error? {
@@ -71,12 +78,11 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     func drop(_ batch: Int) { try? outcomes.put(.dropped(batch: batch)) }
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    local.train()
-    group.timeline.begin()
+    group.beginEpoch(training: local)
     defer { group.timeline.finish() }
-    let epoch = Epoch()
+    let epoch = Epoch(rates: rates)
     var fed = 0, delivered = 0
     var early: [Int: Outcome] = [:]  // outcomes that overtook an earlier batch (only dropped ones can)
     var previousEnd = group.timeline.window.start
@@ -121,8 +127,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   private func enter(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ epoch: Epoch) {
     guard epoch.failure == nil else { return epoch.drop(t) }
     do {
-      let here = group.tensorDevice(0)
-      let message = try inContext("preparing batch \(t) on device 0") {
+      let message = try group.preparing(t) { here in
         let labels = try labels.to(here)
         return Message(batch: t, activation: try local.firstActivation(inputs: inputs.to(here), labels: labels),
                        labels: labels, losses: [], start: Stopwatch.now())
@@ -139,38 +144,29 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     // After a failure, later batches are dropped where they are: no device waits for a batch
     // that will never come, and no component learns from one its predecessors did not.
     guard epoch.failure == nil else { return epoch.drop(t) }
-    let (timeline, stages) = (group.timeline, local.stages)
+    let (share, stages) = (group.share(d, batch: t), local.stages)
     do {
-      var x = message.activation
       var losses = message.losses
-      for k in group.placement.components[d] {
-        let stage = stages[k], input = x
-        try inContext("component \(k + 1) on device \(d) (\(group.devices.devices[d])), batch \(t)") {
-          let y = try timeline.measure(device: d, .forward, batch: t, component: k) { try stage.forward(input) }
-          losses.append(try timeline.measure(device: d, .learn, batch: t, component: k) {
-            try stage.learn(input: input, output: y, labels: message.labels)
-          })
-          x = try y.detached()
-        }
+      let output = try share.throughComponents(message.activation) { k, input in
+        let y = try share.forward(component: k) { try stages[k].forward(input) }
+        losses.append(try share.learn(component: k) {
+          epoch.rates?.apply(batch: t, to: [stages[k].optimizer])
+          return try stages[k].learn(input: input, output: y, labels: message.labels)
+        })
+        return try y.detached()
       }
-      guard d + 1 < group.count else {
+      guard !share.isLast else {
         try? epoch.outcomes.put(.done(batch: t, losses: losses, start: message.start, end: Stopwatch.now()))
         return
       }
-      let next = group.tensorDevice(d + 1)
-      var handoff = Message(batch: t, activation: x, labels: message.labels, losses: losses, start: message.start)
-      if next != group.tensorDevice(d) {
-        handoff = try timeline.measure(device: d, .transfer, batch: t) {
-          Message(batch: t, activation: try x.to(next), labels: try message.labels.to(next), losses: losses, start: message.start)
-        }
-      }
+      let handoff = try share.handOff(Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start))
       let before = Stopwatch.now()
       try group.workers[d + 1].submit(onCancel: { epoch.fail($0, batch: t) }) { [self] in
         process(handoff, onDevice: d + 1, epoch)
       }
       let waited = Stopwatch.now() - before
       if waited > 50e-6 {  // blocked on a full inbox downstream: the next device is the bottleneck
-        timeline.record(Span(device: d, kind: .wait, batch: t, component: nil, start: before, end: before + waited))
+        group.timeline.record(Span(device: d, kind: .wait, batch: t, component: nil, start: before, end: before + waited))
       }
     } catch {
       epoch.fail(error, batch: t)

@@ -49,13 +49,9 @@ public enum CostEstimate: String, CaseIterable, Sendable {
   }
 
   /// Eval mode while `body` runs: the probe must not move BatchNorm's running statistics or draw
-  /// dropout masks (either would change the training run). Modes are restored parents first:
-  /// `train(_:)` recurses, and each child then puts back its own recorded mode.
+  /// dropout masks (either would change the training run).
   private static func inEvalMode<T>(_ roots: [Module], _ body: () throws -> T) rethrows -> T {
-    let modes = roots.flatMap { $0.namedModules().map { ($0.1, $0.1.isTraining) } }
-    for r in roots { r.eval() }
-    defer { for (m, on) in modes { m.train(on) } }
-    return try body()
+    try roots.inMode(training: false, body)
   }
 
   private static func probeInputs(_ model: StagedModel, _ probe: Tensor?) throws -> Tensor {

@@ -52,13 +52,25 @@ final class DeviceGroup {
     for (k, stage) in stages.enumerated() { try place(stage.modules, onDevice: placement.deviceOfComponent[k]) }
   }
 
-  /// The epoch loop of the executors that finish each batch before starting the next (nmp,
+  /// Opens an epoch: the method's modules in training mode, the timeline's window started.
+  ///
+  /// Modules store their mode, and workers read it. That is safe because the mode is written
+  /// only here and around `predict`, on the thread that drives the executor, while no job of
+  /// the executor is in flight (`trainEpoch` and `predict` return only once every job they
+  /// queued has finished); a worker reads it inside a job taken from its inbox after the write,
+  /// and the inbox's lock orders the write before the read.
+  func beginEpoch(training method: any TrainingMethod) {
+    method.train(true)
+    timeline.begin()
+  }
+
+  /// The epoch loop of the executors that finish each batch before starting the next (off, nmp,
   /// overlap, gpipe, scpl-gpipe): `step` trains one batch, timed on the calling thread, and its
   /// losses go to `onStep` in batch order.
-  func trainBatchByBatch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void,
+  func trainBatchByBatch<S: Sequence>(_ method: any TrainingMethod, _ batches: S, onStep: (StepResult) throws -> Void,
                                       step: (_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> [Double]) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    timeline.begin()
+    beginEpoch(training: method)
     defer { timeline.finish() }
     var previousEnd = timeline.window.start
     var steps = 0

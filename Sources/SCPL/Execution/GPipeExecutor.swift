@@ -33,7 +33,6 @@ final class GPipeExecutor: DeviceGroupExecutor {
   var method: any TrainingMethod { bp }
 
   init(_ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool) throws {
-    guard microBatches >= 1 else { throw PipelineError("--micro-batches must be at least 1, got \(microBatches)") }
     self.bp = bp
     self.group = group
     self.microBatches = microBatches
@@ -41,12 +40,11 @@ final class GPipeExecutor: DeviceGroupExecutor {
     try group.place(bp.model)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    bp.train()
-    return try group.trainBatchByBatch(batches, onStep: onStep) { t, inputs, labels in
+    try group.trainBatchByBatch(bp, batches, onStep: onStep) { t, inputs, labels in
       let loss = try backpropagate(t, inputs, labels)
-      try update(t)
+      try update(t, rates)
       return [loss]
     }
   }
@@ -60,13 +58,12 @@ final class GPipeExecutor: DeviceGroupExecutor {
   }
 
   /// What device d keeps of micro-batch m between its forward and its backward.
-  private struct Forward {
+  private struct Forward: MicroBatchForward {
     /// The device's input: on devices after the first, with gradient leaves (`gradientLeaves`),
     /// except under `recompute`, where the leaves are made at the recomputation.
     let input: Activation
     /// The device's output with its graph (nil under `recompute`).
     let output: Activation?
-    /// The detached output on the next device (nil on the last device).
     let handoff: Activation?
   }
 
@@ -83,36 +80,21 @@ final class GPipeExecutor: DeviceGroupExecutor {
   func backpropagate(_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> Double {
     let (model, optimizer, group, microBatches) = (bp.model, bp.optimizer, self.group, self.microBatches)
     let last = group.count - 1
-    var settle: [() -> Void] = []
-    defer { for s in settle { s() } }
+    let jobs = JobSet()
+    defer { jobs.settle() }
 
-    let prepared = try group.workers[0].submit { () throws -> Prepared in
-      try inContext("preparing batch \(t) on device 0") {
+    let prepared = try jobs.submit(group.workers[0]) { () throws -> Prepared in
+      try group.preparing(t) { here in
         try optimizer.zeroGrad()
-        let x = try model.firstActivation(inputs.to(group.tensorDevice(0)))
+        let x = try model.firstActivation(inputs.to(here))
         let sizes = MicroBatches.sizes(rows: x.batchSize, count: microBatches)
         return Prepared(inputs: try x.split(sizes: sizes), labels: try labels.to(group.tensorDevice(last)).split(sizes: sizes),
                         shares: sizes.map { Double($0) / Double(x.batchSize) })
       }
     }
-    settle.append { _ = prepared.outcome() }
-    let rows = inputs.shape.first ?? 0
-    let count = MicroBatches.sizes(rows: rows, count: microBatches).count
-
-    // Forwards in micro-batch order; device d's job for m waits for device d−1's.
-    var forwards: [[Pending<Forward>]] = []
-    for m in 0..<count {
-      var row: [Pending<Forward>] = []
-      for d in 0...last {
-        let previous = row.last
-        let job = try group.workers[d].submit { [self] () throws -> Forward in
-          let x = try previous.map { try $0.wait().handoff! } ?? prepared.wait().inputs[m]
-          return try forward(t, m, of: count, onDevice: d, x)
-        }
-        settle.append { _ = job.outcome() }
-        row.append(job)
-      }
-      forwards.append(row)
+    let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
+    let forwards = try group.pipelinedForwards(jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }) {
+      [self] share, x in try forward(share, x)
     }
 
     // Backwards in reverse micro-batch order, from the last device up; device d's job for m
@@ -121,11 +103,10 @@ final class GPipeExecutor: DeviceGroupExecutor {
     for m in (0..<count).reversed() {
       for d in (0...last).reversed() {
         let stored = forwards[m][d], later = d < last ? backwards[m][d + 1] : nil
-        let job = try group.workers[d].submit { [self] () throws -> Backward in
-          try backward(t, m, of: count, onDevice: d, stored.wait(), from: later?.wait(), prepared: prepared.wait())
+        let share = group.share(d, batch: t, microBatch: m, of: count)
+        backwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Backward in
+          try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait())
         }
-        settle.append { _ = job.outcome() }
-        backwards[m][d] = job
       }
     }
 
@@ -134,90 +115,69 @@ final class GPipeExecutor: DeviceGroupExecutor {
     var losses: [Double] = []
     for m in 0..<count {
       for d in (0...last).reversed() {
-        let b = try backwards[m][d]!.wait()
-        if let loss = b.loss { losses.append(loss) }
+        if let loss = try backwards[m][d]!.wait().loss { losses.append(loss) }
       }
     }
     return losses.reduce(0, +)
   }
 
   /// The one optimizer step of a mini-batch, on device 0's worker (whose backward finishes last).
-  func update(_ t: Int) throws {
-    let (optimizer, group, timeline) = (bp.optimizer, self.group, self.group.timeline)
+  func update(_ t: Int, _ rates: EpochLearningRates?) throws {
+    let (optimizer, share) = (bp.optimizer, group.share(0, batch: t))
     try group.workers[0].run {
-      try inContext("update on device 0 (\(group.devices.devices[0])), batch \(t)") {
-        try timeline.measure(device: 0, .step, batch: t) { try optimizer.step() }
+      try share.run("update") {
+        try share.measure(.step) {
+          rates?.apply(batch: t, to: [optimizer])
+          try optimizer.step()
+        }
       }
     }
   }
 
-  /// Device d's components on micro-batch m, in order.
-  private func components(_ t: Int, _ m: Int, of count: Int, onDevice d: Int, _ x: Activation) throws -> Activation {
-    let (model, group, timeline) = (bp.model, self.group, self.group.timeline)
-    var y = x
-    for k in group.placement.components[d] {
-      let input = y
-      y = try inContext("component \(k + 1) on device \(d) (\(group.devices.devices[d])), batch \(t), micro-batch \(m + 1) of \(count)") {
-        try timeline.measure(device: d, .forward, batch: t, component: k, microBatch: m) { try model.components[k](input) }
-      }
-    }
-    return y
+  /// The share's components on its micro-batch, in order, keeping the graph.
+  private func components(_ share: DeviceShare, _ x: Activation) throws -> Activation {
+    let model = bp.model
+    return try share.throughComponents(x) { k, y in try share.forward(component: k) { try model.components[k](y) } }
   }
 
   /// Device d's forward of micro-batch m, and the hand-off to the next device.
-  private func forward(_ t: Int, _ m: Int, of count: Int, onDevice d: Int, _ received: Activation) throws -> Forward {
-    let (group, timeline) = (self.group, self.group.timeline)
-    let input = d == 0 || recompute ? received : try received.gradientLeaves()
-    let output = recompute
-      ? try withNoGrad { try components(t, m, of: count, onDevice: d, input) }
-      : try components(t, m, of: count, onDevice: d, input)
-    var handoff: Activation?
-    if d + 1 < group.count {
-      handoff = try output.detached()
-      let next = group.tensorDevice(d + 1)
-      if next != group.tensorDevice(d), let h = handoff {
-        handoff = try timeline.measure(device: d, .transfer, batch: t, microBatch: m) { try h.to(next) }
-      }
-    }
-    return Forward(input: input, output: recompute ? nil : output, handoff: handoff)
+  private func forward(_ share: DeviceShare, _ received: Activation) throws -> Forward {
+    let input = share.isFirst || recompute ? received : try received.gradientLeaves()
+    let output = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
+    return Forward(input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached()))
   }
 
   /// Device d's backward of micro-batch m: on the last device from the micro-batch's weighted
   /// cross-entropy, elsewhere from the gradients device d+1 computed for this device's output.
-  private func backward(_ t: Int, _ m: Int, of count: Int, onDevice d: Int, _ stored: Forward, from later: Backward?,
-                        prepared: Prepared) throws -> Backward {
-    let (model, group, timeline) = (bp.model, self.group, self.group.timeline)
-    let last = group.count - 1
+  private func backward(_ share: DeviceShare, _ stored: Forward, from later: Backward?, prepared: Prepared) throws -> Backward {
+    let model = bp.model
     var input = stored.input
     let output: Activation
     if let o = stored.output {
       output = o
     } else {  // recompute: the forward again, now recording the graph
-      if d > 0 { input = try input.gradientLeaves() }
-      output = try components(t, m, of: count, onDevice: d, input)
+      if !share.isFirst { input = try input.gradientLeaves() }
+      output = try components(share, input)
     }
-    let context = "\(d == last ? "loss and backward" : "backward") on device \(d) (\(group.devices.devices[d])), batch \(t), micro-batch \(m + 1) of \(count)"
     var loss: Double?
-    try inContext(context) {
-      try timeline.measure(device: d, .learn, batch: t, microBatch: m) {
-        if d == last {
-          let logits = try model.classifier(model.components.last!.features(output))
-          let l = try crossEntropy(logits, prepared.labels[m]) * prepared.shares[m]
-          try l.backward()
-          loss = try l.item()
-        } else {
-          var roots: [Tensor] = [], gradients: [Tensor] = []
-          for (root, gradient) in zip(output.gradientSlots, later?.inputGradients ?? []) {
-            guard let root, root.requiresGrad, let gradient else { continue }
-            roots.append(root)
-            gradients.append(gradient)
-          }
-          try Tensor.backward(roots, gradients: gradients)
+    try share.learn(component: nil, share.isLast ? "loss and backward" : "backward") {
+      if share.isLast {
+        let m = share.microBatch!
+        let l = try crossEntropy(model.logits(lastOutput: output), prepared.labels[m]) * prepared.shares[m]
+        try l.backward()
+        loss = try l.item()
+      } else {
+        var roots: [Tensor] = [], gradients: [Tensor] = []
+        for (root, gradient) in zip(output.gradientSlots, later?.inputGradients ?? []) {
+          guard let root, root.requiresGrad, let gradient else { continue }
+          roots.append(root)
+          gradients.append(gradient)
         }
+        try Tensor.backward(roots, gradients: gradients)
       }
     }
-    guard d > 0 else { return Backward(inputGradients: [], loss: loss) }
-    let previous = group.tensorDevice(d - 1)
-    return Backward(inputGradients: try input.gradientSlots.map { try $0?.grad?.to(previous) }, loss: loss)
+    guard !share.isFirst else { return Backward(inputGradients: [], loss: loss) }
+    // The hand-back: gradients go up to the previous device.
+    return Backward(inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handOff($0, to: share.device - 1) } }, loss: loss)
   }
 }

@@ -6,6 +6,14 @@ import Torch
 /// in 4: 2, 2, 2), this gives exactly M micro-batches whenever n ≥ M; a short last batch of an
 /// epoch gets one row per micro-batch.
 enum MicroBatches {
+  /// The one check of `--micro-batches`: at least 1, and at most the batch size when it is known.
+  static func check(_ m: Int, batchSize: Int? = nil) throws {
+    if let batchSize, !(1...Swift.max(1, batchSize)).contains(m) {
+      throw PipelineError("--micro-batches must be between 1 and the batch size \(batchSize), got \(m)")
+    }
+    guard m >= 1 else { throw PipelineError("--micro-batches must be at least 1, got \(m)") }
+  }
+
   static func sizes(rows n: Int, count m: Int) -> [Int] {
     let k = Swift.max(1, Swift.min(m, n))
     let (base, extra) = (n / k, n % k)
@@ -71,5 +79,40 @@ extension Activation {
     func leaf(_ t: Tensor) throws -> Tensor { t.dtype.isFloatingPoint ? try t.detached().requiringGrad() : try t.detached() }
     return Activation(try leaf(tensor), mask: mask, state: try state.map { (try leaf($0.h), try leaf($0.c)) },
                       labelPath: try labelPath.map(leaf))
+  }
+}
+
+/// What device d keeps of one micro-batch's forward under gpipe and scpl-gpipe; `handoff` is
+/// the detached output on the next device (nil on the last device).
+protocol MicroBatchForward {
+  var handoff: Activation? { get }
+}
+
+extension DeviceGroup {
+  /// GPipe's pipelined forwards, shared by gpipe and scpl-gpipe: for each micro-batch m in order
+  /// and each device d, one job on device d's worker that takes micro-batch m from device d−1's
+  /// job (device 0 from `input(m)`) and runs `forward` with device d's share of it. Device d goes
+  /// on with m+1 while d+1 runs m. Right after device d's last micro-batch is queued,
+  /// `queuedAll(d, jobs)` may queue what device d does next (scpl-gpipe's learning), so that it
+  /// is not held up behind later devices' forwards. Returns the jobs by micro-batch and device.
+  /// A job only waits for one on an earlier device, queued before it, so nothing waits in a cycle.
+  func pipelinedForwards<F: MicroBatchForward>(
+    _ jobs: JobSet, batch t: Int, microBatches count: Int, input: @escaping (_ m: Int) throws -> Activation,
+    queuedAll: (_ d: Int, _ deviceJobs: [Pending<F>]) throws -> Void = { _, _ in },
+    _ forward: @escaping (_ share: DeviceShare, _ received: Activation) throws -> F
+  ) throws -> [[Pending<F>]] {
+    var rows: [[Pending<F>]] = []
+    for m in 0..<count {
+      var row: [Pending<F>] = []
+      for d in 0..<self.count {
+        let previous = row.last, share = share(d, batch: t, microBatch: m, of: count)
+        row.append(try jobs.submit(workers[d]) {
+          try forward(share, try previous.map { try $0.wait().handoff! } ?? input(m))
+        })
+        if m == count - 1 { try queuedAll(d, rows.map { $0[d] } + [row[d]]) }
+      }
+      rows.append(row)
+    }
+    return rows
   }
 }

@@ -17,45 +17,34 @@ final class OverlapExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    local.train()
-    return try group.trainBatchByBatch(batches, onStep: onStep, step: step)
+    try group.trainBatchByBatch(local, batches, onStep: onStep) { t, inputs, labels in try step(t, inputs, labels, rates) }
   }
 
   /// One batch. Returns each component's loss once every component has learned.
-  private func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> [Double] {
-    let (local, group, timeline) = (self.local, self.group, self.group.timeline)
+  private func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
+    let (local, group) = (self.local, self.group)
     let stages = local.stages
-    var learning: [Pending<Double>] = []
-    // Whatever fails, no job of this step may still run when the step returns.
-    defer { for job in learning { _ = job.outcome() } }
+    let jobs = JobSet()
+    defer { jobs.settle() }
     var x = try group.workers[0].run {
-      try inContext("preparing batch \(t) on device 0") {
-        try local.firstActivation(inputs: inputs.to(group.tensorDevice(0)), labels: labels.to(group.tensorDevice(0)))
-      }
+      try group.preparing(t) { try local.firstActivation(inputs: inputs.to($0), labels: labels.to($0)) }
     }
+    var learning: [Pending<Double>] = []
     for (k, stage) in stages.enumerated() {
-      let d = group.placement.deviceOfComponent[k]
-      let here = group.tensorDevice(d)
-      let input = x
-      let stageLabels = try labels.to(here)
-      let context = "component \(k + 1) on device \(d) (\(group.devices.devices[d])), batch \(t)"
+      let share = group.share(group.placement.deviceOfComponent[k], batch: t)
+      let input = x, stageLabels = try labels.to(share.tensorDevice)
       // Forward, then the hand-off to the next component's device, before this one learns.
-      let (output, handoff) = try group.workers[d].run { () throws -> (Activation, Activation?) in
-        try inContext(context) {
-          let y = try timeline.measure(device: d, .forward, batch: t, component: k) { try stage.forward(input) }
-          guard k + 1 < stages.count else { return (y, nil) }
-          let next = group.tensorDevice(ofComponent: k + 1)
-          if next == here { return (y, try y.detached()) }
-          return (y, try timeline.measure(device: d, .transfer, batch: t, component: k) { try y.detached().to(next) })
-        }
+      let (output, handoff) = try group.workers[share.device].run { () throws -> (Activation, Activation?) in
+        let y = try share.forward(component: k) { try stage.forward(input) }
+        guard k + 1 < stages.count else { return (y, nil) }
+        return (y, try share.handOff(y.detached(), to: group.placement.deviceOfComponent[k + 1]))
       }
-      learning.append(try group.workers[d].submit {
-        try inContext(context) {
-          try timeline.measure(device: d, .learn, batch: t, component: k) {
-            try stage.learn(input: input, output: output, labels: stageLabels)
-          }
+      learning.append(try jobs.submit(group.workers[share.device]) {
+        try share.learn(component: k) {
+          rates?.apply(batch: t, to: [stage.optimizer])
+          return try stage.learn(input: input, output: output, labels: stageLabels)
         }
       })
       if let handoff { x = handoff }

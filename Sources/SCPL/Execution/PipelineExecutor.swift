@@ -26,12 +26,15 @@ public struct EpochSummary: Sendable {
 
 /// Runs a method's training over devices with some schedule (`PipelineKind`).
 ///
-/// Every executor owns one `DeviceWorker` per device, created with it and joined by `shutdown()`.
+/// Every executor owns one `DeviceWorker` per device, created with it and joined by `shutdown()`,
+/// and runs all device work through `DeviceShare` (one device's share of a batch: its
+/// components, spans, error context and the hand-off to the next device).
 /// Losses and timings come back through `onStep`, called on the caller's thread in batch order;
 /// if `onStep` throws, no further batch is fed, the batches already in flight are finished (so
 /// the weights are exactly those of training on the batches fed), and the error is rethrown.
 /// An error in a stage stops the epoch the same way and is rethrown with the device, component
-/// and batch it came from.
+/// and batch it came from. Under `async` the batches already queued behind the failed one are
+/// dropped, not trained: a component never learns from a batch its predecessors did not.
 public protocol PipelineExecutor: AnyObject {
   var kind: PipelineKind { get }
   var method: any TrainingMethod { get }
@@ -40,8 +43,11 @@ public protocol PipelineExecutor: AnyObject {
   /// The spans every worker recorded during the last (or current) epoch.
   var timeline: Timeline { get }
 
+  /// Trains one epoch on `batches`. With `rates`, batch t's update uses `rates.rate(batch: t)`
+  /// (applied on the worker that runs each optimizer's update); without, the optimizers keep
+  /// their rates.
   @discardableResult
-  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
     where S.Element == (inputs: Tensor, labels: Tensor)
 
   /// Predicts each batch of `inputs` through the placement, on the executor's own workers: every
@@ -64,8 +70,15 @@ public protocol PipelineExecutor: AnyObject {
 
 extension PipelineExecutor {
   @discardableResult
-  public func trainEpoch<S: Sequence>(_ batches: S) throws -> EpochSummary where S.Element == (inputs: Tensor, labels: Tensor) {
-    try trainEpoch(batches, onStep: { _ in })
+  public func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  where S.Element == (inputs: Tensor, labels: Tensor) {
+    try trainEpoch(batches, rates: nil, onStep: onStep)
+  }
+
+  @discardableResult
+  public func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates? = nil) throws -> EpochSummary
+  where S.Element == (inputs: Tensor, labels: Tensor) {
+    try trainEpoch(batches, rates: rates, onStep: { _ in })
   }
 }
 
@@ -104,7 +117,7 @@ public enum Pipelines {
     let deviceCount = options.devices.count
     let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
     try kind.check(method: method.kind, deviceCount: deviceCount)
-    guard options.microBatches >= 1 else { throw PipelineError("--micro-batches must be at least 1, got \(options.microBatches)") }
+    try MicroBatches.check(options.microBatches)
     guard !options.recompute || kind == .gpipe else {
       throw PipelineError("--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)")
     }

@@ -19,9 +19,9 @@ extension DeviceGroup {
   func predict<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
                             onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
   where S.Element == Tensor {
-    let wasTraining = method.model.isTraining
-    method.train(false)
-    defer { method.train(wasTraining) }
+    let modes = method.modules.map(\.1).trainingModes()
+    method.train(false)  // safe: no job is in flight (see `beginEpoch`)
+    defer { modes.restore() }
     var inFlight: [(batch: Int, result: Pending<PartialPrediction>)] = []  // in batch order
     var failure: Error?
 
@@ -53,36 +53,33 @@ extension DeviceGroup {
   /// Queues batch t's job on every device; returns the last one's. If a submit fails (a worker
   /// shut down), waits for the jobs already queued before rethrowing, so none runs after return.
   private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<PartialPrediction> {
-    var queued: [Pending<PartialPrediction>] = []
+    let jobs = JobSet()
+    var last: Pending<PartialPrediction>?
     do {
       for d in 0..<count {
-        let previous = queued.last
-        queued.append(try workers[d].submit { [self] () throws -> PartialPrediction in
-          let received = try previous?.wait() ?? inContext("preparing batch \(t) for prediction on device 0") {
-            PartialPrediction(try method.model.firstActivation(inputs.to(tensorDevice(0))))
+        let previous = last
+        let share = DeviceShare(group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+        last = try jobs.submit(workers[d]) { [self] () throws -> PartialPrediction in
+          let received = try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
+          // Device d's components' shares of the prediction, then the hand-off to device d+1.
+          return try withNoGrad {
+            try share.handOff(share.components.reduce(received) { x, k in try share.run("component \(k + 1)") { try method.predict(component: k, x) } })
           }
-          return try withNoGrad { try predict(method, t, onDevice: d, received) }
-        })
+        }
       }
     } catch {
-      for job in queued { _ = job.outcome() }
+      jobs.settle()
       throw error
     }
-    return queued.last!
+    return last!
   }
+}
 
-  /// Device d's part of batch t: its components' shares, then the hand-off to device d+1.
-  private func predict(_ method: any TrainingMethod, _ t: Int, onDevice d: Int, _ received: PartialPrediction) throws -> PartialPrediction {
-    var x = received
-    for k in placement.components[d] {
-      let input = x
-      x = try inContext("predicting: component \(k + 1) on device \(d) (\(devices.devices[d])), batch \(t)") {
-        try method.predict(component: k, input)
-      }
-    }
-    if d + 1 < count, tensorDevice(d + 1) != tensorDevice(d) {
-      x.activation = try x.activation.to(tensorDevice(d + 1))
-    }
+extension PartialPrediction: DeviceMovable {
+  /// Only the activation travels; the heads' logits stay where they were computed.
+  func moved(to device: Device) throws -> PartialPrediction {
+    var x = self
+    x.activation = try activation.to(device)
     return x
   }
 }

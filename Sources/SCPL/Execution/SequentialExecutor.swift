@@ -14,28 +14,19 @@ final class SequentialExecutor: DeviceGroupExecutor {
     try group.place(method.modules.map(\.1), onDevice: 0)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
-    let (method, timeline, device) = (self.method, group.timeline, group.tensorDevice(0))
-    method.train()
-    timeline.begin()
-    defer { timeline.finish() }
-    var previousEnd = timeline.window.start
-    var steps = 0
-    for (t, batch) in batches.enumerated() {
-      let (losses, start, end) = try group.workers[0].run { () throws -> ([Double], Double, Double) in
-        let start = Stopwatch.now()
-        let losses = try inContext("batch \(t) on device 0") {
-          try timeline.measure(device: 0, .step, batch: t) {
-            try method.trainStep(inputs: batch.inputs.to(device), labels: batch.labels.to(device))
+    let method = self.method
+    return try group.trainBatchByBatch(method, batches, onStep: onStep) { t, inputs, labels in
+      let share = group.share(0, batch: t)
+      return try group.workers[0].run {
+        try share.run("training step") {
+          try share.measure(.step) {
+            rates?.apply(batch: t, to: method.optimizers)
+            return try method.trainStep(inputs: inputs.to(share.tensorDevice), labels: labels.to(share.tensorDevice))
           }
         }
-        return (losses, start, Stopwatch.now())
       }
-      steps += 1
-      try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
-      previousEnd = end
     }
-    return EpochSummary(steps: steps, seconds: Stopwatch.now() - timeline.window.start)
   }
 }

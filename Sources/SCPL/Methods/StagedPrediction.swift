@@ -44,7 +44,7 @@ extension StagedModel {
   public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
     var y = x
     y.activation = try components[k](x.activation)
-    if k == components.count - 1 { y.final = try classifier(components[k].features(y.activation)) }
+    if k == components.count - 1 { y.final = try logits(lastOutput: y.activation) }
     return y
   }
 }

@@ -38,9 +38,7 @@ public final class StagedModel: Module, @unchecked Sendable {
   /// and feature sizes (the projection heads are sized from them) and to fail early, with the
   /// component's name, if the input shape does not fit.
   private func probe() throws {
-    eval()
-    defer { train() }
-    try withNoGrad {
+    try inMode(training: false) { try withNoGrad {
       var x = try Activation(family == .vision
         ? Tensor.zeros([2] + sampleShape)
         : Tensor.ones([2, Swift.max(sampleShape.first ?? 4, 2)], dtype: .int64))
@@ -56,14 +54,20 @@ public final class StagedModel: Module, @unchecked Sendable {
       do { _ = try classifier(components.last!.features(x)) } catch {
         throw TorchError("\(name): the classifier does not fit the last component's features: \(error)")
       }
-    }
+    } }
   }
 
   /// The whole network's logits (BP's forward; evaluation for the local methods).
   public func callAsFunction(_ inputs: Tensor) throws -> Tensor {
     var x = try firstActivation(inputs)
     for c in components { x = try c(x) }
-    return try classifier(components.last!.features(x))
+    return try logits(lastOutput: x)
+  }
+
+  /// The classifier on the last component's output: the network's head, wherever a schedule
+  /// computes it.
+  public func logits(lastOutput x: Activation) throws -> Tensor {
+    try classifier(components[components.count - 1].features(x))
   }
 
   /// Wraps raw inputs as the first component's activation.

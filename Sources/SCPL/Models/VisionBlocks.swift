@@ -50,7 +50,7 @@ struct VisionModelBuilder {
     // The classifier's input width comes from the last component's output on one probe sample.
     let lastFeatures = try withNoGrad { () -> Int in
       var x = try Tensor.zeros([2] + sampleShape)
-      for c in components { c.eval(); x = try c(Activation(x)).tensor; c.train() }
+      for c in components { x = try c.inMode(training: false) { try c(Activation(x)).tensor } }
       return x.count / 2
     }
     return try StagedModel(name: name, family: .vision, components: components, classifier: classifier(lastFeatures),

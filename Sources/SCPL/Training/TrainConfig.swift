@@ -203,9 +203,6 @@ public struct PartialTrainConfig: Codable, Sendable {
       throw TorchError("--recompute applies to --pipeline gpipe only, not \(pipeline.rawValue)")
     }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-    if pipeline != .off && lrSchedule == "cosine-step" {
-      throw TorchError("--lr-schedule cosine-step changes the rate inside an epoch, which a pipeline cannot do between in-flight batches; use --lr-schedule cosine or --pipeline off")
-    }
     let shortcut = self.shortcut ?? "3x3"
     guard ResNet18.Shortcut(rawValue: shortcut) != nil else { throw TorchError("unknown --shortcut '\(shortcut)': expected 3x3 or 1x1") }
     let c = TrainConfig(
@@ -246,7 +243,7 @@ extension TrainConfig {
     try need(maxLen.map { $0 >= 1 } ?? true, "--max-len must be positive")
     try need(threadsPerDevice >= 1, "--threads-per-device must be at least 1, got \(threadsPerDevice)")
     try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
-    try need((1...batchSize).contains(microBatches), "--micro-batches must be between 1 and the batch size \(batchSize), got \(microBatches)")
+    try MicroBatches.check(microBatches, batchSize: batchSize)
   }
 
   public var methodKind: MethodKind { MethodKind(rawValue: method)! }

@@ -125,12 +125,12 @@ public final class Trainer {
     for epoch in firstEpoch...config.epochs {
       var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
       var seen = 0
-      let lr = try schedule.learningRate(epoch: epoch, step: step)
-      method.setLearningRate(lr)
-      method.train(true)
+      // Every batch's rate, applied by the executor on the worker that runs each update.
+      let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: stepsPerEpoch)
+      let lr = rates.rate(batch: 0)
       let feed = BatchFeed(loader.epoch(epoch))
       let wall = Stopwatch.now()
-      let epochRun = try executor.trainEpoch(feed) { result in
+      let epochRun = try executor.trainEpoch(feed, rates: rates) { result in
         guard result.losses.allSatisfy(\.isFinite) else {
           throw TorchError("training diverged at epoch \(epoch), step \(result.batch + 1): losses \(result.losses); try a smaller --lr")
         }
@@ -138,7 +138,6 @@ public final class Trainer {
         for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
         seen += n
         step += 1
-        if config.lrSchedule == "cosine-step" { method.setLearningRate(try schedule.learningRate(epoch: epoch, step: step)) }
         let done = Double(result.batch + 1) / Double(stepsPerEpoch)
         let elapsed = Stopwatch.now() - wall
         progress.update(String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,

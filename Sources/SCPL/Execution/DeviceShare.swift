@@ -1,0 +1,104 @@
+import Torch
+
+/// Something a device hands to another: moved as a whole to the receiving device's tensors.
+protocol DeviceMovable {
+  func moved(to device: Device) throws -> Self
+}
+
+extension Tensor: DeviceMovable {
+  func moved(to device: Device) throws -> Tensor { try to(device) }
+}
+
+extension Activation: DeviceMovable {
+  func moved(to device: Device) throws -> Activation { try to(device) }
+}
+
+/// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
+/// work through. Executors and the placed prediction decide *when* each device does what; a share
+/// does it — the device's components in placement order, each forward and learn recorded as a
+/// span and any error told with where it happened ("component 3 on device 1 (cpu:1), batch 5,
+/// micro-batch 2 of 4") — and moves the result to the next device. A hand-off between devices
+/// happens here and nowhere else, so a new kind of boundary (another process, another stream)
+/// changes `handOff` and leaves the schedules alone.
+///
+/// A share is a value made on the scheduling thread and used on device d's worker, inside the
+/// job that runs the work.
+struct DeviceShare {
+  let group: DeviceGroup
+  let device: Int
+  let batch: Int
+  /// The micro-batch (0-based) under gpipe and scpl-gpipe, and how many there are.
+  let microBatch: Int?
+  let microBatchCount: Int
+  /// Where spans go; nil records none (prediction, which runs outside an epoch's window).
+  let timeline: Timeline?
+  /// Prefix of every error context ("predicting: ").
+  let purpose: String
+
+  /// The components placed on this device, in order.
+  var components: [Int] { group.placement.components[device] }
+  var isFirst: Bool { device == 0 }
+  var isLast: Bool { device == group.count - 1 }
+  var tensorDevice: Device { group.tensorDevice(device) }
+
+  /// "device 1 (cpu:1), batch 5[, micro-batch 2 of 4]": where the work runs, for error messages.
+  var place: String {
+    "device \(device) (\(group.devices.devices[device])), batch \(batch)"
+      + (microBatch.map { ", micro-batch \($0 + 1) of \(microBatchCount)" } ?? "")
+  }
+
+  /// Runs `body` with errors prefixed by "`what` on <place>".
+  func run<T>(_ what: String, _ body: () throws -> T) throws -> T {
+    try inContext("\(purpose)\(what) on \(place)", body)
+  }
+
+  /// Component k's forward: a forward span, errors told with the component.
+  func forward<T>(component k: Int, _ body: () throws -> T) throws -> T {
+    try run("component \(k + 1)") { try measure(.forward, component: k, body) }
+  }
+
+  /// Learning (loss, backward, update) of component k, or of the device as a whole (`component`
+  /// nil: BP's loss and backward); `what` names it in errors.
+  func learn<T>(component k: Int?, _ what: String? = nil, _ body: () throws -> T) throws -> T {
+    try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") { try measure(.learn, component: k, body) }
+  }
+
+  /// A span of `kind` around `body` (none without a timeline).
+  func measure<T>(_ kind: SpanKind, component: Int? = nil, _ body: () throws -> T) rethrows -> T {
+    guard let timeline else { return try body() }
+    return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch, body)
+  }
+
+  /// The device's components on `x`, in order: `each(k, input)` is component k's work (its
+  /// forward through `forward(component:)`, and whatever the schedule adds) and returns what the
+  /// next component reads.
+  func throughComponents(_ x: Activation, _ each: (_ k: Int, _ input: Activation) throws -> Activation) rethrows -> Activation {
+    try components.reduce(x) { input, k in try each(k, input) }
+  }
+
+  /// `value` on device `target`'s tensors: a transfer span on this device when that is a real
+  /// copy, `value` itself when both devices keep their tensors in the same place.
+  func handOff<T: DeviceMovable>(_ value: T, to target: Int) throws -> T {
+    let destination = group.tensorDevice(target)
+    guard destination != tensorDevice else { return value }
+    return try run("moving the activation to device \(target)") { try measure(.transfer) { try value.moved(to: destination) } }
+  }
+
+  /// `value` for the next device (unchanged on the last device).
+  func handOff<T: DeviceMovable>(_ value: T) throws -> T {
+    isLast ? value : try handOff(value, to: device + 1)
+  }
+}
+
+extension DeviceGroup {
+  /// Device d's share of batch t (micro-batch m of `count`), recording spans on the timeline.
+  func share(_ d: Int, batch t: Int, microBatch m: Int? = nil, of count: Int = 1) -> DeviceShare {
+    DeviceShare(group: self, device: d, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
+  }
+
+  /// Runs `body` (batch t's preparation: its inputs moved to device 0 and wrapped as the first
+  /// activation) with errors told as "preparing batch t on device 0".
+  func preparing<T>(_ t: Int, _ body: (_ device: Device) throws -> T) throws -> T {
+    try inContext("preparing batch \(t) on device 0 (\(devices.devices[0]))") { try body(tensorDevice(0)) }
+  }
+}
