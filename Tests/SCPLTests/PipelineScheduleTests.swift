@@ -173,14 +173,21 @@ final class PipelineScheduleTests: XCTestCase {
       let mine = complete.filter { $0["tid"] as? Int == d }
       XCTAssertEqual(mine.filter { $0["cat"] as? String == "forward" }.count, 3 * 2, "device \(d): 2 components × 3 batches")
       XCTAssertEqual(mine.filter { $0["cat"] as? String == "learn" }.count, 3 * 2)
-      XCTAssertTrue(mine.allSatisfy { ($0["ts"] as? Double ?? -1) >= 0 && ($0["dur"] as? Double ?? -1) >= 0 })
+      // Each event is its span: microseconds from the epoch's start, and the span's length.
+      let spans = e.timeline.spans.filter { $0.device == d }, origin = e.timeline.window.start
+      XCTAssertEqual(mine.map { $0["ts"] as? Double }, spans.map { (($0.start - origin) * 1e6).rounded() })
+      XCTAssertEqual(mine.map { $0["dur"] as? Double }, spans.map { ($0.duration * 1e6).rounded() })
       XCTAssertTrue(mine.allSatisfy { ($0["args"] as? [String: Any])?["batch"] is Int })
       let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" && $0["tid"] as? Int == d }
       XCTAssertEqual((names.first?["args"] as? [String: Any])?["name"] as? String, "device \(d) (cpu:\(d))")
     }
-    let busy = e.timeline.busyFractions()
-    XCTAssertEqual(busy.count, 2)
-    XCTAssertTrue(busy.allSatisfy { $0 > 0 && $0 <= 1 }, "\(busy)")
-    XCTAssertTrue(e.timeline.waitFractions().allSatisfy { $0 >= 0 && $0 <= 1 })
+    // Busy and waiting fractions: each device's span time of those kinds over the window.
+    let (start, end) = e.timeline.window
+    for (d, (busy, waiting)) in zip(e.timeline.busyFractions(), e.timeline.waitFractions()).enumerated() {
+      let spans = e.timeline.spans.filter { $0.device == d }
+      XCTAssertEqual(busy, spans.filter { $0.kind != .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
+      XCTAssertEqual(waiting, spans.filter { $0.kind == .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
+      XCTAssertGreaterThan(busy, 0)
+    }
   }
 }

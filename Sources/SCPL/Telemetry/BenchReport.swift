@@ -15,7 +15,7 @@ public struct BenchReport {
       var c = encoder.singleValueContainer()
       switch self {
       case .text(let s): try c.encode(s)
-      case .number(let d): try c.encode(d.isFinite ? d : 0)
+      case .number(let d): if d.isFinite { try c.encode(d) } else { try c.encodeNil() }  // no number is not 0
       case .integer(let i): try c.encode(i)
       case .numbers(let a): try c.encode(a)
       case .null: try c.encodeNil()
