@@ -81,7 +81,12 @@ class CachingHostAllocator final : public c10::Allocator {
     }
     void *p = c10::alloc_cpu(size);  // throws c10::Error when out of memory
     std::lock_guard<std::mutex> lock(mutex_);
-    live_.emplace(p, size);
+    try {
+      live_.emplace(p, size);
+    } catch (...) {  // the map could not grow: hand the block back rather than lose it
+      c10::free_cpu(p);
+      throw;
+    }
     live_bytes_ += size;
     return p;
   }

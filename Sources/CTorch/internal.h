@@ -2,6 +2,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,15 @@ namespace ctorch {
 void set_error(const char *message);
 
 inline ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
+
+// Hands several results to `out` at once: every handle, or — if making one throws — none, the
+// ones already made freed, so a failure part-way leaks nothing.
+inline void wrap_all(std::vector<at::Tensor> ts, ct_tensor *out) {
+  std::vector<std::unique_ptr<ct_tensor_s>> made;
+  made.reserve(ts.size());
+  for (auto &t : ts) made.emplace_back(new ct_tensor_s{std::move(t)});
+  for (size_t i = 0; i < made.size(); i++) out[i] = made[i].release();
+}
 
 inline at::ScalarType scalar_type(int dtype) {
   switch (dtype) {

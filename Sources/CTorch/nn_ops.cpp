@@ -53,9 +53,7 @@ int ct_lstm(ct_tensor input, ct_tensor h0, ct_tensor c0, const ct_tensor *params
     std::vector<at::Tensor> hx{ref(h0), ref(c0)};
     auto r = at::lstm(ref(input), hx, ps, has_biases != 0, num_layers, dropout, training != 0,
                       bidirectional != 0, batch_first != 0);
-    out[0] = wrap(std::get<0>(r));
-    out[1] = wrap(std::get<1>(r));
-    out[2] = wrap(std::get<2>(r));
+    wrap_all({std::get<0>(r), std::get<1>(r), std::get<2>(r)}, out);
   })
 }
 

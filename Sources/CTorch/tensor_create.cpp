@@ -52,14 +52,7 @@ ct_tensor ct_from_data(const void *data, const int64_t *shape, int ndim, int dty
   }
   return nullptr;
 }
-ct_tensor ct_shallow_clone(ct_tensor t) { CT_TENSOR_BODY(ref(t)) }
-void ct_manual_seed(uint64_t seed) {
-  try {
-    at::manual_seed(seed);
-  } catch (const std::exception &e) {
-    set_error(e.what());
-  }
-}
+int ct_manual_seed(uint64_t seed) { CT_STATUS_BODY({ at::manual_seed(seed); }) }
 
 int ct_ndim(ct_tensor t) { return static_cast<int>(t->t.dim()); }
 void ct_shape(ct_tensor t, int64_t *out) {
@@ -103,9 +96,12 @@ int ct_cuda_is_available(void) { return at::hasCUDA() ? 1 : 0; }
 int ct_cuda_device_count(void) {
   try {
     return at::hasCUDA() ? static_cast<int>(at::getNumGPUs()) : 0;
+  } catch (const std::exception &e) {
+    set_error(e.what());
   } catch (...) {
-    return 0;
+    set_error("unknown C++ exception while counting GPUs");
   }
+  return -1;
 }
 int ct_synchronize(int dt, int di) {
   CT_STATUS_BODY({

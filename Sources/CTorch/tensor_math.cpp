@@ -174,8 +174,7 @@ ct_tensor ct_min_all(ct_tensor a) { CT_TENSOR_BODY(at::min(ref(a))) }
 int ct_max_dim(ct_tensor a, int64_t dim, int keepdim, ct_tensor *out) {
   CT_STATUS_BODY({
     auto r = at::max(ref(a), dim, keepdim != 0);
-    out[0] = wrap(std::get<0>(r));
-    out[1] = wrap(std::get<1>(r));
+    wrap_all({std::get<0>(r), std::get<1>(r)}, out);
   })
 }
 ct_tensor ct_argmax(ct_tensor a, int64_t dim, int keepdim) {
@@ -209,10 +208,13 @@ int ct_chunk(ct_tensor a, int64_t chunks, int64_t dim, ct_tensor *out, int capac
     auto parts = at::chunk(ref(a), chunks, dim);
     if (static_cast<int>(parts.size()) > capacity)
       throw std::invalid_argument("ct_chunk: more pieces than the output array holds");
-    for (size_t i = 0; i < parts.size(); i++) out[i] = wrap(parts[i]);
-    return static_cast<int>(parts.size());
+    int n = static_cast<int>(parts.size());
+    wrap_all(std::move(parts), out);
+    return n;
   } catch (const std::exception &e) {
     set_error(e.what());
+  } catch (...) {
+    set_error("unknown C++ exception in libtorch");
   }
   return -1;
 }

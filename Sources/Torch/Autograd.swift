@@ -15,9 +15,11 @@ extension Tensor {
 
   /// The accumulated gradient, or nil when none has been computed since the last `zeroGrad()`.
   public var grad: Tensor? {
-    var out: ct_tensor? = nil
-    guard ct_grad(handle, &out) == 0, let out else { return nil }
-    return Tensor(owning: out)
+    get throws {
+      var out: ct_tensor? = nil
+      try check(ct_grad(handle, &out), "grad")
+      return out.map { Tensor(owning: $0) }
+    }
   }
 
   /// Drops the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).

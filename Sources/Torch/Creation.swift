@@ -117,5 +117,5 @@ extension Tensor {
 /// Process-wide settings of the engine.
 public enum Torch {
   /// Seeds libtorch's global generators (CPU and every GPU).
-  public static func manualSeed(_ seed: UInt64) { ct_manual_seed(seed) }
+  public static func manualSeed(_ seed: UInt64) throws { try check(ct_manual_seed(seed), "manualSeed(\(seed))") }
 }

@@ -8,7 +8,15 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
   /// True when the linked libtorch was built with CUDA and sees a GPU. Debian's libtorch-dev is a
   /// CPU build, so this is false there; rebuilding CTorch against a CUDA libtorch turns it on.
   public static var isCUDAAvailable: Bool { ct_cuda_is_available() != 0 }
-  public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }
+  /// The GPUs the linked libtorch sees (0 on a CPU build). Throws when the CUDA runtime fails to
+  /// answer (a driver that does not match the runtime, say), rather than pretending there are none.
+  public static var cudaDeviceCount: Int {
+    get throws {
+      let n = ct_cuda_device_count()
+      try check(n < 0 ? -1 : 0, "counting GPUs")
+      return Int(n)
+    }
+  }
 
   /// Parses "cpu", "cuda" or "cuda:N".
   public init(parsing text: String) throws {

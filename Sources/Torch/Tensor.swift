@@ -70,6 +70,9 @@ public final class Tensor: @unchecked Sendable {
 
   /// The value of a one-element tensor as a Double.
   public func item() throws -> Double {
+    // NaN is both a value and the failure signal: clear the slot first, so that only this call's
+    // own error can be reported.
+    ct_clear_error()
     let v = ct_item_double(handle)
     if v.isNaN {
       let message = String(cString: ct_last_error())
@@ -95,9 +98,6 @@ public final class Tensor: @unchecked Sendable {
 
   /// A copy with its own storage (autograd-tracked like PyTorch's clone).
   public func clone() throws -> Tensor { try wrap(ct_clone(handle), "clone") }
-
-  /// A second Swift object sharing this tensor's storage and autograd identity.
-  func alias() throws -> Tensor { try wrap(ct_shallow_clone(handle), "alias") }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -109,7 +109,7 @@ final class ContrastiveLossTests: XCTestCase {
   }
 
   func testRowMaxShiftLeavesTheValueUnchanged() throws {
-    Torch.manualSeed(7)
+    try Torch.manualSeed(7)
     for (b, d, temperature) in [(8, 5, 0.1), (12, 3, 0.05), (5, 16, 0.5)] {
       let x = try Tensor.randn([b, d], dtype: .float64)
       let y = try Tensor.randint(0, 3, [b])
@@ -127,7 +127,7 @@ final class ContrastiveLossTests: XCTestCase {
     // τ = 1e-3 puts s near 1/τ = 1000, and e¹⁰⁰⁰ overflows a double: without the shift the loss
     // is not finite. The features point almost the same way (cosines within ~1e-3 of 1), so after the
     // shift the off-diagonal terms stay far from underflow.
-    Torch.manualSeed(3)
+    try Torch.manualSeed(3)
     let b = 6
     let x = try Tensor.cat([Tensor.ones([b, 1], dtype: .float64), Tensor.rand([b, 2], dtype: .float64) * 0.02], axis: 1)
     let ys: [Int64] = [0, 1, 0, 1, 2, 2]
@@ -146,7 +146,7 @@ final class ContrastiveLossTests: XCTestCase {
   // MARK: gradients
 
   func testGradientMatchesFiniteDifferences() throws {
-    Torch.manualSeed(11)
+    try Torch.manualSeed(11)
     let y = try labels([0, 1, 0, 2, 1, 0])
     for divisor in SupervisedContrastiveLoss.Divisor.allCases {
       let x = try Tensor.randn([6, 4], dtype: .float64)
@@ -160,7 +160,7 @@ final class ContrastiveLossTests: XCTestCase {
   }
 
   func testLocalContrastiveLossGradientThroughHead() throws {
-    Torch.manualSeed(5)
+    try Torch.manualSeed(5)
     let objective = try LocalContrastiveLoss(.mlp, inFeatures: 6, dimensions: ProjectionDimensions(hidden: 5, output: 4),
                                              temperature: 0.3, dtype: .float64)
     let x = try Tensor.randn([5, 2, 3], dtype: .float64)   // flattened to 5×6 by the head

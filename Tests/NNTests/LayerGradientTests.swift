@@ -6,9 +6,9 @@ import Torch
 /// its parameters. Layers built with `dtype: .float64` own float64 leaf parameters, so they can be
 /// handed to `GradientCheck.run` directly.
 final class LayerGradientTests: XCTestCase {
-  override func setUp() {
-    super.setUp()
-    Torch.manualSeed(1234)
+  override func setUpWithError() throws {
+    try super.setUpWithError()
+    try Torch.manualSeed(1234)
   }
 
   /// Central differences with ε = 1e-6 in float64 agree with autograd to about 1e-9 on smooth

@@ -5,9 +5,9 @@ import Torch
 /// Shapes, parameter counts (spec 4.2, 4.3), initialisation, input checks and the semantics of the
 /// new layers that a gradient check cannot see (masking, dropout modes, state hand-over).
 final class LayerShapeAndCountTests: XCTestCase {
-  override func setUp() {
-    super.setUp()
-    Torch.manualSeed(42)
+  override func setUpWithError() throws {
+    try super.setUpWithError()
+    try Torch.manualSeed(42)
   }
 
   private func values(_ t: Tensor) throws -> [Double] { try t.to(.float64).toArray(Double.self) }

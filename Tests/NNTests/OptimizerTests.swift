@@ -156,7 +156,7 @@ final class OptimizerTests: XCTestCase {
       ("SGD", { try SGD($0, lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true) }),
     ]
     for (name, make) in factories {
-      Torch.manualSeed(42)
+      try Torch.manualSeed(42)
       let x = try Tensor.randn([6, 3], dtype: .float64)
       let y = try Tensor.randn([6, 2], dtype: .float64)
       let a = try Linear(3, 2, dtype: .float64)

@@ -71,7 +71,7 @@ final class ProjectionHeadTests: XCTestCase {
   }
 
   func testLocalContrastiveLossOwnsItsHeadAndTheOptimizerUpdatesIt() throws {
-    Torch.manualSeed(1)
+    try Torch.manualSeed(1)
     let objective = try LocalContrastiveLoss(.mlp, inFeatures: 12, dimensions: ProjectionDimensions(hidden: 8, output: 4))
     XCTAssertEqual(objective.namedParameters().map(\.0), [
       "head.body.layers.0.weight", "head.body.layers.0.bias", "head.body.layers.2.weight", "head.body.layers.2.bias",

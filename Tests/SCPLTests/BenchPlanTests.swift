@@ -25,7 +25,7 @@ final class BenchPlanTests: XCTestCase {
   func testTheFilterAgreesWithPipelinesMake() throws {
     let (runs, skipped) = BenchPlan.crossing(methods: MethodKind.allCases, pipelines: PipelineKind.allCases, devices: 2)
     for run in runs + skipped.map(\.run) {
-      Torch.manualSeed(1)
+      try Torch.manualSeed(1)
       let method = try Methods.make(run.method, model: try tinyModel("vgg"))
       let devices = BenchPlan.deviceCount(run.pipeline, benchDevices: 2)
       var options = PipelineOptions(kind: run.pipeline, devices: try .cpuWorkers(devices))

@@ -14,7 +14,7 @@ final class ExecutorContractTests: XCTestCase {
   }
 
   func sleepyBatches(_ n: Int) throws -> [(inputs: Tensor, labels: Tensor)] {
-    Torch.manualSeed(3)
+    try Torch.manualSeed(3)
     return try (0..<n).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
   }
 
@@ -63,7 +63,7 @@ final class ExecutorContractTests: XCTestCase {
     struct Stop: Error {}
     let data = try sleepyBatches(5)
     func run(_ method: MethodKind, _ kind: PipelineKind, _ batches: [(inputs: Tensor, labels: Tensor)], stopAt: Int?) throws -> [Data] {
-      Torch.manualSeed(5)
+      try Torch.manualSeed(5)
       let m = try Methods.make(method, model: SleepyComponent.model(components: 2, seconds: 0))
       let e = try make(m, kind, devices: kind == .off ? 1 : 2)
       defer { e.shutdown() }
@@ -107,7 +107,7 @@ final class ExecutorContractTests: XCTestCase {
   /// for bit, and is really applied: the last batch's rate is on every optimizer afterwards, and
   /// a constant rate trains other weights.
   func testPerBatchLearningRatesGiveEverySchedulesTheSequentialWeights() throws {
-    Torch.manualSeed(11)
+    try Torch.manualSeed(11)
     let data = try (0..<4).map { _ in let (x, y) = try tinyBatch(try tinyModel("vgg")); return (inputs: x, labels: y) }
     let schedule = try CosineSchedule(base: 1e-2, end: 1e-4, epochs: 1, stepsPerEpoch: 4, granularity: .perStep)
     let rates = try EpochLearningRates(schedule, epoch: 1, firstStep: 0, batches: 4)
@@ -115,7 +115,7 @@ final class ExecutorContractTests: XCTestCase {
     XCTAssertEqual(rates.rate(batch: 0), 1e-2)
     XCTAssertLessThan(rates.rate(batch: 3), rates.rate(batch: 2))
     func run(_ method: MethodKind, _ kind: PipelineKind, devices: Int, rates: EpochLearningRates?) throws -> [Data] {
-      Torch.manualSeed(5)
+      try Torch.manualSeed(5)
       let m = try Methods.make(method, model: tinyModel("vgg"))
       var o = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
       o.costEstimate = .parameters

@@ -45,7 +45,7 @@ final class GPipeTests: XCTestCase {
   }
 
   func batches(_ model: String, count: Int = 3, rows: Int = 6) throws -> [(inputs: Tensor, labels: Tensor)] {
-    Torch.manualSeed(11)
+    try Torch.manualSeed(11)
     let m = try tinyModel(model)
     return try (0..<count).map { _ in let (x, y) = try tinyBatch(m, n: rows); return (inputs: x, labels: y) }
   }
@@ -62,7 +62,7 @@ final class GPipeTests: XCTestCase {
   /// Trains a fresh method (seed 5) over `batches`; returns its state and per-step losses.
   func train(_ model: String, _ method: MethodKind, _ options: PipelineOptions, batches: [(inputs: Tensor, labels: Tensor)],
              learningRate: Double = 1e-3) throws -> (state: [(String, Tensor)], losses: [[Double]], gradients: [(String, Tensor?)]) {
-    Torch.manualSeed(5)
+    try Torch.manualSeed(5)
     let m = try Methods.make(method, model: tinyModel(model))
     m.setLearningRate(learningRate)
     let executor = try Pipelines.make(m, options)
@@ -72,7 +72,7 @@ final class GPipeTests: XCTestCase {
       XCTAssertEqual(step.batch, losses.count, "results come back in batch order")
       losses.append(step.losses)
     }
-    return (m.stateDict(), losses, m.modules.flatMap { prefix, module in module.namedParameters().map { ("\(prefix).\($0.0)", $0.1.grad) } })
+    return (m.stateDict(), losses, try m.modules.flatMap { prefix, module in try module.namedParameters().map { ("\(prefix).\($0.0)", try $0.1.grad) } })
   }
 
   func testMicroBatchSizesAndActivationSplitting() throws {
@@ -102,13 +102,13 @@ final class GPipeTests: XCTestCase {
   func testGPipeGradientsMatchWholeBatchBP() throws {
     for model in ["convnet", "lstm"] {
       let (x, y) = try batches(model, count: 1)[0]
-      Torch.manualSeed(5)
+      try Torch.manualSeed(5)
       let reference = try BackpropMethod(model: tinyModel(model), options: MethodOptions())
       let referenceLoss = try crossEntropy(reference.model(x), y)
       try referenceLoss.backward()
-      let expected = reference.model.namedParameters().map { ($0.0, $0.1.grad!) }
+      let expected = try reference.model.namedParameters().map { ($0.0, try $0.1.grad!) }
       for (devices, microBatches, recompute) in [(2, 3, false), (2, 3, true), (2, 4, false), (2, 4, true), (4, 4, false), (4, 3, true)] {
-        Torch.manualSeed(5)
+        try Torch.manualSeed(5)
         let bp = try BackpropMethod(model: tinyModel(model), options: MethodOptions())
         let placement = devices == 2 ? [0, 0, 1, 1] : [0, 1, 2, 3]
         let executor = try Pipelines.make(bp, options(.gpipe, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))

@@ -50,7 +50,7 @@ final class LocalLossTests: XCTestCase {
 
   func testEarlyExitLossIsTheHeadsCrossEntropy() throws {
     // By hand: all-zero weights give equal logits, so each head's cross-entropy is ln 2.
-    Torch.manualSeed(1)
+    try Torch.manualSeed(1)
     let zero = try EarlyExitMethod(model: model(), options: MethodOptions())
     try zeroAll(zero.modules.map(\.1))
     XCTAssertEqual(try loss(zero, component: 0), log(2), accuracy: 1e-6)
@@ -58,7 +58,7 @@ final class LocalLossTests: XCTestCase {
 
     // Random weights: component 1's head (Linear 4→500, sigmoid, Linear 500→2) on the
     // component's output, mean cross-entropy over the batch.
-    Torch.manualSeed(2)
+    try Torch.manualSeed(2)
     let method = try EarlyExitMethod(model: model(), options: MethodOptions())
     let component = (method.model.components[0] as! SleepyComponent).linear
     let head = linears(method.heads[0])
@@ -75,7 +75,7 @@ final class LocalLossTests: XCTestCase {
     // By hand, all-zero weights: t₁ = g(t₀) = σ(0) = 0.5 everywhere and b(s₁) = 0.5 everywhere,
     // so the bridge loss is 0; h(t₁) = 0.5 against the one-hot t₀ misses every entry by 0.5, so
     // the auto-encoder loss is 0.25. Component 2 compares 0.5 with 0.5 twice: 0.
-    Torch.manualSeed(1)
+    try Torch.manualSeed(1)
     let zero = try AssociatedLearningMethod(model: model(), options: MethodOptions())
     try zeroAll(zero.modules.map(\.1))
     XCTAssertEqual(try loss(zero, component: 0), 0.25, accuracy: 1e-7)
@@ -83,7 +83,7 @@ final class LocalLossTests: XCTestCase {
 
     // Random weights, component 1: ‖b(s₁) − t₁‖² + ‖h(t₁) − t₀‖², each a mean over the batch
     // and the vector's entries.
-    Torch.manualSeed(2)
+    try Torch.manualSeed(2)
     let method = try AssociatedLearningMethod(model: model(), options: MethodOptions())
     let component = (method.model.components[0] as! SleepyComponent).linear
     let block = method.blocks[0]

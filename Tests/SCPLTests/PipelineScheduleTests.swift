@@ -155,7 +155,7 @@ final class PipelineScheduleTests: XCTestCase {
   }
 
   func testTraceParsesAndCoversEveryDevice() throws {
-    Torch.manualSeed(1)
+    try Torch.manualSeed(1)
     let model = try tinyModel("vgg")
     let method = try Methods.make(.scpl, model: model)
     let e = try executor(method, .async, devices: 2)

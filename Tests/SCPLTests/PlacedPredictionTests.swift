@@ -56,11 +56,11 @@ final class PlacedPredictionTests: XCTestCase {
           : [(.off, 1), (.async, 2), (.overlap, 2), (.scplGPipe, 2)]
         for (kind, devices) in kinds {
           let label = "\(model) \(method.rawValue) \(kind.rawValue) on \(devices) device(s)"
-          Torch.manualSeed(5)
+          try Torch.manualSeed(5)
           let m = try Methods.make(method, model: tinyModel(model))
           let executor = try executor(m, kind, devices: devices)
           defer { executor.shutdown() }
-          Torch.manualSeed(11)
+          try Torch.manualSeed(11)
           let data = try (0..<3).map { _ in try tinyBatch(m.model) }
           let got = try trainThenPredict(m, executor, data)
           XCTAssertTrue(m.modules.allSatisfy { $0.1.isTraining }, "\(label): training mode is restored")
@@ -75,11 +75,11 @@ final class PlacedPredictionTests: XCTestCase {
   /// The negative control: the comparison sees a difference when there is one — the VGG's
   /// BatchNorm in training mode (batch statistics) instead of eval mode.
   func testComparisonDetectsTheWrongMode() throws {
-    Torch.manualSeed(5)
+    try Torch.manualSeed(5)
     let m = try Methods.make(.scpl, model: tinyModel("vgg"))
     let executor = try executor(m, .async, devices: 2)
     defer { executor.shutdown() }
-    Torch.manualSeed(11)
+    try Torch.manualSeed(11)
     let data = try (0..<3).map { _ in try tinyBatch(m.model) }
     let got = try trainThenPredict(m, executor, data)
     XCTAssertNotEqual(got, try reference(m, data.map(\.0), training: true))
@@ -91,11 +91,11 @@ final class PlacedPredictionTests: XCTestCase {
     for model in ["vgg", "lstm"] {
       for method in MethodKind.allCases {
         let label = "\(model) \(method.rawValue)"
-        Torch.manualSeed(5)
+        try Torch.manualSeed(5)
         let m = try Methods.make(method, model: tinyModel(model))
         let executor = try executor(m, method == .bp ? .nmp : .async, devices: 2)
         defer { executor.shutdown() }
-        Torch.manualSeed(12)
+        try Torch.manualSeed(12)
         let (x, y) = try tinyBatch(m.model, n: 10)
         let set = try TensorDataset(name: "tiny", inputs: x, labels: y, classCount: 3)
         let placed = try Evaluation.run(executor, on: set, batchSize: 4)

@@ -6,7 +6,7 @@ final class PlacementTests: XCTestCase {
   func testDeviceSpecParsing() throws {
     XCTAssertEqual(try DeviceSpec(parsing: "cpu:0,cpu:1").devices, [.cpuWorker(0), .cpuWorker(1)])
     XCTAssertEqual(try DeviceSpec(parsing: "cpu").devices, [.cpuWorker(0)])
-    if Device.cudaDeviceCount == 0 {
+    if try Device.cudaDeviceCount == 0 {
       XCTAssertEqual(try DeviceSpec(parsing: "2").devices, [.cpuWorker(0), .cpuWorker(1)])
       XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0")) { XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)") }
     }
@@ -40,7 +40,7 @@ final class PlacementTests: XCTestCase {
 
   /// The measured estimate probes in eval mode: it leaves BatchNorm statistics and modes alone.
   func testForwardTimeEstimateDoesNotTouchTheModel() throws {
-    Torch.manualSeed(2)
+    try Torch.manualSeed(2)
     let model = try tinyModel("vgg")
     let before = try model.stateDict().map { try $0.1.bytes() }
     let costs = try CostEstimate.forwardTime.costs(of: model)
@@ -58,10 +58,10 @@ final class PlacementTests: XCTestCase {
     for name in ["vgg", "lstm"] {
       for kind in MethodKind.allCases {
         func trainedOnce(probing: Bool) throws -> ([[UInt8]], [Double]) {
-          Torch.manualSeed(5)
+          try Torch.manualSeed(5)
           let model = try tinyModel(name)
           let method = try Methods.make(kind, model: model)
-          Torch.manualSeed(6)
+          try Torch.manualSeed(6)
           let (x, y) = try tinyBatch(model)
           if probing {
             let costs = try CostEstimate.stepTime.costs(of: method, probe: x)

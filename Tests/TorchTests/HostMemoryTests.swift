@@ -92,7 +92,7 @@ final class HostMemoryTests: XCTestCase {
 
   func testGradientsAreBitForBitTheSameWithAndWithoutTheCache() throws {
     func gradient() throws -> [Float] {
-      Torch.manualSeed(7)
+      try Torch.manualSeed(7)
       let w = try Tensor.randn([512, 1024]).requiringGrad()  // 2 MiB blocks: cacheable
       let x = try Tensor.randn([256, 512])
       for _ in 0..<3 {  // several steps, so later ones reuse cached blocks

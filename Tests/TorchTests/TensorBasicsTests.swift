@@ -1,3 +1,4 @@
+import CTorch
 import XCTest
 @testable import Torch
 
@@ -49,5 +50,24 @@ final class TensorBasicsTests: XCTestCase {
     let y = try (x * x).sum()
     try y.backward()
     XCTAssertEqual(try x.grad!.toArray(Double.self), [2, 4, 6])
+  }
+
+  /// A failure whose message was left in the calling thread's error slot (a C call the Swift
+  /// layer did not wrap) is not reported by a later `item()` of a genuine NaN.
+  func testItemOfANaNIsNotTakenForAStaleError() throws {
+    var out: ct_tensor? = nil
+    XCTAssertEqual(ct_grad(nil, &out), -1)
+    XCTAssertFalse(String(cString: ct_last_error()).isEmpty, "the slot holds the failure")
+    XCTAssertTrue(try Tensor.scalar(Double.nan).item().isNaN)
+    // A real failure of item() is still reported.
+    XCTAssertThrowsError(try Tensor.zeros([2]).item())
+  }
+
+  /// Gradients are read through a throwing accessor: nil before backward, the values after.
+  func testGradIsNilUntilBackward() throws {
+    let x = try Tensor([Float(1), 2]).requiringGrad()
+    XCTAssertNil(try x.grad)
+    try (x * x).sum().backward()
+    XCTAssertEqual(try x.grad?.toArray(Float.self), [2, 4])
   }
 }

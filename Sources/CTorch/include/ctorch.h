@@ -1,6 +1,6 @@
 // ctorch.h — the plain C face of libtorch used by the Swift `Torch` module.
 //
-// Rules of this boundary (see ARCHITECTURE.md):
+// Rules of this boundary (docs/design.md, "The C boundary"):
 //  * Tensors are opaque handles (`ct_tensor`) that own one at::Tensor each. A handle returned by
 //    any function here is new and must be released exactly once with ct_free.
 //  * Shapes and options are int64_t / double / int. No C++ type is visible.
@@ -52,8 +52,7 @@ ct_tensor ct_eye(int64_t n, int dtype, int device_type, int device_index);
 ct_tensor ct_scalar_tensor(double value, int dtype, int device_type, int device_index);
 /// Copies `ndim`-shaped data of `dtype` from host memory into a new CPU tensor.
 ct_tensor ct_from_data(const void *data, const int64_t *shape, int ndim, int dtype);
-ct_tensor ct_shallow_clone(ct_tensor t);
-void ct_manual_seed(uint64_t seed);
+int ct_manual_seed(uint64_t seed);
 
 // ---------------------------------------------------------------- metadata and conversion
 int ct_ndim(ct_tensor t);

@@ -45,7 +45,7 @@ public final class Adam: Optimizer {
     let (beta1, beta2) = betas
     try withNoGrad {
       for (i, p) in parameters.enumerated() {
-        guard let grad = p.grad else { continue }
+        guard let grad = try p.grad else { continue }
         let g = weightDecay != 0 ? try grad + p * weightDecay : grad
         var state = try states[i] ?? State(expAvg: Tensor.zeros(like: p), expAvgSq: Tensor.zeros(like: p), step: 0)
         state.step += 1

@@ -38,7 +38,7 @@ public final class SGD: Optimizer {
   public func step() throws {
     try withNoGrad {
       for (i, p) in parameters.enumerated() {
-        guard let grad = p.grad else { continue }
+        guard let grad = try p.grad else { continue }
         var d = weightDecay != 0 ? try grad + p * weightDecay : grad
         if momentum != 0 {
           let buffer: Tensor

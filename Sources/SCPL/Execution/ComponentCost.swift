@@ -3,7 +3,7 @@ import Torch
 
 /// A per-component cost that `Placement.balanced` evens out across devices.
 ///
-/// - `forwardTime` (the default): each component's measured forward time on a small probe
+/// - `forwardTime`: each component's measured forward time on a small probe
 ///   batch (eval mode, no grad, one warm-up and the median of three runs on the calling thread).
 ///   It follows the compute: VGG's first component holds few parameters but works on the
 ///   largest feature maps. It is measured, so two runs can disagree where costs are close; that

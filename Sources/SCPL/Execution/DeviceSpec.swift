@@ -44,7 +44,7 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     guard kinds.count == 1 else {
       throw PipelineError("--devices mixes CPU workers and GPUs (\(devices.map(\.description).joined(separator: ","))); use one kind")
     }
-    let gpus = Device.cudaDeviceCount
+    let gpus = try Device.cudaDeviceCount
     for case .cuda(let i) in devices where i >= gpus {
       throw PipelineError(gpus == 0
         ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (Debian's libtorch-dev is a CPU build); use cpu:0,cpu:1,… or a count"
@@ -63,7 +63,7 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
     if let count = Int(trimmed) {
       guard count >= 1 else { throw PipelineError("--devices \(text): the device count must be at least 1") }
-      let gpus = Device.cudaDeviceCount
+      let gpus = try Device.cudaDeviceCount
       if gpus == 0 { self = try .cpuWorkers(count); return }
       guard count <= gpus else {
         throw PipelineError("--devices \(count): libtorch sees only \(gpus) GPU(s); name CPU workers explicitly (cpu:0,cpu:1,…) to run on the CPU")

@@ -18,7 +18,7 @@ public enum ConvNet {
     let units: [[any UnaryLayer]] = try plan.map { a, b, s in
       [try Conv2d(a, b, kernelSize: 3, stride: s, padding: 1, bias: true), ReLU()]
     }
-    let builder = VisionModelBuilder(name: "convnet", units: units, paperGrouping: [[0, 1], [2, 3], [4, 5], [6, 7]])
+    let builder = VisionModelBuilder(name: "convnet", units: units)
     return try builder.build(components: components, classifier: { dim in
       try Sequential { Flatten(); try Linear(dim, 1500); Sigmoid(); try Linear(1500, classes) }
     }, classCount: classes, sampleShape: sampleShape)

@@ -29,7 +29,7 @@ public enum ResNet18 {
     var units: [[any UnaryLayer]] = blocks.map { [$0] }
     units[0] = stem + units[0]
     units[7] += [try AdaptiveAvgPool2d(1)]
-    let builder = VisionModelBuilder(name: "resnet18", units: units, paperGrouping: [[0, 1], [2, 3], [4, 5], [6, 7]])
+    let builder = VisionModelBuilder(name: "resnet18", units: units)
     return try builder.build(components: components, classifier: { dim in
       try Sequential { Flatten(); try Linear(dim, classes) }
     }, classCount: classes, sampleShape: sampleShape)

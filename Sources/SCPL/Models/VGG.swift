@@ -23,7 +23,7 @@ public enum VGG {
       try convBNAct(c(512), c(512), activation: ReLU()) + [pool()],
       try convBNAct(c(512), c(512), activation: ReLU()) + [pool()],
     ]
-    let builder = VisionModelBuilder(name: "vgg", units: units, paperGrouping: [[0, 1], [2, 3], [4], [5]])
+    let builder = VisionModelBuilder(name: "vgg", units: units)
     return try builder.build(components: components, classifier: { dim in
       try Sequential { Flatten(); try Linear(dim, 2500); Sigmoid(); try Linear(2500, classes) }
     }, classCount: classes, sampleShape: sampleShape)

@@ -36,16 +36,16 @@ public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
 /// Builds a vision model from named units and a grouping into components.
 struct VisionModelBuilder {
   let name: String
+  /// Cut evenly, larger groups first (`Grouping.even`): for K = 4 that is the paper's grouping
+  /// of each model (ModelParameterCountTests pins it).
   let units: [[any UnaryLayer]]
-  /// The paper's grouping for K = 4 (unit indices per component), if it is not the even split.
-  let paperGrouping: [[Int]]?
 
   func build(components k: Int, classifier: (_ featureDim: Int) throws -> Sequential, classCount: Int,
              sampleShape: [Int]) throws -> StagedModel {
     guard k >= 1, k <= units.count else {
       throw TorchError("\(name) can be cut into 1…\(units.count) components, not \(k)")
     }
-    let groups: [[Int]] = (k == 4 && paperGrouping != nil) ? paperGrouping! : Grouping.even(Array(units.indices), into: k)
+    let groups = Grouping.even(Array(units.indices), into: k)
     let components = groups.map { g in VisionComponent(g.flatMap { units[$0] }) }
     // The classifier's input width comes from the last component's output on one probe sample.
     let lastFeatures = try withNoGrad { () -> Int in

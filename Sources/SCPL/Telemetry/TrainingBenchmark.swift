@@ -72,7 +72,7 @@ public enum TrainingBenchmark {
     let warmup = setup.warmup ?? Swift.max(2, setup.pipeline.devices.count)
     guard warmup >= 0 else { throw PipelineError("the warm-up step count cannot be negative, got \(warmup)") }
     let count = warmup + setup.steps
-    Torch.manualSeed(setup.seed)
+    try Torch.manualSeed(setup.seed)
     let model = try makeModel()
     let method = try Methods.make(setup.method, model: model, options: setup.methodOptions)
     let executor: any PipelineExecutor

@@ -90,7 +90,7 @@ public final class Trainer {
   }
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
-    Torch.manualSeed(seed)
+    try Torch.manualSeed(seed)
     let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     let method = try Methods.make(config.methodKind, model: model, options: config.methodOptions)
     let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true,
@@ -98,7 +98,7 @@ public final class Trainer {
     // The executor is built before the first step: on GPUs it moves the modules first, so the
     // optimizers' state is created on the right device.
     let options = try config.pipelineOptions(componentCount: model.components.count)
-    // Only a balanced placement over several devices measures forward times on a real batch.
+    // Only a balanced placement over several devices measures its step-time costs on a real batch.
     let needsProbe = options.devices.count > 1 && options.placement == nil
     let executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
     defer { executor.shutdown() }

@@ -149,7 +149,7 @@ extension Bench {
         if real { try useRealData(&resolved) }
         // Building the model once finds a shape it cannot take (e.g. an image too small for its
         // pooling) before anything is timed.
-        Torch.manualSeed(1)
+        try Torch.manualSeed(1)
         _ = try resolved.makeModel()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if let trace { try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true) }
