@@ -53,17 +53,19 @@ let package = Package(
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG"]),
     .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams")]),
-    .executableTarget(
-      name: "scpl",
+    .target(
+      name: "SCPLCLI",
       dependencies: [
         "Torch", "NN", "Data", "SCPL",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(name: "scpl", dependencies: ["SCPLCLI"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Torch"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
     .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch"]),
+    .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17

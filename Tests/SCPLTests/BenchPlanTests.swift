@@ -65,7 +65,7 @@ final class BenchPlanTests: XCTestCase {
     }
     XCTAssertEqual(message(methods: "bp", runs: "bp:nmp"),
                    "--runs names method:pipeline pairs itself; give either --runs or --methods/--pipelines, not both")
-    XCTAssertEqual(message(methods: "bp,sgd"), "--methods: unknown method 'sgd': expected one of bp, scpl, early-exit, al")
+    XCTAssertEqual(message(methods: "bp,sgd"), "--methods: unknown --method 'sgd': expected one of bp, scpl, early-exit, al")
     XCTAssertTrue(message(pipelines: "async,pipedream").hasPrefix("--pipelines: unknown pipeline 'pipedream'"))
     XCTAssertEqual(message(methods: ""), "--methods is empty: give at least one value")
     XCTAssertEqual(message(pipelines: "async,"), "--pipelines 'async,' has an empty item (two commas in a row, or one at an end)")
@@ -78,26 +78,26 @@ final class BenchPlanTests: XCTestCase {
   }
 
   func testInputIsAnImageShapeForVisionAndALengthForText() throws {
-    XCTAssertEqual(try BenchInput.resolve(model: "vgg", input: "1x28x28", seqLen: nil), .image(channels: 1, height: 28, width: 28))
-    XCTAssertEqual(try BenchInput.resolve(model: "convnet", input: "3×32×16", seqLen: nil), .image(channels: 3, height: 32, width: 16))
-    XCTAssertEqual(try BenchInput.resolve(model: "resnet18", input: nil, seqLen: nil).imageShape, [3, 32, 32])
-    XCTAssertEqual(try BenchInput.resolve(model: "lstm", input: nil, seqLen: 20), .tokens(length: 20))
-    XCTAssertEqual(try BenchInput.resolve(model: "transformer", input: nil, seqLen: nil), .tokens(length: 60))
+    XCTAssertEqual(try BenchInput.resolve(model: .vgg, input: "1x28x28", seqLen: nil), .image(channels: 1, height: 28, width: 28))
+    XCTAssertEqual(try BenchInput.resolve(model: .convnet, input: "3×32×16", seqLen: nil), .image(channels: 3, height: 32, width: 16))
+    XCTAssertEqual(try BenchInput.resolve(model: .resnet18, input: nil, seqLen: nil).imageShape, [3, 32, 32])
+    XCTAssertEqual(try BenchInput.resolve(model: .lstm, input: nil, seqLen: 20), .tokens(length: 20))
+    XCTAssertEqual(try BenchInput.resolve(model: .transformer, input: nil, seqLen: nil), .tokens(length: 60))
     XCTAssertNil(BenchInput.tokens(length: 5).imageShape)
 
-    XCTAssertThrowsError(try BenchInput.resolve(model: "lstm", input: "3x32x32", seqLen: nil)) {
+    XCTAssertThrowsError(try BenchInput.resolve(model: .lstm, input: "3x32x32", seqLen: nil)) {
       XCTAssertEqual("\($0)", "--input 3x32x32 is an image shape for the vision models (vgg, resnet18, convnet); lstm reads token ids: give their count with --seq-len L")
     }
-    XCTAssertThrowsError(try BenchInput.resolve(model: "vgg", input: nil, seqLen: 60)) {
+    XCTAssertThrowsError(try BenchInput.resolve(model: .vgg, input: nil, seqLen: 60)) {
       XCTAssertEqual("\($0)", "--seq-len 60 is for the text models (lstm, transformer); vgg reads images: give their shape with --input CxHxW")
     }
     for bad in ["28x28", "1x28x28x1", "0x28x28", "ax28x28", "1x28x"] {
-      XCTAssertThrowsError(try BenchInput.resolve(model: "vgg", input: bad, seqLen: nil), bad) {
+      XCTAssertThrowsError(try BenchInput.resolve(model: .vgg, input: bad, seqLen: nil), bad) {
         XCTAssertTrue("\($0)".hasPrefix("--input '\(bad)' is not an image shape"), "\($0)")
       }
     }
-    XCTAssertThrowsError(try BenchInput.resolve(model: "lstm", input: nil, seqLen: 0))
-    XCTAssertThrowsError(try BenchInput.resolve(model: "mlp", input: nil, seqLen: nil)) {
+    XCTAssertThrowsError(try BenchInput.resolve(model: .lstm, input: nil, seqLen: 0))
+    XCTAssertThrowsError(try ModelKind(parsing: "mlp")) {
       XCTAssertTrue("\($0)".contains("expected one of vgg, resnet18, convnet, lstm, transformer"), "\($0)")
     }
   }

@@ -311,7 +311,7 @@ final class GPipeTests: XCTestCase {
   func testTrainConfigTakesMicroBatchesAndRecompute() throws {
     func config(_ edit: (inout PartialTrainConfig) -> Void) throws -> TrainConfig {
       var p = PartialTrainConfig()
-      p.model = "convnet"; p.method = "bp"; p.dataset = "fashion-mnist"; p.batchSize = 8; p.devices = "2"; p.pipeline = "gpipe"
+      p.model = .convnet; p.method = .bp; p.dataset = .fashionMNIST; p.batchSize = 8; p.devices = "2"; p.pipeline = .gpipe
       edit(&p)
       return try p.resolved()
     }
@@ -323,13 +323,13 @@ final class GPipeTests: XCTestCase {
     XCTAssertEqual(o.kind, .gpipe)
     XCTAssertEqual(o.microBatches, 8)
     XCTAssertTrue(o.recompute)
-    XCTAssertEqual(try config { $0.method = "scpl"; $0.pipeline = "scpl-gpipe"; $0.microBatches = 2 }.microBatches, 2)
+    XCTAssertEqual(try config { $0.method = .scpl; $0.pipeline = .scplGPipe; $0.microBatches = 2 }.microBatches, 2)
     let mistakes: [((inout PartialTrainConfig) -> Void, String)] = [
       ({ $0.microBatches = 9 }, "--micro-batches must be between 1 and the batch size 8, got 9"),
       ({ $0.microBatches = 0 }, "--micro-batches must be between 1 and the batch size 8, got 0"),
-      ({ $0.method = "scpl"; $0.pipeline = "async"; $0.microBatches = 2 }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"),
-      ({ $0.method = "scpl"; $0.pipeline = "scpl-gpipe"; $0.recompute = true }, "--recompute applies to --pipeline gpipe only"),
-      ({ $0.method = "scpl" }, "use scpl-gpipe"),
+      ({ $0.method = .scpl; $0.pipeline = .async; $0.microBatches = 2 }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"),
+      ({ $0.method = .scpl; $0.pipeline = .scplGPipe; $0.recompute = true }, "--recompute applies to --pipeline gpipe only"),
+      ({ $0.method = .scpl }, "use scpl-gpipe"),
     ]
     for (edit, says) in mistakes {
       XCTAssertThrowsError(try config(edit)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }

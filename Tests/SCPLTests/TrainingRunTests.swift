@@ -14,35 +14,38 @@ final class TrainingRunTests: XCTestCase {
 
   func testFamilyDefaultsAndValidation() throws {
     var p = PartialTrainConfig()
-    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"
+    p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST
     let c = try p.resolved()
-    XCTAssertEqual(c.lrSchedule, "cosine")
+    XCTAssertEqual(c.lrSchedule, .cosine)
     XCTAssertEqual(c.endLr, 1e-5)
-    XCTAssertEqual(c.aug, "strong")
-    XCTAssertEqual(c.projection, "mlp")
-    p.method = "bp"
-    XCTAssertEqual(try p.resolved().aug, "basic")
+    XCTAssertEqual(c.aug, .strong)
+    XCTAssertEqual(c.projection, .mlp)
+    p.method = .bp
+    XCTAssertEqual(try p.resolved().aug, .basic)
 
     // Text: a constant rate by default; asking for a cosine gets one that falls to 1e-5.
     var text = PartialTrainConfig()
-    text.model = "lstm"; text.method = "scpl"; text.dataset = "bbc-news"; text.lr = 2e-3
+    text.model = .lstm; text.method = .scpl; text.dataset = .bbcNews; text.lr = 2e-3
     let constant = try text.resolved()
-    XCTAssertEqual(constant.lrSchedule, "constant")
+    XCTAssertEqual(constant.lrSchedule, .constant)
     XCTAssertEqual(constant.endLr, 2e-3)
-    text.lrSchedule = "cosine"
+    text.lrSchedule = .cosine
     XCTAssertEqual(try text.resolved().endLr, 1e-5)
 
     var bad = p
-    bad.model = "lstm"
+    bad.model = .lstm
     XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cannot train on the vision data set"), "\($0)") }
-    bad = p; bad.model = "alexnet"
-    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("unknown model 'alexnet'"), "\($0)") }
-    bad = p; bad.dataset = "mnist-ish"
-    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("unknown data set"), "\($0)") }
     bad = p; bad.batchSize = 1
     XCTAssertThrowsError(try bad.resolved())
-    bad = p; bad.lrSchedule = "linear"
-    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cosine, cosine-step, constant"), "\($0)") }
+    // Unknown names are refused where the text is parsed, with the choices.
+    XCTAssertThrowsError(try ModelKind(parsing: "alexnet")) {
+      XCTAssertEqual("\($0)", "unknown --model 'alexnet': expected one of vgg, resnet18, convnet, lstm, transformer")
+    }
+    XCTAssertThrowsError(try DatasetName(parsing: "mnist-ish")) { XCTAssertTrue("\($0)".contains("unknown --dataset 'mnist-ish'"), "\($0)") }
+    XCTAssertThrowsError(try LearningRateScheduleKind(parsing: "linear")) {
+      XCTAssertTrue("\($0)".contains("cosine, cosine-step, constant"), "\($0)")
+    }
+    XCTAssertEqual(try MethodKind(parsing: "Early-Exit"), .earlyExit)
   }
 
   func testYAMLConfigAndCommandLinePrecedence() throws {
@@ -52,12 +55,51 @@ final class TrainingRunTests: XCTestCase {
     var cli = PartialTrainConfig()
     cli.epochs = 5
     let c = try cli.overriding(PartialTrainConfig.load(yaml: url)).resolved()
-    XCTAssertEqual(c.model, "convnet")
+    XCTAssertEqual(c.model, .convnet)
     XCTAssertEqual(c.batchSize, 64)
     XCTAssertEqual(c.epochs, 5)
     XCTAssertEqual(c.lr, 0.002)
     try "model: vgg\nbatch_size: 64\n".write(to: url, atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("unknown option 'batch_size'"), "\($0)") }
+    // A value outside a closed set, or of the wrong type, is named with its option.
+    try "model: vgg\naug: heavy\n".write(to: url, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) {
+      XCTAssertEqual("\($0)", "\(url.path) is not a valid training config: unknown --aug 'heavy': expected one of none, basic, strong")
+    }
+    try "epochs: many\n".write(to: url, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("epochs should be Int"), "\($0)") }
+  }
+
+  /// `overriding` keeps every field this config sets and takes the rest from the other one.
+  func testOverridingMergesFieldByField() throws {
+    var mine = PartialTrainConfig(), theirs = PartialTrainConfig()
+    mine.epochs = 5; mine.aug = Augmentation.none; mine.profile = true
+    theirs.epochs = 3; theirs.model = .convnet; theirs.seed = 7; theirs.lrSchedule = .cosineStep; theirs.profile = false
+    let merged = mine.overriding(theirs)
+    XCTAssertEqual(merged.epochs, 5)
+    XCTAssertEqual(merged.aug, Augmentation.none)
+    XCTAssertEqual(merged.profile, true)
+    XCTAssertEqual(merged.model, .convnet)
+    XCTAssertEqual(merged.seed, 7)
+    XCTAssertEqual(merged.lrSchedule, .cosineStep)
+    XCTAssertNil(merged.dataset)
+  }
+
+  /// A run folder's config.json is checked when a run resumes: an impossible value is refused.
+  func testAResumedConfigIsValidated() throws {
+    var p = PartialTrainConfig()
+    p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST
+    let good = try JSONEncoder().encode(["config": try p.resolved()])
+    XCTAssertEqual(try TrainConfig.decodeChecked(from: good, path: "c.json").model, .vgg)
+    var json = try XCTUnwrap(String(data: good, encoding: .utf8))
+    json = json.replacingOccurrences(of: "\"epochs\":1", with: "\"epochs\":0")
+    XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
+      XCTAssertEqual("\($0)", "c.json: --epochs must be at least 1, got 0")
+    }
+    json = String(data: good, encoding: .utf8)!.replacingOccurrences(of: "\"method\":\"scpl\"", with: "\"method\":\"hebbian\"")
+    XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
+      XCTAssertTrue("\($0)".contains("unknown --method 'hebbian'"), "\($0)")
+    }
   }
 
   func testRunFolderRefusesAnExistingRunAndUnwritablePlaces() throws {
@@ -70,8 +112,8 @@ final class TrainingRunTests: XCTestCase {
   /// A short real run on Fashion-MNIST: the losses fall, and every file has the documented schema.
   func testShortRealRunWritesSchemaAndLossFalls() throws {
     var p = PartialTrainConfig()
-    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"; p.width = 1.0 / 16; p.epochs = 3
-    p.limitTrain = 768; p.limitTest = 500; p.batchSize = 64; p.aug = "none"; p.times = 2; p.lrSchedule = "constant"
+    p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 3
+    p.limitTrain = 768; p.limitTest = 500; p.batchSize = 64; p.aug = Augmentation.none; p.times = 2; p.lrSchedule = .constant
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
@@ -109,7 +151,7 @@ final class TrainingRunTests: XCTestCase {
   /// The text family on real data: BBC News from the data cache with the GloVe 50-d vectors.
   func testShortRealTextRunLossFalls() throws {
     var p = PartialTrainConfig()
-    p.model = "lstm"; p.method = "scpl"; p.dataset = "bbc-news"; p.hidden = 16; p.maxLen = 40; p.epochs = 3
+    p.model = .lstm; p.method = .scpl; p.dataset = .bbcNews; p.hidden = 16; p.maxLen = 40; p.epochs = 3
     p.limitTrain = 384; p.limitTest = 200; p.batchSize = 64; p.threads = 1
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
@@ -131,8 +173,8 @@ final class TrainingRunTests: XCTestCase {
   /// optimizer state and metrics of an uninterrupted one (one intra-op thread: deterministic).
   func testResumingAfterAnInterruptionChangesNothing() throws {
     var p = PartialTrainConfig()
-    p.model = "vgg"; p.method = "scpl"; p.dataset = "fashion-mnist"; p.width = 1.0 / 16; p.epochs = 3
-    p.limitTrain = 256; p.limitTest = 100; p.batchSize = 64; p.aug = "strong"; p.times = 2; p.threads = 1
+    p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 3
+    p.limitTrain = 256; p.limitTest = 100; p.batchSize = 64; p.aug = .strong; p.times = 2; p.threads = 1
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
     func trainer(_ url: URL) throws -> Trainer {
@@ -176,7 +218,7 @@ final class TrainingRunTests: XCTestCase {
   /// Without --heads the Transformer's head count fits the word vectors (50-d here: 5); given, it is kept.
   func testHeadCountDefaultFitsTheWordVectors() throws {
     var p = PartialTrainConfig()
-    p.model = "transformer"; p.method = "bp"; p.dataset = "bbc-news"; p.limitTrain = 10; p.limitTest = 10
+    p.model = .transformer; p.method = .bp; p.dataset = .bbcNews; p.limitTrain = 10; p.limitTest = 10
     let data = try DatasetCatalog.load(try p.resolved())
     XCTAssertEqual(try p.resolved().heads, 6)
     XCTAssertEqual(try p.resolved(fitting: data).heads, 5)

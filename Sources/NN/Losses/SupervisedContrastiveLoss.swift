@@ -19,10 +19,10 @@ public struct SupervisedContrastiveLoss: Sendable {
   public enum Divisor: String, Sendable, CaseIterable {
     /// |P_i| + 1: the row sum of the label-equality matrix, which counts the anchor itself. This is
     /// what the reference code computes and what produced the published results.
-    case perAnchor
+    case perAnchor = "per-anchor"
     /// Σ_i (|P_i| + 1): the total number of label matches in the batch, diagonal included, the
     /// same for every anchor (`mask.sum()` in the appendix's Algorithm 1, spec 5.4).
-    case batchTotal
+    case batchTotal = "batch-total"
   }
 
   public let temperature: Double

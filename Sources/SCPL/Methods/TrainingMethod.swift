@@ -8,13 +8,6 @@ public enum MethodKind: String, CaseIterable, Sendable {
   case earlyExit = "early-exit"
   case al
 
-  public init(parsing text: String) throws {
-    guard let k = MethodKind(rawValue: text.lowercased()) else {
-      throw TorchError("unknown method '\(text)': expected one of \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    self = k
-  }
-
   /// Local methods train each component on its own objective with detached inputs.
   public var isLocal: Bool { self != .bp }
 }

@@ -9,7 +9,7 @@ import Torch
 /// Units: [stem + block1] [block2] … [block8 + pool]. K = 4 uses the paper's stages
 /// (C1 = stem + blocks 1–2, C2 = blocks 3–4, …); other K (1…8) split the units evenly in order.
 public enum ResNet18 {
-  public enum Shortcut: String, Sendable { case conv3x3 = "3x3", conv1x1 = "1x1" }
+  public enum Shortcut: String, Sendable, CaseIterable { case conv3x3 = "3x3", conv1x1 = "1x1" }
 
   public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0,
                            shortcut: Shortcut = .conv3x3) throws -> StagedModel {

@@ -10,11 +10,8 @@ public enum BenchInput: Equatable, Sendable, CustomStringConvertible {
 
   /// Checks `input` and `seqLen` against `model`'s family: an image shape belongs to a vision
   /// model and a sequence length to a text model, and anything else is an error that says so.
-  public static func resolve(model: String, input: String?, seqLen: Int?) throws -> BenchInput {
-    guard let family = TrainConfig.family(ofModel: model) else {
-      throw PipelineError("--model \(model): expected one of \(TrainConfig.models.joined(separator: ", "))")
-    }
-    switch family {
+  public static func resolve(model: ModelKind, input: String?, seqLen: Int?) throws -> BenchInput {
+    switch model.family {
     case .vision:
       if let seqLen {
         throw PipelineError("--seq-len \(seqLen) is for the text models (lstm, transformer); \(model) reads images: give their shape with --input CxHxW")

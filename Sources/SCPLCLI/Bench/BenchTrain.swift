@@ -26,7 +26,7 @@ extension Bench {
         """)
 
     @Option(help: "vgg, resnet18, convnet, lstm or transformer (text models get random 300-d word vectors unless --real).")
-    var model = "vgg"
+    var model: ModelKind = .vgg
 
     @Option(help: "Comma-separated methods: bp, scpl, early-exit, al (default bp,scpl).")
     var methods: String?
@@ -77,7 +77,7 @@ extension Bench {
     var real = false
 
     @Option(help: "With --real: the data set (default fashion-mnist for vision models, bbc-news for text models).")
-    var dataset: String?
+    var dataset: DatasetName?
 
     @Option(help: "With --real: the data set's directory (default: where scpl train looks).")
     var dataDir: String?
@@ -170,16 +170,16 @@ extension Bench {
     func useRealData(_ resolved: inout Resolved) throws {
       guard input == nil else { throw ValidationError("--input shapes synthetic batches; with --real the data set decides the input") }
       guard classes == nil else { throw ValidationError("--classes labels synthetic batches; with --real the data set has its own classes") }
-      let family = TrainConfig.family(ofModel: model) ?? .vision
+      let family = model.family
       var partial = PartialTrainConfig()
       partial.model = model
-      partial.dataset = dataset ?? (family == .vision ? "fashion-mnist" : "bbc-news")
+      partial.dataset = dataset ?? (family == .vision ? .fashionMNIST : .bbcNews)
       partial.dataDir = dataDir
       partial.components = components
       partial.width = width
       partial.maxLen = seqLen
       // One view per sample: strong augmentation stacks two, which would double every batch.
-      partial.aug = family == .vision ? "basic" : "none"
+      partial.aug = family == .vision ? .basic : Augmentation.none
       let data = try DatasetCatalog.load(try partial.resolved())
       let config = try partial.resolved(fitting: data)
       let threads = loaderThreads
@@ -195,7 +195,7 @@ extension Bench {
       for skip in r.plan.skipped { print("skipped \(skip.run): \(skip.reason)") }
       let sizes = r.plan.batchSizes.map(String.init).joined(separator: ",")
       var report = BenchReport(
-        title: "Training step time: \(model)\(TrainConfig.family(ofModel: model) == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
+        title: "Training step time: \(model)\(model.family == .vision ? " width \(width)" : ""), \(components) components, \(r.inputName), batch sizes \(sizes) (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
         columns: BenchRecord.columns)
       let loadBefore = loadAverage()
       // A balanced placement is measured, so two measurements can split the model differently;
@@ -227,7 +227,7 @@ extension Bench {
           if let makeLoader = r.makeLoader { setup.batches = .loader(try makeLoader(batchSize)) }
           let result = try TrainingBenchmark.run(setup, makeModel: r.makeModel)
           if run.pipeline != .off && measuredPlacements[placementKey] == nil { measuredPlacements[placementKey] = result.placement }
-          let record = BenchRecord(model: model, method: run.method, threadsPerDevice: options.threadsPerDevice, result: result,
+          let record = BenchRecord(model: model.rawValue, method: run.method, threadsPerDevice: options.threadsPerDevice, result: result,
                                    epochSamples: epochSamples)
           roundsOf[index].append(record)
           let busy = result.busyFractions.map { String(format: "%.2f", $0) }.joined(separator: "/")
@@ -271,12 +271,12 @@ extension Bench {
 
     func buildSyntheticModel(_ input: BenchInput) throws -> StagedModel {
       let classes = self.classes ?? 10
-      switch (model.lowercased(), input.imageShape) {
-      case ("vgg", let shape?): return try VGG.build(sampleShape: shape, classes: classes, components: components, width: width)
-      case ("resnet18", let shape?): return try ResNet18.build(sampleShape: shape, classes: classes, components: components, width: width)
-      case ("convnet", let shape?): return try ConvNet.build(sampleShape: shape, classes: classes, components: components, width: width)
-      case ("lstm", nil), ("transformer", nil):
-        return try TextModels.build(model.lowercased() == "lstm" ? .lstm : .transformer, vectors: Tensor.randn([2000, 300]),
+      switch (model, input.imageShape) {
+      case (.vgg, let shape?): return try VGG.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case (.resnet18, let shape?): return try ResNet18.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case (.convnet, let shape?): return try ConvNet.build(sampleShape: shape, classes: classes, components: components, width: width)
+      case (.lstm, nil), (.transformer, nil):
+        return try TextModels.build(model == .lstm ? .lstm : .transformer, vectors: Tensor.randn([2000, 300]),
                                     classes: classes, components: components)
       default:
         throw ValidationError("--model \(model) does not take \(input)")

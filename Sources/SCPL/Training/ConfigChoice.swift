@@ -1,0 +1,69 @@
+import Data
+import NN
+
+/// A mistake in a run's configuration (an unknown value, a number out of range, options that do
+/// not go together), told as a sentence that names the option.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// A closed set of values one option takes (`--method scpl`). It is parsed once, where the text
+/// comes in — the command line, a YAML file, a run folder's config.json — and travels as the
+/// enum from there on; an unknown value is an error that lists the choices.
+public protocol ConfigChoice: RawRepresentable, CaseIterable, Codable, Sendable, CustomStringConvertible where RawValue == String {
+  /// The option, for messages ("--lr-schedule").
+  static var optionName: String { get }
+  init(parsing text: String) throws
+}
+
+extension ConfigChoice {
+  public init(parsing text: String) throws {
+    guard let value = Self(rawValue: text.lowercased()) else {
+      throw ConfigError("unknown \(Self.optionName) '\(text)': expected one of \(Self.choices)")
+    }
+    self = value
+  }
+
+  /// The values, comma-separated, as help and errors list them.
+  public static var choices: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+  public init(from decoder: Decoder) throws {
+    self = try Self(parsing: try decoder.singleValueContainer().decode(String.self))
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(rawValue)
+  }
+
+  public var description: String { rawValue }
+}
+
+/// The models of the paper.
+public enum ModelKind: String, ConfigChoice {
+  case vgg, resnet18, convnet, lstm, transformer
+  public static let optionName = "--model"
+
+  /// Whether the model reads images or token ids.
+  public var family: ModelFamily { self == .lstm || self == .transformer ? .text : .vision }
+}
+
+/// How the learning rate moves over a run (`--lr-schedule`).
+public enum LearningRateScheduleKind: String, ConfigChoice {
+  /// Cosine from --lr to --end-lr, set once per epoch (the reference's).
+  case cosine
+  /// The same cosine, set before every step.
+  case cosineStep = "cosine-step"
+  /// --lr throughout.
+  case constant
+  public static let optionName = "--lr-schedule"
+}
+
+extension MethodKind: ConfigChoice { public static let optionName = "--method" }
+extension PipelineKind: ConfigChoice { public static let optionName = "--pipeline" }
+extension ProjectionKind: ConfigChoice { public static let optionName = "--projection" }
+extension Augmentation: ConfigChoice { public static let optionName = "--aug" }
+extension SupervisedContrastiveLoss.Divisor: ConfigChoice { public static let optionName = "--divisor" }
+extension ResNet18.Shortcut: ConfigChoice { public static let optionName = "--shortcut" }

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Data
+import NN
+import SCPL
+
+/// The `scpl` tool: its commands live in this library so tests can parse and run them; the
+/// executable target is one line that calls `SCPLCommand.start()`.
+public struct SCPLCommand: ParsableCommand {
+  public init() {}
+
+  /// Runs the tool for this process's command line (after choosing BLAS kernels and the host
+  /// memory allocator, which must happen before libtorch allocates).
+  public static func start() {
+    OpenBLASKernels.restartWithBetterKernelsIfNeeded()
+    HostMemoryChoice.apply()
+    main(nil)
+  }
+
+  public static let configuration = CommandConfiguration(
+    commandName: "scpl",
+    abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",
+    subcommands: [Train.self, Bench.self, Simulate.self, Report.self, Summary.self],
+    defaultSubcommand: Train.self
+  )
+}
+
+// The closed sets of options are read by ArgumentParser straight into their enums; an unknown
+// value is refused with the list of choices before any command runs.
+extension ModelKind: ExpressibleByArgument {}
+extension MethodKind: ExpressibleByArgument {}
+extension DatasetName: ExpressibleByArgument {}
+extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension PipelineKind: ExpressibleByArgument {}
+extension ProjectionKind: ExpressibleByArgument {}
+extension Augmentation: ExpressibleByArgument {}
+extension SupervisedContrastiveLoss.Divisor: ExpressibleByArgument {}
+extension ResNet18.Shortcut: ExpressibleByArgument {}

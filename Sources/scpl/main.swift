@@ -1,0 +1,3 @@
+import SCPLCLI
+
+SCPLCommand.start()

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import XCTest
+@testable import SCPL
+@testable import SCPLCLI
+
+/// `scpl train` itself: its options are the config keys (YAML and config.json), every option
+/// reaches the config it resolves to, bad values are refused with their choices, and a tiny run
+/// writes a complete run folder.
+final class TrainOptionsTests: XCTestCase {
+  /// The config keys of the options `scpl train` declares (`--config` and `--resume` are not
+  /// settings of a run).
+  func declaredKeys() -> Set<String> {
+    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting(["config", "resume"])
+  }
+
+  func testTheOptionsAreExactlyTheConfigKeys() throws {
+    XCTAssertEqual(declaredKeys(), Set(TrainConfig.CodingKeys.allCases.map(\.stringValue)))
+    XCTAssertEqual(Train.configKey("_threadsPerDevice"), "threads-per-device")
+    let help = Train.helpMessage(columns: 400)
+    for key in TrainConfig.CodingKeys.allCases {
+      XCTAssertTrue(help.contains("--\(key.stringValue)"), "--\(key.stringValue) is not in `scpl train --help`")
+    }
+  }
+
+  /// Every option given on the command line arrives in the partial config under its key, with
+  /// its value (closed sets by name, numbers as numbers, flags as true).
+  func testEveryOptionReachesThePartialConfig() throws {
+    let given: [(String, String?, Any)] = [
+      ("model", "lstm", "lstm"), ("method", "early-exit", "early-exit"), ("dataset", "bbc-news", "bbc-news"),
+      ("data-dir", "/tmp/d", "/tmp/d"), ("epochs", "3", 3), ("batch-size", "64", 64), ("test-batch-size", "500", 500),
+      ("lr", "0.002", 0.002), ("end-lr", "0.0001", 0.0001), ("lr-schedule", "cosine-step", "cosine-step"),
+      ("temperature", "0.2", 0.2), ("projection", "linear", "linear"), ("components", "2", 2), ("width", "0.5", 0.5),
+      ("aug", "none", "none"), ("times", "2", 2), ("seed", "9", 9), ("max-len", "40", 40), ("hidden", "16", 16),
+      ("heads", "2", 2), ("vocab-size", "100", 100), ("word-vectors", "/tmp/v.txt", "/tmp/v.txt"), ("label-noise", "0.1", 0.1),
+      ("limit-train", "10", 10), ("limit-test", "5", 5), ("threads", "1", 1), ("out", "/tmp/o", "/tmp/o"),
+      ("shortcut", "1x1", "1x1"), ("divisor", "batch-total", "batch-total"), ("pipeline", "overlap", "overlap"),
+      ("devices", "2", "2"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1), ("queue-depth", "3", 3),
+      ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true),
+    ]
+    XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
+    let train = try Train.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })
+    let partial = try train.commandLine
+    let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(partial)) as? [String: Any])
+    XCTAssertEqual(Set(fields.keys), declaredKeys())
+    for (key, _, expected) in given {
+      if expected is Bool { XCTAssertEqual(fields[key] as? Bool, true, key); continue }
+      XCTAssertEqual("\(fields[key] ?? "missing")", "\(expected)", key)
+    }
+    // And nothing given is nothing set.
+    XCTAssertTrue(try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(try Train.parse([]).commandLine)) as? [String: Any]).isEmpty)
+  }
+
+  func testAnUnknownValueIsRefusedWithTheChoices() throws {
+    XCTAssertThrowsError(try Train.parse(["--aug", "heavy"])) {
+      let message = Train.message(for: $0)
+      XCTAssertTrue(message.contains("heavy") && message.contains("none") && message.contains("strong"), message)
+    }
+    XCTAssertThrowsError(try Train.parse(["--model", "alexnet"])) {
+      XCTAssertTrue(Train.message(for: $0).contains("'vgg'"), Train.message(for: $0))
+    }
+  }
+
+  /// The command runs end to end on real Fashion-MNIST (a few hundred images, one epoch, two
+  /// devices) and leaves the run folder's files with what was asked for.
+  func testATinyTrainRunWritesItsRunFolder() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-run-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var train = try Train.parse(["--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125",
+                                 "--limit-train", "256", "--limit-test", "128", "--batch-size", "64", "--epochs", "1",
+                                 "--devices", "2", "--lr-schedule", "cosine-step", "--out", dir.path])
+    try train.run()
+    let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as? [String: Any]
+    let settings = try XCTUnwrap(config?["config"] as? [String: Any])
+    XCTAssertEqual(settings["model"] as? String, "vgg")
+    XCTAssertEqual(settings["pipeline"] as? String, "async")
+    XCTAssertEqual(settings["lr-schedule"] as? String, "cosine-step")
+    let metrics = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    XCTAssertEqual(metrics.split(separator: "\n").count, 1)
+    let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
+    XCTAssertEqual(summary?["model"] as? String, "vgg")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint-run1.safetensors").path))
+  }
+}
