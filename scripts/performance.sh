@@ -10,7 +10,9 @@ swift build -c release --product scpl >/dev/null
 BIN=$(swift build -c release --show-bin-path)/scpl
 ROUNDS=${ROUNDS:-3}  # every training bench: ROUNDS interleaved rounds, medians over rounds
 # Both frameworks get the same OpenBLAS kernels (see README: OpenBLAS kernels).
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# The kernels scpl picks for this CPU, given to PyTorch too (never SkylakeX on a CPU without AVX-512).
+core=${OPENBLAS_CORETYPE:-$(scripts/openblas-core.sh)}
+if [[ -n "$core" ]]; then export OPENBLAS_CORETYPE=$core; fi
 uptime
 
 "$BIN" bench engine --out "$OUT"

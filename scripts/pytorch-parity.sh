@@ -14,7 +14,9 @@ ROUNDS=${ROUNDS:-5}
 STEPS=${STEPS:-20}
 swift build -c release --product scpl >/dev/null
 BIN=$(swift build -c release --show-bin-path)/scpl
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# The kernels scpl picks for this CPU, given to PyTorch too (never SkylakeX on a CPU without AVX-512).
+core=${OPENBLAS_CORETYPE:-$(scripts/openblas-core.sh)}
+if [[ -n "$core" ]]; then export OPENBLAS_CORETYPE=$core; fi
 mkdir -p "$OUT"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "python3-torch is not installed (apt-get install python3-torch): PyTorch comparison skipped" | tee "$OUT/pytorch-comparison.md"

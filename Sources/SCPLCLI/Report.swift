@@ -1,4 +1,5 @@
 import ArgumentParser
+import Torch
 import Foundation
 import SCPL
 
@@ -32,9 +33,20 @@ struct Summary: ParsableCommand {
   func run() throws {
     var p = PartialTrainConfig()
     p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = .bp; p.limitTrain = 2; p.limitTest = 1
-    let data = try DatasetCatalog.load(try p.resolved())
-    let config = try p.resolved(fitting: data)
-    let m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+    let entry = try DatasetCatalog.entry(dataset)
+    let m: StagedModel
+    if entry.isPresent() {
+      let data = try DatasetCatalog.load(try p.resolved())
+      let config = try p.resolved(fitting: data)
+      m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+    } else {
+      // The shape and classes are known without the files; text models get the paper's 300-d
+      // word vectors over the full --vocab-size (a real run's vocabulary can be smaller).
+      let config = try p.resolved()
+      let vectors = entry.family == .text ? try Tensor.zeros([config.vocabSize, 300]) : nil
+      m = try ModelFactory.build(config, sampleShape: entry.sampleShape, classCount: entry.classCount, wordVectors: vectors)
+      print("(\(dataset) is not installed at \(entry.location().path); its shape \(entry.sampleShape.map(String.init).joined(separator: "×")) and \(entry.classCount) classes come from the catalog\(entry.family == .text ? ", with 300-d word vectors for \(config.vocabSize) words" : ""))\n")
+    }
     print(ModelSummary.markdown(m))
   }
 }

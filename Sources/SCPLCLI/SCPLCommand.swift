@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Data
 import NN
 import SCPL
@@ -11,6 +12,9 @@ public struct SCPLCommand: ParsableCommand {
   /// Runs the tool for this process's command line (after choosing BLAS kernels and the host
   /// memory allocator, which must happen before libtorch allocates).
   public static func start() {
+    // Line by line whatever standard output is: a log file, a pipe or `tee` sees each line as it
+    // is printed, not when a 4 KiB buffer fills or the process ends.
+    setvbuf(stdout, nil, _IOLBF, 0)
     OpenBLASKernels.restartWithBetterKernelsIfNeeded()
     HostMemoryChoice.apply()
     main(nil)
@@ -19,7 +23,7 @@ public struct SCPLCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "scpl",
     abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",
-    subcommands: [Train.self, Bench.self, Simulate.self, Report.self, Summary.self],
+    subcommands: [Train.self, Bench.self, Simulate.self, Report.self, Summary.self, Datasets.self],
     defaultSubcommand: Train.self
   )
 }

@@ -31,7 +31,7 @@ public enum TextSet: String, Sendable, CaseIterable {
   }
 
   /// What the directory must hold, for error messages.
-  var expectedLayout: String {
+  public var expectedLayout: String {
     switch self {
     case .agNews, .dbpedia: return "train.csv and test.csv"
     case .imdb: return "aclImdb/ or \"IMDB Dataset.csv\""

