@@ -3,7 +3,11 @@ SWIFT ?= swift
 # Two cores here: keep the compiler to two jobs so tests and builds don't thrash memory.
 JOBS ?= 2
 
-.PHONY: bootstrap build release test demo bench clean
+# The libtorch 2.x line the suite is also tested against (CPU): PyTorch's CPU-only wheel where pip
+# finds it (a local wheel folder), else the PyPI wheel of the same version.
+LIBTORCH2_VERSION ?= 2.13.0
+
+.PHONY: bootstrap build release test test-libtorch2 demo bench allocators clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -19,6 +23,13 @@ test: bootstrap
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build --disable-swift-testing
 
+# The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder.
+test-libtorch2: bootstrap
+	@dir=$$(bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)+cpu 2>/dev/null || bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)) && \
+	  echo "libtorch 2.x: $$dir" && \
+	  LIBTORCH=$$dir $(SWIFT) build --build-tests -j $(JOBS) --scratch-path .build-libtorch2 && \
+	  LIBTORCH=$$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2
+
 # The default training run on real Fashion-MNIST.
 demo: release
 	$$($(SWIFT) build -c release --show-bin-path)/scpl train
@@ -27,5 +38,9 @@ demo: release
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/scpl bench engine --out bench-results
 
+# Host memory: the host cache against glibc, jemalloc and tcmalloc (docs/performance.md).
+allocators: bootstrap
+	bash scripts/allocators.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-libtorch2

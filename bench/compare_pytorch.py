@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 """Summarises scripts/performance.sh's framework-overhead rounds as a Markdown table.
 
-Reads <dir>/bp-step[-no-cache]-threads{T}-round{R}.json (scpl bench records, with and without
-the host cache) and
+Reads <dir>/bp-step-threads{T}-round{R}.json (scpl bench records) and
 <dir>/pytorch[-in-thread]-threads{T}-round{R}.json (bench/pytorch_vgg_step.py), and prints,
 per thread count, the median over rounds of each round's median step time, and the ratios.
 """
@@ -32,22 +31,19 @@ def main():
     for key, what in (("step_seconds_median", "median"), ("step_seconds_min", "fastest")):
         print(f"Step time, {what} step of each round (s); the median over rounds:")
         print()
-        print("| threads | scpl-swift | scpl-swift, no host cache | PyTorch (main thread) | PyTorch (new thread) "
-              "| ours / PyTorch main | ours / PyTorch new thread | ours without cache / PyTorch main | rounds |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| threads | scpl-swift | PyTorch (main thread) | PyTorch (new thread) "
+              "| ours / PyTorch main | ours / PyTorch new thread | rounds |")
+        print("|---|---|---|---|---|---|---|")
         for t in threads:
             ours = medians(os.path.join(out, f"bp-step-threads{t}-round*.json"), key)
             main_thread = medians(os.path.join(out, f"pytorch-threads{t}-round*.json"), key)
             new_thread = medians(os.path.join(out, f"pytorch-in-thread-threads{t}-round*.json"), key)
-            no_cache = medians(os.path.join(out, f"bp-step-no-cache-threads{t}-round*.json"), key)
-            if not (ours and main_thread and new_thread and no_cache):
+            if not (ours and main_thread and new_thread):
                 continue
             o, m, n = statistics.median(ours), statistics.median(main_thread), statistics.median(new_thread)
-            c = statistics.median(no_cache)
-            print(f"| {t} | {o:.3f} | {c:.3f} | {m:.3f} | {n:.3f} | {o / m:.2f} | {o / n:.2f} | {c / m:.2f} | {len(ours)} |")
+            print(f"| {t} | {o:.3f} | {m:.3f} | {n:.3f} | {o / m:.2f} | {o / n:.2f} | {len(ours)} |")
         print()
-    runs = (("scpl-swift", "bp-step"), ("scpl-swift, no host cache", "bp-step-no-cache"),
-            ("PyTorch (main thread)", "pytorch"), ("PyTorch (new thread)", "pytorch-in-thread"))
+    runs = (("scpl-swift", "bp-step"), ("PyTorch (main thread)", "pytorch"), ("PyTorch (new thread)", "pytorch-in-thread"))
     print("What the timed steps cost the kernel, per step (whole process, getrusage); the median over rounds:")
     print()
     print("| threads | run | minor page faults | system seconds |")

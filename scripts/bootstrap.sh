@@ -9,6 +9,7 @@ APT_PACKAGES=(
   zlib1g-dev            # gzip'd IDX files
   libturbojpeg0-dev     # tiny-ImageNet's JPEG files (TurboJPEG API of libjpeg-turbo)
   dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
+  libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
 )
 PIP_PACKAGES=(
   safetensors           # tests check that our checkpoints load in Python's reader

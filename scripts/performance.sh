@@ -25,10 +25,6 @@ uptime
 "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --rounds "$ROUNDS" --steps 12 \
   --runs scpl:async,scpl:overlap,bp:nmp --placement 0,0,1,1 --out "$OUT" --stem train-vgg-0011
 
-# The same two-device VGG runs with libtorch's default CPU allocator instead of the host cache.
-SCPL_HOST_CACHE_MB=0 "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 2 --threads-per-device 1 --rounds "$ROUNDS" --steps 12 \
-  --runs scpl:async,scpl:overlap,bp:nmp,bp:off --out "$OUT" --stem train-vgg-no-cache
-
 # LSTM (embedding + 3 bi-LSTMs of 300, random 300-d vectors), sequences of 60, batch 128.
 "$BIN" bench --model lstm --batch-sizes 128 --devices 2 --threads-per-device 1 --rounds "$ROUNDS" --steps 8 \
   --runs scpl:async,scpl:overlap,bp:nmp,scpl:off,bp:off --out "$OUT" --stem train-lstm

@@ -2,9 +2,8 @@
 # Framework overhead: the same BP training step of the VGG (width 0.25, 128 × 3×32×32) in
 # scpl-swift and in PyTorch 1.13 (Debian's python3-torch, the same libtorch), at 1 and 2 threads.
 # ROUNDS rounds, interleaved so that drifting machine load hits both alike; PyTorch both on its
-# main thread and on a new thread (scpl-swift computes on a device worker thread), and scpl-swift
-# both with its host cache (the default) and without it (SCPL_HOST_CACHE_MB=0, libtorch's own
-# CPU allocator, as PyTorch uses). Summary:
+# main thread and on a new thread (scpl-swift computes on a device worker thread). scpl-swift runs
+# on tcmalloc (linked in), PyTorch on glibc's malloc as a user runs it. Summary:
 # OUT_DIR/pytorch-comparison.md (bench/compare_pytorch.py). Run it on an idle machine.
 # Usage: scripts/pytorch-parity.sh [OUT_DIR]   (default bench-results; ROUNDS=5 STEPS=20 by default)
 set -euo pipefail
@@ -27,8 +26,6 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in 1 2; do
     "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps "$STEPS" \
       --runs bp:off --out "$OUT" --stem "bp-step-threads$t-round$round" >/dev/null
-    SCPL_HOST_CACHE_MB=0 "$BIN" bench --model vgg --width 0.25 --batch-sizes 128 --devices 1 --threads-per-device "$t" --steps "$STEPS" \
-      --runs bp:off --out "$OUT" --stem "bp-step-no-cache-threads$t-round$round" >/dev/null
     /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps "$STEPS" \
       > "$OUT/pytorch-threads$t-round$round.json"
     /usr/bin/python3 bench/pytorch_vgg_step.py --width 0.25 --batch-size 128 --threads "$t" --steps "$STEPS" --in-thread \

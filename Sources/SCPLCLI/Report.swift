@@ -8,6 +8,8 @@ struct Report: ParsableCommand {
     abstract: "Turn run folders into the paper's kind of table (Markdown): methods × models, mean ± std of best test accuracy.")
 
   @Argument(help: "Run folders (each with a summary.json).") var runs: [String]
+  @Option(help: "Also draw the folders' learning curves (test accuracy and last-component loss per epoch, mean over runs) into this SVG file.")
+  var plot: String?
 
   func run() throws {
     var summaries: [RunSummary] = []
@@ -19,6 +21,17 @@ struct Report: ParsableCommand {
       }
     }
     print(ResultsTable.markdown(summaries))
+    if let plot {
+      var folders: [(label: String, records: [EpochRecord])] = []
+      for (path, s) in zip(runs, summaries) {
+        let url = URL(fileURLWithPath: path).appendingPathComponent("metrics.jsonl")
+        let records = try EpochRecord.readLines(url)
+        folders.append(("\(s.method) · \(s.model) · \(s.dataset)", records))
+      }
+      let svg = Curves.comparison(folders, title: "Learning curves: " + Set(summaries.map(\.dataset)).sorted().joined(separator: ", "))
+      try Data(svg.utf8).write(to: URL(fileURLWithPath: plot), options: .atomic)
+      print("learning curves: \(plot)")
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Data
 import NN
 import SCPL
+import Torch
 
 /// The `scpl` tool: its commands live in this library so tests can parse and run them; the
 /// executable target is one line that calls `SCPLCommand.start()`.
@@ -16,8 +17,23 @@ public struct SCPLCommand: ParsableCommand {
     // is printed, not when a 4 KiB buffer fills or the process ends.
     setvbuf(stdout, nil, _IOLBF, 0)
     OpenBLASKernels.restartWithBetterKernelsIfNeeded()
-    HostMemoryChoice.apply()
+    if CommandLine.arguments.dropFirst().first == "--version" {
+      print(versionText)
+      return
+    }
     main(nil)
+  }
+
+  /// `scpl --version`: this tool, the libtorch it runs on, its BLAS, and the GPUs it can use.
+  static var versionText: String {
+    let gpus = (try? Device.cudaDeviceCount).map(String.init) ?? "unknown (the CUDA runtime did not answer)"
+    return """
+      scpl-swift 0.1.0
+      libtorch \(EngineInfo.libtorchVersion)
+      BLAS: \(EngineInfo.blas)
+      CUDA: \(EngineInfo.cudaCompiled ? "compiled in, \(gpus) GPU(s) visible" : "not compiled in (a CPU build of libtorch)")
+      host memory: \(EngineInfo.hostMemory)
+      """
   }
 
   public static let configuration = CommandConfiguration(

@@ -72,6 +72,12 @@ int ct_copy_to_host(ct_tensor t, void *dst, size_t bytes);
 /// The value of a one-element tensor. Returns NAN and sets the error on failure.
 double ct_item_double(ct_tensor t);
 int ct_cuda_is_available(void);
+/// The libtorch version CTorch was built against ("1.13.0", "2.13.0"); engine.cpp.
+const char *ct_libtorch_version(void);
+/// 1 when libtorch's matrix products run on MKL (PyTorch's wheels), 0 otherwise (Debian: libblas).
+int ct_has_mkl(void);
+/// 1 when the linked libtorch has CUDA compiled in (libtorch_cuda), whatever GPUs there are.
+int ct_cuda_compiled(void);
 int ct_cuda_device_count(void);
 /// Waits for queued work on a CUDA device (no-op on CPU). Returns 0 or -1.
 int ct_synchronize(int device_type, int device_index);
@@ -201,26 +207,6 @@ int ct_set_data(ct_tensor t, ct_tensor src);
 /// Grad mode is thread-local in libtorch: this affects the calling thread only.
 void ct_set_grad_enabled(int enabled);
 int ct_is_grad_enabled(void);
-
-// ---------------------------------------------------------------- host cache (host_cache.cpp)
-/// A caching allocator for CPU tensors: freed blocks of 128 KiB and more are kept (up to a limit
-/// of cached bytes) and handed back for the next request of the same size, pages already mapped.
-typedef struct {
-  int64_t cached_bytes;   // freed bytes held for reuse
-  int64_t cached_blocks;
-  int64_t live_bytes;     // bytes of cacheable blocks in use by tensors
-  int64_t hits;           // requests served from the cache
-  int64_t misses;         // cacheable requests that had to allocate
-  int64_t limit_bytes;    // the bound on cached_bytes
-} ct_host_cache_stats;
-/// Makes the cache libtorch's CPU allocator, holding at most limit_bytes of freed blocks.
-int ct_host_cache_enable(int64_t limit_bytes);
-/// Restores libtorch's default CPU allocator and frees every cached block.
-void ct_host_cache_disable(void);
-int ct_host_cache_is_enabled(void);
-/// Frees every cached block (blocks in use are untouched).
-void ct_host_cache_empty(void);
-ct_host_cache_stats ct_host_cache_get_stats(void);
 
 // ---------------------------------------------------------------- threads (threads.cpp)
 /// Sets the intra-op thread count of the calling thread (OpenMP ICV; see docs/threads.md).

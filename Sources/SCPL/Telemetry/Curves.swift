@@ -1,48 +1,65 @@
 import Foundation
 
-/// curves.svg: training loss per component (left) and test accuracy (right) per epoch.
+/// curves.svg: per epoch, the training loss of each component (left) and the accuracies (right):
+/// train and test, and for Early Exit and AL each component head's test accuracy. With several
+/// runs (`--times`), each run's lines share their series' colour; later runs are dashed.
 public enum Curves {
   public static func svg(records: [EpochRecord], title: String) -> String {
-    let width = 900.0, height = 340.0, pad = 50.0, panel = (width - 3 * pad) / 2
-    let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-    let epochs = Swift.max(records.map(\.epoch).max() ?? 1, 2)
+    let runs = Set(records.map(\.run)).sorted()
     let lossNames = Array(Set(records.flatMap(\.losses.keys))).sorted()
-    let maxLoss = Swift.max(records.flatMap { $0.losses.values }.filter(\.isFinite).max() ?? 1, 1e-9)
-    func x(_ e: Int, _ left: Double) -> Double { left + panel * Double(e - 1) / Double(epochs - 1) }
-    func y(_ v: Double, _ top: Double) -> Double { pad + (height - 2 * pad) * (1 - v / top) }
-    var out = [##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(width))" height="\##(Int(height))" font-family="sans-serif" font-size="12">"##,
-               ##"<rect width="100%" height="100%" fill="white"/>"##,
-               ##"<text x="\##(pad)" y="20" font-size="14">\##(escape(title))</text>"##]
-    for (left, label) in [(pad, "training loss"), (2 * pad + panel, "test accuracy")] {
-      out.append(##"<rect x="\##(left)" y="\##(pad)" width="\##(panel)" height="\##(height - 2 * pad)" fill="none" stroke="#999"/>"##)
-      out.append(##"<text x="\##(left)" y="\##(pad - 6)">\##(label)</text>"##)
-      out.append(##"<text x="\##(left + panel / 2)" y="\##(height - 15)" text-anchor="middle">epoch (1–\##(epochs))</text>"##)
-    }
-    out.append(##"<text x="\##(pad - 4)" y="\##(pad + 4)" text-anchor="end">\##(String(format: "%.2f", maxLoss))</text>"##)
-    out.append(##"<text x="\##(2 * pad + panel - 4)" y="\##(pad + 4)" text-anchor="end">1.0</text>"##)
-    var series = 0
-    for run in Set(records.map(\.run)).sorted() {
+    let heads = records.map(\.componentTestAccuracy.count).max() ?? 0
+    var losses: [LineChart.Series] = [], accuracies: [LineChart.Series] = []
+    for (r, run) in runs.enumerated() {
       let rs = records.filter { $0.run == run }.sorted { $0.epoch < $1.epoch }
-      for name in lossNames {
-        let pts = rs.compactMap { r in r.losses[name].map { "\(x(r.epoch, pad)),\(y($0, maxLoss))" } }
-        out.append(polyline(pts, palette[series % palette.count], label: "run \(run + 1) \(name)"))
-        series += 1
+      let suffix = runs.count > 1 ? " (run \(run + 1))" : ""
+      for (i, name) in lossNames.enumerated() {
+        losses.append(.init(name: name + suffix, colour: LineChart.palette[i % LineChart.palette.count],
+                            points: rs.compactMap { e in e.losses[name].map { (Double(e.epoch), $0) } }, dashed: r > 0))
       }
-      let acc = rs.map { "\(x($0.epoch, 2 * pad + panel)),\(y($0.testAccuracy, 1))" }
-      out.append(polyline(acc, palette[run % palette.count], label: "run \(run + 1) test accuracy"))
+      accuracies.append(.init(name: "test" + suffix, colour: LineChart.palette[0], points: rs.map { (Double($0.epoch), $0.testAccuracy) }, dashed: r > 0))
+      accuracies.append(.init(name: "train" + suffix, colour: LineChart.palette[1], points: rs.map { (Double($0.epoch), $0.trainAccuracy) }, dashed: r > 0))
+      for k in 0..<heads {
+        accuracies.append(.init(name: "head \(k + 1) test" + suffix, colour: LineChart.palette[(k + 2) % LineChart.palette.count],
+                                points: rs.compactMap { e in e.componentTestAccuracy.indices.contains(k) ? (Double(e.epoch), e.componentTestAccuracy[k]) : nil },
+                                dashed: r > 0))
+      }
     }
-    for (i, name) in lossNames.enumerated() {
-      out.append(##"<text x="\##(pad + 6)" y="\##(pad + 16 + 14 * Double(i))" fill="\##(palette[i % palette.count])">\##(escape(name))</text>"##)
-    }
-    out.append("</svg>")
-    return out.joined(separator: "\n") + "\n"
+    return LineChart.document([
+      LineChart(title: "training loss", xLabel: "epoch", yLabel: "mean loss", series: losses),
+      LineChart(title: "accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracies, yRange: accuracyRange(records), yPercent: true),
+    ], title: title)
   }
 
-  static func polyline(_ points: [String], _ colour: String, label: String) -> String {
-    ##"<polyline fill="none" stroke="\##(colour)" stroke-width="2" points="\##(points.joined(separator: " "))"><title>\##(escape(label))</title></polyline>"##
+  /// From a round value below the lowest accuracy to 100 %, so differences near the top show.
+  static func accuracyRange(_ records: [EpochRecord]) -> ClosedRange<Double> {
+    let lowest = records.flatMap { [$0.testAccuracy, $0.trainAccuracy] + $0.componentTestAccuracy }.filter(\.isFinite).min() ?? 0
+    return (Swift.max(0, floor(lowest * 10) / 10))...1
   }
+}
 
-  static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+extension Curves {
+  /// Several run folders' learning curves in one figure (`scpl report --plot`): per folder, the
+  /// test accuracy and the last component's training loss per epoch, averaged over its runs.
+  /// `label` names a folder (method · model · data set).
+  public static func comparison(_ folders: [(label: String, records: [EpochRecord])], title: String) -> String {
+    var accuracy: [LineChart.Series] = [], loss: [LineChart.Series] = []
+    for (i, folder) in folders.enumerated() {
+      let colour = LineChart.palette[i % LineChart.palette.count]
+      let epochs = Set(folder.records.map(\.epoch)).sorted()
+      func mean(_ value: (EpochRecord) -> Double?) -> [(x: Double, y: Double)] {
+        epochs.compactMap { e in
+          let values = folder.records.filter { $0.epoch == e }.compactMap(value)
+          return values.isEmpty ? nil : (Double(e), values.reduce(0, +) / Double(values.count))
+        }
+      }
+      accuracy.append(.init(name: folder.label, colour: colour, points: mean { $0.testAccuracy }))
+      let last = folder.records.flatMap(\.losses.keys).max()
+      loss.append(.init(name: folder.label, colour: colour, points: mean { r in last.flatMap { r.losses[$0] } }))
+    }
+    return LineChart.document([
+      LineChart(title: "test accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracy,
+                yRange: accuracyRange(folders.flatMap(\.records)), yPercent: true),
+      LineChart(title: "training loss of the last component", xLabel: "epoch", yLabel: "mean loss", series: loss),
+    ], title: title)
   }
 }

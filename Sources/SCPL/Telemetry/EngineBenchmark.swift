@@ -102,18 +102,27 @@ public enum EngineBenchmark {
 
 /// Facts about the engine this binary runs on, for reports.
 public enum EngineInfo {
-  public static var libtorchVersion: String { debianVersion("libtorch-dev") }
+  /// The libtorch linked (the headers CTorch was built with), and Debian's package version when
+  /// it is Debian's.
+  public static var libtorchVersion: String {
+    let built = Engine.libtorchVersion
+    let debian = debianVersion("libtorch-dev")
+    return built.hasPrefix("1.13") && debian != "unknown" ? debian : built
+  }
+
+  /// Whether CUDA is compiled into the linked libtorch.
+  public static var cudaCompiled: Bool { Engine.cudaCompiled }
 
   public static var blas: String {
+    if Engine.hasMKL { return "MKL (libtorch's own)" }
     let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/alternatives/libblas.so.3-x86_64-linux-gnu")) ?? "unknown BLAS"
     guard path.contains("openblas") else { return path }
     return "OpenBLAS \(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent), \(Threads.blasCoreName) kernels"
   }
 
-  /// Which allocator CPU tensors come from (`HostMemory`).
-  public static var hostMemory: String {
-    HostMemory.isCacheEnabled ? "host cache \(HostMemory.cacheLimitBytes >> 20) MiB" : "libtorch's default allocator"
-  }
+  /// Which malloc CPU tensors come from: tcmalloc, which the build links in (Package.swift), or
+  /// glibc's in a program that does not link it.
+  public static var hostMemory: String { Engine.mallocName }
 
   static func debianVersion(_ package: String) -> String {
     guard let status = try? String(contentsOfFile: "/var/lib/dpkg/status", encoding: .utf8) else { return "unknown" }

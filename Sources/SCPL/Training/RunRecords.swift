@@ -83,3 +83,19 @@ public enum Statistics {
     return (mean, variance.squareRoot())
   }
 }
+
+extension EpochRecord {
+  /// The records of a metrics.jsonl file, one per line. A file that does not exist is an error
+  /// unless `missingIsEmpty`; a line that is not a record is an error that names it.
+  public static func readLines(_ url: URL, missingIsEmpty: Bool = false) throws -> [EpochRecord] {
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      if missingIsEmpty && !FileManager.default.fileExists(atPath: url.path) { return [] }
+      throw RunFolderError("cannot read \(url.path)")
+    }
+    return try text.split(separator: "\n").enumerated().map { i, line in
+      do { return try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8)) } catch {
+        throw RunFolderError("\(url.path) line \(i + 1) is not an epoch record: \(error)")
+      }
+    }
+  }
+}

@@ -42,13 +42,7 @@ public final class Trainer {
         if best == nil || (run, epoch) > (best!.run, best!.epoch) { best = (run, epoch, file) }
       }
       guard let best else { throw RunFolderError("\(folder.path) holds no checkpoint to resume from (checkpoint-run<N>.safetensors)") }
-      let text = (try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
-      var records: [EpochRecord] = []
-      for (i, line) in text.split(separator: "\n").enumerated() {
-        do { records.append(try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8))) } catch {
-          throw RunFolderError("\(folder.path)/metrics.jsonl line \(i + 1) is not an epoch record: \(error)")
-        }
-      }
+      var records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
       // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
       // was not is trained again.
       records = records.filter { $0.run < best.run - 1 || ($0.run == best.run - 1 && $0.epoch <= best.epoch) }
@@ -74,7 +68,7 @@ public final class Trainer {
       let seed = config.seed &+ UInt64(r)
       if let p = resume, r < p.run || (r == p.run && p.epoch >= config.epochs) {
         let done = p.records.filter { $0.run == r }
-        runs.append(Self.summarise(done, seed: seed))
+        runs.append(try Self.summarise(done, seed: seed))
         curves += done
         continue
       }
@@ -169,14 +163,16 @@ public final class Trainer {
                              test.headAccuracies.isEmpty ? "" : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
                              record.trainSamplesPerSecond, stepSeconds))
     }
-    var summary = Self.summarise(records, seed: seed)
+    var summary = try Self.summarise(records, seed: seed)
     summary.deviceBusyFraction = busy
     return (summary, records)
   }
 
   /// A run's summary from its epoch records (best = highest test accuracy, first epoch on ties).
-  static func summarise(_ records: [EpochRecord], seed: UInt64) -> RunSummary.Run {
-    let last = records.last!
+  static func summarise(_ records: [EpochRecord], seed: UInt64) throws -> RunSummary.Run {
+    guard let last = records.last else {
+      throw RunFolderError("no epoch of the run with seed \(seed) has metrics (metrics.jsonl is missing or empty), so it cannot be summarised; start the run again")
+    }
     let best = records.reduce(records[0]) { $1.testAccuracy > $0.testAccuracy ? $1 : $0 }
     return RunSummary.Run(seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
                           componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),

@@ -1,0 +1,29 @@
+// Facts about the linked libtorch, for `scpl --version` and every benchmark's record.
+#include <ATen/Context.h>
+#include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+
+#include <string>
+
+#include "internal.h"
+
+extern "C" {
+
+// The version of the headers CTorch was compiled against (the same libtorch it links).
+const char *ct_libtorch_version(void) { return TORCH_VERSION; }
+
+int ct_has_mkl(void) { return at::globalContext().hasMKL() ? 1 : 0; }
+
+int ct_cuda_compiled(void) {
+  // The CUDA hooks are a stub unless libtorch_cuda is linked in; the stub cannot name a CUDA
+  // runtime version.
+  try {
+    (void)at::detail::getCUDAHooks().versionCUDART();
+    return 1;
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // extern "C"
