@@ -36,9 +36,11 @@ public struct RunSummary: Codable, Sendable {
     public var trainSamplesPerSecond: Double
     /// Per device, the fraction of the last epoch's training time it was computing.
     public var deviceBusyFraction: [Double]? = nil
+    /// With `--probe`: per component, the test accuracy of a linear probe on its features.
+    public var componentProbeAccuracy: [Double]? = nil
 
     enum CodingKeys: String, CodingKey {
-      case deviceBusyFraction = "device_busy_fraction"
+      case deviceBusyFraction = "device_busy_fraction", componentProbeAccuracy = "component_probe_accuracy"
       case seed, testAccuracy = "test_accuracy", bestTestAccuracy = "best_test_accuracy", bestEpoch = "best_epoch"
       case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
       case trainSamplesPerSecond = "train_samples_per_second"

@@ -49,6 +49,8 @@ public struct TrainConfig: Codable, Sendable {
   public var microBatches: Int
   /// gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.
   public var recompute: Bool
+  /// After training, a linear probe of each component's features (`LinearProbe`).
+  public var probe: Bool
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -57,7 +59,7 @@ public struct TrainConfig: Codable, Sendable {
     case lrSchedule = "lr-schedule", maxLen = "max-len", vocabSize = "vocab-size", wordVectors = "word-vectors"
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
-    case microBatches = "micro-batches", recompute
+    case microBatches = "micro-batches", recompute, probe
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -114,6 +116,7 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var profile: Bool?
   public var microBatches: Int?
   public var recompute: Bool?
+  public var probe: Bool?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -205,7 +208,8 @@ public struct PartialTrainConfig: Codable, Sendable {
       threads: threads, out: out, shortcut: shortcut ?? .conv3x3, divisor: divisor ?? .perAnchor,
       pipeline: pipeline, devices: devices.description, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
-      queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false)
+      queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
+      probe: probe ?? false)
     try c.validate()
     return c
   }

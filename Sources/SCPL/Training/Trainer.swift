@@ -16,6 +16,8 @@ public final class Trainer {
   public var loaderThreads = 1
   /// Where an interrupted run left off (`scpl train --resume`); nil trains from scratch.
   public var resume: ResumePoint?
+  /// The placement the last run trained with (set once its executor is made).
+  public private(set) var placement: Placement?
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
   /// by throwing `Interrupted`. Tests use it to prove that resuming changes nothing.
   public var interruptAfterEpochs: Int?
@@ -96,6 +98,7 @@ public final class Trainer {
     let needsProbe = options.devices.count > 1 && options.placement == nil
     let executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
     defer { executor.shutdown() }
+    placement = executor.placement
     let stepsPerEpoch = loader.batchCount
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
     if run == 0 {
@@ -165,6 +168,10 @@ public final class Trainer {
     }
     var summary = try Self.summarise(records, seed: seed)
     summary.deviceBusyFraction = busy
+    if config.probe {
+      log("probing each component's features with a linear classifier …")
+      summary.componentProbeAccuracy = try LinearProbe.accuracies(method, train: data.trainProbe, test: data.test)
+    }
     return (summary, records)
   }
 

@@ -47,6 +47,7 @@ struct Train: ParsableCommand {
   @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
   @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
+  @Flag(help: "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set.") var probe = false
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
@@ -94,6 +95,26 @@ struct Train: ParsableCommand {
       print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
                    100 * summary.bestTestAccuracyMean, data.test.count,
                    resolved.times > 1 ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
+      print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
+  }
+
+  /// The end of a run: what each component learned (its linear probe's test accuracy, with
+  /// --probe), how busy each device was, and where the files are.
+  static func picture(_ run: RunSummary.Run?, config: TrainConfig, placement: Placement?, folder: String) -> String {
+    var lines: [String] = []
+    if let probes = run?.componentProbeAccuracy {
+      lines.append("each component's features, read by a linear classifier (test accuracy):")
+      for (k, accuracy) in probes.enumerated() {
+        let device = placement.map { " (device \($0.deviceOfComponent[k]))" } ?? ""
+        lines.append(String(format: "  component %d%@: %.2f%%", k + 1, device, 100 * accuracy))
+      }
+    }
+    if let busy = run?.deviceBusyFraction, busy.count > 1 {
+      lines.append("devices busy during the last epoch: " + busy.enumerated().map { String(format: "device %d %.0f%%", $0.offset, 100 * $0.element) }.joined(separator: ", "))
+    }
+    lines.append("run folder: \(folder)")
+    lines.append("  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoint-run1.safetensors\(config.profile ? ", trace.json, timeline.svg" : "")")
+    return lines.joined(separator: "\n")
   }
 }
 
@@ -128,6 +149,7 @@ enum DefaultRun {
     d.model = .vgg; d.method = .scpl; d.dataset = .fashionMNIST
     d.width = d.width ?? 0.125
     d.epochs = d.epochs ?? 2
+    d.probe = d.probe ?? true
     // SCPL's point: components train at the same time. Two devices (worker threads with one
     // intra-op thread each) run the async pipeline on the two cores.
     if merged.devices == nil && merged.pipeline == nil { d.devices = "2" }
