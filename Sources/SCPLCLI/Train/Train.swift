@@ -14,8 +14,8 @@ struct Train: ParsableCommand {
   @Option(help: "The learning method (default scpl).") var method: MethodKind?
   @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
   @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir: String?
-  @Option(help: "Passes over the training set (default 1; 2 in the run with no model, method or data set).") var epochs: Int?
-  @Option(help: "Mini-batch size N; strong augmentation trains on 2N rows (default 128).") var batchSize: Int?
+  @Option(help: "Passes over the training set (default 1; 3 in the run with no model, method or data set).") var epochs: Int?
+  @Option(help: "Mini-batch size N; strong augmentation trains on 2N rows (default 128; 64 in the run with no model, method or data set).") var batchSize: Int?
   @Option(help: "Batch size for evaluation (default 1000).") var testBatchSize: Int?
   @Option(help: "Base learning rate of Adam (default 0.001).") var lr: Double?
   @Option(help: "Final learning rate of the cosine schedules (default 1e-5; the constant schedule keeps --lr).") var endLr: Double?
@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
   @Option(help: "Projection head (default: mlp for images, identity for text).") var projection: ProjectionKind?
   @Option(help: "Number of components (stages) the model is cut into (default 4).") var components: Int?
   @Option(help: "Multiplier of every channel count: 1.0 is the paper's model (default 1.0; 0.125 in the run with no model, method or data set).") var width: Double?
-  @Option(help: "Image augmentation (default: strong for SCPL on images, basic for the other methods, none for text).") var aug: Augmentation?
+  @Option(help: "Image augmentation (default: strong for SCPL on images, basic for the other methods and for the run with no model, method or data set, none for text).") var aug: Augmentation?
   @Option(help: "Number of runs, with seeds seed, seed+1, … (default 1).") var times: Int?
   @Option(help: "Seed of the first run (default 1).") var seed: UInt64?
   @Option(help: "Text: tokens kept per document (default: the data set's, listed by `scpl datasets`).") var maxLen: Int?
@@ -138,9 +138,12 @@ extension Train {
   }
 }
 
-/// The project's main job when `scpl train` gets no model, method or data set: SCPL on a narrow
-/// VGG on Fashion-MNIST with strong augmentation, pipelined over two devices, sized to finish in
-/// a few minutes on two cores.
+/// The project's main job when `scpl train` gets no model, method or data set (`make demo`): SCPL
+/// on a narrow VGG (width 0.125) on Fashion-MNIST, pipelined over two devices, sized to pass 88 %
+/// test accuracy within about five minutes of training on two cores. It differs from the paper's
+/// vision setting (strong augmentation, batch 1024, 200 epochs) because those pay off only over a
+/// long run: measured here, basic augmentation at batch 64 reached 89.0 % after 3 epochs (280 s of
+/// training), where strong augmentation at batch 128 was at 84.2 % after 2 (README).
 enum DefaultRun {
   static func apply(to file: PartialTrainConfig, commandLine: PartialTrainConfig) -> PartialTrainConfig {
     let merged = commandLine.overriding(file)
@@ -148,7 +151,9 @@ enum DefaultRun {
     var d = file
     d.model = .vgg; d.method = .scpl; d.dataset = .fashionMNIST
     d.width = d.width ?? 0.125
-    d.epochs = d.epochs ?? 2
+    d.epochs = d.epochs ?? 3
+    d.batchSize = d.batchSize ?? 64
+    d.aug = d.aug ?? .basic
     d.probe = d.probe ?? true
     // SCPL's point: components train at the same time. Two devices (worker threads with one
     // intra-op thread each) run the async pipeline on the two cores.
