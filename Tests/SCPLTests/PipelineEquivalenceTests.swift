@@ -24,12 +24,15 @@ final class PipelineEquivalenceTests: XCTestCase {
   /// Builds the model and method from seed 5, trains one epoch over `batches` with the schedule,
   /// and returns every parameter's and buffer's bytes and the per-step losses.
   func train(_ model: String, _ method: MethodKind, _ kind: PipelineKind, devices: Int, placement: [Int]? = nil,
-             batches: [(inputs: Tensor, labels: Tensor)]) throws -> Run {
+             batches: [(inputs: Tensor, labels: Tensor)], copyEveryHandOff: Bool = false,
+             check: (any PipelineExecutor) throws -> Void = { _ in }) throws -> Run {
     try Torch.manualSeed(5)
     let m = try Methods.make(method, model: tinyModel(model))
     var options = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
     options.placement = try placement.map { try Placement($0, deviceCount: devices) }
     options.costEstimate = .parameters
+    options.copyEveryHandOff = copyEveryHandOff
+    options.microBatches = 2
     let executor = try Pipelines.make(m, options)
     defer { executor.shutdown() }
     var losses: [[Double]] = []
@@ -38,6 +41,7 @@ final class PipelineEquivalenceTests: XCTestCase {
       losses.append(step.losses)
     }
     XCTAssertEqual(losses.count, batches.count)
+    try check(executor)
     return Run(state: try m.stateDict().map { ($0.0, Data(try $0.1.bytes())) }, losses: losses)
   }
 
@@ -86,6 +90,36 @@ final class PipelineEquivalenceTests: XCTestCase {
       let reference = try train(model, .bp, .off, devices: 1, batches: data)
       assertIdentical(reference, try train(model, .bp, .nmp, devices: 2, placement: [0, 0, 1, 1], batches: data), "\(model) nmp 2")
       assertIdentical(reference, try train(model, .bp, .nmp, devices: 4, batches: data), "\(model) nmp 4")
+    }
+  }
+
+  /// The transfer path of every schedule, run on CPU workers by making each hand-off between
+  /// devices a real copy (as between GPUs): the hand-offs happen (transfer spans on every device
+  /// but the last, and for gpipe's gradients going back up, on every device but the first), and
+  /// the weights are those of the same schedule without copies — for off-equivalent schedules,
+  /// the sequential loop's — bit for bit.
+  func testEveryScheduleTrainsTheSameWhenEveryHandOffIsARealCopy() throws {
+    for model in ["vgg", "lstm"] {
+      let data = try batches(model)
+      for (method, kind) in [(MethodKind.scpl, PipelineKind.async), (.al, .overlap), (.bp, .nmp), (.bp, .gpipe), (.scpl, .scplGPipe)] {
+        let plain = try train(model, method, kind, devices: 2, placement: [0, 0, 1, 1], batches: data)
+        let copied = try train(model, method, kind, devices: 2, placement: [0, 0, 1, 1], batches: data, copyEveryHandOff: true) { e in
+          let transfers = e.timeline.spans.filter { $0.kind == .transfer }
+          XCTAssertFalse(transfers.filter { $0.device == 0 }.isEmpty, "\(model) \(method) \(kind): device 0 hands off")
+          if kind == .gpipe { XCTAssertFalse(transfers.filter { $0.device == 1 }.isEmpty, "gpipe hands gradients back") }
+          // Prediction through the placement, its hand-offs copied too, is the method's own.
+          var placed: [Data] = []
+          try e.predict(data.map(\.inputs)) { _, p in placed.append(Data(try p.final.bytes())) }
+          let direct = try e.method.modules.map(\.1).inMode(training: false) {
+            try withNoGrad { try data.map { Data(try e.method.predict(inputs: $0.inputs).final.bytes()) } }
+          }
+          XCTAssertEqual(placed, direct, "\(model) \(method) \(kind): prediction with copies")
+        }
+        assertIdentical(plain, copied, "\(model) \(method) \(kind) with copies")
+      }
+      let reference = try train(model, .scpl, .off, devices: 1, batches: data)
+      assertIdentical(reference, try train(model, .scpl, .async, devices: 2, placement: [0, 1, 1, 1], batches: data, copyEveryHandOff: true),
+                      "\(model) scpl async with copies against off")
     }
   }
 }

@@ -37,6 +37,10 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     func moved(to device: Device) throws -> Message {
       Message(batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses, start: start)
     }
+
+    func copied() throws -> Message {
+      Message(batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start)
+    }
   }
 
   /// What leaves the pipeline for each batch fed: exactly one outcome, so the epoch can wait for

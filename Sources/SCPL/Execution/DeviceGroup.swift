@@ -8,8 +8,11 @@ final class DeviceGroup {
   let placement: Placement
   let workers: [DeviceWorker]
   let timeline: Timeline
+  /// Tests only: every hand-off between devices is a real copy, as between GPUs, though CPU
+  /// workers share their tensors' device (`PipelineOptions.copyEveryHandOff`).
+  let copyEveryHandOff: Bool
 
-  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int) throws {
+  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, copyEveryHandOff: Bool = false) throws {
     guard placement.deviceCount == devices.count else {
       throw PipelineError("placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
     }
@@ -24,6 +27,7 @@ final class DeviceGroup {
     }
     self.devices = devices
     self.placement = placement
+    self.copyEveryHandOff = copyEveryHandOff
     workers = started
     timeline = Timeline(deviceNames: devices.devices.enumerated().map { "device \($0.offset) (\($0.element))" })
   }

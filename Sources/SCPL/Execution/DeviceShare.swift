@@ -3,14 +3,21 @@ import Torch
 /// Something a device hands to another: moved as a whole to the receiving device's tensors.
 protocol DeviceMovable {
   func moved(to device: Device) throws -> Self
+  /// A copy with storage of its own (autograd-tracked, as a move between devices is).
+  func copied() throws -> Self
 }
 
 extension Tensor: DeviceMovable {
   func moved(to device: Device) throws -> Tensor { try to(device) }
+  func copied() throws -> Tensor { try clone() }
 }
 
 extension Activation: DeviceMovable {
   func moved(to device: Device) throws -> Activation { try to(device) }
+  func copied() throws -> Activation {
+    Activation(try tensor.clone(), mask: try mask?.clone(), state: try state.map { (try $0.h.clone(), try $0.c.clone()) },
+               labelPath: try labelPath?.clone())
+  }
 }
 
 /// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
@@ -80,7 +87,10 @@ struct DeviceShare {
   /// copy, `value` itself when both devices keep their tensors in the same place.
   func handOff<T: DeviceMovable>(_ value: T, to target: Int) throws -> T {
     let destination = group.tensorDevice(target)
-    guard destination != tensorDevice else { return value }
+    if destination == tensorDevice {
+      guard group.copyEveryHandOff, target != device else { return value }
+      return try run("copying the activation for device \(target)") { try measure(.transfer) { try value.copied() } }
+    }
     return try run("moving the activation to device \(target)") { try measure(.transfer) { try value.moved(to: destination) } }
   }
 

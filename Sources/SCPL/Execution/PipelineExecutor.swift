@@ -100,6 +100,10 @@ public struct PipelineOptions: Sendable {
   /// gpipe: recompute each micro-batch's forward just before its backward instead of keeping its
   /// graph (`--recompute`).
   public var recompute = false
+  /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
+  /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
+  /// their tensors and skip it.
+  var copyEveryHandOff = false
 
   public init(kind: PipelineKind? = nil, devices: DeviceSpec, placement: Placement? = nil) {
     self.kind = kind
@@ -139,8 +143,8 @@ public enum Pipelines {
       }
       placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: deviceCount)
     }
-    let group = try DeviceGroup(devices: options.devices, placement: placement,
-                                threadsPerDevice: options.threadsPerDevice, queueDepth: options.queueDepth)
+    let group = try DeviceGroup(devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
+                                queueDepth: options.queueDepth, copyEveryHandOff: options.copyEveryHandOff)
     do {
       switch kind {
       case .off: return try SequentialExecutor(method, group)

@@ -82,4 +82,10 @@ extension PartialPrediction: DeviceMovable {
     x.activation = try activation.to(device)
     return x
   }
+
+  func copied() throws -> PartialPrediction {
+    var x = self
+    x.activation = try activation.copied()
+    return x
+  }
 }
