@@ -70,10 +70,7 @@ final class HelpAndOutputTests: XCTestCase {
   /// `scpl train` with its standard output on a pipe: the `data:` line arrives while the process
   /// is still training, not when it exits (a block-buffered stdout would hold it back).
   func testOutputOnAPipeArrivesLineByLine() throws {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("scpl")
-    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-      return XCTFail("the scpl executable should be built beside the tests, at \(binary.path)")
-    }
+    let binary = try scplBinary()
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
     let process = Process()

@@ -110,8 +110,14 @@ final class PipelineEquivalenceTests: XCTestCase {
           // Prediction through the placement, its hand-offs copied too, is the method's own.
           var placed: [Data] = []
           try e.predict(data.map(\.inputs)) { _, p in placed.append(Data(try p.final.bytes())) }
-          let direct = try e.method.modules.map(\.1).inMode(training: false) {
-            try withNoGrad { try data.map { Data(try e.method.predict(inputs: $0.inputs).final.bytes()) } }
+          // The reference on a worker with one intra-op thread, like the pipeline's (the test
+          // thread's count may differ, and with it the rounding).
+          let worker = try DeviceWorker(index: 0, device: .cpuWorker(0), threads: 1)
+          defer { worker.shutdown() }
+          let direct = try worker.run {
+            try e.method.modules.map(\.1).inMode(training: false) {
+              try withNoGrad { try data.map { Data(try e.method.predict(inputs: $0.inputs).final.bytes()) } }
+            }
           }
           XCTAssertEqual(placed, direct, "\(model) \(method) \(kind): prediction with copies")
         }

@@ -190,7 +190,9 @@ final class TrainingRunTests: XCTestCase {
     let first = try trainer(interrupted)
     first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
     XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
-    XCTAssertFalse(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("summary.json").path))
+    let stopped = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: interrupted.appendingPathComponent("summary.json")))
+    XCTAssertEqual(stopped.state, .interrupted)
+    XCTAssertEqual(stopped.runs.count, 1, "run 1 finished before the interruption")
 
     let point = try Trainer.ResumePoint.load(interrupted)
     XCTAssertEqual(point.run, 1)

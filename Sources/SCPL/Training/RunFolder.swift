@@ -67,3 +67,22 @@ public struct RunFolderError: Error, CustomStringConvertible, Sendable {
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }
+
+/// A request to stop training, made from a signal handler and read by the trainer between steps.
+public final class StopRequest: @unchecked Sendable {
+  private let lock = NSLock()
+  private var name: String?
+
+  public init() {}
+
+  /// The signal that asked to stop ("SIGTERM"), once one did.
+  public var signalName: String? {
+    lock.lock(); defer { lock.unlock() }
+    return name
+  }
+
+  public func request(_ signal: String) {
+    lock.lock(); defer { lock.unlock() }
+    if name == nil { name = signal }
+  }
+}

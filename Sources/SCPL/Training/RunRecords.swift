@@ -57,9 +57,14 @@ public struct RunSummary: Codable, Sendable {
   public var testAccuracyStd: Double
   public var bestTestAccuracyMean: Double
   public var bestTestAccuracyStd: Double
+  /// Where the run stands (nil in summaries written before states were recorded).
+  public var state: RunState?
+  /// What stopped it, as a sentence, when it was interrupted or failed.
+  public var stoppedBecause: String?
 
   enum CodingKeys: String, CodingKey {
-    case model, method, dataset, epochs, components, runs
+    case model, method, dataset, epochs, components, runs, state
+    case stoppedBecause = "stopped_because"
     case testAccuracyMean = "test_accuracy_mean", testAccuracyStd = "test_accuracy_std"
     case bestTestAccuracyMean = "best_test_accuracy_mean", bestTestAccuracyStd = "best_test_accuracy_std"
   }
@@ -74,6 +79,12 @@ public struct RunSummary: Codable, Sendable {
     (testAccuracyMean, testAccuracyStd) = Statistics.meanAndStd(runs.map(\.testAccuracy))
     (bestTestAccuracyMean, bestTestAccuracyStd) = Statistics.meanAndStd(runs.map(\.bestTestAccuracy))
   }
+}
+
+/// summary.json's `state`: written as running when training starts, then finished, interrupted
+/// (a signal; the folder resumes with `scpl train --resume`) or failed (with the error's sentence).
+public enum RunState: String, Codable, Sendable {
+  case running, finished, interrupted, failed
 }
 
 public enum Statistics {

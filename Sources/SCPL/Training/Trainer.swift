@@ -21,7 +21,14 @@ public final class Trainer {
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
   /// by throwing `Interrupted`. Tests use it to prove that resuming changes nothing.
   public var interruptAfterEpochs: Int?
-  public struct Interrupted: Error {}
+  public struct Interrupted: Error, CustomStringConvertible {
+    public var reason = "interrupted"
+    public var description: String { reason }
+  }
+
+  /// Set from a signal handler (`requestStop`): the epoch stops after the step in flight, the
+  /// run folder keeps its last complete epoch's checkpoint, and `run()` throws `Interrupted`.
+  public let stopRequest = StopRequest()
 
   /// The last complete epoch of an interrupted run folder: its checkpoint and its metrics.
   public struct ResumePoint {
@@ -64,6 +71,28 @@ public final class Trainer {
 
   public func run() throws -> RunSummary {
     var runs: [RunSummary.Run] = []
+    func summary(_ state: RunState, _ because: String? = nil) -> RunSummary {
+      var s = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
+                         epochs: config.epochs, components: config.components, runs: runs)
+      s.state = state
+      s.stoppedBecause = because
+      return s
+    }
+    try folder.writeJSON("summary.json", summary(.running))
+    do {
+      let finished = try trainRuns(&runs)
+      try folder.writeJSON("summary.json", finished)
+      return finished
+    } catch let stop as Interrupted {
+      try? folder.writeJSON("summary.json", summary(.interrupted, stop.reason))
+      throw stop
+    } catch {
+      try? folder.writeJSON("summary.json", summary(.failed, "\(error)"))
+      throw error
+    }
+  }
+
+  private func trainRuns(_ runs: inout [RunSummary.Run]) throws -> RunSummary {
     var curves: [EpochRecord] = []
     for record in resume?.records ?? [] { try folder.appendMetrics(record) }
     for r in 0..<config.times {
@@ -79,9 +108,9 @@ public final class Trainer {
       curves += records
       try folder.write("curves.svg", Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
     }
-    let summary = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue, epochs: config.epochs,
+    var summary = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue, epochs: config.epochs,
                              components: config.components, runs: runs)
-    try folder.writeJSON("summary.json", summary)
+    summary.state = .finished
     return summary
   }
 
@@ -135,6 +164,9 @@ public final class Trainer {
         for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
         seen += n
         step += 1
+        if let signal = stopRequest.signalName {
+          throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); the folder keeps the checkpoint of the last complete epoch (\(epoch - 1)), from which `scpl train --resume \(folder.url.path)` continues")
+        }
         let done = Double(result.batch + 1) / Double(stepsPerEpoch)
         let elapsed = Stopwatch.now() - wall
         progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,

@@ -91,11 +91,23 @@ struct Train: ParsableCommand {
       print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
       print("run folder: \(folder.url.path)")
       let trainer = Trainer(config: resolved, data: data, folder: folder)
-      let summary = try trainer.run()
+      StopSignals.install(for: trainer.stopRequest)
+      let summary = try Self.running(trainer)
       print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
                    100 * summary.bestTestAccuracyMean, data.test.count,
                    resolved.times > 1 ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
       print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
+  }
+
+  /// Runs the trainer; a run stopped by a signal ends the process with 128 + the signal's number
+  /// after saying where it stopped and how to continue.
+  static func running(_ trainer: Trainer) throws -> RunSummary {
+    do {
+      return try trainer.run()
+    } catch let stop as Trainer.Interrupted {
+      FileHandle.standardError.write(Data("\(stop.reason)\n".utf8))
+      throw ExitCode(StopSignals.exitStatus(trainer.stopRequest.signalName))
+    }
   }
 
   /// The end of a run: what each component learned (its linear probe's test accuracy, with
@@ -133,7 +145,8 @@ extension Train {
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(resuming: url))
     trainer.resume = point
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
-    let summary = try trainer.run()
+    StopSignals.install(for: trainer.stopRequest)
+    let summary = try Self.running(trainer)
     print(String(format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean, 100 * summary.bestTestAccuracyMean))
   }
 }

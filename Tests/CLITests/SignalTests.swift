@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+
+/// The `scpl` executable built beside the tests.
+func scplBinary() throws -> URL {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("scpl")
+  guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+    throw TestFailure("the scpl executable should be built beside the tests, at \(binary.path)")
+  }
+  return binary
+}
+
+/// SIGTERM during `scpl train`: the process stops after the step in flight with status 143, the
+/// run folder says interrupted and why, and `--resume` finishes the run from the last epoch.
+final class SignalTests: XCTestCase {
+  func summary(_ dir: URL) throws -> [String: Any] {
+    try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any])
+  }
+
+  func testSIGTERMStopsTheRunResumably() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("signal-run-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let process = Process()
+    process.executableURL = try scplBinary()
+    process.arguments = ["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
+                         "--limit-train", "4000", "--limit-test", "500", "--epochs", "3", "--threads", "1", "--out", dir.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+    // Wait for the first epoch's line: its checkpoint is written before it is printed.
+    var text = ""
+    let deadline = Date().addingTimeInterval(120)
+    while !text.contains("epoch 1/3  lr"), Date() < deadline {
+      let chunk = pipe.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      text += String(decoding: chunk, as: UTF8.self)
+    }
+    XCTAssertTrue(text.contains("epoch 1/3  lr"), text)
+    XCTAssertEqual(try summary(dir)["state"] as? String, "running")
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 143)
+    let stopped = try summary(dir)
+    XCTAssertEqual(stopped["state"] as? String, "interrupted")
+    let because = try XCTUnwrap(stopped["stopped_because"] as? String)
+    XCTAssertTrue(because.contains("stopped by SIGTERM in epoch 2") && because.contains("--resume \(dir.path)"), because)
+
+    let resume = Process()
+    resume.executableURL = try scplBinary()
+    resume.arguments = ["train", "--resume", dir.path]
+    resume.standardOutput = FileHandle.nullDevice
+    resume.standardError = FileHandle.nullDevice
+    try resume.run()
+    resume.waitUntilExit()
+    XCTAssertEqual(resume.terminationStatus, 0)
+    XCTAssertEqual(try summary(dir)["state"] as? String, "finished")
+    let metrics = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    XCTAssertEqual(metrics.split(separator: "\n").count, 3, "epochs 1, 2 and 3, each once")
+  }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
