@@ -109,6 +109,34 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertThrowsError(try RunFolder(URL(fileURLWithPath: "/proc/scpl-run"))) { XCTAssertTrue("\($0)".contains("/proc/scpl-run"), "\($0)") }
   }
 
+  /// A loss that becomes NaN or infinite stops the run with an error naming the loss, the epoch
+  /// and step and the usual causes, and summary.json records the failure. (Here the data holds a
+  /// NaN from the third batch on, as a corrupt file could.)
+  func testADivergingLossStopsTheRunNamingIt() throws {
+    var p = PartialTrainConfig()
+    p.model = .vgg; p.method = .bp; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 1; p.batchSize = 8; p.aug = Augmentation.none
+    let config = try p.resolved()
+    try Torch.manualSeed(3)
+    var images = try Tensor.rand([64, 1, 28, 28])
+    images = try Tensor.cat([images.slice(axis: 0, start: 0, end: 16), Tensor.full([48, 1, 28, 28], .nan)])
+    let set = try TensorDataset(name: "nan", inputs: images, labels: Tensor((0..<64).map { Int64($0 % 10) }), classCount: 10)
+    let data = LoadedData(train: set, test: set, trainProbe: set, trainName: "nan", testName: "nan", family: .vision, classCount: 10,
+                          sampleShape: [1, 28, 28])
+    let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
+    trainer.log = { _ in }
+    trainer.progress = ProgressLine(live: false)
+    XCTAssertThrowsError(try trainer.run()) { error in
+      guard let diverged = error as? Trainer.Diverged else { return XCTFail("\(error)") }
+      XCTAssertEqual(diverged.loss, "cross-entropy")
+      XCTAssertFalse(diverged.value.isFinite)
+      XCTAssertTrue("\(error)".contains("at epoch 1, step \(diverged.step)") && "\(error)".contains("smaller --lr"), "\(error)")
+      XCTAssertTrue("\(error)".contains("no epoch was complete"), "\(error)")
+    }
+    let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+    XCTAssertEqual(summary.state, .failed)
+    XCTAssertTrue(summary.stoppedBecause?.contains("training diverged: the loss cross-entropy became") == true, "\(summary.stoppedBecause ?? "")")
+  }
+
   /// A short real run on Fashion-MNIST: the losses fall, and every file has the documented schema.
   func testShortRealRunWritesSchemaAndLossFalls() throws {
     var p = PartialTrainConfig()

@@ -26,6 +26,25 @@ public final class Trainer {
     public var description: String { reason }
   }
 
+  /// A loss that became NaN or infinite: which one, when, and what usually causes it. The run
+  /// stops; its folder keeps the checkpoint of the last complete epoch.
+  public struct Diverged: Error, CustomStringConvertible {
+    public let loss: String
+    public let value: Double
+    public let epoch: Int
+    public let step: Int
+    public let checkpointEpoch: Int
+    public let method: MethodKind
+
+    public var description: String {
+      let kept = checkpointEpoch > 0 ? "the checkpoint of epoch \(checkpointEpoch) is kept" : "no epoch was complete, so there is no checkpoint"
+      let causes = method == .bp || loss == "cross-entropy"
+        ? "a learning rate too high for this model (try a smaller --lr)"
+        : "a learning rate too high (try a smaller --lr) or, for a contrastive loss, a temperature too low (try a larger --temperature)"
+      return "training diverged: the loss \(loss) became \(value) at epoch \(epoch), step \(step); \(kept). Usual causes: \(causes)"
+    }
+  }
+
   /// Set from a signal handler (`requestStop`): the epoch stops after the step in flight, the
   /// run folder keeps its last complete epoch's checkpoint, and `run()` throws `Interrupted`.
   public let stopRequest = StopRequest()
@@ -157,8 +176,9 @@ public final class Trainer {
       let feed = BatchFeed(loader.epoch(epoch))
       let wall = Stopwatch.now()
       let epochRun = try executor.trainEpoch(feed, rates: rates) { result in
-        guard result.losses.allSatisfy(\.isFinite) else {
-          throw TorchError("training diverged at epoch \(epoch), step \(result.batch + 1): losses \(result.losses); try a smaller --lr")
+        if let k = result.losses.firstIndex(where: { !$0.isFinite }) {
+          throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
+                         checkpointEpoch: epoch - 1, method: config.method)
         }
         let n = feed.sizes[result.batch]
         for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
