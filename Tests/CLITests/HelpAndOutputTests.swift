@@ -70,25 +70,12 @@ final class HelpAndOutputTests: XCTestCase {
   /// `scpl train` with its standard output on a pipe: the `data:` line arrives while the process
   /// is still training, not when it exits (a block-buffered stdout would hold it back).
   func testOutputOnAPipeArrivesLineByLine() throws {
-    let binary = try scplBinary()
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
-                         "--limit-train", "3000", "--limit-test", "500", "--epochs", "1", "--threads", "1", "--out", dir.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let (process, pipe) = try startScpl(["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
+                                         "--limit-train", "3000", "--limit-test", "500", "--epochs", "1", "--threads", "1", "--out", dir.path])
     defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
-    var text = ""
-    let deadline = Date().addingTimeInterval(60)
-    while !text.contains("\n"), Date() < deadline {
-      let chunk = pipe.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      text += String(decoding: chunk, as: UTF8.self)
-    }
+    let text = read(pipe, until: "\n", seconds: 60)
     XCTAssertTrue(text.hasPrefix("data: "), "first output: \(text)")
     XCTAssertTrue(process.isRunning, "the first line came only when the process ended")
     XCTAssertFalse(text.contains("epoch 1/1"), "the first line came with the end of the epoch")

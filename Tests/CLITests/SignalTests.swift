@@ -10,6 +10,30 @@ func scplBinary() throws -> URL {
   return binary
 }
 
+/// `scpl ARGS` started with its standard output on a pipe (standard error discarded).
+func startScpl(_ arguments: [String]) throws -> (process: Process, output: Pipe) {
+  let process = Process()
+  process.executableURL = try scplBinary()
+  process.arguments = arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  return (process, pipe)
+}
+
+/// What arrives on `pipe` until it holds `marker`, the pipe closes, or `seconds` pass.
+func read(_ pipe: Pipe, until marker: String, seconds: Double) -> String {
+  var text = ""
+  let deadline = Date().addingTimeInterval(seconds)
+  while !text.contains(marker), Date() < deadline {
+    let chunk = pipe.fileHandleForReading.availableData
+    if chunk.isEmpty { break }
+    text += String(decoding: chunk, as: UTF8.self)
+  }
+  return text
+}
+
 /// SIGTERM during `scpl train`: the process stops after the step in flight with status 143, the
 /// run folder says interrupted and why, and `--resume` finishes the run from the last epoch.
 final class SignalTests: XCTestCase {
@@ -20,23 +44,11 @@ final class SignalTests: XCTestCase {
   func testSIGTERMStopsTheRunResumably() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("signal-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let process = Process()
-    process.executableURL = try scplBinary()
-    process.arguments = ["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
-                         "--limit-train", "4000", "--limit-test", "500", "--epochs", "3", "--threads", "1", "--out", dir.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let (process, pipe) = try startScpl(["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
+                                         "--limit-train", "4000", "--limit-test", "500", "--epochs", "3", "--threads", "1", "--out", dir.path])
     defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
     // Wait for the first epoch's line: its checkpoint is written before it is printed.
-    var text = ""
-    let deadline = Date().addingTimeInterval(120)
-    while !text.contains("epoch 1/3  lr"), Date() < deadline {
-      let chunk = pipe.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      text += String(decoding: chunk, as: UTF8.self)
-    }
+    let text = read(pipe, until: "epoch 1/3  lr", seconds: 120)
     XCTAssertTrue(text.contains("epoch 1/3  lr"), text)
     XCTAssertEqual(try summary(dir)["state"] as? String, "running")
     kill(process.processIdentifier, SIGTERM)
