@@ -31,8 +31,33 @@ final class HelpAndOutputTests: XCTestCase {
       for word in mentioned {
         XCTAssertTrue(commands.contains(String(word)), "a help text names `scpl \(word)`, which is not a command")
       }
-      XCTAssertFalse(text.contains("../shared") || text.contains("ARCHITECTURE.md"), "help refers outside the repository: \(text)")
+      for file in referencedFiles(text) {
+        XCTAssertFalse(file.hasPrefix(".."), "help refers to \(file), outside the repository")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent(file).path),
+                      "help refers to \(file), which the repository does not have")
+      }
     }
+  }
+
+  /// The checkout these tests come from (Tests/CLITests/<this file> is three levels down).
+  let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// The relative paths of documents and scripts a text names (docs/pipelines.md,
+  /// scripts/bootstrap.sh, a parent folder's file): words with a slash ending in .md, .sh, .py
+  /// or .swift, and any word that climbs out with "..".
+  func referencedFiles(_ text: String) -> [String] {
+    text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;:".contains($0) })
+      .map { word in String(word.reversed().drop { $0 == "." }.reversed()) }  // a sentence's full stop is not part of the path
+      .filter { word in
+        word.hasPrefix("..") || (word.contains("/") && !word.hasPrefix("/") && [".md", ".sh", ".py", ".swift"].contains { word.hasSuffix($0) })
+      }
+  }
+
+  /// The check above sees what it should: a path outside the repository, a missing document.
+  func testReferencedFilesAreFoundInAText() {
+    XCTAssertEqual(referencedFiles("see `docs/pipelines.md`, and ../notes/x.md (or scripts/bootstrap.sh)."),
+                   ["docs/pipelines.md", "../notes/x.md", "scripts/bootstrap.sh"])
+    XCTAssertTrue(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent("docs/pipelines.md").path))
   }
 
   /// Each option of `scpl train` that is a setting says its default (or what it depends on); the
