@@ -14,10 +14,7 @@ extension Tensor: DeviceMovable {
 
 extension Activation: DeviceMovable {
   func moved(to device: Device) throws -> Activation { try to(device) }
-  func copied() throws -> Activation {
-    Activation(try tensor.clone(), mask: try mask?.clone(), state: try state.map { (try $0.h.clone(), try $0.c.clone()) },
-               labelPath: try labelPath?.clone())
-  }
+  func copied() throws -> Activation { try mapTensors { try $0.clone() } }
 }
 
 /// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
@@ -79,7 +76,7 @@ struct DeviceShare {
   /// The device's components on `x`, in order: `each(k, input)` is component k's work (its
   /// forward through `forward(component:)`, and whatever the schedule adds) and returns what the
   /// next component reads.
-  func throughComponents(_ x: Activation, _ each: (_ k: Int, _ input: Activation) throws -> Activation) rethrows -> Activation {
+  func throughComponents<T>(_ x: T, _ each: (_ k: Int, _ input: T) throws -> T) rethrows -> T {
     try components.reduce(x) { input, k in try each(k, input) }
   }
 

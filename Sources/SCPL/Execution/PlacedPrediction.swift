@@ -63,7 +63,7 @@ extension DeviceGroup {
           let received = try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
           // Device d's components' shares of the prediction, then the hand-off to device d+1.
           return try withNoGrad {
-            try share.handOff(share.components.reduce(received) { x, k in try share.run("component \(k + 1)") { try method.predict(component: k, x) } })
+            try share.handOff(share.throughComponents(received) { k, x in try share.run("component \(k + 1)") { try method.predict(component: k, x) } })
           }
         }
       }

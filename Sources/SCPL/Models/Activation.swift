@@ -29,9 +29,10 @@ public struct Activation: @unchecked Sendable {
   }
 
   /// The same activation on another device (a real copy when the device differs).
-  public func to(_ device: Device) throws -> Activation {
-    Activation(try tensor.to(device), mask: try mask?.to(device),
-               state: try state.map { (try $0.h.to(device), try $0.c.to(device)) },
-               labelPath: try labelPath?.to(device))
+  public func to(_ device: Device) throws -> Activation { try mapTensors { try $0.to(device) } }
+
+  /// `f` applied to every tensor it carries: the main tensor, the mask, the state, the label path.
+  public func mapTensors(_ f: (Tensor) throws -> Tensor) rethrows -> Activation {
+    Activation(try f(tensor), mask: try mask.map(f), state: try state.map { (try f($0.h), try f($0.c)) }, labelPath: try labelPath.map(f))
   }
 }

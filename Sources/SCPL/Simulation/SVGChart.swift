@@ -20,7 +20,7 @@ extension ScheduleSimulator {
     for r in results {
       body.append("<g class=\"schedule\" data-schedule=\"\(r.schedule.rawValue)\">")
       y += 16
-      body.append(#"<text class="title" x="\#(f(left))" y="\#(f(y))" font-weight="bold">\#(escape(r.title))</text>"#)
+      body.append(#"<text class="title" x="\#(f(left))" y="\#(f(y))" font-weight="bold">\#(SVG.escape(r.title))</text>"#)
       y += 8
       for d in 0..<r.devices {
         body.append("<g class=\"track\" data-device=\"\(d)\">")
@@ -30,7 +30,7 @@ extension ScheduleSimulator {
           let x = left + s.start * scale, w = s.duration * scale
           let what = "stage \(s.stage) " + s.kind.rawValue + (s.microBatch.map { ", micro-batch \($0)" } ?? "")
             + (r.batches > 1 ? ", batch \(s.batch)" : "") + ": \(f(s.start))–\(f(s.end))"
-          body.append(#"<rect class="\#(s.kind.rawValue)" x="\#(f(x))" y="\#(f(y))" width="\#(f(w))" height="\#(trackHeight)" fill="\#(colours[s.kind]!)" stroke="white" stroke-width="1"><title>\#(escape(what))</title></rect>"#)
+          body.append(#"<rect class="\#(s.kind.rawValue)" x="\#(f(x))" y="\#(f(y))" width="\#(f(w))" height="\#(trackHeight)" fill="\#(colours[s.kind]!)" stroke="white" stroke-width="1"><title>\#(SVG.escape(what))</title></rect>"#)
           let label = String(s.kind.letter) + (s.microBatch.map(String.init) ?? "")
           if w >= Double(label.count) * 8 + 4 {
             body.append(#"<text x="\#(f(x + w / 2))" y="\#(f(y + trackHeight * 0.7))" text-anchor="middle" fill="white">\#(label)</text>"#)
@@ -41,7 +41,7 @@ extension ScheduleSimulator {
       }
       body.append(axis(total: r.total, left: left, y: y, scale: scale))
       y += 34
-      body.append(#"<text class="total" x="\#(f(left))" y="\#(f(y - 4))">\#(escape(r.totalLine))</text>"#)
+      body.append(#"<text class="total" x="\#(f(left))" y="\#(f(y - 4))">\#(SVG.escape(r.totalLine))</text>"#)
       body.append("</g>")
       y += 10
     }
@@ -76,13 +76,18 @@ extension ScheduleSimulator {
     return parts.joined(separator: "\n")
   }
 
-  static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-  }
 }
 
 extension ScheduleSimulator.Result {
   /// This result alone as SVG.
   public func svg(width: Double = 900) -> String { ScheduleSimulator.svg([self], width: width) }
+}
+
+/// What every SVG this project draws shares (the schedules, curves, timelines).
+enum SVG {
+  /// Text made safe inside an element or an attribute.
+  static func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+  }
 }

@@ -28,7 +28,7 @@ public enum EpochTimeChart {
   /// Batch sizes ascending along x; series in the order they first appear. Each bar is a
   /// `<rect class="bar">` carrying data-series, data-batch-size and data-seconds, with a tooltip.
   public static func svg(title: String, bars: [Bar], epochSamples: Int, width: Double = 900) -> String {
-    let f = ScheduleSimulator.format, esc = ScheduleSimulator.escape
+    let f = ScheduleSimulator.format, esc = SVG.escape
     let sizes = Array(Set(bars.map(\.batchSize))).sorted()
     var series: [String] = []
     for b in bars where !series.contains(b.series) { series.append(b.series) }

@@ -45,7 +45,7 @@ struct LineChart {
       if percent { return String(format: "%g%%", (v * 100 * 1000).rounded() / 1000) }
       return abs(v) >= 1000 || v == v.rounded() ? String(format: "%g", v) : String(format: "%.3g", v)
     }
-    var out: [String] = [##"<text x="\##(px)" y="\##(y0 + 18)" font-size="14" font-weight="bold">\##(Self.escape(title))</text>"##]
+    var out: [String] = [##"<text x="\##(px)" y="\##(y0 + 18)" font-size="14" font-weight="bold">\##(SVG.escape(title))</text>"##]
     for v in yTicks {
       out.append(##"<line x1="\##(px)" y1="\##(Y(v))" x2="\##(px + w)" y2="\##(Y(v))" stroke="#e3e3e3"/>"##)
       out.append(##"<text x="\##(px - 6)" y="\##(Y(v) + 4)" text-anchor="end">\##(label(v, percent: yPercent))</text>"##)
@@ -55,19 +55,19 @@ struct LineChart {
       out.append(##"<text x="\##(X(v))" y="\##(py + h + 16)" text-anchor="middle">\##(label(v, percent: false))</text>"##)
     }
     out.append(##"<rect x="\##(px)" y="\##(py)" width="\##(w)" height="\##(h)" fill="none" stroke="#666"/>"##)
-    out.append(##"<text x="\##(px + w / 2)" y="\##(py + h + 34)" text-anchor="middle">\##(Self.escape(xLabel))</text>"##)
-    out.append(##"<text transform="translate(\##(x0 + 14),\##(py + h / 2)) rotate(-90)" text-anchor="middle">\##(Self.escape(yLabel))</text>"##)
+    out.append(##"<text x="\##(px + w / 2)" y="\##(py + h + 34)" text-anchor="middle">\##(SVG.escape(xLabel))</text>"##)
+    out.append(##"<text transform="translate(\##(x0 + 14),\##(py + h / 2)) rotate(-90)" text-anchor="middle">\##(SVG.escape(yLabel))</text>"##)
     for s in series {
       let pts = s.points.filter { $0.y.isFinite }.sorted { $0.x < $1.x }
       let dash = s.dashed ? #" stroke-dasharray="6 4""# : ""
-      out.append(##"<polyline fill="none" stroke="\##(s.colour)" stroke-width="2"\##(dash) points="\##(pts.map { "\(X($0.x)),\(Y($0.y))" }.joined(separator: " "))"><title>\##(Self.escape(s.name))</title></polyline>"##)
+      out.append(##"<polyline fill="none" stroke="\##(s.colour)" stroke-width="2"\##(dash) points="\##(pts.map { "\(X($0.x)),\(Y($0.y))" }.joined(separator: " "))"><title>\##(SVG.escape(s.name))</title></polyline>"##)
       for p in pts { out.append(##"<circle cx="\##(X(p.x))" cy="\##(Y(p.y))" r="2.5" fill="\##(s.colour)"/>"##) }
     }
     for (i, s) in series.enumerated() {
       let lx = px + Double(i % 2) * (w / 2), ly = py + h + Self.bottom + Double(i / 2) * Self.legendRow
       let dash = s.dashed ? #" stroke-dasharray="6 4""# : ""
       out.append(##"<line x1="\##(lx)" y1="\##(ly - 4)" x2="\##(lx + 18)" y2="\##(ly - 4)" stroke="\##(s.colour)" stroke-width="2"\##(dash)/>"##)
-      out.append(##"<text x="\##(lx + 24)" y="\##(ly)">\##(Self.escape(s.name))</text>"##)
+      out.append(##"<text x="\##(lx + 24)" y="\##(ly)">\##(SVG.escape(s.name))</text>"##)
     }
     return out
   }
@@ -88,7 +88,7 @@ struct LineChart {
     let width = panels.map(\.size.width).reduce(0, +) + 10, height = (panels.map(\.size.height).max() ?? 0) + 30
     var out = [##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(width))" height="\##(Int(height))" font-family="sans-serif" font-size="12">"##,
                ##"<rect width="100%" height="100%" fill="white"/>"##,
-               ##"<text x="10" y="20" font-size="15">\##(escape(title))</text>"##]
+               ##"<text x="10" y="20" font-size="15">\##(SVG.escape(title))</text>"##]
     var x = 5.0
     for p in panels {
       out += p.svg(at: x, 30)
@@ -96,9 +96,5 @@ struct LineChart {
     }
     out.append("</svg>")
     return out.joined(separator: "\n") + "\n"
-  }
-
-  static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
   }
 }

@@ -13,11 +13,11 @@ public enum TimelineSVG {
     let height = top + track * Double(timeline.deviceCount) + 50
     var out = [##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(left + width + 20))" height="\##(Int(height))" font-family="sans-serif" font-size="12">"##,
                ##"<rect width="100%" height="100%" fill="white"/>"##,
-               ##"<text x="10" y="20" font-size="14">\##(LineChart.escape(title))</text>"##]
+               ##"<text x="10" y="20" font-size="14">\##(SVG.escape(title))</text>"##]
     let busy = timeline.busyFractions()
     for d in 0..<timeline.deviceCount {
       let y = top + track * Double(d)
-      let name = LineChart.escape(timeline.deviceNames[d])
+      let name = SVG.escape(timeline.deviceNames[d])
       out.append(##"<text x="10" y="\##(y + 18)">\##(name) \##(String(format: "%.0f%%", 100 * (busy.indices.contains(d) ? busy[d] : 0)))</text>"##)
       for s in spans where s.device == d {
         let x = left + width * (s.start - t0) / span
