@@ -112,6 +112,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .target(
@@ -121,10 +122,12 @@ let package = Package(
     ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+    .systemLibrary(name: "CISAL", path: "Sources/CISAL"),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG"]),
-    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams")]),
+    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", "CISAL", .product(name: "Yams", package: "Yams"),
+                                        .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "SCPLCLI",
       dependencies: [

@@ -10,9 +10,11 @@ APT_PACKAGES=(
   libturbojpeg0-dev     # tiny-ImageNet's JPEG files (TurboJPEG API of libjpeg-turbo)
   dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
   libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
+  libisal-dev           # Intel ISA-L: CRC-32C for TensorBoard's event files
 )
 PIP_PACKAGES=(
   safetensors           # tests check that our checkpoints load in Python's reader
+  tensorboard           # `tensorboard --logdir runs`; tests read our event files with its reader
 )
 
 log() { echo "bootstrap: $*"; }

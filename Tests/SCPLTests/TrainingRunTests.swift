@@ -173,6 +173,20 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertGreaterThan(summary.bestTestAccuracyMean, 0.3, "a few hundred steps of SCPL should beat chance (0.1) clearly")
     let svg = try String(contentsOf: dir.appendingPathComponent("curves.svg"), encoding: .utf8)
     XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline"))
+    // TensorBoard reads each run's events (run-1/, run-2/ with --times 2): the epoch figures
+    // equal metrics.jsonl's (as float32, TensorBoard's scalar type), and every step has its losses and learning rate.
+    let steps = 768 / 64
+    for run in 0..<2 {
+      let scalars = try tensorBoardScalars(dir.appendingPathComponent("run-\(run + 1)"))
+      let r = records.filter { $0.run == run }
+      XCTAssertEqual(scalars["accuracy/test"]?.map(\.value), r.map { Float($0.testAccuracy) })
+      XCTAssertEqual(scalars["accuracy/test"]?.map(\.step), [1, 2, 3].map { $0 * steps })
+      XCTAssertEqual(scalars["epoch/loss/component4"]?.map(\.value), r.map { Float($0.losses["component4"]!) })
+      XCTAssertEqual(scalars["train/loss/component1"]?.map(\.step), Array(1...(3 * steps)))
+      XCTAssertEqual(scalars["train/learning_rate"]?.count, 3 * steps)
+      XCTAssertEqual(scalars["busy/cpu:0"]?.count, 3)
+      XCTAssertEqual(scalars["epoch/samples_per_second"]?.map(\.value), r.map { Float($0.trainSamplesPerSecond) })
+    }
     XCTAssertTrue(ResultsTable.markdown([summary]).contains("| scpl | "))
   }
 

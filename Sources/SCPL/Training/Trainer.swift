@@ -166,6 +166,7 @@ public final class Trainer {
       firstEpoch = p.epoch + 1
       log("resuming run \(run + 1) after epoch \(p.epoch)")
     }
+    let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
     var busy: [Double] = []
     for epoch in firstEpoch...config.epochs {
       var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
@@ -184,6 +185,8 @@ public final class Trainer {
         for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
         seen += n
         step += 1
+        try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
+                       step: step)
         if let signal = stopRequest.signalName {
           throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); the folder keeps the checkpoint of the last complete epoch (\(epoch - 1)), from which `scpl train --resume \(folder.url.path)` continues")
         }
@@ -209,6 +212,7 @@ public final class Trainer {
                                epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds)
       records.append(record)
       try folder.appendMetrics(record)
+      try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
       try saveCheckpoint(method, run: run, epoch: epoch, seed: seed)
       epochsThisSession += 1
       if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
@@ -249,6 +253,16 @@ public final class Trainer {
     try SafeTensors.save(tensors, to: folder.url.appendingPathComponent("checkpoint-run\(run + 1).safetensors"),
                          metadata: ["run": String(run + 1), "epoch": String(epoch), "seed": String(seed),
                                     "model": config.model.rawValue, "method": config.method.rawValue, "dataset": config.dataset.rawValue])
+  }
+
+  /// An epoch's figures for TensorBoard, tagged as `tensorboard --logdir` groups them.
+  static func epochScalars(_ r: EpochRecord, busy: [Double], devices: [ComputeDevice]) -> [(tag: String, value: Double)] {
+    var scalars: [(tag: String, value: Double)] = [("accuracy/test", r.testAccuracy), ("accuracy/train", r.trainAccuracy)]
+    scalars += r.componentTestAccuracy.enumerated().map { ("accuracy/test_head_\($0 + 1)", $1) }
+    scalars += r.losses.sorted { $0.key < $1.key }.map { ("epoch/loss/\($0.key)", $0.value) }
+    scalars += [("epoch/samples_per_second", r.trainSamplesPerSecond), ("epoch/seconds", r.epochSeconds), ("epoch/number", Double(r.epoch))]
+    scalars += zip(devices, busy).map { ("busy/\($0)", $1) }
+    return scalars
   }
 
   static func format(_ losses: [Double]) -> String { losses.map { String(format: "%.3f", $0) }.joined(separator: "/") }

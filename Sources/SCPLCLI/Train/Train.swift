@@ -126,6 +126,8 @@ struct Train: ParsableCommand {
     }
     lines.append("run folder: \(folder)")
     lines.append("  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoint-run1.safetensors\(config.profile ? ", trace.json, timeline.svg" : "")")
+    let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
+    lines.append("  TensorBoard event files\(config.times > 1 ? " (run-1/ … run-\(config.times)/)" : ""): tensorboard --logdir \(parent)")
     return lines.joined(separator: "\n")
   }
 }
