@@ -123,10 +123,10 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
     .systemLibrary(name: "CISAL", path: "Sources/CISAL"),
-    .target(name: "Torch", dependencies: ["CTorch"]),
+    .target(name: "Torch", dependencies: ["CTorch", "CISAL"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG"]),
-    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", "CISAL", .product(name: "Yams", package: "Yams"),
+    .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams"),
                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "SCPLCLI",

@@ -4,7 +4,14 @@ import Foundation
 /// an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
 /// then the raw little-endian tensor bytes. Files written here load with Python's `safetensors`.
+///
+/// Every file written here carries the CRC-32C of its payload in the metadata (`crc32c`, eight hex
+/// digits); reading a file that has one verifies it, so a corrupt checkpoint is refused by name
+/// instead of loading wrong weights. Files without it (other writers) are read as they are.
 public enum SafeTensors {
+  /// The metadata key of the payload's checksum.
+  public static let checksumKey = "crc32c"
+
   static let dtypeNames: [DType: String] = [
     .float32: "F32", .float64: "F64", .int64: "I64", .int32: "I32", .uint8: "U8", .bool: "BOOL",
   ]
@@ -22,10 +29,10 @@ public enum SafeTensors {
       payload += bytes
       entries.append("\(jsonString(name)):{\"dtype\":\"\(code)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(payload.count)]}")
     }
-    if !metadata.isEmpty {
-      let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
-      entries.insert("\"__metadata__\":{\(pairs.joined(separator: ","))}", at: 0)
-    }
+    var metadata = metadata
+    metadata[checksumKey] = String(format: "%08x", CRC32C.checksum(payload))
+    let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+    entries.insert("\"__metadata__\":{\(pairs.joined(separator: ","))}", at: 0)
     var header = Array("{\(entries.joined(separator: ","))}".utf8)
     // The reference writer pads the header with spaces so the payload starts 8-byte aligned.
     while header.count % 8 != 0 { header.append(0x20) }
@@ -38,14 +45,10 @@ public enum SafeTensors {
     return out
   }
 
-  /// Writes atomically: the file appears complete or not at all.
+  /// Writes atomically and durably (`DurableFile`): the file appears complete or not at all, even
+  /// across a crash of the machine.
   public static func save(_ tensors: [(String, Tensor)], to url: URL, metadata: [String: String] = [:]) throws {
-    let bytes = try encode(tensors, metadata: metadata)
-    do {
-      try Data(bytes).write(to: url, options: .atomic)
-    } catch {
-      throw TorchError("cannot write \(url.path): \(error.localizedDescription)")
-    }
+    try DurableFile.write(try encode(tensors, metadata: metadata), to: url)
   }
 
   public struct File {
@@ -99,7 +102,13 @@ public enum SafeTensors {
       guard begin >= 0, begin <= end, end <= payloadSize else {
         throw fail("entry '\(name)' has data_offsets [\(begin), \(end)] outside the \(payloadSize)-byte payload")
       }
-      guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * dtype.byteSize == end - begin else {
+      // Checked products: a header may claim absurd sizes.
+      let byteCount = shape.reduce(Optional(dtype.byteSize)) { n, d in
+        guard let n, d >= 0 else { return nil }
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        return overflow ? nil : p
+      }
+      guard byteCount == end - begin else {
         throw fail("entry '\(name)' has shape \(shape) of \(code), which does not match its \(end - begin) bytes")
       }
       entries.append((name, dtype, shape, begin, end))
@@ -111,6 +120,12 @@ public enum SafeTensors {
       expected = e.end
     }
     guard expected == payloadSize else { throw fail("the payload has \(payloadSize - expected) trailing bytes") }
+    if let stored = metadata[checksumKey] {
+      let actual = String(format: "%08x", bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[headerEnd...])) })
+      guard stored == actual else {
+        throw fail("its tensors' checksum is \(actual), but the file says \(stored): the file is corrupt")
+      }
+    }
     let tensors = try bytes.withUnsafeBytes { raw in
       try entries.map { e in
         (e.name, try Tensor(bytes: UnsafeRawBufferPointer(rebasing: raw[(headerEnd + e.begin)..<(headerEnd + e.end)]),

@@ -37,6 +37,7 @@ final class TrainOptionsTests: XCTestCase {
       ("shortcut", "1x1", "1x1"), ("divisor", "batch-total", "batch-total"), ("pipeline", "overlap", "overlap"),
       ("devices", "2", "2"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1), ("queue-depth", "3", 3),
       ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true), ("probe", nil, true),
+      ("checkpoint-every", "5", 5), ("keep-checkpoints", "3", 3),
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
     let train = try Train.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })
@@ -79,6 +80,6 @@ final class TrainOptionsTests: XCTestCase {
     XCTAssertEqual(metrics.split(separator: "\n").count, 1)
     let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
     XCTAssertEqual(summary?["model"] as? String, "vgg")
-    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint-run1.safetensors").path))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path))
   }
 }

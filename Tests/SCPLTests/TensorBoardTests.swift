@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SCPL
+import Torch
 
 /// Runs `script` with python3 and returns its stdout; fails the test on a non-zero exit.
 func python(_ script: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
@@ -37,8 +38,8 @@ func tensorBoardScalars(_ folder: URL, file: StaticString = #filePath, line: UIn
 final class TensorBoardTests: XCTestCase {
   /// The standard CRC-32C check value (RFC 3720's polynomial over "123456789").
   func testCRC32CMatchesTheStandardCheckValue() {
-    XCTAssertEqual(TensorBoardEvents.crc32c(Data("123456789".utf8)), 0xE306_9283)
-    XCTAssertEqual(TensorBoardEvents.crc32c(Data()), 0)
+    XCTAssertEqual(CRC32C.checksum(Data("123456789".utf8)), 0xE306_9283)
+    XCTAssertEqual(CRC32C.checksum(Data()), 0)
     // TFRecord's mask of 0 is the constant alone.
     XCTAssertEqual(TensorBoardEvents.maskedCRC32C(Data()), 0xA282_EAD8)
   }

@@ -245,7 +245,7 @@ final class TrainingRunTests: XCTestCase {
     resumed.resume = point
     _ = try resumed.run()
 
-    for name in ["checkpoint-run1.safetensors", "checkpoint-run2.safetensors"] {
+    for name in ["checkpoints/run1-epoch0003.safetensors", "checkpoints/run2-epoch0003.safetensors"] {
       let a = try SafeTensors.load(from: straight.appendingPathComponent(name))
       let b = try SafeTensors.load(from: interrupted.appendingPathComponent(name))
       XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name))

@@ -10,13 +10,14 @@ final class SafeTensorsTests: XCTestCase {
   /// The exact bytes of a one-tensor file, written out by hand from the format's definition.
   func testEncodeMatchesHandWrittenBytes() throws {
     let t = try Tensor([1.0, -2.0] as [Float])
-    let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#  // 54 bytes
-    let padded = header + "  "                                               // → 56, a multiple of 8
-    var expected: [UInt8] = [56, 0, 0, 0, 0, 0, 0, 0]
+    // The checksum is CRC-32C of the 8 payload bytes, as Python's tensorboard.compat crc32c gives it.
+    let header = #"{"__metadata__":{"crc32c":"aa36f2c9"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#  // 91 bytes
+    let padded = header + "     "                                                                             // → 96, a multiple of 8
+    var expected: [UInt8] = [96, 0, 0, 0, 0, 0, 0, 0]
     expected += Array(padded.utf8)
     expected += [0x00, 0x00, 0x80, 0x3F]  // 1.0f little-endian
     expected += [0x00, 0x00, 0x00, 0xC0]  // -2.0f
-    XCTAssertEqual(header.utf8.count, 54)
+    XCTAssertEqual(header.utf8.count, 91)
     XCTAssertEqual(try SafeTensors.encode([("a", t)]), expected)
   }
 
@@ -59,6 +60,33 @@ final class SafeTensorsTests: XCTestCase {
     }
   }
 
+  /// A flipped payload byte is caught by the checksum every file carries; a header that claims
+  /// sizes whose product overflows is refused before anything is read.
+  func testChecksumAndAbsurdHeadersAreRefused() throws {
+    var bytes = try SafeTensors.encode([("a", try Tensor([1, 2, 3] as [Float]))], metadata: ["epoch": "1"])
+    let good = try SafeTensors.decode(bytes)
+    XCTAssertEqual(good.metadata[SafeTensors.checksumKey]?.count, 8)
+    bytes[bytes.count - 2] ^= 0x10
+    XCTAssertThrowsError(try SafeTensors.decode(bytes, source: "c.st")) {
+      XCTAssertTrue("\($0)".contains("c.st") && "\($0)".contains("the file is corrupt"), "\($0)")
+    }
+    func file(_ header: String, payload: Int) -> [UInt8] {
+      let h = Array(header.utf8)
+      var out: [UInt8] = []
+      var n = UInt64(h.count).littleEndian
+      withUnsafeBytes(of: &n) { out += $0 }
+      out += h
+      out += [UInt8](repeating: 0, count: payload)
+      return out
+    }
+    let absurd = file(#"{"a": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#, payload: 16)
+    XCTAssertThrowsError(try SafeTensors.decode(absurd)) { XCTAssertTrue("\($0)".contains("does not match its 16 bytes"), "\($0)") }
+    let overlapping = file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, payload: 12)
+    XCTAssertThrowsError(try SafeTensors.decode(overlapping)) { XCTAssertTrue("\($0)".contains("gap or overlap"), "\($0)") }
+    let negative = file(#"{"a": {"dtype": "F32", "shape": [-2, -2], "data_offsets": [0, 16]}}"#, payload: 16)
+    XCTAssertThrowsError(try SafeTensors.decode(negative)) { XCTAssertTrue("\($0)".contains("does not match"), "\($0)") }
+  }
+
   func testCorruptFilesGiveSentencesNotCrashes() throws {
     XCTAssertThrowsError(try SafeTensors.decode([1, 2, 3], source: "x.st")) {
       XCTAssertTrue("\($0)".contains("x.st") && "\($0)".contains("fewer than the 8-byte"), "\($0)")
@@ -97,7 +125,8 @@ final class SafeTensorsTests: XCTestCase {
     p.waitUntilExit()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     XCTAssertEqual(p.terminationStatus, 0, text)
+    let checksum = try SafeTensors.load(from: url).metadata[SafeTensors.checksumKey]!
     XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines),
-                   "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'k': 'v'}")
+                   "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c': '\(checksum)', 'k': 'v'}")
   }
 }

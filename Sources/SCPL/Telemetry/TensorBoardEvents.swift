@@ -1,6 +1,6 @@
-import CISAL
 import Foundation
 import SwiftProtobuf
+import Torch
 
 /// One TensorBoard event file (`events.out.tfevents.<time>.<host>`): scalar values by tag and
 /// global step, so `tensorboard --logdir runs` shows a run while it trains.
@@ -8,7 +8,7 @@ import SwiftProtobuf
 /// The file is a TFRecord stream of `tensorboard.Event` protobufs (encoded by swift-protobuf from
 /// Protos/tensorboard_event.proto). Every record is framed as
 /// `length (UInt64 LE) · masked CRC-32C of length · data · masked CRC-32C of data` (CRC-32C from
-/// Intel ISA-L) and written through at once, so a reader sees each value as it is added and a
+/// Intel ISA-L, `CRC32C`) and written through at once, so a reader sees each value as it is added and a
 /// killed process leaves at most a truncated last record, which TensorBoard skips.
 public final class TensorBoardEvents {
   public let url: URL
@@ -65,18 +65,9 @@ public final class TensorBoardEvents {
     }
   }
 
-  /// CRC-32C (Castagnoli) of `data`: ISA-L's crc32_iscsi with the usual initial value and final xor.
-  public static func crc32c(_ data: Data) -> UInt32 {
-    var bytes = [UInt8](data)
-    return bytes.withUnsafeMutableBufferPointer { p in
-      // ISA-L takes a non-const pointer; it only reads. A zero-length buffer needs no pointer.
-      crc32_iscsi(p.baseAddress ?? UnsafeMutablePointer(bitPattern: 1), Int32(p.count), 0xFFFF_FFFF)
-    } ^ 0xFFFF_FFFF
-  }
-
   /// TFRecord's masking of a CRC (rotate right by 15, add a constant), from TensorFlow's format.
   static func maskedCRC32C(_ data: Data) -> UInt32 {
-    let crc = crc32c(data)
+    let crc = CRC32C.checksum(data)
     return ((crc >> 15) | (crc << 17)) &+ 0xA282_EAD8
   }
 

@@ -2,8 +2,9 @@ import Foundation
 import Torch
 
 /// A run's folder: config.json, metrics.jsonl (one line per epoch per run), summary.json,
-/// curves.svg and checkpoints. Every file is written atomically (a temporary file renamed into
-/// place), so an interrupted run never leaves a half-written file.
+/// curves.svg, TensorBoard events and checkpoints/ (`Checkpoints`). Every file but the event
+/// files is written atomically and durably (`DurableFile`), so an interrupted run never leaves a
+/// half-written file.
 public final class RunFolder {
   public let url: URL
   private var metricsLines: [String] = []
@@ -41,8 +42,8 @@ public final class RunFolder {
   }
 
   public func write(_ name: String, _ data: Data) throws {
-    do { try data.write(to: url.appendingPathComponent(name), options: .atomic) } catch {
-      throw RunFolderError("cannot write \(url.appendingPathComponent(name).path): \(error.localizedDescription)")
+    do { try DurableFile.write(data, to: url.appendingPathComponent(name)) } catch {
+      throw RunFolderError("\(error)")
     }
   }
 
@@ -51,6 +52,9 @@ public final class RunFolder {
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try write(name, try e.encode(value))
   }
+
+  /// The epoch records written so far, as metrics.jsonl holds them (one JSON line each).
+  public var metricsText: String { metricsLines.map { $0 + "\n" }.joined() }
 
   /// Appends one JSON line to metrics.jsonl (rewritten whole, atomically).
   public func appendMetrics<T: Encodable>(_ record: T) throws {

@@ -105,9 +105,14 @@ extension EpochRecord {
       if missingIsEmpty && !FileManager.default.fileExists(atPath: url.path) { return [] }
       throw RunFolderError("cannot read \(url.path)")
     }
-    return try text.split(separator: "\n").enumerated().map { i, line in
+    return try parseLines(text, source: url.path)
+  }
+
+  /// Records from JSON lines (metrics.jsonl, or a checkpoint's `metrics` metadata).
+  public static func parseLines(_ text: String, source: String) throws -> [EpochRecord] {
+    try text.split(separator: "\n").enumerated().map { i, line in
       do { return try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8)) } catch {
-        throw RunFolderError("\(url.path) line \(i + 1) is not an epoch record: \(error)")
+        throw RunFolderError("\(source) line \(i + 1) is not an epoch record: \(error)")
       }
     }
   }

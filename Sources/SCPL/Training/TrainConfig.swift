@@ -51,6 +51,10 @@ public struct TrainConfig: Codable, Sendable {
   public var recompute: Bool
   /// After training, a linear probe of each component's features (`LinearProbe`).
   public var probe: Bool
+  /// A checkpoint after every N-th epoch (and always after the last).
+  public var checkpointEvery: Int
+  /// Checkpoints kept per run: the newest K (the oldest are deleted once a newer one is on disk).
+  public var keepCheckpoints: Int
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -60,6 +64,7 @@ public struct TrainConfig: Codable, Sendable {
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
     case microBatches = "micro-batches", recompute, probe
+    case checkpointEvery = "checkpoint-every", keepCheckpoints = "keep-checkpoints"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -117,6 +122,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var microBatches: Int?
   public var recompute: Bool?
   public var probe: Bool?
+  public var checkpointEvery: Int?
+  public var keepCheckpoints: Int?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -209,7 +216,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       pipeline: pipeline, devices: devices.description, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
       queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
-      probe: probe ?? false)
+      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, keepCheckpoints: keepCheckpoints ?? 2)
     try c.validate()
     return c
   }
@@ -237,6 +244,8 @@ extension TrainConfig {
     try need(maxLen.map { $0 >= 1 } ?? true, "--max-len must be positive")
     try need(threadsPerDevice >= 1, "--threads-per-device must be at least 1, got \(threadsPerDevice)")
     try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
+    try need(checkpointEvery >= 1, "--checkpoint-every must be at least 1 (epochs), got \(checkpointEvery)")
+    try need(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
     try MicroBatches.check(microBatches, batchSize: batchSize)
     let family = try DatasetCatalog.entry(dataset).family
     try need(model.family == family, "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")

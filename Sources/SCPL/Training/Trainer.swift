@@ -27,7 +27,7 @@ public final class Trainer {
   }
 
   /// A loss that became NaN or infinite: which one, when, and what usually causes it. The run
-  /// stops; its folder keeps the checkpoint of the last complete epoch.
+  /// stops; its folder keeps the run's newest checkpoint.
   public struct Diverged: Error, CustomStringConvertible {
     public let loss: String
     public let value: Double
@@ -46,41 +46,39 @@ public final class Trainer {
   }
 
   /// Set from a signal handler (`requestStop`): the epoch stops after the step in flight, the
-  /// run folder keeps its last complete epoch's checkpoint, and `run()` throws `Interrupted`.
+  /// run folder keeps its newest checkpoint, and `run()` throws `Interrupted`.
   public let stopRequest = StopRequest()
 
-  /// The last complete epoch of an interrupted run folder: its checkpoint and its metrics.
+  /// The newest checkpoint of an interrupted run folder, and the epoch records it covers.
   public struct ResumePoint {
+    /// 0-based.
     public var run: Int
     public var epoch: Int
     public var state: [String: Tensor]
     public var records: [EpochRecord]
 
-    /// Reads the newest checkpoint of `folder` and the metrics written up to it.
-    public static func load(_ folder: URL) throws -> ResumePoint {
-      let fm = FileManager.default
-      let checkpoints = ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? [])
-        .filter { $0.hasPrefix("checkpoint-run") && $0.hasSuffix(".safetensors") }
-      var best: (run: Int, epoch: Int, file: SafeTensors.File)?
-      for name in checkpoints {
-        let file = try SafeTensors.load(from: folder.appendingPathComponent(name))
-        guard let run = file.metadata["run"].flatMap(Int.init), let epoch = file.metadata["epoch"].flatMap(Int.init) else {
-          throw RunFolderError("\(folder.appendingPathComponent(name).path) lacks its run and epoch metadata")
-        }
-        if best == nil || (run, epoch) > (best!.run, best!.epoch) { best = (run, epoch, file) }
+    /// Reads the newest valid checkpoint of `folder` (a corrupt or half-written newer one is
+    /// skipped, and `warn` says so) and the epoch records up to it: those the checkpoint carries,
+    /// or metrics.jsonl's for a checkpoint without them.
+    public static func load(_ folder: URL, warn: (String) -> Void = { print($0) }) throws -> ResumePoint {
+      let checkpoints = Checkpoints(runFolder: folder)
+      guard let (entry, file) = checkpoints.newestValid(warn: warn) else {
+        throw RunFolderError("\(folder.path) holds no valid checkpoint to resume from (\(checkpoints.url.path)/run<R>-epoch<E>.safetensors)")
       }
-      guard let best else { throw RunFolderError("\(folder.path) holds no checkpoint to resume from (checkpoint-run<N>.safetensors)") }
-      var records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
+      var records = try file.metadata["metrics"].map { try EpochRecord.parseLines($0, source: "\(entry.url.path) (metrics)") }
+        ?? EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
       // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
       // was not is trained again.
-      records = records.filter { $0.run < best.run - 1 || ($0.run == best.run - 1 && $0.epoch <= best.epoch) }
-      return ResumePoint(run: best.run - 1, epoch: best.epoch,
-                         state: Dictionary(best.file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+      records = records.filter { $0.run < entry.run - 1 || ($0.run == entry.run - 1 && $0.epoch <= entry.epoch) }
+      return ResumePoint(run: entry.run - 1, epoch: entry.epoch,
+                         state: Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
                          records: records)
     }
   }
 
   private var epochsThisSession = 0
+  /// The epoch of the current run's newest checkpoint (0: none yet).
+  private var lastCheckpointEpoch = 0
 
   public init(config: TrainConfig, data: LoadedData, folder: RunFolder) {
     self.config = config
@@ -153,6 +151,7 @@ public final class Trainer {
       log("model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)")
     }
     var records: [EpochRecord] = []
+    lastCheckpointEpoch = 0
     var step = 0
     var firstEpoch = 1
     if let p = resumePoint {
@@ -164,6 +163,7 @@ public final class Trainer {
       records = p.records.filter { $0.run == run }
       step = p.epoch * stepsPerEpoch
       firstEpoch = p.epoch + 1
+      lastCheckpointEpoch = p.epoch
       log("resuming run \(run + 1) after epoch \(p.epoch)")
     }
     let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
@@ -179,7 +179,7 @@ public final class Trainer {
       let epochRun = try executor.trainEpoch(feed, rates: rates) { result in
         if let k = result.losses.firstIndex(where: { !$0.isFinite }) {
           throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
-                         checkpointEpoch: epoch - 1, method: config.method)
+                         checkpointEpoch: lastCheckpointEpoch, method: config.method)
         }
         let n = feed.sizes[result.batch]
         for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
@@ -188,7 +188,7 @@ public final class Trainer {
         try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
                        step: step)
         if let signal = stopRequest.signalName {
-          throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); the folder keeps the checkpoint of the last complete epoch (\(epoch - 1)), from which `scpl train --resume \(folder.url.path)` continues")
+          throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); \(lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch), from which `scpl train --resume \(folder.url.path)` continues" : "no epoch of this run had a checkpoint yet")")
         }
         let done = Double(result.batch + 1) / Double(stepsPerEpoch)
         let elapsed = Stopwatch.now() - wall
@@ -213,7 +213,10 @@ public final class Trainer {
       records.append(record)
       try folder.appendMetrics(record)
       try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
-      try saveCheckpoint(method, run: run, epoch: epoch, seed: seed)
+      if epoch % config.checkpointEvery == 0 || epoch == config.epochs {
+        try saveCheckpoint(method, run: run, epoch: epoch, seed: seed)
+        lastCheckpointEpoch = epoch
+      }
       epochsThisSession += 1
       if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
       progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
@@ -242,17 +245,18 @@ public final class Trainer {
                           trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count))
   }
 
-  /// `checkpoint-run<r>.safetensors`: every parameter and buffer of the method's modules and every
-  /// optimizer's state after `epoch`, replaced atomically each epoch (so an interrupted run always
-  /// leaves the last complete epoch). Metadata records the run, epoch and seed.
+  /// A checkpoint of run `run` (0-based) after `epoch` (`Checkpoints`): every parameter and
+  /// buffer of the method's modules, every optimizer's state, and the epoch records so far.
   func saveCheckpoint(_ method: any TrainingMethod, run: Int, epoch: Int, seed: UInt64) throws {
     var tensors = method.stateDict()
     for (i, o) in method.optimizers.enumerated() {
       tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }
     }
-    try SafeTensors.save(tensors, to: folder.url.appendingPathComponent("checkpoint-run\(run + 1).safetensors"),
-                         metadata: ["run": String(run + 1), "epoch": String(epoch), "seed": String(seed),
-                                    "model": config.model.rawValue, "method": config.method.rawValue, "dataset": config.dataset.rawValue])
+    try Checkpoints(runFolder: folder.url).save(
+      tensors, run: run + 1, epoch: epoch,
+      metadata: ["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
+                 "dataset": config.dataset.rawValue, "metrics": folder.metricsText],
+      keep: config.keepCheckpoints)
   }
 
   /// An epoch's figures for TensorBoard, tagged as `tensorboard --logdir` groups them.

@@ -48,6 +48,8 @@ struct Train: ParsableCommand {
   @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Flag(help: "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set.") var probe = false
+  @Option(help: "Write a checkpoint after every N-th epoch, and after the last (default 1).") var checkpointEvery: Int?
+  @Option(help: "Checkpoints kept per run under the run folder's checkpoints/, newest first (default 2).") var keepCheckpoints: Int?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
@@ -125,7 +127,7 @@ struct Train: ParsableCommand {
       lines.append("devices busy during the last epoch: " + busy.enumerated().map { String(format: "device %d %.0f%%", $0.offset, 100 * $0.element) }.joined(separator: ", "))
     }
     lines.append("run folder: \(folder)")
-    lines.append("  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoint-run1.safetensors\(config.profile ? ", trace.json, timeline.svg" : "")")
+    lines.append("  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoints/\(config.profile ? ", trace.json, timeline.svg" : "")")
     let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
     lines.append("  TensorBoard event files\(config.times > 1 ? " (run-1/ … run-\(config.times)/)" : ""): tensorboard --logdir \(parent)")
     return lines.joined(separator: "\n")

@@ -1,0 +1,75 @@
+import Foundation
+import Torch
+
+/// The checkpoints of a run folder: `checkpoints/run<R>-epoch<EEEE>.safetensors`, one per saved
+/// epoch of run R (1-based). Each holds the method's modules (every parameter and buffer), every
+/// optimizer's state, and as metadata the run, epoch and seed and every epoch record up to it
+/// (so a checkpoint resumes even if metrics.jsonl is lost).
+///
+/// Files are written durably (`DurableFile`: temporary file, fsync, rename, fsync of the folder)
+/// and carry the CRC-32C of their tensors (`SafeTensors`). After a checkpoint is on disk the run's
+/// older ones beyond the newest `keep` are deleted, so a crash at any moment leaves at least one
+/// complete checkpoint once one was written.
+public struct Checkpoints {
+  public let url: URL
+
+  public struct Entry: Equatable {
+    /// 1-based, as in the file name.
+    public let run: Int
+    public let epoch: Int
+    public let url: URL
+  }
+
+  public init(runFolder: URL) { url = runFolder.appendingPathComponent("checkpoints") }
+
+  public static func fileName(run: Int, epoch: Int) -> String { String(format: "run%d-epoch%04d.safetensors", run, epoch) }
+
+  /// The checkpoints on disk, oldest first (by run, then epoch). Other files are ignored.
+  public func list() -> [Entry] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    return names.compactMap { name -> Entry? in
+      guard name.hasPrefix("run"), name.hasSuffix(".safetensors") else { return nil }
+      let parts = name.dropFirst(3).dropLast(".safetensors".count).split(separator: "-")
+      guard parts.count == 2, let run = Int(parts[0]), parts[1].hasPrefix("epoch"), let epoch = Int(parts[1].dropFirst(5)) else { return nil }
+      return Entry(run: run, epoch: epoch, url: url.appendingPathComponent(name))
+    }.sorted { ($0.run, $0.epoch) < ($1.run, $1.epoch) }
+  }
+
+  /// Writes run `run`'s checkpoint after `epoch`, then deletes that run's older checkpoints beyond
+  /// the newest `keep` (other runs' are left alone: a finished run's last one is its model).
+  @discardableResult
+  public func save(_ tensors: [(String, Tensor)], run: Int, epoch: Int, metadata: [String: String], keep: Int) throws -> URL {
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+      throw RunFolderError("cannot create \(url.path): \(error.localizedDescription)")
+    }
+    var metadata = metadata
+    metadata["run"] = String(run)
+    metadata["epoch"] = String(epoch)
+    let file = url.appendingPathComponent(Self.fileName(run: run, epoch: epoch))
+    try SafeTensors.save(tensors, to: file, metadata: metadata)
+    for old in list().filter({ $0.run == run }).dropLast(keep) { try? FileManager.default.removeItem(at: old.url) }
+    return file
+  }
+
+  /// The newest checkpoint that reads back whole (its checksum verified). A newer one that does
+  /// not — cut short by a crash of the machine, or corrupted since — is skipped, and `warn` says
+  /// which and why. Temporary files of an interrupted write are deleted.
+  public func newestValid(warn: (String) -> Void) -> (entry: Entry, file: SafeTensors.File)? {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    for leftover in names where leftover.hasPrefix(".") && leftover.hasSuffix(".tmp") {
+      try? FileManager.default.removeItem(at: url.appendingPathComponent(leftover))
+    }
+    for entry in list().reversed() {
+      do {
+        let file = try SafeTensors.load(from: entry.url)
+        guard file.metadata["run"] == String(entry.run), file.metadata["epoch"] == String(entry.epoch) else {
+          throw RunFolderError("its metadata names another run or epoch (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"))")
+        }
+        return (entry, file)
+      } catch {
+        warn("warning: skipping the checkpoint \(entry.url.path): \(error)")
+      }
+    }
+    return nil
+  }
+}

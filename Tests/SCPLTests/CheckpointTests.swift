@@ -1,0 +1,100 @@
+import Foundation
+import Data
+import Torch
+import XCTest
+@testable import SCPL
+
+/// What a run folder's checkpoints survive: keeping the newest K, a corrupt or half-written newest
+/// checkpoint (skipped, with a warning naming it), a lost metrics.jsonl.
+final class CheckpointTests: XCTestCase {
+  var dir: URL!
+
+  override func setUpWithError() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-ckpt-\(UUID().uuidString)")
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+  /// SCPL, 3 tiny epochs on one thread (deterministic), a checkpoint every epoch, the newest 2 kept.
+  func config(epochs: Int = 3, every: Int = 1) throws -> TrainConfig {
+    var p = PartialTrainConfig()
+    p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = epochs
+    p.limitTrain = 128; p.limitTest = 64; p.batchSize = 32; p.aug = Augmentation.none; p.threads = 1; p.pipeline = .off
+    p.checkpointEvery = every; p.keepCheckpoints = 2
+    return try p.resolved()
+  }
+
+  func train(_ config: TrainConfig, into url: URL, resume: Trainer.ResumePoint? = nil) throws {
+    let data = try DatasetCatalog.load(config)
+    let folder = resume == nil ? try RunFolder(url) : try RunFolder(resuming: url)
+    if resume == nil { try folder.writeJSON("config.json", ["config": config]) }
+    let t = Trainer(config: config, data: data, folder: folder)
+    t.log = { _ in }
+    t.progress = ProgressLine(live: false)
+    t.resume = resume
+    _ = try t.run()
+  }
+
+  func names(_ url: URL) -> [String] { Checkpoints(runFolder: url).list().map(\.url.lastPathComponent) }
+
+  func testKeepsTheNewestKAndTheLastEpochWhateverTheInterval() throws {
+    let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
+    try train(try config(), into: a)
+    XCTAssertEqual(names(a), ["run1-epoch0002.safetensors", "run1-epoch0003.safetensors"])
+    try train(try config(epochs: 3, every: 2), into: b)
+    XCTAssertEqual(names(b), ["run1-epoch0002.safetensors", "run1-epoch0003.safetensors"], "every 2nd epoch, and the last")
+    let file = try SafeTensors.load(from: Checkpoints(runFolder: a).list().last!.url)
+    XCTAssertEqual(file.metadata["run"], "1")
+    XCTAssertEqual(file.metadata["epoch"], "3")
+    XCTAssertEqual(try EpochRecord.parseLines(file.metadata["metrics"]!, source: "metadata").map(\.epoch), [1, 2, 3])
+  }
+
+  /// The newest checkpoint corrupted on disk (one flipped byte) and a newer one cut short are both
+  /// skipped with a warning naming them; resuming from the epoch before retrains the last epoch
+  /// and ends with the uninterrupted run's weights, bit for bit. metrics.jsonl is gone too: the
+  /// records come from the checkpoint.
+  func testACorruptOrHalfWrittenNewestCheckpointIsSkipped() throws {
+    let straight = dir.appendingPathComponent("straight"), damaged = dir.appendingPathComponent("damaged")
+    let c = try config()
+    try train(c, into: straight)
+    try train(c, into: damaged)
+    let checkpoints = Checkpoints(runFolder: damaged)
+    let newest = checkpoints.list().last!.url
+    var bytes = try Data(contentsOf: newest)
+    bytes[bytes.count - 100] ^= 0x01
+    try bytes.write(to: newest)
+    let cut = checkpoints.url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 4))
+    try bytes.prefix(bytes.count / 2).write(to: cut)
+    let leftover = checkpoints.url.appendingPathComponent(".run1-epoch0005.safetensors.1.tmp")
+    try Data([1, 2, 3]).write(to: leftover)
+    try FileManager.default.removeItem(at: damaged.appendingPathComponent("metrics.jsonl"))
+
+    var warnings: [String] = []
+    let point = try Trainer.ResumePoint.load(damaged) { warnings.append($0) }
+    XCTAssertEqual(point.epoch, 2)
+    XCTAssertEqual(point.records.map(\.epoch), [1, 2])
+    XCTAssertEqual(warnings.count, 2, "\(warnings)")
+    XCTAssertTrue(warnings[0].contains("run1-epoch0004.safetensors"), warnings[0])
+    XCTAssertTrue(warnings[1].contains("run1-epoch0003.safetensors") && warnings[1].contains("corrupt"), warnings[1])
+    XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "a temporary file of an interrupted write is removed")
+
+    try FileManager.default.removeItem(at: cut)
+    try train(c, into: damaged, resume: point)
+    let a = try SafeTensors.load(from: Checkpoints(runFolder: straight).list().last!.url)
+    let b = try SafeTensors.load(from: Checkpoints(runFolder: damaged).list().last!.url)
+    XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name))
+    for ((n, x), (_, y)) in zip(a.tensors, b.tensors) { XCTAssertEqual(try x.bytes(), try y.bytes(), n) }
+    let metrics = try EpochRecord.readLines(damaged.appendingPathComponent("metrics.jsonl"))
+    XCTAssertEqual(metrics.map(\.testAccuracy), try EpochRecord.readLines(straight.appendingPathComponent("metrics.jsonl")).map(\.testAccuracy))
+  }
+
+  func testAFolderWithoutAValidCheckpointSaysSo() throws {
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    try Data("junk".utf8).write(to: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))
+    var warnings: [String] = []
+    XCTAssertThrowsError(try Trainer.ResumePoint.load(dir) { warnings.append($0) }) {
+      XCTAssertTrue("\($0)".contains("holds no valid checkpoint"), "\($0)")
+    }
+    XCTAssertEqual(warnings.count, 1)
+  }
+}
