@@ -81,5 +81,19 @@ final class TrainOptionsTests: XCTestCase {
     let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
     XCTAssertEqual(summary?["model"] as? String, "vgg")
     XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path))
+
+    // `scpl eval` of the folder, on the same 128 test images, gives the accuracy the run reported.
+    let reported = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"))[0].testAccuracy
+    let evaluated = try Eval.parse(["--checkpoint", dir.path, "--limit-test", "128"]).evaluate()
+    XCTAssertEqual(evaluated.result.accuracy, reported)
+    XCTAssertTrue(evaluated.text.contains(String(format: "test accuracy: %.2f%% on 128 samples", 100 * reported)), evaluated.text)
+    let file = try Eval.parse(["--checkpoint", dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path, "--limit-test", "128"])
+    XCTAssertEqual(try file.evaluate().result.accuracy, reported)
+    XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.path, "--dataset", "bbc-news", "--limit-test", "8"]).evaluate()) {
+      XCTAssertTrue("\($0)".contains("does not fit bbc-news"), "\($0)")
+    }
+    XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.appendingPathComponent("metrics.jsonl").path]).evaluate()) {
+      XCTAssertTrue("\($0)".contains("not a valid safetensors file"), "\($0)")
+    }
   }
 }
