@@ -14,7 +14,12 @@ public final class Buffer: @unchecked Sendable {
 ///  - `Buffer` properties: buffers;
 ///  - `Module` properties and arrays of modules: children, named by property (and index);
 /// optionals of these count when set. Nothing is registered by hand, so a parameter can't be
-/// forgotten. Names are dotted paths: `components.0.conv1.weight`.
+/// forgotten. Names are dotted paths in PyTorch's convention, so a state dict loads into the same
+/// network written in PyTorch: a property's name in snake case (`runningMean` → `running_mean`),
+/// unless `stateKeys` gives it another key; arrays by index (`components.0.conv1.weight`).
+///
+/// The keys are part of the checkpoint format: renaming a property renames its key, which
+/// ModuleTests pins.
 ///
 /// Declare structure with `let` so the objects optimizers hold stay the ones the module uses;
 /// loading a state dict copies values into them in place.
@@ -51,16 +56,37 @@ open class Module: @unchecked Sendable {
     return out
   }
 
-  /// Calls `body` for every stored property that holds a Tensor, Buffer or Module, looking
-  /// through optionals and collections (indexed names).
+  /// State-dict keys that differ from the snake-case property name, by property name. An empty
+  /// key puts an array's elements directly under this module (`0.weight`, as nn.Sequential).
+  open var stateKeys: [String: String] { [:] }
+
+  /// PyTorch's spelling of a Swift property name: `runningMean` → `running_mean`,
+  /// `weightIHReverse` → `weight_ih_reverse`, `norm1` → `norm1`.
+  public static func snakeCase(_ name: String) -> String {
+    let chars = Array(name)
+    var out = ""
+    for (i, c) in chars.enumerated() {
+      if c.isUppercase && i > 0 {
+        let previous = chars[i - 1]
+        let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+        if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { out.append("_") }
+      }
+      out.append(contentsOf: c.lowercased())
+    }
+    return out
+  }
+
+  /// Calls `body` for every stored property that holds a Tensor, Buffer or Module, under its
+  /// state-dict key, looking through optionals and collections (indexed names).
   private func forEachProperty(_ body: (String, Any) -> Void) {
     var mirrors: [Mirror] = []
     var m: Mirror? = Mirror(reflecting: self)
     while let current = m { mirrors.append(current); m = current.superclassMirror }
+    let keys = stateKeys
     for mirror in mirrors.reversed() {
       for child in mirror.children {
         guard let label = child.label else { continue }
-        visit(label, child.value, body)
+        visit(keys[label] ?? Self.snakeCase(label), child.value, body)
       }
     }
   }
@@ -75,7 +101,7 @@ open class Module: @unchecked Sendable {
       case .optional:
         if let wrapped = mirror.children.first { visit(name, wrapped.value, body) }
       case .collection:
-        for (i, element) in mirror.children.enumerated() { visit("\(name).\(i)", element.value, body) }
+        for (i, element) in mirror.children.enumerated() { visit(name.isEmpty ? "\(i)" : "\(name).\(i)", element.value, body) }
       default:
         break
       }

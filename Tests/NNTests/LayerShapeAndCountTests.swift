@@ -63,8 +63,8 @@ final class LayerShapeAndCountTests: XCTestCase {
     XCTAssertEqual(try BiLSTM(inputSize: 600, hiddenSize: 300).parameterCount, 2_164_800)
     let lstm = try BiLSTM(inputSize: 3, hiddenSize: 2)
     XCTAssertEqual(lstm.stateDict().map(\.0), [
-      "weightIH", "weightHH", "biasIH", "biasHH",
-      "weightIHReverse", "weightHHReverse", "biasIHReverse", "biasHHReverse",
+      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
     ])
     XCTAssertEqual(lstm.weightIH.shape, [8, 3])
     XCTAssertEqual(lstm.weightHHReverse.shape, [8, 2])

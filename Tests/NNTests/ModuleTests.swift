@@ -33,9 +33,9 @@ final class ModuleTests: XCTestCase {
       "components.0.extra.0.weight", "components.0.extra.0.bias",
       "components.1.conv.weight", "components.1.bn.weight", "components.1.bn.bias",
       "components.1.extra.0.weight", "components.1.extra.0.bias",
-      "head.layers.1.weight", "head.layers.1.bias",
-      "components.0.bn.runningMean", "components.0.bn.runningVar",
-      "components.1.bn.runningMean", "components.1.bn.runningVar",
+      "head.1.weight", "head.1.bias",
+      "components.0.bn.running_mean", "components.0.bn.running_var", "components.0.bn.num_batches_tracked",
+      "components.1.bn.running_mean", "components.1.bn.running_var", "components.1.bn.num_batches_tracked",
     ])
     XCTAssertEqual(try Net().parameterCount, 2 * (18 + 4 + 6) + 27)
   }
@@ -57,7 +57,8 @@ final class ModuleTests: XCTestCase {
     try b.load(from: url)
     for ((n1, t1), (n2, t2)) in zip(a.stateDict(), b.stateDict()) {
       XCTAssertEqual(n1, n2)
-      XCTAssertEqual(try t1.toArray(Float.self), try t2.toArray(Float.self), n1)
+      XCTAssertEqual(t1.dtype, t2.dtype, n1)
+      XCTAssertEqual(try t1.bytes(), try t2.bytes(), n1)
     }
   }
 
@@ -66,10 +67,33 @@ final class ModuleTests: XCTestCase {
     let before = try net.components[0].conv.weight.toArray(Float.self)
     var state = Dictionary(uniqueKeysWithValues: net.stateDict())
     state["components.0.conv.weight"] = try Tensor.zeros([2, 1, 3, 3])
-    state["head.layers.1.weight"] = try Tensor.zeros([5, 5])
+    state["head.1.weight"] = try Tensor.zeros([5, 5])
     XCTAssertThrowsError(try net.loadStateDict(state)) { error in
-      XCTAssertTrue("\(error)".contains("head.layers.1.weight has shape [5, 5]"), "\(error)")
+      XCTAssertTrue("\(error)".contains("head.1.weight has shape [5, 5]"), "\(error)")
     }
     XCTAssertEqual(try net.components[0].conv.weight.toArray(Float.self), before)
+  }
+}
+
+final class StateKeyTests: XCTestCase {
+  func testPropertyNamesBecomePyTorchKeys() {
+    XCTAssertEqual(Module.snakeCase("runningMean"), "running_mean")
+    XCTAssertEqual(Module.snakeCase("weightIHReverse"), "weight_ih_reverse")
+    XCTAssertEqual(Module.snakeCase("norm1"), "norm1")
+    XCTAssertEqual(Module.snakeCase("finalNorm"), "final_norm")
+    XCTAssertEqual(Module.snakeCase("al1"), "al1")
+    XCTAssertEqual(Module.snakeCase("weight"), "weight")
+  }
+
+  /// PyTorch counts BatchNorm's training forwards in `num_batches_tracked`; evaluation does not.
+  func testBatchNormCountsTrainingForwards() throws {
+    let bn = try BatchNorm2d(3)
+    let x = try Tensor.randn([4, 3, 2, 2])
+    _ = try bn(x)
+    _ = try bn(x)
+    bn.eval()
+    _ = try bn(x)
+    XCTAssertEqual(bn.numBatchesTracked.value.dtype, .int64)
+    XCTAssertEqual(try bn.numBatchesTracked.value.toArray(Int64.self), [2])
   }
 }

@@ -41,9 +41,9 @@ final class ProjectionHeadTests: XCTestCase {
   func testMlpBNHeadHasNoFirstBiasAndRunningStatistics() throws {
     let head = try ProjectionHead(.mlpBN, inFeatures: 10, dimensions: ProjectionDimensions(hidden: 4, output: 3))
     XCTAssertEqual(head.stateDict().map(\.0), [
-      "body.layers.0.weight", "body.layers.1.weight", "body.layers.1.bias",
-      "body.layers.3.weight", "body.layers.3.bias",
-      "body.layers.1.runningMean", "body.layers.1.runningVar",
+      "body.0.weight", "body.1.weight", "body.1.bias",
+      "body.3.weight", "body.3.bias",
+      "body.1.running_mean", "body.1.running_var", "body.1.num_batches_tracked",
     ])
   }
 
@@ -74,7 +74,7 @@ final class ProjectionHeadTests: XCTestCase {
     try Torch.manualSeed(1)
     let objective = try LocalContrastiveLoss(.mlp, inFeatures: 12, dimensions: ProjectionDimensions(hidden: 8, output: 4))
     XCTAssertEqual(objective.namedParameters().map(\.0), [
-      "head.body.layers.0.weight", "head.body.layers.0.bias", "head.body.layers.2.weight", "head.body.layers.2.bias",
+      "head.body.0.weight", "head.body.0.bias", "head.body.2.weight", "head.body.2.bias",
     ])
     let optimizer = try Adam(objective.trainableParameters(), lr: 1e-2)
     let x = try Tensor.randn([8, 3, 4])

@@ -8,6 +8,9 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
   public let bias: Tensor
   public let runningMean: Buffer
   public let runningVar: Buffer
+  /// Training forwards so far (an int64 scalar), kept as PyTorch keeps it, so the state dict
+  /// loads into nn.BatchNorm strictly. With a fixed momentum nothing reads it.
+  public let numBatchesTracked: Buffer
   public let features: Int
   public let momentum: Double
   public let eps: Double
@@ -23,6 +26,7 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
     bias = try Tensor.zeros([features], dtype: dtype).asParameter()
     runningMean = Buffer(try Tensor.zeros([features], dtype: dtype))
     runningVar = Buffer(try Tensor.ones([features], dtype: dtype))
+    numBatchesTracked = Buffer(try Tensor.zeros([], dtype: .int64))
     super.init()
   }
 
@@ -33,6 +37,8 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
     if isTraining && x.shape[0] < 2 && x.count / features < 2 {
       throw TorchError("\(type(of: self)) in training needs more than one value per channel, got shape \(x.shape)")
     }
+    // An integer tensor takes only an integer addend (a 0-dim one works on any device).
+    if isTraining { try numBatchesTracked.value.add_(Tensor.scalar(1, dtype: .int64)) }
     return try Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean.value,
                                     runningVar: runningVar.value, training: isTraining, momentum: momentum, eps: eps)
   }

@@ -21,6 +21,12 @@ public final class BiLSTM: Module, @unchecked Sendable {
   public let biasHHReverse: Tensor
   public let inputSize: Int
   public let hiddenSize: Int
+  /// nn.LSTM's keys for layer 0, so the state dict loads into `nn.LSTM(bidirectional=True)`.
+  override public var stateKeys: [String: String] {
+    ["weightIH": "weight_ih_l0", "weightHH": "weight_hh_l0", "biasIH": "bias_ih_l0", "biasHH": "bias_hh_l0",
+     "weightIHReverse": "weight_ih_l0_reverse", "weightHHReverse": "weight_hh_l0_reverse",
+     "biasIHReverse": "bias_ih_l0_reverse", "biasHHReverse": "bias_hh_l0_reverse"]
+  }
 
   /// Every weight and bias is drawn from U(−1/√H, 1/√H), PyTorch's LSTM default.
   public init(inputSize: Int, hiddenSize: Int, dtype: DType = .float32) throws {

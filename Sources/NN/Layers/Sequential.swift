@@ -1,8 +1,9 @@
 import Torch
 
-/// Layers applied in order. Children are named by index: `layers.0.weight`.
+/// Layers applied in order. Children are named by index alone, as nn.Sequential's: `0.weight`.
 public final class Sequential: Module, UnaryLayer, @unchecked Sendable {
   public let layers: [any UnaryLayer]
+  override public var stateKeys: [String: String] { ["layers": ""] }
 
   public init(_ layers: [any UnaryLayer]) {
     self.layers = layers
