@@ -136,11 +136,13 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "scpl", dependencies: ["SCPLCLI"]),
-    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    // Helpers several test targets share (running python3 for the cross-checks).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Torch"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
-    .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch"]),
-    .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch"]),
+    .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17

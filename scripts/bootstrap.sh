@@ -16,6 +16,9 @@ PIP_PACKAGES=(
   safetensors           # tests check that our checkpoints load in Python's reader
   tensorboard           # `tensorboard --logdir runs`; tests read our event files with its reader
 )
+# scripts/load_in_pytorch.py (and its test) needs PyTorch for python3. PyTorch's CPU-only build
+# when pip finds one (a local wheel folder), else PyPI's default build, which also runs on a CPU.
+TORCH_PIP=torch
 
 log() { echo "bootstrap: $*"; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
@@ -42,6 +45,12 @@ if command -v python3 >/dev/null; then
   for p in "${PIP_PACKAGES[@]}"; do
     python3 -c "import ${p//-/_}" 2>/dev/null || { log "pip installing $p"; python3 -m pip install -q "$p" >/dev/null 2>&1 || log "warning: pip could not install $p"; }
   done
+  if ! python3 -c "import torch" 2>/dev/null; then
+    cpu=$(python3 -m pip index versions torch 2>/dev/null | tr ' ,' '\n\n' | grep -m1 '+cpu$' || true)
+    [[ -n $cpu ]] && TORCH_PIP="torch==$cpu"
+    log "pip installing $TORCH_PIP (for scripts/load_in_pytorch.py)"
+    python3 -m pip install -q "$TORCH_PIP" >/dev/null 2>&1 || log "warning: pip could not install $TORCH_PIP"
+  fi
 fi
 
 # Text data sets and word vectors (BBC News, Rotten Tomatoes, GloVe 6B 50-d) into the data cache.

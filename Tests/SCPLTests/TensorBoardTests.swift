@@ -1,36 +1,21 @@
 import Foundation
 import XCTest
 @testable import SCPL
+import TestSupport
 import Torch
-
-/// Runs `script` with python3 and returns its stdout; fails the test on a non-zero exit.
-func python(_ script: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3", "-c", script]
-  let out = Pipe(), err = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  try p.run()
-  let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  p.waitUntilExit()
-  XCTAssertEqual(p.terminationStatus, 0, errors, file: file, line: line)
-  return text
-}
 
 /// Reads every scalar of the event files under `folder` with TensorBoard's own reader
 /// (EventAccumulator, from the `tensorboard` package that scripts/bootstrap.sh installs) and
 /// returns tag → [(step, value)]. Values are float32 in the file, so they come back as Float (JSON
 /// parsing may move a double's last digit; a Float survives it).
-func tensorBoardScalars(_ folder: URL, file: StaticString = #filePath, line: UInt = #line) throws -> [String: [(step: Int, value: Float)]] {
-  let json = try python("""
+func tensorBoardScalars(_ folder: URL) throws -> [String: [(step: Int, value: Float)]] {
+  let json = try runPython(script: """
     import json
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     acc = EventAccumulator('\(folder.path)', size_guidance={'scalars': 0})
     acc.Reload()
     print(json.dumps({t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()['scalars']}))
-    """, file: file, line: line)
+    """)
   let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[Double]]] ?? [:]
   return decoded.mapValues { $0.map { (Int($0[0]), Float($0[1])) } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Torch
 
 final class SafeTensorsTests: XCTestCase {
@@ -112,19 +113,10 @@ final class SafeTensorsTests: XCTestCase {
       from safetensors.numpy import load_file
       from safetensors import safe_open
       d = load_file('\(url.path)')
-      with safe_open('\(url.path)', framework='numpy') as f: meta = f.metadata()
+      with safe_open('\(url.path)', framework='numpy') as f: meta = dict(sorted(f.metadata().items()))
       print(d['w'].dtype, d['w'].shape, d['w'].ravel().tolist(), d['n'].dtype, d['n'].tolist(), meta)
       """
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    p.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    XCTAssertEqual(p.terminationStatus, 0, text)
+    let text = try runPython(script: script)
     let checksum = try SafeTensors.load(from: url).metadata[SafeTensors.checksumKey]!
     XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines),
                    "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c': '\(checksum)', 'k': 'v'}")
