@@ -7,7 +7,7 @@ JOBS ?= 2
 # finds it (a local wheel folder), else the PyPI wheel of the same version.
 LIBTORCH2_VERSION ?= 2.13.0
 
-.PHONY: bootstrap build release test test-libtorch2 demo bench allocators clean
+.PHONY: bootstrap build release test test-libtorch2 demo bench soak allocators clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -33,6 +33,11 @@ test-libtorch2: bootstrap
 # The default training run on real Fashion-MNIST.
 demo: release
 	$$($(SWIFT) build -c release --show-bin-path)/scpl train
+
+# Thousands of SCPL steps under the async pipeline: fails if resident memory grows or the step
+# time drifts after warm-up (docs/reliability.md). A few minutes; not part of `make test`.
+soak: release
+	$$($(SWIFT) build -c release --show-bin-path)/scpl bench soak
 
 # Engine micro-benchmarks; writes bench-results/engine.{json,md}.
 bench: release

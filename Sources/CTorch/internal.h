@@ -71,6 +71,9 @@ inline c10::optional<at::Tensor> opt(ct_tensor t) {
   return t->t;
 }
 
+// The generator dropout draws from on the calling thread (random.cpp); null: the global one.
+at::Generator *thread_generator();
+
 inline at::Tensor ref(ct_tensor t) {
   if (t == nullptr) throw std::invalid_argument("a required tensor argument is null");
   return t->t;

@@ -39,7 +39,17 @@ ct_tensor ct_layer_norm(ct_tensor x, const int64_t *shape, int n, ct_tensor w, c
   CT_TENSOR_BODY(at::layer_norm(ref(x), ints(shape, n), opt(w), opt(b), eps))
 }
 ct_tensor ct_dropout(ct_tensor x, double p, int training) {
-  CT_TENSOR_BODY(at::dropout(ref(x), p, training != 0))
+  // ATen's own formula (input * bernoulli(1 − p) / (1 − p)), drawn from the calling thread's
+  // generator when it has one. That generator is a CPU one: CUDA tensors keep the global stream.
+  CT_TENSOR_BODY([&] {
+    at::Tensor input = ref(x);
+    at::Generator *g = thread_generator();
+    if (g == nullptr || training == 0 || p == 0 || p == 1 || !input.device().is_cpu()) {
+      return at::dropout(input, p, training != 0);
+    }
+    at::Tensor noise = at::empty_like(input).bernoulli_(1 - p, *g);
+    return input * noise.div_(1 - p);
+  }())
 }
 ct_tensor ct_embedding(ct_tensor w, ct_tensor idx) { CT_TENSOR_BODY(at::embedding(ref(w), ref(idx))) }
 

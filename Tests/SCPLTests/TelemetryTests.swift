@@ -27,3 +27,26 @@ final class TelemetryTests: XCTestCase {
     XCTAssertTrue(md.contains("- a note"), md)
   }
 }
+
+final class SoakVerdictTests: XCTestCase {
+  func window(_ step: Int, _ mib: Double, _ ms: Double) -> Soak.Window {
+    Soak.Window(step: step, residentMiB: mib, medianStepSeconds: ms / 1000)
+  }
+
+  /// Growth counts from the first window after warm-up to the largest after it; the ratio is the
+  /// last window's median over that first one's.
+  func testGrowthAndDriftAreMeasuredAfterWarmUp() throws {
+    let windows = [window(100, 100, 50), window(200, 300, 20), window(300, 310, 20), window(400, 340, 21), window(500, 320, 30)]
+    let v = try Soak.Verdict(windows, warmup: 1)
+    XCTAssertEqual(v.growthMiB, 40, accuracy: 1e-9)
+    XCTAssertEqual(v.stepTimeRatio, 1.5, accuracy: 1e-9)
+    XCTAssertEqual(v.failures(maxGrowthMiB: 64, maxStepTimeRatio: 1.5), [])
+    let failures = v.failures(maxGrowthMiB: 32, maxStepTimeRatio: 1.25)
+    XCTAssertEqual(failures.count, 2)
+    XCTAssertTrue(failures[0].contains("grew by 40.0 MiB"), failures[0])
+    XCTAssertTrue(failures[1].contains("1.50×"), failures[1])
+    XCTAssertThrowsError(try Soak.Verdict(Array(windows.prefix(2)), warmup: 1)) {
+      XCTAssertTrue("\($0)".contains("at least two windows"), "\($0)")
+    }
+  }
+}

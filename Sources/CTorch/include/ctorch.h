@@ -54,6 +54,18 @@ ct_tensor ct_scalar_tensor(double value, int dtype, int device_type, int device_
 ct_tensor ct_from_data(const void *data, const int64_t *shape, int ndim, int dtype);
 int ct_manual_seed(uint64_t seed);
 
+// ---------------------------------------------------------------- generators (random.cpp)
+/// A CPU random generator of its own (not libtorch's global one), freed with ct_generator_free.
+typedef struct ct_generator_s *ct_generator;
+ct_generator ct_generator_new(uint64_t seed);
+void ct_generator_free(ct_generator g);
+/// Its state as a new uint8 tensor; set_state restores one (-1 and an error if it does not fit).
+ct_tensor ct_generator_get_state(ct_generator g);
+int ct_generator_set_state(ct_generator g, ct_tensor state);
+/// Dropout on the calling thread draws from `g` from now on (NULL: the global generator again).
+/// The generator must outlive that use.
+void ct_use_generator_on_this_thread(ct_generator g);
+
 // ---------------------------------------------------------------- metadata and conversion
 int ct_ndim(ct_tensor t);
 /// Writes ct_ndim(t) sizes into `out`.

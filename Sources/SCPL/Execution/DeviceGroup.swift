@@ -1,3 +1,4 @@
+import Data
 import NN
 import Torch
 
@@ -12,10 +13,18 @@ final class DeviceGroup {
   /// workers share their tensors' device (`PipelineOptions.copyEveryHandOff`).
   let copyEveryHandOff: Bool
 
-  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, copyEveryHandOff: Bool = false) throws {
+  /// Each component's random generator (its dropout), seeded from the run's seed and the
+  /// component's index. `DeviceShare` makes it the thread's generator while the component
+  /// works, so a component draws the same numbers whatever device runs it and however the
+  /// workers interleave: the draws depend on neither placement nor schedule.
+  let generators: [Generator]
+
+  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, seed: UInt64 = 0,
+       copyEveryHandOff: Bool = false) throws {
     guard placement.deviceCount == devices.count else {
       throw PipelineError("placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
     }
+    generators = try (0..<placement.componentCount).map { try Generator(seed: Self.generatorSeed(seed, component: $0)) }
     var started: [DeviceWorker] = []
     do {
       for (d, device) in devices.devices.enumerated() {
@@ -33,6 +42,9 @@ final class DeviceGroup {
   }
 
   var count: Int { workers.count }
+
+  /// The seed of component k's generator in a run seeded `seed`.
+  static func generatorSeed(_ seed: UInt64, component k: Int) -> UInt64 { SplitMix64.derive(seed, 0x64726F70, UInt64(k)) }
 
   /// Where device d's tensors live.
   func tensorDevice(_ d: Int) -> Device { devices.devices[d].tensorDevice }

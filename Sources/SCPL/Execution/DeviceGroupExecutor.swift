@@ -11,6 +11,7 @@ extension DeviceGroupExecutor {
   var devices: DeviceSpec { group.devices }
   var placement: Placement { group.placement }
   var timeline: Timeline { group.timeline }
+  var generators: [Generator] { group.generators }
 
   func shutdown() { group.shutdown() }
 

@@ -56,15 +56,25 @@ struct DeviceShare {
     try inContext("\(purpose)\(what) on \(place)", body)
   }
 
-  /// Component k's forward: a forward span, errors told with the component.
+  /// Component k's forward: a forward span, errors told with the component, its dropout drawn
+  /// from its own generator.
   func forward<T>(component k: Int, _ body: () throws -> T) throws -> T {
-    try run("component \(k + 1)") { try measure(.forward, component: k, body) }
+    try run("component \(k + 1)") { try measure(.forward, component: k) { try drawing(for: k, body) } }
   }
 
   /// Learning (loss, backward, update) of component k, or of the device as a whole (`component`
   /// nil: BP's loss and backward); `what` names it in errors.
   func learn<T>(component k: Int?, _ what: String? = nil, _ body: () throws -> T) throws -> T {
-    try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") { try measure(.learn, component: k, body) }
+    try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") {
+      try measure(.learn, component: k) { try k.map { try drawing(for: $0, body) } ?? body() }
+    }
+  }
+
+  /// Runs `body` with component k's generator as the thread's (`DeviceGroup.generators`).
+  func drawing<T>(for k: Int, _ body: () throws -> T) rethrows -> T {
+    Generator.useOnThisThread(group.generators[k])
+    defer { Generator.useOnThisThread(nil) }
+    return try body()
   }
 
   /// A span of `kind` around `body` (none without a timeline).

@@ -42,6 +42,9 @@ public protocol PipelineExecutor: AnyObject {
   var placement: Placement { get }
   /// The spans every worker recorded during the last (or current) epoch.
   var timeline: Timeline { get }
+  /// Each component's random generator (what its dropout draws from), in component order: their
+  /// states go into checkpoints. Read or set them only between epochs.
+  var generators: [Generator] { get }
 
   /// Trains one epoch on `batches`. With `rates`, batch t's update uses `rates.rate(batch: t)`
   /// (applied on the worker that runs each optimizer's update); without, the optimizers keep
@@ -100,6 +103,10 @@ public struct PipelineOptions: Sendable {
   /// gpipe: recompute each micro-batch's forward just before its backward instead of keeping its
   /// graph (`--recompute`).
   public var recompute = false
+  /// Seeds the components' random generators (dropout): component k draws from a stream derived
+  /// from (seed, k), whatever device runs it, so a run's draws depend on neither the placement
+  /// nor how the worker threads interleave.
+  public var seed: UInt64 = 0
   /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
   /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
   /// their tensors and skip it.
@@ -144,7 +151,7 @@ public enum Pipelines {
       placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: deviceCount)
     }
     let group = try DeviceGroup(devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
-                                queueDepth: options.queueDepth, copyEveryHandOff: options.copyEveryHandOff)
+                                queueDepth: options.queueDepth, seed: options.seed, copyEveryHandOff: options.copyEveryHandOff)
     do {
       switch kind {
       case .off: return try SequentialExecutor(method, group)

@@ -139,7 +139,8 @@ public final class Trainer {
                                 workerThreads: loaderThreads, prefetch: 4)
     // The executor is built before the first step: on GPUs it moves the modules first, so the
     // optimizers' state is created on the right device.
-    let options = try config.pipelineOptions(componentCount: model.components.count)
+    var options = try config.pipelineOptions(componentCount: model.components.count)
+    options.seed = seed
     // Only a balanced placement over several devices measures its step-time costs on a real batch.
     let needsProbe = options.devices.count > 1 && options.placement == nil
     let executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
@@ -164,6 +165,13 @@ public final class Trainer {
       step = p.epoch * stepsPerEpoch
       firstEpoch = p.epoch + 1
       lastCheckpointEpoch = p.epoch
+      // Each component's dropout stream continues where the checkpoint left it.
+      for (k, generator) in executor.generators.enumerated() {
+        guard let state = p.state["rng.component\(k)"] else {
+          throw RunFolderError("the checkpoint has no random state for component \(k + 1) (rng.component\(k)); it was written by an older scpl")
+        }
+        try generator.setState(state)
+      }
       log("resuming run \(run + 1) after epoch \(p.epoch)")
     }
     let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
@@ -214,7 +222,7 @@ public final class Trainer {
       try folder.appendMetrics(record)
       try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
       if epoch % config.checkpointEvery == 0 || epoch == config.epochs {
-        try saveCheckpoint(method, run: run, epoch: epoch, seed: seed)
+        try saveCheckpoint(method, generators: executor.generators, run: run, epoch: epoch, seed: seed)
         lastCheckpointEpoch = epoch
       }
       epochsThisSession += 1
@@ -246,12 +254,14 @@ public final class Trainer {
   }
 
   /// A checkpoint of run `run` (0-based) after `epoch` (`Checkpoints`): every parameter and
-  /// buffer of the method's modules, every optimizer's state, and the epoch records so far.
-  func saveCheckpoint(_ method: any TrainingMethod, run: Int, epoch: Int, seed: UInt64) throws {
+  /// buffer of the method's modules, every optimizer's state, each component's random state
+  /// (`rng.component<k>`), and the epoch records so far.
+  func saveCheckpoint(_ method: any TrainingMethod, generators: [Generator], run: Int, epoch: Int, seed: UInt64) throws {
     var tensors = method.stateDict()
     for (i, o) in method.optimizers.enumerated() {
       tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }
     }
+    tensors += try generators.enumerated().map { ("rng.component\($0.offset)", try $0.element.state()) }
     try Checkpoints(runFolder: folder.url).save(
       tensors, run: run + 1, epoch: epoch,
       metadata: ["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,

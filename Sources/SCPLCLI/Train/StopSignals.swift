@@ -3,7 +3,7 @@ import Foundation
 import SCPL
 
 /// SIGINT and SIGTERM during `scpl train`: the first asks the trainer to stop after the step in
-/// flight (the run folder keeps its last complete epoch's checkpoint, summary.json says
+/// flight (the run folder keeps its newest checkpoint, summary.json says
 /// interrupted, and the process exits with 128 + the signal's number); a second one exits at once.
 enum StopSignals {
   static let handled: [(number: Int32, name: String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")]
