@@ -7,7 +7,7 @@ JOBS ?= 2
 # finds it (a local wheel folder), else the PyPI wheel of the same version.
 LIBTORCH2_VERSION ?= 2.13.0
 
-.PHONY: bootstrap build release test test-libtorch2 demo bench soak allocators clean
+.PHONY: bootstrap build release test test-libtorch2 demo bench soak fuzz allocators clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -38,6 +38,10 @@ demo: release
 # time drifts after warm-up (docs/reliability.md). A few minutes; not part of `make test`.
 soak: release
 	$$($(SWIFT) build -c release --show-bin-path)/scpl bench soak
+
+# Every parser of a user's file under libFuzzer + AddressSanitizer, FUZZ_SECONDS each (default 60).
+fuzz: bootstrap
+	bash scripts/fuzz.sh
 
 # Engine micro-benchmarks; writes bench-results/engine.{json,md}.
 bench: release

@@ -97,6 +97,10 @@ func tcmallocLinkerFlags() -> [String] {
 }
 
 let libtorch = LibTorch.chosen()
+/// `make fuzz` sets SCPL_FUZZ=1: the libFuzzer targets under Fuzz/ are added, and tcmalloc is left
+/// out (AddressSanitizer brings its own malloc).
+let fuzzing = ProcessInfo.processInfo.environment["SCPL_FUZZ"] == "1"
+let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg"].map { "Fuzz\($0)" }
 let torchCxxFlags: [String] = libtorch.cxxFlags + ["-Wno-unused-parameter"]
   + (gccOpenMPIncludeDir().map { ["-idirafter", $0] } ?? [])
 
@@ -118,7 +122,7 @@ let package = Package(
     .target(
       name: "CTorch",
       cxxSettings: [.unsafeFlags(torchCxxFlags)],
-      linkerSettings: libtorch.libraries.map { .linkedLibrary($0) } + [.unsafeFlags(libtorch.linkerFlags + tcmallocLinkerFlags())]
+      linkerSettings: libtorch.libraries.map { .linkedLibrary($0) } + [.unsafeFlags(libtorch.linkerFlags + (fuzzing ? [] : tcmallocLinkerFlags()))]
     ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
@@ -136,14 +140,20 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "scpl", dependencies: ["SCPLCLI"]),
+    // Every parser of a user's file, as the fuzz targets and their regression test call it.
+    .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "Torch"]),
     // Helpers several test targets share (running python3 for the cross-checks).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Torch"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
-    .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch", "TestSupport"]),
+    .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch", "TestSupport", "FuzzEntries"]),
     .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17
 )
+
+if fuzzing {
+  package.targets += fuzzTargets.map { .executableTarget(name: $0, dependencies: ["FuzzEntries"], path: "Fuzz/\($0)") }
+}

@@ -49,10 +49,12 @@ public enum IDX {
       let o = 4 + 4 * d
       shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
     }
-    let expected = shape.reduce(1, *) * type.size
     let available = bytes.count - headerSize
+    guard let expected = byteCount(shape: shape, elementSize: type.size) else {
+      throw fail(4, "the shape \(shape) of \(type.size)-byte elements is too large to exist")
+    }
     guard available >= expected else {
-      let record = shape.dropFirst().reduce(1, *) * type.size
+      let record = byteCount(shape: Swift.Array(shape.dropFirst()), elementSize: type.size) ?? 0
       let complete = record > 0 ? available / record : 0
       throw fail(bytes.count, "truncated data: shape \(shape) needs \(expected) bytes after the \(headerSize)-byte header, found \(available) (\(complete) complete records)")
     }

@@ -102,13 +102,7 @@ public enum SafeTensors {
       guard begin >= 0, begin <= end, end <= payloadSize else {
         throw fail("entry '\(name)' has data_offsets [\(begin), \(end)] outside the \(payloadSize)-byte payload")
       }
-      // Checked products: a header may claim absurd sizes.
-      let byteCount = shape.reduce(Optional(dtype.byteSize)) { n, d in
-        guard let n, d >= 0 else { return nil }
-        let (p, overflow) = n.multipliedReportingOverflow(by: d)
-        return overflow ? nil : p
-      }
-      guard byteCount == end - begin else {
+      guard byteCount(shape: shape, elementSize: dtype.byteSize) == end - begin else {
         throw fail("entry '\(name)' has shape \(shape) of \(code), which does not match its \(end - begin) bytes")
       }
       entries.append((name, dtype, shape, begin, end))

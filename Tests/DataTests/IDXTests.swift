@@ -67,6 +67,14 @@ final class IDXTests: XCTestCase {
     }
   }
 
+  /// Found by `make fuzz` (Fuzz/regressions/idx): dimensions whose product overflows used to trap.
+  func testAShapeTooLargeToExistIsRefused() throws {
+    let header: [UInt8] = [0, 0, 8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xCF, 0xFF, 0x57]
+    XCTAssertThrowsError(try IDX.parse(header + [0xFF, 0, 0, 0x17], source: "huge.idx")) {
+      XCTAssertTrue("\($0)".contains("huge.idx: byte 4: the shape [4294967295, 4291821399] of 1-byte elements is too large to exist"), "\($0)")
+    }
+  }
+
   func testCorruptGzipIsAnErrorNotACrash() throws {
     var gz = try Data(contentsOf: try write("c", idx([100], Array(repeating: 7, count: 100)), gzip: true))
     gz = gz.prefix(gz.count / 2)

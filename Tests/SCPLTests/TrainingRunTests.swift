@@ -48,6 +48,16 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(try MethodKind(parsing: "Early-Exit"), .earlyExit)
   }
 
+  /// A key that is a mapping made Yams trap (found by `make fuzz`); it is an error with a sentence.
+  func testAYAMLKeyThatIsNotANameIsRefused() throws {
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "? {a: 1}\n: 2\n", source: "c.yaml")) {
+      XCTAssertTrue("\($0)".contains("c.yaml: a key is not an option name but a mapping"), "\($0)")
+    }
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "batch-size: 64\nbatchsize: 3\n", source: "c.yaml")) {
+      XCTAssertTrue("\($0)".contains("unknown option 'batchsize'"), "\($0)")
+    }
+  }
+
   func testYAMLConfigAndCommandLinePrecedence() throws {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent("c.yaml")

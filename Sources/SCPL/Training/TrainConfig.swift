@@ -134,14 +134,26 @@ public struct PartialTrainConfig: Codable, Sendable {
     guard let text = try? String(contentsOf: url, encoding: .utf8) else {
       throw ConfigError("cannot read the config file \(url.path)")
     }
-    if let parsed = try? Yams.load(yaml: text), let keys = (parsed as? [String: Any])?.keys {
+    return try parse(yaml: text, source: url.path)
+  }
+
+  /// Parses YAML text (`source` names it in errors).
+  public static func parse(yaml text: String, source: String) throws -> PartialTrainConfig {
+    // The keys are checked on the parsed node, not through Yams.load: its conversion to a
+    // dictionary traps on a key that is not a scalar (found by `make fuzz`, Fuzz/regressions/yaml).
+    if let mapping = (try? Yams.compose(yaml: text))??.mapping {
       let known = Set(TrainConfig.CodingKeys.allCases.map(\.stringValue))
-      if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
-        throw ConfigError("\(url.path): unknown option '\(unknown)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
+      for key in mapping.keys {
+        guard let name = key.scalar?.string else {
+          throw ConfigError("\(source): a key is not an option name but a \(key.mapping != nil ? "mapping" : "list"); the keys are the long option names of `scpl train` (e.g. batch-size)")
+        }
+        guard known.contains(name) else {
+          throw ConfigError("\(source): unknown option '\(name)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
+        }
       }
     }
     do { return try YAMLDecoder().decode(PartialTrainConfig.self, from: text) } catch {
-      throw ConfigError("\(url.path) is not a valid training config: \(Self.sentence(error))")
+      throw ConfigError("\(source) is not a valid training config: \(Self.sentence(error))")
     }
   }
 
