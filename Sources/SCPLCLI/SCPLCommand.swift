@@ -50,6 +50,7 @@ extension ModelKind: ExpressibleByArgument {}
 extension MethodKind: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}
 extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension NonFinitePolicy: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}
 extension ProjectionKind: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}

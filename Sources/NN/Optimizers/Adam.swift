@@ -41,7 +41,10 @@ public final class Adam: Optimizer {
     states = Array(repeating: nil, count: parameters.count)
   }
 
+  public let nonFinite = NonFiniteUpdates()
+
   public func step() throws {
+    if try nonFinite.refuses(parameters) { return }
     let (beta1, beta2) = betas
     try withNoGrad {
       for (i, p) in parameters.enumerated() {

@@ -21,6 +21,46 @@ public protocol Optimizer: AnyObject {
   /// Replaces the state with copies of `state`'s tensors. Everything is checked before anything
   /// changes: unknown names, indices past the parameter list, incomplete entries, wrong shapes.
   func loadStateDict(_ state: [String: Tensor]) throws
+  /// Whether `step` refuses an update whose gradients are not all finite, and how many it refused.
+  var nonFinite: NonFiniteUpdates { get }
+}
+
+/// The `--on-nan skip-batch` policy of one optimizer: with `skip` on, a step whose gradients hold
+/// a NaN or an infinity applies nothing (parameters, moments and step counts stay as they were),
+/// drops the gradients and is counted in `skipped`. Off (the default), `step` checks nothing and
+/// costs nothing more. Read `skipped` between epochs; the optimizer's worker writes it.
+///
+/// A batch also changes buffers in its forward (BatchNorm's running statistics). `protect` names
+/// the buffers the optimizer's modules keep: a refused step puts them back as they were after the
+/// last accepted one, so a NaN batch leaves no trace there either.
+public final class NonFiniteUpdates: @unchecked Sendable {
+  public var skip = false
+  public private(set) var skipped = 0
+  private var buffers: [Tensor] = []
+  private var lastGood: [Tensor] = []
+
+  public init() {}
+
+  /// Keeps a copy of `buffers` (their values now) to restore on a refused step.
+  public func protect(_ buffers: [Tensor]) throws {
+    self.buffers = buffers
+    lastGood = try buffers.map { try $0.clone() }
+  }
+
+  /// True (and the gradients dropped, the protected buffers restored, the step counted) when
+  /// `skip` is on and some gradient of `parameters` is not finite: the caller then applies nothing.
+  func refuses(_ parameters: [Tensor]) throws -> Bool {
+    guard skip else { return false }
+    // A NaN or an infinity anywhere makes a gradient's sum non-finite.
+    let finite = try parameters.allSatisfy { p in try p.grad.map { try $0.sum().item().isFinite } ?? true }
+    try withNoGrad {
+      for (live, saved) in zip(buffers, lastGood) { try finite ? saved.copy_(live) : live.copy_(saved) }
+    }
+    if finite { return false }
+    for p in parameters { try p.zeroGrad() }
+    skipped += 1
+    return true
+  }
 }
 
 extension Optimizer {

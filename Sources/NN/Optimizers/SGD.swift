@@ -35,7 +35,10 @@ public final class SGD: Optimizer {
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
+  public let nonFinite = NonFiniteUpdates()
+
   public func step() throws {
+    if try nonFinite.refuses(parameters) { return }
     try withNoGrad {
       for (i, p) in parameters.enumerated() {
         guard let grad = try p.grad else { continue }

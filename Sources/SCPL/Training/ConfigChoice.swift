@@ -61,6 +61,16 @@ public enum LearningRateScheduleKind: String, ConfigChoice {
   public static let optionName = "--lr-schedule"
 }
 
+/// What a loss or gradient that becomes NaN or infinite does (`--on-nan`).
+public enum NonFinitePolicy: String, ConfigChoice {
+  /// The run stops, naming the loss, the epoch and the step (`Trainer.Diverged`).
+  case stop
+  /// The batch's update is not applied (every optimizer refuses a non-finite step), the run goes
+  /// on, and each epoch's record counts the refused updates.
+  case skipBatch = "skip-batch"
+  public static let optionName = "--on-nan"
+}
+
 extension MethodKind: ConfigChoice { public static let optionName = "--method" }
 extension PipelineKind: ConfigChoice { public static let optionName = "--pipeline" }
 extension ProjectionKind: ConfigChoice { public static let optionName = "--projection" }

@@ -15,12 +15,15 @@ public struct EpochRecord: Codable, Sendable {
   /// Sum of the training steps' wall time (data loading and evaluation excluded, as the reference).
   public var epochSeconds: Double
   public var trainSamplesPerSecond: Double
+  /// With `--on-nan skip-batch`: the updates refused in the epoch because a loss or gradient was
+  /// not finite (one per optimizer per batch); nil under `stop`.
+  public var skippedUpdates: Int?
 
   enum CodingKeys: String, CodingKey {
     case run, seed, epoch, lr, losses
     case trainAccuracy = "train_accuracy", testAccuracy = "test_accuracy"
     case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
-    case trainSamplesPerSecond = "train_samples_per_second"
+    case trainSamplesPerSecond = "train_samples_per_second", skippedUpdates = "skipped_updates"
   }
 }
 

@@ -55,6 +55,7 @@ public struct TrainConfig: Codable, Sendable {
   public var checkpointEvery: Int
   /// Checkpoints kept per run: the newest K (the oldest are deleted once a newer one is on disk).
   public var keepCheckpoints: Int
+  public var onNan: NonFinitePolicy
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -64,7 +65,7 @@ public struct TrainConfig: Codable, Sendable {
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
     case microBatches = "micro-batches", recompute, probe
-    case checkpointEvery = "checkpoint-every", keepCheckpoints = "keep-checkpoints"
+    case checkpointEvery = "checkpoint-every", keepCheckpoints = "keep-checkpoints", onNan = "on-nan"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -124,6 +125,7 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var probe: Bool?
   public var checkpointEvery: Int?
   public var keepCheckpoints: Int?
+  public var onNan: NonFinitePolicy?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -228,7 +230,8 @@ public struct PartialTrainConfig: Codable, Sendable {
       pipeline: pipeline, devices: devices.description, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
       queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
-      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, keepCheckpoints: keepCheckpoints ?? 2)
+      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, keepCheckpoints: keepCheckpoints ?? 2,
+      onNan: onNan ?? .stop)
     try c.validate()
     return c
   }

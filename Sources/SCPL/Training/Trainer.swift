@@ -175,22 +175,39 @@ public final class Trainer {
       log("resuming run \(run + 1) after epoch \(p.epoch)")
     }
     let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
+    let skipping = config.onNan == .skipBatch
+    for o in method.optimizers { o.nonFinite.skip = skipping }
+    if skipping {
+      // Each optimizer guards the buffers of the modules it trains: a local stage's, or BP's all.
+      let groups: [(any Optimizer, [Module])] = (method as? any LocalMethod).map { $0.stages.map { ($0.optimizer, $0.modules) } }
+        ?? [(method.optimizers[0], method.modules.map(\.1))]
+      for (o, modules) in groups { try o.nonFinite.protect(modules.flatMap { $0.namedBuffers().map(\.1.value) }) }
+    }
+    func refused() -> Int { method.optimizers.reduce(0) { $0 + $1.nonFinite.skipped } }
     var busy: [Double] = []
     for epoch in firstEpoch...config.epochs {
+      // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
+      // batch is left out of its epoch mean).
       var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
+      var lossSamples = Array(repeating: 0, count: method.lossNames.count)
       var seen = 0
+      let refusedBefore = refused()
+      func lossMeans() -> [Double] { zip(lossSums, lossSamples).map { $1 > 0 ? $0 / Double($1) : .nan } }
       // Every batch's rate, applied by the executor on the worker that runs each update.
       let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: stepsPerEpoch)
       let lr = rates.rate(batch: 0)
       let feed = BatchFeed(loader.epoch(epoch))
       let wall = Stopwatch.now()
       let epochRun = try executor.trainEpoch(feed, rates: rates) { result in
-        if let k = result.losses.firstIndex(where: { !$0.isFinite }) {
+        if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
           throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
                          checkpointEpoch: lastCheckpointEpoch, method: config.method)
         }
         let n = feed.sizes[result.batch]
-        for (i, l) in result.losses.enumerated() { lossSums[i] += l * Double(n) }
+        for (i, l) in result.losses.enumerated() where l.isFinite {
+          lossSums[i] += l * Double(n)
+          lossSamples[i] += n
+        }
         seen += n
         step += 1
         try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
@@ -201,7 +218,7 @@ public final class Trainer {
         let done = Double(result.batch + 1) / Double(stepsPerEpoch)
         let elapsed = Stopwatch.now() - wall
         progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
-                               epoch, config.epochs, 100 * done, Self.format(lossSums.map { $0 / Double(seen) }), rates.rate(batch: result.batch),
+                               epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
                                Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
       }
       try feed.rethrow()
@@ -215,10 +232,13 @@ public final class Trainer {
       let test = try Evaluation.run(executor, on: data.test, batchSize: config.testBatchSize)
       let train = try Evaluation.run(executor, on: data.trainProbe, batchSize: config.testBatchSize)
       let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
-                               losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossSums.map { $0 / Double(Swift.max(seen, 1)) })),
+                               // A loss whose every batch was skipped has no mean (and JSON no NaN): left out.
+                               losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossMeans()).filter { $0.1.isFinite }),
                                trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
-                               epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds)
+                               epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds,
+                               skippedUpdates: skipping ? refused() - refusedBefore : nil)
       records.append(record)
+      if let n = record.skippedUpdates, n > 0 { log("epoch \(epoch): \(n) update(s) skipped because a loss or gradient was not finite (--on-nan skip-batch)") }
       try folder.appendMetrics(record)
       try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
       if epoch % config.checkpointEvery == 0 || epoch == config.epochs {
@@ -228,7 +248,7 @@ public final class Trainer {
       epochsThisSession += 1
       if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
       progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
-                             run + 1, config.times, epoch, config.epochs, lr, Self.format(lossSums.map { $0 / Double(Swift.max(seen, 1)) }),
+                             run + 1, config.times, epoch, config.epochs, lr, Self.format(lossMeans()),
                              100 * train.accuracy, 100 * test.accuracy,
                              test.headAccuracies.isEmpty ? "" : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
                              record.trainSamplesPerSecond, stepSeconds))
@@ -275,6 +295,7 @@ public final class Trainer {
     scalars += r.componentTestAccuracy.enumerated().map { ("accuracy/test_head_\($0 + 1)", $1) }
     scalars += r.losses.sorted { $0.key < $1.key }.map { ("epoch/loss/\($0.key)", $0.value) }
     scalars += [("epoch/samples_per_second", r.trainSamplesPerSecond), ("epoch/seconds", r.epochSeconds), ("epoch/number", Double(r.epoch))]
+    scalars += r.skippedUpdates.map { [("epoch/skipped_updates", Double($0))] } ?? []
     scalars += zip(devices, busy).map { ("busy/\($0)", $1) }
     return scalars
   }
