@@ -160,7 +160,7 @@ extension Train {
 /// on a narrow VGG (width 0.125) on Fashion-MNIST, pipelined over two devices, sized to pass 88 %
 /// test accuracy within about five minutes of training on two cores. It differs from the paper's
 /// vision setting (strong augmentation, batch 1024, 200 epochs) because those pay off only over a
-/// long run: measured here (README), this run reached 88.7 % after its 3 epochs (289 s of
+/// long run: measured here (README), this run reached 88.7 % after its 3 epochs (289–304 s of
 /// training), where strong augmentation at batch 128, the former default, was at 84.2 % after 2.
 enum DefaultRun {
   static func apply(to file: PartialTrainConfig, commandLine: PartialTrainConfig) -> PartialTrainConfig {
