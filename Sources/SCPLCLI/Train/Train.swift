@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
   @Flag(help: "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set.") var probe = false
   @Option(help: "Write a checkpoint after every N-th epoch, and after the last (default 1).") var checkpointEvery: Int?
   @Option(help: "Checkpoints kept per run under the run folder's checkpoints/, newest first (default 2).") var keepCheckpoints: Int?
-  @Option(help: "When a loss or gradient becomes NaN or infinite: stop (the default: the run ends naming it) or skip-batch (that batch's update is not applied; each epoch counts them).") var onNan: NonFinitePolicy?
+  @Option(help: "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them).") var onNan: NonFinitePolicy?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
 
