@@ -36,21 +36,13 @@ final class CrashTests: XCTestCase {
     XCTAssertEqual(summary?["state"] as? String, "running", "a killed process cannot say more than that it was running")
     _ = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
 
-    let resume = Process()
-    resume.executableURL = try scplBinary()
-    resume.arguments = ["train", "--resume", dir.path]
-    let errors = Pipe()
-    resume.standardOutput = FileHandle.nullDevice
-    resume.standardError = errors
-    try resume.run()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    resume.waitUntilExit()
+    let resume = try runScpl(["train", "--resume", dir.path])
     guard expectCheckpoint else {
-      XCTAssertNotEqual(resume.terminationStatus, 0)
-      XCTAssertTrue(message.contains("holds no valid checkpoint"), message)
+      XCTAssertNotEqual(resume.status, 0)
+      XCTAssertTrue(resume.stderr.contains("holds no valid checkpoint"), resume.stderr)
       return
     }
-    XCTAssertEqual(resume.terminationStatus, 0, message)
+    XCTAssertEqual(resume.status, 0, resume.stderr)
     let finished = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
     XCTAssertEqual(finished?["state"] as? String, "finished")
     let records = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"))

@@ -22,6 +22,20 @@ func startScpl(_ arguments: [String]) throws -> (process: Process, output: Pipe)
   return (process, pipe)
 }
 
+/// `scpl ARGS` run to its end, standard output discarded: its exit status and standard error.
+func runScpl(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+  let process = Process()
+  process.executableURL = try scplBinary()
+  process.arguments = arguments
+  let errors = Pipe()
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = errors
+  try process.run()
+  let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  return (process.terminationStatus, message)
+}
+
 /// What arrives on `pipe` until it holds `marker`, the pipe closes, or `seconds` pass.
 func read(_ pipe: Pipe, until marker: String, seconds: Double) -> String {
   var text = ""
@@ -59,14 +73,8 @@ final class SignalTests: XCTestCase {
     let because = try XCTUnwrap(stopped["stopped_because"] as? String)
     XCTAssertTrue(because.contains("stopped by SIGTERM in epoch 2") && because.contains("--resume \(dir.path)"), because)
 
-    let resume = Process()
-    resume.executableURL = try scplBinary()
-    resume.arguments = ["train", "--resume", dir.path]
-    resume.standardOutput = FileHandle.nullDevice
-    resume.standardError = FileHandle.nullDevice
-    try resume.run()
-    resume.waitUntilExit()
-    XCTAssertEqual(resume.terminationStatus, 0)
+    let resume = try runScpl(["train", "--resume", dir.path])
+    XCTAssertEqual(resume.status, 0, resume.stderr)
     XCTAssertEqual(try summary(dir)["state"] as? String, "finished")
     let metrics = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
     XCTAssertEqual(metrics.split(separator: "\n").count, 3, "epochs 1, 2 and 3, each once")

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import FuzzEntries
 import XCTest
@@ -25,14 +26,8 @@ final class FuzzRegressionTests: XCTestCase {
       XCTAssertFalse(seeds.isEmpty, "Fuzz/corpus/\(name) holds no seed input")
       for url in files("regressions", name) { run(try [UInt8](Data(contentsOf: url))) }
       run([])
-      var state: UInt64 = 0x5EED
-      func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-      }
+      var rng = SplitMix64(seed: 0x5EED)  // fixed, so a failure reproduces
+      func next() -> UInt64 { rng.next() }
       for seed in seeds {
         run(seed)
         for n in stride(from: 0, to: seed.count, by: max(1, seed.count / 512)) { run(Array(seed.prefix(n))) }

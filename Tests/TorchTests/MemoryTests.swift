@@ -3,12 +3,7 @@ import XCTest
 import Torch
 
 final class MemoryTests: XCTestCase {
-  /// Resident set size in bytes, from /proc/self/statm.
-  func residentBytes() throws -> Int {
-    let text = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
-    let pages = Int(text.split(separator: " ")[1])!
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-  }
+  func residentBytes() throws -> Int { try HostMemory.residentBytes() }
 
   func churn(_ n: Int) throws {
     for i in 0..<n {

@@ -14,15 +14,6 @@ public struct ProcessUsage: Equatable, Sendable {
     return ProcessUsage(minorPageFaults: usage.ru_minflt, systemSeconds: seconds(usage.ru_stime))
   }
 
-  /// The process's resident memory in bytes (/proc/self/statm's second field × the page size);
-  /// 0 where /proc is not mounted.
-  public static func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * sysconf(Int32(_SC_PAGESIZE))
-  }
-
   /// What happened between `earlier` and this reading.
   public func since(_ earlier: ProcessUsage) -> ProcessUsage {
     ProcessUsage(minorPageFaults: minorPageFaults - earlier.minorPageFaults, systemSeconds: systemSeconds - earlier.systemSeconds)

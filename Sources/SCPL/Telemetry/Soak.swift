@@ -17,14 +17,8 @@ public enum Soak {
   /// and records a window every `every` steps (`report` sees each as it closes).
   public static func run(_ config: TrainConfig, data: LoadedData, steps: Int, every: Int,
                          report: (Window) -> Void = { _ in }) throws -> [Window] {
-    try Torch.manualSeed(config.seed)
-    let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-    let method = try Methods.make(config.method, model: model, options: config.methodOptions)
-    let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: config.seed, shuffle: true, workerThreads: 1, prefetch: 4)
-    var options = try config.pipelineOptions(componentCount: model.components.count)
-    options.seed = config.seed
-    let executor = try Pipelines.make(method, options, probe: options.devices.count > 1 && options.placement == nil
-                                      ? try loader.batch(epoch: 1, index: 0).inputs : nil)
+    let setup = try RunSetup(config, data: data, seed: config.seed, loaderThreads: 1)
+    let (loader, executor) = (setup.loader, setup.executor)
     defer { executor.shutdown() }
     var windows: [Window] = []
     var intervals: [Double] = []
@@ -42,7 +36,7 @@ public enum Soak {
           last = now
           done += 1
           if done % every == 0 {
-            let window = Window(step: done, residentMiB: Double(ProcessUsage.residentBytes()) / 1_048_576,
+            let window = Window(step: done, residentMiB: Double(try HostMemory.residentBytes()) / 1_048_576,
                                 medianStepSeconds: intervals.median)
             windows.append(window)
             report(window)

@@ -132,18 +132,8 @@ public final class Trainer {
   }
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
-    try Torch.manualSeed(seed)
-    let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-    let method = try Methods.make(config.method, model: model, options: config.methodOptions)
-    let loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true,
-                                workerThreads: loaderThreads, prefetch: 4)
-    // The executor is built before the first step: on GPUs it moves the modules first, so the
-    // optimizers' state is created on the right device.
-    var options = try config.pipelineOptions(componentCount: model.components.count)
-    options.seed = seed
-    // Only a balanced placement over several devices measures its step-time costs on a real batch.
-    let needsProbe = options.devices.count > 1 && options.placement == nil
-    let executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
+    let setup = try RunSetup(config, data: data, seed: seed, loaderThreads: loaderThreads)
+    let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     defer { executor.shutdown() }
     placement = executor.placement
     let stepsPerEpoch = loader.batchCount
