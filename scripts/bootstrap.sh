@@ -11,6 +11,7 @@ APT_PACKAGES=(
   dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
   libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
   libisal-dev           # Intel ISA-L: CRC-32C for TensorBoard's event files
+  libgloo-dev           # gloo's headers, which torch's c10d ProcessGroupGloo.hpp includes (processes: docs/distributed.md)
 )
 PIP_PACKAGES=(
   safetensors           # tests check that our checkpoints load in Python's reader

@@ -236,6 +236,32 @@ int ct_measure_parallel_width(void);
 /// seconds taken: the baseline against which `scpl bench engine` measures the Swift boundary.
 double ct_bench_native_add_seconds(int64_t iterations);
 
+
+// ---------------------------------------------------------------- processes (distributed.cpp)
+/// A Gloo process group of torch's c10d over a TCPStore: rank 0 hosts the store on
+/// `master_port` and waits up to `timeout_ms` for every rank; the others connect to
+/// `master_addr`. NULL with the error set on failure (a port in use, an unreachable master, a
+/// timeout). Freed with ct_process_group_free.
+typedef struct ct_process_group_s *ct_process_group;
+ct_process_group ct_process_group_new(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms);
+void ct_process_group_free(ct_process_group g);
+/// A pending operation; wait for it with ct_work_wait, then free it.
+typedef struct ct_work_s *ct_work;
+/// Sends the (contiguous CPU) tensor to rank `dst` under `tag`.
+ct_work ct_pg_isend(ct_process_group g, ct_tensor t, int dst, int tag);
+/// Receives into the tensor (its shape and dtype must match the sent one) from rank `src`, or
+/// from any rank when `src` < 0.
+ct_work ct_pg_irecv(ct_process_group g, ct_tensor t, int src, int tag);
+/// Sums the tensor over every rank, in place.
+ct_work ct_pg_iall_reduce_sum(ct_process_group g, ct_tensor t);
+/// Rank `root`'s tensor into every rank's, in place.
+ct_work ct_pg_ibroadcast(ct_process_group g, ct_tensor t, int root);
+ct_work ct_pg_ibarrier(ct_process_group g);
+/// Waits up to `timeout_ms`; 0 when done (a receive's source rank in `source_rank`, if given),
+/// -1 with the error set on a timeout or a failed peer.
+int ct_work_wait(ct_work w, int64_t timeout_ms, int *source_rank);
+void ct_work_free(ct_work w);
+
 #ifdef __cplusplus
 }
 #endif

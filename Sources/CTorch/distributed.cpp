@@ -1,0 +1,140 @@
+// torch's c10d for processes: a TCPStore rendezvous and a Gloo process group over it, with
+// point-to-point sends and a few collectives. Every call waits with a timeout and reports
+// failures (a timeout, a peer that closed its connection, a port in use) through the error slot.
+//
+// The same source builds against Debian's libtorch 1.13 (ProcessGroupGloo is a ProcessGroup)
+// and PyTorch's 2.x (it is a Backend): both have the members used here. ProcessGroupGloo.hpp
+// includes gloo's own headers; PyTorch's wheels ship none, so every build takes Debian's
+// (libgloo-dev). Only pointers to gloo types cross this file, and every gloo function called is
+// inside libtorch_cpu, so the headers' version only has to declare those types.
+// ProcessGroupGloo.hpp declares its class only where libtorch was built with Gloo, as both are.
+#define USE_C10D_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "internal.h"
+
+using namespace ctorch;
+using std::chrono::milliseconds;
+
+struct ct_process_group_s {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+struct ct_work_s {
+  c10::intrusive_ptr<c10d::Work> work;
+  bool is_receive;
+};
+
+namespace {
+
+// The network device Gloo's connections use: the interface GLOO_SOCKET_IFNAME names (as in
+// PyTorch), the loopback device when the master is on this host's loopback, otherwise the
+// address this host's name resolves to (falling back to loopback).
+std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master) {
+  if (const char *ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  }
+  if (master == "127.0.0.1" || master == "localhost" || master == "::1") {
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  }
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+ct_work make_work(c10::intrusive_ptr<c10d::Work> w, bool is_receive = false) { return new ct_work_s{std::move(w), is_receive}; }
+
+}  // namespace
+
+extern "C" {
+
+ct_process_group ct_process_group_new(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms) {
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(master_port);
+    options.isServer = rank == 0;
+    options.numWorkers = static_cast<std::size_t>(world_size);
+    options.waitWorkers = true;
+    options.timeout = milliseconds(timeout_ms);
+    auto store = c10::make_intrusive<c10d::TCPStore>(std::string(master_addr), options);
+    auto gloo_options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
+    gloo_options->devices.push_back(gloo_device(master_addr));
+    gloo_options->threads = 2;
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);
+    return new ct_process_group_s{store, group};
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  } catch (...) {
+    set_error("unknown C++ exception in c10d");
+  }
+  return nullptr;
+}
+
+void ct_process_group_free(ct_process_group g) { delete g; }
+
+ct_work ct_pg_isend(ct_process_group g, ct_tensor t, int dst, int tag) {
+  try {
+    std::vector<at::Tensor> ts{ref(t)};
+    return make_work(g->group->send(ts, dst, tag));
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  }
+  return nullptr;
+}
+
+ct_work ct_pg_irecv(ct_process_group g, ct_tensor t, int src, int tag) {
+  try {
+    std::vector<at::Tensor> ts{ref(t)};
+    return make_work(src < 0 ? g->group->recvAnysource(ts, tag) : g->group->recv(ts, src, tag), true);
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  }
+  return nullptr;
+}
+
+ct_work ct_pg_iall_reduce_sum(ct_process_group g, ct_tensor t) {
+  try {
+    std::vector<at::Tensor> ts{ref(t)};
+    return make_work(g->group->allreduce(ts));
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  }
+  return nullptr;
+}
+
+ct_work ct_pg_ibroadcast(ct_process_group g, ct_tensor t, int root) {
+  try {
+    std::vector<at::Tensor> ts{ref(t)};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    return make_work(g->group->broadcast(ts, options));
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  }
+  return nullptr;
+}
+
+ct_work ct_pg_ibarrier(ct_process_group g) {
+  try {
+    return make_work(g->group->barrier());
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  }
+  return nullptr;
+}
+
+int ct_work_wait(ct_work w, int64_t timeout_ms, int *source_rank) {
+  CT_STATUS_BODY({
+    // Gloo's works throw on a timeout or a failed peer; `false` would mean "not completed".
+    if (!w->work->wait(milliseconds(timeout_ms))) throw std::runtime_error("the operation did not complete");
+    // Only a receive knows its source (others throw when asked).
+    if (source_rank) *source_rank = w->is_receive ? w->work->sourceRank() : -1;
+  })
+}
+
+void ct_work_free(ct_work w) { delete w; }
+
+}  // extern "C"

@@ -1,0 +1,142 @@
+import CTorch
+import Foundation
+
+/// A group of processes joined through torch's c10d: a TCPStore rendezvous (rank 0 hosts it) and
+/// a Gloo process group over it, for CPU tensors. Every operation waits at most `timeout` and
+/// throws with the rank it talked to: a timeout, a peer that died (its connection closed), a
+/// wrong shape. Nothing here opens a socket of its own; c10d does all the networking.
+public final class ProcessGroup: @unchecked Sendable {
+  private let handle: ct_process_group
+  public let rank: Int
+  public let worldSize: Int
+  /// How long any one operation may wait.
+  public let timeout: Double
+  public let masterAddress: String
+  public let masterPort: Int
+
+  /// Joins the job: rank 0 hosts the store at port `masterPort` and waits for the others; rank
+  /// k > 0 connects to `masterAddress:masterPort`. Waits at most `timeout` seconds for everyone.
+  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, timeout: Double) throws {
+    guard worldSize >= 1, (0..<worldSize).contains(rank) else {
+      throw TorchError("rank \(rank) is not in a job of \(worldSize) process(es) (RANK must be 0…WORLD_SIZE−1)")
+    }
+    guard (1...65535).contains(masterPort) else { throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)") }
+    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), Int32(rank), Int32(worldSize), Int64(timeout * 1000)) else {
+      let cause = TorchError.last("c10d").message
+      let role = rank == 0
+        ? "rank 0 could not host the rendezvous on port \(masterPort) or not every one of the \(worldSize) ranks joined within \(Self.seconds(timeout))"
+        : "rank \(rank) could not join the rendezvous at \(masterAddress):\(masterPort) within \(Self.seconds(timeout))"
+      throw TorchError("\(role): \(cause)")
+    }
+    handle = h
+    self.rank = rank
+    self.worldSize = worldSize
+    self.timeout = timeout
+    self.masterAddress = masterAddress
+    self.masterPort = masterPort
+  }
+
+  deinit { ct_process_group_free(handle) }
+
+  static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+
+  /// A pending operation; `wait()` it once.
+  public final class Work {
+    private let handle: ct_work
+    private let what: String
+    private let timeout: Double
+    /// Tensors the operation reads or writes, kept alive until it is done.
+    private let tensors: [Tensor]
+
+    fileprivate init(_ handle: ct_work?, _ what: String, timeout: Double, tensors: [Tensor]) throws {
+      guard let handle else { throw TorchError.last(what) }
+      self.handle = handle
+      self.what = what
+      self.timeout = timeout
+      self.tensors = tensors
+    }
+
+    deinit { ct_work_free(handle) }
+
+    /// Waits until the operation is done; returns the rank a receive came from.
+    @discardableResult
+    public func wait() throws -> Int {
+      var source: Int32 = -1
+      try check(ct_work_wait(handle, Int64(timeout * 1000), &source), "\(what) (waited at most \(ProcessGroup.seconds(timeout)))")
+      return Int(source)
+    }
+  }
+
+  // Gloo sends a tensor's bytes as they are: only dense, contiguous CPU tensors go over the wire.
+  private func wire(_ t: Tensor) throws -> Tensor {
+    guard t.device == .cpu else { throw TorchError("c10d's Gloo group sends CPU tensors; move \(t.shape) from \(t.device) first") }
+    return try t.contiguous()
+  }
+
+  public func send(_ t: Tensor, to dst: Int, tag: Int) throws -> Work {
+    let t = try wire(t)
+    return try Work(ct_pg_isend(handle, t.handle, Int32(dst), Int32(tag)), "sending \(t.shape) to rank \(dst)", timeout: timeout, tensors: [t])
+  }
+
+  /// Receives into `t` (its shape and dtype must be the sent tensor's) from rank `src`, or from
+  /// whichever rank sends first when `src` is nil (`wait()` tells which).
+  public func receive(into t: Tensor, from src: Int?, tag: Int) throws -> Work {
+    try Work(ct_pg_irecv(handle, t.handle, Int32(src ?? -1), Int32(tag)),
+             "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t])
+  }
+
+  /// Sums `t` over every rank, in place.
+  public func allReduceSum(_ t: Tensor) throws { try Work(ct_pg_iall_reduce_sum(handle, t.handle), "all-reduce", timeout: timeout, tensors: [t]).wait() }
+
+  /// Rank `root`'s `t` into every rank's `t`.
+  public func broadcast(_ t: Tensor, from root: Int) throws { try Work(ct_pg_ibroadcast(handle, t.handle, Int32(root)), "broadcast from rank \(root)", timeout: timeout, tensors: [t]).wait() }
+
+  public func barrier() throws { try Work(ct_pg_ibarrier(handle), "barrier", timeout: timeout, tensors: []).wait() }
+
+  // MARK: Tensors with their shapes
+
+  /// How many tensors one `sendTensors` carries at most, and their rank.
+  public static let maxTensors = 16, maxDimensions = 8
+  private static let slot = 2 + maxDimensions  // dtype (−1: absent), rank, dimensions
+
+  /// Sends tensors of any shape and dtype (nil: an absent optional) as one message: a fixed-size
+  /// header of their shapes, then each tensor. `receiveTensors` on the other side rebuilds them.
+  public func sendTensors(_ tensors: [Tensor?], to dst: Int, tag: Int) throws {
+    guard tensors.count <= Self.maxTensors else { throw TorchError("a message holds at most \(Self.maxTensors) tensors, not \(tensors.count)") }
+    var header = Array(repeating: Int64(0), count: 1 + Self.maxTensors * Self.slot)
+    header[0] = Int64(tensors.count)
+    for (i, t) in tensors.enumerated() {
+      let base = 1 + i * Self.slot
+      guard let t else { header[base] = -1; continue }
+      guard t.shape.count <= Self.maxDimensions else { throw TorchError("a tensor of \(t.shape.count) dimensions cannot be sent (at most \(Self.maxDimensions))") }
+      header[base] = Int64(t.dtype.rawValue)
+      header[base + 1] = Int64(t.shape.count)
+      for (j, n) in t.shape.enumerated() { header[base + 2 + j] = Int64(n) }
+    }
+    var pending = [try send(Tensor(header), to: dst, tag: tag)]
+    for t in tensors.compactMap({ $0 }) where t.shape.reduce(1, *) > 0 { pending.append(try send(t, to: dst, tag: tag)) }
+    for w in pending { try w.wait() }
+  }
+
+  /// The next message `sendTensors` sent under `tag` from rank `src` (from any rank when nil):
+  /// the sender's rank and its tensors.
+  public func receiveTensors(from src: Int?, tag: Int) throws -> (source: Int, tensors: [Tensor?]) {
+    let header = try Tensor.zeros([1 + Self.maxTensors * Self.slot], dtype: .int64)
+    let source = try receive(into: header, from: src, tag: tag).wait()
+    let h: [Int64] = try header.toArray()
+    guard (0...Int64(Self.maxTensors)).contains(h[0]) else { throw TorchError("a message from rank \(source) announced \(h[0]) tensors: not a message of scpl's") }
+    var tensors: [Tensor?] = []
+    for i in 0..<Int(h[0]) {
+      let base = 1 + i * Self.slot
+      guard h[base] >= 0 else { tensors.append(nil); continue }
+      guard let dtype = DType(rawValue: Int32(h[base])), (0...Int64(Self.maxDimensions)).contains(h[base + 1]) else {
+        throw TorchError("a message from rank \(source) has an unknown dtype or rank: not a message of scpl's")
+      }
+      let shape = (0..<Int(h[base + 1])).map { Int(h[base + 2 + $0]) }
+      let t = try Tensor.zeros(shape, dtype: dtype)
+      if shape.reduce(1, *) > 0 { try receive(into: t, from: source, tag: tag).wait() }
+      tensors.append(t)
+    }
+    return (source, tensors)
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Torch
+import XCTest
+
+/// torch's c10d through the shim: two ranks (threads of this process, on loopback) rendezvous,
+/// exchange tensors and run collectives; failures come back as errors naming the rank, address
+/// or port, within the timeout.
+final class ProcessGroupTests: XCTestCase {
+  /// Runs `body(rank)` for ranks 0..<world on their own threads; rethrows the first error.
+  private func ranks(_ world: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
+    final class Errors: @unchecked Sendable { let lock = NSLock(); var list: [Error] = [] }
+    let errors = Errors()
+    let done = DispatchGroup()
+    for r in 0..<world {
+      done.enter()
+      Thread {
+        defer { done.leave() }
+        do { try body(r) } catch { errors.lock.lock(); errors.list.append(error); errors.lock.unlock() }
+      }.start()
+    }
+    XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "the ranks did not finish within 60 s")
+    if !errors.list.isEmpty { throw TorchError(errors.list.map { "\($0)" }.joined(separator: "; ")) }
+  }
+
+  func testSendReceiveAndCollectivesBetweenTwoRanks() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
+      if r == 0 {
+        let x = try Tensor([1.5, -2, 3, 4] as [Float], shape: [2, 2])
+        let labels = try Tensor([7, 9] as [Int64])
+        try group.sendTensors([x, nil, labels, try Tensor.zeros([0, 3])], to: 1, tag: 3)
+        let (source, back) = try group.receiveTensors(from: nil, tag: 4)
+        XCTAssertEqual(source, 1)
+        XCTAssertEqual(try back[0]!.toArray(Double.self), [42])
+      } else {
+        let (source, got) = try group.receiveTensors(from: 0, tag: 3)
+        XCTAssertEqual(source, 0)
+        XCTAssertEqual(got.count, 4)
+        XCTAssertEqual(got[0]!.shape, [2, 2])
+        XCTAssertEqual(try got[0]!.toArray(Float.self), [1.5, -2, 3, 4])
+        XCTAssertNil(got[1])
+        XCTAssertEqual(got[2]!.dtype, .int64)
+        XCTAssertEqual(try got[2]!.toArray(Int64.self), [7, 9])
+        XCTAssertEqual(got[3]!.shape, [0, 3])
+        try group.sendTensors([try Tensor([42] as [Double])], to: 0, tag: 4)
+      }
+      let sum = try Tensor([Double(r + 1), 10])
+      try group.allReduceSum(sum)
+      XCTAssertEqual(try sum.toArray(Double.self), [3, 20])
+      let b = try Tensor([r == 1 ? 5.0 : -1])
+      try group.broadcast(b, from: 1)
+      XCTAssertEqual(try b.toArray(Double.self), [5])
+      try group.barrier()
+    }
+  }
+
+  func testAReceiveNobodyAnswersTimesOutNamingThePeer() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)
+      if r == 0 {
+        let start = Date()
+        XCTAssertThrowsError(try group.receiveTensors(from: 1, tag: 0)) { e in
+          XCTAssertTrue("\(e)".contains("from rank 1"), "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+      }
+      Thread.sleep(forTimeInterval: 3)  // rank 1 stays alive, silent, past rank 0's timeout
+    }
+  }
+
+  func testAnUnreachableMasterIsNamedAfterTheTimeout() throws {
+    let port = try freeLoopbackPort()  // nobody listens there
+    let start = Date()
+    XCTAssertThrowsError(try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)) { e in
+      XCTAssertTrue("\(e)".contains("127.0.0.1:\(port)"), "\(e)")
+    }
+    XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+  }
+
+  func testAPortInUseIsNamed() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      if r == 0 {
+        let first = try ProcessGroup(rank: 0, worldSize: 1, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
+        Thread.sleep(forTimeInterval: 4)
+        _ = first
+      } else {
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertThrowsError(try ProcessGroup(rank: 0, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)) { e in
+          XCTAssertTrue("\(e)".contains("port \(port)"), "\(e)")
+        }
+      }
+    }
+  }
+}
