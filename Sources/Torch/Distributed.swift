@@ -93,6 +93,17 @@ public final class ProcessGroup: @unchecked Sendable {
 
   public func barrier() throws { try Work(ct_pg_ibarrier(handle), "barrier", timeout: timeout, tensors: []).wait() }
 
+  /// Rank `root`'s bytes, on every rank (the others pass anything, e.g. []).
+  public func broadcastBytes(_ bytes: [UInt8], from root: Int) throws -> [UInt8] {
+    let length = try Tensor([Int64(rank == root ? bytes.count : 0)])
+    try broadcast(length, from: root)
+    let n = Int(try length.toArray(Int64.self)[0])
+    guard n > 0 else { return [] }
+    let t = rank == root ? try Tensor(bytes) : try Tensor.zeros([n], dtype: .uint8)
+    try broadcast(t, from: root)
+    return try t.toArray(UInt8.self)
+  }
+
   // MARK: Tensors with their shapes
 
   /// How many tensors one `sendTensors` carries at most, and their rank.

@@ -11,7 +11,7 @@ final class TrainOptionsTests: XCTestCase {
   /// The config keys of the options `scpl train` declares (`--config` and `--resume` are not
   /// settings of a run).
   func declaredKeys() -> Set<String> {
-    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting(["config", "resume"])
+    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting(["config", "resume", "job"])
   }
 
   func testTheOptionsAreExactlyTheConfigKeys() throws {

@@ -15,55 +15,74 @@ import Torch
 /// Nothing else is shared between components.
 final class AsyncPipelineExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.async
-  private let local: any LocalMethod
+  let local: any LocalMethod
   let group: DeviceGroup
   var method: any TrainingMethod { local }
+  /// Set when the devices are the ranks of a c10d job (device d is rank d, and only this rank's
+  /// device works here): a hand-off to another rank's device is a send over the link, and the
+  /// other ranks' results come back over it (`AsyncPipelineExecutor+Ranks.swift`).
+  let link: RankLink?
+  /// This process's device: every device without a link, rank d's with one.
+  func isHere(_ d: Int) -> Bool { link.map { $0.rank == d } ?? true }
+  var shutDown = false
 
-  init(_ local: any LocalMethod, _ group: DeviceGroup) throws {
+  init(_ local: any LocalMethod, _ group: DeviceGroup, link: RankLink? = nil, seed: UInt64 = 0) throws {
     self.local = local
     self.group = group
+    self.link = link
     try group.place(local.stages)
+    if let link, link.isFirst, !link.isLast {
+      // The other ranks build the same model with this seed and placement, then serve it.
+      try link.sendDown(.beginRun(seed: seed, placement: group.placement.deviceOfComponent))
+    }
   }
 
   /// A batch between two devices: the activation for the next device's first component, the
-  /// labels (on that device) and the losses of the components it has passed.
-  private struct Message: DeviceMovable {
+  /// labels (on that device), the losses of the components it has passed, and its learning rate.
+  struct Message: DeviceMovable {
     let batch: Int
     let activation: Activation
     let labels: Tensor
     let losses: [Double]
     let start: Double
+    /// Applied to each optimizer just before its update (nil: the optimizers keep their rates).
+    let rate: Double?
 
     func moved(to device: Device) throws -> Message {
-      Message(batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses, start: start)
+      Message(batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses, start: start, rate: rate)
     }
 
     func copied() throws -> Message {
-      Message(batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start)
+      Message(batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start, rate: rate)
     }
   }
 
   /// What leaves the pipeline for each batch fed: exactly one outcome, so the epoch can wait for
-  /// all of them whatever fails.
-  private enum Outcome {
+  /// all of them whatever fails. `aborted`: the other ranks can no longer be heard (the epoch's
+  /// failure says why); nothing more will come.
+  enum Outcome {
     case done(batch: Int, losses: [Double], start: Double, end: Double)
     case dropped(batch: Int)
+    case aborted
 
     var batch: Int {
       switch self {
       case .done(let b, _, _, _), .dropped(let b): return b
+      case .aborted: return -1
       }
     }
   }
 
   /// Shared by the workers during one epoch.
-  private final class Epoch: @unchecked Sendable {
-    let rates: EpochLearningRates?
+  final class Epoch: @unchecked Sendable {
     let outcomes = BlockingQueue<Outcome>(capacity: Int.max)
+    /// On a rank other than 0: outcomes go to rank 0 instead of `outcomes`.
+    let link: RankLink?
     private let lock = NSLock()
     private var error: Error?
+    private var settledCount = 0
 
-    init(rates: EpochLearningRates?) { self.rates = rates }
+    init(link: RankLink? = nil) { self.link = link.flatMap { $0.isFirst ? nil : $0 } }
 
     /// The first failure; once set, workers drop the batches that reach them.
     var failure: Error? {
@@ -71,22 +90,57 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       return error
     }
 
+    /// Outcomes settled so far (rank 0: those put in `outcomes`).
+    var settled: Int {
+      lock.lock(); defer { lock.unlock() }
+      return settledCount
+    }
+
     /// Records the first failure and drops the batch it hit.
     func fail(_ e: Error, batch: Int) {
       lock.lock()
-      if error == nil { error = e }
+      let first = error == nil
+      if first { error = e }
       lock.unlock()
-      drop(batch)
+      if let link {
+        try? link.sendUp(.dropped(batch: batch, failure: first ? "rank \(link.rank): \(e)" : nil))
+      } else {
+        settle(.dropped(batch: batch))
+      }
     }
 
-    func drop(_ batch: Int) { try? outcomes.put(.dropped(batch: batch)) }
+    func drop(_ batch: Int) {
+      if let link { try? link.sendUp(.dropped(batch: batch, failure: nil)) } else { settle(.dropped(batch: batch)) }
+    }
+
+    /// A batch through the last device.
+    func done(_ batch: Int, losses: [Double], start: Double) {
+      if let link { do { try link.sendUp(.done(batch: batch, losses: losses, start: start)) } catch { fail(error, batch: batch) } }
+      else { settle(.done(batch: batch, losses: losses, start: start, end: Stopwatch.now())) }
+    }
+
+    func settle(_ outcome: Outcome) {
+      lock.lock()
+      settledCount += 1
+      lock.unlock()
+      try? outcomes.put(outcome)
+    }
+
+    /// Stops the waiting for outcomes: the other ranks are lost (`e` says how).
+    func abort(_ e: Error) {
+      lock.lock()
+      if error == nil { error = e }
+      lock.unlock()
+      try? outcomes.put(.aborted)
+    }
   }
 
   func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     group.beginEpoch(training: local)
     defer { group.timeline.finish() }
-    let epoch = Epoch(rates: rates)
+    let epoch = Epoch()
+    let remote = try link.flatMap { try RemoteResults(link: $0, epoch: epoch, worker: group.workers[0]) }  // other ranks' outcomes
     var fed = 0, delivered = 0
     var early: [Int: Outcome] = [:]  // outcomes that overtook an earlier batch (only dropped ones can)
     var previousEnd = group.timeline.window.start
@@ -112,7 +166,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       do {
         // Blocks while device 0's inbox is full: the pipeline sets the pace.
         try group.workers[0].submit(onCancel: { epoch.fail($0, batch: t) }) { [self] in
-          enter(t, batch.inputs, batch.labels, epoch)
+          enter(t, batch.inputs, batch.labels, rate: rates?.rate(batch: t), epoch)
         }
       } catch {
         epoch.fail(error, batch: t)
@@ -120,21 +174,26 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       fed += 1
       while let outcome = epoch.outcomes.tryTake() { receive(outcome) }
     }
-    // Drain: every batch fed comes out, done or dropped.
-    while delivered < fed, let outcome = epoch.outcomes.take() { receive(outcome) }
+    remote?.finishFeeding(fed)
+    // Drain: every batch fed comes out, done or dropped (or the other ranks are lost).
+    while delivered < fed, let outcome = epoch.outcomes.take() {
+      if case .aborted = outcome { break }
+      receive(outcome)
+    }
+    remote?.finish()
     if let error = epoch.failure { throw error }
     if let stop { throw stop }
     return EpochSummary(steps: fed, seconds: Stopwatch.now() - group.timeline.window.start)
   }
 
   /// Device 0's job for a fed batch: build the first activation, then process it.
-  private func enter(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ epoch: Epoch) {
+  private func enter(_ t: Int, _ inputs: Tensor, _ labels: Tensor, rate: Double?, _ epoch: Epoch) {
     guard epoch.failure == nil else { return epoch.drop(t) }
     do {
       let message = try group.preparing(t) { here in
         let labels = try labels.to(here)
         return Message(batch: t, activation: try local.firstActivation(inputs: inputs.to(here), labels: labels),
-                       labels: labels, losses: [], start: Stopwatch.now())
+                       labels: labels, losses: [], start: Stopwatch.now(), rate: rate)
       }
       process(message, onDevice: 0, epoch)
     } catch {
@@ -142,8 +201,9 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     }
   }
 
-  /// Device d's job for one batch: its components (forward, learn, detach), then the hand-off.
-  private func process(_ message: Message, onDevice d: Int, _ epoch: Epoch) {
+  /// Device d's job for one batch: its components (forward, learn, detach), then the hand-off
+  /// to the next device: its worker's inbox, or the next rank.
+  func process(_ message: Message, onDevice d: Int, _ epoch: Epoch) {
     let t = message.batch
     // After a failure, later batches are dropped where they are: no device waits for a batch
     // that will never come, and no component learns from one its predecessors did not.
@@ -154,17 +214,24 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       let output = try share.throughComponents(message.activation) { k, input in
         let y = try share.forward(component: k) { try stages[k].forward(input) }
         losses.append(try share.learn(component: k) {
-          epoch.rates?.apply(batch: t, to: [stages[k].optimizer])
+          if let rate = message.rate { stages[k].optimizer.learningRate = rate }
           return try stages[k].learn(input: input, output: y, labels: message.labels)
         })
         return try y.detached()
       }
-      guard !share.isLast else {
-        try? epoch.outcomes.put(.done(batch: t, losses: losses, start: message.start, end: Stopwatch.now()))
+      guard !share.isLast else { return epoch.done(t, losses: losses, start: message.start) }
+      let next = Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start, rate: message.rate)
+      let before = Stopwatch.now()
+      if let link, !isHere(d + 1) {
+        // Blocks until rank d+1 takes it: its inbox being full slows this rank as a local one would.
+        try share.run("sending the activation to rank \(d + 1)") {
+          try share.measure(.transfer) {
+            try link.sendDown(.batch(batch: t, activation: next.activation, labels: next.labels, losses: losses, start: next.start, rate: next.rate))
+          }
+        }
         return
       }
-      let handoff = try share.handOff(Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start))
-      let before = Stopwatch.now()
+      let handoff = try share.handOff(next)
       try group.workers[d + 1].submit(onCancel: { epoch.fail($0, batch: t) }) { [self] in
         process(handoff, onDevice: d + 1, epoch)
       }

@@ -69,6 +69,19 @@ public protocol PipelineExecutor: AnyObject {
 
   /// Stops and joins every worker. Idempotent; the executor takes no more epochs afterwards.
   func shutdown()
+
+  /// Across ranks (`--distributed`): brings every rank's components' parameters, buffers,
+  /// optimizer state and random state into this process's method and generators (rank 0, before
+  /// a checkpoint or the linear probe). Nothing to do in one process.
+  func gatherState() throws
+  /// Across ranks: sends this process's state of the other ranks' components to them (rank 0,
+  /// after loading a checkpoint). Nothing to do in one process.
+  func scatterState() throws
+}
+
+extension PipelineExecutor {
+  public func gatherState() throws {}
+  public func scatterState() throws {}
 }
 
 extension PipelineExecutor {
@@ -107,6 +120,9 @@ public struct PipelineOptions: Sendable {
   /// from (seed, k), whatever device runs it, so a run's draws depend on neither the placement
   /// nor how the worker threads interleave.
   public var seed: UInt64 = 0
+  /// The ranks of a c10d job the devices are (`--distributed`: device d is rank d); only
+  /// `--pipeline async` runs across ranks.
+  public var link: RankLink?
   /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
   /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
   /// their tensors and skip it.
@@ -128,6 +144,14 @@ public enum Pipelines {
     let deviceCount = options.devices.count
     let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
     try kind.check(method: method.kind, deviceCount: deviceCount)
+    if let link = options.link {
+      guard kind == .async else {
+        throw PipelineError("--distributed runs --pipeline async (SCPL, Early Exit, AL) across ranks; \(kind.rawValue) runs in one process")
+      }
+      guard deviceCount == link.worldSize else {
+        throw PipelineError("a distributed pipeline has one device per rank: \(link.worldSize) rank(s), \(deviceCount) device(s)")
+      }
+    }
     try MicroBatches.check(options.microBatches)
     guard !options.recompute || kind == .gpipe else {
       throw PipelineError("--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)")
@@ -160,7 +184,7 @@ public enum Pipelines {
         return try NaiveModelParallelExecutor(bp, group)
       case .overlap, .async:
         guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline \(kind.rawValue) needs a local method") }
-        return kind == .overlap ? try OverlapExecutor(local, group) : try AsyncPipelineExecutor(local, group)
+        return kind == .overlap ? try OverlapExecutor(local, group) : try AsyncPipelineExecutor(local, group, link: options.link, seed: options.seed)
       case .gpipe:
         guard let bp = method as? BackpropMethod else { throw PipelineError("--pipeline gpipe needs the BP method") }
         return try GPipeExecutor(bp, group, microBatches: options.microBatches, recompute: options.recompute)

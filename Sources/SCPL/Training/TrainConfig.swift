@@ -269,8 +269,16 @@ extension TrainConfig {
   }
 
   /// The executor options these settings describe (placement checked against the model later).
-  public func pipelineOptions(componentCount: Int) throws -> PipelineOptions {
-    let spec = try DeviceSpec(parsing: devices)
+  /// The executor's options. `ranks`: a distributed run's world size; its pipeline has one
+  /// device per rank (`--devices` must name one), and `--placement` places components on ranks.
+  public func pipelineOptions(componentCount: Int, ranks: Int? = nil) throws -> PipelineOptions {
+    var spec = try DeviceSpec(parsing: devices)
+    if let ranks {
+      guard spec.count == 1, spec.devices == [.cpuWorker(0)] else {
+        throw ConfigError("--distributed runs one CPU device per rank; --devices \(devices) names \(spec); leave --devices out (more devices per rank are not supported yet)")
+      }
+      spec = try .cpuWorkers(ranks)
+    }
     var o = PipelineOptions(kind: pipeline, devices: spec,
                             placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
     o.threadsPerDevice = threadsPerDevice

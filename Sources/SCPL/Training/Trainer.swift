@@ -16,6 +16,8 @@ public final class Trainer {
   public var loaderThreads = 1
   /// Where an interrupted run left off (`scpl train --resume`); nil trains from scratch.
   public var resume: ResumePoint?
+  /// Rank 0 of a distributed run (`scpl train --distributed`): the pipeline's device d is rank d.
+  public var link: RankLink?
   /// The placement the last run trained with (set once its executor is made).
   public private(set) var placement: Placement?
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
@@ -132,7 +134,7 @@ public final class Trainer {
   }
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
-    let setup = try RunSetup(config, data: data, seed: seed, loaderThreads: loaderThreads)
+    let setup = try RunSetup(config, data: data, seed: seed, loaderThreads: loaderThreads, link: link)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     defer { executor.shutdown() }
     placement = executor.placement
@@ -162,6 +164,7 @@ public final class Trainer {
         }
         try generator.setState(state)
       }
+      try executor.scatterState()  // the other ranks' components, in a distributed run
       log("resuming run \(run + 1) after epoch \(p.epoch)")
     }
     let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
@@ -232,7 +235,7 @@ public final class Trainer {
       try folder.appendMetrics(record)
       try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
       if epoch % config.checkpointEvery == 0 || epoch == config.epochs {
-        try saveCheckpoint(method, generators: executor.generators, run: run, epoch: epoch, seed: seed)
+        try saveCheckpoint(method, executor: executor, run: run, epoch: epoch, seed: seed)
         lastCheckpointEpoch = epoch
       }
       epochsThisSession += 1
@@ -246,6 +249,9 @@ public final class Trainer {
     var summary = try Self.summarise(records, seed: seed)
     summary.deviceBusyFraction = busy
     if config.probe {
+      // The probe reads every component here: bring the other ranks' state, then release them.
+      try executor.gatherState()
+      executor.shutdown()
       log("probing each component's features with a linear classifier …")
       summary.componentProbeAccuracy = try LinearProbe.accuracies(method, train: data.trainProbe, test: data.test)
     }
@@ -266,7 +272,9 @@ public final class Trainer {
   /// A checkpoint of run `run` (0-based) after `epoch` (`Checkpoints`): every parameter and
   /// buffer of the method's modules, every optimizer's state, each component's random state
   /// (`rng.component<k>`), and the epoch records so far.
-  func saveCheckpoint(_ method: any TrainingMethod, generators: [Generator], run: Int, epoch: Int, seed: UInt64) throws {
+  func saveCheckpoint(_ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, seed: UInt64) throws {
+    let generators = executor.generators
+    try executor.gatherState()  // the other ranks' components, in a distributed run
     var tensors = method.stateDict()
     for (i, o) in method.optimizers.enumerated() {
       tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }

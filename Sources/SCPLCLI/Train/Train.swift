@@ -53,6 +53,7 @@ struct Train: ParsableCommand {
   @Option(help: "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them).") var onNan: NonFinitePolicy?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
+  @OptionGroup(title: "Several processes") var job: DistributedOptions
 
   /// The options given on the command line, as a partial config. Every option property is read
   /// by reflection and stored under its config key (the property name in kebab case), so the
@@ -70,6 +71,13 @@ struct Train: ParsableCommand {
   }
 
   /// "_batchSize" → "batch-size".
+  /// The options of this run: the YAML file's, then the command line's, then the default run's.
+  func partialConfig() throws -> PartialTrainConfig {
+    let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
+    let given = try commandLine
+    return given.overriding(DefaultRun.apply(to: file, commandLine: given))
+  }
+
   static func configKey(_ label: String) -> String {
     label.drop { $0 == "_" }.reduce(into: "") { key, c in
       if c.isUppercase { key += "-" + c.lowercased() } else { key.append(c) }
@@ -77,23 +85,33 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    if let resume { return try resumeRun(URL(fileURLWithPath: resume)) }
-      let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
-      let given = try commandLine
-      let partial = given.overriding(DefaultRun.apply(to: file, commandLine: given))
+    let link = try job.join()
+    if let link, link.rank > 0 { return try job.serve(link, partial: try partialConfig()) }
+    defer { job.end(link) }
+    if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link) }
+      let partial = try partialConfig()
+      try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
       var resolved = try partial.resolved()
       try Threads.setThreadCount(resolved.threads)
       let folderURL = resolved.out.map { URL(fileURLWithPath: $0) }
         ?? RunFolder.defaultURL(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
       // Everything that can be checked before training is checked before the folder is written.
-      let data = try DatasetCatalog.load(resolved)
-      resolved = try partial.resolved(fitting: data)
-      _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let data: LoadedData
+      do {
+        data = try DatasetCatalog.load(resolved)
+        resolved = try partial.resolved(fitting: data)
+        _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      } catch {
+        try? link.map { _ = try DistributedJob.share(DistributedJob(error: "\(error)"), over: $0.group) }
+        throw error
+      }
+      try link.map { _ = try DistributedJob.share(DistributedJob(config: resolved, data: data), over: $0.group) }
       let folder = try RunFolder(folderURL)
       try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
       print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
       print("run folder: \(folder.url.path)")
       let trainer = Trainer(config: resolved, data: data, folder: folder)
+      trainer.link = link
       StopSignals.install(for: trainer.stopRequest)
       let summary = try Self.running(trainer)
       print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
@@ -138,17 +156,26 @@ struct Train: ParsableCommand {
 extension Train {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
-  func resumeRun(_ url: URL) throws {
-    let file = url.appendingPathComponent("config.json")
-    guard let bytes = try? Data(contentsOf: file) else {
-      throw ConfigError("\(url.path) is not a run folder (it has no config.json)")
+  func resumeRun(_ url: URL, link: RankLink?) throws {
+    let config: TrainConfig, point: Trainer.ResumePoint, data: LoadedData
+    do {
+      try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
+      let file = url.appendingPathComponent("config.json")
+      guard let bytes = try? Data(contentsOf: file) else {
+        throw ConfigError("\(url.path) is not a run folder (it has no config.json)")
+      }
+      config = try TrainConfig.decodeChecked(from: bytes, path: file.path)
+      point = try Trainer.ResumePoint.load(url)
+      try Threads.setThreadCount(config.threads)
+      data = try DatasetCatalog.load(config)
+    } catch {
+      try? link.map { _ = try DistributedJob.share(DistributedJob(error: "\(error)"), over: $0.group) }
+      throw error
     }
-    let config = try TrainConfig.decodeChecked(from: bytes, path: file.path)
-    let point = try Trainer.ResumePoint.load(url)
-    try Threads.setThreadCount(config.threads)
-    let data = try DatasetCatalog.load(config)
+    try link.map { _ = try DistributedJob.share(DistributedJob(config: config, data: data), over: $0.group) }
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(resuming: url))
     trainer.resume = point
+    trainer.link = link
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
     StopSignals.install(for: trainer.stopRequest)
     let summary = try Self.running(trainer)

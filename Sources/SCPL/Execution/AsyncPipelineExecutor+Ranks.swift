@@ -1,0 +1,285 @@
+import Foundation
+import NN
+import Torch
+
+/// The async pipeline across the ranks of a c10d job (`--distributed`): device d is rank d.
+/// Rank 0 runs the epoch loop of `AsyncPipelineExecutor` unchanged, its last hand-off a send
+/// down the chain; the other ranks run `serve()`, which takes what arrives from the rank above
+/// and does with it what rank 0's `trainEpoch`, `predict` and checkpoints ask, through the same
+/// `process`. Rank 0 hears the other ranks' outcomes through a `ResultListener`.
+extension AsyncPipelineExecutor {
+  /// Ranks other than 0: serves this run's share (this rank's components) until rank 0 ends the
+  /// run. Throws when the rank above or rank 0 is lost, naming it.
+  func serve() throws {
+    guard let link, !link.isFirst else { throw PipelineError("serve() runs on the ranks other than 0") }
+    let r = link.rank
+    var epoch = Epoch(link: link)
+    var modes: TrainingModes?
+    func forward(_ m: RankLink.Down) throws { if !link.isLast { try link.sendDown(m) } }
+    while true {
+      let m = try link.receiveFromAbove()
+      switch m {
+      case .beginEpoch:
+        group.beginEpoch(training: local)
+        epoch = Epoch(link: link)
+        try forward(m)
+      case .batch(let t, let activation, let labels, let losses, let start, let rate):
+        let e = epoch
+        let message = Message(batch: t, activation: activation, labels: labels, losses: losses, start: start, rate: rate)
+        try group.workers[r].submit(onCancel: { e.fail($0, batch: t) }) { [self] in process(message, onDevice: r, e) }
+      case .endEpoch:
+        try group.workers[r].run {}  // every batch before it has left this rank
+        group.timeline.finish()
+        if link.isLast { try link.sendUp(.epochEnded) } else { try link.sendDown(.endEpoch) }
+      case .beginPrediction:
+        modes = local.modules.map(\.1).trainingModes()
+        local.train(false)
+        try forward(m)
+      case .prediction(let t, let partial):
+        try group.workers[r].submit { [self] in
+          do {
+            let out = try predictShare(partial, onDevice: r, batch: t)
+            if link.isLast { try link.sendUp(.prediction(batch: t, try out.finished(on: .cpu))) } else { try link.sendDown(.prediction(batch: t, out)) }
+          } catch {
+            try? link.sendUp(.dropped(batch: t, failure: "rank \(r): \(error)"))
+          }
+        }
+      case .endPrediction:
+        try group.workers[r].run {}
+        modes?.restore()
+        if link.isLast { try link.sendUp(.predictionEnded) } else { try link.sendDown(.endPrediction) }
+      case .sendState:
+        try link.sendUp(.state(rank: r, try componentState(onDevice: r)))
+        try forward(m)
+      case .loadState(let named):
+        try loadComponentState(named, onDevice: r)
+        try forward(m)
+      case .endRun:
+        try forward(m)
+        return
+      case .beginRun, .endJob:
+        throw PipelineError("rank \(r) received the start or end of a job in the middle of a run")
+      }
+    }
+  }
+
+  /// Device d's components' shares of a prediction, without gradients.
+  private func predictShare(_ x: PartialPrediction, onDevice d: Int, batch t: Int) throws -> PartialPrediction {
+    let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+    return try withNoGrad {
+      try share.throughComponents(x) { k, x in try share.run("component \(k + 1)") { try local.predict(component: k, x) } }
+    }
+  }
+
+  func shutdown() {
+    if !shutDown, let link, link.isFirst, !link.isLast { try? link.sendDown(.endRun) }
+    shutDown = true
+    group.shutdown()
+  }
+
+  // MARK: Prediction across ranks
+
+  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  where S.Element == Tensor {
+    guard let link, !link.isLast else { return try group.predict(method, inputs, onBatch: onBatch) }
+    let modes = local.modules.map(\.1).trainingModes()
+    local.train(false)  // safe: no job is in flight (see `DeviceGroup.beginEpoch`)
+    defer { modes.restore() }
+    let results = BlockingQueue<RankPrediction>(capacity: Int.max)
+    let counted = Counter()
+    try link.sendDown(.beginPrediction)
+    let listener = ResultListener(link: link, isComplete: { counted.value == $0 }) { up in
+      switch up {
+      case .prediction(let t, let p): try results.put(.prediction(t, p))
+      case .dropped(let t, let failure): try results.put(.failed(t, TorchError(failure ?? "batch \(t) was not predicted")))
+      case .predictionEnded: return true
+      default: throw PipelineError("rank 0 received a training result during a prediction")
+      }
+      counted.add()
+      return false
+    } lost: { try? results.put(.aborted($0)) }
+
+    var early: [Int: RankPrediction] = [:]
+    var fed = 0, delivered = 0
+    var failure: Error?
+    func take(_ r: RankPrediction) {
+      switch r {
+      case .prediction(let t, _), .failed(let t, _): early[t] = r
+      case .aborted(let e): if failure == nil { failure = e }
+      }
+      while let next = early.removeValue(forKey: delivered) {
+        delivered += 1
+        guard failure == nil else { continue }
+        switch next {
+        case .prediction(let t, let p): do { try onBatch(t, p) } catch { failure = error }
+        case .failed(_, let e): failure = e
+        case .aborted: break
+        }
+      }
+    }
+    var iterator = inputs.makeIterator()
+    while failure == nil, let x = iterator.next() {
+      let t = fed
+      do {
+        try group.workers[0].submit { [self] in
+          do {
+            let first = try group.preparing(t) { PartialPrediction(try local.model.firstActivation(x.to($0))) }
+            try link.sendDown(.prediction(batch: t, try predictShare(first, onDevice: 0, batch: t)))
+          } catch {
+            counted.add()
+            try? results.put(.failed(t, error))
+          }
+        }
+      } catch {
+        failure = error
+        break
+      }
+      fed += 1
+      while let r = results.tryTake() { take(r) }
+    }
+    listener.expect(fed)
+    _ = try? group.workers[0].submit { try link.sendDown(.endPrediction) }
+    while delivered < fed, let r = results.take() {
+      if case .aborted = r { take(r); break }
+      take(r)
+    }
+    listener.join()
+    if let failure { throw failure }
+  }
+
+  // MARK: State across ranks (checkpoints, resume)
+
+  /// The state of device d's components, by name: each module's parameters and buffers, the
+  /// optimizer's state and the random generator's ("component<k>.module<i>.<name>",
+  /// "component<k>.optimizer.<name>", "component<k>.rng").
+  func componentState(onDevice d: Int) throws -> [(String, Tensor)] {
+    var out: [(String, Tensor)] = []
+    for k in group.placement.components[d] {
+      let stage = local.stages[k]
+      for (i, m) in stage.modules.enumerated() { out += m.stateDict().map { ("component\(k).module\(i).\($0.0)", $0.1) } }
+      out += try stage.optimizer.stateDict().map { ("component\(k).optimizer.\($0.0)", $0.1) }
+      out.append(("component\(k).rng", try group.generators[k].state()))
+    }
+    return out
+  }
+
+  /// Loads the entries of `named` that belong to device d's components (`componentState`).
+  func loadComponentState(_ named: [(String, Tensor)], onDevice d: Int) throws {
+    let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
+    func under(_ prefix: String) -> [String: Tensor] {
+      Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+    }
+    for k in group.placement.components[d] {
+      let stage = local.stages[k]
+      for (i, m) in stage.modules.enumerated() {
+        try inContext("loading component \(k + 1)'s module \(i + 1) from rank \(d)") { try m.loadStateDict(under("component\(k).module\(i).")) }
+      }
+      try stage.optimizer.loadStateDict(under("component\(k).optimizer."))
+      guard let rng = all["component\(k).rng"] else { throw PipelineError("rank \(d) sent no random state for component \(k + 1)") }
+      try group.generators[k].setState(rng)
+    }
+  }
+
+  func gatherState() throws {
+    guard let link, link.isFirst, !link.isLast else { return }
+    try link.sendDown(.sendState)
+    for _ in 1..<link.worldSize {
+      guard case .state(let rank, let named) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' state and received something else") }
+      try loadComponentState(named, onDevice: rank)
+    }
+  }
+
+  func scatterState() throws {
+    guard let link, link.isFirst, !link.isLast else { return }
+    try link.sendDown(.loadState(try (1..<link.worldSize).flatMap { try componentState(onDevice: $0) }))
+  }
+}
+
+extension AsyncPipelineExecutor {
+  /// Rank 0's side of an epoch's results from the other ranks: tells them the epoch begins,
+  /// hears their outcomes on a thread of its own (so a rank sending a result never waits on
+  /// rank 0's feeding), and ends the epoch after the last batch.
+  final class RemoteResults {
+    private let link: RankLink
+    private let epoch: Epoch
+    private let worker: DeviceWorker
+    private let listener: ResultListener
+
+    /// nil when the job has one rank.
+    init?(link: RankLink, epoch: Epoch, worker: DeviceWorker) throws {
+      guard !link.isLast else { return nil }
+      self.link = link
+      self.epoch = epoch
+      self.worker = worker
+      try link.sendDown(.beginEpoch)
+      listener = ResultListener(link: link, isComplete: { epoch.settled == $0 }) { up in
+        switch up {
+        case .done(let t, let losses, let start): epoch.settle(.done(batch: t, losses: losses, start: start, end: Stopwatch.now()))
+        case .dropped(let t, let failure):
+          if let failure { epoch.fail(TorchError(failure), batch: t) } else { epoch.drop(t) }
+        case .epochEnded: return true
+        default: throw PipelineError("rank 0 received a prediction or state during an epoch")
+        }
+        return false
+      } lost: { epoch.abort($0) }
+    }
+
+    /// Every batch is fed: the end of the epoch follows them down the chain.
+    func finishFeeding(_ fed: Int) {
+      listener.expect(fed)
+      let (link, epoch) = (self.link, self.epoch)
+      do { try worker.submit { do { try link.sendDown(.endEpoch) } catch { epoch.abort(error) } } } catch { epoch.abort(error) }
+    }
+
+    func finish() { listener.join() }
+  }
+}
+
+/// A batch's prediction as it comes back to rank 0: done, failed, or the other ranks lost.
+enum RankPrediction {
+  case prediction(Int, Prediction)
+  case failed(Int, Error)
+  case aborted(Error)
+}
+
+/// A count shared between threads.
+final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var n = 0
+  var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+  func add() { lock.lock(); n += 1; lock.unlock() }
+}
+
+/// Rank 0's listener on the results stream, on a thread of its own: hands each result to
+/// `handle` (which returns true for the end marker), and stops once the end marker has come and
+/// `isComplete(expected)` holds — results of other ranks can overtake the end marker, which
+/// comes from the last rank. A lost rank or a timeout goes to `lost`, and the listener stops.
+final class ResultListener: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
+  private var expected: Int?
+
+  init(link: RankLink, isComplete: @escaping (Int) -> Bool, handle: @escaping (RankLink.Up) throws -> Bool, lost: @escaping (Error) -> Void) {
+    let thread = Thread { [self] in
+      defer { done.signal() }
+      var ended = false
+      do {
+        while true {
+          if ended, let n = expectedCount, isComplete(n) { return }
+          if try handle(try link.receiveUp()) { ended = true }
+        }
+      } catch {
+        lost(error)
+      }
+    }
+    thread.name = "rank 0 results"
+    thread.start()
+  }
+
+  private var expectedCount: Int? { lock.lock(); defer { lock.unlock() }; return expected }
+
+  /// How many results complete the stream (known once every batch is fed).
+  func expect(_ n: Int) { lock.lock(); expected = n; lock.unlock() }
+
+  func join() { done.wait() }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Torch
+
+/// Where a pipeline crosses processes: this process's rank in a c10d job, and the messages the
+/// ranks exchange over it. Device d of a distributed pipeline is rank d; rank 0 reads the data.
+///
+/// Two streams, each a c10d tag:
+/// - **the chain** (rank r → r+1): batches with their activations and labels, predictions on
+///   their way, and rank 0's commands (begin or end an epoch or an evaluation, send or load
+///   state, stop), in the order rank 0 issued them. A rank forwards a command after it has
+///   finished everything before it, so every rank sees the same sequence.
+/// - **the results** (any rank → rank 0): a batch's losses from the last rank, a batch dropped
+///   after a failure (with the failure's sentence), a finished prediction, the end of an epoch
+///   or an evaluation, and a rank's state for a checkpoint.
+/// Each message is one `ProcessGroup.sendTensors`: a header of ints, a tensor of doubles, then
+/// the tensors it carries. Nothing else crosses.
+public final class RankLink: @unchecked Sendable {
+  public let group: ProcessGroup
+  public var rank: Int { group.rank }
+  public var worldSize: Int { group.worldSize }
+  public var isFirst: Bool { rank == 0 }
+  public var isLast: Bool { rank == worldSize - 1 }
+
+  public init(_ group: ProcessGroup) { self.group = group }
+
+  private enum Tag: Int { case chain = 0, results = 1 }
+
+  /// What travels down the chain.
+  enum Down {
+    /// A run begins: the ranks build their model with this seed and serve their components of
+    /// this placement (component → rank).
+    case beginRun(seed: UInt64, placement: [Int])
+    case beginEpoch
+    /// Batch `batch`: its activation for rank r's first component, its labels, the losses so
+    /// far, when rank 0 started it, and its learning rate (nil: the optimizers keep theirs).
+    case batch(batch: Int, activation: Activation, labels: Tensor, losses: [Double], start: Double, rate: Double?)
+    case endEpoch
+    case beginPrediction
+    case prediction(batch: Int, PartialPrediction)
+    case endPrediction
+    /// Every rank sends its components' state to rank 0 (`Up.state`).
+    case sendState
+    /// Every rank loads these tensors (a checkpoint's, by name) into its components.
+    case loadState([(String, Tensor)])
+    /// The run is over: the ranks leave their serving loop.
+    case endRun
+    /// The job is over: the ranks exit.
+    case endJob
+  }
+
+  /// What comes back to rank 0.
+  enum Up {
+    case done(batch: Int, losses: [Double], start: Double)
+    /// A batch a rank did not train because the epoch had failed; `failure` is the first
+    /// failure's sentence, on the batch that hit it.
+    case dropped(batch: Int, failure: String?)
+    case epochEnded
+    case prediction(batch: Int, Prediction)
+    case predictionEnded
+    case state(rank: Int, [(String, Tensor)])
+  }
+
+  /// Rank 0, when the job is over (finished or failed): the other ranks leave.
+  public func endJob() {
+    guard isFirst, !isLast else { return }
+    try? sendDown(.endJob)
+  }
+
+  // MARK: Sending
+
+  func sendDown(_ m: Down) throws {
+    try inContext("rank \(rank) sending to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
+  }
+
+  func sendUp(_ m: Up) throws {
+    try inContext("rank \(rank) sending to rank 0") { try send(encode(m), to: 0, tag: .results) }
+  }
+
+  private struct Wire {
+    var ints: [Int64]
+    var doubles: [Double] = []
+    var tensors: [Tensor?] = []
+    var names: [String]? = nil
+  }
+
+  private func send(_ w: Wire, to dst: Int, tag: Tag) throws {
+    // Named tensors (state) go as messages of at most maxTensors − 3 tensors, their names as
+    // UTF-8 bytes in the message that announces them.
+    let perMessage = ProcessGroup.maxTensors - 3
+    let chunks = stride(from: 0, to: Swift.max(w.tensors.count, 1), by: perMessage).map { Array(w.tensors[$0..<Swift.min($0 + perMessage, w.tensors.count)]) }
+    let names = try w.names.map { try Tensor(Array((try JSONEncoder().encode($0))), shape: nil) }
+    for (i, chunk) in chunks.enumerated() {
+      let header = try Tensor(w.ints + [Int64(chunks.count), Int64(i)])
+      let doubles = w.doubles.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor(w.doubles)
+      try group.sendTensors([header, doubles, i == 0 ? names : nil] + chunk, to: dst, tag: tag.rawValue)
+    }
+  }
+
+  private func receive(from src: Int?, tag: Tag) throws -> (source: Int, wire: Wire) {
+    var (source, first) = try group.receiveTensors(from: src, tag: tag.rawValue)
+    guard first.count >= 3, let header = first[0], let doubles = first[1] else { throw TorchError("a malformed message from rank \(source)") }
+    var ints: [Int64] = try header.toArray()
+    let chunks = Int(ints[ints.count - 2])
+    ints.removeLast(2)
+    var w = Wire(ints: ints, doubles: try doubles.toArray(), tensors: Array(first.dropFirst(3)))
+    if let names = first[2] { w.names = try JSONDecoder().decode([String].self, from: Data(try names.toArray(UInt8.self))) }
+    for _ in 1..<Swift.max(chunks, 1) {
+      let next = try group.receiveTensors(from: source, tag: tag.rawValue)
+      w.tensors += next.tensors.dropFirst(3)
+      source = next.source
+    }
+    return (source, w)
+  }
+
+  func receiveFromAbove() throws -> Down {
+    try inContext("rank \(rank) waiting for rank \(rank - 1)") { try decodeDown(receive(from: rank - 1, tag: .chain).wire) }
+  }
+
+  /// The next result from any rank (rank 0 only).
+  func receiveUp() throws -> Up {
+    try inContext("rank 0 waiting for the other ranks' results") {
+      let (source, w) = try receive(from: nil, tag: .results)
+      return try decodeUp(w, source: source)
+    }
+  }
+
+  // MARK: Encoding
+
+  private static func slots(_ a: Activation) -> [Tensor?] { [a.tensor, a.mask, a.state?.h, a.state?.c, a.labelPath] }
+
+  private static func activation(_ t: ArraySlice<Tensor?>) throws -> Activation {
+    let t = Array(t)
+    guard t.count >= 5, let main = t[0] else { throw TorchError("a message without its activation") }
+    let state = t[2].flatMap { h in t[3].map { (h: h, c: $0) } }
+    return Activation(main, mask: t[1], state: state, labelPath: t[4])
+  }
+
+  private func encode(_ m: Down) throws -> Wire {
+    switch m {
+    case .beginRun(let seed, let placement): return Wire(ints: [0, Int64(bitPattern: seed)] + placement.map(Int64.init))
+    case .beginEpoch: return Wire(ints: [1])
+    case .batch(let b, let a, let labels, let losses, let start, let rate):
+      return Wire(ints: [2, Int64(b), rate == nil ? 0 : 1], doubles: [start, rate ?? 0] + losses,
+                  tensors: try (Self.slots(a) + [labels]).map { try $0?.to(.cpu) })
+    case .endEpoch: return Wire(ints: [3])
+    case .beginPrediction: return Wire(ints: [4])
+    case .prediction(let b, let p):
+      return Wire(ints: [5, Int64(b), p.final == nil ? 0 : 1],
+                  tensors: try (Self.slots(p.activation) + [p.final] + p.heads).map { try $0?.to(.cpu) })
+    case .endPrediction: return Wire(ints: [6])
+    case .sendState: return Wire(ints: [7])
+    case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))
+    case .endRun: return Wire(ints: [9])
+    case .endJob: return Wire(ints: [10])
+    }
+  }
+
+  private func decodeDown(_ w: Wire) throws -> Down {
+    switch w.ints.first {
+    case 0: return .beginRun(seed: UInt64(bitPattern: w.ints[1]), placement: w.ints.dropFirst(2).map(Int.init))
+    case 1: return .beginEpoch
+    case 2:
+      guard w.tensors.count == 6, let labels = w.tensors[5], w.doubles.count >= 2 else { throw TorchError("a malformed batch message") }
+      return .batch(batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
+                    losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil)
+    case 3: return .endEpoch
+    case 4: return .beginPrediction
+    case 5:
+      var p = PartialPrediction(try Self.activation(w.tensors[0..<5]))
+      p.final = w.ints[2] == 1 ? w.tensors[5] : nil
+      p.heads = w.tensors.dropFirst(6).compactMap { $0 }
+      return .prediction(batch: Int(w.ints[1]), p)
+    case 6: return .endPrediction
+    case 7: return .sendState
+    case 8: return .loadState(Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
+    case 9: return .endRun
+    case 10: return .endJob
+    default: throw TorchError("an unknown message on the chain (kind \(w.ints.first.map(String.init) ?? "none"))")
+    }
+  }
+
+  private func encode(_ m: Up) throws -> Wire {
+    switch m {
+    case .done(let b, let losses, let start): return Wire(ints: [0, Int64(b)], doubles: [start] + losses)
+    case .dropped(let b, let failure):
+      return Wire(ints: [1, Int64(b)], tensors: [try failure.map { try Tensor(Array($0.utf8)) }])
+    case .epochEnded: return Wire(ints: [2])
+    case .prediction(let b, let p): return Wire(ints: [3, Int64(b)], tensors: try ([p.final] + p.heads).map { try $0.to(.cpu) })
+    case .predictionEnded: return Wire(ints: [4])
+    case .state(_, let named): return Wire(ints: [5], tensors: named.map(\.1), names: named.map(\.0))
+    }
+  }
+
+  private func decodeUp(_ w: Wire, source: Int) throws -> Up {
+    switch w.ints.first {
+    case 0: return .done(batch: Int(w.ints[1]), losses: Array(w.doubles.dropFirst()), start: w.doubles[0])
+    case 1:
+      let text = try w.tensors.first??.toArray(UInt8.self)
+      return .dropped(batch: Int(w.ints[1]), failure: text.map { String(decoding: $0, as: UTF8.self) })
+    case 2: return .epochEnded
+    case 3:
+      guard let final = w.tensors.first ?? nil else { throw TorchError("a prediction without logits from rank \(source)") }
+      return .prediction(batch: Int(w.ints[1]), Prediction(final: final, heads: w.tensors.dropFirst().compactMap { $0 }))
+    case 4: return .predictionEnded
+    case 5: return .state(rank: source, Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
+    default: throw TorchError("an unknown result from rank \(source) (kind \(w.ints.first.map(String.init) ?? "none"))")
+    }
+  }
+}
+
+/// A failure on another rank, as that rank told it.
+public struct RemoteRankError: Error, CustomStringConvertible {
+  public let rank: Int
+  public let message: String
+  public var description: String { "rank \(rank): \(message)" }
+}

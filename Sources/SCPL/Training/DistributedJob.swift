@@ -1,0 +1,133 @@
+import Foundation
+import Torch
+
+/// Where this process stands in a distributed run, as torchrun tells it: `RANK`, `WORLD_SIZE`,
+/// `MASTER_ADDR`, `MASTER_PORT` (and `LOCAL_RANK`, unused: one device per rank).
+public struct DistributedEnvironment: Sendable, Equatable {
+  public var rank: Int
+  public var worldSize: Int
+  public var masterAddress: String
+  public var masterPort: Int
+
+  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int) {
+    self.rank = rank
+    self.worldSize = worldSize
+    self.masterAddress = masterAddress
+    self.masterPort = masterPort
+  }
+
+  /// From the environment; each missing or malformed variable is named.
+  public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment {
+    func int(_ name: String, default d: Int? = nil) throws -> Int {
+      guard let text = env[name], !text.isEmpty else {
+        if let d { return d }
+        throw ConfigError("--distributed needs \(name) in the environment (as torchrun or `scpl launch` set it): RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT")
+      }
+      guard let n = Int(text) else { throw ConfigError("\(name)=\(text) is not a whole number") }
+      return n
+    }
+    let e = DistributedEnvironment(rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
+                                   masterAddress: env["MASTER_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
+                                   masterPort: try int("MASTER_PORT", default: 29500))
+    guard e.worldSize >= 1, (0..<e.worldSize).contains(e.rank) else {
+      throw ConfigError("RANK=\(e.rank) is not a rank of WORLD_SIZE=\(e.worldSize) (0…\(e.worldSize - 1))")
+    }
+    return e
+  }
+}
+
+/// What rank 0 tells the other ranks once it has read the data: the resolved configuration and
+/// the facts of the data a model is built from, so the other ranks never open the data set. Or,
+/// when rank 0 could not start, why.
+public struct DistributedJob: Codable, Sendable {
+  public var config: TrainConfig?
+  public var sampleShape: [Int] = []
+  public var classCount = 0
+  /// Text models: the embedding's shape. The other ranks build the model with zeros of this
+  /// shape (the embedding is component 1, on rank 0), so they draw the same initial weights.
+  public var wordVectorsShape: [Int]?
+  public var error: String?
+
+  public init(config: TrainConfig, data: LoadedData) {
+    self.config = config
+    sampleShape = data.sampleShape
+    classCount = data.classCount
+    wordVectorsShape = data.wordVectors?.shape
+  }
+
+  public init(error: String) { self.error = error }
+
+  /// Rank 0: sends the job to every rank. Others: receives it (throws rank 0's error if it had one).
+  public static func share(_ job: DistributedJob?, over group: ProcessGroup) throws -> DistributedJob {
+    let bytes = try group.broadcastBytes(group.rank == 0 ? Array(try JSONEncoder().encode(job)) : [], from: 0)
+    let received = try JSONDecoder().decode(DistributedJob.self, from: Data(bytes))
+    if let error = received.error, group.rank != 0 { throw ConfigError("rank 0 could not start the run: \(error)") }
+    return received
+  }
+
+  /// Every rank's options (`partial`, as given on its command line or in its YAML) must be rank
+  /// 0's: rank 0 compares them all and every rank fails with the same sentence, naming the first
+  /// rank and option that differ. `out` and `data-dir` may differ (only rank 0 reads data and
+  /// writes the run folder).
+  public static func agree(on partial: PartialTrainConfig, over group: ProcessGroup) throws {
+    let mine = try JSONEncoder().encode(partial)
+    var verdict = ""
+    if group.rank == 0 {
+      let ours = try options(mine)
+      for _ in 1..<group.worldSize {
+        let (source, tensors) = try group.receiveTensors(from: nil, tag: 2)
+        let theirs = try options(Data(try tensors.first??.toArray(UInt8.self) ?? []))
+        if verdict.isEmpty, let key = Set(ours.keys).union(theirs.keys).sorted().first(where: { ours[$0] != theirs[$0] }) {
+          verdict = "rank \(source) was started with other options than rank 0: --\(key) is \(theirs[key] ?? "not given") there and \(ours[key] ?? "not given") on rank 0; give every rank the same options"
+        }
+      }
+    } else {
+      try group.sendTensors([try Tensor(Array(mine))], to: 0, tag: 2)
+    }
+    let told = String(decoding: try group.broadcastBytes(Array(verdict.utf8), from: 0), as: UTF8.self)
+    if !told.isEmpty { throw ConfigError(told) }
+  }
+
+  /// An encoded partial config's options as text, without those that may differ between ranks.
+  private static func options(_ json: Data) throws -> [String: String] {
+    let object = try JSONSerialization.jsonObject(with: json) as? [String: Any] ?? [:]
+    return object.filter { $0.key != "out" && $0.key != "data-dir" }.mapValues { "\($0)" }
+  }
+}
+
+/// Ranks other than 0 of a distributed run: for each run rank 0 begins, build the same model
+/// (same seed, same configuration, the data's shapes from the job) and serve this rank's
+/// components through the async pipeline until rank 0 ends the run; leave when rank 0 ends the
+/// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
+public enum RankServer {
+  public static func serve(_ link: RankLink, job: DistributedJob, log: (String) -> Void) throws {
+    guard let config = job.config else { throw ConfigError("the job rank 0 sent has no configuration") }
+    while true {
+      let m = try link.receiveFromAbove()
+      if !link.isLast { try link.sendDown(m) }
+      switch m {
+      case .beginRun(let seed, let placementOfComponents):
+        try Torch.manualSeed(seed)
+        let model = try ModelFactory.build(config, sampleShape: job.sampleShape, classCount: job.classCount,
+                                           wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
+        let method = try Methods.make(config.method, model: model, options: config.methodOptions)
+        let placement = try Placement(placementOfComponents, deviceCount: link.worldSize)
+        var options = PipelineOptions(kind: .async, devices: try .cpuWorkers(link.worldSize), placement: placement)
+        options.threadsPerDevice = config.threadsPerDevice
+        options.queueDepth = config.queueDepth
+        options.seed = seed
+        options.link = link
+        guard let executor = try Pipelines.make(method, options) as? AsyncPipelineExecutor else {
+          throw PipelineError("a distributed run serves an async pipeline")
+        }
+        defer { executor.shutdown() }
+        log("rank \(link.rank): serving component(s) \(placement.components[link.rank].map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) (seed \(seed))")
+        try executor.serve()
+      case .endJob:
+        return
+      default:
+        throw PipelineError("rank \(link.rank) received work outside a run")
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import SCPL
+import Torch
+
+/// `scpl train --distributed`: this process is one rank of a job (its place read from the
+/// environment torchrun and `scpl launch` set, or from these options). Rank 0 reads the data,
+/// writes the run folder and drives the run; the other ranks serve their components.
+struct DistributedOptions: ParsableArguments {
+  @Flag(help: "Run as one rank of a job of several processes (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment, as torchrun and `scpl launch` set them; see docs/distributed.md).")
+  var distributed = false
+  @Option(help: "With --distributed: this process's rank (default: $RANK).") var rank: Int?
+  @Option(help: "With --distributed: the number of processes (default: $WORLD_SIZE).") var worldSize: Int?
+  @Option(help: "With --distributed: the address of rank 0 (default: $MASTER_ADDR, else 127.0.0.1).") var masterAddr: String?
+  @Option(help: "With --distributed: the port of rank 0's rendezvous (default: $MASTER_PORT, else 29500).") var masterPort: Int?
+  @Option(help: "With --distributed: seconds any rank waits for another before it gives up, naming it (default 60).") var timeout: Double = 60
+
+  /// Joins the job (nil without --distributed).
+  func join() throws -> RankLink? {
+    guard distributed else {
+      if rank != nil || worldSize != nil || masterAddr != nil || masterPort != nil {
+        throw ValidationError("--rank, --world-size, --master-addr and --master-port need --distributed")
+      }
+      return nil
+    }
+    guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+    var env = ProcessInfo.processInfo.environment
+    if let rank { env["RANK"] = String(rank) }
+    if let worldSize { env["WORLD_SIZE"] = String(worldSize) }
+    if let masterAddr { env["MASTER_ADDR"] = masterAddr }
+    if let masterPort { env["MASTER_PORT"] = String(masterPort) }
+    let e = try DistributedEnvironment.fromEnvironment(env)
+    let group = try ProcessGroup(rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort, timeout: timeout)
+    return RankLink(group)
+  }
+
+  /// Ranks other than 0: agree on the options, take the job from rank 0, serve until it ends.
+  func serve(_ link: RankLink, partial: PartialTrainConfig) throws {
+    try DistributedJob.agree(on: partial, over: link.group)
+    let job = try DistributedJob.share(nil, over: link.group)
+    try RankServer.serve(link, job: job) { print($0) }
+  }
+
+  /// Rank 0, when the run is over (finished or failed): the other ranks leave.
+  func end(_ link: RankLink?) {
+    link?.endJob()
+  }
+}
