@@ -10,6 +10,7 @@
 // ProcessGroupGloo.hpp declares its class only where libtorch was built with Gloo, as both are.
 #define USE_C10D_GLOO 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
@@ -51,15 +52,38 @@ ct_work make_work(c10::intrusive_ptr<c10d::Work> w, bool is_receive = false) { r
 
 extern "C" {
 
-ct_process_group ct_process_group_new(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms) {
+ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, int rank, int world_size,
+                                      int64_t timeout_ms) {
   try {
-    c10d::TCPStoreOptions options;
-    options.port = static_cast<std::uint16_t>(master_port);
-    options.isServer = rank == 0;
-    options.numWorkers = static_cast<std::size_t>(world_size);
-    options.waitWorkers = true;
-    options.timeout = milliseconds(timeout_ms);
-    auto store = c10::make_intrusive<c10d::TCPStore>(std::string(master_addr), options);
+    c10::intrusive_ptr<c10d::Store> store;
+    if (store_file && *store_file) {
+      store = c10::make_intrusive<c10d::FileStore>(std::string(store_file), world_size);
+      store->setTimeout(milliseconds(timeout_ms));
+    } else {
+      c10d::TCPStoreOptions options;
+      options.port = static_cast<std::uint16_t>(master_port);
+      options.isServer = rank == 0;
+      options.numWorkers = static_cast<std::size_t>(world_size);
+      options.waitWorkers = true;
+      options.timeout = milliseconds(timeout_ms);
+      store = c10::make_intrusive<c10d::TCPStore>(std::string(master_addr), options);
+    }
+    // c10d's store admits anyone who reaches the port. Before Gloo connects anything, a process
+    // claims its rank (a second claim is refused) and checks the job's world size, so a stray or
+    // misconfigured process fails here instead of disturbing the ranks' connections.
+    const std::string where = store_file && *store_file ? std::string(store_file) : std::string(master_addr) + ":" + std::to_string(master_port);
+    if (rank == 0) {
+      const std::string size = std::to_string(world_size);
+      store->set("scpl/world_size", std::vector<uint8_t>(size.begin(), size.end()));
+    }
+    if (store->add("scpl/rank/" + std::to_string(rank), 1) > 1) {
+      throw std::runtime_error("rank " + std::to_string(rank) + " of the job at " + where + " is already taken by another process");
+    }
+    const auto size = store->get("scpl/world_size");
+    if (std::string(size.begin(), size.end()) != std::to_string(world_size)) {
+      throw std::runtime_error("the job at " + where + " has WORLD_SIZE=" + std::string(size.begin(), size.end()) +
+                               ", but this process was started with WORLD_SIZE=" + std::to_string(world_size));
+    }
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
     gloo_options->devices.push_back(gloo_device(master_addr));
     gloo_options->threads = 2;

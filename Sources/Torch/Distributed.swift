@@ -15,15 +15,19 @@ public final class ProcessGroup: @unchecked Sendable {
   public let masterPort: Int
 
   /// Joins the job: rank 0 hosts the store at port `masterPort` and waits for the others; rank
-  /// k > 0 connects to `masterAddress:masterPort`. Waits at most `timeout` seconds for everyone.
-  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, timeout: Double) throws {
+  /// k > 0 connects to `masterAddress:masterPort`. With `storeFile` (every rank on this host),
+  /// the ranks meet in that file instead and no port is opened for it. Waits at most `timeout`
+  /// seconds for everyone.
+  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil, timeout: Double) throws {
     guard worldSize >= 1, (0..<worldSize).contains(rank) else {
       throw TorchError("rank \(rank) is not in a job of \(worldSize) process(es) (RANK must be 0…WORLD_SIZE−1)")
     }
     guard (1...65535).contains(masterPort) else { throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)") }
-    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), Int32(rank), Int32(worldSize), Int64(timeout * 1000)) else {
+    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), storeFile, Int32(rank), Int32(worldSize), Int64(timeout * 1000)) else {
       let cause = TorchError.last("c10d").message
-      let role = rank == 0
+      let role = storeFile != nil
+        ? "rank \(rank) could not meet the other ranks in \(storeFile!) within \(Self.seconds(timeout))"
+        : rank == 0
         ? "rank 0 could not host the rendezvous on port \(masterPort) or not every one of the \(worldSize) ranks joined within \(Self.seconds(timeout))"
         : "rank \(rank) could not join the rendezvous at \(masterAddress):\(masterPort) within \(Self.seconds(timeout))"
       throw TorchError("\(role): \(cause)")

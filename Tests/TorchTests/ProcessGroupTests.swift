@@ -79,6 +79,28 @@ final class ProcessGroupTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(start), 30)
   }
 
+  /// A process claiming a rank that is taken, or with another world size, is refused before it
+  /// connects to anything; the running job goes on.
+  func testAStrayProcessIsRefusedAndTheJobGoesOn() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
+      try group.barrier()
+      if r == 0 {
+        XCTAssertThrowsError(try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)) { e in
+          XCTAssertTrue("\(e)".contains("rank 1 of the job at 127.0.0.1:\(port) is already taken"), "\(e)")
+        }
+        XCTAssertThrowsError(try ProcessGroup(rank: 2, worldSize: 3, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)) { e in
+          XCTAssertTrue("\(e)".contains("has WORLD_SIZE=2, but this process was started with WORLD_SIZE=3"), "\(e)")
+        }
+      }
+      try group.barrier()
+      let x = try Tensor([Double(r)])
+      try group.allReduceSum(x)
+      XCTAssertEqual(try x.toArray(Double.self), [1])
+    }
+  }
+
   func testAPortInUseIsNamed() throws {
     let port = try freeLoopbackPort()
     try ranks(2) { r in

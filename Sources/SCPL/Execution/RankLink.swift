@@ -69,11 +69,11 @@ public final class RankLink: @unchecked Sendable {
   // MARK: Sending
 
   func sendDown(_ m: Down) throws {
-    try inContext("rank \(rank) sending to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
+    try inContext("rank \(rank) could not send to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
   }
 
   func sendUp(_ m: Up) throws {
-    try inContext("rank \(rank) sending to rank 0") { try send(encode(m), to: 0, tag: .results) }
+    try inContext("rank \(rank) could not send to rank 0") { try send(encode(m), to: 0, tag: .results) }
   }
 
   private struct Wire {
@@ -113,12 +113,12 @@ public final class RankLink: @unchecked Sendable {
   }
 
   func receiveFromAbove() throws -> Down {
-    try inContext("rank \(rank) waiting for rank \(rank - 1)") { try decodeDown(receive(from: rank - 1, tag: .chain).wire) }
+    try inContext("rank \(rank) heard nothing from rank \(rank - 1)") { try decodeDown(receive(from: rank - 1, tag: .chain).wire) }
   }
 
   /// The next result from any rank (rank 0 only).
   func receiveUp() throws -> Up {
-    try inContext("rank 0 waiting for the other ranks' results") {
+    try inContext("rank 0 heard no results from the other ranks") {
       let (source, w) = try receive(from: nil, tag: .results)
       return try decodeUp(w, source: source)
     }

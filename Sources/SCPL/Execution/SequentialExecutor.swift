@@ -1,8 +1,9 @@
 import Torch
 
-/// `--pipeline off`: the sequential reference. Each batch is one call of the method's own
-/// `trainStep` (LocalMethod's stage loop, or BackpropMethod's step) on the one device's worker,
-/// so it computes with that worker's intra-op thread count like every other executor.
+/// `--pipeline off`: the sequential reference. Each batch is the method's own step on the one
+/// device's worker (so it computes with that worker's intra-op thread count like every other
+/// executor): BackpropMethod's `trainStep`, or LocalMethod's stage loop with each component
+/// drawing from its own generator.
 final class SequentialExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.off
   let method: any TrainingMethod
@@ -23,7 +24,23 @@ final class SequentialExecutor: DeviceGroupExecutor {
         try share.run("training step") {
           try share.measure(.step) {
             rates?.apply(batch: t, to: method.optimizers)
-            return try method.trainStep(inputs: inputs.to(share.tensorDevice), labels: labels.to(share.tensorDevice))
+            let (inputs, labels) = (try inputs.to(share.tensorDevice), try labels.to(share.tensorDevice))
+            guard let local = method as? any LocalMethod else { return try method.trainStep(inputs: inputs, labels: labels) }
+            // LocalMethod.trainStep's loop, each component drawing its dropout from its own
+            // generator (`DeviceShare.drawing`), as under every pipeline: the draws, and so the
+            // weights, are those of any placement and schedule, in one process or several.
+            var x = try local.firstActivation(inputs: inputs, labels: labels)
+            var losses: [Double] = []
+            for (k, stage) in local.stages.enumerated() {
+              let input = x
+              let y = try share.drawing(for: k) { () throws -> Activation in
+                let y = try stage.forward(input)
+                losses.append(try stage.learn(input: input, output: y, labels: labels))
+                return y
+              }
+              x = try y.detached()
+            }
+            return losses
           }
         }
       }

@@ -8,12 +8,16 @@ public struct DistributedEnvironment: Sendable, Equatable {
   public var worldSize: Int
   public var masterAddress: String
   public var masterPort: Int
+  /// `SCPL_STORE_FILE` (set by `scpl launch`): the ranks, all on this host, meet in this file
+  /// (a c10d FileStore in a folder only this user can read) instead of on a TCP port.
+  public var storeFile: String?
 
-  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int) {
+  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil) {
     self.rank = rank
     self.worldSize = worldSize
     self.masterAddress = masterAddress
     self.masterPort = masterPort
+    self.storeFile = storeFile
   }
 
   /// From the environment; each missing or malformed variable is named.
@@ -28,7 +32,8 @@ public struct DistributedEnvironment: Sendable, Equatable {
     }
     let e = DistributedEnvironment(rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
                                    masterAddress: env["MASTER_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
-                                   masterPort: try int("MASTER_PORT", default: 29500))
+                                   masterPort: try int("MASTER_PORT", default: 29500),
+                                   storeFile: env["SCPL_STORE_FILE"].flatMap { $0.isEmpty ? nil : $0 })
     guard e.worldSize >= 1, (0..<e.worldSize).contains(e.rank) else {
       throw ConfigError("RANK=\(e.rank) is not a rank of WORLD_SIZE=\(e.worldSize) (0…\(e.worldSize - 1))")
     }
@@ -121,7 +126,7 @@ public enum RankServer {
           throw PipelineError("a distributed run serves an async pipeline")
         }
         defer { executor.shutdown() }
-        log("rank \(link.rank): serving component(s) \(placement.components[link.rank].map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) (seed \(seed))")
+        log("serving component(s) \(placement.components[link.rank].map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))")
         try executor.serve()
       case .endJob:
         return

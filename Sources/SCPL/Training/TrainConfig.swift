@@ -83,6 +83,29 @@ public struct TrainConfig: Codable, Sendable {
   }
 }
 
+extension TrainConfig {
+  /// The options that say where a run computes, not what it computes: a resumed run may change
+  /// them (resume a distributed run in one process, or the other way round) and still continue
+  /// the same training.
+  public static let layoutKeys: Set<String> = ["devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth"]
+
+  /// This config with the layout options `given` names replaced; any other option in `given`
+  /// is an error (a resumed run trains with its own options).
+  public func withLayout(of given: PartialTrainConfig) throws -> TrainConfig {
+    let changes = try JSONSerialization.jsonObject(with: JSONEncoder().encode(given)) as? [String: Any] ?? [:]
+    let other = changes.keys.filter { !Self.layoutKeys.contains($0) }.sorted()
+    guard other.isEmpty else {
+      throw ConfigError("--resume continues a run with its own options; only where it runs may change (\(Self.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", "))), not \(other.map { "--\($0)" }.joined(separator: ", "))")
+    }
+    guard !changes.isEmpty else { return self }
+    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any] ?? [:]
+    for (key, value) in changes { object[key] = value }
+    let merged = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: object))
+    try merged.validate()
+    return merged
+  }
+}
+
 /// The same options, each optional: what a user actually said.
 public struct PartialTrainConfig: Codable, Sendable {
   public var model: ModelKind?

@@ -191,32 +191,41 @@ public final class Trainer {
       let lr = rates.rate(batch: 0)
       let feed = BatchFeed(loader.epoch(epoch))
       let wall = Stopwatch.now()
-      let epochRun = try executor.trainEpoch(feed, rates: rates) { result in
-        if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
-          throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
-                         checkpointEpoch: lastCheckpointEpoch, method: config.method)
+      var completed = 0
+      let epochRun: EpochSummary
+      do {
+        epochRun = try executor.trainEpoch(feed, rates: rates) { result in
+          completed = result.batch + 1
+          if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
+            throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
+                           checkpointEpoch: lastCheckpointEpoch, method: config.method)
+          }
+          let n = feed.sizes[result.batch]
+          for (i, l) in result.losses.enumerated() where l.isFinite {
+            lossSums[i] += l * Double(n)
+            lossSamples[i] += n
+          }
+          seen += n
+          step += 1
+          try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
+                         step: step)
+          if let signal = stopRequest.signalName {
+            throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); \(lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch), from which `scpl train --resume \(folder.url.path)` continues" : "no epoch of this run had a checkpoint yet")")
+          }
+          let done = Double(result.batch + 1) / Double(stepsPerEpoch)
+          let elapsed = Stopwatch.now() - wall
+          progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
+                                 epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
+                                 Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
         }
-        let n = feed.sizes[result.batch]
-        for (i, l) in result.losses.enumerated() where l.isFinite {
-          lossSums[i] += l * Double(n)
-          lossSamples[i] += n
-        }
-        seen += n
-        step += 1
-        try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
-                       step: step)
-        if let signal = stopRequest.signalName {
-          throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); \(lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch), from which `scpl train --resume \(folder.url.path)` continues" : "no epoch of this run had a checkpoint yet")")
-        }
-        let done = Double(result.batch + 1) / Double(stepsPerEpoch)
-        let elapsed = Stopwatch.now() - wall
-        progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
-                               epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
-                               Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
+      } catch let error where link != nil && !(error is Diverged) && !(error is Interrupted) {
+        // A distributed run: say where the run stood when a rank was lost.
+        throw RunFolderError("epoch \(epoch) stopped after \(completed) of \(stepsPerEpoch) steps: \(error); \(lastCheckpointEpoch > 0 ? "the checkpoint of epoch \(lastCheckpointEpoch) is kept" : "no epoch of this run had a checkpoint yet")")
       }
       try feed.rethrow()
       let stepSeconds = epochRun.seconds
-      busy = executor.timeline.busyFractions()
+      // A distributed run's rank 0 sees only its own device's spans.
+      busy = link == nil ? executor.timeline.busyFractions() : Array(executor.timeline.busyFractions().prefix(1))
       if config.profile && epoch == config.epochs && run == 0 {
         try ChromeTrace.write(executor.timeline, to: folder.url.appendingPathComponent("trace.json"))
         try folder.write("timeline.svg", Data(TimelineSVG.svg(executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)").utf8))

@@ -30,7 +30,8 @@ struct DistributedOptions: ParsableArguments {
     if let masterAddr { env["MASTER_ADDR"] = masterAddr }
     if let masterPort { env["MASTER_PORT"] = String(masterPort) }
     let e = try DistributedEnvironment.fromEnvironment(env)
-    let group = try ProcessGroup(rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort, timeout: timeout)
+    let group = try ProcessGroup(rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort,
+                                 storeFile: e.storeFile, timeout: timeout)
     return RankLink(group)
   }
 

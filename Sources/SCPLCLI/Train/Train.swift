@@ -164,7 +164,9 @@ extension Train {
       guard let bytes = try? Data(contentsOf: file) else {
         throw ConfigError("\(url.path) is not a run folder (it has no config.json)")
       }
-      config = try TrainConfig.decodeChecked(from: bytes, path: file.path)
+      // The layout options given with --resume (devices, placement, pipeline, threads) replace
+      // the run's: a run can continue on other devices or ranks.
+      config = try TrainConfig.decodeChecked(from: bytes, path: file.path).withLayout(of: try commandLine)
       point = try Trainer.ResumePoint.load(url)
       try Threads.setThreadCount(config.threads)
       data = try DatasetCatalog.load(config)

@@ -1,0 +1,216 @@
+import Foundation
+import SCPL
+import TestSupport
+import Torch
+import XCTest
+
+/// A finished process: its exit status (128 + signal when killed) and what it wrote.
+struct Finished {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+}
+
+/// `scpl ARGS` with `environment` added, killed if it outlives `seconds`.
+final class ScplProcess {
+  let process = Process()
+  private let out = Pipe(), err = Pipe()
+  private var outData = Data(), errData = Data()
+  private let drained = DispatchGroup()
+
+  init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    process.executableURL = try scplBinary()
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    for (pipe, isOut) in [(out, true), (err, false)] {
+      drained.enter()
+      Thread { [self] in
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        if isOut { outData = data } else { errData = data }
+        drained.leave()
+      }.start()
+    }
+  }
+
+  /// Waits at most `seconds` (then kills it, and the test fails).
+  func finish(within seconds: Double, file: StaticString = #filePath, line: UInt = #line) -> Finished {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    if process.isRunning {
+      XCTFail("scpl \(process.arguments ?? []) still ran after \(seconds) s; killed", file: file, line: line)
+      kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    drained.wait()
+    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    return Finished(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+/// `scpl train --distributed` over c10d on loopback: several processes train the sequential
+/// loop's weights bit for bit, a lost rank ends the job with an error naming it, mismatched
+/// options and an unreachable master are refused, and checkpoints move between layouts.
+final class DistributedTests: XCTestCase {
+  /// A small SCPL run on real Fashion-MNIST (2 epochs, 256 samples), one intra-op thread.
+  var vgg: [String] { vgg() }
+  func vgg(epochs: Int = 2, samples: Int = 256) -> [String] {
+    ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125", "--epochs", String(epochs),
+     "--batch-size", "64", "--limit-train", String(samples), "--limit-test", "128", "--threads", "1", "--threads-per-device", "1"]
+  }
+  /// A Transformer: dropout in every component, masks and text through the chain.
+  let transformer = ["train", "--model", "transformer", "--method", "scpl", "--dataset", "bbc-news", "--epochs", "2", "--hidden", "16",
+                     "--max-len", "20", "--batch-size", "16", "--limit-train", "96", "--limit-test", "32", "--threads", "1", "--threads-per-device", "1"]
+
+  var scratch: URL!
+
+  override func setUpWithError() throws {
+    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-distributed-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+  func run(_ arguments: [String], within seconds: Double = 240) throws -> Finished {
+    try ScplProcess(arguments).finish(within: seconds)
+  }
+
+  /// Every loss and accuracy of every epoch, and every tensor of the last checkpoint.
+  func outcome(_ folder: URL) throws -> (metrics: [String], tensors: [String: [UInt8]]) {
+    let records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"))
+    let metrics = records.map { r in "\(r.epoch) \(r.losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }) \(r.trainAccuracy) \(r.testAccuracy) \(r.componentTestAccuracy)" }
+    let newest = try XCTUnwrap(Checkpoints(runFolder: folder).newestValid(warn: { _ in })?.1)
+    var tensors: [String: [UInt8]] = [:]
+    for t in newest.tensors { tensors[t.name] = try t.tensor.bytes() }
+    return (metrics, tensors)
+  }
+
+  func assertSame(_ a: URL, _ b: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+    let (x, y) = (try outcome(a), try outcome(b))
+    XCTAssertEqual(x.metrics, y.metrics, file: file, line: line)
+    XCTAssertEqual(x.metrics.count, 2, file: file, line: line)
+    XCTAssertEqual(Set(x.tensors.keys), Set(y.tensors.keys), file: file, line: line)
+    let differing = x.tensors.keys.filter { x.tensors[$0] != y.tensors[$0] }.sorted()
+    XCTAssertEqual(differing, [], "tensors that differ", file: file, line: line)
+  }
+
+  func testTwoAndFourRanksTrainTheSequentialWeightsBitForBit() throws {
+    for (base, ranks, placement) in [(vgg, 2, "0,0,1,1"), (transformer, 4, "0,1,2,3")] {
+      let sequential = scratch.appendingPathComponent("sequential-\(ranks)"), distributed = scratch.appendingPathComponent("ranks-\(ranks)")
+      let one = try run(base + ["--pipeline", "off", "--out", sequential.path])
+      XCTAssertEqual(one.status, 0, one.stderr)
+      let many = try run(["launch", "--nproc", String(ranks), "--"] + base + ["--placement", placement, "--timeout", "30", "--out", distributed.path])
+      XCTAssertEqual(many.status, 0, many.stderr)
+      XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(ranks == 2 ? "3, 4" : "4")"), many.stdout)
+      XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
+      try assertSame(sequential, distributed)
+    }
+  }
+
+  /// A checkpoint of two ranks resumes in one process, and one process's resumes over two ranks:
+  /// each ends where the uninterrupted run ends.
+  func testCheckpointsMoveBetweenLayouts() throws {
+    let reference = scratch.appendingPathComponent("reference")
+    XCTAssertEqual(try run(vgg + ["--pipeline", "off", "--out", reference.path]).status, 0)
+    func forgetEpochTwo(_ folder: URL) throws {
+      let checkpoints = Checkpoints(runFolder: folder)
+      try FileManager.default.removeItem(at: checkpoints.url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 2)))
+    }
+    // Two ranks, then one process (which must say where it runs now).
+    let a = scratch.appendingPathComponent("ranks-then-one")
+    XCTAssertEqual(try run(["launch", "--nproc", "2", "--"] + vgg + ["--placement", "0,0,1,1", "--timeout", "30", "--out", a.path]).status, 0)
+    try forgetEpochTwo(a)
+    let refused = try run(["train", "--resume", a.path, "--epochs", "3"])
+    XCTAssertNotEqual(refused.status, 0)
+    XCTAssertTrue(refused.stderr.contains("not --epochs"), refused.stderr)
+    let resumed = try run(["train", "--resume", a.path, "--placement", "0,0,0,0"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    try assertSame(reference, a)
+    // One process, then two ranks.
+    let b = scratch.appendingPathComponent("one-then-ranks")
+    XCTAssertEqual(try run(vgg + ["--out", b.path]).status, 0)
+    try forgetEpochTwo(b)
+    let overRanks = try run(["launch", "--nproc", "2", "--", "train", "--resume", b.path, "--placement", "0,1,1,1", "--timeout", "30"])
+    XCTAssertEqual(overRanks.status, 0, overRanks.stderr)
+    try assertSame(reference, b)
+  }
+
+  /// Ranks started by hand, as on several hosts: rank 1 is killed mid-epoch; rank 0 stops
+  /// within its timeout with an error naming the lost rank, and its folder says the run failed
+  /// and keeps the last checkpoint.
+  func testALostRankEndsTheJobWithAnErrorNamingIt() throws {
+    let port = try freeLoopbackPort()
+    let folder = scratch.appendingPathComponent("lost")
+    func env(_ rank: Int) -> [String: String] { ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)] }
+    let long = vgg(epochs: 40, samples: 2048) + ["--distributed", "--placement", "0,0,1,1", "--timeout", "10"]
+    let rank0 = try ScplProcess(long + ["--out", folder.path], environment: env(0))
+    let rank1 = try ScplProcess(long, environment: env(1))
+    // Wait for the first checkpoint, then kill rank 1 in the middle of the next epoch.
+    let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
+    let deadline = Date().addingTimeInterval(120)
+    while !FileManager.default.fileExists(atPath: checkpoint.path), Date() < deadline, rank0.process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+    XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path), "no checkpoint after epoch 1")
+    Thread.sleep(forTimeInterval: 1)
+    kill(rank1.process.processIdentifier, SIGKILL)
+    let killedAt = Date()
+    let zero = rank0.finish(within: 60)
+    XCTAssertLessThan(Date().timeIntervalSince(killedAt), 30, "rank 0 took longer than its timeout to notice")
+    XCTAssertNotEqual(zero.status, 0)
+    XCTAssertTrue(zero.stderr.contains("rank 0 could not send to rank 1") || zero.stderr.contains("rank 0 heard no results"), zero.stderr)
+    XCTAssertTrue(zero.stderr.contains("stopped after"), zero.stderr)
+    XCTAssertTrue(zero.stderr.contains("the checkpoint of epoch"), zero.stderr)
+    XCTAssertEqual(rank1.finish(within: 5).status, 128 + SIGKILL)
+    let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
+    XCTAssertTrue(summary.contains("\"failed\""), summary)
+    XCTAssertNotNil(Checkpoints(runFolder: folder).newestValid(warn: { _ in }))
+  }
+
+  /// Under `scpl launch`, a rank killed mid-run makes launch stop the others and exit non-zero;
+  /// no rank is left running.
+  func testLaunchStopsEveryRankWhenOneDies() throws {
+    let folder = scratch.appendingPathComponent("launch-lost")
+    let long = vgg(epochs: 40) + ["--placement", "0,1,2,2", "--timeout", "10", "--out", folder.path]
+    let launch = try ScplProcess(["launch", "--nproc", "3", "--grace", "5", "--"] + long)
+    let metrics = folder.appendingPathComponent("metrics.jsonl")
+    let deadline = Date().addingTimeInterval(120)
+    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline, launch.process.isRunning {
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    let children = try childProcesses(of: launch.process.processIdentifier)
+    XCTAssertEqual(children.count, 3, "launch should have started 3 ranks")
+    kill(children[1], SIGKILL)
+    let done = launch.finish(within: 60)
+    XCTAssertNotEqual(done.status, 0)
+    XCTAssertTrue(done.stderr.contains("exited with status"), done.stderr)
+    for pid in children { XCTAssertNotEqual(kill(pid, 0), 0, "rank process \(pid) is still running") }
+  }
+
+  func testRanksWithDifferentOptionsAreRefusedAtStartUp() throws {
+    let port = try freeLoopbackPort()
+    func env(_ rank: Int) -> [String: String] { ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)] }
+    let rank0 = try ScplProcess(vgg + ["--distributed", "--timeout", "10", "--out", scratch.appendingPathComponent("m").path], environment: env(0))
+    let rank1 = try ScplProcess(vgg(epochs: 3) + ["--distributed", "--timeout", "10"], environment: env(1))
+    for r in [rank0.finish(within: 60), rank1.finish(within: 60)] {
+      XCTAssertNotEqual(r.status, 0)
+      XCTAssertTrue(r.stderr.contains("rank 1 was started with other options than rank 0: --epochs is 3 there and 2 on rank 0"), r.stderr)
+    }
+  }
+
+  func testAnUnreachableMasterIsNamed() throws {
+    let port = try freeLoopbackPort()
+    let alone = try ScplProcess(vgg + ["--distributed", "--timeout", "2"],
+                                environment: ["RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]).finish(within: 60)
+    XCTAssertNotEqual(alone.status, 0)
+    XCTAssertTrue(alone.stderr.contains("127.0.0.1:\(port)"), alone.stderr)
+  }
+
+  /// The pids of `parent`'s children (from /proc: each of its threads lists those it started).
+  func childProcesses(of parent: Int32) throws -> [Int32] {
+    let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")
+    return tasks.flatMap { task in
+      ((try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int32($0) }
+    }.sorted()
+  }
+}
