@@ -6,7 +6,7 @@ import SCPL
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed; every figure is printed and saved as JSON and Markdown.",
-    subcommands: [TrainSteps.self, Engine.self, DataLoading.self, SoakRun.self],
+    subcommands: [TrainSteps.self, Engine.self, DataLoading.self, SoakRun.self, Distributed.self],
     defaultSubcommand: TrainSteps.self
   )
 }
