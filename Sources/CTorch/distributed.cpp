@@ -52,8 +52,8 @@ ct_work make_work(c10::intrusive_ptr<c10d::Work> w, bool is_receive = false) { r
 
 extern "C" {
 
-ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, int rank, int world_size,
-                                      int64_t timeout_ms) {
+ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, const char *key_prefix,
+                                      int rank, int world_size, int64_t timeout_ms) {
   try {
     c10::intrusive_ptr<c10d::Store> store;
     if (store_file && *store_file) {
@@ -72,14 +72,15 @@ ct_process_group ct_process_group_new(const char *master_addr, int master_port, 
     // claims its rank (a second claim is refused) and checks the job's world size, so a stray or
     // misconfigured process fails here instead of disturbing the ranks' connections.
     const std::string where = store_file && *store_file ? std::string(store_file) : std::string(master_addr) + ":" + std::to_string(master_port);
+    const std::string prefix = key_prefix ? key_prefix : "";
     if (rank == 0) {
       const std::string size = std::to_string(world_size);
-      store->set("scpl/world_size", std::vector<uint8_t>(size.begin(), size.end()));
+      store->set(prefix + "world_size", std::vector<uint8_t>(size.begin(), size.end()));
     }
-    if (store->add("scpl/rank/" + std::to_string(rank), 1) > 1) {
+    if (store->add(prefix + "rank/" + std::to_string(rank), 1) > 1) {
       throw std::runtime_error("rank " + std::to_string(rank) + " of the job at " + where + " is already taken by another process");
     }
-    const auto size = store->get("scpl/world_size");
+    const auto size = store->get(prefix + "world_size");
     if (std::string(size.begin(), size.end()) != std::to_string(world_size)) {
       throw std::runtime_error("the job at " + where + " has WORLD_SIZE=" + std::string(size.begin(), size.end()) +
                                ", but this process was started with WORLD_SIZE=" + std::to_string(world_size));

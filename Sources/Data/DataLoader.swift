@@ -78,6 +78,10 @@ public struct DataLoader: Sendable {
   /// dropping the iterator (or `cancel()`) stops and joins its threads.
   public func epoch(_ epoch: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch) }
 
+  /// The batches of epoch `epoch` from batch `first` on: what an epoch resumed after `first`
+  /// steps still has to train (the same batches as the uninterrupted epoch's).
+  public func epoch(_ epoch: Int, from first: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch, first: first) }
+
   /// Loader threads alive in this process right now (for tests and diagnostics).
   public static var liveWorkerThreads: Int { WorkerCensus.shared.count }
 }

@@ -19,16 +19,19 @@ public final class EpochBatches {
   private var delivered = 0
   private var finished = false
 
-  init(loader: DataLoader, epoch: Int) {
+  /// `first`: the epoch starts at batch `first` (a run resumed in the middle of an epoch); each
+  /// batch is the same whatever the start, as every batch is made from (seed, epoch, index).
+  init(loader: DataLoader, epoch: Int, first: Int = 0) {
     self.loader = loader
     self.epoch = epoch
     self.count = loader.batchCount
     let order = loader.order(epoch: epoch)
     self.order = order
-    state = PrefetchState(total: count, window: loader.prefetch)
+    delivered = min(max(first, 0), count)
+    state = PrefetchState(total: count, window: loader.prefetch, first: delivered)
     guard loader.workerThreads > 0 else { return }
     let state = self.state
-    for k in 0..<min(loader.workerThreads, count) {
+    for k in 0..<min(loader.workerThreads, count - delivered) {
       state.workerStarted()
       let thread = Thread {
         // A worker's intra-op count is its own (docs/threads.md): one, so it takes one core.
@@ -85,9 +88,11 @@ final class PrefetchState: @unchecked Sendable {
   private var cancelled = false
   private var running = 0
 
-  init(total: Int, window: Int) {
+  init(total: Int, window: Int, first: Int = 0) {
     self.total = total
     self.window = window
+    nextToClaim = first
+    nextToTake = first
   }
 
   func workerStarted() {

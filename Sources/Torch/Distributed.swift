@@ -16,14 +16,16 @@ public final class ProcessGroup: @unchecked Sendable {
 
   /// Joins the job: rank 0 hosts the store at port `masterPort` and waits for the others; rank
   /// k > 0 connects to `masterAddress:masterPort`. With `storeFile` (every rank on this host),
-  /// the ranks meet in that file instead and no port is opened for it. Waits at most `timeout`
-  /// seconds for everyone.
-  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil, timeout: Double) throws {
+  /// the ranks meet in that file instead and no port is opened for it. `keyPrefix` keeps this
+  /// job's keys apart in the store. Waits at most `timeout` seconds for everyone.
+  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil,
+              keyPrefix: String = "scpl/", timeout: Double) throws {
     guard worldSize >= 1, (0..<worldSize).contains(rank) else {
       throw TorchError("rank \(rank) is not in a job of \(worldSize) process(es) (RANK must be 0…WORLD_SIZE−1)")
     }
     guard (1...65535).contains(masterPort) else { throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)") }
-    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), storeFile, Int32(rank), Int32(worldSize), Int64(timeout * 1000)) else {
+    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), storeFile, keyPrefix, Int32(rank), Int32(worldSize),
+                                       Int64(timeout * 1000)) else {
       let cause = TorchError.last("c10d").message
       let role = storeFile != nil
         ? "rank \(rank) could not meet the other ranks in \(storeFile!) within \(Self.seconds(timeout))"

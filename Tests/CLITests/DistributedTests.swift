@@ -106,6 +106,23 @@ final class DistributedTests: XCTestCase {
       XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(ranks == 2 ? "3, 4" : "4")"), many.stdout)
       XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
       try assertSame(sequential, distributed)
+      guard ranks == 2 else { continue }
+      // The same under torchrun (PyTorch's launcher, installed with torch by the bootstrap),
+      // whose agent hosts the store the ranks meet in.
+      let torchrun = scratch.appendingPathComponent("torchrun")
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      p.arguments = ["torchrun", "--nproc-per-node", "2", "--no-python", try scplBinary().path] + base
+        + ["--distributed", "--placement", placement, "--timeout", "30", "--out", torchrun.path]
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      let deadline = Date().addingTimeInterval(240)
+      while p.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+      if p.isRunning { p.terminate() }
+      p.waitUntilExit()
+      XCTAssertEqual(p.terminationStatus, 0, "torchrun")
+      try assertSame(sequential, torchrun)
     }
   }
 

@@ -12,7 +12,7 @@ final class HelpAndOutputTests: XCTestCase {
     let top = SCPLCommand.helpMessage(columns: 400)
     let subcommands = SCPLCommand.configuration.subcommands
     let commands = subcommands.map { $0.configuration.commandName ?? $0._commandName }
-    XCTAssertEqual(Set(commands), ["train", "eval", "bench", "simulate", "report", "summary", "datasets"])
+    XCTAssertEqual(Set(commands), ["train", "launch", "eval", "bench", "simulate", "report", "summary", "datasets"])
     var texts = [top]
     for (name, type) in zip(commands, subcommands) {
       XCTAssertTrue(top.contains("\n  \(name) "), "`scpl --help` lists \(name)")
@@ -44,18 +44,18 @@ final class HelpAndOutputTests: XCTestCase {
 
   /// The relative paths of documents and scripts a text names (docs/pipelines.md,
   /// scripts/bootstrap.sh, a parent folder's file): words with a slash ending in .md, .sh, .py
-  /// or .swift, and any word that climbs out with "..".
+  /// or .swift, and any word that climbs out with "../" (not a usage line's "...").
   func referencedFiles(_ text: String) -> [String] {
     text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;:".contains($0) })
       .map { word in String(word.reversed().drop { $0 == "." }.reversed()) }  // a sentence's full stop is not part of the path
       .filter { word in
-        word.hasPrefix("..") || (word.contains("/") && !word.hasPrefix("/") && [".md", ".sh", ".py", ".swift"].contains { word.hasSuffix($0) })
+        word.hasPrefix("../") || (word.contains("/") && !word.hasPrefix("/") && [".md", ".sh", ".py", ".swift"].contains { word.hasSuffix($0) })
       }
   }
 
   /// The check above sees what it should: a path outside the repository, a missing document.
   func testReferencedFilesAreFoundInAText() {
-    XCTAssertEqual(referencedFiles("see `docs/pipelines.md`, and ../notes/x.md (or scripts/bootstrap.sh)."),
+    XCTAssertEqual(referencedFiles("see `docs/pipelines.md`, and ../notes/x.md (or scripts/bootstrap.sh). [<command> ...]"),
                    ["docs/pipelines.md", "../notes/x.md", "scripts/bootstrap.sh"])
     XCTAssertTrue(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent("docs/pipelines.md").path))
   }

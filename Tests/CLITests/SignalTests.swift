@@ -1,4 +1,5 @@
 import Foundation
+import SCPL
 import XCTest
 
 /// The `scpl` executable built beside the tests.
@@ -72,6 +73,10 @@ final class SignalTests: XCTestCase {
     XCTAssertEqual(stopped["state"] as? String, "interrupted")
     let because = try XCTUnwrap(stopped["stopped_because"] as? String)
     XCTAssertTrue(because.contains("stopped by SIGTERM in epoch 2") && because.contains("--resume \(dir.path)"), because)
+    // The pipeline drained at the step the signal came, and a checkpoint of that step was
+    // written (unless no step of epoch 2 had finished yet).
+    let withinEpoch = Checkpoints(runFolder: dir).list().filter { $0.step > 0 }
+    XCTAssertTrue(withinEpoch.map { $0.epoch == 1 && because.contains("after step \($0.step) of") }.first ?? because.contains("after step 0 of"), because)
 
     let resume = try runScpl(["train", "--resume", dir.path])
     XCTAssertEqual(resume.status, 0, resume.stderr)

@@ -37,7 +37,7 @@ final class TrainOptionsTests: XCTestCase {
       ("shortcut", "1x1", "1x1"), ("divisor", "batch-total", "batch-total"), ("pipeline", "overlap", "overlap"),
       ("devices", "2", "2"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1), ("queue-depth", "3", 3),
       ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true), ("probe", nil, true),
-      ("checkpoint-every", "5", 5), ("keep-checkpoints", "3", 3), ("on-nan", "skip-batch", "skip-batch"),
+      ("checkpoint-every", "5", 5), ("checkpoint-every-steps", "7", 7), ("keep-checkpoints", "3", 3), ("on-nan", "skip-batch", "skip-batch"),
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
     let train = try Train.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })

@@ -241,11 +241,13 @@ double ct_bench_native_add_seconds(int64_t iterations);
 /// A Gloo process group of torch's c10d over a TCPStore: rank 0 hosts the store on
 /// `master_port` and waits up to `timeout_ms` for every rank; the others connect to
 /// `master_addr`. With `store_file` (one host only), a c10d FileStore at that path replaces the
-/// TCPStore: no port is opened for the rendezvous. NULL with the error set on failure (a port in
-/// use, an unreachable master, a timeout, a rank already taken). Freed with ct_process_group_free.
+/// TCPStore: no port is opened for the rendezvous. The ranks' claims go under `key_prefix` in
+/// the store.
+/// NULL with the error set on failure (a port in use, an unreachable master, a timeout, a rank
+/// already taken). Freed with ct_process_group_free.
 typedef struct ct_process_group_s *ct_process_group;
-ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, int rank, int world_size,
-                                      int64_t timeout_ms);
+ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, const char *key_prefix,
+                                      int rank, int world_size, int64_t timeout_ms);
 void ct_process_group_free(ct_process_group g);
 /// A pending operation; wait for it with ct_work_wait, then free it.
 typedef struct ct_work_s *ct_work;

@@ -25,6 +25,19 @@ final class BatchFeed: Sequence {
     }
   }
 
+  /// The next batches, at most `count`, none once `stop()` says so: one segment of the epoch.
+  func next(_ count: Int, unless stop: @escaping () -> Bool) -> AnySequence<(inputs: Tensor, labels: Tensor)> {
+    AnySequence { [self] () -> AnyIterator<(inputs: Tensor, labels: Tensor)> in
+      let batches = makeIterator()
+      var given = 0
+      return AnyIterator { () -> (inputs: Tensor, labels: Tensor)? in
+        guard given < count, !stop() else { return nil }
+        given += 1
+        return batches.next()
+      }
+    }
+  }
+
   func rethrow() throws {
     if let error { throw error }
   }

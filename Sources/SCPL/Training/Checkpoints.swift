@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// The checkpoints of a run folder: `checkpoints/run<R>-epoch<EEEE>.safetensors`, one per saved
-/// epoch of run R (1-based). Each holds the method's modules (every parameter and buffer), every
+/// epoch of run R (1-based), and `run<R>-epoch<EEEE>-step<SSSS>.safetensors` in the middle of
+/// epoch E after S of its steps (`--checkpoint-every-steps`, or a stop by a signal). Each holds the method's modules (every parameter and buffer), every
 /// optimizer's state, and as metadata the run, epoch and seed and every epoch record up to it
 /// (so a checkpoint resumes even if metrics.jsonl is lost).
 ///
@@ -16,36 +17,46 @@ public struct Checkpoints {
   public struct Entry: Equatable {
     /// 1-based, as in the file name.
     public let run: Int
+    /// Epochs complete.
     public let epoch: Int
+    /// Steps of the next epoch done (0: at the end of `epoch`).
+    public let step: Int
     public let url: URL
   }
 
   public init(runFolder: URL) { url = runFolder.appendingPathComponent("checkpoints") }
 
-  public static func fileName(run: Int, epoch: Int) -> String { String(format: "run%d-epoch%04d.safetensors", run, epoch) }
+  /// The file of run `run`'s checkpoint after `epoch` complete epochs and `step` steps of the next.
+  public static func fileName(run: Int, epoch: Int, step: Int = 0) -> String {
+    step == 0 ? String(format: "run%d-epoch%04d.safetensors", run, epoch) : String(format: "run%d-epoch%04d-step%04d.safetensors", run, epoch + 1, step)
+  }
 
-  /// The checkpoints on disk, oldest first (by run, then epoch). Other files are ignored.
+  /// The checkpoints on disk, oldest first (by run, then progress). Other files are ignored.
   public func list() -> [Entry] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
     return names.compactMap { name -> Entry? in
       guard name.hasPrefix("run"), name.hasSuffix(".safetensors") else { return nil }
       let parts = name.dropFirst(3).dropLast(".safetensors".count).split(separator: "-")
-      guard parts.count == 2, let run = Int(parts[0]), parts[1].hasPrefix("epoch"), let epoch = Int(parts[1].dropFirst(5)) else { return nil }
-      return Entry(run: run, epoch: epoch, url: url.appendingPathComponent(name))
-    }.sorted { ($0.run, $0.epoch) < ($1.run, $1.epoch) }
+      guard parts.count == 2 || parts.count == 3, let run = Int(parts[0]), parts[1].hasPrefix("epoch"), let epoch = Int(parts[1].dropFirst(5)) else { return nil }
+      guard parts.count == 3 else { return Entry(run: run, epoch: epoch, step: 0, url: url.appendingPathComponent(name)) }
+      guard parts[2].hasPrefix("step"), let step = Int(parts[2].dropFirst(4)), step > 0, epoch > 0 else { return nil }
+      return Entry(run: run, epoch: epoch - 1, step: step, url: url.appendingPathComponent(name))
+    }.sorted { ($0.run, $0.epoch, $0.step) < ($1.run, $1.epoch, $1.step) }
   }
 
-  /// Writes run `run`'s checkpoint after `epoch`, then deletes that run's older checkpoints beyond
-  /// the newest `keep` (other runs' are left alone: a finished run's last one is its model).
+  /// Writes run `run`'s checkpoint after `epoch` complete epochs (and `step` steps of the next),
+  /// then deletes that run's older checkpoints beyond the newest `keep` (other runs' are left
+  /// alone: a finished run's last one is its model).
   @discardableResult
-  public func save(_ tensors: [(String, Tensor)], run: Int, epoch: Int, metadata: [String: String], keep: Int) throws -> URL {
+  public func save(_ tensors: [(String, Tensor)], run: Int, epoch: Int, step: Int = 0, metadata: [String: String], keep: Int) throws -> URL {
     do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
       throw RunFolderError("cannot create \(url.path): \(error.localizedDescription)")
     }
     var metadata = metadata
     metadata["run"] = String(run)
     metadata["epoch"] = String(epoch)
-    let file = url.appendingPathComponent(Self.fileName(run: run, epoch: epoch))
+    metadata["step"] = String(step)
+    let file = url.appendingPathComponent(Self.fileName(run: run, epoch: epoch, step: step))
     try SafeTensors.save(tensors, to: file, metadata: metadata)
     for old in list().filter({ $0.run == run }).dropLast(keep) { try? FileManager.default.removeItem(at: old.url) }
     return file
@@ -62,8 +73,9 @@ public struct Checkpoints {
     for entry in list().reversed() {
       do {
         let file = try SafeTensors.load(from: entry.url)
-        guard file.metadata["run"] == String(entry.run), file.metadata["epoch"] == String(entry.epoch) else {
-          throw RunFolderError("its metadata names another run or epoch (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"))")
+        guard file.metadata["run"] == String(entry.run), file.metadata["epoch"] == String(entry.epoch),
+              (file.metadata["step"] ?? "0") == String(entry.step) else {
+          throw RunFolderError("its metadata names another run, epoch or step (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"), \(file.metadata["step"] ?? "0"))")
         }
         return (entry, file)
       } catch {

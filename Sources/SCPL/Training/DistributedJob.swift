@@ -11,6 +11,9 @@ public struct DistributedEnvironment: Sendable, Equatable {
   /// `SCPL_STORE_FILE` (set by `scpl launch`): the ranks, all on this host, meet in this file
   /// (a c10d FileStore in a folder only this user can read) instead of on a TCP port.
   public var storeFile: String?
+  /// Where this job's keys go in the store: torchrun's run id and restart count keep a restarted
+  /// job's claims apart from the previous attempt's.
+  public var storeKeyPrefix = "scpl/"
 
   public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil) {
     self.rank = rank
@@ -30,10 +33,15 @@ public struct DistributedEnvironment: Sendable, Equatable {
       guard let n = Int(text) else { throw ConfigError("\(name)=\(text) is not a whole number") }
       return n
     }
-    let e = DistributedEnvironment(rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
+    var e = DistributedEnvironment(rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
                                    masterAddress: env["MASTER_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
                                    masterPort: try int("MASTER_PORT", default: 29500),
                                    storeFile: env["SCPL_STORE_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+    // Under torchrun (TORCHELASTIC_USE_AGENT_STORE=True) its agent already holds MASTER_PORT
+    // with a store of its own, whose protocol follows torchrun's PyTorch version, not the
+    // libtorch scpl is built on; rank 0 hosts scpl's store on the next port instead.
+    if env["TORCHELASTIC_USE_AGENT_STORE"]?.lowercased() == "true" { e.masterPort += 1 }
+    if let run = env["TORCHELASTIC_RUN_ID"] { e.storeKeyPrefix = "scpl/\(run)/\(env["TORCHELASTIC_RESTART_COUNT"] ?? "0")/" }
     guard e.worldSize >= 1, (0..<e.worldSize).contains(e.rank) else {
       throw ConfigError("RANK=\(e.rank) is not a rank of WORLD_SIZE=\(e.worldSize) (0…\(e.worldSize - 1))")
     }

@@ -53,6 +53,9 @@ public struct TrainConfig: Codable, Sendable {
   public var probe: Bool
   /// A checkpoint after every N-th epoch (and always after the last).
   public var checkpointEvery: Int
+  /// Also a checkpoint every N steps within an epoch (nil: only at epoch ends). The pipeline
+  /// drains at each, so a resume continues from that step exactly.
+  public var checkpointEverySteps: Int?
   /// Checkpoints kept per run: the newest K (the oldest are deleted once a newer one is on disk).
   public var keepCheckpoints: Int
   public var onNan: NonFinitePolicy
@@ -65,7 +68,8 @@ public struct TrainConfig: Codable, Sendable {
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
     case microBatches = "micro-batches", recompute, probe
-    case checkpointEvery = "checkpoint-every", keepCheckpoints = "keep-checkpoints", onNan = "on-nan"
+    case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints = "keep-checkpoints"
+    case onNan = "on-nan"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -147,6 +151,7 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var recompute: Bool?
   public var probe: Bool?
   public var checkpointEvery: Int?
+  public var checkpointEverySteps: Int?
   public var keepCheckpoints: Int?
   public var onNan: NonFinitePolicy?
 
@@ -253,7 +258,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       pipeline: pipeline, devices: devices.description, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
       queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
-      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, keepCheckpoints: keepCheckpoints ?? 2,
+      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps, keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop)
     try c.validate()
     return c
@@ -284,6 +289,7 @@ extension TrainConfig {
     try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
     try need(checkpointEvery >= 1, "--checkpoint-every must be at least 1 (epochs), got \(checkpointEvery)")
     try need(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
+    try need((checkpointEverySteps ?? 1) >= 1, "--checkpoint-every-steps must be at least 1 (steps), got \(checkpointEverySteps ?? 0)")
     try MicroBatches.check(microBatches, batchSize: batchSize)
     let family = try DatasetCatalog.entry(dataset).family
     try need(model.family == family, "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")

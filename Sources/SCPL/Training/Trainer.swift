@@ -23,6 +23,10 @@ public final class Trainer {
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
   /// by throwing `Interrupted`. Tests use it to prove that resuming changes nothing.
   public var interruptAfterEpochs: Int?
+  /// Stops the session after this many steps, as a signal would (the pipeline drains, a
+  /// checkpoint of that step is written, `run()` throws `Interrupted`). Tests only.
+  public var interruptAfterSteps: Int?
+  private var stepsThisSession = 0
   public struct Interrupted: Error, CustomStringConvertible {
     public var reason = "interrupted"
     public var description: String { reason }
@@ -58,6 +62,8 @@ public final class Trainer {
     public var epoch: Int
     public var state: [String: Tensor]
     public var records: [EpochRecord]
+    /// A checkpoint in the middle of epoch `epoch + 1`: how far that epoch had come.
+    public var progress: EpochProgress?
 
     /// Reads the newest valid checkpoint of `folder` (a corrupt or half-written newer one is
     /// skipped, and `warn` says so) and the epoch records up to it: those the checkpoint carries,
@@ -72,9 +78,16 @@ public final class Trainer {
       // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
       // was not is trained again.
       records = records.filter { $0.run < entry.run - 1 || ($0.run == entry.run - 1 && $0.epoch <= entry.epoch) }
+      var progress: EpochProgress?
+      if entry.step > 0 {
+        guard let text = file.metadata["epoch_progress"] else {
+          throw RunFolderError("\(entry.url.path) is a checkpoint within an epoch but does not say how far the epoch had come (epoch_progress)")
+        }
+        progress = try JSONDecoder().decode(EpochProgress.self, from: Data(text.utf8))
+      }
       return ResumePoint(run: entry.run - 1, epoch: entry.epoch,
                          state: Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
-                         records: records)
+                         records: records, progress: progress)
     }
   }
 
@@ -154,7 +167,7 @@ public final class Trainer {
         try o.loadStateDict(Dictionary(uniqueKeysWithValues: p.state.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
       }
       records = p.records.filter { $0.run == run }
-      step = p.epoch * stepsPerEpoch
+      step = p.epoch * stepsPerEpoch + (p.progress?.step ?? 0)
       firstEpoch = p.epoch + 1
       lastCheckpointEpoch = p.epoch
       // Each component's dropout stream continues where the checkpoint left it.
@@ -165,7 +178,7 @@ public final class Trainer {
         try generator.setState(state)
       }
       try executor.scatterState()  // the other ranks' components, in a distributed run
-      log("resuming run \(run + 1) after epoch \(p.epoch)")
+      log("resuming run \(run + 1) after epoch \(p.epoch)\(p.progress.map { " and \($0.step) step(s) of epoch \(p.epoch + 1)" } ?? "")")
     }
     let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
     let skipping = config.onNan == .skipBatch
@@ -180,50 +193,69 @@ public final class Trainer {
     var busy: [Double] = []
     for epoch in firstEpoch...config.epochs {
       // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
-      // batch is left out of its epoch mean).
-      var lossSums = Array(repeating: 0.0, count: method.lossNames.count)
-      var lossSamples = Array(repeating: 0, count: method.lossNames.count)
-      var seen = 0
-      let refusedBefore = refused()
-      func lossMeans() -> [Double] { zip(lossSums, lossSamples).map { $1 > 0 ? $0 / Double($1) : .nan } }
-      // Every batch's rate, applied by the executor on the worker that runs each update.
-      let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: stepsPerEpoch)
-      let lr = rates.rate(batch: 0)
-      let feed = BatchFeed(loader.epoch(epoch))
-      let wall = Stopwatch.now()
-      var completed = 0
-      let epochRun: EpochSummary
-      do {
-        epochRun = try executor.trainEpoch(feed, rates: rates) { result in
-          completed = result.batch + 1
-          if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
-            throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: result.batch + 1,
-                           checkpointEpoch: lastCheckpointEpoch, method: config.method)
-          }
-          let n = feed.sizes[result.batch]
-          for (i, l) in result.losses.enumerated() where l.isFinite {
-            lossSums[i] += l * Double(n)
-            lossSamples[i] += n
-          }
-          seen += n
-          step += 1
-          try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
-                         step: step)
-          if let signal = stopRequest.signalName {
-            throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(result.batch + 1) of \(stepsPerEpoch); \(lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch), from which `scpl train --resume \(folder.url.path)` continues" : "no epoch of this run had a checkpoint yet")")
-          }
-          let done = Double(result.batch + 1) / Double(stepsPerEpoch)
-          let elapsed = Stopwatch.now() - wall
-          progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
-                                 epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
-                                 Double(seen) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(elapsed * (1 / done - 1))))
+      // batch is left out of its epoch mean); a resumed epoch starts from its checkpoint's.
+      var sofar = (epoch == firstEpoch ? resumePoint?.progress : nil) ?? EpochProgress(lossCount: method.lossNames.count)
+      let refusedBefore = refused() - sofar.skipped
+      func lossMeans() -> [Double] { zip(sofar.lossSums, sofar.lossSamples).map { $1 > 0 ? $0 / Double($1) : .nan } }
+      let lr = try schedule.learningRate(epoch: epoch, step: step - sofar.step)
+      let resumedAt = sofar.step
+      let feed = BatchFeed(loader.epoch(epoch, from: resumedAt))
+      let (wall, seenBefore) = (Stopwatch.now(), sofar.seen)
+      // The epoch runs in segments that each end with the pipeline drained: at every
+      // --checkpoint-every-steps step (a checkpoint follows) and when a signal asks to stop.
+      while sofar.step < stepsPerEpoch, stopRequest.signalName == nil {
+        let segmentStart = sofar.step
+        var count = Swift.min(stepsPerEpoch - segmentStart, config.checkpointEverySteps.map { $0 - segmentStart % $0 } ?? Int.max)
+        if let limit = interruptAfterSteps {
+          guard stepsThisSession < limit else { stopRequest.request("interruptAfterSteps"); break }
+          count = Swift.min(count, limit - stepsThisSession)
         }
-      } catch let error where link != nil && !(error is Diverged) && !(error is Interrupted) {
-        // A distributed run: say where the run stood when a rank was lost.
-        throw RunFolderError("epoch \(epoch) stopped after \(completed) of \(stepsPerEpoch) steps: \(error); \(lastCheckpointEpoch > 0 ? "the checkpoint of epoch \(lastCheckpointEpoch) is kept" : "no epoch of this run had a checkpoint yet")")
+        // Every batch's rate, applied by the executor on the worker that runs each update.
+        let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: count)
+        let segmentRun: EpochSummary
+        do {
+          segmentRun = try executor.trainEpoch(feed.next(count, unless: { [stopRequest] in stopRequest.signalName != nil }), rates: rates) { result in
+            let t = segmentStart + result.batch  // the batch's index in the epoch
+            if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
+              throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
+                             checkpointEpoch: lastCheckpointEpoch, method: config.method)
+            }
+            let n = feed.sizes[t - resumedAt]
+            for (i, l) in result.losses.enumerated() where l.isFinite {
+              sofar.lossSums[i] += l * Double(n)
+              sofar.lossSamples[i] += n
+            }
+            sofar.seen += n
+            sofar.step = t + 1
+            step += 1
+            stepsThisSession += 1
+            try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
+                           step: step)
+            let done = Double(t + 1) / Double(stepsPerEpoch)
+            let elapsed = Stopwatch.now() - wall
+            let remaining = elapsed / Double(t + 1 - resumedAt) * Double(stepsPerEpoch - t - 1)
+            progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
+                                   epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
+                                   Double(sofar.seen - seenBefore) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(remaining)))
+          }
+        } catch let error where link != nil && !(error is Diverged) && !(error is Interrupted) {
+          // A distributed run: say where the run stood when a rank was lost.
+          throw RunFolderError("epoch \(epoch) stopped after \(sofar.step) of \(stepsPerEpoch) steps: \(error); \(lastCheckpointEpoch > 0 ? "the checkpoint of epoch \(lastCheckpointEpoch) is kept" : "no epoch of this run had a checkpoint yet")")
+        }
+        try feed.rethrow()
+        sofar.seconds += segmentRun.seconds
+        sofar.skipped = refused() - refusedBefore
+        if let limit = interruptAfterSteps, stepsThisSession >= limit { stopRequest.request("interruptAfterSteps") }
+        let stopping = stopRequest.signalName != nil
+        if sofar.step < stepsPerEpoch, sofar.step > segmentStart, config.checkpointEverySteps != nil || stopping {
+          try saveCheckpoint(method, executor: executor, run: run, epoch: epoch - 1, step: sofar.step, progress: sofar, seed: seed)
+        }
       }
-      try feed.rethrow()
-      let stepSeconds = epochRun.seconds
+      if let signal = stopRequest.signalName, sofar.step < stepsPerEpoch {
+        let kept = sofar.step > 0 ? "the folder keeps a checkpoint of that step" : lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch)" : nil
+        throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(sofar.step) of \(stepsPerEpoch); \(kept.map { "\($0), from which `scpl train --resume \(folder.url.path)` continues" } ?? "no step of this run had a checkpoint yet")")
+      }
+      let stepSeconds = sofar.seconds
       // A distributed run's rank 0 sees only its own device's spans.
       busy = link == nil ? executor.timeline.busyFractions() : Array(executor.timeline.busyFractions().prefix(1))
       if config.profile && epoch == config.epochs && run == 0 {
@@ -237,7 +269,7 @@ public final class Trainer {
                                // A loss whose every batch was skipped has no mean (and JSON no NaN): left out.
                                losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossMeans()).filter { $0.1.isFinite }),
                                trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
-                               epochSeconds: stepSeconds, trainSamplesPerSecond: Double(seen) / stepSeconds,
+                               epochSeconds: stepSeconds, trainSamplesPerSecond: Double(sofar.seen) / stepSeconds,
                                skippedUpdates: skipping ? refused() - refusedBefore : nil)
       records.append(record)
       if let n = record.skippedUpdates, n > 0 { log("epoch \(epoch): \(n) update(s) skipped because a loss or gradient was not finite (--on-nan skip-batch)") }
@@ -249,6 +281,9 @@ public final class Trainer {
       }
       epochsThisSession += 1
       if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
+      if let signal = stopRequest.signalName, epoch < config.epochs || run + 1 < config.times {
+        throw Interrupted(reason: "stopped by \(signal) at the end of epoch \(epoch); the folder keeps its checkpoint, from which `scpl train --resume \(folder.url.path)` continues")
+      }
       progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
                              run + 1, config.times, epoch, config.epochs, lr, Self.format(lossMeans()),
                              100 * train.accuracy, 100 * test.accuracy,
@@ -281,7 +316,10 @@ public final class Trainer {
   /// A checkpoint of run `run` (0-based) after `epoch` (`Checkpoints`): every parameter and
   /// buffer of the method's modules, every optimizer's state, each component's random state
   /// (`rng.component<k>`), and the epoch records so far.
-  func saveCheckpoint(_ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, seed: UInt64) throws {
+  /// Within an epoch (`step` > 0): after `epoch` complete epochs and `step` steps of the next,
+  /// with that epoch's `progress` so far.
+  func saveCheckpoint(_ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, step: Int = 0,
+                      progress: EpochProgress? = nil, seed: UInt64) throws {
     let generators = executor.generators
     try executor.gatherState()  // the other ranks' components, in a distributed run
     var tensors = method.stateDict()
@@ -289,11 +327,10 @@ public final class Trainer {
       tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }
     }
     tensors += try generators.enumerated().map { ("rng.component\($0.offset)", try $0.element.state()) }
-    try Checkpoints(runFolder: folder.url).save(
-      tensors, run: run + 1, epoch: epoch,
-      metadata: ["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
-                 "dataset": config.dataset.rawValue, "metrics": folder.metricsText],
-      keep: config.keepCheckpoints)
+    var metadata = ["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
+                    "dataset": config.dataset.rawValue, "metrics": folder.metricsText]
+    if let progress { metadata["epoch_progress"] = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self) }
+    try Checkpoints(runFolder: folder.url).save(tensors, run: run + 1, epoch: epoch, step: step, metadata: metadata, keep: config.keepCheckpoints)
   }
 
   /// An epoch's figures for TensorBoard, tagged as `tensorboard --logdir` groups them.
@@ -305,6 +342,22 @@ public final class Trainer {
     scalars += r.skippedUpdates.map { [("epoch/skipped_updates", Double($0))] } ?? []
     scalars += zip(devices, busy).map { ("busy/\($0)", $1) }
     return scalars
+  }
+
+  /// How far an epoch has come: its steps done and the sums its record is made of. A checkpoint
+  /// within an epoch keeps it, so the resumed epoch's record equals the uninterrupted one's.
+  public struct EpochProgress: Codable, Sendable {
+    public var step = 0
+    public var lossSums: [Double]
+    public var lossSamples: [Int]
+    public var seen = 0
+    public var seconds = 0.0
+    public var skipped = 0
+
+    init(lossCount: Int) {
+      lossSums = Array(repeating: 0, count: lossCount)
+      lossSamples = Array(repeating: 0, count: lossCount)
+    }
   }
 
   static func format(_ losses: [Double]) -> String { losses.map { String(format: "%.3f", $0) }.joined(separator: "/") }

@@ -31,7 +31,7 @@ struct DistributedOptions: ParsableArguments {
     if let masterPort { env["MASTER_PORT"] = String(masterPort) }
     let e = try DistributedEnvironment.fromEnvironment(env)
     let group = try ProcessGroup(rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort,
-                                 storeFile: e.storeFile, timeout: timeout)
+                                 storeFile: e.storeFile, keyPrefix: e.storeKeyPrefix, timeout: timeout)
     return RankLink(group)
   }
 

@@ -49,6 +49,7 @@ struct Train: ParsableCommand {
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Flag(help: "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set.") var probe = false
   @Option(help: "Write a checkpoint after every N-th epoch, and after the last (default 1).") var checkpointEvery: Int?
+  @Option(help: "Also write a checkpoint every N steps within an epoch (default: only at epoch ends); the pipeline drains at each, and --resume continues from that step exactly.") var checkpointEverySteps: Int?
   @Option(help: "Checkpoints kept per run under the run folder's checkpoints/, newest first (default 2).") var keepCheckpoints: Int?
   @Option(help: "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them).") var onNan: NonFinitePolicy?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
