@@ -97,16 +97,19 @@ final class DistributedTests: XCTestCase {
   }
 
   func testTwoAndFourRanksTrainTheSequentialWeightsBitForBit() throws {
-    for (base, ranks, placement) in [(vgg, 2, "0,0,1,1"), (transformer, 4, "0,1,2,3")] {
-      let sequential = scratch.appendingPathComponent("sequential-\(ranks)"), distributed = scratch.appendingPathComponent("ranks-\(ranks)")
+    // (model, ranks, devices per rank, placement on the ranks' devices, what the last rank serves)
+    let layouts = [(vgg, 2, 1, "0,0,1,1", "3, 4"), (transformer, 4, 1, "0,1,2,3", "4"), (vgg, 2, 2, "0,1,2,3", "3, 4")]
+    for (i, (base, ranks, local, placement, lastServes)) in layouts.enumerated() {
+      let sequential = scratch.appendingPathComponent("sequential-\(i)"), distributed = scratch.appendingPathComponent("ranks-\(i)")
       let one = try run(base + ["--pipeline", "off", "--out", sequential.path])
       XCTAssertEqual(one.status, 0, one.stderr)
-      let many = try run(["launch", "--nproc", String(ranks), "--"] + base + ["--placement", placement, "--timeout", "30", "--out", distributed.path])
+      let many = try run(["launch", "--nproc", String(ranks), "--"] + base
+                         + ["--devices", String(local), "--placement", placement, "--timeout", "30", "--out", distributed.path])
       XCTAssertEqual(many.status, 0, many.stderr)
-      XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(ranks == 2 ? "3, 4" : "4")"), many.stdout)
+      XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(lastServes) "), many.stdout)
       XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
       try assertSame(sequential, distributed)
-      guard ranks == 2 else { continue }
+      guard i == 0 else { continue }
       // The same under torchrun (PyTorch's launcher, installed with torch by the bootstrap),
       // whose agent hosts the store the ranks meet in.
       let torchrun = scratch.appendingPathComponent("torchrun")
@@ -202,6 +205,30 @@ final class DistributedTests: XCTestCase {
     XCTAssertNotEqual(done.status, 0)
     XCTAssertTrue(done.stderr.contains("exited with status"), done.stderr)
     for pid in children { XCTAssertNotEqual(kill(pid, 0), 0, "rank process \(pid) is still running") }
+  }
+
+  /// Ctrl-C in a terminal reaches launch and every rank: rank 0 stops at the step, drains the
+  /// pipeline, gathers the ranks' state and writes a checkpoint of that step; the job ends with
+  /// 130, and a resume over two ranks finishes the run with every epoch once.
+  func testCtrlCStopsTheJobAtAStepAndItResumes() throws {
+    let folder = scratch.appendingPathComponent("ctrl-c")
+    let launch = try ScplProcess(["launch", "--nproc", "2", "--"] + vgg(epochs: 3, samples: 2048)
+                                 + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
+    let metrics = folder.appendingPathComponent("metrics.jsonl")
+    let deadline = Date().addingTimeInterval(180)
+    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline, launch.process.isRunning {
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    Thread.sleep(forTimeInterval: 2)  // into epoch 2
+    for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) { kill(pid, SIGINT) }
+    let stopped = launch.finish(within: 120)
+    XCTAssertEqual(stopped.status, 130, stopped.stderr)
+    let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
+    XCTAssertTrue(summary.contains("\"interrupted\"") && summary.contains("stopped by SIGINT in epoch 2"), summary)
+    XCTAssertTrue(Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step in epoch 2")
+    let resumed = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--timeout", "30"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertEqual(try EpochRecord.readLines(metrics).map(\.epoch), [1, 2, 3])
   }
 
   func testRanksWithDifferentOptionsAreRefusedAtStartUp() throws {

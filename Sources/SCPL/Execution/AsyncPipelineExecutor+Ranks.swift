@@ -13,6 +13,10 @@ extension AsyncPipelineExecutor {
   func serve() throws {
     guard let link, !link.isFirst else { throw PipelineError("serve() runs on the ranks other than 0") }
     let r = link.rank
+    let mine = devices(ofRank: r), first = devices(ofRank: r).lowerBound
+    /// Waits until every job queued on this rank's devices so far has run, in pipeline order
+    /// (a device's jobs only hand on to later devices, so each is drained after its feeders).
+    func drain() throws { for d in mine { try group.workers[d].run {} } }
     var epoch = Epoch(link: link)
     var modes: TrainingModes?
     func forward(_ m: RankLink.Down) throws { if !link.isLast { try link.sendDown(m) } }
@@ -26,9 +30,9 @@ extension AsyncPipelineExecutor {
       case .batch(let t, let activation, let labels, let losses, let start, let rate):
         let e = epoch
         let message = Message(batch: t, activation: activation, labels: labels, losses: losses, start: start, rate: rate)
-        try group.workers[r].submit(onCancel: { e.fail($0, batch: t) }) { [self] in process(message, onDevice: r, e) }
+        try group.workers[first].submit(onCancel: { e.fail($0, batch: t) }) { [self] in process(message, onDevice: first, e) }
       case .endEpoch:
-        try group.workers[r].run {}  // every batch before it has left this rank
+        try drain()  // every batch before it has left this rank
         group.timeline.finish()
         if link.isLast { try link.sendUp(.epochEnded) } else { try link.sendDown(.endEpoch) }
       case .beginPrediction:
@@ -36,23 +40,23 @@ extension AsyncPipelineExecutor {
         local.train(false)
         try forward(m)
       case .prediction(let t, let partial):
-        try group.workers[r].submit { [self] in
+        try group.workers[first].submit { [self] in
           do {
-            let out = try predictShare(partial, onDevice: r, batch: t)
+            let out = try predictShares(partial, onDevices: mine, batch: t)
             if link.isLast { try link.sendUp(.prediction(batch: t, try out.finished(on: .cpu))) } else { try link.sendDown(.prediction(batch: t, out)) }
           } catch {
             try? link.sendUp(.dropped(batch: t, failure: "rank \(r): \(error)"))
           }
         }
       case .endPrediction:
-        try group.workers[r].run {}
+        try drain()
         modes?.restore()
         if link.isLast { try link.sendUp(.predictionEnded) } else { try link.sendDown(.endPrediction) }
       case .sendState:
-        try link.sendUp(.state(rank: r, try componentState(onDevice: r)))
+        try link.sendUp(.state(rank: r, try componentState(ofRank: r)))
         try forward(m)
       case .loadState(let named):
-        try loadComponentState(named, onDevice: r)
+        try loadComponentState(named, ofRank: r)
         try forward(m)
       case .endRun:
         try forward(m)
@@ -63,11 +67,17 @@ extension AsyncPipelineExecutor {
     }
   }
 
-  /// Device d's components' shares of a prediction, without gradients.
-  private func predictShare(_ x: PartialPrediction, onDevice d: Int, batch t: Int) throws -> PartialPrediction {
-    let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
-    return try withNoGrad {
-      try share.throughComponents(x) { k, x in try share.run("component \(k + 1)") { try local.predict(component: k, x) } }
+  /// The shares of a prediction of `devices` (one rank's, called on the first one's worker):
+  /// each device's components on its own worker, without gradients, the activation handed from
+  /// device to device.
+  private func predictShares(_ x: PartialPrediction, onDevices devices: Range<Int>, batch t: Int) throws -> PartialPrediction {
+    try devices.reduce(x) { x, d in
+      let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+      let work = { [self] () throws -> PartialPrediction in
+        let y = try withNoGrad { try share.throughComponents(x) { k, x in try share.run("component \(k + 1)") { try local.predict(component: k, x) } } }
+        return d + 1 < devices.upperBound ? try share.handOff(y, to: d + 1) : y
+      }
+      return d == devices.lowerBound ? try work() : try group.workers[d].run(work)
     }
   }
 
@@ -124,7 +134,7 @@ extension AsyncPipelineExecutor {
         try group.workers[0].submit { [self] in
           do {
             let first = try group.preparing(t) { PartialPrediction(try local.model.firstActivation(x.to($0))) }
-            try link.sendDown(.prediction(batch: t, try predictShare(first, onDevice: 0, batch: t)))
+            try link.sendDown(.prediction(batch: t, try predictShares(first, onDevices: devices(ofRank: 0), batch: t)))
           } catch {
             counted.add()
             try? results.put(.failed(t, error))
@@ -149,12 +159,15 @@ extension AsyncPipelineExecutor {
 
   // MARK: State across ranks (checkpoints, resume)
 
-  /// The state of device d's components, by name: each module's parameters and buffers, the
+  /// The components rank r trains.
+  func components(ofRank r: Int) -> [Int] { devices(ofRank: r).flatMap { group.placement.components[$0] } }
+
+  /// The state of rank r's components, by name: each module's parameters and buffers, the
   /// optimizer's state and the random generator's ("component<k>.module<i>.<name>",
   /// "component<k>.optimizer.<name>", "component<k>.rng").
-  func componentState(onDevice d: Int) throws -> [(String, Tensor)] {
+  func componentState(ofRank r: Int) throws -> [(String, Tensor)] {
     var out: [(String, Tensor)] = []
-    for k in group.placement.components[d] {
+    for k in components(ofRank: r) {
       let stage = local.stages[k]
       for (i, m) in stage.modules.enumerated() { out += m.stateDict().map { ("component\(k).module\(i).\($0.0)", $0.1) } }
       out += try stage.optimizer.stateDict().map { ("component\(k).optimizer.\($0.0)", $0.1) }
@@ -163,19 +176,19 @@ extension AsyncPipelineExecutor {
     return out
   }
 
-  /// Loads the entries of `named` that belong to device d's components (`componentState`).
-  func loadComponentState(_ named: [(String, Tensor)], onDevice d: Int) throws {
+  /// Loads the entries of `named` that belong to rank r's components (`componentState`).
+  func loadComponentState(_ named: [(String, Tensor)], ofRank r: Int) throws {
     let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
     func under(_ prefix: String) -> [String: Tensor] {
       Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
     }
-    for k in group.placement.components[d] {
+    for k in components(ofRank: r) {
       let stage = local.stages[k]
       for (i, m) in stage.modules.enumerated() {
-        try inContext("loading component \(k + 1)'s module \(i + 1) from rank \(d)") { try m.loadStateDict(under("component\(k).module\(i).")) }
+        try inContext("loading component \(k + 1)'s module \(i + 1) for rank \(r)") { try m.loadStateDict(under("component\(k).module\(i).")) }
       }
       try stage.optimizer.loadStateDict(under("component\(k).optimizer."))
-      guard let rng = all["component\(k).rng"] else { throw PipelineError("rank \(d) sent no random state for component \(k + 1)") }
+      guard let rng = all["component\(k).rng"] else { throw PipelineError("no random state for component \(k + 1) of rank \(r)") }
       try group.generators[k].setState(rng)
     }
   }
@@ -185,13 +198,13 @@ extension AsyncPipelineExecutor {
     try link.sendDown(.sendState)
     for _ in 1..<link.worldSize {
       guard case .state(let rank, let named) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' state and received something else") }
-      try loadComponentState(named, onDevice: rank)
+      try loadComponentState(named, ofRank: rank)
     }
   }
 
   func scatterState() throws {
     guard let link, link.isFirst, !link.isLast else { return }
-    try link.sendDown(.loadState(try (1..<link.worldSize).flatMap { try componentState(onDevice: $0) }))
+    try link.sendDown(.loadState(try (1..<link.worldSize).flatMap { try componentState(ofRank: $0) }))
   }
 }
 
@@ -202,15 +215,15 @@ extension AsyncPipelineExecutor {
   final class RemoteResults {
     private let link: RankLink
     private let epoch: Epoch
-    private let worker: DeviceWorker
+    private let workers: [DeviceWorker]
     private let listener: ResultListener
 
-    /// nil when the job has one rank.
-    init?(link: RankLink, epoch: Epoch, worker: DeviceWorker) throws {
+    /// `workers`: rank 0's devices', in pipeline order. nil when the job has one rank.
+    init?(link: RankLink, epoch: Epoch, workers: [DeviceWorker]) throws {
       guard !link.isLast else { return nil }
       self.link = link
       self.epoch = epoch
-      self.worker = worker
+      self.workers = workers
       try link.sendDown(.beginEpoch)
       listener = ResultListener(link: link, isComplete: { epoch.settled == $0 }) { up in
         switch up {
@@ -224,11 +237,16 @@ extension AsyncPipelineExecutor {
       } lost: { epoch.abort($0) }
     }
 
-    /// Every batch is fed: the end of the epoch follows them down the chain.
+    /// Every batch is fed: once rank 0's devices have handed on every batch, the end of the
+    /// epoch follows them down the chain.
     func finishFeeding(_ fed: Int) {
       listener.expect(fed)
-      let (link, epoch) = (self.link, self.epoch)
-      do { try worker.submit { do { try link.sendDown(.endEpoch) } catch { epoch.abort(error) } } } catch { epoch.abort(error) }
+      do {
+        for w in workers { try w.run {} }  // in pipeline order: each is drained after its feeders
+        try link.sendDown(.endEpoch)
+      } catch {
+        epoch.abort(error)
+      }
     }
 
     func finish() { listener.join() }

@@ -18,12 +18,19 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   let local: any LocalMethod
   let group: DeviceGroup
   var method: any TrainingMethod { local }
-  /// Set when the devices are the ranks of a c10d job (device d is rank d, and only this rank's
-  /// device works here): a hand-off to another rank's device is a send over the link, and the
-  /// other ranks' results come back over it (`AsyncPipelineExecutor+Ranks.swift`).
+  /// Set when the devices belong to the ranks of a c10d job: rank r has devices
+  /// r·L … r·L + L − 1 (L devices per rank) and only its own work here; a hand-off to another
+  /// rank's device is a send over the link, and the other ranks' results come back over it
+  /// (`AsyncPipelineExecutor+Ranks.swift`).
   let link: RankLink?
-  /// This process's device: every device without a link, rank d's with one.
-  func isHere(_ d: Int) -> Bool { link.map { $0.rank == d } ?? true }
+  /// Devices per rank (all of them without a link).
+  var devicesPerRank: Int { group.count / (link?.worldSize ?? 1) }
+  /// The rank device d belongs to.
+  func rank(ofDevice d: Int) -> Int { d / devicesPerRank }
+  /// The devices of rank r, in pipeline order.
+  func devices(ofRank r: Int) -> Range<Int> { r * devicesPerRank ..< (r + 1) * devicesPerRank }
+  /// Whether device d works in this process: every device without a link, this rank's with one.
+  func isHere(_ d: Int) -> Bool { link.map { $0.rank == rank(ofDevice: d) } ?? true }
   var shutDown = false
 
   init(_ local: any LocalMethod, _ group: DeviceGroup, link: RankLink? = nil, seed: UInt64 = 0) throws {
@@ -140,7 +147,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     group.beginEpoch(training: local)
     defer { group.timeline.finish() }
     let epoch = Epoch()
-    let remote = try link.flatMap { try RemoteResults(link: $0, epoch: epoch, worker: group.workers[0]) }  // other ranks' outcomes
+    let remote = try link.flatMap { try RemoteResults(link: $0, epoch: epoch, workers: devices(ofRank: 0).map { group.workers[$0] }) }  // other ranks' outcomes
     var fed = 0, delivered = 0
     var early: [Int: Outcome] = [:]  // outcomes that overtook an earlier batch (only dropped ones can)
     var previousEnd = group.timeline.window.start

@@ -120,8 +120,8 @@ public struct PipelineOptions: Sendable {
   /// from (seed, k), whatever device runs it, so a run's draws depend on neither the placement
   /// nor how the worker threads interleave.
   public var seed: UInt64 = 0
-  /// The ranks of a c10d job the devices are (`--distributed`: device d is rank d); only
-  /// `--pipeline async` runs across ranks.
+  /// The ranks of a c10d job the devices belong to (`--distributed`: rank r has devices
+  /// r·L … r·L + L − 1); only `--pipeline async` runs across ranks.
   public var link: RankLink?
   /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
   /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
@@ -148,8 +148,8 @@ public enum Pipelines {
       guard kind == .async else {
         throw PipelineError("--distributed runs --pipeline async (SCPL, Early Exit, AL) across ranks; \(kind.rawValue) runs in one process")
       }
-      guard deviceCount == link.worldSize else {
-        throw PipelineError("a distributed pipeline has one device per rank: \(link.worldSize) rank(s), \(deviceCount) device(s)")
+      guard deviceCount % link.worldSize == 0 else {
+        throw PipelineError("a distributed pipeline has the same number of devices on every rank: \(link.worldSize) rank(s), \(deviceCount) device(s)")
       }
     }
     try MicroBatches.check(options.microBatches)

@@ -124,17 +124,17 @@ public enum RankServer {
         let model = try ModelFactory.build(config, sampleShape: job.sampleShape, classCount: job.classCount,
                                            wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
         let method = try Methods.make(config.method, model: model, options: config.methodOptions)
-        let placement = try Placement(placementOfComponents, deviceCount: link.worldSize)
-        var options = PipelineOptions(kind: .async, devices: try .cpuWorkers(link.worldSize), placement: placement)
-        options.threadsPerDevice = config.threadsPerDevice
-        options.queueDepth = config.queueDepth
+        var options = try config.pipelineOptions(componentCount: model.components.count, ranks: link.worldSize)
+        let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
+        options.kind = .async
+        options.placement = placement
         options.seed = seed
         options.link = link
         guard let executor = try Pipelines.make(method, options) as? AsyncPipelineExecutor else {
           throw PipelineError("a distributed run serves an async pipeline")
         }
         defer { executor.shutdown() }
-        log("serving component(s) \(placement.components[link.rank].map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))")
+        log("serving component(s) \(executor.components(ofRank: link.rank).map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))")
         try executor.serve()
       case .endJob:
         return

@@ -298,15 +298,16 @@ extension TrainConfig {
   }
 
   /// The executor options these settings describe (placement checked against the model later).
-  /// The executor's options. `ranks`: a distributed run's world size; its pipeline has one
-  /// device per rank (`--devices` must name one), and `--placement` places components on ranks.
+  /// The executor's options. `ranks`: a distributed run's world size; `--devices` is each
+  /// rank's (CPU workers), so the pipeline has ranks × that many devices, rank r's numbered
+  /// after rank r−1's, and `--placement` places components on these devices.
   public func pipelineOptions(componentCount: Int, ranks: Int? = nil) throws -> PipelineOptions {
     var spec = try DeviceSpec(parsing: devices)
     if let ranks {
-      guard spec.count == 1, spec.devices == [.cpuWorker(0)] else {
-        throw ConfigError("--distributed runs one CPU device per rank; --devices \(devices) names \(spec); leave --devices out (more devices per rank are not supported yet)")
+      guard spec.devices.allSatisfy({ if case .cpuWorker = $0 { return true } else { return false } }) else {
+        throw ConfigError("--distributed runs CPU devices on each rank; --devices \(devices) names GPUs, which a distributed run does not drive yet")
       }
-      spec = try .cpuWorkers(ranks)
+      spec = try .cpuWorkers(ranks * spec.count)
     }
     var o = PipelineOptions(kind: pipeline, devices: spec,
                             placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })

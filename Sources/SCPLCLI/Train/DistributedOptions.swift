@@ -37,6 +37,7 @@ struct DistributedOptions: ParsableArguments {
 
   /// Ranks other than 0: agree on the options, take the job from rank 0, serve until it ends.
   func serve(_ link: RankLink, partial: PartialTrainConfig) throws {
+    StopSignals.installForServingRank(link.rank)
     try DistributedJob.agree(on: partial, over: link.group)
     let job = try DistributedJob.share(nil, over: link.group)
     try RankServer.serve(link, job: job) { print($0) }

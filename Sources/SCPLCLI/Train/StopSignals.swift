@@ -11,6 +11,21 @@ enum StopSignals {
   private static let received = StopRequest()
 
   static func install(for request: StopRequest) {
+    onFirstSignal { name in
+      request.request(name)
+      return "stopping after the current step (send it again to stop at once)"
+    }
+  }
+
+  /// Ranks other than 0 of a distributed run: rank 0 decides when the run stops (Ctrl-C reaches
+  /// every rank of `scpl launch` at once, and rank 0 then drains the pipeline and writes a
+  /// checkpoint, which needs the other ranks), so the first signal only says so.
+  static func installForServingRank(_ rank: Int) {
+    onFirstSignal { _ in "rank \(rank) goes on until rank 0 stops the run (send it again to stop this rank at once)" }
+  }
+
+  /// The first SIGINT or SIGTERM runs `first` (its answer is printed); a second exits at once.
+  static func onFirstSignal(_ first: @escaping @Sendable (String) -> String) {
     for (number, name) in handled {
       signal(number, SIG_IGN)  // delivered to the dispatch source instead
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -20,8 +35,7 @@ enum StopSignals {
           exit(128 + number)
         }
         received.request(name)
-        request.request(name)
-        FileHandle.standardError.write(Data("\n\(name): stopping after the current step (send it again to stop at once)\n".utf8))
+        FileHandle.standardError.write(Data("\n\(name): \(first(name))\n".utf8))
       }
       source.resume()
       sources.append(source)
