@@ -31,7 +31,8 @@ final class MidEpochResumeTests: XCTestCase {
                                   file: StaticString = #filePath, line: UInt = #line) throws {
     let data = try DatasetCatalog.load(try p.resolved())
     let config = try p.resolved(fitting: data)
-    let straight = dir.appendingPathComponent("straight-\(steps)"), stopped = dir.appendingPathComponent("stopped-\(steps)")
+    let name = "\(p.method?.rawValue ?? "")-\(p.pipeline?.rawValue ?? "")-\(steps)"
+    let straight = dir.appendingPathComponent("straight-\(name)"), stopped = dir.appendingPathComponent("stopped-\(name)")
     _ = try trainer(config, data, straight).run()
     let first = try trainer(config, data, stopped)
     first.interruptAfterSteps = steps
@@ -39,7 +40,7 @@ final class MidEpochResumeTests: XCTestCase {
     let point = try Trainer.ResumePoint.load(stopped, warn: { _ in })
     let perEpoch = (config.limitTrain! + config.batchSize - 1) / config.batchSize
     XCTAssertEqual(point.epoch, steps / perEpoch, file: file, line: line)
-    XCTAssertEqual(point.progress?.step, steps % perEpoch, "the checkpoint is of the step the run stopped at", file: file, line: line)
+    XCTAssertEqual(point.progress?.step ?? 0, steps % perEpoch, "the checkpoint is of the step the run stopped at", file: file, line: line)
     var resumedConfig = config
     if let resumedPlacement { resumedConfig.placement = resumedPlacement }
     _ = try trainer(resumedConfig, data, stopped, resuming: true).run()
@@ -84,6 +85,20 @@ final class MidEpochResumeTests: XCTestCase {
     p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = 2; p.devices = "2"
     p.pipeline = .gpipe; p.microBatches = 2; p.threadsPerDevice = 1
     try assertResumeChangesNothing(p, stopAfter: 3)
+  }
+
+  /// BP and SCPL in the sequential loop (`off`), and BP under GPipe at an epoch boundary:
+  /// together with the tests above, each of BP and SCPL under each executor that runs it
+  /// (off, async, gpipe), at an epoch boundary and within an epoch.
+  func testSequentialAndGPipeResumeAtBoundariesAndWithinEpochs() throws {
+    for (method, pipeline, stops) in [(MethodKind.bp, PipelineKind.off, [4, 6]), (.scpl, .off, [4, 5]), (.bp, .gpipe, [4])] {
+      var p = PartialTrainConfig()
+      p.model = .vgg; p.method = method; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
+      p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = pipeline == .off ? 1 : 2
+      p.devices = pipeline == .off ? "1" : "2"; p.pipeline = pipeline; p.threadsPerDevice = 1
+      if pipeline == .gpipe { p.microBatches = 2 }
+      for steps in stops { try assertResumeChangesNothing(p, stopAfter: steps) }
+    }
   }
 
   /// --checkpoint-every-steps 3 over epochs of 4 steps: a checkpoint at step 3 of each epoch and
