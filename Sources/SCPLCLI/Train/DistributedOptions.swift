@@ -13,16 +13,17 @@ struct DistributedOptions: ParsableArguments {
   @Option(help: "With --distributed: the number of processes (default: $WORLD_SIZE).") var worldSize: Int?
   @Option(help: "With --distributed: the address of rank 0 (default: $MASTER_ADDR, else 127.0.0.1).") var masterAddr: String?
   @Option(help: "With --distributed: the port of rank 0's rendezvous (default: $MASTER_PORT, else 29500).") var masterPort: Int?
-  @Option(help: "With --distributed: seconds any rank waits for another before it gives up, naming it (default 60).") var timeout: Double = 60
+  @Option(help: "With --distributed: seconds any rank waits for another before it gives up, naming it (default 60).") var timeout: Double?
 
   /// Joins the job (nil without --distributed).
   func join() throws -> RankLink? {
     guard distributed else {
-      if rank != nil || worldSize != nil || masterAddr != nil || masterPort != nil {
-        throw ValidationError("--rank, --world-size, --master-addr and --master-port need --distributed")
+      if rank != nil || worldSize != nil || masterAddr != nil || masterPort != nil || timeout != nil {
+        throw ValidationError("--rank, --world-size, --master-addr, --master-port and --timeout need --distributed")
       }
       return nil
     }
+    let timeout = self.timeout ?? 60
     guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
     var env = ProcessInfo.processInfo.environment
     if let rank { env["RANK"] = String(rank) }

@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
   @Option(help: "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them).") var onNan: NonFinitePolicy?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
-  @OptionGroup(title: "Several processes") var job: DistributedOptions
+  @OptionGroup var job: DistributedOptions
 
   /// The options given on the command line, as a partial config. Every option property is read
   /// by reflection and stored under its config key (the property name in kebab case), so the
