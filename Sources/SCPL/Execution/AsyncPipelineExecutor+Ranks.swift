@@ -2,7 +2,8 @@ import Foundation
 import NN
 import Torch
 
-/// The async pipeline across the ranks of a c10d job (`--distributed`): device d is rank d.
+/// The async pipeline across the ranks of a c10d job (`--distributed`): rank r holds devices
+/// r·L … r·L+L−1.
 /// Rank 0 runs the epoch loop of `AsyncPipelineExecutor` unchanged, its last hand-off a send
 /// down the chain; the other ranks run `serve()`, which takes what arrives from the rank above
 /// and does with it what rank 0's `trainEpoch`, `predict` and checkpoints ask, through the same

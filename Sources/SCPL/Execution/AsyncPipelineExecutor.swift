@@ -230,7 +230,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       let next = Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start, rate: message.rate)
       let before = Stopwatch.now()
       if let link, !isHere(d + 1) {
-        // Blocks until rank d+1 takes it: its inbox being full slows this rank as a local one would.
+        // Blocks until the next rank takes it: its inbox being full slows this rank as a local one would.
         try share.run("sending the activation to rank \(d + 1)") {
           try share.measure(.transfer) {
             try link.sendDown(.batch(batch: t, activation: next.activation, labels: next.labels, losses: losses, start: next.start, rate: next.rate))

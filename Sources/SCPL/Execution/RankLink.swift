@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// Where a pipeline crosses processes: this process's rank in a c10d job, and the messages the
-/// ranks exchange over it. Device d of a distributed pipeline is rank d; rank 0 reads the data.
+/// ranks exchange over it. Rank r holds the pipeline's devices r·L … r·L+L−1 (L per rank); rank
+/// 0 reads the data.
 ///
 /// Two streams, each a c10d tag:
 /// - **the chain** (rank r → r+1): batches with their activations and labels, predictions on

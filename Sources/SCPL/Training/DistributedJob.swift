@@ -2,7 +2,7 @@ import Foundation
 import Torch
 
 /// Where this process stands in a distributed run, as torchrun tells it: `RANK`, `WORLD_SIZE`,
-/// `MASTER_ADDR`, `MASTER_PORT` (and `LOCAL_RANK`, unused: one device per rank).
+/// `MASTER_ADDR`, `MASTER_PORT` (`LOCAL_RANK` is not needed: a rank's devices are CPU workers).
 public struct DistributedEnvironment: Sendable, Equatable {
   public var rank: Int
   public var worldSize: Int

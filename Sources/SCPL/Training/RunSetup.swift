@@ -11,7 +11,8 @@ struct RunSetup {
   let loader: DataLoader
   let executor: any PipelineExecutor
 
-  /// With `link` (rank 0 of `--distributed`), device d of the pipeline is rank d.
+  /// With `link` (rank 0 of `--distributed`), the pipeline's devices are all ranks' (`--devices`
+  /// each), in rank order.
   init(_ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil) throws {
     try Torch.manualSeed(seed)
     model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)

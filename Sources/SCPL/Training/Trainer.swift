@@ -16,7 +16,8 @@ public final class Trainer {
   public var loaderThreads = 1
   /// Where an interrupted run left off (`scpl train --resume`); nil trains from scratch.
   public var resume: ResumePoint?
-  /// Rank 0 of a distributed run (`scpl train --distributed`): the pipeline's device d is rank d.
+  /// Rank 0 of a distributed run (`scpl train --distributed`): the pipeline's devices are all
+  /// ranks', in rank order.
   public var link: RankLink?
   /// The placement the last run trained with (set once its executor is made).
   public private(set) var placement: Placement?
