@@ -28,10 +28,9 @@ extension AsyncPipelineExecutor {
         group.beginEpoch(training: local)
         epoch = Epoch(link: link)
         try forward(m)
-      case .batch(let t, let activation, let labels, let losses, let start, let rate):
+      case .batch(let message):
         let e = epoch
-        let message = Message(batch: t, activation: activation, labels: labels, losses: losses, start: start, rate: rate)
-        try group.workers[first].submit(onCancel: { e.fail($0, batch: t) }) { [self] in process(message, onDevice: first, e) }
+        try group.workers[first].submit(onCancel: { e.fail($0, batch: message.batch) }) { [self] in process(message, onDevice: first, e) }
       case .endEpoch:
         try drain()  // every batch before it has left this rank
         group.timeline.finish()

@@ -231,10 +231,8 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       let before = Stopwatch.now()
       if let link, !isHere(d + 1) {
         // Blocks until the next rank takes it: its inbox being full slows this rank as a local one would.
-        try share.run("sending the activation to rank \(d + 1)") {
-          try share.measure(.transfer) {
-            try link.sendDown(.batch(batch: t, activation: next.activation, labels: next.labels, losses: losses, start: next.start, rate: next.rate))
-          }
+        try share.run("sending the activation to rank \(rank(ofDevice: d + 1))") {
+          try share.measure(.transfer) { try link.sendDown(.batch(next)) }
         }
         return
       }

@@ -29,12 +29,11 @@ public final class RankLink: @unchecked Sendable {
   /// What travels down the chain.
   enum Down {
     /// A run begins: the ranks build their model with this seed and serve their components of
-    /// this placement (component → rank).
+    /// this placement (component → device).
     case beginRun(seed: UInt64, placement: [Int])
     case beginEpoch
-    /// Batch `batch`: its activation for rank r's first component, its labels, the losses so
-    /// far, when rank 0 started it, and its learning rate (nil: the optimizers keep theirs).
-    case batch(batch: Int, activation: Activation, labels: Tensor, losses: [Double], start: Double, rate: Double?)
+    /// A batch for the receiving rank's first device, as the async pipeline hands it on.
+    case batch(AsyncPipelineExecutor.Message)
     case endEpoch
     case beginPrediction
     case prediction(batch: Int, PartialPrediction)
@@ -140,9 +139,9 @@ public final class RankLink: @unchecked Sendable {
     switch m {
     case .beginRun(let seed, let placement): return Wire(ints: [0, Int64(bitPattern: seed)] + placement.map(Int64.init))
     case .beginEpoch: return Wire(ints: [1])
-    case .batch(let b, let a, let labels, let losses, let start, let rate):
-      return Wire(ints: [2, Int64(b), rate == nil ? 0 : 1], doubles: [start, rate ?? 0] + losses,
-                  tensors: try (Self.slots(a) + [labels]).map { try $0?.to(.cpu) })
+    case .batch(let m):
+      return Wire(ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
+                  tensors: try (Self.slots(m.activation) + [m.labels]).map { try $0?.to(.cpu) })
     case .endEpoch: return Wire(ints: [3])
     case .beginPrediction: return Wire(ints: [4])
     case .prediction(let b, let p):
@@ -162,8 +161,8 @@ public final class RankLink: @unchecked Sendable {
     case 1: return .beginEpoch
     case 2:
       guard w.tensors.count == 6, let labels = w.tensors[5], w.doubles.count >= 2 else { throw TorchError("a malformed batch message") }
-      return .batch(batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
-                    losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil)
+      return .batch(.init(batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
+                          losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil))
     case 3: return .endEpoch
     case 4: return .beginPrediction
     case 5:
@@ -207,11 +206,4 @@ public final class RankLink: @unchecked Sendable {
     default: throw TorchError("an unknown result from rank \(source) (kind \(w.ints.first.map(String.init) ?? "none"))")
     }
   }
-}
-
-/// A failure on another rank, as that rank told it.
-public struct RemoteRankError: Error, CustomStringConvertible {
-  public let rank: Int
-  public let message: String
-  public var description: String { "rank \(rank): \(message)" }
 }

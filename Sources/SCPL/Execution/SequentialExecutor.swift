@@ -26,21 +26,10 @@ final class SequentialExecutor: DeviceGroupExecutor {
             rates?.apply(batch: t, to: method.optimizers)
             let (inputs, labels) = (try inputs.to(share.tensorDevice), try labels.to(share.tensorDevice))
             guard let local = method as? any LocalMethod else { return try method.trainStep(inputs: inputs, labels: labels) }
-            // LocalMethod.trainStep's loop, each component drawing its dropout from its own
-            // generator (`DeviceShare.drawing`), as under every pipeline: the draws, and so the
-            // weights, are those of any placement and schedule, in one process or several.
-            var x = try local.firstActivation(inputs: inputs, labels: labels)
-            var losses: [Double] = []
-            for (k, stage) in local.stages.enumerated() {
-              let input = x
-              let y = try share.drawing(for: k) { () throws -> Activation in
-                let y = try stage.forward(input)
-                losses.append(try stage.learn(input: input, output: y, labels: labels))
-                return y
-              }
-              x = try y.detached()
-            }
-            return losses
+            // Each component draws its dropout from its own generator (`DeviceShare.drawing`), as
+            // under every pipeline: the draws, and so the weights, are those of any placement and
+            // schedule, in one process or several.
+            return try local.trainStep(inputs: inputs, labels: labels) { k, work in try share.drawing(for: k, work) }
           }
         }
       }

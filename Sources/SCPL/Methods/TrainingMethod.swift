@@ -103,11 +103,22 @@ extension LocalMethod {
   }
 
   public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
+    try trainStep(inputs: inputs, labels: labels) { _, work in try work() }
+  }
+
+  /// The stage loop, stage k's forward and learning run inside `around(k, work)` (the
+  /// sequential executor draws each component's dropout from its own generator there).
+  public func trainStep(inputs: Tensor, labels: Tensor,
+                        around: (_ k: Int, _ work: () throws -> Activation) throws -> Activation) throws -> [Double] {
     var x = try firstActivation(inputs: inputs, labels: labels)
     var losses: [Double] = []
-    for stage in stages {
-      let y = try stage.forward(x)
-      losses.append(try stage.learn(input: x, output: y, labels: labels))
+    for (k, stage) in stages.enumerated() {
+      let input = x
+      let y = try around(k) {
+        let y = try stage.forward(input)
+        losses.append(try stage.learn(input: input, output: y, labels: labels))
+        return y
+      }
       x = try y.detached()
     }
     return losses

@@ -44,8 +44,18 @@ struct DistributedOptions: ParsableArguments {
     try RankServer.serve(link, job: job) { print($0) }
   }
 
-  /// Rank 0, when the run is over (finished or failed): the other ranks leave.
-  func end(_ link: RankLink?) {
-    link?.endJob()
+  /// Rank 0: runs `prepare` (reading the data, resolving the configuration) and tells the other
+  /// ranks how it went: the job `job` makes of its result, or why rank 0 could not start, so a
+  /// failure here never leaves them waiting. Without a link, just `prepare`.
+  func prepare<T>(_ link: RankLink?, _ prepare: () throws -> T, job: (T) -> DistributedJob) throws -> T {
+    let prepared: T
+    do {
+      prepared = try prepare()
+    } catch {
+      try? link.map { _ = try DistributedJob.share(DistributedJob(error: "\(error)"), over: $0.group) }
+      throw error
+    }
+    try link.map { _ = try DistributedJob.share(job(prepared), over: $0.group) }
+    return prepared
   }
 }

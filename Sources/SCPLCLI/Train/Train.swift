@@ -88,7 +88,7 @@ struct Train: ParsableCommand {
   func run() throws {
     let link = try job.join()
     if let link, link.rank > 0 { return try job.serve(link, partial: try partialConfig()) }
-    defer { job.end(link) }
+    defer { link?.endJob() }
     if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link) }
       let partial = try partialConfig()
       try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
@@ -98,15 +98,12 @@ struct Train: ParsableCommand {
         ?? RunFolder.defaultURL(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
       // Everything that can be checked before training is checked before the folder is written.
       let data: LoadedData
-      do {
-        data = try DatasetCatalog.load(resolved)
-        resolved = try partial.resolved(fitting: data)
-        _ = try ModelFactory.build(resolved, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-      } catch {
-        try? link.map { _ = try DistributedJob.share(DistributedJob(error: "\(error)"), over: $0.group) }
-        throw error
-      }
-      try link.map { _ = try DistributedJob.share(DistributedJob(config: resolved, data: data), over: $0.group) }
+      (resolved, data) = try job.prepare(link, { () throws -> (TrainConfig, LoadedData) in
+        let data = try DatasetCatalog.load(resolved)
+        let fitted = try partial.resolved(fitting: data)
+        _ = try ModelFactory.build(fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+        return (fitted, data)
+      }, job: { DistributedJob(config: $0.0, data: $0.1) })
       let folder = try RunFolder(folderURL)
       try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
       print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
@@ -158,8 +155,7 @@ extension Train {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(_ url: URL, link: RankLink?) throws {
-    let config: TrainConfig, point: Trainer.ResumePoint, data: LoadedData
-    do {
+    let (config, point, data) = try job.prepare(link, { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData) in
       try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
       let file = url.appendingPathComponent("config.json")
       guard let bytes = try? Data(contentsOf: file) else {
@@ -167,15 +163,11 @@ extension Train {
       }
       // The layout options given with --resume (devices, placement, pipeline, threads) replace
       // the run's: a run can continue on other devices or ranks.
-      config = try TrainConfig.decodeChecked(from: bytes, path: file.path).withLayout(of: try commandLine)
-      point = try Trainer.ResumePoint.load(url)
+      let config = try TrainConfig.decodeChecked(from: bytes, path: file.path).withLayout(of: try commandLine)
+      let point = try Trainer.ResumePoint.load(url)
       try Threads.setThreadCount(config.threads)
-      data = try DatasetCatalog.load(config)
-    } catch {
-      try? link.map { _ = try DistributedJob.share(DistributedJob(error: "\(error)"), over: $0.group) }
-      throw error
-    }
-    try link.map { _ = try DistributedJob.share(DistributedJob(config: config, data: data), over: $0.group) }
+      return (config, point, try DatasetCatalog.load(config))
+    }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(resuming: url))
     trainer.resume = point
     trainer.link = link
