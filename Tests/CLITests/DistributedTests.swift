@@ -103,12 +103,13 @@ final class DistributedTests: XCTestCase {
       let sequential = scratch.appendingPathComponent("sequential-\(i)"), distributed = scratch.appendingPathComponent("ranks-\(i)")
       let one = try run(base + ["--pipeline", "off", "--out", sequential.path])
       XCTAssertEqual(one.status, 0, one.stderr)
-      let many = try run(["launch", "--nproc", String(ranks), "--"] + base
+      let many = try run(["launch", "--nproc", String(ranks), "--"] + base + (local > 1 ? ["--profile"] : [])
                          + ["--devices", String(local), "--placement", placement, "--timeout", "30", "--out", distributed.path])
       XCTAssertEqual(many.status, 0, many.stderr)
       XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(lastServes) "), many.stdout)
       XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
       try assertSame(sequential, distributed)
+      if local > 1 { try assertTraceCoversEveryRank(distributed, ranks: ranks, devicesPerRank: local) }
       guard i == 0 else { continue }
       // The same under torchrun (PyTorch's launcher, installed with torch by the bootstrap),
       // whose agent hosts the store the ranks meet in.
@@ -127,6 +128,33 @@ final class DistributedTests: XCTestCase {
       XCTAssertEqual(p.terminationStatus, 0, "torchrun")
       try assertSame(sequential, torchrun)
     }
+  }
+
+  /// `--profile` of a distributed run: rank 0's trace has a process row per rank holding that
+  /// rank's devices, every device has the forward and learn spans of every batch of the last
+  /// epoch, inside the epoch's window, and every device's busy fraction is in summary.json.
+  func assertTraceCoversEveryRank(_ folder: URL, ranks: Int, devicesPerRank: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    let trace = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json"))) as? [String: Any])
+    let events = try XCTUnwrap(trace["traceEvents"] as? [[String: Any]])
+    let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { e in (e["pid"] as? Int).map { ($0, (e["args"] as? [String: Any])?["name"] as? String) } }
+    XCTAssertEqual(processes.map(\.0), Array(0..<ranks), file: file, line: line)
+    XCTAssertEqual(processes.map(\.1), (0..<ranks).map { "rank \($0)" }, file: file, line: line)
+    let spans = events.filter { $0["ph"] as? String == "X" }
+    let steps = 256 / 64  // the last epoch's batches (vgg(): 256 samples, batch 64)
+    for d in 0..<ranks * devicesPerRank {
+      let mine = spans.filter { $0["tid"] as? Int == d }
+      XCTAssertTrue(mine.allSatisfy { $0["pid"] as? Int == d / devicesPerRank }, "device \(d) outside its rank's row", file: file, line: line)
+      for kind in ["forward", "learn"] {
+        let batches = Set(mine.filter { $0["cat"] as? String == kind }.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int })
+        XCTAssertEqual(batches, Set(0..<steps), "device \(d)'s \(kind) spans", file: file, line: line)
+      }
+      XCTAssertTrue(mine.allSatisfy { (($0["ts"] as? NSNumber)?.doubleValue ?? -1) >= 0 }, "device \(d) has spans before the epoch began", file: file, line: line)
+    }
+    let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json"))) as? [String: Any])
+    let run = try XCTUnwrap((summary["runs"] as? [[String: Any]])?.first, file: file, line: line)
+    let busy = try XCTUnwrap(run["device_busy_fraction"] as? [Double], "\(run.keys.sorted())", file: file, line: line)
+    XCTAssertEqual(busy.count, ranks * devicesPerRank, file: file, line: line)
+    XCTAssertTrue(busy.allSatisfy { $0 > 0 && $0 <= 1 }, "\(busy)", file: file, line: line)
   }
 
   /// A checkpoint of two ranks resumes in one process, and one process's resumes over two ranks:

@@ -58,6 +58,9 @@ extension AsyncPipelineExecutor {
       case .loadState(let named):
         try loadComponentState(named, ofRank: r)
         try forward(m)
+      case .sendTimeline:
+        try link.sendUp(.timeline(rank: r, group.timeline.spans.filter { mine.contains($0.device) }, clock: Stopwatch.now()))
+        try forward(m)
       case .endRun:
         try forward(m)
         return
@@ -199,6 +202,30 @@ extension AsyncPipelineExecutor {
     for _ in 1..<link.worldSize {
       guard case .state(let rank, let named) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' state and received something else") }
       try loadComponentState(named, ofRank: rank)
+    }
+  }
+
+  /// Brings the other ranks' spans of the last epoch into this timeline (rank 0, after an
+  /// epoch), so the trace, the timeline picture and the busy fractions cover every device.
+  ///
+  /// The ranks of one host share its monotonic clock. On several hosts the clocks differ: a
+  /// rank's reading at its reply, taken between rank 0's request (t0) and the reply's arrival
+  /// (t1), should fall in [t0, t1]; when it does not, that rank's spans are shifted to put its
+  /// reading at the middle of [t0, t1] — at most half the round trip off.
+  func gatherTimeline() throws {
+    guard let link, link.isFirst, !link.isLast else { return }
+    let t0 = Stopwatch.now()
+    try link.sendDown(.sendTimeline)
+    for _ in 1..<link.worldSize {
+      guard case .timeline(_, let spans, let clock) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' timelines and received something else") }
+      let t1 = Stopwatch.now()
+      let shift = (t0...t1).contains(clock) ? 0 : (t0 + t1) / 2 - clock
+      group.timeline.record(spans.filter { !isHere($0.device) && $0.device < group.count }.map { s in
+        var s = s
+        s.start += shift
+        s.end += shift
+        return s
+      })
     }
   }
 

@@ -38,6 +38,9 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     self.group = group
     self.link = link
     try group.place(local.stages)
+    if let link {
+      group.timeline.assignProcesses(names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)))
+    }
     if let link, link.isFirst, !link.isLast {
       // The other ranks build the same model with this seed and placement, then serve it.
       try link.sendDown(.beginRun(seed: seed, placement: group.placement.deviceOfComponent))

@@ -77,11 +77,15 @@ public protocol PipelineExecutor: AnyObject {
   /// Across ranks: sends this process's state of the other ranks' components to them (rank 0,
   /// after loading a checkpoint). Nothing to do in one process.
   func scatterState() throws
+  /// Across ranks: adds the other ranks' spans of the last epoch to `timeline` (rank 0, after an
+  /// epoch). Nothing to do in one process.
+  func gatherTimeline() throws
 }
 
 extension PipelineExecutor {
   public func gatherState() throws {}
   public func scatterState() throws {}
+  public func gatherTimeline() throws {}
 }
 
 extension PipelineExecutor {

@@ -42,6 +42,8 @@ public final class RankLink: @unchecked Sendable {
     case sendState
     /// Every rank loads these tensors (a checkpoint's, by name) into its components.
     case loadState([(String, Tensor)])
+    /// Every rank sends the spans its devices recorded in the last epoch to rank 0 (`Up.timeline`).
+    case sendTimeline
     /// The run is over: the ranks leave their serving loop.
     case endRun
     /// The job is over: the ranks exit.
@@ -58,6 +60,8 @@ public final class RankLink: @unchecked Sendable {
     case prediction(batch: Int, Prediction)
     case predictionEnded
     case state(rank: Int, [(String, Tensor)])
+    /// A rank's spans of the last epoch, on its own clock, and that clock's reading when sent.
+    case timeline(rank: Int, [Span], clock: Double)
   }
 
   /// Rank 0, when the job is over (finished or failed): the other ranks leave.
@@ -152,6 +156,7 @@ public final class RankLink: @unchecked Sendable {
     case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))
     case .endRun: return Wire(ints: [9])
     case .endJob: return Wire(ints: [10])
+    case .sendTimeline: return Wire(ints: [11])
     }
   }
 
@@ -175,6 +180,7 @@ public final class RankLink: @unchecked Sendable {
     case 8: return .loadState(Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
     case 9: return .endRun
     case 10: return .endJob
+    case 11: return .sendTimeline
     default: throw TorchError("an unknown message on the chain (kind \(w.ints.first.map(String.init) ?? "none"))")
     }
   }
@@ -188,6 +194,12 @@ public final class RankLink: @unchecked Sendable {
     case .prediction(let b, let p): return Wire(ints: [3, Int64(b)], tensors: try ([p.final] + p.heads).map { try $0.to(.cpu) })
     case .predictionEnded: return Wire(ints: [4])
     case .state(_, let named): return Wire(ints: [5], tensors: named.map(\.1), names: named.map(\.0))
+    case .timeline(_, let spans, let clock):
+      // Seven numbers a span, after the clock: device, kind, batch, component, micro-batch (−1: none), start, end.
+      let kinds = SpanKind.allCases
+      return Wire(ints: [6], doubles: [clock] + spans.flatMap { s in
+        [Double(s.device), Double(kinds.firstIndex(of: s.kind)!), Double(s.batch), Double(s.component ?? -1), Double(s.microBatch ?? -1), s.start, s.end]
+      })
     }
   }
 
@@ -203,6 +215,16 @@ public final class RankLink: @unchecked Sendable {
       return .prediction(batch: Int(w.ints[1]), Prediction(final: final, heads: w.tensors.dropFirst().compactMap { $0 }))
     case 4: return .predictionEnded
     case 5: return .state(rank: source, Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
+    case 6:
+      let kinds = SpanKind.allCases, numbers = Array(w.doubles.dropFirst())
+      guard !w.doubles.isEmpty, numbers.count % 7 == 0 else { throw TorchError("a malformed timeline from rank \(source)") }
+      let spans = try stride(from: 0, to: numbers.count, by: 7).map { i -> Span in
+        let n = numbers[i..<i + 7].map { $0 }
+        guard kinds.indices.contains(Int(n[1])) else { throw TorchError("a timeline from rank \(source) with an unknown span kind") }
+        return Span(device: Int(n[0]), kind: kinds[Int(n[1])], batch: Int(n[2]), component: n[3] < 0 ? nil : Int(n[3]),
+                    microBatch: n[4] < 0 ? nil : Int(n[4]), start: n[5], end: n[6])
+      }
+      return .timeline(rank: source, spans, clock: w.doubles[0])
     default: throw TorchError("an unknown result from rank \(source) (kind \(w.ints.first.map(String.init) ?? "none"))")
     }
   }

@@ -43,7 +43,23 @@ public final class Timeline: @unchecked Sendable {
   private var windowStart: Double?
   private var windowEnd: Double?
 
-  public init(deviceNames: [String]) { self.deviceNames = deviceNames }
+  /// The processes the devices belong to (a trace's process rows): one, "scpl pipeline", unless
+  /// the pipeline spans the ranks of a c10d job, then one per rank.
+  public private(set) var processNames = ["scpl pipeline"]
+  /// Per device, the index of its process in `processNames`.
+  public private(set) var processOfDevice: [Int]
+
+  public init(deviceNames: [String]) {
+    self.deviceNames = deviceNames
+    processOfDevice = Array(repeating: 0, count: deviceNames.count)
+  }
+
+  /// Groups the devices into processes: `ofDevice[d]` indexes `names`.
+  func assignProcesses(names: [String], ofDevice: [Int]) {
+    precondition(ofDevice.count == deviceCount && ofDevice.allSatisfy(names.indices.contains))
+    processNames = names
+    processOfDevice = ofDevice
+  }
 
   public var deviceCount: Int { deviceNames.count }
 
@@ -64,6 +80,12 @@ public final class Timeline: @unchecked Sendable {
   func record(_ span: Span) {
     lock.lock(); defer { lock.unlock() }
     recorded.append(span)
+  }
+
+  /// Adds spans recorded elsewhere (another rank's devices), already on this timeline's clock.
+  func record(_ spans: [Span]) {
+    lock.lock(); defer { lock.unlock() }
+    recorded += spans
   }
 
   /// Runs `body` and records it as a span.

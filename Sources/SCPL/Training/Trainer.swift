@@ -257,9 +257,8 @@ public final class Trainer {
         throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(sofar.step) of \(stepsPerEpoch); \(kept.map { "\($0), from which `scpl train --resume \(folder.url.path)` continues" } ?? "no step of this run had a checkpoint yet")")
       }
       let stepSeconds = sofar.seconds
-      // A distributed run's rank 0 sees only its own devices' spans (the first ones).
-      let localDevices = executor.devices.count / (link?.worldSize ?? 1)
-      busy = Array(executor.timeline.busyFractions().prefix(localDevices))
+      try executor.gatherTimeline()  // the other ranks' spans, in a distributed run
+      busy = executor.timeline.busyFractions()
       if config.profile && epoch == config.epochs && run == 0 {
         try ChromeTrace.write(executor.timeline, to: folder.url.appendingPathComponent("trace.json"))
         try folder.write("timeline.svg", Data(TimelineSVG.svg(executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)").utf8))
