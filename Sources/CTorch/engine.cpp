@@ -26,4 +26,16 @@ int ct_cuda_compiled(void) {
   }
 }
 
+// Exact float32 on GPUs: no TF32 in cuDNN convolutions or cuBLAS matrix products (cuDNN allows
+// it by default), deterministic cuDNN algorithms, no autotuning; or libtorch's defaults again.
+int ct_set_exact_gpu_math(int exact) {
+  CT_STATUS_BODY({
+    auto &ctx = at::globalContext();
+    ctx.setAllowTF32CuDNN(!exact);
+    ctx.setAllowTF32CuBLAS(false);
+    ctx.setDeterministicCuDNN(exact != 0);
+    ctx.setBenchmarkCuDNN(false);
+  })
+}
+
 }  // extern "C"

@@ -9,6 +9,10 @@ public enum Engine {
   public static var hasMKL: Bool { ct_has_mkl() != 0 }
   /// Whether CUDA is compiled in (libtorch_cuda linked), whether or not a GPU is present.
   public static var cudaCompiled: Bool { ct_cuda_compiled() != 0 }
+
+  /// Exact float32 on GPUs (no TF32 convolutions or products, deterministic cuDNN algorithms),
+  /// or libtorch's defaults again. For comparing GPU results with CPU ones.
+  public static func useExactGPUMath(_ exact: Bool) throws { try check(ct_set_exact_gpu_math(exact ? 1 : 0), "setting the GPU math mode") }
 }
 
 extension Engine {

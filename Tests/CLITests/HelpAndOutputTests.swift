@@ -12,7 +12,7 @@ final class HelpAndOutputTests: XCTestCase {
     let top = SCPLCommand.helpMessage(columns: 400)
     let subcommands = SCPLCommand.configuration.subcommands
     let commands = subcommands.map { $0.configuration.commandName ?? $0._commandName }
-    XCTAssertEqual(Set(commands), ["train", "launch", "eval", "bench", "simulate", "report", "summary", "datasets"])
+    XCTAssertEqual(Set(commands), ["train", "launch", "eval", "bench", "simulate", "report", "summary", "datasets", "selftest"])
     var texts = [top]
     for (name, type) in zip(commands, subcommands) {
       XCTAssertTrue(top.contains("\n  \(name) "), "`scpl --help` lists \(name)")

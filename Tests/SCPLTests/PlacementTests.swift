@@ -16,6 +16,38 @@ final class PlacementTests: XCTestCase {
     }
   }
 
+  /// Lanes of a GPU: `cuda:0x2` is two workers on GPU 0, each with its own stream; every device
+  /// prints as a name the parser reads back.
+  func testGPULanesParse() throws {
+    let lanes = try DeviceSpec.list(parsing: "cuda:0x2, cuda:1")
+    XCTAssertEqual(lanes, [.cuda(0, lane: 0), .cuda(0, lane: 1), .cuda(1, lane: 0)])
+    XCTAssertEqual(lanes.map(\.description), ["cuda:0", "cuda:0/1", "cuda:1"])
+    XCTAssertEqual(try DeviceSpec.list(parsing: lanes.map(\.description).joined(separator: ",")), lanes)
+    XCTAssertEqual(lanes.map(\.tensorDevice), [.cuda(0), .cuda(0), .cuda(1)])
+    XCTAssertEqual(lanes.map(\.gpu), [0, 0, 1])
+    for (bad, says) in [("cuda:0x0", "at least 1"), ("cuda:0x", "cannot read 'cuda:0x'"), ("cuda:0/-1", "cannot read"), ("cuda:x2", "cannot read")] {
+      XCTAssertThrowsError(try DeviceSpec.list(parsing: bad), bad) { XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)") }
+    }
+    if try Device.cudaDeviceCount == 0 {
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2")) { XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)") }
+    } else {
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2,cuda:0/1")) { XCTAssertTrue("\($0)".contains("twice"), "\($0)") }
+    }
+  }
+
+  /// A GPU worker's stream: distinct streams for two lanes of a GPU where there is one; without a
+  /// GPU, an error that says so, from the stream and from a worker asking for one.
+  func testGPUWorkersTakeAStreamEach() throws {
+    if try Device.cudaDeviceCount > 0 {
+      let (a, b) = (try DeviceWorker(index: 0, device: .cuda(0)), try DeviceWorker(index: 1, device: .cuda(0, lane: 1)))
+      XCTAssertNotEqual(try XCTUnwrap(a.stream).id, try XCTUnwrap(b.stream).id)
+      XCTAssertNil(try DeviceWorker(index: 2, device: .cpuWorker(0)).stream)
+      return
+    }
+    XCTAssertThrowsError(try CUDAStream(gpu: 0)) { XCTAssertTrue("\($0)".contains("taking a CUDA stream of cuda:0"), "\($0)") }
+    XCTAssertThrowsError(try DeviceWorker(index: 0, device: .cuda(0))) { XCTAssertTrue("\($0)".contains("could not get a CUDA stream"), "\($0)") }
+  }
+
   func testExplicitPlacementsAreChecked() throws {
     XCTAssertEqual(try Placement(parsing: "0,0,1,1", componentCount: 4, deviceCount: 2).components, [[0, 1], [2, 3]])
     for (text, says) in [("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "names device 2"),

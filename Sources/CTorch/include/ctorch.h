@@ -93,6 +93,30 @@ int ct_cuda_compiled(void);
 int ct_cuda_device_count(void);
 /// Waits for queued work on a CUDA device (no-op on CPU). Returns 0 or -1.
 int ct_synchronize(int device_type, int device_index);
+/// Exact float32 on GPUs (no TF32, deterministic cuDNN) when `exact` is 1; libtorch's defaults
+/// when 0. Returns 0 or -1.
+int ct_set_exact_gpu_math(int exact);
+
+// ---------------------------------------------------------------- CUDA streams (streams.cpp)
+/// One CUDA stream of a GPU (from libtorch's stream pool), freed with ct_stream_free. Every call
+/// fails (-1, error set) on a libtorch without CUDA.
+typedef struct ct_stream_s *ct_stream;
+int ct_stream_from_pool(int device_index, ct_stream *out);
+void ct_stream_free(ct_stream s);
+/// Makes `s` the calling thread's current stream on its GPU.
+int ct_stream_make_current(ct_stream s);
+/// Waits until the work queued on `s` is done.
+int ct_stream_synchronize(ct_stream s);
+/// Marks `t`'s memory as used by `s` (torch's record_stream); a no-op for a CPU tensor.
+int ct_stream_record_tensor(ct_stream s, ct_tensor t);
+int64_t ct_stream_id(ct_stream s);
+
+// ---------------------------------------------------------------- GPU memory (gpu_memory.cpp)
+/// 1 when this libtorch exposes the CUDA caching allocator's statistics (2.x), else 0.
+int ct_gpu_memory_stats_available(void);
+/// The peak of bytes allocated on GPU `device_index` since the last reset. Returns 0 or -1.
+int ct_gpu_peak_allocated_bytes(int device_index, int64_t *out);
+int ct_gpu_reset_peak(int device_index);
 
 // ---------------------------------------------------------------- math (tensor_math.cpp)
 typedef enum {

@@ -65,6 +65,8 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     func copied() throws -> Message {
       Message(batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start, rate: rate)
     }
+
+    var tensors: [Tensor] { activation.tensors + [labels] }
   }
 
   /// What leaves the pipeline for each batch fed: exactly one outcome, so the epoch can wait for

@@ -5,16 +5,20 @@ protocol DeviceMovable {
   func moved(to device: Device) throws -> Self
   /// A copy with storage of its own (autograd-tracked, as a move between devices is).
   func copied() throws -> Self
+  /// The tensors that travel (the receiving device reads them).
+  var tensors: [Tensor] { get }
 }
 
 extension Tensor: DeviceMovable {
   func moved(to device: Device) throws -> Tensor { try to(device) }
   func copied() throws -> Tensor { try clone() }
+  var tensors: [Tensor] { [self] }
 }
 
 extension Activation: DeviceMovable {
   func moved(to device: Device) throws -> Activation { try to(device) }
   func copied() throws -> Activation { try mapTensors { try $0.clone() } }
+  var tensors: [Tensor] { [tensor, mask, state?.h, state?.c, labelPath].compactMap { $0 } }
 }
 
 /// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
@@ -77,10 +81,19 @@ struct DeviceShare {
     return try body()
   }
 
-  /// A span of `kind` around `body` (none without a timeline).
-  func measure<T>(_ kind: SpanKind, component: Int? = nil, _ body: () throws -> T) rethrows -> T {
+  /// The device's CUDA stream (nil on a CPU worker).
+  var stream: CUDAStream? { group.workers[device].stream }
+
+  /// A span of `kind` around `body` (none without a timeline). On a GPU the span ends once the
+  /// device's stream has run what `body` queued, so spans measure GPU time, not launch time; the
+  /// worker would wait for its stream at its next hand-off anyway (docs/gpu.md).
+  func measure<T>(_ kind: SpanKind, component: Int? = nil, _ body: () throws -> T) throws -> T {
     guard let timeline else { return try body() }
-    return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch, body)
+    return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch) {
+      let value = try body()
+      try stream?.synchronize()
+      return value
+    }
   }
 
   /// The device's components on `x`, in order: `each(k, input)` is component k's work (its
@@ -94,11 +107,28 @@ struct DeviceShare {
   /// copy, `value` itself when both devices keep their tensors in the same place.
   func handOff<T: DeviceMovable>(_ value: T, to target: Int) throws -> T {
     let destination = group.tensorDevice(target)
+    let handed: T
     if destination == tensorDevice {
-      guard group.copyEveryHandOff, target != device else { return value }
-      return try run("copying the activation for device \(target)") { try measure(.transfer) { try value.copied() } }
+      guard group.copyEveryHandOff, target != device else { try crossStreams(value, to: target); return value }
+      handed = try run("copying the activation for device \(target)") { try measure(.transfer) { try value.copied() } }
+    } else {
+      handed = try run("moving the activation to device \(target)") { try measure(.transfer) { try value.moved(to: destination) } }
     }
-    return try run("moving the activation to device \(target)") { try measure(.transfer) { try value.moved(to: destination) } }
+    try crossStreams(handed, to: target)
+    return handed
+  }
+
+  /// Between two GPU workers (two GPUs, or two lanes of one): the receiver's stream must not
+  /// read what this stream has not finished writing, so this worker waits for its stream (a
+  /// cross-GPU copy runs on it too); and the caching allocator must not hand the tensors' memory
+  /// out again while the receiver's stream may still read them, so their use by that stream is
+  /// recorded (torch's record_stream). Nothing to do on CPU workers.
+  private func crossStreams<T: DeviceMovable>(_ value: T, to target: Int) throws {
+    guard target != device, let theirs = group.workers[target].stream else { return }
+    try run("handing the activation to device \(target)") {
+      try stream?.synchronize()
+      for t in value.tensors { try theirs.recordUse(of: t) }
+    }
   }
 
   /// `value` for the next device (unchanged on the last device).

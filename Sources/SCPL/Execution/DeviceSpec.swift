@@ -5,23 +5,30 @@ import Torch
 ///
 /// On a CPU-only machine a device is a worker OS thread with its own intra-op thread count
 /// (`cpu:N` names the N-th such worker; every one of them computes on the CPU). On a CUDA build
-/// a device is a GPU, with a worker thread that issues its work.
+/// a device is a GPU and a lane of it: a worker thread that issues its work on a CUDA stream of
+/// its own. One lane per GPU is the usual layout; several lanes of one GPU (`cuda:0x2`) let
+/// components on one GPU overlap, and make a pipeline on one GPU possible.
 public enum ComputeDevice: Hashable, Sendable, CustomStringConvertible {
   case cpuWorker(Int)
-  case cuda(Int)
+  /// GPU `gpu`, lane `lane` (0-based; its own stream).
+  case cuda(Int, lane: Int = 0)
 
   /// Where this device's tensors live.
   public var tensorDevice: Device {
     switch self {
     case .cpuWorker: return .cpu
-    case .cuda(let i): return .cuda(i)
+    case .cuda(let i, _): return .cuda(i)
     }
   }
 
+  /// The GPU, for a CUDA device.
+  public var gpu: Int? { if case .cuda(let i, _) = self { return i } else { return nil } }
+
+  /// "cpu:1", "cuda:0", or "cuda:0/1" for lane 1 of GPU 0.
   public var description: String {
     switch self {
     case .cpuWorker(let i): return "cpu:\(i)"
-    case .cuda(let i): return "cuda:\(i)"
+    case .cuda(let i, let lane): return lane == 0 ? "cuda:\(i)" : "cuda:\(i)/\(lane)"
     }
   }
 }
@@ -29,6 +36,8 @@ public enum ComputeDevice: Hashable, Sendable, CustomStringConvertible {
 /// The devices of a run, parsed from `--devices`:
 /// - `cpu:0,cpu:1,…`: that many CPU workers;
 /// - `cuda:0,cuda:1,…`: those GPUs (the linked libtorch must see them);
+/// - `cuda:0x2`: two lanes of GPU 0 (`cuda:0` and `cuda:0/1`), each a worker with its own stream;
+///   `cuda:0x2,cuda:1x2` four, and so on; `cuda:0/1` names one lane;
 /// - a count `N`: N GPUs `cuda:0…` when libtorch sees at least one GPU, else N CPU workers
 ///   `cpu:0…` (Debian's libtorch-dev is a CPU build, so here `2` means two CPU workers);
 /// - `cpu` alone means `cpu:0`.
@@ -45,7 +54,7 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
       throw PipelineError("--devices mixes CPU workers and GPUs (\(devices.map(\.description).joined(separator: ","))); use one kind")
     }
     let gpus = try Device.cudaDeviceCount
-    for case .cuda(let i) in devices where i >= gpus {
+    for case .cuda(let i, _) in devices where i >= gpus {
       throw PipelineError(gpus == 0
         ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (Debian's libtorch-dev is a CPU build); use cpu:0,cpu:1,… or a count"
         : "--devices asks for cuda:\(i), but libtorch sees only \(gpus) GPU(s): cuda:0…cuda:\(gpus - 1)")
@@ -68,20 +77,33 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
       guard count <= gpus else {
         throw PipelineError("--devices \(count): libtorch sees only \(gpus) GPU(s); name CPU workers explicitly (cpu:0,cpu:1,…) to run on the CPU")
       }
-      try self.init((0..<count).map(ComputeDevice.cuda))
+      try self.init((0..<count).map { ComputeDevice.cuda($0) })
       return
     }
-    let items = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    try self.init(try items.map { item -> ComputeDevice in
-      if item == "cpu" { return .cpuWorker(0) }
-      if item == "cuda" { return .cuda(0) }
+    try self.init(try Self.list(parsing: text))
+  }
+
+  /// The devices a list names ("cpu:0,cpu:1", "cuda:0x2,cuda:1"), in order, without checking them
+  /// against each other or the GPUs present (`init` does).
+  static func list(parsing text: String) throws -> [ComputeDevice] {
+    let items = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    return try items.flatMap { item -> [ComputeDevice] in
+      if item == "cpu" { return [.cpuWorker(0)] }
+      if item == "cuda" { return [.cuda(0)] }
       let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-      if parts.count == 2, let i = Int(parts[1]), i >= 0 {
-        if parts[0] == "cpu" { return .cpuWorker(i) }
-        if parts[0] == "cuda" { return .cuda(i) }
+      if parts.count == 2, parts[0] == "cpu", let i = Int(parts[1]), i >= 0 { return [.cpuWorker(i)] }
+      if parts.count == 2, parts[0] == "cuda" {
+        let gpuAndLanes = parts[1].split(separator: "x", omittingEmptySubsequences: false)
+        let gpuAndLane = parts[1].split(separator: "/", omittingEmptySubsequences: false)
+        if let i = Int(parts[1]), i >= 0 { return [.cuda(i)] }
+        if gpuAndLanes.count == 2, let i = Int(gpuAndLanes[0]), let n = Int(gpuAndLanes[1]), i >= 0 {
+          guard n >= 1 else { throw PipelineError("--devices \(text): '\(item)' asks for \(n) lanes; a GPU needs at least 1") }
+          return (0..<n).map { .cuda(i, lane: $0) }
+        }
+        if gpuAndLane.count == 2, let i = Int(gpuAndLane[0]), let lane = Int(gpuAndLane[1]), i >= 0, lane >= 0 { return [.cuda(i, lane: lane)] }
       }
-      throw PipelineError("--devices \(text): cannot read '\(item)'; expected cpu:N, cuda:N or a device count such as 2")
-    })
+      throw PipelineError("--devices \(text): cannot read '\(item)'; expected cpu:N, cuda:N, cuda:NxL (L lanes of GPU N) or a device count such as 2")
+    }
   }
 
   public var count: Int { devices.count }

@@ -7,7 +7,8 @@ import Torch
 /// It is a Foundation `Thread`, not a Swift task: libtorch calls block for as long as the
 /// kernels run, and the intra-op thread count that `Threads.setThreadCount` sets belongs to the
 /// calling OS thread (docs/threads.md). The worker sets it first thing, so every op it runs uses
-/// exactly `threads` cores' worth of OpenMP threads.
+/// exactly `threads` cores' worth of OpenMP threads. A GPU worker also makes a CUDA stream of its
+/// own current on its thread, so its kernels queue apart from every other worker's.
 ///
 /// A job's value or error comes back through its `Pending`; nothing is lost and nothing crashes
 /// the worker. `shutdown()` cancels the jobs still queued, lets the running one finish, and joins
@@ -17,6 +18,8 @@ public final class DeviceWorker: @unchecked Sendable {
   public let index: Int
   public let device: ComputeDevice
   public let threads: Int
+  /// The worker's CUDA stream (a GPU device's; nil on a CPU worker).
+  public let stream: CUDAStream?
 
   private struct Job {
     let run: () -> Void
@@ -37,12 +40,20 @@ public final class DeviceWorker: @unchecked Sendable {
     self.device = device
     self.threads = threads
     inbox = BlockingQueue(capacity: queueDepth)
+    do {
+      stream = try device.gpu.map { try CUDAStream(gpu: $0) }
+    } catch {
+      throw PipelineError("device \(index) (\(device)) could not get a CUDA stream: \(error)")
+    }
     let started = Pending<Void>()
     // The thread holds the inbox and the `finished` flag, never the worker, so dropping the last
     // reference to a worker still reaches `deinit`, which shuts it down.
-    thread = Thread { [inbox, finished] in
+    thread = Thread { [inbox, finished, stream] in
       Thread.current.name = "scpl-device\(index)"  // Linux keeps 15 characters; shows in gdb and top -H
-      started.fulfil(Result { try Threads.setThreadCount(threads) })
+      started.fulfil(Result {
+        try Threads.setThreadCount(threads)
+        try stream?.makeCurrent()
+      })
       while let job = inbox.take() { job.run() }
       finished.fulfil(.success(()))
     }
@@ -50,7 +61,7 @@ public final class DeviceWorker: @unchecked Sendable {
     thread.start()
     if case .failure(let error) = started.outcome() {
       shutdown()
-      throw PipelineError("device \(index) (\(device)) could not use \(threads) intra-op thread(s): \(error)")
+      throw PipelineError("device \(index) (\(device)) could not start (\(threads) intra-op thread(s)\(stream == nil ? "" : ", its CUDA stream")): \(error)")
     }
   }
 

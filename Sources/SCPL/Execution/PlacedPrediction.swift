@@ -88,4 +88,6 @@ extension PartialPrediction: DeviceMovable {
     x.activation = try activation.copied()
     return x
   }
+
+  var tensors: [Tensor] { activation.tensors }
 }

@@ -24,6 +24,8 @@ public struct BenchRecord: Equatable, Sendable {
   /// The whole process's minor page faults and system seconds per timed step (nil if not measured).
   public var pageFaultsPerStep: Double?
   public var systemSecondsPerStep: Double?
+  /// Per device, its GPU's peak memory in bytes (nil on CPU workers).
+  public var peakGPUMemoryBytes: [Int]?
   /// How many timed rounds the figures summarise (`medianOverRounds`).
   public var rounds = 1
 
@@ -55,11 +57,12 @@ public struct BenchRecord: Equatable, Sendable {
               steps: result.stepSeconds.count, epochSamples: epochSamples)
     pageFaultsPerStep = result.pageFaultsPerStep
     systemSecondsPerStep = result.systemSecondsPerStep
+    peakGPUMemoryBytes = result.peakGPUMemoryBytes
   }
 
   /// One record for several rounds of the same configuration: each figure is the median over
   /// the rounds (per device for busy fractions), except `stepSecondsMin`, the fastest step of
-  /// all. The prediction is kept only if every round has one.
+  /// all, and the peak GPU memory, the highest. The prediction is kept only if every round has one.
   public static func medianOverRounds(_ rounds: [BenchRecord]) throws -> BenchRecord {
     guard var merged = rounds.first else { throw PipelineError("no rounds to summarise") }
     let first = merged
@@ -80,6 +83,8 @@ public struct BenchRecord: Equatable, Sendable {
     let faults = rounds.compactMap(\.pageFaultsPerStep), system = rounds.compactMap(\.systemSecondsPerStep)
     merged.pageFaultsPerStep = faults.isEmpty ? nil : faults.median
     merged.systemSecondsPerStep = system.isEmpty ? nil : system.median
+    let peaks = rounds.compactMap(\.peakGPUMemoryBytes)  // the highest of the rounds, per device
+    merged.peakGPUMemoryBytes = peaks.isEmpty ? nil : peaks[0].indices.map { d in peaks.map { $0.indices.contains(d) ? $0[d] : 0 }.max() ?? 0 }
     merged.rounds = rounds.count
     return merged
   }
@@ -110,7 +115,7 @@ public struct BenchRecord: Equatable, Sendable {
   public static let columns = [
     "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "rounds", "step_seconds_median",
     "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds", "efficiency", "epoch_seconds",
-    "page_faults_per_step", "system_seconds_per_step",
+    "page_faults_per_step", "system_seconds_per_step", "peak_gpu_memory_bytes",
   ]
 
   /// The record as a report row: `requiredKeys` plus placement, steps, rounds, efficiency, epoch_samples,
@@ -127,6 +132,7 @@ public struct BenchRecord: Equatable, Sendable {
       "epoch_samples": .integer(epochSamples), "epoch_seconds": .number(epochSeconds),
       "page_faults_per_step": pageFaultsPerStep.map { .number($0) } ?? .null,
       "system_seconds_per_step": systemSecondsPerStep.map { .number($0) } ?? .null,
+      "peak_gpu_memory_bytes": peakGPUMemoryBytes.map { .numbers($0.map(Double.init)) } ?? .null,
     ]
   }
 }

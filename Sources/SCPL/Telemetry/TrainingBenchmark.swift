@@ -57,6 +57,8 @@ public enum TrainingBenchmark {
     /// The process's page faults and system time from the last warm-up step's end to the last
     /// timed step's (`ProcessUsage`).
     public let timedUsage: ProcessUsage
+    /// Per device, its GPU's peak memory over the run (`GPUMemoryPeaks`; nil on CPU workers).
+    public let peakGPUMemoryBytes: [Int]?
 
     public var median: Double { stepSeconds.median }
     public var min: Double { stepSeconds.min() ?? 0 }
@@ -97,6 +99,7 @@ public enum TrainingBenchmark {
     }
     defer { executor.shutdown() }
     var results: [StepResult] = []
+    try GPUMemoryPeaks.reset(executor.devices.devices)
     var usageAtTimedStart = ProcessUsage.now()
     try executor.trainEpoch(batches) {
       results.append($0)
@@ -111,7 +114,7 @@ public enum TrainingBenchmark {
                   busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
                   timeline: executor.timeline, batchSize: setup.batchSize,
                   predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches),
-                  timedUsage: timedUsage)
+                  timedUsage: timedUsage, peakGPUMemoryBytes: try GPUMemoryPeaks.read(executor.devices.devices))
   }
 
   /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its

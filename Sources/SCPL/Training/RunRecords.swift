@@ -41,9 +41,12 @@ public struct RunSummary: Codable, Sendable {
     public var deviceBusyFraction: [Double]? = nil
     /// With `--probe`: per component, the test accuracy of a linear probe on its features.
     public var componentProbeAccuracy: [Double]? = nil
+    /// On GPUs: per device, its GPU's peak memory in bytes over the run (`GPUMemoryPeaks`).
+    public var peakGPUMemoryBytes: [Int]? = nil
 
     enum CodingKeys: String, CodingKey {
       case deviceBusyFraction = "device_busy_fraction", componentProbeAccuracy = "component_probe_accuracy"
+      case peakGPUMemoryBytes = "peak_gpu_memory_bytes"
       case seed, testAccuracy = "test_accuracy", bestTestAccuracy = "best_test_accuracy", bestEpoch = "best_epoch"
       case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
       case trainSamplesPerSecond = "train_samples_per_second"

@@ -192,6 +192,7 @@ public final class Trainer {
     }
     func refused() -> Int { method.optimizers.reduce(0) { $0 + $1.nonFinite.skipped } }
     var busy: [Double] = []
+    try GPUMemoryPeaks.reset(executor.devices.devices)
     for epoch in firstEpoch...config.epochs {
       // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
       // batch is left out of its epoch mean); a resumed epoch starts from its checkpoint's.
@@ -293,6 +294,10 @@ public final class Trainer {
     }
     var summary = try Self.summarise(records, seed: seed)
     summary.deviceBusyFraction = busy
+    if let peaks = try GPUMemoryPeaks.read(executor.devices.devices) {
+      summary.peakGPUMemoryBytes = peaks
+      log("peak GPU memory: \(GPUMemoryPeaks.describe(peaks, devices: executor.devices.devices))")
+    }
     if config.probe {
       // The probe reads every component here: bring the other ranks' state, then release them.
       try executor.gatherState()
