@@ -44,10 +44,12 @@ needed=$(readelf -d "$WORK/libtorch/lib/libtorch_cpu.so" 2>/dev/null | sed -n 's
 if grep -q '^libcudart' <<<"$needed"; then
   cuda_major=$(grep -o '^libcudart\.so\.[0-9]*' <<<"$needed" | head -1 | sed 's/.*\.//')
   log "a CUDA $cuda_major build: fetching its CUDA runtime and CUPTI"
-  for pkg in "nvidia-cuda-runtime-cu$cuda_major" "nvidia-cuda-cupti-cu$cuda_major"; do
-    python3 -m pip download -q --no-deps --only-binary=:all: -d "$WORK/cuda" "$pkg" 2>/dev/null \
-      || python3 -m pip download -q --no-deps --only-binary=:all: -d "$WORK/cuda" "${pkg%-cu*}" \
-      || die "pip could not download $pkg"
+  # From CUDA 13 on the packages are nvidia-cuda-runtime and nvidia-cuda-cupti, versioned like
+  # CUDA (the -cu13 names on PyPI are empty placeholders); CUDA 12's are the -cu12 packages.
+  for pkg in nvidia-cuda-runtime nvidia-cuda-cupti; do
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$WORK/cuda" "$pkg==$cuda_major.*" 2>/dev/null \
+      || python3 -m pip download -q --no-deps --only-binary=:all: -d "$WORK/cuda" "$pkg-cu$cuda_major" \
+      || die "pip could not download $pkg for CUDA $cuda_major"
   done
   for w in "$WORK"/cuda/*.whl; do
     python3 - "$w" "$WORK/libtorch/lib" <<'PY'
@@ -59,6 +61,9 @@ with zipfile.ZipFile(sys.argv[1]) as z:
             with z.open(n) as src, open(os.path.join(sys.argv[2], base), "wb") as dst:
                 dst.write(src.read())
 PY
+  done
+  for lib in "libcudart.so.$cuda_major" "libcupti.so.$cuda_major"; do
+    [[ -f $WORK/libtorch/lib/$lib ]] || die "the CUDA $cuda_major packages pip found hold no $lib"
   done
 fi
 rm -rf "$DEST"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The GPU check, on a machine with a GPU and python3's torch (the CUDA build scripts/gpu-check.sh
+# built against): unpacks .gpu-check/scpl-gpu.tar.xz, runs `scpl selftest --cuda`, then
+# `scpl bench train` of BP off, BP nmp, SCPL async and SCPL scpl-gpipe for the VGG at the paper's
+# width and timing batch sizes (32 … 512) and for the LSTM, each component on a lane (stream) of
+# GPU 0. Everything lands in $OUT (default gpu-results): logs, selftest.json, the bench JSON and
+# Markdown, status.txt with each step's exit status. Each step is bounded in time, and a failing
+# step does not stop the next.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu-results}
+mkdir -p "$OUT"
+: > "$OUT/status.txt"
+TORCH_LIB=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') \
+  || { echo "gpu-run: python3 has no torch package" | tee -a "$OUT/status.txt"; exit 1; }
+have=$(python3 -c 'import torch; print(torch.__version__.split("+")[0])')
+want=$(tar -xJOf .gpu-check/scpl-gpu.tar.xz scpl-gpu/torch-version) || { echo "gpu-run: no .gpu-check/scpl-gpu.tar.xz; run scripts/gpu-check.sh first" >&2; exit 1; }
+[[ $have == "$want" ]] || echo "gpu-run: warning: scpl was built against torch $want, this machine has $have" | tee -a "$OUT/status.txt"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+tar -C "$WORK" -xJf .gpu-check/scpl-gpu.tar.xz
+export LD_LIBRARY_PATH="$WORK/scpl-gpu/lib:$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+SCPL=$WORK/scpl-gpu/scpl
+
+step() {  # step NAME SECONDS COMMAND…: runs it bounded, logs it, records its status
+  local name=$1 limit=$2; shift 2
+  echo "== $name: $*"
+  local start=$SECONDS
+  timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  echo "$name rc=$rc $((SECONDS - start)) s" | tee -a "$OUT/status.txt"
+  tail -n 25 "$OUT/$name.log"
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/nvidia-smi.txt" 2>&1
+step version 60 "$SCPL" --version
+step selftest 150 "$SCPL" selftest --cuda --json "$OUT/selftest.json"
+step bench-vgg 240 "$SCPL" bench train --model vgg --width 1 --runs bp:off,bp:nmp,scpl:async,scpl:scpl-gpipe \
+  --devices cuda:0x4 --batch-sizes 32,64,128,256,512 --steps 10 --out "$OUT" --stem gpu-vgg
+step bench-lstm 150 "$SCPL" bench train --model lstm --runs bp:off,bp:nmp,scpl:async,scpl:scpl-gpipe \
+  --devices cuda:0x4 --batch-sizes 128,512,1024 --steps 10 --out "$OUT" --stem gpu-lstm
