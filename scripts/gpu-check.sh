@@ -37,6 +37,10 @@ LD_LIBRARY_PATH=$LT/lib ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3
   if [[ $name =~ $system ]] || grep -qxF "$name" <<<"$torchlibs"; then continue; fi
   cp -L "$path" "$STAGE/scpl-gpu/lib/$name"
 done
+# A GPU machine with an older C++ runtime than this one's (GLIBCXX) gets this one's, used only
+# if the binary does not start without it (scripts/gpu-run.sh).
+mkdir -p "$STAGE/scpl-gpu/fallback"
+cp -L "$(LD_LIBRARY_PATH=$LT/lib ldd "$BIN" | awk '$1 == "libstdc++.so.6" {print $3}')" "$STAGE/scpl-gpu/fallback/libstdc++.so.6"
 echo "$VERSION" > "$STAGE/scpl-gpu/torch-version"
 mkdir -p "$DIR"
 tar -C "$STAGE" -cJf "$DIR/scpl-gpu.tar.xz.tmp" scpl-gpu

@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-results}
 mkdir -p "$OUT"
 : > "$OUT/status.txt"
-TORCH_LIB=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') \
+TORCH_LIB=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null) \
   || { echo "gpu-run: python3 has no torch package" | tee -a "$OUT/status.txt"; exit 1; }
-have=$(python3 -c 'import torch; print(torch.__version__.split("+")[0])')
+have=$(python3 -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)
 want=$(tar -xJOf .gpu-check/scpl-gpu.tar.xz scpl-gpu/torch-version) || { echo "gpu-run: no .gpu-check/scpl-gpu.tar.xz; run scripts/gpu-check.sh first" >&2; exit 1; }
 [[ $have == "$want" ]] || echo "gpu-run: warning: scpl was built against torch $want, this machine has $have" | tee -a "$OUT/status.txt"
 WORK=$(mktemp -d)
@@ -21,6 +21,10 @@ trap 'rm -rf "$WORK"' EXIT
 tar -C "$WORK" -xJf .gpu-check/scpl-gpu.tar.xz
 export LD_LIBRARY_PATH="$WORK/scpl-gpu/lib:$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 SCPL=$WORK/scpl-gpu/scpl
+if ! "$SCPL" --version > /dev/null 2> "$WORK/probe.txt" && grep -q "GLIBCXX\|CXXABI" "$WORK/probe.txt"; then
+  echo "gpu-run: this machine's C++ runtime is older than the build machine's; using the one shipped with scpl" | tee -a "$OUT/status.txt"
+  export LD_LIBRARY_PATH="$WORK/scpl-gpu/fallback:$LD_LIBRARY_PATH"
+fi
 
 step() {  # step NAME SECONDS COMMAND…: runs it bounded, logs it, records its status
   local name=$1 limit=$2; shift 2

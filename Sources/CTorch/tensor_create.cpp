@@ -103,15 +103,5 @@ int ct_cuda_device_count(void) {
   }
   return -1;
 }
-int ct_synchronize(int dt, int di) {
-  CT_STATUS_BODY({
-    if (dt == CT_CUDA) {
-      // A blocking copy of a one-element tensor waits for every kernel queued before it on the
-      // device's current stream, without needing the CUDA headers here.
-      auto t = at::zeros({1}, at::TensorOptions().device(device(dt, di)));
-      (void)t.to(at::kCPU);
-    }
-  })
-}
 
 }  // extern "C"

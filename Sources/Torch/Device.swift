@@ -34,11 +34,6 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// Waits for the device's queued work (a no-op on the CPU).
-  public func synchronize() throws {
-    try check(ct_synchronize(code.type, code.index), "synchronize \(self)")
-  }
-
   public var description: String {
     switch self {
     case .cpu: return "cpu"

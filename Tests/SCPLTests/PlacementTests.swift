@@ -35,6 +35,17 @@ final class PlacementTests: XCTestCase {
     }
   }
 
+  /// A distributed pipeline's devices as each rank sees them: CPU workers numbered through the
+  /// ranks; GPUs each host's own, another rank's devices CPU stand-ins.
+  func testDevicesAcrossRanks() throws {
+    XCTAssertEqual(try DeviceSpec.acrossRanks(try .cpuWorkers(2), rank: 1, of: 2).devices, (0..<4).map(ComputeDevice.cpuWorker))
+    let gpus = DeviceSpec(unchecked: [.cuda(0), .cuda(1)])
+    XCTAssertEqual(try DeviceSpec.acrossRanks(gpus, rank: 0, of: 2).devices, [.cuda(0), .cuda(1), .cpuWorker(2), .cpuWorker(3)])
+    XCTAssertEqual(try DeviceSpec.acrossRanks(gpus, rank: 1, of: 2).devices, [.cpuWorker(0), .cpuWorker(1), .cuda(0), .cuda(1)])
+    XCTAssertEqual(try DeviceSpec.acrossRanks(DeviceSpec(unchecked: [.cuda(0), .cuda(0, lane: 1)]), rank: 2, of: 3).devices.suffix(2),
+                   [.cuda(0), .cuda(0, lane: 1)])
+  }
+
   /// A GPU worker's stream: distinct streams for two lanes of a GPU where there is one; without a
   /// GPU, an error that says so, from the stream and from a worker asking for one.
   func testGPUWorkersTakeAStreamEach() throws {

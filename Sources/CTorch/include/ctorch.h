@@ -91,8 +91,6 @@ int ct_has_mkl(void);
 /// 1 when the linked libtorch has CUDA compiled in (libtorch_cuda), whatever GPUs there are.
 int ct_cuda_compiled(void);
 int ct_cuda_device_count(void);
-/// Waits for queued work on a CUDA device (no-op on CPU). Returns 0 or -1.
-int ct_synchronize(int device_type, int device_index);
 /// Exact float32 on GPUs (no TF32, deterministic cuDNN) when `exact` is 1; libtorch's defaults
 /// when 0. Returns 0 or -1.
 int ct_set_exact_gpu_math(int exact);

@@ -30,7 +30,13 @@ extension AsyncPipelineExecutor {
         try forward(m)
       case .batch(let message):
         let e = epoch
-        try group.workers[first].submit(onCancel: { e.fail($0, batch: message.batch) }) { [self] in process(message, onDevice: first, e) }
+        try group.workers[first].submit(onCancel: { e.fail($0, batch: message.batch) }) { [self] in
+          do {
+            process(try arrived(message, onDevice: first, batch: message.batch, timeline: group.timeline), onDevice: first, e)
+          } catch {
+            e.fail(error, batch: message.batch)
+          }
+        }
       case .endEpoch:
         try drain()  // every batch before it has left this rank
         group.timeline.finish()
@@ -42,7 +48,7 @@ extension AsyncPipelineExecutor {
       case .prediction(let t, let partial):
         try group.workers[first].submit { [self] in
           do {
-            let out = try predictShares(partial, onDevices: mine, batch: t)
+            let out = try predictShares(try arrived(partial, onDevice: first, batch: t, timeline: nil), onDevices: mine, batch: t)
             if link.isLast { try link.sendUp(.prediction(batch: t, try out.finished(on: .cpu))) } else { try link.sendDown(.prediction(batch: t, out)) }
           } catch {
             try? link.sendUp(.dropped(batch: t, failure: "rank \(r): \(error)"))
@@ -68,6 +74,15 @@ extension AsyncPipelineExecutor {
         throw PipelineError("rank \(r) received the start or end of a job in the middle of a run")
       }
     }
+  }
+
+  /// What came from the rank above (on the CPU: Gloo carries CPU tensors) on device d's
+  /// tensors: a transfer span on a GPU, nothing to do on a CPU worker.
+  private func arrived<T: DeviceMovable>(_ value: T, onDevice d: Int, batch t: Int, timeline: Timeline?) throws -> T {
+    let here = group.tensorDevice(d)
+    guard here != .cpu else { return value }
+    let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: timeline, purpose: "")
+    return try share.run("moving what rank \(rank(ofDevice: d) - 1) sent") { try share.measure(.transfer) { try value.moved(to: here) } }
   }
 
   /// The shares of a prediction of `devices` (one rank's, called on the first one's worker):

@@ -39,7 +39,12 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     self.link = link
     try group.place(local.stages)
     if let link {
-      group.timeline.assignProcesses(names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)))
+      // Every rank has the same --devices: with GPUs, another rank's device d (a CPU stand-in
+      // here) is, there, the GPU this rank has at the same position (DeviceSpec.acrossRanks).
+      let l = devicesPerRank, mine = group.devices.devices[devices(ofRank: link.rank)]
+      let gpus = mine.contains { $0.gpu != nil }
+      group.timeline.assignProcesses(names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)),
+                                     deviceNames: gpus ? (0..<group.count).map { "device \($0) (\(mine[mine.startIndex + $0 % l]))" } : nil)
     }
     if let link, link.isFirst, !link.isLast {
       // The other ranks build the same model with this seed and placement, then serve it.

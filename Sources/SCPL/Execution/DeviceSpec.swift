@@ -44,6 +44,21 @@ public enum ComputeDevice: Hashable, Sendable, CustomStringConvertible {
 public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
   public let devices: [ComputeDevice]
 
+  /// Devices taken as they are: for `acrossRanks`, whose stand-ins are not the user's choice.
+  init(unchecked devices: [ComputeDevice]) { self.devices = devices }
+
+  /// The pipeline's devices in a c10d job of `worldSize` ranks, as rank `rank` sees them: every
+  /// rank has `perRank` devices (its own `--devices`, the same option on every rank), numbered in
+  /// rank order. CPU workers are numbered through (rank r has cpu:r·L … cpu:r·L+L−1). GPUs are
+  /// each host's own: this rank's are `perRank`'s, and a device of another rank appears here as
+  /// a CPU stand-in, whose components train in that rank's process and whose modules stay on this
+  /// one's CPU, never run.
+  static func acrossRanks(_ perRank: DeviceSpec, rank: Int, of worldSize: Int) throws -> DeviceSpec {
+    let l = perRank.count
+    guard perRank.isCUDA else { return try .cpuWorkers(worldSize * l) }
+    return DeviceSpec(unchecked: (0..<worldSize * l).map { $0 / l == rank ? perRank.devices[$0 % l] : .cpuWorker($0) })
+  }
+
   public init(_ devices: [ComputeDevice]) throws {
     guard !devices.isEmpty else { throw PipelineError("--devices names no device") }
     if Set(devices).count != devices.count {
@@ -56,7 +71,7 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     let gpus = try Device.cudaDeviceCount
     for case .cuda(let i, _) in devices where i >= gpus {
       throw PipelineError(gpus == 0
-        ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (Debian's libtorch-dev is a CPU build); use cpu:0,cpu:1,… or a count"
+        ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (\(Engine.cudaCompiled ? "CUDA is compiled in, but no GPU or driver is visible" : "it is a CPU build, as Debian's libtorch-dev is")); use cpu:0,cpu:1,… or a count"
         : "--devices asks for cuda:\(i), but libtorch sees only \(gpus) GPU(s): cuda:0…cuda:\(gpus - 1)")
     }
     self.devices = devices

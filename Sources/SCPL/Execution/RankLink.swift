@@ -96,7 +96,8 @@ public final class RankLink: @unchecked Sendable {
     for (i, chunk) in chunks.enumerated() {
       let header = try Tensor(w.ints + [Int64(chunks.count), Int64(i)])
       let doubles = w.doubles.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor(w.doubles)
-      try group.sendTensors([header, doubles, i == 0 ? names : nil] + chunk, to: dst, tag: tag.rawValue)
+      // Gloo carries CPU tensors: a GPU rank's go through its CPU (a no-op for CPU tensors).
+      try group.sendTensors([header, doubles, i == 0 ? names : nil] + chunk.map { try $0?.to(.cpu) }, to: dst, tag: tag.rawValue)
     }
   }
 
@@ -145,12 +146,12 @@ public final class RankLink: @unchecked Sendable {
     case .beginEpoch: return Wire(ints: [1])
     case .batch(let m):
       return Wire(ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
-                  tensors: try (Self.slots(m.activation) + [m.labels]).map { try $0?.to(.cpu) })
+                  tensors: Self.slots(m.activation) + [m.labels])
     case .endEpoch: return Wire(ints: [3])
     case .beginPrediction: return Wire(ints: [4])
     case .prediction(let b, let p):
       return Wire(ints: [5, Int64(b), p.final == nil ? 0 : 1],
-                  tensors: try (Self.slots(p.activation) + [p.final] + p.heads).map { try $0?.to(.cpu) })
+                  tensors: Self.slots(p.activation) + [p.final] + p.heads)
     case .endPrediction: return Wire(ints: [6])
     case .sendState: return Wire(ints: [7])
     case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))
@@ -191,7 +192,7 @@ public final class RankLink: @unchecked Sendable {
     case .dropped(let b, let failure):
       return Wire(ints: [1, Int64(b)], tensors: [try failure.map { try Tensor(Array($0.utf8)) }])
     case .epochEnded: return Wire(ints: [2])
-    case .prediction(let b, let p): return Wire(ints: [3, Int64(b)], tensors: try ([p.final] + p.heads).map { try $0.to(.cpu) })
+    case .prediction(let b, let p): return Wire(ints: [3, Int64(b)], tensors: [p.final] + p.heads)
     case .predictionEnded: return Wire(ints: [4])
     case .state(_, let named): return Wire(ints: [5], tensors: named.map(\.1), names: named.map(\.0))
     case .timeline(_, let spans, let clock):

@@ -37,7 +37,7 @@ public struct Span: Sendable, Equatable {
 /// Workers record concurrently; reading is safe at any time and returns a snapshot.
 public final class Timeline: @unchecked Sendable {
   /// Display names, one per device ("device 0 (cpu:0)").
-  public let deviceNames: [String]
+  public private(set) var deviceNames: [String]
   private let lock = NSLock()
   private var recorded: [Span] = []
   private var windowStart: Double?
@@ -54,11 +54,13 @@ public final class Timeline: @unchecked Sendable {
     processOfDevice = Array(repeating: 0, count: deviceNames.count)
   }
 
-  /// Groups the devices into processes: `ofDevice[d]` indexes `names`.
-  func assignProcesses(names: [String], ofDevice: [Int]) {
+  /// Groups the devices into processes: `ofDevice[d]` indexes `names`; `deviceNames`, if given,
+  /// renames the devices (another process's device as that process knows it).
+  func assignProcesses(names: [String], ofDevice: [Int], deviceNames: [String]? = nil) {
     precondition(ofDevice.count == deviceCount && ofDevice.allSatisfy(names.indices.contains))
     processNames = names
     processOfDevice = ofDevice
+    if let deviceNames, deviceNames.count == deviceCount { self.deviceNames = deviceNames }
   }
 
   public var deviceCount: Int { deviceNames.count }

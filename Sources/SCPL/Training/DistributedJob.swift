@@ -124,12 +124,11 @@ public enum RankServer {
         let model = try ModelFactory.build(config, sampleShape: job.sampleShape, classCount: job.classCount,
                                            wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
         let method = try Methods.make(config.method, model: model, options: config.methodOptions)
-        var options = try config.pipelineOptions(componentCount: model.components.count, ranks: link.worldSize)
+        var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
         let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
         options.kind = .async
         options.placement = placement
         options.seed = seed
-        options.link = link
         guard let executor = try Pipelines.make(method, options) as? AsyncPipelineExecutor else {
           throw PipelineError("a distributed run serves an async pipeline")
         }

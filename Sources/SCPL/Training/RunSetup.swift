@@ -18,9 +18,8 @@ struct RunSetup {
     model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     method = try Methods.make(config.method, model: model, options: config.methodOptions)
     loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)
-    var options = try config.pipelineOptions(componentCount: model.components.count, ranks: link?.worldSize)
+    var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
     options.seed = seed
-    options.link = link
     // Only a balanced placement over several devices measures its step-time costs on a real batch.
     let needsProbe = options.devices.count > 1 && options.placement == nil
     executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)

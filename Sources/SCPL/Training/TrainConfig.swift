@@ -298,23 +298,19 @@ extension TrainConfig {
   }
 
   /// The executor options these settings describe (placement checked against the model later).
-  /// The executor's options. `ranks`: a distributed run's world size; `--devices` is each
-  /// rank's (CPU workers), so the pipeline has ranks × that many devices, rank r's numbered
-  /// after rank r−1's, and `--placement` places components on these devices.
-  public func pipelineOptions(componentCount: Int, ranks: Int? = nil) throws -> PipelineOptions {
+  /// With `link` (a distributed run): `--devices` is each rank's, so the pipeline has ranks ×
+  /// that many devices, rank r's numbered after rank r−1's (`DeviceSpec.acrossRanks`), and
+  /// `--placement` places components on these devices.
+  public func pipelineOptions(componentCount: Int, link: RankLink? = nil) throws -> PipelineOptions {
     var spec = try DeviceSpec(parsing: devices)
-    if let ranks {
-      guard spec.devices.allSatisfy({ if case .cpuWorker = $0 { return true } else { return false } }) else {
-        throw ConfigError("--distributed runs CPU devices on each rank; --devices \(devices) names GPUs, which a distributed run does not drive yet")
-      }
-      spec = try .cpuWorkers(ranks * spec.count)
-    }
+    if let link { spec = try .acrossRanks(spec, rank: link.rank, of: link.worldSize) }
     var o = PipelineOptions(kind: pipeline, devices: spec,
                             placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
     o.threadsPerDevice = threadsPerDevice
     o.queueDepth = queueDepth
     o.microBatches = microBatches
     o.recompute = recompute
+    o.link = link
     return o
   }
 
