@@ -27,8 +27,14 @@ final class DeviceGroup {
     generators = try (0..<placement.componentCount).map { try Generator(seed: Self.generatorSeed(seed, component: $0)) }
     var started: [DeviceWorker] = []
     do {
+      // Each GPU worker has a stream of its own; its thread's current stream on every other GPU is
+      // that GPU's first worker's, so whatever it issues there is ordered with that worker's work.
+      let streams = try devices.devices.map { try $0.gpu.map { try CUDAStream(gpu: $0) } }
+      var home: [Int: CUDAStream] = [:]
+      for case let s? in streams where home[s.gpu] == nil { home[s.gpu] = s }
       for (d, device) in devices.devices.enumerated() {
-        started.append(try DeviceWorker(index: d, device: device, threads: threadsPerDevice, queueDepth: queueDepth))
+        started.append(try DeviceWorker(index: d, device: device, threads: threadsPerDevice, queueDepth: queueDepth, stream: streams[d],
+                                        elsewhere: home.filter { $0.key != device.gpu }.sorted { $0.key < $1.key }.map(\.value)))
       }
     } catch {
       for w in started { w.shutdown() }
@@ -42,6 +48,11 @@ final class DeviceGroup {
   }
 
   var count: Int { workers.count }
+
+  /// Waits until every GPU worker's stream has run what was queued on it (nothing on CPU workers).
+  func synchronizeStreams() throws {
+    for w in workers { try w.stream?.synchronize() }
+  }
 
   /// The seed of component k's generator in a run seeded `seed`.
   static func generatorSeed(_ seed: UInt64, component k: Int) -> UInt64 { SplitMix64.derive(seed, 0x64726F70, UInt64(k)) }

@@ -67,10 +67,11 @@ struct DeviceShare {
   }
 
   /// Learning (loss, backward, update) of component k, or of the device as a whole (`component`
-  /// nil: BP's loss and backward); `what` names it in errors.
-  func learn<T>(component k: Int?, _ what: String? = nil, _ body: () throws -> T) throws -> T {
+  /// nil: BP's loss and backward); `what` names it in errors. `everyDevice`: the work reaches
+  /// every device (nmp's one backward and update).
+  func learn<T>(component k: Int?, _ what: String? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T {
     try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") {
-      try measure(.learn, component: k) { try k.map { try drawing(for: $0, body) } ?? body() }
+      try measure(.learn, component: k, everyDevice: everyDevice) { try k.map { try drawing(for: $0, body) } ?? body() }
     }
   }
 
@@ -84,16 +85,24 @@ struct DeviceShare {
   /// The device's CUDA stream (nil on a CPU worker).
   var stream: CUDAStream? { group.workers[device].stream }
 
-  /// A span of `kind` around `body` (none without a timeline). On a GPU the span ends once the
-  /// device's stream has run what `body` queued, so spans measure GPU time, not launch time; the
-  /// worker would wait for its stream at its next hand-off anyway (docs/gpu.md).
-  func measure<T>(_ kind: SpanKind, component: Int? = nil, _ body: () throws -> T) throws -> T {
-    guard let timeline else { return try body() }
+  /// A span of `kind` around `body` (none without a timeline).
+  ///
+  /// On GPUs a share's work is done when `measure` returns: the device's stream has run what
+  /// `body` queued — every GPU worker's stream after work that reaches every GPU (an update step
+  /// of all of BP's parameters, nmp's one backward: `everyDevice`). So whatever a worker leaves for another (an activation, updated weights, the
+  /// state a checkpoint reads) is complete, whatever the schedule, and spans measure GPU time,
+  /// not launch time. The worker would wait for its stream at its next hand-off anyway.
+  func measure<T>(_ kind: SpanKind, component: Int? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T {
+    guard let timeline else { return try finished(body(), kind, everyDevice: everyDevice) }
     return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch) {
-      let value = try body()
-      try stream?.synchronize()
-      return value
+      try finished(body(), kind, everyDevice: everyDevice)
     }
+  }
+
+  /// `value`, once the work that made it has run on the GPU (see `measure`).
+  private func finished<T>(_ value: T, _ kind: SpanKind, everyDevice: Bool) throws -> T {
+    if everyDevice || kind == .step { try group.synchronizeStreams() } else { try stream?.synchronize() }
+    return value
   }
 
   /// The device's components on `x`, in order: `each(k, input)` is component k's work (its

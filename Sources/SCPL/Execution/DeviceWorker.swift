@@ -20,6 +20,10 @@ public final class DeviceWorker: @unchecked Sendable {
   public let threads: Int
   /// The worker's CUDA stream (a GPU device's; nil on a CPU worker).
   public let stream: CUDAStream?
+  /// Streams of other GPUs this worker's thread also makes current there (`DeviceGroup`): work
+  /// it issues on another GPU (BP's backward and update reach every GPU) queues behind that GPU's
+  /// own worker instead of on a stream nobody waits for.
+  public let elsewhere: [CUDAStream]
 
   private struct Job {
     let run: () -> Void
@@ -33,26 +37,31 @@ public final class DeviceWorker: @unchecked Sendable {
   private var shutDown = false
 
   /// Starts the worker. Throws (after joining the thread) when the thread count cannot be set.
-  public init(index: Int, device: ComputeDevice, threads: Int = 1, queueDepth: Int = 2) throws {
+  /// `stream`: the GPU worker's stream (default: a new one from libtorch's pool); `elsewhere`:
+  /// streams of other GPUs to make current on the worker's thread too.
+  public init(index: Int, device: ComputeDevice, threads: Int = 1, queueDepth: Int = 2, stream: CUDAStream? = nil,
+              elsewhere: [CUDAStream] = []) throws {
     guard threads >= 1 else { throw PipelineError("device \(index) needs at least 1 intra-op thread, got \(threads)") }
     guard queueDepth >= 1 else { throw PipelineError("the queue depth must be at least 1, got \(queueDepth)") }
     self.index = index
     self.device = device
     self.threads = threads
     inbox = BlockingQueue(capacity: queueDepth)
+    self.elsewhere = elsewhere
     do {
-      stream = try device.gpu.map { try CUDAStream(gpu: $0) }
+      self.stream = try stream ?? device.gpu.map { try CUDAStream(gpu: $0) }
     } catch {
       throw PipelineError("device \(index) (\(device)) could not get a CUDA stream: \(error)")
     }
     let started = Pending<Void>()
     // The thread holds the inbox and the `finished` flag, never the worker, so dropping the last
     // reference to a worker still reaches `deinit`, which shuts it down.
-    thread = Thread { [inbox, finished, stream] in
+    thread = Thread { [inbox, finished, stream = self.stream] in
       Thread.current.name = "scpl-device\(index)"  // Linux keeps 15 characters; shows in gdb and top -H
       started.fulfil(Result {
         try Threads.setThreadCount(threads)
         try stream?.makeCurrent()
+        for other in elsewhere { try other.makeCurrent() }
       })
       while let job = inbox.take() { job.run() }
       finished.fulfil(.success(()))
@@ -61,7 +70,7 @@ public final class DeviceWorker: @unchecked Sendable {
     thread.start()
     if case .failure(let error) = started.outcome() {
       shutdown()
-      throw PipelineError("device \(index) (\(device)) could not start (\(threads) intra-op thread(s)\(stream == nil ? "" : ", its CUDA stream")): \(error)")
+      throw PipelineError("device \(index) (\(device)) could not start (\(threads) intra-op thread(s)\(self.stream == nil ? "" : ", its CUDA stream")): \(error)")
     }
   }
 

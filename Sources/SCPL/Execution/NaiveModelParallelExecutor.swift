@@ -48,7 +48,7 @@ final class NaiveModelParallelExecutor: DeviceGroupExecutor {
     let (model, optimizer) = (bp.model, bp.optimizer)
     let share = group.share(group.count - 1, batch: t)
     return try group.workers[share.device].run {
-      try share.learn(component: nil, "loss, backward and update") {
+      try share.learn(component: nil, "loss, backward and update", everyDevice: true) {
         let loss = try crossEntropy(model.logits(lastOutput: output), labels.to(share.tensorDevice))
         try optimizer.zeroGrad()
         try loss.backward()
