@@ -137,48 +137,41 @@ private final class BlockingExits: @unchecked Sendable {
 }
 
 /// The ranks' output, each whole line written with its rank's prefix (lines of different ranks
-/// never interleave within a line).
+/// never interleave within a line). One reader thread per pipe, with blocking reads — not
+/// `FileHandle.readabilityHandler`: on Linux its libdispatch sources crash (SIGSEGV) when several
+/// are torn down at once (swift-corelibs-libdispatch#949), which is what ranks ending together do.
 private final class PrefixedOutput: @unchecked Sendable {
   private let lock = NSLock()
-  private var pending: [ObjectIdentifier: (prefix: String, target: FileHandle, rest: Data)] = [:]
-  private var open = 0
-  private let drained = NSCondition()
+  private let readers = DispatchGroup()
 
   func pipe(prefix: String, to target: FileHandle) -> Pipe {
     let pipe = Pipe()
-    let id = ObjectIdentifier(pipe.fileHandleForReading)
-    lock.lock()
-    pending[id] = (prefix, target, Data())
-    open += 1
-    lock.unlock()
-    pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-      let chunk = handle.availableData
-      lock.lock()
-      defer { lock.unlock() }
-      guard var entry = pending[id] else { return }
-      if chunk.isEmpty {  // end of file
-        handle.readabilityHandler = nil
-        if !entry.rest.isEmpty { entry.target.write(Data(entry.prefix.utf8) + entry.rest + Data("\n".utf8)) }
-        pending[id] = nil
-        drained.lock(); open -= 1; drained.signal(); drained.unlock()
-        return
+    let handle = pipe.fileHandleForReading
+    readers.enter()
+    let reader = Thread { [self] in
+      defer { readers.leave() }
+      var rest = Data()
+      // Until the end of file (the rank exited) or a read error.
+      while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+        rest.append(chunk)
+        while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+          write(prefix, rest[rest.startIndex...newline], to: target)
+          rest = Data(rest[rest.index(after: newline)...])
+        }
       }
-      entry.rest.append(chunk)
-      while let newline = entry.rest.firstIndex(of: UInt8(ascii: "\n")) {
-        let line = entry.rest[entry.rest.startIndex...newline]
-        entry.target.write(Data(entry.prefix.utf8) + line)
-        entry.rest = Data(entry.rest[entry.rest.index(after: newline)...])
-      }
-      pending[id] = entry
+      if !rest.isEmpty { write(prefix, rest + Data("\n".utf8), to: target) }
     }
+    reader.name = "launch output"
+    reader.start()
     return pipe
   }
 
-  /// Waits (at most 5 s) until every pipe reached its end.
-  func flush() {
-    drained.lock()
-    let deadline = Date().addingTimeInterval(5)
-    while open > 0, drained.wait(until: deadline) {}
-    drained.unlock()
+  private func write(_ prefix: String, _ line: Data, to target: FileHandle) {
+    lock.lock()
+    defer { lock.unlock() }
+    target.write(Data(prefix.utf8) + line)
   }
+
+  /// Waits (at most 5 s) until every pipe reached its end.
+  func flush() { _ = readers.wait(timeout: .now() + 5) }
 }
