@@ -40,7 +40,7 @@ extension Bench {
     @Option(name: [.customLong("batch-sizes"), .customLong("batch-size")], help: "Comma-separated batch sizes; every run is timed at each.")
     var batchSizes = "128"
 
-    @Option(help: "Devices: cpu:0,cpu:1,… or cuda:0,… or a count.")
+    @Option(help: "Devices: cpu:0,cpu:1,… or cuda:0,…, lanes of a GPU (cuda:0x4: four workers, a stream each), or a count.")
     var devices = "2"
 
     @Option(help: "libtorch intra-op threads per device.")

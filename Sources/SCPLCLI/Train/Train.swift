@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
   @Option(help: "ResNet projection shortcut: 3x3 (the reference's, default) or 1x1.") var shortcut: ResNet18.Shortcut?
   @Option(help: "Contrastive divisor: per-anchor (the reference's, default) or batch-total (the appendix's).") var divisor: SupervisedContrastiveLoss.Divisor?
   @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one.") var pipeline: PipelineKind?
-  @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,…; on a CPU a device is a worker thread (default 1; 2 in the run with no model, method or data set).") var devices: String?
+  @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,…, or lanes of a GPU (cuda:0x2: two workers, a stream each); on a CPU a device is a worker thread; with --distributed, each rank's (default 1; 2 in the run with no model, method or data set).") var devices: String?
   @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time).") var placement: String?
   @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).") var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
