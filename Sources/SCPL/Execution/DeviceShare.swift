@@ -18,7 +18,7 @@ extension Tensor: DeviceMovable {
 extension Activation: DeviceMovable {
   func moved(to device: Device) throws -> Activation { try to(device) }
   func copied() throws -> Activation { try mapTensors { try $0.clone() } }
-  var tensors: [Tensor] { [tensor, mask, state?.h, state?.c, labelPath].compactMap { $0 } }
+  var tensors: [Tensor] { slots.compactMap { $0 } }
 }
 
 /// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
@@ -89,9 +89,10 @@ struct DeviceShare {
   ///
   /// On GPUs a share's work is done when `measure` returns: the device's stream has run what
   /// `body` queued — every GPU worker's stream after work that reaches every GPU (an update step
-  /// of all of BP's parameters, nmp's one backward: `everyDevice`). So whatever a worker leaves for another (an activation, updated weights, the
-  /// state a checkpoint reads) is complete, whatever the schedule, and spans measure GPU time,
-  /// not launch time. The worker would wait for its stream at its next hand-off anyway.
+  /// of all of BP's parameters, nmp's one backward: `everyDevice`). So whatever a worker leaves
+  /// for another (an activation, updated weights, the state a checkpoint reads) is complete,
+  /// whatever the schedule, and spans measure GPU time, not launch time. The worker would wait
+  /// for its stream at its next hand-off anyway.
   func measure<T>(_ kind: SpanKind, component: Int? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T {
     guard let timeline else { return try finished(body(), kind, everyDevice: everyDevice) }
     return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch) {

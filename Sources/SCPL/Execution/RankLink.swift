@@ -131,13 +131,9 @@ public final class RankLink: @unchecked Sendable {
 
   // MARK: Encoding
 
-  private static func slots(_ a: Activation) -> [Tensor?] { [a.tensor, a.mask, a.state?.h, a.state?.c, a.labelPath] }
-
   private static func activation(_ t: ArraySlice<Tensor?>) throws -> Activation {
-    let t = Array(t)
-    guard t.count >= 5, let main = t[0] else { throw TorchError("a message without its activation") }
-    let state = t[2].flatMap { h in t[3].map { (h: h, c: $0) } }
-    return Activation(main, mask: t[1], state: state, labelPath: t[4])
+    guard let a = Activation(slots: Array(t)) else { throw TorchError("a message without its activation") }
+    return a
   }
 
   private func encode(_ m: Down) throws -> Wire {
@@ -146,12 +142,12 @@ public final class RankLink: @unchecked Sendable {
     case .beginEpoch: return Wire(ints: [1])
     case .batch(let m):
       return Wire(ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
-                  tensors: Self.slots(m.activation) + [m.labels])
+                  tensors: m.activation.slots + [m.labels])
     case .endEpoch: return Wire(ints: [3])
     case .beginPrediction: return Wire(ints: [4])
     case .prediction(let b, let p):
       return Wire(ints: [5, Int64(b), p.final == nil ? 0 : 1],
-                  tensors: Self.slots(p.activation) + [p.final] + p.heads)
+                  tensors: p.activation.slots + [p.final] + p.heads)
     case .endPrediction: return Wire(ints: [6])
     case .sendState: return Wire(ints: [7])
     case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))

@@ -19,6 +19,16 @@ public struct Activation: @unchecked Sendable {
     self.labelPath = labelPath
   }
 
+  /// An activation from its `slots`; nil without the main tensor.
+  public init?(slots: [Tensor?]) {
+    guard slots.count == 5, let main = slots[0] else { return nil }
+    self.init(main, mask: slots[1], state: slots[2].flatMap { h in slots[3].map { (h: h, c: $0) } }, labelPath: slots[4])
+  }
+
+  /// Every tensor it carries, in a fixed order — the main tensor, the mask, the state's h and c,
+  /// the label path — nil where it carries none (what `init(slots:)` reads back).
+  public var slots: [Tensor?] { [tensor, mask, state?.h, state?.c, labelPath] }
+
   public var batchSize: Int { tensor.shape[0] }
 
   /// The same values cut off from autograd: what crosses a component boundary in local learning.

@@ -132,7 +132,7 @@ extension Bench {
         for (k, component) in model.components.enumerated() {
           x = try component(x)
           if k + 1 < model.components.count, layout.deviceOfComponent[k + 1] != layout.deviceOfComponent[k] {
-            let tensors = [x.tensor, x.mask, x.state?.h, x.state?.c, x.labelPath, batch.labels].compactMap { $0 }
+            let tensors = (x.slots + [batch.labels]).compactMap { $0 }
             bytes.append(tensors.reduce(0) { $0 + $1.count * $1.dtype.byteSize })
           }
         }
