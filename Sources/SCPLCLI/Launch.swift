@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SCPL
 import Torch
 
 /// `scpl launch --nproc N -- train …`: the ranks of a one-machine job, as torchrun starts them.
@@ -92,23 +91,12 @@ struct Launch: ParsableCommand {
   /// pipeline and writes a checkpoint; the other ranks wait for it). A SIGTERM sent to launch
   /// alone goes on to rank 0. A second signal kills every rank and exits.
   private func forwardStops(to ranks: [Process]) {
-    let received = StopRequest()
-    for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler {
-        if received.signalName != nil {
-          for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) }
-          Foundation.exit(128 + number)
-        }
-        received.request(name)
-        if number == SIGTERM, let first = ranks.first, first.isRunning { kill(first.processIdentifier, SIGTERM) }
-      }
-      source.resume()
-      Self.signalSources.append(source)
-    }
+    StopSignals.handle(first: { name in
+      if name == "SIGTERM", let first = ranks.first, first.isRunning { kill(first.processIdentifier, SIGTERM) }
+    }, second: { _ in
+      for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    })
   }
-  nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
 
   /// A process's exit status as a shell reports it (128 + the signal that killed it).
   static func status(_ p: Process) -> Int32 {

@@ -5,13 +5,14 @@ import SCPL
 /// SIGINT and SIGTERM during `scpl train`: the first asks the trainer to stop after the step in
 /// flight (the run folder keeps its newest checkpoint, summary.json says
 /// interrupted, and the process exits with 128 + the signal's number); a second one exits at once.
+/// `scpl launch` handles them through the same `handle(first:second:)`.
 enum StopSignals {
   static let handled: [(number: Int32, name: String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")]
   nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
   private static let received = StopRequest()
 
   static func install(for request: StopRequest) {
-    onFirstSignal { name in
+    announcing { name in
       request.request(name)
       return "stopping after the current step (send it again to stop at once)"
     }
@@ -21,21 +22,29 @@ enum StopSignals {
   /// every rank of `scpl launch` at once, and rank 0 then drains the pipeline and writes a
   /// checkpoint, which needs the other ranks), so the first signal only says so.
   static func installForServingRank(_ rank: Int) {
-    onFirstSignal { _ in "rank \(rank) goes on until rank 0 stops the run (send it again to stop this rank at once)" }
+    announcing { _ in "rank \(rank) goes on until rank 0 stops the run (send it again to stop this rank at once)" }
   }
 
-  /// The first SIGINT or SIGTERM runs `first` (its answer is printed); a second exits at once.
-  static func onFirstSignal(_ first: @escaping @Sendable (String) -> String) {
+  /// The first SIGINT or SIGTERM runs `first` and prints its answer; a second says so and exits
+  /// at once.
+  static func announcing(_ first: @escaping @Sendable (_ signal: String) -> String) {
+    handle(first: { FileHandle.standardError.write(Data("\n\($0): \(first($0))\n".utf8)) },
+           second: { FileHandle.standardError.write(Data("\n\($0) again: stopping now\n".utf8)) })
+  }
+
+  /// The first SIGINT or SIGTERM runs `first`; a second runs `second`, then the process exits
+  /// with 128 + its number.
+  static func handle(first: @escaping @Sendable (_ signal: String) -> Void, second: @escaping @Sendable (_ signal: String) -> Void) {
     for (number, name) in handled {
       signal(number, SIG_IGN)  // delivered to the dispatch source instead
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
         if received.signalName != nil {
-          FileHandle.standardError.write(Data("\n\(name) again: stopping now\n".utf8))
+          second(name)
           exit(128 + number)
         }
         received.request(name)
-        FileHandle.standardError.write(Data("\n\(name): \(first(name))\n".utf8))
+        first(name)
       }
       source.resume()
       sources.append(source)
