@@ -9,6 +9,11 @@
 
 #include "internal.h"
 
+#ifndef CT_HAS_DEVICE_ALLOCATOR_STATS
+static const char *no_statistics =
+    "this libtorch (1.x) does not expose the CUDA allocator's statistics; build against libtorch 2.x";
+#endif
+
 extern "C" {
 
 int ct_gpu_memory_stats_available(void) {
@@ -27,7 +32,7 @@ int ct_gpu_peak_allocated_bytes(int device_index, int64_t *out) {
 #else
     (void)device_index;
     (void)out;
-    throw std::runtime_error("this libtorch (1.x) does not expose the CUDA allocator's statistics; build against libtorch 2.x");
+    throw std::runtime_error(no_statistics);
 #endif
   })
 }
@@ -38,7 +43,7 @@ int ct_gpu_reset_peak(int device_index) {
     c10::getDeviceAllocator(c10::DeviceType::CUDA)->resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
 #else
     (void)device_index;
-    throw std::runtime_error("this libtorch (1.x) does not expose the CUDA allocator's statistics; build against libtorch 2.x");
+    throw std::runtime_error(no_statistics);
 #endif
   })
 }

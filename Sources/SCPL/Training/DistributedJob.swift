@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// Where this process stands in a distributed run, as torchrun tells it: `RANK`, `WORLD_SIZE`,
-/// `MASTER_ADDR`, `MASTER_PORT` (`LOCAL_RANK` is not needed: a rank's devices are CPU workers).
+/// `MASTER_ADDR`, `MASTER_PORT` (`LOCAL_RANK` is not read: a rank's devices, GPUs included, are
+/// its `--devices`).
 public struct DistributedEnvironment: Sendable, Equatable {
   public var rank: Int
   public var worldSize: Int
