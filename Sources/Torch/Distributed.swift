@@ -24,6 +24,11 @@ public final class ProcessGroup: @unchecked Sendable {
       throw TorchError("rank \(rank) is not in a job of \(worldSize) process(es) (RANK must be 0…WORLD_SIZE−1)")
     }
     guard (1...65535).contains(masterPort) else { throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)") }
+    // As Python does for every torch process: Gloo writes with `writev`, which has no
+    // MSG_NOSIGNAL, so a peer that dies while this rank is writing to it would raise SIGPIPE,
+    // whose default action ends this process without a word (no error naming the lost rank, no
+    // "failed" in the run folder). Ignored, the write fails with EPIPE and Gloo reports it.
+    signal(SIGPIPE, SIG_IGN)
     guard let h = ct_process_group_new(masterAddress, Int32(masterPort), storeFile, keyPrefix, Int32(rank), Int32(worldSize),
                                        Int64(timeout * 1000)) else {
       let cause = TorchError.last("c10d").message

@@ -101,6 +101,25 @@ final class ProcessGroupTests: XCTestCase {
     }
   }
 
+  /// A peer that goes away is an error naming it, never the end of this process: joining a group
+  /// ignores SIGPIPE (Gloo writes with `writev`, which raises it on a socket the peer has reset;
+  /// by default it kills the process without a word, as a CI run once saw).
+  func testAPeerThatLeavesIsAnErrorAndNeverASignal() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
+      try group.barrier()
+      guard r == 0 else { return }  // rank 1 leaves: its group closes its sockets
+      let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+      let ignored = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) })
+      XCTAssertNotEqual(ignored & (1 << (UInt64(SIGPIPE) - 1)), 0, "SIGPIPE is not ignored")
+      let big = try Tensor.zeros([8 << 20])
+      XCTAssertThrowsError(try (0..<50).forEach { _ in _ = try group.send(big, to: 1, tag: 0).wait() }) { e in
+        XCTAssertTrue("\(e)".contains("rank 1"), "\(e)")
+      }
+    }
+  }
+
   func testAPortInUseIsNamed() throws {
     let port = try freeLoopbackPort()
     try ranks(2) { r in
