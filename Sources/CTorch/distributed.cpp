@@ -153,11 +153,19 @@ ct_work ct_pg_ibarrier(ct_process_group g) {
 
 int ct_work_wait(ct_work w, int64_t timeout_ms, int *source_rank) {
   CT_STATUS_BODY({
-    // Gloo's works throw on a timeout or a failed peer; `false` would mean "not completed".
-    if (!w->work->wait(milliseconds(timeout_ms))) throw std::runtime_error("the operation did not complete");
+    // Gloo's works throw on a timeout or a failed peer; `false` means ct_work_abort ended it.
+    if (!w->work->wait(milliseconds(timeout_ms))) throw std::runtime_error("the operation was abandoned");
     // Only a receive knows its source (others throw when asked).
     if (source_rank) *source_rank = w->is_receive ? w->work->sourceRank() : -1;
   })
+}
+
+// Gloo's sends and receives abort through their buffer (abortWaitSend/abortWaitRecv), which
+// is safe from another thread and leaves a flag that a wait not yet started honours. The
+// buffer stays registered with Gloo's context only through a non-owning pointer, so freeing
+// the work afterwards is safe even if a message later arrives for it.
+int ct_work_abort(ct_work w) {
+  CT_STATUS_BODY({ w->work->abort(); })
 }
 
 void ct_work_free(ct_work w) { delete w; }

@@ -13,6 +13,8 @@ public final class ProcessGroup: @unchecked Sendable {
   public let timeout: Double
   public let masterAddress: String
   public let masterPort: Int
+  /// The receives being waited on, so that `abandonReceives` can end them.
+  private let receives = PendingReceives()
 
   /// Joins the job: rank 0 hosts the store at port `masterPort` and waits for the others; rank
   /// k > 0 connects to `masterAddress:masterPort`. With `storeFile` (every rank on this host),
@@ -51,20 +53,29 @@ public final class ProcessGroup: @unchecked Sendable {
 
   static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
 
+  /// Ends every receive this process waits on, now and later, with `cause` as its error: for a
+  /// rank that is stopping because the job is broken (a send to a rank failed), so that a wait
+  /// for what will never come ends now rather than at the timeout. Sends still work (to tell
+  /// the ranks that are alive to leave).
+  public func abandonReceives(because cause: Error) { receives.abandon(because: cause) }
+
   /// A pending operation; `wait()` it once.
-  public final class Work {
+  public final class Work: @unchecked Sendable {
     private let handle: ct_work
     private let what: String
     private let timeout: Double
     /// Tensors the operation reads or writes, kept alive until it is done.
     private let tensors: [Tensor]
+    /// A receive's registry, which may abandon its wait.
+    private let receives: PendingReceives?
 
-    fileprivate init(_ handle: ct_work?, _ what: String, timeout: Double, tensors: [Tensor]) throws {
+    fileprivate init(_ handle: ct_work?, _ what: String, timeout: Double, tensors: [Tensor], receives: PendingReceives? = nil) throws {
       guard let handle else { throw TorchError.last(what) }
       self.handle = handle
       self.what = what
       self.timeout = timeout
       self.tensors = tensors
+      self.receives = receives
     }
 
     deinit { ct_work_free(handle) }
@@ -72,9 +83,42 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Waits until the operation is done; returns the rank a receive came from.
     @discardableResult
     public func wait() throws -> Int {
+      try receives?.begin(self)
+      defer { receives?.end(self) }
       var source: Int32 = -1
-      try check(ct_work_wait(handle, Int64(timeout * 1000), &source), "\(what) (waited at most \(ProcessGroup.seconds(timeout)))")
+      do {
+        try check(ct_work_wait(handle, Int64(timeout * 1000), &source), "\(what) (waited at most \(ProcessGroup.seconds(timeout)))")
+      } catch {
+        throw receives?.cause ?? error  // abandoned: the reason the process stopped waiting
+      }
       return Int(source)
+    }
+
+    fileprivate func abort() { _ = ct_work_abort(handle) }
+  }
+
+  /// The receives being waited on, and whether they were abandoned (and why).
+  fileprivate final class PendingReceives: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: [ObjectIdentifier: Work] = [:]
+    private var abandonedBecause: Error?
+
+    var cause: Error? { lock.lock(); defer { lock.unlock() }; return abandonedBecause }
+
+    func begin(_ w: Work) throws {
+      lock.lock(); defer { lock.unlock() }
+      if let abandonedBecause { throw abandonedBecause }
+      waiting[ObjectIdentifier(w)] = w
+    }
+
+    func end(_ w: Work) { lock.lock(); waiting[ObjectIdentifier(w)] = nil; lock.unlock() }
+
+    func abandon(because cause: Error) {
+      lock.lock()
+      if abandonedBecause == nil { abandonedBecause = cause }
+      let pending = Array(waiting.values)
+      lock.unlock()
+      for w in pending { w.abort() }  // a wait not yet begun throws in `begin`; one under way ends now
     }
   }
 
@@ -93,7 +137,7 @@ public final class ProcessGroup: @unchecked Sendable {
   /// whichever rank sends first when `src` is nil (`wait()` tells which).
   public func receive(into t: Tensor, from src: Int?, tag: Int) throws -> Work {
     try Work(ct_pg_irecv(handle, t.handle, Int32(src ?? -1), Int32(tag)),
-             "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t])
+             "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t], receives: receives)
   }
 
   /// Sums `t` over every rank, in place.

@@ -120,6 +120,28 @@ final class ProcessGroupTests: XCTestCase {
     }
   }
 
+  /// `abandonReceives` ends a receive under way (from any rank, nobody sending) at once with the
+  /// given reason, and every later one; sends still go through.
+  func testAbandonedReceivesEndAtOnceWithTheReasonAndSendsStillWork() throws {
+    let port = try freeLoopbackPort()
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
+      try group.barrier()
+      guard r == 0 else {
+        let (_, got) = try group.receiveTensors(from: 0, tag: 2)  // after rank 0 gave up receiving
+        XCTAssertEqual(try got[0]!.toArray(Double.self), [7])
+        return
+      }
+      let reason = TorchError("rank 0 could not send to rank 1: gone")
+      DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { group.abandonReceives(because: reason) }
+      let start = Date()
+      XCTAssertThrowsError(try group.receiveTensors(from: nil, tag: 1)) { XCTAssertEqual("\($0)", "\(reason)") }
+      XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the receive waited on after it was abandoned")
+      XCTAssertThrowsError(try group.receiveTensors(from: 1, tag: 1)) { XCTAssertEqual("\($0)", "\(reason)") }
+      try group.sendTensors([try Tensor([7] as [Double])], to: 1, tag: 2)
+    }
+  }
+
   func testAPortInUseIsNamed() throws {
     let port = try freeLoopbackPort()
     try ranks(2) { r in

@@ -286,6 +286,10 @@ ct_work ct_pg_ibarrier(ct_process_group g);
 /// Waits up to `timeout_ms`; 0 when done (a receive's source rank in `source_rank`, if given),
 /// -1 with the error set on a timeout or a failed peer.
 int ct_work_wait(ct_work w, int64_t timeout_ms, int *source_rank);
+/// Ends a send's or receive's ct_work_wait now, on any thread (that wait then fails with "the
+/// operation was abandoned"); before the wait starts, the wait ends at once. -1 with the error
+/// set for an operation that cannot be abandoned (a collective).
+int ct_work_abort(ct_work w);
 void ct_work_free(ct_work w);
 
 #ifdef __cplusplus

@@ -72,8 +72,16 @@ public final class RankLink: @unchecked Sendable {
 
   // MARK: Sending
 
+  /// On rank 0 a failed send means the chain below is broken: nothing in flight there will come
+  /// back, so rank 0 stops waiting for results now, with this send's error, rather than at the
+  /// timeout. (A later rank goes on serving: it reports its failure up to rank 0.)
   func sendDown(_ m: Down) throws {
-    try inContext("rank \(rank) could not send to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
+    do {
+      try inContext("rank \(rank) could not send to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
+    } catch {
+      if isFirst { group.abandonReceives(because: error) }
+      throw error
+    }
   }
 
   func sendUp(_ m: Up) throws {
@@ -123,7 +131,7 @@ public final class RankLink: @unchecked Sendable {
 
   /// The next result from any rank (rank 0 only).
   func receiveUp() throws -> Up {
-    try inContext("rank 0 heard no results from the other ranks") {
+    try inContext("rank 0 heard no results from \(worldSize == 2 ? "rank 1" : "ranks 1–\(worldSize - 1)")") {
       let (source, w) = try receive(from: nil, tag: .results)
       return try decodeUp(w, source: source)
     }
