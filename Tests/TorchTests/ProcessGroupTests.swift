@@ -103,7 +103,7 @@ final class ProcessGroupTests: XCTestCase {
 
   /// A peer that goes away is an error naming it, never the end of this process: joining a group
   /// ignores SIGPIPE (Gloo writes with `writev`, which raises it on a socket the peer has reset;
-  /// by default it kills the process without a word, as a CI run once saw).
+  /// by default it kills the process without a word — the likely end of rank 0 in one CI run).
   func testAPeerThatLeavesIsAnErrorAndNeverASignal() throws {
     let port = try freeLoopbackPort()
     try ranks(2) { r in

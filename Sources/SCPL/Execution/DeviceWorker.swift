@@ -20,10 +20,6 @@ public final class DeviceWorker: @unchecked Sendable {
   public let threads: Int
   /// The worker's CUDA stream (a GPU device's; nil on a CPU worker).
   public let stream: CUDAStream?
-  /// Streams of other GPUs this worker's thread also makes current there (`DeviceGroup`): work
-  /// it issues on another GPU (BP's backward and update reach every GPU) queues behind that GPU's
-  /// own worker instead of on a stream nobody waits for.
-  public let elsewhere: [CUDAStream]
 
   private struct Job {
     let run: () -> Void
@@ -37,8 +33,10 @@ public final class DeviceWorker: @unchecked Sendable {
   private var shutDown = false
 
   /// Starts the worker. Throws (after joining the thread) when the thread count cannot be set.
-  /// `stream`: the GPU worker's stream (default: a new one from libtorch's pool); `elsewhere`:
-  /// streams of other GPUs to make current on the worker's thread too.
+  /// `stream`: the GPU worker's stream (default: a new one from libtorch's pool). `elsewhere`:
+  /// streams of other GPUs the worker's thread also makes current there (`DeviceGroup`), so work
+  /// it issues on another GPU (BP's backward and update reach every GPU) queues behind that
+  /// GPU's own worker instead of on a stream nobody waits for; the thread holds them.
   public init(index: Int, device: ComputeDevice, threads: Int = 1, queueDepth: Int = 2, stream: CUDAStream? = nil,
               elsewhere: [CUDAStream] = []) throws {
     guard threads >= 1 else { throw PipelineError("device \(index) needs at least 1 intra-op thread, got \(threads)") }
@@ -47,7 +45,6 @@ public final class DeviceWorker: @unchecked Sendable {
     self.device = device
     self.threads = threads
     inbox = BlockingQueue(capacity: queueDepth)
-    self.elsewhere = elsewhere
     do {
       self.stream = try stream ?? device.gpu.map { try CUDAStream(gpu: $0) }
     } catch {
