@@ -17,16 +17,19 @@ struct Eval: ParsableCommand {
   @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
   @Option(help: "Samples per evaluation batch (default: the run's --test-batch-size).") var batchSize: Int?
 
+  func validate() throws {
+    if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be at least 1, got \(limitTest)") }
+    if let batchSize, !(1...TrainConfig.Limits.batchSize).contains(batchSize) {
+      throw ValidationError("--batch-size must be between 1 and \(TrainConfig.Limits.batchSize), got \(batchSize)")
+    }
+  }
+
   func run() throws { print(try evaluate().text) }
 
   /// The accuracies, and what `run` prints.
   func evaluate() throws -> (result: Evaluation.Result, text: String) {
-    let (folder, file, name) = try Self.open(URL(fileURLWithPath: checkpoint))
-    let configURL = folder.appendingPathComponent("config.json")
-    guard let bytes = try? Data(contentsOf: configURL) else {
-      throw RunFolderError("\(configURL.path) is missing: a checkpoint is evaluated with the configuration of the run that wrote it")
-    }
-    var config = try TrainConfig.decodeChecked(from: bytes, path: configURL.path)
+    let (file, name, identity) = try Self.open(URL(fileURLWithPath: checkpoint))
+    var config = identity.config
     if let dataset, dataset != config.dataset {
       guard try DatasetCatalog.entry(config.dataset).family != .text else {
         throw ConfigError("the checkpoint's model reads \(config.dataset)'s vocabulary; a text model can only be evaluated on the data set it was trained on")
@@ -53,19 +56,31 @@ struct Eval: ParsableCommand {
     return (result, lines.joined(separator: "\n"))
   }
 
-  /// The run folder, the checkpoint and its path, from a checkpoint file or a run folder.
-  static func open(_ url: URL) throws -> (folder: URL, file: SafeTensors.File, name: String) {
+  /// The checkpoint, its path and its run's identity, from a checkpoint file or a run folder. A
+  /// checkpoint is evaluated with the configuration of the run that wrote it, so it must belong
+  /// to the folder's run (`RunIdentity`).
+  static func open(_ url: URL) throws -> (file: SafeTensors.File, name: String, identity: RunIdentity) {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
       throw RunFolderError("\(url.path) does not exist")
     }
+    // A run folder, or checkpoints/<file> inside one.
+    let folder = isFolder.boolValue ? url : url.deletingLastPathComponent().deletingLastPathComponent()
+    guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
+      throw RunFolderError("\(folder.appendingPathComponent("config.json").path) is missing: a checkpoint is evaluated with the configuration of the run that wrote it")
+    }
+    let identity = try RunIdentity.read(folder: folder)
     if isFolder.boolValue {
-      guard let (entry, file) = Checkpoints(runFolder: url).newestValid(warn: { print($0) }) else {
+      guard let (entry, file) = try Checkpoints(runFolder: url).newestValid(of: identity, warn: { print($0) }) else {
         throw RunFolderError("\(url.path) holds no valid checkpoint (checkpoints/run<R>-epoch<E>.safetensors)")
       }
-      return (url, file, entry.url.path)
+      return (file, entry.url.path, identity)
     }
-    // checkpoints/<file> inside a run folder.
-    return (url.deletingLastPathComponent().deletingLastPathComponent(), try SafeTensors.load(from: url), url.path)
+    let file = try SafeTensors.load(from: url)
+    let run = file.metadata["run"].flatMap { Int($0) } ?? 1
+    if let why = try identity.mismatch(file.metadata, run: run, file: url.path) {
+      throw RunFolderError("the checkpoint \(url.path) is not of the run in \(folder.path): \(why)")
+    }
+    return (file, url.path, identity)
   }
 }

@@ -5,12 +5,29 @@ import Foundation
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
 /// then the raw little-endian tensor bytes. Files written here load with Python's `safetensors`.
 ///
-/// Every file written here carries the CRC-32C of its payload in the metadata (`crc32c`, eight hex
-/// digits); reading a file that has one verifies it, so a corrupt checkpoint is refused by name
-/// instead of loading wrong weights. Files without it (other writers) are read as they are.
+/// Every file written here carries the CRC-32C of the whole file in the metadata (`crc32c_file`,
+/// eight hex digits, computed with those eight digits written as zeros): the header with every
+/// metadata value is covered as well as the tensors, so one changed byte anywhere is refused by
+/// name instead of loading wrong weights or a wrong record. Files of older versions carry
+/// `crc32c`, the checksum of the tensor bytes alone, which is still verified; files of other
+/// writers carry neither and are read as they are (`File.checksum` says which was checked).
 public enum SafeTensors {
-  /// The metadata key of the payload's checksum.
-  public static let checksumKey = "crc32c"
+  /// The metadata key of the whole file's checksum.
+  public static let checksumKey = "crc32c_file"
+  /// The metadata key of the tensor bytes' checksum, as files of older versions carry it.
+  public static let payloadChecksumKey = "crc32c"
+  /// What a file's placeholder checksum looks like until it is computed.
+  static let checksumPlaceholder = "00000000"
+
+  /// How much of a file its checksum covered.
+  public enum Checksum: Sendable {
+    /// Header and tensors (`crc32c_file`): this version's files.
+    case wholeFile
+    /// The tensor bytes only (`crc32c`): older versions' files.
+    case tensorsOnly
+    /// No checksum (another writer's file).
+    case none
+  }
 
   static let dtypeNames: [DType: String] = [
     .float32: "F32", .float64: "F64", .int64: "I64", .int32: "I32", .uint8: "U8", .bool: "BOOL",
@@ -30,7 +47,8 @@ public enum SafeTensors {
       entries.append("\(jsonString(name)):{\"dtype\":\"\(code)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(payload.count)]}")
     }
     var metadata = metadata
-    metadata[checksumKey] = String(format: "%08x", CRC32C.checksum(payload))
+    metadata[payloadChecksumKey] = nil
+    metadata[checksumKey] = checksumPlaceholder
     let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
     entries.insert("\"__metadata__\":{\(pairs.joined(separator: ","))}", at: 0)
     var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -42,7 +60,27 @@ public enum SafeTensors {
     withUnsafeBytes(of: &n) { out += $0 }
     out += header
     out += payload
+    // The checksum of the file as it stands (digits all zero), written over the zeros.
+    guard let digits = checksumDigits(in: out, headerEnd: 8 + header.count, value: checksumPlaceholder) else {
+      throw TorchError("safetensors: the checksum's place was not found in the header written")
+    }
+    out.replaceSubrange(digits, with: Array(String(format: "%08x", CRC32C.checksum(out)).utf8))
     return out
+  }
+
+  /// Where the eight digits of `"crc32c_file":"<value>"` stand in a file's header. Our writer
+  /// puts the metadata first with its keys sorted, and any quote inside a value is escaped, so
+  /// the first occurrence of the unescaped key and value is the metadata's entry.
+  static func checksumDigits(in bytes: [UInt8], headerEnd: Int, value: String) -> Range<Int>? {
+    let pattern = Array("\(jsonString(checksumKey)):\(jsonString(value))".utf8)
+    guard headerEnd - 8 >= pattern.count else { return nil }
+    for start in 8...(headerEnd - pattern.count) where bytes[start] == pattern[0] {
+      if bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+        let end = start + pattern.count - 1  // the closing quote
+        return (end - 8)..<end
+      }
+    }
+    return nil
   }
 
   /// Writes atomically and durably (`DurableFile`): the file appears complete or not at all, even
@@ -55,18 +93,13 @@ public enum SafeTensors {
     /// Tensors in payload order.
     public var tensors: [(name: String, tensor: Tensor)]
     public var metadata: [String: String]
+    /// What the verified checksum covered.
+    public var checksum: Checksum = .none
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
   }
 
   public static func load(from url: URL) throws -> File {
-    guard FileManager.default.fileExists(atPath: url.path) else {
-      throw TorchError("safetensors file \(url.path) does not exist")
-    }
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw TorchError("cannot read \(url.path): \(error.localizedDescription)")
-    }
-    return try decode([UInt8](data), source: url.path)
+    return try decode(try RegularFile.read(url, what: "safetensors file"), source: url.path)
   }
 
   public static func decode(_ bytes: [UInt8], source: String = "<memory>") throws -> File {
@@ -114,11 +147,24 @@ public enum SafeTensors {
       expected = e.end
     }
     guard expected == payloadSize else { throw fail("the payload has \(payloadSize - expected) trailing bytes") }
+    var checksum = Checksum.none
     if let stored = metadata[checksumKey] {
+      guard let digits = checksumDigits(in: bytes, headerEnd: headerEnd, value: stored) else {
+        throw fail("its checksum \(stored) is not where this writer puts it: the file is corrupt")
+      }
+      var actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<digits.lowerBound])) }
+      actual = CRC32C.checksum(Array(checksumPlaceholder.utf8), continuing: actual)
+      actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[digits.upperBound...]), continuing: actual) }
+      guard stored == String(format: "%08x", actual) else {
+        throw fail("its checksum is \(String(format: "%08x", actual)), but the file says \(stored): the file is corrupt")
+      }
+      checksum = .wholeFile
+    } else if let stored = metadata[payloadChecksumKey] {
       let actual = String(format: "%08x", bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[headerEnd...])) })
       guard stored == actual else {
         throw fail("its tensors' checksum is \(actual), but the file says \(stored): the file is corrupt")
       }
+      checksum = .tensorsOnly
     }
     let tensors = try bytes.withUnsafeBytes { raw in
       try entries.map { e in
@@ -126,7 +172,7 @@ public enum SafeTensors {
                             shape: e.shape, dtype: e.dtype))
       }
     }
-    return File(tensors: tensors, metadata: metadata)
+    return File(tensors: tensors, metadata: metadata, checksum: checksum)
   }
 
   static func jsonString(_ s: String) -> String {

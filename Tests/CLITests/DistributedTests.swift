@@ -81,7 +81,7 @@ final class DistributedTests: XCTestCase {
   func outcome(_ folder: URL) throws -> (metrics: [String], tensors: [String: [UInt8]]) {
     let records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"))
     let metrics = records.map { r in "\(r.epoch) \(r.losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }) \(r.trainAccuracy) \(r.testAccuracy) \(r.componentTestAccuracy)" }
-    let newest = try XCTUnwrap(Checkpoints(runFolder: folder).newestValid(warn: { _ in })?.1)
+    let newest = try XCTUnwrap(try Checkpoints(runFolder: folder).newestValid(warn: { _ in })?.1)
     var tensors: [String: [UInt8]] = [:]
     for t in newest.tensors { tensors[t.name] = try t.tensor.bytes() }
     return (metrics, tensors)
@@ -215,7 +215,7 @@ final class DistributedTests: XCTestCase {
     XCTAssertEqual(rank1.finish(within: 5).status, 128 + SIGKILL)
     let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
     XCTAssertTrue(summary.contains("\"failed\""), summary)
-    XCTAssertNotNil(Checkpoints(runFolder: folder).newestValid(warn: { _ in }))
+    XCTAssertNotNil(try Checkpoints(runFolder: folder).newestValid(warn: { _ in }))
   }
 
   /// Under `scpl launch`, a rank killed mid-run makes launch stop the others and exit non-zero;
@@ -260,6 +260,22 @@ final class DistributedTests: XCTestCase {
     let resumed = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--timeout", "30"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertEqual(try EpochRecord.readLines(metrics).map(\.epoch), [1, 2, 3])
+  }
+
+  /// `scpl launch` passes each rank's line on as it comes, whatever its output is (here a pipe):
+  /// rank 0's first lines arrive while the job still runs. Before, launch read 64 KiB at a time
+  /// and a 40-second job's log stayed empty until it ended.
+  func testLaunchPassesEachLineOnAsItComes() throws {
+    let folder = scratch.appendingPathComponent("lines")
+    let (launch, pipe) = try startScpl(["launch", "--nproc", "2", "--"] + vgg(epochs: 40) + ["--placement", "0,0,1,1", "--out", folder.path])
+    defer {
+      let ranks = (try? childProcesses(of: launch.processIdentifier)) ?? []
+      for pid in [launch.processIdentifier] + ranks { kill(pid, SIGKILL) }
+      launch.waitUntilExit()
+    }
+    let text = read(pipe, until: "[rank 0] run folder: \(folder.path)\n", seconds: 120)
+    XCTAssertTrue(text.contains("[rank 0] run folder: \(folder.path)\n"), text)
+    XCTAssertTrue(launch.isRunning, "the line came before the job ended")
   }
 
   func testRanksWithDifferentOptionsAreRefusedAtStartUp() throws {

@@ -27,7 +27,7 @@ final class CheckpointTests: XCTestCase {
   func train(_ config: TrainConfig, into url: URL, resume: Trainer.ResumePoint? = nil) throws {
     let data = try DatasetCatalog.load(config)
     let folder = resume == nil ? try RunFolder(url) : try RunFolder(resuming: url)
-    if resume == nil { try folder.writeJSON("config.json", ["config": config]) }
+    if resume == nil { try folder.writeConfig(["config": config]) }
     let t = Trainer(config: config, data: data, folder: folder)
     t.log = { _ in }
     t.progress = ProgressLine(live: false)
@@ -106,7 +106,7 @@ final class CheckpointTests: XCTestCase {
       var config = resolved
       config.placement = placement
       let folder = resuming ? try RunFolder(resuming: url) : try RunFolder(url)
-      if !resuming { try folder.writeJSON("config.json", ["config": config]) }
+      if !resuming { try folder.writeConfig(["config": config]) }
       let t = Trainer(config: config, data: data, folder: folder)
       t.log = { _ in }
       t.progress = ProgressLine(live: false)
@@ -114,9 +114,11 @@ final class CheckpointTests: XCTestCase {
     }
     let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
     _ = try trainer(straight, placement: "0,0,0,1").run()
-    let first = try trainer(interrupted, placement: "0,1,1,1")
-    first.interruptAfterEpochs = 1
-    XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
+    do {  // the first session ends (and lets go of its folder) before the resume opens it
+      let first = try trainer(interrupted, placement: "0,1,1,1")
+      first.interruptAfterEpochs = 1
+      XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
+    }
     let resumed = try trainer(interrupted, placement: "0,0,1,1", resuming: true)
     resumed.resume = try Trainer.ResumePoint.load(interrupted)
     _ = try resumed.run()
@@ -134,6 +136,7 @@ final class CheckpointTests: XCTestCase {
   }
 
   func testAFolderWithoutAValidCheckpointSaysSo() throws {
+    try RunFolder(dir).writeConfig(["config": try config()])
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
     try Data("junk".utf8).write(to: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))
     var warnings: [String] = []
@@ -141,5 +144,80 @@ final class CheckpointTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("holds no valid checkpoint"), "\($0)")
     }
     XCTAssertEqual(warnings.count, 1)
+  }
+
+  /// One changed byte in a checkpoint's header — here a digit of a recorded test accuracy, which
+  /// `scpl report` would publish — is caught by the whole-file checksum like a changed weight.
+  func testAChangedHeaderByteIsCaughtByTheChecksum() throws {
+    let a = dir.appendingPathComponent("a")
+    try train(try config(epochs: 2), into: a)
+    let newest = Checkpoints(runFolder: a).list().last!.url
+    var bytes = [UInt8](try Data(contentsOf: newest))
+    let key = Array("test_accuracy".utf8)
+    let at = try XCTUnwrap((0..<(bytes.count - key.count)).first { bytes[$0..<($0 + key.count)].elementsEqual(key) })
+    let digit = try XCTUnwrap((at..<(at + 40)).first { (UInt8(ascii: "1")...UInt8(ascii: "8")).contains(bytes[$0]) })
+    bytes[digit] += 1
+    try Data(bytes).write(to: newest)
+    var warnings: [String] = []
+    let point = try Trainer.ResumePoint.load(a) { warnings.append($0) }
+    XCTAssertEqual(point.epoch, 1, "the epoch-1 checkpoint is taken instead")
+    XCTAssertEqual(warnings.count, 1, "\(warnings)")
+    XCTAssertTrue(warnings[0].contains("run1-epoch0002.safetensors") && warnings[0].contains("the file is corrupt"), warnings[0])
+  }
+
+  /// A checkpoint copied in from another run (same model, other seed) or of another model is
+  /// skipped with a warning naming it, like a corrupt one, and the run's own older checkpoint
+  /// is taken; its metrics are the run's own.
+  func testACheckpointOfAnotherRunIsSkipped() throws {
+    let mine = dir.appendingPathComponent("mine"), other = dir.appendingPathComponent("other"), convnet = dir.appendingPathComponent("convnet")
+    try train(try config(), into: mine)
+    var otherSeed = try config()
+    otherSeed.seed = 2
+    try train(otherSeed, into: other)
+    var p = PartialTrainConfig()
+    p.model = .convnet; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 3
+    p.limitTrain = 128; p.limitTest = 64; p.batchSize = 32; p.aug = Augmentation.none; p.threads = 1; p.pipeline = .off
+    try train(try p.resolved(), into: convnet)
+    let checkpoints = Checkpoints(runFolder: mine)
+    let own = try EpochRecord.readLines(mine.appendingPathComponent("metrics.jsonl"))
+    let newest = checkpoints.url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 3))
+    let kept = dir.appendingPathComponent("kept.safetensors")
+    try FileManager.default.copyItem(at: newest, to: kept)
+    for source in [other, convnet] {
+      try FileManager.default.removeItem(at: newest)
+      try FileManager.default.copyItem(at: Checkpoints(runFolder: source).list().last!.url, to: newest)
+      var warnings: [String] = []
+      let point = try Trainer.ResumePoint.load(mine) { warnings.append($0) }
+      XCTAssertEqual(point.epoch, 2, "the run's own older checkpoint")
+      XCTAssertEqual(point.records.map(\.testAccuracy), own.prefix(2).map(\.testAccuracy), "the run's own history, not the copied one's")
+      XCTAssertEqual(warnings.count, 1, "\(warnings)")
+      XCTAssertTrue(warnings[0].contains("run1-epoch0003.safetensors") && warnings[0].contains("belongs to another run"), warnings[0])
+    }
+    try FileManager.default.removeItem(at: newest)
+    try FileManager.default.copyItem(at: kept, to: newest)
+    XCTAssertEqual(try Trainer.ResumePoint.load(mine) { _ in }.epoch, 3)
+  }
+
+  /// config.json edited after the checkpoints were written (a rate, the data used, the epochs)
+  /// is refused, naming every changed field with both values; the layout options may change.
+  func testAnEditedConfigIsRefusedNamingTheFields() throws {
+    let a = dir.appendingPathComponent("a")
+    try train(try config(), into: a)
+    let file = a.appendingPathComponent("config.json")
+    let original = try String(contentsOf: file, encoding: .utf8)
+    var edited = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(original.utf8)) as? [String: Any])
+    var options = try XCTUnwrap(edited["config"] as? [String: Any])
+    options["lr"] = 5; options["limit-train"] = 100; options["epochs"] = 1; options["threads"] = 2
+    edited["config"] = options
+    try JSONSerialization.data(withJSONObject: edited).write(to: file)
+    XCTAssertThrowsError(try Trainer.ResumePoint.load(a) { _ in }) {
+      let message = "\($0)"
+      XCTAssertTrue(message.contains("differs from the options its checkpoint run1-epoch0003.safetensors was trained with: epochs (3 in the checkpoint, 1 in config.json), limit-train (128 in the checkpoint, 100 in config.json), lr (0.001 in the checkpoint, 5 in config.json);"), message)
+      XCTAssertFalse(message.contains("threads ("), "threads is a layout option: \(message)")
+    }
+    options["lr"] = 0.001; options["limit-train"] = 128; options["epochs"] = 3
+    edited["config"] = options
+    try JSONSerialization.data(withJSONObject: edited).write(to: file)
+    XCTAssertEqual(try Trainer.ResumePoint.load(a) { _ in }.epoch, 3, "a changed layout option (threads) resumes")
   }
 }

@@ -8,18 +8,38 @@ final class SafeTensorsTests: XCTestCase {
     FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID())-\(name)")
   }
 
-  /// The exact bytes of a one-tensor file, written out by hand from the format's definition.
+  /// CRC-32C bit by bit (reflected polynomial 0x82F63B78), independent of ISA-L's.
+  func referenceCRC32C(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+      crc ^= UInt32(byte)
+      for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+    }
+    return crc ^ 0xFFFF_FFFF
+  }
+
+  /// The exact bytes of a one-tensor file, written out by hand from the format's definition. The
+  /// checksum covers the whole file as it is with its own eight digits written as zeros.
   func testEncodeMatchesHandWrittenBytes() throws {
     let t = try Tensor([1.0, -2.0] as [Float])
-    // The checksum is CRC-32C of the 8 payload bytes, as Python's tensorboard.compat crc32c gives it.
-    let header = #"{"__metadata__":{"crc32c":"aa36f2c9"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#  // 91 bytes
-    let padded = header + "     "                                                                             // → 96, a multiple of 8
+    let header = #"{"__metadata__":{"crc32c_file":"00000000"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#  // 96 bytes
+    XCTAssertEqual(header.utf8.count, 96, "a multiple of 8: no padding")
     var expected: [UInt8] = [96, 0, 0, 0, 0, 0, 0, 0]
-    expected += Array(padded.utf8)
+    expected += Array(header.utf8)
     expected += [0x00, 0x00, 0x80, 0x3F]  // 1.0f little-endian
     expected += [0x00, 0x00, 0x00, 0xC0]  // -2.0f
-    XCTAssertEqual(header.utf8.count, 91)
+    let digits = Array(String(format: "%08x", referenceCRC32C(expected)).utf8)
+    expected.replaceSubrange((8 + 32)..<(8 + 40), with: digits)
     XCTAssertEqual(try SafeTensors.encode([("a", t)]), expected)
+  }
+
+  /// A file of the previous version (the tensors' checksum under `crc32c`) is still verified.
+  func testAnOlderFilesTensorChecksumIsStillVerified() throws {
+    let header = #"{"__metadata__":{"crc32c":"aa36f2c9"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}     "#
+    var bytes: [UInt8] = [96, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
+    XCTAssertEqual(try SafeTensors.decode(bytes).checksum, .tensorsOnly)
+    bytes[bytes.count - 1] ^= 1
+    XCTAssertThrowsError(try SafeTensors.decode(bytes)) { XCTAssertTrue("\($0)".contains("the file is corrupt"), "\($0)") }
   }
 
   func testDecodeHandWrittenFixtureWithMetadataAndTwoDtypes() throws {
@@ -64,13 +84,25 @@ final class SafeTensorsTests: XCTestCase {
   /// A flipped payload byte is caught by the checksum every file carries; a header that claims
   /// sizes whose product overflows is refused before anything is read.
   func testChecksumAndAbsurdHeadersAreRefused() throws {
-    var bytes = try SafeTensors.encode([("a", try Tensor([1, 2, 3] as [Float]))], metadata: ["epoch": "1"])
-    let good = try SafeTensors.decode(bytes)
+    let written = try SafeTensors.encode([("a", try Tensor([1, 2, 3] as [Float]))], metadata: ["epoch": "1", "best": "0.0859375"])
+    let good = try SafeTensors.decode(written)
     XCTAssertEqual(good.metadata[SafeTensors.checksumKey]?.count, 8)
-    bytes[bytes.count - 2] ^= 0x10
-    XCTAssertThrowsError(try SafeTensors.decode(bytes, source: "c.st")) {
-      XCTAssertTrue("\($0)".contains("c.st") && "\($0)".contains("the file is corrupt"), "\($0)")
+    XCTAssertEqual(good.checksum, .wholeFile)
+    // One changed byte anywhere — a tensor's, a metadata value's (0.0859375 → 0.9859375), the
+    // checksum's own digits, the header length — is refused.
+    func offset(of text: String) throws -> Int {
+      let pattern = Array(text.utf8)
+      return try XCTUnwrap((0..<(written.count - pattern.count)).first { written[$0..<($0 + pattern.count)].elementsEqual(pattern) })
     }
+    let valueAt = try offset(of: "0.0859375"), keyAt = try offset(of: "crc32c_file")
+    for at in [written.count - 2, valueAt + 2, keyAt + 15, 3] {
+      var bytes = written
+      bytes[at] = bytes[at] == UInt8(ascii: "9") ? UInt8(ascii: "8") : (at == valueAt + 2 ? UInt8(ascii: "9") : bytes[at] ^ 0x10)
+      XCTAssertThrowsError(try SafeTensors.decode(bytes, source: "c.st"), "byte \(at)") { XCTAssertTrue("\($0)".contains("c.st"), "\($0)") }
+    }
+    var renamed = written  // the checksum's key itself damaged: then the file has none
+    renamed[keyAt + 2] = UInt8(ascii: "X")
+    if let file = try? SafeTensors.decode(renamed) { XCTAssertEqual(file.checksum, .none) }
     func file(_ header: String, payload: Int) -> [UInt8] {
       let h = Array(header.utf8)
       var out: [UInt8] = []
@@ -101,6 +133,15 @@ final class SafeTensorsTests: XCTestCase {
     XCTAssertThrowsError(try SafeTensors.load(from: URL(fileURLWithPath: "/nonexistent/m.safetensors"))) {
       XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
     }
+    // A FIFO or a device would block or never end: refused by what it is, before reading.
+    XCTAssertThrowsError(try SafeTensors.load(from: URL(fileURLWithPath: "/dev/zero"))) {
+      XCTAssertEqual("\($0)", "the safetensors file /dev/zero is a character device, not a regular file")
+    }
+    let fifo = tempURL("fifo.safetensors")
+    XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
+    defer { unlink(fifo.path) }
+    XCTAssertThrowsError(try SafeTensors.load(from: fifo)) { XCTAssertEqual("\($0)", "the safetensors file \(fifo.path) is a FIFO (named pipe), not a regular file") }
+    XCTAssertThrowsError(try SafeTensors.load(from: FileManager.default.temporaryDirectory)) { XCTAssertTrue("\($0)".hasSuffix("is a folder, not a regular file"), "\($0)") }
   }
 
   /// Checkpoints must load in Python's reference reader (installed by scripts/bootstrap.sh).
@@ -119,6 +160,6 @@ final class SafeTensorsTests: XCTestCase {
     let text = try runPython(script: script)
     let checksum = try SafeTensors.load(from: url).metadata[SafeTensors.checksumKey]!
     XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines),
-                   "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c': '\(checksum)', 'k': 'v'}")
+                   "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c_file': '\(checksum)', 'k': 'v'}")
   }
 }

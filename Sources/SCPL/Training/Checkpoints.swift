@@ -62,10 +62,17 @@ public struct Checkpoints {
     return file
   }
 
-  /// The newest checkpoint that reads back whole (its checksum verified). A newer one that does
-  /// not — cut short by a crash of the machine, or corrupted since — is skipped, and `warn` says
-  /// which and why. Temporary files of an interrupted write are deleted.
-  public func newestValid(warn: (String) -> Void) -> (entry: Entry, file: SafeTensors.File)? {
+  /// `newestValid(of:warn:)` for the run whose config.json is in the folder these checkpoints are in.
+  public func newestValid(warn: (String) -> Void) throws -> (entry: Entry, file: SafeTensors.File)? {
+    try newestValid(of: try RunIdentity.read(folder: url.deletingLastPathComponent()), warn: warn)
+  }
+
+  /// The newest checkpoint that reads back whole (its checksum verified) and belongs to the run
+  /// `owner` describes. A newer one that does not — cut short by a crash of the machine,
+  /// corrupted since, without a checksum, or another run's — is skipped, and `warn` says which
+  /// and why. A checkpoint of this run trained with other options than config.json's throws
+  /// (`RunIdentity.mismatch`). Temporary files of an interrupted write are deleted.
+  public func newestValid(of owner: RunIdentity, warn: (String) -> Void) throws -> (entry: Entry, file: SafeTensors.File)? {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
     for leftover in names where leftover.hasPrefix(".") && leftover.hasSuffix(".tmp") {
       try? FileManager.default.removeItem(at: url.appendingPathComponent(leftover))
@@ -77,7 +84,11 @@ public struct Checkpoints {
               (file.metadata["step"] ?? "0") == String(entry.step) else {
           throw RunFolderError("its metadata names another run, epoch or step (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"), \(file.metadata["step"] ?? "0"))")
         }
+        guard file.checksum != .none else { throw RunFolderError("it carries no checksum, so its contents cannot be trusted") }
+        if let why = try owner.mismatch(file.metadata, run: entry.run, file: entry.url.path) { throw RunFolderError(why) }
         return (entry, file)
+      } catch let refused as ConfigError {
+        throw refused
       } catch {
         warn("warning: skipping the checkpoint \(entry.url.path): \(error)")
       }
