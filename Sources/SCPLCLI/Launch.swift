@@ -7,7 +7,7 @@ import Torch
 /// (and `--distributed` added to `train` if missing). The ranks meet in a c10d FileStore in a
 /// fresh folder only this user can open (SCPL_STORE_FILE), so no rendezvous port is open to
 /// anyone; with `--master-port` they meet on that TCP port instead, as torchrun's ranks do.
-/// Gloo's own connections listen on 127.0.0.1 only. Their output comes back
+/// Gloo's connections use MASTER_ADDR's interface (127.0.0.1). Their output comes back
 /// line by line with a "[rank k] " prefix. When one exits with an error the others are stopped
 /// (SIGTERM, then SIGKILL after a grace period) and its status is launch's.
 struct Launch: ParsableCommand {
@@ -16,7 +16,8 @@ struct Launch: ParsableCommand {
     discussion: """
       Example: scpl launch --nproc 2 -- train --model vgg --method scpl --placement 0,0,1,1
       Rank 0 reads the data and writes the run folder. The ranks meet in a private file, and \
-      their connections listen on 127.0.0.1 only. \
+      Gloo connects them over 127.0.0.1; with --master-port, rank 0's store listens on that port \
+      on every interface, as torchrun's does (docs/distributed.md). \
       For several machines run `scpl train --distributed` on each (docs/distributed.md).
       """)
 
@@ -139,9 +140,15 @@ private final class PrefixedOutput: @unchecked Sendable {
     let reader = Thread { [self] in
       defer { readers.leave() }
       var rest = Data()
-      // Until the end of file (the rank exited) or a read error.
-      while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
-        rest.append(chunk)
+      var buffer = [UInt8](repeating: 0, count: 1 << 16)
+      // Until the end of file (the rank exited) or a read error. read(2) returns what the pipe
+      // holds now (FileHandle.read(upToCount:) waits until it has them all, or the end: a rank's
+      // output then came only when the job ended).
+      while true {
+        let n = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        rest.append(contentsOf: buffer[0..<n])
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
           write(prefix, rest[rest.startIndex...newline], to: target)
           rest = Data(rest[rest.index(after: newline)...])

@@ -6,20 +6,19 @@ import Torch
 /// ~125 with the AVX-512 "SkylakeX" kernels (measured here; `scpl bench engine` shows it).
 /// OpenBLAS reads OPENBLAS_CORETYPE only when it loads, which happens before `main`, so when
 /// the variable is unset and a generic core was chosen on a CPU that has better instructions,
-/// the tool restarts itself once with the variable set. A value the user set is never changed.
+/// the tool restarts itself once with the variable set (`Restart`). A value the user set is
+/// never changed.
 enum OpenBLASKernels {
   static let genericCores: Set<String> = ["Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Atom"]
 
-  static func restartWithBetterKernelsIfNeeded() {
+  /// OPENBLAS_CORETYPE to restart with, when OpenBLAS chose a generic core on a better CPU.
+  static func environmentChange() -> [String: String] {
     let env = ProcessInfo.processInfo.environment
-    guard env["OPENBLAS_CORETYPE"] == nil, env["SCPL_KEEP_BLAS_CORE"] == nil else { return }
+    guard env["OPENBLAS_CORETYPE"] == nil, env["SCPL_KEEP_BLAS_CORE"] == nil else { return [:] }
     let chosen = Threads.blasCoreName
-    guard genericCores.contains(chosen), let better = bestCore() else { return }
-    setenv("OPENBLAS_CORETYPE", better, 1)
+    guard genericCores.contains(chosen), let better = bestCore() else { return [:] }
     FileHandle.standardError.write(Data("note: OpenBLAS chose its generic \(chosen) kernels for this CPU; restarting with OPENBLAS_CORETYPE=\(better) (set OPENBLAS_CORETYPE yourself to choose)\n".utf8))
-    let args = CommandLine.arguments.map { strdup($0) } + [nil]
-    execv("/proc/self/exe", args)
-    // execv returns only on failure: carry on with the slow kernels rather than stop.
+    return ["OPENBLAS_CORETYPE": better]
   }
 
   /// The best OpenBLAS kernel family for this CPU's instruction set, from /proc/cpuinfo.

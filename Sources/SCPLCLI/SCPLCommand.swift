@@ -16,7 +16,7 @@ public struct SCPLCommand: ParsableCommand {
     // Line by line whatever standard output is: a log file, a pipe or `tee` sees each line as it
     // is printed, not when a 4 KiB buffer fills or the process ends.
     setvbuf(stdout, nil, _IOLBF, 0)
-    OpenBLASKernels.restartWithBetterKernelsIfNeeded()
+    Restart.withSettledEnvironment()
     if CommandLine.arguments.dropFirst().first == "--version" {
       print(versionText)
       return
@@ -33,6 +33,7 @@ public struct SCPLCommand: ParsableCommand {
       BLAS: \(EngineInfo.blas)
       CUDA: \(EngineInfo.cudaCompiled ? "compiled in, \(gpus) GPU(s) visible" : "not compiled in (a CPU build of libtorch)")
       host memory: \(EngineInfo.hostMemory)
+      crash reports: \(ProcessInfo.processInfo.environment["SWIFT_BACKTRACE"].map { "SWIFT_BACKTRACE=\($0)" } ?? "Swift's defaults (never interactive off a terminal)")
       """
   }
 

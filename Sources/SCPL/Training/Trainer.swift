@@ -71,7 +71,7 @@ public final class Trainer {
     /// or metrics.jsonl's for a checkpoint without them.
     public static func load(_ folder: URL, warn: (String) -> Void = { print($0) }) throws -> ResumePoint {
       let checkpoints = Checkpoints(runFolder: folder)
-      guard let (entry, file) = checkpoints.newestValid(warn: warn) else {
+      guard let (entry, file) = try checkpoints.newestValid(warn: warn) else {
         throw RunFolderError("\(folder.path) holds no valid checkpoint to resume from (\(checkpoints.url.path)/run<R>-epoch<E>.safetensors)")
       }
       var records = try file.metadata["metrics"].map { try EpochRecord.parseLines($0, source: "\(entry.url.path) (metrics)") }
@@ -103,41 +103,83 @@ public final class Trainer {
   }
 
   public func run() throws -> RunSummary {
-    var runs: [RunSummary.Run] = []
-    func summary(_ state: RunState, _ because: String? = nil) -> RunSummary {
-      var s = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
-                         epochs: config.epochs, components: config.components, runs: runs)
-      s.state = state
-      s.stoppedBecause = because
-      return s
-    }
     try folder.writeJSON("summary.json", summary(.running))
+    // The final summary and the mark that the session ended, with no `abandon` in between.
+    func end(_ final: RunSummary) throws {
+      try folder.exclusively {
+        try folder.writeJSON("summary.json", final)
+        state.withLock { $0.ended = true }
+      }
+    }
     do {
-      let finished = try trainRuns(&runs)
-      try folder.writeJSON("summary.json", finished)
+      let finished = try trainRuns()
+      try end(finished)
       return finished
     } catch let stop as Interrupted {
-      try? folder.writeJSON("summary.json", summary(.interrupted, stop.reason))
+      try? end(summary(.interrupted, stop.reason))
       throw stop
     } catch {
-      try? folder.writeJSON("summary.json", summary(.failed, "\(error)"))
+      try? end(summary(.failed, "\(error)"))
       throw error
     }
   }
 
-  private func trainRuns(_ runs: inout [RunSummary.Run]) throws -> RunSummary {
+  /// The summary of the runs finished so far, in `state`.
+  private func summary(_ runState: RunState, _ because: String? = nil) -> RunSummary {
+    var s = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
+                       epochs: config.epochs, components: config.components, runs: state.withLock { $0.runs })
+    s.state = runState
+    s.stoppedBecause = because
+    return s
+  }
+
+  /// What a signal's thread may read while training goes on: the runs finished, whether the
+  /// session has ended.
+  private struct SharedState {
+    var runs: [RunSummary.Run] = []
+    var ended = false
+  }
+  private let state = LockedValue(SharedState())
+
+  /// Ends the session at once, from any thread, for a process about to exit (a second SIGINT or
+  /// SIGTERM): summary.json says `interrupted` with `reason` and how `--resume` would continue,
+  /// and no later write of the trainer's takes effect. Nothing is drained and no checkpoint is
+  /// written; the folder keeps the newest one on disk. A session that has already ended (its
+  /// summary written: finished, stopped by the first signal, or failed) keeps its summary.
+  /// Returns the sentence to show.
+  public func abandon(because reason: String) -> String {
+    // A checkpoint being written as this runs may still land (whole: `DurableFile`), so the
+    // sentence names none.
+    let kept = Checkpoints(runFolder: folder.url).list().isEmpty
+      ? "no checkpoint had been written yet"
+      : "`scpl train --resume \(folder.url.path)` continues from the newest checkpoint in its checkpoints/"
+    let sentence = "\(reason); \(kept)"
+    folder.endWith {
+      guard !state.withLock({ $0.ended }) else { return }
+      // The process ends next: a failed write has no one left to tell but the terminal.
+      try? folder.writeJSON("summary.json", summary(.interrupted, sentence))
+    }
+    return sentence
+  }
+
+  private func trainRuns() throws -> RunSummary {
+    var runs: [RunSummary.Run] = []
+    func finished(_ run: RunSummary.Run) {
+      runs.append(run)
+      state.withLock { $0.runs = runs }
+    }
     var curves: [EpochRecord] = []
     for record in resume?.records ?? [] { try folder.appendMetrics(record) }
     for r in 0..<config.times {
       let seed = config.seed &+ UInt64(r)
       if let p = resume, r < p.run || (r == p.run && p.epoch >= config.epochs) {
         let done = p.records.filter { $0.run == r }
-        runs.append(try Self.summarise(done, seed: seed))
+        finished(try Self.summarise(done, seed: seed))
         curves += done
         continue
       }
       let (run, records) = try trainOnce(run: r, seed: seed, from: resume?.run == r ? resume : nil)
-      runs.append(run)
+      finished(run)
       curves += records
       try folder.write("curves.svg", Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
     }
@@ -333,8 +375,9 @@ public final class Trainer {
       tensors += try o.stateDict().map { ("optimizer\(i + 1).\($0.0)", $0.1) }
     }
     tensors += try generators.enumerated().map { ("rng.component\($0.offset)", try $0.element.state()) }
-    var metadata = ["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
-                    "dataset": config.dataset.rawValue, "metrics": folder.metricsText]
+    var metadata = try RunIdentity(runID: folder.runID, config: config).checkpointMetadata()
+    metadata.merge(["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
+                    "dataset": config.dataset.rawValue, "metrics": folder.metricsText]) { _, new in new }
     if let progress { metadata["epoch_progress"] = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self) }
     try Checkpoints(runFolder: folder.url).save(tensors, run: run + 1, epoch: epoch, step: step, metadata: metadata, keep: config.keepCheckpoints)
   }
