@@ -41,7 +41,8 @@ public struct DataLoader: Sendable {
   }
 
   /// Batches per epoch (the last one partial unless `dropLast`).
-  public var batchCount: Int { dropLast ? source.count / batchSize : (source.count + batchSize - 1) / batchSize }
+  /// (Written so that no batch size, however large, overflows.)
+  public var batchCount: Int { source.count / batchSize + (dropLast || source.count % batchSize == 0 ? 0 : 1) }
 
   // Stream tags keep the shuffle's generator and the batches' generators apart.
   static let shuffleStream: UInt64 = 0x5348_5546_464C_4531  // "SHUFFLE1"
@@ -63,7 +64,7 @@ public struct DataLoader: Sendable {
   /// Makes batch `index` of an epoch whose order is `order`, on the calling thread.
   func makeBatch(order: [Int], epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor) {
     let start = index * batchSize
-    let indices = Array(order[start..<min(start + batchSize, order.count)])
+    let indices = Array(order[start..<(start + min(batchSize, order.count - start))])
     var rng = SplitMix64(seed: batchSeed(epoch: epoch, index: index))
     return try source.batch(indices: indices, rng: &rng)
   }

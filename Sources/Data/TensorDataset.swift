@@ -65,13 +65,13 @@ public struct Batches: Sequence {
     order = indices
   }
 
-  public var count: Int { dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize }
+  public var count: Int { order.count / batchSize + (dropLast || order.count % batchSize == 0 ? 0 : 1) }
 
   public func makeIterator() -> AnyIterator<(inputs: Tensor, labels: Tensor)> {
     var start = 0
     return AnyIterator {
       guard start < order.count else { return nil }
-      let end = Swift.min(start + batchSize, order.count)
+      let end = start + Swift.min(batchSize, order.count - start)
       if dropLast && end - start < batchSize { return nil }
       defer { start = end }
       do {

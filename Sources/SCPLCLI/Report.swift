@@ -12,24 +12,41 @@ struct Report: ParsableCommand {
   var plot: String?
 
   func run() throws {
-    var summaries: [RunSummary] = []
+    var finished: [(path: String, summary: RunSummary)] = []
     for path in runs {
       let url = URL(fileURLWithPath: path).appendingPathComponent("summary.json")
-      guard let data = try? Data(contentsOf: url) else { throw ValidationError("\(url.path) does not exist: is \(path) a finished run folder?") }
-      do { summaries.append(try JSONDecoder().decode(RunSummary.self, from: data)) } catch {
-        throw ValidationError("\(url.path) is not a run summary: \(error)")
+      let bytes: [UInt8]
+      do { bytes = try RegularFile.read(url, what: "run summary", atMost: 1 << 26) } catch {
+        throw RunFolderError("\(error): is \(path) a run folder?")
       }
+      let summary: RunSummary
+      do { summary = try JSONDecoder().decode(RunSummary.self, from: Data(bytes)) } catch {
+        throw RunFolderError("\(url.path) is not a run summary: \(error)")
+      }
+      // A run that has not finished has no result to report (its mean would read as 0.00).
+      guard summary.state == nil || summary.state == .finished, !summary.runs.isEmpty else {
+        let state = summary.state?.rawValue ?? "without runs"
+        FileHandle.standardError.write(Data("warning: leaving out \(path): its run is \(state)\(summary.stoppedBecause.map { " (\($0))" } ?? ""), not finished\n".utf8))
+        continue
+      }
+      finished.append((path, summary))
     }
+    guard !finished.isEmpty else {
+      throw RunFolderError("none of the \(runs.count) folder(s) holds a finished run, so there is nothing to report")
+    }
+    let summaries = finished.map(\.summary)
     print(ResultsTable.markdown(summaries))
     if let plot {
       var folders: [(label: String, records: [EpochRecord])] = []
-      for (path, s) in zip(runs, summaries) {
+      for (path, s) in finished {
         let url = URL(fileURLWithPath: path).appendingPathComponent("metrics.jsonl")
         let records = try EpochRecord.readLines(url)
         folders.append(("\(s.method) · \(s.model) · \(s.dataset)", records))
       }
       let svg = Curves.comparison(folders, title: "Learning curves: " + Set(summaries.map(\.dataset)).sorted().joined(separator: ", "))
-      try Data(svg.utf8).write(to: URL(fileURLWithPath: plot), options: .atomic)
+      do { try DurableFile.write(Array(svg.utf8), to: URL(fileURLWithPath: plot)) } catch {
+        throw RunFolderError("cannot write the plot --plot \(plot): \(error)")
+      }
       print("learning curves: \(plot)")
     }
   }

@@ -80,12 +80,83 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("epochs should be Int"), "\($0)") }
   }
 
+  /// A NaN or infinite number in a config file is refused by the option's name; before, one made
+  /// the whole file vanish (the merge encoded it to JSON with `try?`, which gave nothing to
+  /// override) and a full-size run trained with the defaults. Two settings of one option, a
+  /// syntax error and a file that is not a mapping are each said with where.
+  func testAConfigFileIsTakenWholeOrRefusedByName() throws {
+    for (text, option) in [("lr: .nan", "lr"), ("end-lr: .inf", "end-lr"), ("lr: -.inf", "lr"), ("temperature: .NaN", "temperature"),
+                           ("label-noise: .nan", "label-noise"), ("width: .inf", "width")] {
+      XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "epochs: 2\n\(text)\n", source: "c.yaml"), text) {
+        XCTAssertTrue("\($0)".hasPrefix("c.yaml: --\(option) must be a finite number, got "), "\($0)")
+      }
+    }
+    var nan = PartialTrainConfig()
+    nan.lr = .nan
+    XCTAssertThrowsError(try PartialTrainConfig().overriding(nan)) { XCTAssertEqual("\($0)", "--lr must be a finite number, got nan") }
+    XCTAssertThrowsError(try nan.overriding(PartialTrainConfig())) { XCTAssertEqual("\($0)", "--lr must be a finite number, got nan") }
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "lr: 0.1\nepochs: 2\nlr: 0.2\n", source: "c.yaml")) {
+      XCTAssertEqual("\($0)", "c.yaml: the option 'lr' is set twice (lines 1 and 3); set each option once")
+    }
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "epochs: 2\nlr: [0.1\n", source: "c.yaml")) {
+      XCTAssertTrue("\($0)".hasPrefix("c.yaml is not valid YAML: line 3, column 1: "), "\($0)")
+    }
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "- epochs\n- 2\n", source: "c.yaml")) {
+      XCTAssertEqual("\($0)", "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a list")
+    }
+    XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "64\n", source: "c.yaml")) {
+      XCTAssertEqual("\($0)", "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a single value")
+    }
+    XCTAssertEqual(try PartialTrainConfig.parse(yaml: "", source: "c.yaml").epochs, nil, "an empty file sets nothing")
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: URL(fileURLWithPath: "/dev/zero"))) {
+      XCTAssertEqual("\($0)", "the config file /dev/zero is a character device, not a regular file")
+    }
+  }
+
+  /// Every count has a bound, checked before anything is allocated, said with the option's name:
+  /// values near Int.max trapped on overflow, hung, or spawned threads without end.
+  func testHugeCountsAreRefusedBeforeAnythingIsAllocated() throws {
+    let huge = Int.max
+    let cases: [(WritableKeyPath<PartialTrainConfig, Int?>, String)] = [
+      (\.batchSize, "--batch-size must be between 2 and 1048576"), (\.testBatchSize, "--test-batch-size must be between 1 and 1048576"),
+      (\.epochs, "--epochs must be between 1 and 100000"), (\.times, "--times must be between 1 and 10000"),
+      (\.threads, "--threads must be between 1 and"), (\.threadsPerDevice, "--threads-per-device must be between 1 and"),
+      (\.components, "--components must be between 1 and 64"), (\.hidden, "--hidden must be between 1 and 65536"),
+      (\.heads, "--heads must be between 1 and 1024"), (\.vocabSize, "--vocab-size must be between 3 and 16777216"),
+      (\.maxLen, "--max-len must be between 1 and 1048576"), (\.queueDepth, "--queue-depth must be between 1 and 1024"),
+      (\.checkpointEvery, "--checkpoint-every must be between 1 and"), (\.checkpointEverySteps, "--checkpoint-every-steps must be between 1 and"),
+      (\.keepCheckpoints, "--keep-checkpoints must be between 1 and"),
+    ]
+    for (field, message) in cases {
+      var p = PartialTrainConfig()
+      p[keyPath: field] = huge
+      XCTAssertThrowsError(try p.resolved(), message) { XCTAssertTrue("\($0)".hasPrefix(message), "\($0)") }
+    }
+    for devices in ["\(huge)", "100000000", "cuda:0x\(huge)"] {
+      XCTAssertThrowsError(try DeviceSpec(parsing: devices)) { XCTAssertTrue("\($0)".contains("at most 64") || "\($0)".contains("1…64"), "\($0)") }
+    }
+    var p = PartialTrainConfig()
+    p.devices = "8"
+    XCTAssertThrowsError(try p.resolved()) { XCTAssertTrue("\($0)".contains("names 8 devices for 4 components"), "\($0)") }
+    p = PartialTrainConfig()
+    p.model = .lstm; p.dataset = .bbcNews; p.components = 1000
+    XCTAssertThrowsError(try p.resolved()) { XCTAssertTrue("\($0)".hasPrefix("--components must be between 1 and 16"), "\($0)") }
+    XCTAssertThrowsError(try TextModels.build(.lstm, vectors: try Tensor.zeros([5, 4]), classes: 2, components: 1000)) {
+      XCTAssertTrue("\($0)".contains("2…16 components"), "\($0)")
+    }
+    // The loader's arithmetic holds for any batch size: one batch of everything.
+    let source = try TensorDataset(name: "ten", inputs: try Tensor.zeros([10, 1]), labels: try Tensor.zeros([10], dtype: .int64), classCount: 2)
+    XCTAssertEqual(try DataLoader(source, batchSize: huge, seed: 1).batchCount, 1)
+    XCTAssertEqual(try DataLoader(source, batchSize: 3, seed: 1).batchCount, 4)
+    XCTAssertEqual(try DataLoader(source, batchSize: 3, seed: 1, dropLast: true).batchCount, 3)
+  }
+
   /// `overriding` keeps every field this config sets and takes the rest from the other one.
   func testOverridingMergesFieldByField() throws {
     var mine = PartialTrainConfig(), theirs = PartialTrainConfig()
     mine.epochs = 5; mine.aug = Augmentation.none; mine.profile = true
     theirs.epochs = 3; theirs.model = .convnet; theirs.seed = 7; theirs.lrSchedule = .cosineStep; theirs.profile = false
-    let merged = mine.overriding(theirs)
+    let merged = try mine.overriding(theirs)
     XCTAssertEqual(merged.epochs, 5)
     XCTAssertEqual(merged.aug, Augmentation.none)
     XCTAssertEqual(merged.profile, true)
@@ -104,7 +175,7 @@ final class TrainingRunTests: XCTestCase {
     var json = try XCTUnwrap(String(data: good, encoding: .utf8))
     json = json.replacingOccurrences(of: "\"epochs\":1", with: "\"epochs\":0")
     XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
-      XCTAssertEqual("\($0)", "c.json: --epochs must be at least 1, got 0")
+      XCTAssertEqual("\($0)", "c.json: --epochs must be between 1 and 100000, got 0")
     }
     json = String(data: good, encoding: .utf8)!.replacingOccurrences(of: "\"method\":\"scpl\"", with: "\"method\":\"hebbian\"")
     XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
@@ -113,10 +184,55 @@ final class TrainingRunTests: XCTestCase {
   }
 
   func testRunFolderRefusesAnExistingRunAndUnwritablePlaces() throws {
-    let folder = try RunFolder(dir)
-    try folder.writeJSON("config.json", ["a": 1])
+    do {
+      let folder = try RunFolder(dir)
+      try folder.writeJSON("config.json", ["a": 1])
+      // While it is held, a second opening is refused naming the holder, for a new run or a resume.
+      for second in [{ try RunFolder(self.dir) }, { try RunFolder(resuming: self.dir) }] {
+        XCTAssertThrowsError(try second()) { XCTAssertTrue("\($0)".contains("is in use by another scpl process (PID \(getpid()))"), "\($0)") }
+      }
+      withExtendedLifetime(folder) {}
+    }
     XCTAssertThrowsError(try RunFolder(dir)) { XCTAssertTrue("\($0)".contains("already holds a run"), "\($0)") }
     XCTAssertThrowsError(try RunFolder(URL(fileURLWithPath: "/proc/scpl-run"))) { XCTAssertTrue("\($0)".contains("/proc/scpl-run"), "\($0)") }
+    // A folder with a run's files but no config.json is not a run to reuse.
+    let orphan = dir.appendingPathComponent("orphan")
+    try FileManager.default.createDirectory(at: orphan.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    XCTAssertThrowsError(try RunFolder(orphan)) {
+      XCTAssertEqual("\($0)", "the folder \(orphan.path) holds a run's files (checkpoints) but no config.json: it is not a run to continue or to reuse; choose another --out")
+    }
+    // A path through a file, and an empty path, are said in words.
+    let file = dir.appendingPathComponent("afile")
+    try Data().write(to: file)
+    XCTAssertThrowsError(try RunFolder(file.appendingPathComponent("sub"))) {
+      XCTAssertEqual("\($0)", "cannot create the folder \(file.path)/sub: \(file.path) is a file, not a folder")
+    }
+    var p = PartialTrainConfig()
+    p.out = ""
+    XCTAssertThrowsError(try p.resolved()) { XCTAssertEqual("\($0)", "--out must name a folder, got an empty path") }
+  }
+
+  /// Runs started in the same second get folders of their own: each default name is created
+  /// exclusively, and a taken one gets the next suffix. 8 threads at once, 25 rounds (200
+  /// folders, about a second).
+  func testRunsStartedTogetherNeverShareADefaultFolder() throws {
+    let now = Date()
+    let base = dir.appendingPathComponent("runs")
+    try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+    let previous = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(dir.path)
+    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    for round in 0..<25 {
+      let made = LockedValue<[String]>([])
+      DispatchQueue.concurrentPerform(iterations: 8) { _ in
+        guard let folder = try? RunFolder.createDefault(model: "vgg", method: "scpl", dataset: "r\(round)", now: now) else { return }
+        made.withLock { $0.append(folder.url.lastPathComponent) }
+        Thread.sleep(forTimeInterval: 0.001)  // hold the folder while the others choose
+      }
+      let names = made.withLock { $0 }
+      XCTAssertEqual(names.count, 8, "round \(round): \(names)")
+      XCTAssertEqual(Set(names).count, 8, "round \(round): two runs shared a folder: \(names.sorted())")
+    }
   }
 
   /// A loss that becomes NaN or infinite stops the run with an error naming the loss, the epoch
@@ -265,7 +381,7 @@ final class TrainingRunTests: XCTestCase {
     let data = try DatasetCatalog.load(config)
     func trainer(_ url: URL) throws -> Trainer {
       let folder = try RunFolder(url)
-      try folder.writeJSON("config.json", ["config": config])
+      try folder.writeConfig(["config": config])
       let t = Trainer(config: config, data: data, folder: folder)
       t.log = { _ in }
       t.progress = ProgressLine(live: false)
@@ -273,9 +389,11 @@ final class TrainingRunTests: XCTestCase {
     }
     let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
     _ = try trainer(straight).run()
-    let first = try trainer(interrupted)
-    first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
-    XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
+    do {  // the first session ends (and lets go of its folder) before the resume opens it
+      let first = try trainer(interrupted)
+      first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
+      XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
+    }
     let stopped = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: interrupted.appendingPathComponent("summary.json")))
     XCTAssertEqual(stopped.state, .interrupted)
     XCTAssertEqual(stopped.runs.count, 1, "run 1 finished before the interruption")

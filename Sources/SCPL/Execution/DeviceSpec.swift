@@ -59,8 +59,15 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     return DeviceSpec(unchecked: (0..<worldSize * l).map { $0 / l == rank ? perRank.devices[$0 % l] : .cpuWorker($0) })
   }
 
+  /// The most devices a pipeline has: every device runs at least one component, and no model
+  /// is cut into more than `TrainConfig.Limits.components`.
+  public static let maxCount = 64
+
   public init(_ devices: [ComputeDevice]) throws {
     guard !devices.isEmpty else { throw PipelineError("--devices names no device") }
+    guard devices.count <= Self.maxCount else {
+      throw PipelineError("--devices names \(devices.count) devices; a pipeline has at most \(Self.maxCount) (each device runs at least one component)")
+    }
     if Set(devices).count != devices.count {
       throw PipelineError("--devices lists a device twice (\(devices.map(\.description).joined(separator: ","))); each device runs one worker")
     }
@@ -87,6 +94,9 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
     if let count = Int(trimmed) {
       guard count >= 1 else { throw PipelineError("--devices \(text): the device count must be at least 1") }
+      guard count <= Self.maxCount else {
+        throw PipelineError("--devices \(text): a pipeline has at most \(Self.maxCount) devices (each device runs at least one component)")
+      }
       let gpus = try Device.cudaDeviceCount
       if gpus == 0 { self = try .cpuWorkers(count); return }
       guard count <= gpus else {
@@ -112,7 +122,9 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
         let gpuAndLane = parts[1].split(separator: "/", omittingEmptySubsequences: false)
         if let i = Int(parts[1]), i >= 0 { return [.cuda(i)] }
         if gpuAndLanes.count == 2, let i = Int(gpuAndLanes[0]), let n = Int(gpuAndLanes[1]), i >= 0 {
-          guard n >= 1 else { throw PipelineError("--devices \(text): '\(item)' asks for \(n) lanes; a GPU needs at least 1") }
+          guard (1...Self.maxCount).contains(n) else {
+            throw PipelineError("--devices \(text): '\(item)' asks for \(n) lanes; a GPU has 1…\(Self.maxCount)")
+          }
           return (0..<n).map { .cuda(i, lane: $0) }
         }
         if gpuAndLane.count == 2, let i = Int(gpuAndLane[0]), let lane = Int(gpuAndLane[1]), i >= 0, lane >= 0 { return [.cuda(i, lane: lane)] }

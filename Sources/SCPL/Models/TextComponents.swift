@@ -72,10 +72,14 @@ public final class TransformerComponent: Module, Component, @unchecked Sendable 
 public enum TextModels {
   public enum Kind: String, Sendable { case lstm, transformer }
 
+  /// The most components a text model is cut into: each is one layer (the paper's have 4), and
+  /// each layer's weights are allocated as the model is built.
+  public static let maxComponents = 16
+
   public static func build(_ kind: Kind, vectors: Tensor, classes: Int, components: Int = 4, hidden: Int = 300,
                            heads: Int = 6, trainableEmbedding: Bool = true) throws -> StagedModel {
-    guard components >= 2 else {
-      throw TorchError("\(kind.rawValue) needs at least 2 components (the embedding and one \(kind == .lstm ? "bi-LSTM" : "encoder")), got \(components)")
+    guard (2...maxComponents).contains(components) else {
+      throw TorchError("\(kind.rawValue) is cut into 2…\(maxComponents) components (the embedding and up to \(maxComponents - 1) \(kind == .lstm ? "bi-LSTM layers" : "encoders")), not \(components)")
     }
     guard vectors.rank == 2 else { throw TorchError("word vectors must be a vocabulary×dimension matrix, got \(vectors.shape)") }
     guard hidden >= 1 else { throw TorchError("--hidden must be positive, got \(hidden)") }

@@ -96,13 +96,14 @@ extension TrainConfig {
   /// This config with the layout options `given` names replaced; any other option in `given`
   /// is an error (a resumed run trains with its own options).
   public func withLayout(of given: PartialTrainConfig) throws -> TrainConfig {
-    let changes = try JSONSerialization.jsonObject(with: JSONEncoder().encode(given)) as? [String: Any] ?? [:]
+    try given.checkFinite()
+    let changes = try given.fields()
     let other = changes.keys.filter { !Self.layoutKeys.contains($0) }.sorted()
     guard other.isEmpty else {
       throw ConfigError("--resume continues a run with its own options; only where it runs may change (\(Self.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", "))), not \(other.map { "--\($0)" }.joined(separator: ", "))")
     }
     guard !changes.isEmpty else { return self }
-    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any] ?? [:]
+    var object = try RunIdentity.fields(self)
     for (key, value) in changes { object[key] = value }
     let merged = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: object))
     try merged.validate()
@@ -161,29 +162,75 @@ public struct PartialTrainConfig: Codable, Sendable {
 
   /// Reads a YAML file whose keys are the command-line option names (`batch-size: 64`).
   public static func load(yaml url: URL) throws -> PartialTrainConfig {
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-      throw ConfigError("cannot read the config file \(url.path)")
+    let bytes: [UInt8]
+    do { bytes = try RegularFile.read(url, what: "config file", atMost: 1 << 20) } catch { throw ConfigError("\(error)") }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw ConfigError("the config file \(url.path) is not UTF-8 text")
     }
     return try parse(yaml: text, source: url.path)
   }
 
-  /// Parses YAML text (`source` names it in errors).
+  /// Parses YAML text (`source` names it in errors). The file must be one mapping of option names
+  /// to values, each name once; a syntax error names its line and column.
   public static func parse(yaml text: String, source: String) throws -> PartialTrainConfig {
-    // The keys are checked on the parsed node, not through Yams.load: its conversion to a
-    // dictionary traps on a key that is not a scalar (found by `make fuzz`, Fuzz/regressions/yaml).
-    if let mapping = (try? Yams.compose(yaml: text))??.mapping {
-      let known = Set(TrainConfig.CodingKeys.allCases.map(\.stringValue))
-      for key in mapping.keys {
-        guard let name = key.scalar?.string else {
-          throw ConfigError("\(source): a key is not an option name but a \(key.mapping != nil ? "mapping" : "list"); the keys are the long option names of `scpl train` (e.g. batch-size)")
-        }
-        guard known.contains(name) else {
-          throw ConfigError("\(source): unknown option '\(name)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
-        }
-      }
+    // The keys are checked on the composed node, not through Yams.load: its conversion to a
+    // dictionary traps on a key that is not a scalar (found by `make fuzz`, Fuzz/regressions/yaml),
+    // and it keeps the last of two equal keys without a word.
+    let node: Node?
+    do { node = try Yams.compose(yaml: text) } catch let error as YamlError {
+      throw ConfigError("\(source) is not valid YAML: \(describe(error))")
     }
-    do { return try YAMLDecoder().decode(PartialTrainConfig.self, from: text) } catch {
+    guard let node else { return PartialTrainConfig() }  // an empty file sets nothing
+    guard let mapping = node.mapping else {
+      let what = node.sequence != nil ? "a list" : "a single value"
+      throw ConfigError("\(source): the file must be a mapping of option names to values (e.g. batch-size: 64), not \(what)")
+    }
+    let known = Set(TrainConfig.CodingKeys.allCases.map(\.stringValue))
+    var seen: [String: Int] = [:]
+    for key in mapping.keys {
+      guard let name = key.scalar?.string else {
+        throw ConfigError("\(source): a key is not an option name but a \(key.mapping != nil ? "mapping" : "list"); the keys are the long option names of `scpl train` (e.g. batch-size)")
+      }
+      guard known.contains(name) else {
+        throw ConfigError("\(source): unknown option '\(name)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
+      }
+      let line = key.mark?.line ?? 0
+      if let first = seen[name] {
+        throw ConfigError("\(source): the option '\(name)' is set twice (lines \(first) and \(line)); set each option once")
+      }
+      seen[name] = line
+    }
+    let config: PartialTrainConfig
+    do { config = try YAMLDecoder().decode(PartialTrainConfig.self, from: text) } catch {
       throw ConfigError("\(source) is not a valid training config: \(Self.sentence(error))")
+    }
+    try config.checkFinite { "\(source): \($0)" }
+    return config
+  }
+
+  /// A YAML syntax error as "line L, column C: problem".
+  static func describe(_ error: YamlError) -> String {
+    switch error {
+    case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+      return "line \(mark.line), column \(mark.column): \(problem)"
+    default:
+      return "\(error)"
+    }
+  }
+
+  /// Refuses a NaN or infinite number in any option, by the option's name: none of them means
+  /// anything with one (and JSON, which config.json is, cannot hold one).
+  public func checkFinite(_ where: (String) -> String = { $0 }) throws {
+    for child in Mirror(reflecting: self).children {
+      guard let label = child.label, let value = child.value as? Double?, let number = value, !number.isFinite else { continue }
+      throw ConfigError(`where`("--\(Self.optionName(ofProperty: label)) must be a finite number, got \(number)"))
+    }
+  }
+
+  /// A property's option name: "batchSize" (or a property wrapper's "_batchSize") → "batch-size".
+  public static func optionName(ofProperty label: String) -> String {
+    label.drop { $0 == "_" }.reduce(into: "") { key, c in
+      if c.isUppercase { key += "-" + c.lowercased() } else { key.append(c) }
     }
   }
 
@@ -201,14 +248,21 @@ public struct PartialTrainConfig: Codable, Sendable {
   }
 
   /// Values set here win over `other`'s. Generic over the fields: both are encoded by their
-  /// option names (an unset option writes nothing), merged, and decoded back.
-  public func overriding(_ other: PartialTrainConfig) -> PartialTrainConfig {
-    func fields(_ p: PartialTrainConfig) -> [String: Any] {
-      (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(p))) as? [String: Any] ?? [:]
+  /// option names (an unset option writes nothing), merged, and decoded back. A value that does
+  /// not encode (a NaN: JSON has none) is an error naming the option, never "nothing to override".
+  public func overriding(_ other: PartialTrainConfig) throws -> PartialTrainConfig {
+    try checkFinite()
+    try other.checkFinite()
+    let merged = try other.fields().merging(try fields()) { _, mine in mine }
+    return try JSONDecoder().decode(PartialTrainConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+  }
+
+  /// The options set, by their option names.
+  func fields() throws -> [String: Any] {
+    guard let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any] else {
+      throw ConfigError("the options did not encode as a JSON object")
     }
-    let merged = fields(other).merging(fields(self)) { _, mine in mine }
-    // Every value was encoded from a valid config a moment ago, so it decodes again.
-    return (try? JSONDecoder().decode(PartialTrainConfig.self, from: JSONSerialization.data(withJSONObject: merged))) ?? self
+    return object
   }
 
   /// `resolved()`, plus the defaults that depend on the loaded data: without `--heads`, the
@@ -266,35 +320,53 @@ public struct PartialTrainConfig: Codable, Sendable {
 }
 
 extension TrainConfig {
+  /// The largest value each count may take, checked before anything is allocated: past these a
+  /// run cannot fit in any machine's memory or time, and arithmetic on the value could overflow.
+  public enum Limits {
+    public static let epochs = 100_000, times = 10_000
+    /// Samples per batch (also evaluation's); a batch is one tensor, and 2²⁰ 28×28 images are 3 GiB.
+    public static let batchSize = 1 << 20
+    public static let components = 64, hidden = 1 << 16, heads = 1 << 10, vocabSize = 1 << 24, maxLen = 1 << 20
+    public static let queueDepth = 1 << 10, checkpointEvery = 1 << 20, checkpointEverySteps = 1 << 30, keepCheckpoints = 1 << 20
+    /// Intra-op threads: four per core of this machine, and at least 64 so a config moves between
+    /// machines (each thread is an OS thread with its own stack).
+    public static var threads: Int { Swift.max(64, 4 * ProcessInfo.processInfo.activeProcessorCount) }
+  }
+
   func validate() throws {
     func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ConfigError(message()) } }
-    try need(epochs >= 1, "--epochs must be at least 1, got \(epochs)")
-    try need(batchSize >= 2, "--batch-size must be at least 2 (contrastive losses compare samples), got \(batchSize)")
-    try need(testBatchSize >= 1, "--test-batch-size must be at least 1, got \(testBatchSize)")
+    func count(_ value: Int, _ option: String, _ range: ClosedRange<Int>, _ why: String = "") throws {
+      try need(range.contains(value), "--\(option) must be \(range.lowerBound == 0 ? "at most \(range.upperBound)" : "between \(range.lowerBound) and \(range.upperBound)")\(why), got \(value)")
+    }
+    try count(epochs, "epochs", 1...Limits.epochs)
+    try count(batchSize, "batch-size", 2...Limits.batchSize, " (contrastive losses compare samples, so at least 2)")
+    try count(testBatchSize, "test-batch-size", 1...Limits.batchSize)
     try need(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)")
     try need(endLr > 0 && endLr.isFinite, "--end-lr must be a positive number, got \(endLr)")
     try need(temperature > 0 && temperature.isFinite, "--temperature must be positive, got \(temperature)")
-    try need(components >= 1, "--components must be at least 1, got \(components)")
+    try count(components, "components", 1...(model.family == .text ? TextModels.maxComponents : Limits.components))
     try need(width > 0 && width <= 8, "--width must be in (0, 8], got \(width)")
-    try need(times >= 1, "--times must be at least 1, got \(times)")
-    try need(hidden >= 1, "--hidden must be positive, got \(hidden)")
-    try need(heads >= 1, "--heads must be positive, got \(heads)")
-    try need(vocabSize >= 3, "--vocab-size must be at least 3 (pad, unknown and one word), got \(vocabSize)")
+    try count(times, "times", 1...Limits.times)
+    try count(hidden, "hidden", 1...Limits.hidden)
+    try count(heads, "heads", 1...Limits.heads)
+    try count(vocabSize, "vocab-size", 3...Limits.vocabSize, " (pad, unknown and one word, so at least 3)")
     try need((0...1).contains(labelNoise), "--label-noise must be in [0, 1], got \(labelNoise)")
+    try need(out.map { !$0.isEmpty } ?? true, "--out must name a folder, got an empty path")
     try need(limitTrain.map { $0 >= 2 } ?? true, "--limit-train must be at least 2")
     try need(limitTest.map { $0 >= 1 } ?? true, "--limit-test must be at least 1")
-    try need(threads >= 1, "--threads must be at least 1, got \(threads)")
-    try need(maxLen.map { $0 >= 1 } ?? true, "--max-len must be positive")
-    try need(threadsPerDevice >= 1, "--threads-per-device must be at least 1, got \(threadsPerDevice)")
-    try need(queueDepth >= 1, "--queue-depth must be at least 1, got \(queueDepth)")
-    try need(checkpointEvery >= 1, "--checkpoint-every must be at least 1 (epochs), got \(checkpointEvery)")
-    try need(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
-    try need((checkpointEverySteps ?? 1) >= 1, "--checkpoint-every-steps must be at least 1 (steps), got \(checkpointEverySteps ?? 0)")
+    try count(threads, "threads", 1...Limits.threads, " (the larger of 64 and four per core of this machine)")
+    try count(maxLen ?? 1, "max-len", 1...Limits.maxLen)
+    try count(threadsPerDevice, "threads-per-device", 1...Limits.threads, " (the larger of 64 and four per core of this machine)")
+    try count(queueDepth, "queue-depth", 1...Limits.queueDepth)
+    try count(checkpointEvery, "checkpoint-every", 1...Limits.checkpointEvery)
+    try count(keepCheckpoints, "keep-checkpoints", 1...Limits.keepCheckpoints)
+    try count(checkpointEverySteps ?? 1, "checkpoint-every-steps", 1...Limits.checkpointEverySteps)
     try MicroBatches.check(microBatches, batchSize: batchSize)
     let family = try DatasetCatalog.entry(dataset).family
     try need(model.family == family, "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
     let spec = try DeviceSpec(parsing: devices)
     try pipeline.check(method: method, deviceCount: spec.count)
+    try need(spec.count <= components, "--devices \(devices) names \(spec.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices")
   }
 
   /// The executor options these settings describe (placement checked against the model later).

@@ -64,6 +64,9 @@ struct Train: ParsableCommand {
       var fields: [String: Any] = [:]
       for child in Mirror(reflecting: self).children {
         guard let label = child.label, let option = child.value as? any ParsedOption, let value = option.parsedValue else { continue }
+        if let number = value as? Double, !number.isFinite {
+          throw ConfigError("--\(Self.configKey(label)) must be a finite number, got \(number)")
+        }
         fields[Self.configKey(label)] = value
       }
       let json = try JSONSerialization.data(withJSONObject: fields.filter { $0.key != "config" && $0.key != "resume" })
@@ -76,14 +79,10 @@ struct Train: ParsableCommand {
   func partialConfig() throws -> PartialTrainConfig {
     let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
     let given = try commandLine
-    return given.overriding(DefaultRun.apply(to: file, commandLine: given))
+    return try given.overriding(DefaultRun.apply(to: file, commandLine: given))
   }
 
-  static func configKey(_ label: String) -> String {
-    label.drop { $0 == "_" }.reduce(into: "") { key, c in
-      if c.isUppercase { key += "-" + c.lowercased() } else { key.append(c) }
-    }
-  }
+  static func configKey(_ label: String) -> String { PartialTrainConfig.optionName(ofProperty: label) }
 
   func run() throws {
     let link = try job.join()
@@ -94,23 +93,23 @@ struct Train: ParsableCommand {
       try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
       var resolved = try partial.resolved()
       try Threads.setThreadCount(resolved.threads)
-      let folderURL = resolved.out.map { URL(fileURLWithPath: $0) }
-        ?? RunFolder.defaultURL(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
       // Everything that can be checked before training is checked before the folder is written.
       let data: LoadedData
       (resolved, data) = try job.prepare(link, { () throws -> (TrainConfig, LoadedData) in
         let data = try DatasetCatalog.load(resolved)
         let fitted = try partial.resolved(fitting: data)
-        _ = try ModelFactory.build(fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+        let model = try ModelFactory.build(fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+        _ = try fitted.pipelineOptions(componentCount: model.components.count, link: link)  // --placement against the model
         return (fitted, data)
       }, job: { DistributedJob(config: $0.0, data: $0.1) })
-      let folder = try RunFolder(folderURL)
-      try folder.writeJSON("config.json", RunConfigRecord(config: resolved, data: data))
+      let folder = try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
+        ?? RunFolder.createDefault(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
+      try folder.writeConfig(RunConfigRecord(config: resolved, data: data))
       print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
       print("run folder: \(folder.url.path)")
       let trainer = Trainer(config: resolved, data: data, folder: folder)
       trainer.link = link
-      StopSignals.install(for: trainer.stopRequest)
+      StopSignals.install(for: trainer)
       let summary = try Self.running(trainer)
       print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
                    100 * summary.bestTestAccuracyMean, data.test.count,
@@ -155,24 +154,25 @@ extension Train {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(_ url: URL, link: RankLink?) throws {
+    if let config {
+      throw ConfigError("--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))")
+    }
+    // The folder is held from here on, so a second process cannot resume it at the same time.
+    let folder = try RunFolder(resuming: url)
     let (config, point, data) = try job.prepare(link, { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData) in
       try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
-      let file = url.appendingPathComponent("config.json")
-      guard let bytes = try? Data(contentsOf: file) else {
-        throw ConfigError("\(url.path) is not a run folder (it has no config.json)")
-      }
       // The layout options given with --resume (devices, placement, pipeline, threads) replace
       // the run's: a run can continue on other devices or ranks.
-      let config = try TrainConfig.decodeChecked(from: bytes, path: file.path).withLayout(of: try commandLine)
+      let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
       let point = try Trainer.ResumePoint.load(url)
       try Threads.setThreadCount(config.threads)
       return (config, point, try DatasetCatalog.load(config))
     }, job: { DistributedJob(config: $0.0, data: $0.2) })
-    let trainer = Trainer(config: config, data: data, folder: try RunFolder(resuming: url))
+    let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.resume = point
     trainer.link = link
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
-    StopSignals.install(for: trainer.stopRequest)
+    StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
     print(String(format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean, 100 * summary.bestTestAccuracyMean))
   }
@@ -185,8 +185,8 @@ extension Train {
 /// long run: measured here (README), this run reached 88.7 % after its 3 epochs (289–304 s of
 /// training), where strong augmentation at batch 128, the former default, was at 84.2 % after 2.
 enum DefaultRun {
-  static func apply(to file: PartialTrainConfig, commandLine: PartialTrainConfig) -> PartialTrainConfig {
-    let merged = commandLine.overriding(file)
+  static func apply(to file: PartialTrainConfig, commandLine: PartialTrainConfig) throws -> PartialTrainConfig {
+    let merged = try commandLine.overriding(file)
     guard merged.model == nil, merged.method == nil, merged.dataset == nil else { return file }
     var d = file
     d.model = .vgg; d.method = .scpl; d.dataset = .fashionMNIST
