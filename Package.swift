@@ -100,7 +100,7 @@ let libtorch = LibTorch.chosen()
 /// `make fuzz` sets SCPL_FUZZ=1: the libFuzzer targets under Fuzz/ are added, and tcmalloc is left
 /// out (AddressSanitizer brings its own malloc).
 let fuzzing = ProcessInfo.processInfo.environment["SCPL_FUZZ"] == "1"
-let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg"].map { "Fuzz\($0)" }
+let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg", "Cmdline"].map { "Fuzz\($0)" }
 let torchCxxFlags: [String] = libtorch.cxxFlags + ["-Wno-unused-parameter"]
   + (gccOpenMPIncludeDir().map { ["-idirafter", $0] } ?? [])
 
@@ -141,7 +141,7 @@ let package = Package(
     ),
     .executableTarget(name: "scpl", dependencies: ["SCPLCLI"]),
     // Every parser of a user's file, as the fuzz targets and their regression test call it.
-    .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "Torch"]),
+    .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "SCPLCLI", "Torch"]),
     // Helpers several test targets share (running python3 for the cross-checks).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),

@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import SCPL
+import SCPLCLI
 import Torch
 
 /// What each fuzz target feeds its input to: every parser that reads a user's file. A parser may
@@ -10,7 +11,7 @@ import Torch
 public enum FuzzEntries {
   public static let all: [(name: String, run: ([UInt8]) -> Void)] = [
     ("idx", idx), ("cifar", cifar), ("csv", csv), ("tsv", tsv), ("glove", glove),
-    ("safetensors", safetensors), ("yaml", yaml), ("jpeg", jpeg),
+    ("safetensors", safetensors), ("yaml", yaml), ("jpeg", jpeg), ("cmdline", commandLine),
   ]
 
   public static func idx(_ bytes: [UInt8]) { _ = try? IDX.parse(bytes, source: "fuzz") }
@@ -29,6 +30,13 @@ public enum FuzzEntries {
   public static func safetensors(_ bytes: [UInt8]) { _ = try? SafeTensors.decode(bytes, source: "fuzz") }
 
   public static func yaml(_ bytes: [UInt8]) { _ = try? PartialTrainConfig.parse(yaml: TextDecoding.lenient(bytes), source: "fuzz") }
+
+  /// An argument vector, one argument per NUL-separated piece of the input, through `scpl`'s
+  /// parser and option resolution (`CommandLineCheck`), as far as a run goes before training.
+  public static func commandLine(_ bytes: [UInt8]) {
+    let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { TextDecoding.lenient(Array($0)) }
+    _ = try? CommandLineCheck.check(arguments)
+  }
 
   public static func jpeg(_ bytes: [UInt8]) { _ = try? JPEGCodec().decodeRGB(bytes, source: "fuzz") }
 }

@@ -64,8 +64,10 @@ struct Eval: ParsableCommand {
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
       throw RunFolderError("\(url.path) does not exist")
     }
-    // A run folder, or checkpoints/<file> inside one.
+    // A run folder, or checkpoints/<file> inside one (read first: a file that is no checkpoint
+    // is said as such).
     let folder = isFolder.boolValue ? url : url.deletingLastPathComponent().deletingLastPathComponent()
+    let given = isFolder.boolValue ? nil : try SafeTensors.load(from: url)
     guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
       throw RunFolderError("\(folder.appendingPathComponent("config.json").path) is missing: a checkpoint is evaluated with the configuration of the run that wrote it")
     }
@@ -76,7 +78,7 @@ struct Eval: ParsableCommand {
       }
       return (file, entry.url.path, identity)
     }
-    let file = try SafeTensors.load(from: url)
+    guard let file = given else { throw RunFolderError("\(url.path) is neither a folder nor a file") }
     let run = file.metadata["run"].flatMap { Int($0) } ?? 1
     if let why = try identity.mismatch(file.metadata, run: run, file: url.path) {
       throw RunFolderError("the checkpoint \(url.path) is not of the run in \(folder.path): \(why)")

@@ -126,14 +126,11 @@ public final class RunFolder {
   }
 
   public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
-    guard let data = Self.json(value) else { throw RunFolderError("cannot encode \(name) as JSON") }
-    try write(name, data)
-  }
-
-  static func json<T: Encodable>(_ value: T) -> Data? {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try? e.encode(value)
+    let data: Data
+    do { data = try e.encode(value) } catch { throw RunFolderError("cannot write \(url.appendingPathComponent(name).path): its content does not encode as JSON (\(error))") }
+    try write(name, data)
   }
 
   /// Writes config.json: `record` (an object with the resolved options under `config`) and the
