@@ -64,7 +64,7 @@ final class GPipeTests: XCTestCase {
              learningRate: Double = 1e-3) throws -> (state: [(String, Tensor)], losses: [[Double]], gradients: [(String, Tensor?)]) {
     try Torch.manualSeed(5)
     let m = try Methods.make(method, model: tinyModel(model))
-    m.setLearningRate(learningRate)
+    for o in m.optimizers { o.learningRate = learningRate }
     let executor = try Pipelines.make(m, options)
     defer { executor.shutdown() }
     var losses: [[Double]] = []

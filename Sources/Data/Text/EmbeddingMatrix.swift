@@ -1,7 +1,7 @@
 import Torch
 
 /// The initial weights of a text model's embedding layer: vocabulary.size × D float32, built from
-/// pre-trained word vectors (spec 7.2.5).
+/// pre-trained word vectors (as the reference's `utils/nlp.py` loads GloVe or fastText).
 ///
 /// Rows with no pre-trained vector — `<pad>`, `<unk>` and vocabulary words the vectors lack — get
 /// the reference's initialisation: each component uniform in [0, 1) (seeded here).
@@ -9,7 +9,7 @@ public struct EmbeddingMatrix: Sendable {
   public enum Layout: String, Sendable, CaseIterable {
     /// Row i is the vector of the word with id i (our default; the correct one).
     case aligned
-    /// The reference's rows (spec 7.2.5): the words' vectors stacked in rank order, then the
+    /// The reference's rows (`utils/nlp.py`): the words' vectors stacked in rank order, then the
     /// random `<pad>` and `<unk>` rows, while ids are rank + 2 — so id i ≥ 2 gets the vector of
     /// the word with id i + 2, ids 0 and 1 those of the two most frequent words, and the two
     /// least frequent words the random rows. For reproducing the reference only.

@@ -1,7 +1,7 @@
-/// Symmetric label noise on a training set (spec 7.2.6): for each sample draw an integer
-/// uniform in 0…99; if it is ≥ 100·(1 − rate), replace the label by a class drawn uniformly from
-/// *all* classes — possibly the old one — so the expected share of changed labels is
-/// rate·(C − 1)/C. The test set is never touched.
+/// Symmetric label noise on a training set (the reference's `--noise_rate`, `utils/nlp.py`): for
+/// each sample draw an integer uniform in 0…99; if it is ≥ 100·(1 − rate), replace the label by a
+/// class drawn uniformly from *all* classes — possibly the old one — so the expected share of
+/// changed labels is rate·(C − 1)/C. The test set is never touched.
 ///
 /// The threshold is computed in Double exactly as the reference writes it, rounding included:
 /// 100·(1 − 0.7) is 30.000000000000004, so a rate of 0.7 replaces 69 % of the labels, not 70 %

@@ -3,9 +3,9 @@
 /// later extended with more contractions). The reference downloads it at import time; we ship it
 /// so runs need no network. Source: nltk_data, corpora/stopwords/english.
 ///
-/// The list is compared with tokens *after* punctuation deletion (spec 7.2.2), so its entries with
-/// an apostrophe ("don't") never match: "don't" has become "dont", which is not listed, while the
-/// bare stems ("don", "t", "s", "ll") are.
+/// The list is compared with tokens *after* punctuation deletion (see `TextCleaner`), so its
+/// entries with an apostrophe ("don't") never match: "don't" has become "dont", which is not
+/// listed, while the bare stems ("don", "t", "s", "ll") are.
 public enum StopWords {
   public static let englishNLTK: [String] = [
     "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "you're", "you've",

@@ -1,4 +1,4 @@
-/// The reference's per-document cleaning (spec 7.2.2), step by step:
+/// The reference's per-document cleaning (`utils/nlp.py`), step by step:
 ///
 /// 1. lower-case (Unicode, like Python's `str.lower`);
 /// 2. delete every non-greedy `<…>` span that does not cross a newline (HTML such as `<br />`),

@@ -39,7 +39,7 @@ public struct TextCorpus: Sendable {
   /// The seed of our stratified 80/20 split for sets without an official split (record it with
   /// the run); nil when the published split is used.
   public let splitSeed: UInt64?
-  /// The truncation length used unless a run sets its own (spec 7.2.1's table, or ours).
+  /// The truncation length used unless a run sets its own (the reference README's max_len, or ours).
   public let defaultMaxLength: Int
 
   public init(name: String, classNames: [String], train: LabeledTexts, test: LabeledTexts,

@@ -3,7 +3,7 @@ import Torch
 /// Encoded documents held as ragged arrays (each document only as long as its tokens, at most
 /// `maxLength`), so a 560 000-document set with max length 400 does not cost a dense N×400
 /// int64 tensor. Batches are right-padded with `<pad>` (0) to the longest document *in the batch*,
-/// as the reference's collate function does (spec 7.2.4).
+/// as the reference's collate function does.
 public struct TextDataset: BatchSource {
   public let name: String
   public let classCount: Int

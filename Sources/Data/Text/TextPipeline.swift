@@ -1,8 +1,8 @@
-/// From raw documents to encoded data sets (spec 7.2): clean every document, drop those left
-/// empty (with their labels), build the vocabulary from the training split, encode and truncate,
-/// and optionally add label noise to the training split.
+/// From raw documents to encoded data sets (as the reference's `utils/nlp.py`): clean every
+/// document, drop those left empty (with their labels), build the vocabulary from the training
+/// split, encode and truncate, and optionally add label noise to the training split.
 ///
-/// Defaults fix the reference's defects (spec 10.3, item 5); each has a switch to restore it:
+/// Defaults fix the reference's text-data defects; each has a switch to restore it:
 /// - stop words are removed for every set (the reference kept them for IMDB):
 ///   `removeStopWords = false` restores that;
 /// - the vocabulary comes from the training split (the reference counted IMDB's whole corpus):
@@ -16,7 +16,7 @@ public enum TextPipeline {
     /// nil: the corpus's `defaultMaxLength`.
     public var maxLength: Int? = nil
     public var vocabularyFromWholeCorpus = false
-    /// 0 = none (spec 7.2.6).
+    /// 0 = none (the reference's `--noise_rate` default).
     public var labelNoiseRate = 0.0
     public var labelNoiseSeed: UInt64 = 0
 

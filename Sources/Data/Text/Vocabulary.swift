@@ -1,5 +1,6 @@
-/// Word ids for a text data set (spec 7.2.3): `<pad>` = 0, `<unk>` = 1, and the word of frequency
-/// rank r (0-based; ties keep the order in which the words were first seen) = r + 2.
+/// Word ids for a text data set (as the reference's `utils/nlp.py` assigns them): `<pad>` = 0,
+/// `<unk>` = 1, and the word of frequency rank r (0-based; ties keep the order in which the words
+/// were first seen) = r + 2.
 ///
 /// Built from the training split only. The reference built IMDB's from the whole corpus, so test
 /// text leaked into it; `TextPipeline.Options.vocabularyFromWholeCorpus` restores that.

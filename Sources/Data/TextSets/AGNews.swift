@@ -6,7 +6,7 @@ import Foundation
 /// by a space, as HuggingFace's `ag_news` (which the reference used) builds it.
 public enum AGNews {
   public static let classNames = ["World", "Sports", "Business", "Sci/Tech"]
-  /// Spec 7.2.1.
+  /// The reference README's max_len.
   public static let defaultMaxLength = 60
 
   public static func load(directory: URL) throws -> TextCorpus {

@@ -8,7 +8,7 @@ public enum DBpedia {
   public static let classNames = ["Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder",
                                   "MeanOfTransportation", "Building", "NaturalPlace", "Village", "Animal",
                                   "Plant", "Album", "Film", "WrittenWork"]
-  /// Spec 7.2.1.
+  /// The reference README's max_len.
   public static let defaultMaxLength = 400
 
   public static func load(directory: URL) throws -> TextCorpus {

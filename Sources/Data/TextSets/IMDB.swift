@@ -13,7 +13,7 @@ import Foundation
 /// split; `TextPipeline.Options` has the switches to do so.
 public enum IMDB {
   public static let classNames = ["positive", "negative"]
-  /// Spec 7.2.1.
+  /// The reference README's max_len.
   public static let defaultMaxLength = 350
   /// File names the CSV layout is looked for under.
   public static let csvNames = ["IMDB Dataset.csv", "IMDB_Dataset.csv"]

@@ -7,7 +7,7 @@ import Foundation
 /// their `"` characters), so each line is split at its tab and nothing else.
 public enum SST2 {
   public static let classNames = ["negative", "positive"]
-  /// Spec 7.2.1.
+  /// The reference README's max_len.
   public static let defaultMaxLength = 15
 
   public static func load(directory: URL) throws -> TextCorpus {

@@ -1,6 +1,6 @@
 import Torch
 
-/// The reference's `--aug_type` (spec 7.1), applied to whole uint8 batches N×C×H×W.
+/// The reference's `--aug_type` (`utils/vision.py`), applied to whole uint8 batches N×C×H×W.
 ///
 /// - `none`: scale to [0, 1] and normalise (the test transform).
 /// - `basic`: one weak view — pad 4 zeros on every side, crop back to H×W at a random offset

@@ -1,9 +1,9 @@
 import Torch
 
-/// One image's draw for the colour part of the strong view (spec 7.1): with p 0.8 torchvision's
-/// ColorJitter(0.4, 0.4, 0.4, 0.1) — brightness, contrast and saturation factors uniform in
-/// [0.6, 1.4], a hue shift uniform in [−0.1, 0.1], the four applied in a random order — then
-/// RandomGrayscale(p 0.2).
+/// One image's draw for the colour part of the strong view (the reference's `utils/vision.py`):
+/// with p 0.8 torchvision's ColorJitter(0.4, 0.4, 0.4, 0.1) — brightness, contrast and saturation
+/// factors uniform in [0.6, 1.4], a hue shift uniform in [−0.1, 0.1], the four applied in a random
+/// order — then RandomGrayscale(p 0.2).
 ///
 /// One-channel images (Fashion-MNIST) get brightness and contrast only, in the order they have in
 /// `order`; saturation, hue and grayscale mean nothing for them and are skipped.

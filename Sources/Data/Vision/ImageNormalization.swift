@@ -15,7 +15,8 @@ public struct ImageNormalization: Sendable, Equatable {
 
   public var channels: Int { mean.count }
 
-  // Spec 7.1. The values are torchvision's usual ones, copied by the reference code.
+  // The reference's `utils/vision.py` normalisation. The values are torchvision's usual ones,
+  // copied by the reference code.
   public static let cifar10 = ImageNormalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010])
   public static let cifar100 = ImageNormalization(mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761])
   public static let tinyImageNet = ImageNormalization(mean: [0.4802, 0.4481, 0.3975], std: [0.2770, 0.2691, 0.2821])

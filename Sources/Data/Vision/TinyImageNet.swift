@@ -2,8 +2,8 @@ import Foundation
 import Torch
 
 /// tiny-ImageNet (Stanford CS231n): 200 classes, 64×64 JPEGs, 100 000 training and 10 000
-/// validation images (the validation split is the reference's test set). Images are resized to
-/// the models' 32×32 input when loaded (spec 7.1: Resize(32), bilinear; see `ImageResize`).
+/// validation images (the validation split is the reference's test set). Images are resized to the
+/// models' 32×32 input when loaded (as the reference's Resize(32), bilinear; see `ImageResize`).
 ///
 /// Two layouts are read:
 /// - `official`, as unpacked from tiny-imagenet-200.zip: `wnids.txt` (one WordNet id per line),

@@ -1,8 +1,9 @@
 import Torch
 
 /// A single-layer bidirectional LSTM over batch-first B×T×inputSize sequences, hidden size
-/// `hiddenSize` per direction (spec 4.2). PyTorch's gate equations and gate order (input, forget,
-/// cell, output), two bias vectors per direction; ATen's fused kernel does the work.
+/// `hiddenSize` per direction (as the reference's LSTM components). PyTorch's gate equations and
+/// gate order (input, forget, cell, output), two bias vectors per direction; ATen's fused kernel
+/// does the work.
 ///
 /// Padded sequences are not packed: both directions run over all T steps, so the forward final
 /// state is the one after step T−1 and the backward one after step 0, as in the reference.

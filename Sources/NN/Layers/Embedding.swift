@@ -1,7 +1,7 @@
 import Torch
 
 /// A lookup table of `count` vectors of size `dim`: int64 ids of any shape map to
-/// ids.shape + [dim]. No padding index: the reference's pad row 0 is an ordinary row (spec 4.1).
+/// ids.shape + [dim]. No padding index: the reference's pad row 0 is an ordinary row.
 public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
   /// count×dim. Frozen tables do not require grad, so `trainableParameters()` leaves them out.
   public let weight: Tensor

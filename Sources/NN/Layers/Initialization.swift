@@ -1,6 +1,6 @@
 import Torch
 
-/// PyTorch's default initialisers (spec 2.3), so models start where the reference's start.
+/// PyTorch's default initialisers, so models start where the reference's start.
 public enum Initialization {
   /// U(−1/√fanIn, +1/√fanIn): PyTorch's Kaiming-uniform with a = √5 for Linear/Conv weights, and
   /// the matching bias rule.

@@ -1,9 +1,9 @@
 import Torch
 
-/// Multi-head self-attention as the reference Transformer computes it (spec 4.3): Q, K, V and the
-/// output are Linear(dim→dim) with bias; per head, scores = Q·Kᵀ/√(dim/heads), masked keys set to
-/// −1e9, softmax over keys, dropout on the probabilities, weighted sum of V; heads are
-/// concatenated and projected.
+/// Multi-head self-attention as the reference Transformer computes it
+/// (`model/transformer/encoder`): Q, K, V and the output are Linear(dim→dim) with bias; per head,
+/// scores = Q·Kᵀ/√(dim/heads), masked keys set to −1e9, softmax over keys, dropout on the
+/// probabilities, weighted sum of V; heads are concatenated and projected.
 public final class MultiHeadAttention: Module, UnaryLayer, @unchecked Sendable {
   public let query: Linear
   public let key: Linear

@@ -1,7 +1,7 @@
 import Torch
 
-/// The reference Transformer's own LayerNorm (spec 4.3), kept distinct from `LayerNorm` because
-/// it normalises differently: over the last axis,
+/// The reference Transformer's own LayerNorm (`model/transformer/encoder`), kept distinct from
+/// `LayerNorm` because it normalises differently: over the last axis,
 ///
 ///     y = weight · (x − mean) / (std + eps) + bias
 ///

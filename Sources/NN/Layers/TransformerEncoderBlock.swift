@@ -1,9 +1,10 @@
 import Torch
 
-/// One Transformer component of the reference (spec 4.3): a `TransformerEncoderLayer` followed
-/// by a final `ReferenceLayerNorm` (the reference's 1-layer encoder stack). 543 600 parameters at
-/// d = 300, 6 heads, ff 300. The reference also registers an unused deep copy of the layer
-/// (doubling its reported count to 1 086 600); that copy is deliberately not reproduced.
+/// One Transformer component of the reference (`model/transformer/encoder`): a
+/// `TransformerEncoderLayer` followed by a final `ReferenceLayerNorm` (the reference's 1-layer
+/// encoder stack). 543 600 parameters at d = 300, 6 heads, ff 300. The reference also registers an
+/// unused deep copy of the layer (doubling its reported count to 1 086 600); that copy is
+/// deliberately not reproduced.
 public final class TransformerEncoderBlock: Module, UnaryLayer, @unchecked Sendable {
   public let layer: TransformerEncoderLayer
   public let finalNorm: ReferenceLayerNorm

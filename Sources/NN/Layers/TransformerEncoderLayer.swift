@@ -1,6 +1,7 @@
 import Torch
 
-/// One pre-LN encoder layer of the reference Transformer (spec 4.3), without positional encoding:
+/// One pre-LN encoder layer of the reference Transformer (`model/transformer/encoder`), without
+/// positional encoding:
 ///
 ///     x ← x + Dropout(MHA(LN₁(x), mask))
 ///     x ← x + Dropout(FFN(LN₂(x))),   FFN = Linear(d→ff) → ReLU → Dropout → Linear(ff→d)

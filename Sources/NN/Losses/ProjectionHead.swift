@@ -1,7 +1,7 @@
 import Foundation
 import Torch
 
-/// The projection head types of spec 5.2 (the names of the reference's `--proj_type`).
+/// The projection head types (the names of the reference's `--proj_type`; `make_projector` in `loss_fn.py`).
 public enum ProjectionKind: String, Sendable, CaseIterable, CustomStringConvertible {
   /// Features are only flattened (and L2-normalised by the loss).
   case identity
@@ -29,7 +29,7 @@ public enum ProjectionKind: String, Sendable, CaseIterable, CustomStringConverti
   public var description: String { rawValue }
 }
 
-/// Hidden and output widths of a projection head (spec 5.2's defaults).
+/// Hidden and output widths of a projection head (the reference's defaults in `loss_fn.py`).
 public struct ProjectionDimensions: Sendable, Equatable {
   public var hidden: Int
   public var output: Int
@@ -41,8 +41,8 @@ public struct ProjectionDimensions: Sendable, Equatable {
   public static let nlp = ProjectionDimensions(hidden: 300, output: 300)
 }
 
-/// A projection head g of spec 5.2. It flattens B×… inputs to B×D first, so a component can hand
-/// it its feature map directly.
+/// A projection head g (the reference's `Vision_Projector` / `NLP_Projector`). It flattens B×…
+/// inputs to B×D first, so a component can hand it its feature map directly.
 public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
   public let kind: ProjectionKind
   public let inFeatures: Int

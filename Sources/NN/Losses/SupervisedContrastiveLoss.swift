@@ -1,7 +1,8 @@
 import Torch
 
-/// The supervised contrastive loss of SCPL's local objectives (spec 5.1), on features that have
-/// already been through the projection head.
+/// The supervised contrastive loss of SCPL's local objectives (the reference's `loss_fn.py`,
+/// `LocalLoss` / `ContrastiveLoss`), on features that have already been through the projection
+/// head.
 ///
 /// For features z (B×D) and labels y (B):
 ///  1. z_i ← z_i / max(‖z_i‖₂, 1e-12);
@@ -21,7 +22,7 @@ public struct SupervisedContrastiveLoss: Sendable {
     /// what the reference code computes and what produced the published results.
     case perAnchor = "per-anchor"
     /// Σ_i (|P_i| + 1): the total number of label matches in the batch, diagonal included, the
-    /// same for every anchor (`mask.sum()` in the appendix's Algorithm 1, spec 5.4).
+    /// same for every anchor (`mask.sum()` in Algorithm 1 of the paper's appendix A.6).
     case batchTotal = "batch-total"
   }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Torch
 
-/// Cosine interpolation from `base` to `end` over S_max = epochs·stepsPerEpoch steps (spec 6.1):
+/// Cosine interpolation from `base` to `end` over S_max = epochs·stepsPerEpoch steps (the
+/// reference's cosine LR, `utils/utils.py`):
 ///
 ///     q(s) = ½(1 + cos(π·s/S_max)),   lr(s) = base·q(s) + end·(1 − q(s))
 ///

@@ -113,6 +113,4 @@ public final class DeviceWorker: @unchecked Sendable {
   /// True once the thread has left its loop (after `shutdown`).
   public var hasExited: Bool { finished.isDone }
 
-  /// Jobs waiting in the inbox (not counting the running one).
-  public var queuedJobs: Int { inbox.count }
 }

@@ -1,7 +1,7 @@
 import NN
 import Torch
 
-/// `--pipeline gpipe` (BP only; spec 11.3, paper A.5): GPipe's schedule. Each mini-batch is cut
+/// `--pipeline gpipe` (BP only; the paper's appendix A.5): GPipe's schedule. Each mini-batch is cut
 /// into `--micro-batches` M pieces along the batch axis (`MicroBatches`). The forwards are
 /// pipelined: device d runs its components on micro-batch m as soon as device d−1 has produced it,
 /// while d−1 goes on with m+1. Then the backwards run back up, micro-batches M…1: on the last

@@ -1,10 +1,11 @@
 import NN
 import Torch
 
-/// `--pipeline nmp` (spec 6.4), BP only: every component on its device; the forward runs down
-/// the chain, each device's components on that device's worker, the activation moved to the next
-/// device *without* detach; the cross-entropy, the one backward through every device and the one
-/// Adam step run on the last device's worker. Nothing overlaps: one device is busy at a time.
+/// `--pipeline nmp` (the reference's multi-device `*_BP_m` models), BP only: every component on its
+/// device; the forward runs down the chain, each device's components on that device's worker, the
+/// activation moved to the next device *without* detach; the cross-entropy, the one backward
+/// through every device and the one Adam step run on the last device's worker. Nothing overlaps:
+/// one device is busy at a time.
 ///
 /// libtorch's autograd runs CPU backward work on the thread that calls `backward()`, so on CPU
 /// workers the whole backward is computed by the last worker (with its thread count); on GPUs

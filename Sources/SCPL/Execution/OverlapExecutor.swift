@@ -1,10 +1,10 @@
 import Torch
 
-/// `--pipeline overlap`: the reference's multi-device step (spec 6.5) for local methods. For
-/// each component k in order: its forward runs on its device's worker; the detached output is
-/// handed to component k+1's device; component k's `learn` (local loss, backward, update) is
-/// queued on device k's worker and so overlaps component k+1's forward on device k+1. The step
-/// ends when every `learn` has finished; batches do not overlap each other.
+/// `--pipeline overlap`: the reference's multi-device step (`train_step` of its `*_SCPL_m` models)
+/// for local methods. For each component k in order: its forward runs on its device's worker; the
+/// detached output is handed to component k+1's device; component k's `learn` (local loss,
+/// backward, update) is queued on device k's worker and so overlaps component k+1's forward on
+/// device k+1. The step ends when every `learn` has finished; batches do not overlap each other.
 final class OverlapExecutor: DeviceGroupExecutor {
   let kind = PipelineKind.overlap
   private let local: any LocalMethod

@@ -12,7 +12,7 @@ import Torch
 /// last bridge, then the decoders h_L…h_1 back to class scores; a "shortcut" prediction at depth
 /// d (b_d then h_d…h_1) gives each component's accuracy.
 ///
-/// Sizes: vision as the reference's `ALComponent` (spec 10.1): label width 500, g = Linear →
+/// Sizes: vision as the reference's `ALComponent` (`utils/utils.py`): label width 500, g = Linear →
 /// Sigmoid, b = Linear(→2500) → Sigmoid → Linear(→500) → Sigmoid, h = Linear → Sigmoid (the vanilla
 /// ConvNet uses 300 and 1500). Text, after Wu et al. 2022's recurrent AL: label width 128 and a
 /// bridge Linear(→256) → Sigmoid → Linear(→128) → Sigmoid. The model's own classifier is unused.

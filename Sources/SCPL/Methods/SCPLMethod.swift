@@ -1,10 +1,11 @@
 import NN
 import Torch
 
-/// Supervised Contrastive Parallel Learning (spec 6.3–6.5): every component's input is detached;
-/// each component learns from its own supervised contrastive loss through its projection head;
-/// the last one also trains the classifier with cross-entropy on its *detached* features, so the
-/// classifier's loss never reaches the backbone. One Adam per component.
+/// Supervised Contrastive Parallel Learning (the reference's `*_SCPL` and `*_SCPL_m` models): every
+/// component's input is detached; each component learns from its own supervised contrastive loss
+/// through its projection head; the last one also trains the classifier with cross-entropy on its
+/// *detached* features, so the classifier's loss never reaches the backbone. One Adam per
+/// component.
 public final class SCPLMethod: LocalMethod {
   public let kind = MethodKind.scpl
   public let model: StagedModel

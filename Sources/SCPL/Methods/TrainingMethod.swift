@@ -40,10 +40,6 @@ public protocol TrainingMethod: AnyObject {
 }
 
 extension TrainingMethod {
-  public func setLearningRate(_ lr: Double) {
-    for o in optimizers { o.learningRate = lr }
-  }
-
   public func train(_ on: Bool = true) {
     for (_, m) in modules { m.train(on) }
   }

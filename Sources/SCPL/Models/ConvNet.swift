@@ -1,8 +1,9 @@
 import NN
 import Torch
 
-/// The reference's vanilla ConvNet (spec 3.3): eight 3×3 convs with bias and ReLU, no BatchNorm,
-/// stride 2 in the 4th and 8th, then Flatten → Linear(→1500) → Sigmoid → Linear(→classes).
+/// The reference's vanilla ConvNet (`model/vanillaCNN.py`): eight 3×3 convs with bias and ReLU, no
+/// BatchNorm, stride 2 in the 4th and 8th, then Flatten → Linear(→1500) → Sigmoid →
+/// Linear(→classes).
 ///
 /// Units: one per conv. K = 4 pairs them as the paper (C1 = convs 1–2, …); other K (1…8) split
 /// the units evenly in order.

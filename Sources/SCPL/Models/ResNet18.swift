@@ -1,10 +1,10 @@
 import NN
 import Torch
 
-/// The reference's ResNet-18 variant (spec 3.2): a 3×3 conv–BN–LeakyReLU stem without max-pool,
-/// eight BasicBlocks in four stages (64, 128, 256, 512; stride 2 at the start of stages 2–4),
-/// the global average pool inside the last component (so its local loss sees 512-d vectors, as
-/// `vision_multi.py`), and a linear classifier.
+/// The reference's ResNet-18 variant (`resnet18_SCPL_m` in `model/vision_multi.py`): a 3×3
+/// conv–BN–LeakyReLU stem without max-pool, eight BasicBlocks in four stages (64, 128, 256, 512;
+/// stride 2 at the start of stages 2–4), the global average pool inside the last component (so its
+/// local loss sees 512-d vectors, as `vision_multi.py`), and a linear classifier.
 ///
 /// Units: [stem + block1] [block2] … [block8 + pool]. K = 4 uses the paper's stages
 /// (C1 = stem + blocks 1–2, C2 = blocks 3–4, …); other K (1…8) split the units evenly in order.

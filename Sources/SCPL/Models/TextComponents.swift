@@ -7,9 +7,9 @@ func maskedMean(_ x: Tensor, mask: Tensor) throws -> Tensor {
   return try (x * m).sum(axis: 1) / m.sum(axis: 1).clamp(min: 1)
 }
 
-/// Component 1 of the text models (spec 4.1): the word-vector lookup table. It also computes the
-/// padding mask (id ≠ 0) that travels with the activations. Its local features are the plain
-/// time-mean of the embeddings, padding included, as the reference.
+/// Component 1 of the text models (as in the reference's `model/nlp_multi.py`): the word-vector
+/// lookup table. It also computes the padding mask (id ≠ 0) that travels with the activations. Its
+/// local features are the plain time-mean of the embeddings, padding included, as the reference.
 public final class EmbeddingComponent: Module, Component, @unchecked Sendable {
   public let embedding: Embedding
 
@@ -25,9 +25,10 @@ public final class EmbeddingComponent: Module, Component, @unchecked Sendable {
   public func features(_ y: Activation) throws -> Tensor { try y.tensor.mean(axis: 1) }
 }
 
-/// A bi-LSTM component (spec 4.2): it starts from the previous bi-LSTM's final (h, c) (zeros for
-/// the first), runs over every position (no packing), and hands on its output sequence and final
-/// state. Features: the mean of the forward and backward final hidden states.
+/// A bi-LSTM component (as in the reference's `model/nlp_multi.py`): it starts from the previous
+/// bi-LSTM's final (h, c) (zeros for the first), runs over every position (no packing), and hands
+/// on its output sequence and final state. Features: the mean of the forward and backward final
+/// hidden states.
 public final class LSTMComponent: Module, Component, @unchecked Sendable {
   public let lstm: BiLSTM
 
@@ -47,8 +48,9 @@ public final class LSTMComponent: Module, Component, @unchecked Sendable {
   }
 }
 
-/// A Transformer component (spec 4.3): one pre-LN encoder layer and a final LayerNorm, with the
-/// key-padding mask; no positional encoding. Features: the masked time-mean.
+/// A Transformer component (as in the reference's `model/nlp_multi.py`): one pre-LN encoder layer
+/// and a final LayerNorm, with the key-padding mask; no positional encoding. Features: the masked
+/// time-mean.
 public final class TransformerComponent: Module, Component, @unchecked Sendable {
   public let block: TransformerEncoderBlock
 

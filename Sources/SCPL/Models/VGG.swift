@@ -1,8 +1,8 @@
 import NN
 import Torch
 
-/// The reference's "VGG8" (spec 3.1): six conv–BN–ReLU layers and four max-pools, then
-/// Flatten → Linear(→2500) → Sigmoid → Linear(→classes).
+/// The reference's "VGG8" (`model/VGG.py`, `model/vision_multi.py`): six conv–BN–ReLU layers and
+/// four max-pools, then Flatten → Linear(→2500) → Sigmoid → Linear(→classes).
 ///
 /// Units (one per conv, a max-pool attached where the paper has one):
 /// [128] [256 MP] [256] [512 MP] [512 MP] [512 MP]. K = 4 uses the paper's components

@@ -4,15 +4,16 @@ import Torch
 /// Channel count after applying the width multiplier (at least one channel).
 func scaled(_ channels: Int, _ width: Double) -> Int { Swift.max(1, Int((Double(channels) * width).rounded())) }
 
-/// conv3×3 (no bias) → BatchNorm → activation: the reference's ConvBNAct unit (spec 2.1).
+/// conv3×3 (no bias) → BatchNorm → activation: the reference's conv–BN–activation unit (`utils/vision.py`).
 func convBNAct(_ a: Int, _ b: Int, stride: Int = 1, activation: (any UnaryLayer)?) throws -> [any UnaryLayer] {
   var layers: [any UnaryLayer] = [try Conv2d(a, b, kernelSize: 3, stride: stride, padding: 1, bias: false), try BatchNorm2d(b)]
   if let activation { layers.append(activation) }
   return layers
 }
 
-/// The reference ResNet-18's BasicBlock (spec 3.2): LeakyReLU throughout, identity shortcut when
-/// the stride is 1, else a projection (3×3 conv + BN by default, 1×1 as an option).
+/// The reference ResNet-18's `BasicBlock` (`model/vision_single.py`): LeakyReLU throughout,
+/// identity shortcut when the stride is 1, else a projection (3×3 conv + BN by default, 1×1 as an
+/// option).
 public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
   public let main: Sequential
   public let shortcut: Sequential?

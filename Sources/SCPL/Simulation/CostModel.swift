@@ -24,9 +24,9 @@ extension ScheduleSimulator {
       CostModel(name: "uniform", stages: Array(repeating: .unit, count: max(stages, 0)))
     }
 
-    /// The paper's Figure 13 as reconstructed in spec 11.3: 4 GPUs, 3 micro-batches; forward 1 per
-    /// micro-batch on any layer, loss 3 per mini-batch, backward 4/4/2/1 per micro-batch on layers
-    /// 1…4, update 3, no transfer cost.
+    /// The paper's Figure 13 (appendix A.5) as reconstructed here: 4 GPUs, 3 micro-batches; forward
+    /// 1 per micro-batch on any layer, loss 3 per mini-batch, backward 4/4/2/1 per micro-batch on
+    /// layers 1…4, update 3, no transfer cost.
     public static let figure13 = CostModel(
       name: "figure13",
       stages: [4.0, 4, 2, 1].map { StageCosts(forward: 1, loss: 3, backward: $0, update: 3, transfer: 0) },

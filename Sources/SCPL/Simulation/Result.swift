@@ -2,7 +2,7 @@ extension ScheduleSimulator {
   /// A device doing one kind of work, or idling, during [start, end).
   ///
   /// Times start at 0; a span [s, e) of unit-cost work covers the 1-based steps s+1 … e, which is
-  /// how spec 11.3 writes Figure 13.
+  /// how the paper's Figure 13 numbers its time steps.
   public struct Span: Codable, Equatable, Sendable {
     public var device: Int
     public var stage: Int

@@ -6,13 +6,13 @@ extension ScheduleSimulator {
     /// Backpropagation on one device: every stage's forward, the last stage's loss, every backward
     /// (last stage first) and every update, one after another.
     case bp
-    /// Naive model parallelism (spec 6.4): the whole mini-batch goes forward down the chain of
-    /// devices, the last one computes the loss, the gradient comes back up one device at a time,
-    /// then the updates.
+    /// Naive model parallelism (NMP in the paper's appendix A.2; the reference's `*_BP_m` models):
+    /// the whole mini-batch goes forward down the chain of devices, the last one computes the loss,
+    /// the gradient comes back up one device at a time, then the updates.
     case nmp
-    /// The reference's SCPL schedule (spec 6.5; Figure 13's "SCPL" row): forwards down the chain;
-    /// each device computes its local loss and backward right after its own forward, while the
-    /// next devices are still going forward; then the updates.
+    /// The reference's SCPL schedule (its `*_SCPL_m` models; the paper's Figure 13, "SCPL" row):
+    /// forwards down the chain; each device computes its local loss and backward right after
+    /// its own forward, while the next devices are still going forward; then the updates.
     case overlap
     /// SCPL pipelined across mini-batches: each device loops forward → loss → backward → update,
     /// working on batch t+1 while the next device works on batch t. The interesting figure is the

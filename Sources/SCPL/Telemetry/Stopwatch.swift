@@ -19,7 +19,7 @@ public enum Stopwatch {
 }
 
 extension Array where Element == Double {
-  /// The median (mean of the middle two for even counts); 0 for an empty array.
+  /// The median (mean of the middle two for even counts); NaN for an empty array.
   public var median: Double {
     guard !isEmpty else { return .nan }  // no measurement: not a time of 0
     let s = sorted()

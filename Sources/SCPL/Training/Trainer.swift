@@ -4,7 +4,7 @@ import NN
 import Torch
 
 /// Runs a resolved config: `times` runs (seeds seed, seed+1, …), each for `epochs` epochs,
-/// writing metrics as it goes and the summary at the end. The whole loop fits on one screen.
+/// writing metrics as it goes and the summary at the end.
 public final class Trainer {
   public let config: TrainConfig
   public let data: LoadedData
