@@ -110,9 +110,12 @@ extension AsyncPipelineExecutor {
   func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
   where S.Element == Tensor {
     guard let link, !link.isLast else { return try group.predict(method, inputs, onBatch: onBatch) }
-    let modes = local.modules.map(\.1).trainingModes()
-    local.train(false)  // safe: no job is in flight (see `DeviceGroup.beginEpoch`)
-    defer { modes.restore() }
+    // Safe to switch: no job is in flight (see `DeviceGroup.beginEpoch`).
+    try local.inMode(training: false) { try predictAcrossRanks(link, inputs, onBatch: onBatch) }
+  }
+
+  private func predictAcrossRanks<S: Sequence>(_ link: RankLink, _ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  where S.Element == Tensor {
     let results = BlockingQueue<RankPrediction>(capacity: Int.max)
     let counted = Counter()
     try link.sendDown(.beginPrediction)
@@ -197,9 +200,7 @@ extension AsyncPipelineExecutor {
   /// Loads the entries of `named` that belong to rank r's components (`componentState`).
   func loadComponentState(_ named: [(String, Tensor)], ofRank r: Int) throws {
     let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
-    func under(_ prefix: String) -> [String: Tensor] {
-      Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-    }
+    func under(_ prefix: String) -> [String: Tensor] { all.entries(under: prefix) }
     for k in components(ofRank: r) {
       let stage = local.stages[k]
       for (i, m) in stage.modules.enumerated() {

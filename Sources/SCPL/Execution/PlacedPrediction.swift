@@ -19,9 +19,13 @@ extension DeviceGroup {
   func predict<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
                             onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
   where S.Element == Tensor {
-    let modes = method.modules.map(\.1).trainingModes()
-    method.train(false)  // safe: no job is in flight (see `beginEpoch`)
-    defer { modes.restore() }
+    // Safe to switch: no job is in flight (see `beginEpoch`).
+    try method.inMode(training: false) { try predictInEvalMode(method, inputs, onBatch: onBatch) }
+  }
+
+  private func predictInEvalMode<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
+                                              onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  where S.Element == Tensor {
     var inFlight: [(batch: Int, result: Pending<PartialPrediction>)] = []  // in batch order
     var failure: Error?
 

@@ -42,9 +42,20 @@ public final class AssociatedLearningMethod: LocalMethod {
     var device: Device { decoder.parameters()[0].device }
   }
 
+  /// The widths of the label-space blocks: the label code's width and the bridge's hidden width.
+  public struct Sizes: Sendable, Equatable {
+    public var labelWidth: Int
+    public var bridgeHidden: Int
+    public init(labelWidth: Int, bridgeHidden: Int) {
+      self.labelWidth = labelWidth
+      self.bridgeHidden = bridgeHidden
+    }
+  }
+
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
-    let (width, hidden): (Int, Int) = model.family == .text ? (128, 256) : (model.name == "convnet" ? (300, 1500) : (500, 2500))
+    let sizes = options.associatedLearning ?? (model.family == .text ? Sizes(labelWidth: 128, bridgeHidden: 256) : Sizes(labelWidth: 500, bridgeHidden: 2500))
+    let (width, hidden) = (sizes.labelWidth, sizes.bridgeHidden)
     blocks = try model.featureDims.enumerated().map { i, dim in
       try ALBlock(featureDim: dim, labelIn: i == 0 ? model.classCount : width, labelWidth: width, bridgeHidden: hidden)
     }

@@ -44,16 +44,19 @@ extension TrainingMethod {
     for (_, m) in modules { m.train(on) }
   }
 
+  /// Runs `body` with every module of the method in `training` mode, then puts each module's own
+  /// mode back: the one way prediction and evaluation change modes (`Module.inMode`).
+  public func inMode<T>(training: Bool, _ body: () throws -> T) rethrows -> T {
+    try modules.map(\.1).inMode(training: training, body)
+  }
+
   /// All parameters and buffers of the method's modules under unique dotted names.
   public func stateDict() -> [(String, Tensor)] {
     modules.flatMap { prefix, m in m.stateDict().map { ("\(prefix).\($0.0)", $0.1) } }
   }
 
   public func loadStateDict(_ state: [String: Tensor]) throws {
-    for (prefix, m) in modules {
-      let mine = state.filter { $0.key.hasPrefix(prefix + ".") }
-      try m.loadStateDict(Dictionary(uniqueKeysWithValues: mine.map { (String($0.key.dropFirst(prefix.count + 1)), $0.value) }))
-    }
+    for (prefix, m) in modules { try m.loadStateDict(state.entries(under: prefix + ".")) }
   }
 }
 
@@ -128,6 +131,8 @@ public struct MethodOptions: Sendable {
   /// nil: the family's default (vision mlp, text identity).
   public var projection: ProjectionKind?
   public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
+  /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
+  public var associatedLearning: AssociatedLearningMethod.Sizes?
   public init() {}
 }
 

@@ -27,7 +27,7 @@ public final class TensorBoardEvents {
       }
       handle = try FileHandle(forWritingTo: url)
     } catch {
-      throw RunFolderError("cannot create a TensorBoard event file in \(folder.path): \(error.localizedDescription)")
+      throw TensorBoardError("cannot create a TensorBoard event file in \(folder.path): \(error.localizedDescription)")
     }
     var first = Tensorboard_Event()
     first.wallTime = now.timeIntervalSince1970
@@ -61,7 +61,7 @@ public final class TensorBoardEvents {
     record.append(data)
     record.append(Self.littleEndianBytes(Self.maskedCRC32C(data)))
     do { try handle.write(contentsOf: record) } catch {
-      throw RunFolderError("cannot write TensorBoard events to \(url.path): \(error.localizedDescription)")
+      throw TensorBoardError("cannot write TensorBoard events to \(url.path): \(error.localizedDescription)")
     }
   }
 
@@ -75,4 +75,10 @@ public final class TensorBoardEvents {
     var le = x.littleEndian
     return withUnsafeBytes(of: &le) { Data($0) }
   }
+}
+
+/// An event file that cannot be created or written.
+public struct TensorBoardError: Error, CustomStringConvertible, Sendable {
+  public let description: String
+  init(_ description: String) { self.description = description }
 }

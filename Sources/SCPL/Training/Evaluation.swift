@@ -31,14 +31,14 @@ public enum Evaluation {
   }
 
   /// Runs `source` through the method on the calling thread, every module where it is (one
-  /// device), in eval mode without gradients; restores training mode.
+  /// device), in eval mode without gradients; each module's mode is put back afterwards.
   public static func run(_ method: any TrainingMethod, on source: any BatchSource, batchSize: Int) throws -> Result {
-    method.train(false)
-    defer { method.train(true) }
     var tally = Tally()
     let batches = try batches(source, batchSize)
-    try withNoGrad {
-      while let batch = try batches.next() { try tally.add(method.predict(inputs: batch.inputs), labels: batch.labels) }
+    try method.inMode(training: false) {
+      try withNoGrad {
+        while let batch = try batches.next() { try tally.add(method.predict(inputs: batch.inputs), labels: batch.labels) }
+      }
     }
     return tally.result
   }

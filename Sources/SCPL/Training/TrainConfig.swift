@@ -392,6 +392,8 @@ extension TrainConfig {
     o.temperature = temperature
     o.projection = projection
     o.divisor = divisor
+    // The reference's ALComponent for its vanilla ConvNet is narrower than for VGG and ResNet.
+    if model == .convnet { o.associatedLearning = .init(labelWidth: 300, bridgeHidden: 1500) }
     return o
   }
 

@@ -45,7 +45,9 @@ public final class Trainer {
 
     public var description: String {
       let kept = checkpointEpoch > 0 ? "the checkpoint of epoch \(checkpointEpoch) is kept" : "no epoch was complete, so there is no checkpoint"
-      let causes = method == .bp || loss == "cross-entropy"
+      // BP's one loss is the cross-entropy; every local method's losses include a contrastive
+      // (or, for AL, a label-space) objective, which a low temperature can also blow up.
+      let causes = method == .bp
         ? "a learning rate too high for this model (try a smaller --lr)"
         : "a learning rate too high (try a smaller --lr) or, for a contrastive loss, a temperature too low (try a larger --temperature)"
       return "training diverged: the loss \(loss) became \(value) at epoch \(epoch), step \(step); \(kept). Usual causes: \(causes)"
@@ -207,7 +209,7 @@ public final class Trainer {
       try method.loadStateDict(p.state)
       for (i, o) in method.optimizers.enumerated() {
         let prefix = "optimizer\(i + 1)."
-        try o.loadStateDict(Dictionary(uniqueKeysWithValues: p.state.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
+        try o.loadStateDict(p.state.entries(under: prefix))
       }
       records = p.records.filter { $0.run == run }
       step = p.epoch * stepsPerEpoch + (p.progress?.step ?? 0)
