@@ -72,7 +72,7 @@ final class CrashTests: XCTestCase {
     defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
     let text = read(pipe, until: "epoch 2/\(epochs)  lr", seconds: 120)
     XCTAssertTrue(text.contains("epoch 2/\(epochs)  lr"), text)
-    usleep(700_000)  // into epoch 3's steps (an epoch's two steps take about 2 s here)
+    XCTAssertTrue(waitForNextStep(in: dir, while: process), "no step of epoch 3 was recorded")  // epoch 3 has begun
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
     try checkReadableAndResumable(dir, expectCheckpoint: true)

@@ -197,10 +197,8 @@ final class DistributedTests: XCTestCase {
     let rank1 = try ScplProcess(long, environment: env(1))
     // Wait for the first checkpoint, then kill rank 1 in the middle of the next epoch.
     let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
-    let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: checkpoint.path), Date() < deadline, rank0.process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
-    XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path), "no checkpoint after epoch 1")
-    Thread.sleep(forTimeInterval: 1)
+    XCTAssertTrue(waitForFile(checkpoint, while: rank0.process), "no checkpoint after epoch 1")
+    XCTAssertTrue(waitForNextStep(in: folder, while: rank0.process), "no step of epoch 2 was recorded")
     kill(rank1.process.processIdentifier, SIGKILL)
     let killedAt = Date()
     let zero = rank0.finish(within: 60)
@@ -246,11 +244,9 @@ final class DistributedTests: XCTestCase {
     let launch = try ScplProcess(["launch", "--nproc", "2", "--"] + vgg(epochs: 3, samples: 2048)
                                  + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
     let metrics = folder.appendingPathComponent("metrics.jsonl")
-    let deadline = Date().addingTimeInterval(180)
-    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline, launch.process.isRunning {
-      Thread.sleep(forTimeInterval: 0.1)
-    }
-    Thread.sleep(forTimeInterval: 2)  // into epoch 2
+    let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
+    XCTAssertTrue(waitForFile(checkpoint, while: launch.process, seconds: 180), "no checkpoint after epoch 1")
+    XCTAssertTrue(waitForNextStep(in: folder, while: launch.process), "no step of epoch 2 was recorded")  // into epoch 2
     for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) { kill(pid, SIGINT) }
     let stopped = launch.finish(within: 120)
     XCTAssertEqual(stopped.status, 130, stopped.stderr)

@@ -49,6 +49,33 @@ func read(_ pipe: Pipe, until marker: String, seconds: Double) -> String {
   return text
 }
 
+/// Waits (at most `seconds`, and while `process` runs) until the run in `folder` records another
+/// training step: its TensorBoard event file, which gets one record per step, grows past the
+/// size it has when this is called. True when it did. Tests use it to act in the middle of an
+/// epoch without guessing how long a step takes.
+func waitForNextStep(in folder: URL, while process: Process, seconds: Double = 120) -> Bool {
+  func size() -> Int {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.filter { $0.hasPrefix("events.out.tfevents.") }.compactMap {
+      (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent($0).path))?[.size] as? Int
+    }.reduce(0, +)
+  }
+  let before = size()
+  let deadline = Date().addingTimeInterval(seconds)
+  while process.isRunning, Date() < deadline {
+    if size() > before { return true }
+    usleep(5_000)
+  }
+  return false
+}
+
+/// Waits (at most `seconds`, and while `process` runs) until `file` exists.
+func waitForFile(_ file: URL, while process: Process, seconds: Double = 120) -> Bool {
+  let deadline = Date().addingTimeInterval(seconds)
+  while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
+  return FileManager.default.fileExists(atPath: file.path)
+}
+
 /// SIGTERM during `scpl train`: the process stops after the step in flight with status 143, the
 /// run folder says interrupted and why, and `--resume` finishes the run from the last epoch.
 final class SignalTests: XCTestCase {

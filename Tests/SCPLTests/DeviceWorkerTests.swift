@@ -37,8 +37,12 @@ final class DeviceWorkerTests: XCTestCase {
       do { _ = try w.submit { 3 } } catch { box.error = error }
       producerDone.signal()
     }.start()
-    Thread.sleep(forTimeInterval: 0.05)
-    Thread { Thread.sleep(forTimeInterval: 0.05); release.signal() }.start()
+    // Events, not sleeps: the producer is blocked on the full inbox before the shutdown, and the
+    // running job ends only after the shutdown has cancelled the queued one.
+    let deadline = Date().addingTimeInterval(5)
+    while w.producersWaiting == 0, Date() < deadline { usleep(1_000) }
+    XCTAssertEqual(w.producersWaiting, 1, "the third submit waits on the full inbox")
+    Thread { _ = queued.outcome(); release.signal() }.start()
     w.shutdown()
     XCTAssertEqual(try running.wait(), 1, "the running job finishes")
     XCTAssertThrowsError(try queued.wait()) { XCTAssertTrue("\($0)".contains("shut down before this job ran"), "\($0)") }

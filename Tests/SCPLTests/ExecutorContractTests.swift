@@ -91,9 +91,11 @@ final class ExecutorContractTests: XCTestCase {
     let method = try SleepingMethod(components: 2, seconds: 0.01)
     let e = try make(method, .async, devices: 2)
     let group = (e as! AsyncPipelineExecutor).group
-    DispatchQueue.global().asyncAfter(deadline: .now() + 0.15) { e.shutdown() }
     let start = Date()
-    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(200))) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
+    // Shut down from another thread once the epoch is under way (its 5th step delivered).
+    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(200)) { step in
+      if step.batch == 4 { DispatchQueue.global().async { e.shutdown() } }
+    }) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
     XCTAssertLessThan(Date().timeIntervalSince(start), 3, "200 batches would take over 4 s")
     e.shutdown()  // idempotent, and waits for the one from the other thread
     XCTAssertTrue(group.workers.allSatisfy(\.hasExited))

@@ -212,22 +212,18 @@ final class GPipeTests: XCTestCase {
     }
   }
 
-  /// gpipe on 2 devices overlaps micro-batches' forwards: 2 components sleeping 15 ms per
-  /// micro-batch, 4 micro-batches take about 5 × 15 ms per batch instead of 8 × 15 ms on one
-  /// device. The trace has every span where it belongs: forwards per component and micro-batch,
-  /// one learn (loss/backward) per device and micro-batch in the order 4…1, one step on device 0.
+  /// gpipe on 2 devices overlaps micro-batches' forwards (2 components sleeping 15 ms per
+  /// micro-batch, 4 micro-batches): device 1's forward of a micro-batch runs while device 0
+  /// runs another's. The trace has every span where it belongs: forwards per component and
+  /// micro-batch, one learn (loss/backward) per device and micro-batch in the order 4…1, one step
+  /// on device 0. (The speed-up is measured by `scpl bench`, not asserted here.)
   func testGPipeOverlapsMicroBatchesAndTracesEverySpan() throws {
     let data = try (0..<3).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
-    func run(devices: Int) throws -> (seconds: Double, timeline: Timeline) {
-      let bp = try BackpropMethod(model: SleepyComponent.model(components: 2, seconds: 0.015), options: MethodOptions())
-      let e = try Pipelines.make(bp, options(.gpipe, devices: devices, placement: devices == 1 ? [0, 0] : [0, 1], microBatches: 4))
-      defer { e.shutdown() }
-      return (try e.trainEpoch(data).seconds, e.timeline)
-    }
-    let one = try run(devices: 1), two = try run(devices: 2)
-    XCTAssertGreaterThanOrEqual(one.seconds, 3 * 8 * 0.015 * 0.95)
-    XCTAssertLessThan(two.seconds, 0.8 * one.seconds, "2 devices \(two.seconds) s vs 1 device \(one.seconds) s")
-    let spans = two.timeline.spans
+    let bp = try BackpropMethod(model: SleepyComponent.model(components: 2, seconds: 0.015), options: MethodOptions())
+    let e = try Pipelines.make(bp, options(.gpipe, devices: 2, placement: [0, 1], microBatches: 4))
+    defer { e.shutdown() }
+    try e.trainEpoch(data)
+    let spans = e.timeline.spans
     for d in 0..<2 {
       let mine = spans.filter { $0.device == d }
       XCTAssertEqual(mine.filter { $0.kind == .forward && $0.component == d }.count, 3 * 4)
@@ -238,7 +234,7 @@ final class GPipeTests: XCTestCase {
     }
     let d0 = spans.filter { $0.device == 0 && $0.kind == .forward }, d1 = spans.filter { $0.device == 1 && $0.kind == .forward }
     XCTAssertTrue(d1.contains { a in d0.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } }, "no concurrent forwards")
-    let events = ChromeTrace.events(two.timeline).filter { $0["ph"] as? String == "X" }
+    let events = ChromeTrace.events(e.timeline).filter { $0["ph"] as? String == "X" }
     XCTAssertTrue(events.contains { $0["name"] as? String == "forward c2 m4" && ($0["args"] as? [String: Any])?["micro_batch"] as? Int == 3 })
   }
 
@@ -252,9 +248,7 @@ final class GPipeTests: XCTestCase {
       defer { e.shutdown() }
       return (try e.trainEpoch(data).seconds, method, e.timeline)
     }
-    // One device: per batch 2 × (4 forwards + 1 learn) = 10 sleeps; two: 5 forward slots + 1 learn.
-    let one = try run(devices: 1), two = try run(devices: 2)
-    XCTAssertLessThan(two.seconds, 0.8 * one.seconds, "2 devices \(two.seconds) s vs 1 device \(one.seconds) s")
+    let two = try run(devices: 2)
     XCTAssertEqual(two.method.sleepers.map(\.learned), [3, 3])
     let spans = two.timeline.spans
     for d in 0..<2 {

@@ -94,20 +94,15 @@ final class PipelineScheduleTests: XCTestCase {
   }
 
   /// Two devices, one 20 ms + 20 ms stage each: async overlaps batch t on device 1 with t+1 on
-  /// device 0, so 8 batches take about 9 × 40 ms instead of 8 × 80 ms. Sleeping needs no cores,
-  /// so this holds on a busy two-core machine.
+  /// device 0. The order of events shows it (spans of the two devices overlap in time); how much
+  /// faster that makes an epoch is `scpl bench`'s to measure, not a unit test's.
   func testAsyncOverlapsBatchesAcrossDevices() throws {
     let data = try fakeBatches(8)
-    let sequential = try executor(SleepingMethod(components: 2, seconds: 0.02), .off, devices: 1)
-    defer { sequential.shutdown() }
-    let offSeconds = try sequential.trainEpoch(data).seconds
     let method = try SleepingMethod(components: 2, seconds: 0.02)
     let pipelined = try executor(method, .async, devices: 2)
     defer { pipelined.shutdown() }
     var losses: [[Double]] = []
-    let asyncSeconds = try pipelined.trainEpoch(data) { losses.append($0.losses) }.seconds
-    XCTAssertGreaterThanOrEqual(offSeconds, 8 * 0.08 * 0.95, "the sequential run sleeps 8 × 80 ms")
-    XCTAssertLessThan(asyncSeconds, 0.8 * offSeconds, "async \(asyncSeconds) s vs sequential \(offSeconds) s")
+    try pipelined.trainEpoch(data) { losses.append($0.losses) }
     XCTAssertEqual(losses, Array(repeating: [0, 1], count: 8))
     XCTAssertEqual(method.sleepers.map(\.learned), [8, 8])
     // The devices really ran at the same time: some forward of device 1 overlaps one of device 0.

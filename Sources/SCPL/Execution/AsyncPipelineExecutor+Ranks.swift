@@ -81,7 +81,7 @@ extension AsyncPipelineExecutor {
   private func arrived<T: DeviceMovable>(_ value: T, onDevice d: Int, batch t: Int, timeline: Timeline?) throws -> T {
     let here = group.tensorDevice(d)
     guard here != .cpu else { return value }
-    let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: timeline, purpose: "")
+    let share = timeline == nil ? group.predictionShare(d, batch: t) : group.share(d, batch: t)
     return try share.run("moving what rank \(rank(ofDevice: d) - 1) sent") { try share.measure(.transfer) { try value.moved(to: here) } }
   }
 
@@ -90,7 +90,7 @@ extension AsyncPipelineExecutor {
   /// device to device.
   private func predictShares(_ x: PartialPrediction, onDevices devices: Range<Int>, batch t: Int) throws -> PartialPrediction {
     try devices.reduce(x) { x, d in
-      let share = DeviceShare(group: group, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+      let share = group.predictionShare(d, batch: t)
       let work = { [self] () throws -> PartialPrediction in
         let y = try withNoGrad { try share.throughComponents(x) { k, x in try share.run("component \(k + 1)") { try local.predict(component: k, x) } } }
         return d + 1 < devices.upperBound ? try share.handOff(y, to: d + 1) : y
@@ -130,22 +130,21 @@ extension AsyncPipelineExecutor {
       return false
     } lost: { try? results.put(.aborted($0)) }
 
-    var early: [Int: RankPrediction] = [:]
-    var fed = 0, delivered = 0
+    var inOrder = InOrder<RankPrediction>()
+    var fed = 0
     var failure: Error?
     func take(_ r: RankPrediction) {
       switch r {
-      case .prediction(let t, _), .failed(let t, _): early[t] = r
-      case .aborted(let e): if failure == nil { failure = e }
-      }
-      while let next = early.removeValue(forKey: delivered) {
-        delivered += 1
-        guard failure == nil else { continue }
-        switch next {
-        case .prediction(let t, let p): do { try onBatch(t, p) } catch { failure = error }
-        case .failed(_, let e): failure = e
-        case .aborted: break
+      case .prediction(let t, _), .failed(let t, _):
+        inOrder.add(t, r) { _, next in
+          guard failure == nil else { return }
+          switch next {
+          case .prediction(let t, let p): do { try onBatch(t, p) } catch { failure = error }
+          case .failed(_, let e): failure = e
+          case .aborted: break
+          }
         }
+      case .aborted(let e): if failure == nil { failure = e }
       }
     }
     var iterator = inputs.makeIterator()
@@ -170,7 +169,7 @@ extension AsyncPipelineExecutor {
     }
     listener.expect(fed)
     _ = try? group.workers[0].submit { try link.sendDown(.endPrediction) }
-    while delivered < fed, let r = results.take() {
+    while inOrder.delivered < fed, let r = results.take() {
       if case .aborted = r { take(r); break }
       take(r)
     }

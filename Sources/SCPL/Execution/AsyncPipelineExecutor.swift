@@ -158,16 +158,14 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     defer { group.timeline.finish() }
     let epoch = Epoch()
     let remote = try link.flatMap { try RemoteResults(link: $0, epoch: epoch, workers: devices(ofRank: 0).map { group.workers[$0] }) }  // other ranks' outcomes
-    var fed = 0, delivered = 0
-    var early: [Int: Outcome] = [:]  // outcomes that overtook an earlier batch (only dropped ones can)
+    var fed = 0
+    var inOrder = InOrder<Outcome>()  // only dropped outcomes can overtake an earlier batch
     var previousEnd = group.timeline.window.start
     var stop: Error?  // from onStep: feed no more, finish what is in flight
 
     func receive(_ outcome: Outcome) {
-      early[outcome.batch] = outcome
-      while let next = early.removeValue(forKey: delivered) {
-        delivered += 1
-        guard case .done(let t, let losses, let start, let end) = next, stop == nil, epoch.failure == nil else { continue }
+      inOrder.add(outcome.batch, outcome) { _, next in
+        guard case .done(let t, let losses, let start, let end) = next, stop == nil, epoch.failure == nil else { return }
         do {
           try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
         } catch {
@@ -193,7 +191,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     }
     remote?.finishFeeding(fed)
     // Drain: every batch fed comes out, done or dropped (or the other ranks are lost).
-    while delivered < fed, let outcome = epoch.outcomes.take() {
+    while inOrder.delivered < fed, let outcome = epoch.outcomes.take() {
       if case .aborted = outcome { break }
       receive(outcome)
     }

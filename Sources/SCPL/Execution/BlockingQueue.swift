@@ -16,6 +16,7 @@ final class BlockingQueue<Element>: @unchecked Sendable {
   private var head = 0
   private var closed = false
   private let condition = NSCondition()
+  private var waitingToPut = 0
 
   init(capacity: Int) {
     precondition(capacity >= 1, "a queue needs room for at least one item")
@@ -28,7 +29,11 @@ final class BlockingQueue<Element>: @unchecked Sendable {
   func put(_ item: Element) throws {
     condition.lock()
     defer { condition.unlock() }
-    while !closed && storedCount >= capacity { condition.wait() }
+    while !closed && storedCount >= capacity {
+      waitingToPut += 1
+      condition.wait()
+      waitingToPut -= 1
+    }
     guard !closed else { throw Closed() }
     items.append(item)
     condition.broadcast()
@@ -59,6 +64,13 @@ final class BlockingQueue<Element>: @unchecked Sendable {
     }
     condition.broadcast()
     return item
+  }
+
+  /// Producers blocked in `put` on a full queue right now (tests wait for this event).
+  var producersWaiting: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return waitingToPut
   }
 
   var count: Int {

@@ -153,6 +153,12 @@ extension DeviceGroup {
     DeviceShare(group: self, device: d, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
   }
 
+  /// Device d's share of predicting batch t: no spans (prediction runs outside an epoch's
+  /// window), errors told as "predicting: …".
+  func predictionShare(_ d: Int, batch t: Int) -> DeviceShare {
+    DeviceShare(group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+  }
+
   /// Runs `body` (batch t's preparation: its inputs moved to device 0 and wrapped as the first
   /// activation) with errors told as "preparing batch t on device 0".
   func preparing<T>(_ t: Int, _ body: (_ device: Device) throws -> T) throws -> T {

@@ -62,7 +62,7 @@ extension DeviceGroup {
     do {
       for d in 0..<count {
         let previous = last
-        let share = DeviceShare(group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+        let share = predictionShare(d, batch: t)
         last = try jobs.submit(workers[d]) { [self] () throws -> PartialPrediction in
           let received = try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
           // Device d's components' shares of the prediction, then the hand-off to device d+1.
