@@ -113,7 +113,7 @@ final class GPipeTests: XCTestCase {
         let placement = devices == 2 ? [0, 0, 1, 1] : [0, 1, 2, 3]
         let executor = try Pipelines.make(bp, options(.gpipe, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))
         defer { executor.shutdown() }
-        let gpipe = try XCTUnwrap(executor as? GPipeExecutor)
+        let gpipe = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
         let loss = try gpipe.backpropagate(0, x, y)
         let label = "\(model) on \(devices) devices, M=\(microBatches), recompute=\(recompute)"
         XCTAssertEqual(loss, try referenceLoss.item(), accuracy: 1e-6, label)

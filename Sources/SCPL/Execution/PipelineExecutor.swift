@@ -181,20 +181,17 @@ public enum Pipelines {
     let group = try DeviceGroup(devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
                                 queueDepth: options.queueDepth, seed: options.seed, copyEveryHandOff: options.copyEveryHandOff)
     do {
-      switch kind {
-      case .off: return try SequentialExecutor(method, group)
-      case .nmp:
-        guard let bp = method as? BackpropMethod else { throw PipelineError("--pipeline nmp needs the BP method") }
-        return try NaiveModelParallelExecutor(bp, group)
-      case .overlap, .async:
-        guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline \(kind.rawValue) needs a local method") }
-        return kind == .overlap ? try OverlapExecutor(local, group) : try AsyncPipelineExecutor(local, group, link: options.link, seed: options.seed)
-      case .gpipe:
-        guard let bp = method as? BackpropMethod else { throw PipelineError("--pipeline gpipe needs the BP method") }
-        return try GPipeExecutor(bp, group, microBatches: options.microBatches, recompute: options.recompute)
-      case .scplGPipe:
-        guard let local = method as? any LocalMethod else { throw PipelineError("--pipeline scpl-gpipe needs a local method") }
-        return try SCPLGPipeExecutor(local, group, microBatches: options.microBatches)
+      // `kind.check` has matched the method to the schedule: BP's schedules get a BackpropMethod,
+      // the local ones a LocalMethod.
+      switch (kind, method) {
+      case (.off, _): return BatchByBatchExecutor(try SequentialSchedule(method, group))
+      case (.nmp, let bp as BackpropMethod): return BatchByBatchExecutor(try NaiveModelParallelSchedule(bp, group))
+      case (.gpipe, let bp as BackpropMethod):
+        return BatchByBatchExecutor(try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
+      case (.overlap, let local as any LocalMethod): return BatchByBatchExecutor(try OverlapSchedule(local, group))
+      case (.scplGPipe, let local as any LocalMethod): return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))
+      case (.async, let local as any LocalMethod): return try AsyncPipelineExecutor(local, group, link: options.link, seed: options.seed)
+      default: throw PipelineError("--pipeline \(kind.rawValue) cannot train \(method.kind.rawValue)")
       }
     } catch {
       group.shutdown()

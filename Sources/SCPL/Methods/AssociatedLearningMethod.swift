@@ -59,7 +59,24 @@ public final class AssociatedLearningMethod: LocalMethod {
     blocks = try model.featureDims.enumerated().map { i, dim in
       try ALBlock(featureDim: dim, labelIn: i == 0 ? model.classCount : width, labelWidth: width, bridgeHidden: hidden)
     }
-    stages = try model.components.indices.map { try Stage(index: $0, method: self, learningRate: options.learningRate) }
+    stages = try model.components.indices.map { k in
+      let (component, block) = (model.components[k], blocks[k])
+      return try ComponentStage(index: k, component: component, with: [block],
+                                parameters: component.trainableParameters() + block.trainableParameters(), learningRate: options.learningRate,
+                                forward: { input in
+                                  guard let t = input.labelPath else { throw TorchError("Associated Learning: component \(k + 1) received no label path") }
+                                  var y = try component(input)
+                                  y.labelPath = try block.encoder(t)
+                                  return y
+                                }) { input, output, _ in
+        guard let previous = input.labelPath, let t = output.labelPath else {
+          throw TorchError("Associated Learning: component \(k + 1) lost its label path")
+        }
+        let bridge = try Functional.mseLoss(block.bridge(component.features(output)), t.detached())
+        let autoencoder = try Functional.mseLoss(block.decoder(t), previous.detached())
+        return try bridge + autoencoder
+      }
+    }
   }
 
   public func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation {
@@ -82,36 +99,5 @@ public final class AssociatedLearningMethod: LocalMethod {
     y.heads.append(t)
     if d == model.components.count - 1 { y.final = t }
     return y
-  }
-
-  final class Stage: LocalStage {
-    let index: Int
-    let component: any Component
-    let block: ALBlock
-    let optimizer: any Optimizer
-    var modules: [Module] { [component, block] }
-
-    init(index: Int, method: AssociatedLearningMethod, learningRate: Double) throws {
-      self.index = index
-      component = method.model.components[index]
-      block = method.blocks[index]
-      optimizer = try Adam(method.model.components[index].trainableParameters() + block.trainableParameters(), lr: learningRate)
-    }
-
-    func forward(_ input: Activation) throws -> Activation {
-      guard let t = input.labelPath else { throw TorchError("Associated Learning: component \(index + 1) received no label path") }
-      var y = try component(input)
-      y.labelPath = try block.encoder(t)
-      return y
-    }
-
-    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
-      guard let previous = input.labelPath, let t = output.labelPath else {
-        throw TorchError("Associated Learning: component \(index + 1) lost its label path")
-      }
-      let bridge = try Functional.mseLoss(block.bridge(component.features(output)), t.detached())
-      let autoencoder = try Functional.mseLoss(block.decoder(t), previous.detached())
-      return try bridge + autoencoder
-    }
   }
 }

@@ -26,7 +26,16 @@ public final class EarlyExitMethod: LocalMethod {
     }
     heads.append(model.classifier)
     self.heads = heads
-    stages = try model.components.indices.map { try Stage(index: $0, method: self, learningRate: options.learningRate) }
+    stages = try model.components.indices.map { k in
+      let (component, head) = (model.components[k], heads[k])
+      // The last head is the classifier, already among the last component's parameters.
+      let isLast = k == model.components.count - 1
+      return try ComponentStage(index: k, component: component, with: [head],
+                                parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
+                                learningRate: options.learningRate) { _, output, labels in
+        try crossEntropy(head(component.features(output)), labels)
+      }
+    }
   }
 
   /// The component and its head; the last head's logits are also the final ones.
@@ -38,29 +47,5 @@ public final class EarlyExitMethod: LocalMethod {
     y.heads.append(logits)
     if k == model.components.count - 1 { y.final = logits }
     return y
-  }
-
-  final class Stage: LocalStage {
-    let index: Int
-    let component: any Component
-    let head: Sequential
-    let optimizer: any Optimizer
-    var modules: [Module] { [component, head] }
-
-    init(index: Int, method: EarlyExitMethod, learningRate: Double) throws {
-      self.index = index
-      component = method.model.components[index]
-      head = method.heads[index]
-      let isLast = index == method.model.components.count - 1
-      // The last head is the classifier, already among the last component's parameters.
-      let params = method.model.parameters(ofComponent: index) + (isLast ? [] : head.trainableParameters())
-      optimizer = try Adam(params, lr: learningRate)
-    }
-
-    func forward(_ input: Activation) throws -> Activation { try component(input) }
-
-    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
-      try crossEntropy(head(component.features(output)), labels)
-    }
   }
 }

@@ -23,39 +23,22 @@ public final class SCPLMethod: LocalMethod {
       try LocalContrastiveLoss(projection, inFeatures: $0, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
     }
     stages = try model.components.indices.map { k in
-      try Stage(index: k, method: self, learningRate: options.learningRate)
+      let (component, objective) = (model.components[k], objectives[k])
+      // The last component also trains the classifier, on its detached features.
+      let classifier = k == model.components.count - 1 ? model.classifier : nil
+      return try ComponentStage(index: k, component: component, with: [objective] + (classifier.map { [$0] } ?? []),
+                                parameters: model.parameters(ofComponent: k) + objective.trainableParameters(),
+                                learningRate: options.learningRate) { _, output, labels in
+        let features = try component.features(output)
+        let contrastive = try objective(features, labels: labels)
+        guard let classifier else { return contrastive }
+        return try contrastive + crossEntropy(classifier(features.detached()), labels)
+      }
     }
   }
 
   /// The backbone and the classifier; the projection heads only train.
   public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
     try model.predict(component: k, x)
-  }
-
-  final class Stage: LocalStage {
-    let index: Int
-    let component: any Component
-    let objective: LocalContrastiveLoss
-    let classifier: Sequential?
-    let optimizer: any Optimizer
-    var modules: [Module] { [component, objective] + (classifier.map { [$0] } ?? []) }
-
-    init(index: Int, method: SCPLMethod, learningRate: Double) throws {
-      self.index = index
-      component = method.model.components[index]
-      objective = method.objectives[index]
-      let isLast = index == method.model.components.count - 1
-      classifier = isLast ? method.model.classifier : nil
-      optimizer = try Adam(method.model.parameters(ofComponent: index) + objective.trainableParameters(), lr: learningRate)
-    }
-
-    func forward(_ input: Activation) throws -> Activation { try component(input) }
-
-    func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
-      let features = try component.features(output)
-      let contrastive = try objective(features, labels: labels)
-      guard let classifier else { return contrastive }
-      return try contrastive + crossEntropy(classifier(features.detached()), labels)
-    }
   }
 }

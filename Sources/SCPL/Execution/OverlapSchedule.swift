@@ -5,7 +5,7 @@ import Torch
 /// detached output is handed to component k+1's device; component k's `learn` (local loss,
 /// backward, update) is queued on device k's worker and so overlaps component k+1's forward on
 /// device k+1. The step ends when every `learn` has finished; batches do not overlap each other.
-final class OverlapExecutor: DeviceGroupExecutor {
+final class OverlapSchedule: BatchSchedule {
   let kind = PipelineKind.overlap
   private let local: any LocalMethod
   let group: DeviceGroup
@@ -17,13 +17,8 @@ final class OverlapExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
-  where S.Element == (inputs: Tensor, labels: Tensor) {
-    try group.trainBatchByBatch(local, batches, onStep: onStep) { t, inputs, labels in try step(t, inputs, labels, rates) }
-  }
-
   /// One batch. Returns each component's loss once every component has learned.
-  private func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
+  func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
     let (local, group) = (self.local, self.group)
     let stages = local.stages
     let jobs = JobSet()

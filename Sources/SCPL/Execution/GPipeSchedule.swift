@@ -24,7 +24,7 @@ import Torch
 /// The gradients, and so the weights, are whole-batch BP's up to floating-point rounding — except
 /// with BatchNorm, whose batch statistics are per micro-batch (and whose running averages, under
 /// `recompute`, see every micro-batch twice).
-final class GPipeExecutor: DeviceGroupExecutor {
+final class GPipeSchedule: BatchSchedule {
   let kind = PipelineKind.gpipe
   private let bp: BackpropMethod
   let group: DeviceGroup
@@ -40,13 +40,10 @@ final class GPipeExecutor: DeviceGroupExecutor {
     try group.place(bp.model)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
-  where S.Element == (inputs: Tensor, labels: Tensor) {
-    try group.trainBatchByBatch(bp, batches, onStep: onStep) { t, inputs, labels in
-      let loss = try backpropagate(t, inputs, labels)
-      try update(t, rates)
-      return [loss]
-    }
+  func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
+    let loss = try backpropagate(t, inputs, labels)
+    try update(t, rates)
+    return [loss]
   }
 
   /// A mini-batch cut into micro-batches on device 0, labels on the last device.

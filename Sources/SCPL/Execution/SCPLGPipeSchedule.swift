@@ -14,7 +14,7 @@ import Torch
 /// Every micro-batch's forward uses the component's weights from before its step, and the loss is
 /// the whole batch's, so the weights match `off` up to floating-point rounding — except with
 /// BatchNorm, whose batch statistics are per micro-batch.
-final class SCPLGPipeExecutor: DeviceGroupExecutor {
+final class SCPLGPipeSchedule: BatchSchedule {
   let kind = PipelineKind.scplGPipe
   private let local: any LocalMethod
   let group: DeviceGroup
@@ -28,11 +28,6 @@ final class SCPLGPipeExecutor: DeviceGroupExecutor {
     try group.place(local.stages)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
-  where S.Element == (inputs: Tensor, labels: Tensor) {
-    try group.trainBatchByBatch(local, batches, onStep: onStep) { t, inputs, labels in try step(t, inputs, labels, rates) }
-  }
-
   /// Device d's forward of one micro-batch: per component of the device, its input and its
   /// output (with graph), and the detached output handed to the next device.
   private struct Forward: MicroBatchForward {
@@ -43,7 +38,7 @@ final class SCPLGPipeExecutor: DeviceGroupExecutor {
 
   /// One mini-batch. Returns each component's loss once every component has learned; no job of
   /// this batch is still running when it returns, whatever failed.
-  private func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
+  func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
     let (local, group, microBatches) = (self.local, self.group, self.microBatches)
     let jobs = JobSet()
     defer { jobs.settle() }

@@ -10,7 +10,7 @@ import Torch
 /// libtorch's autograd runs CPU backward work on the thread that calls `backward()`, so on CPU
 /// workers the whole backward is computed by the last worker (with its thread count); on GPUs
 /// libtorch runs each device's part of the backward on its own autograd thread for that device.
-final class NaiveModelParallelExecutor: DeviceGroupExecutor {
+final class NaiveModelParallelSchedule: BatchSchedule {
   let kind = PipelineKind.nmp
   private let bp: BackpropMethod
   let group: DeviceGroup
@@ -22,11 +22,8 @@ final class NaiveModelParallelExecutor: DeviceGroupExecutor {
     try group.place(bp.model)
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
-  where S.Element == (inputs: Tensor, labels: Tensor) {
-    try group.trainBatchByBatch(bp, batches, onStep: onStep) { t, inputs, labels in
-      [try update(t, forward(t, inputs), labels, rates)]
-    }
+  func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
+    [try update(t, forward(t, inputs), labels, rates)]
   }
 
   /// Runs every device's components on that device's worker, one device after another, keeping

@@ -1,0 +1,31 @@
+import NN
+import Torch
+
+/// One component with its local objective and an Adam of its own: the stage every local method
+/// (SCPL, Early Exit, AL) is made of. The method says what differs: the modules the stage
+/// computes with besides its component (a projection head, a classifier head, AL's block), the
+/// parameters its optimizer trains, and its forward and local loss.
+final class ComponentStage: LocalStage {
+  let index: Int
+  let modules: [Module]
+  let optimizer: any Optimizer
+  private let forwardBody: (Activation) throws -> Activation
+  private let lossBody: (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
+
+  /// `modules`: the component first, then what it learns with; `parameters`, in the order its
+  /// optimizer keeps their state (the checkpoint's `optimizer<k>.state.<i>`). `forward`: the
+  /// component alone unless given.
+  init(index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
+       forward: ((Activation) throws -> Activation)? = nil,
+       loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor) throws {
+    self.index = index
+    modules = [component] + others
+    optimizer = try Adam(parameters, lr: learningRate)
+    forwardBody = forward ?? { try component($0) }
+    lossBody = loss
+  }
+
+  func forward(_ input: Activation) throws -> Activation { try forwardBody(input) }
+
+  func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor { try lossBody(input, output, labels) }
+}
