@@ -4,16 +4,7 @@ import XCTest
 
 /// What a careless user does to a running `scpl train`: a second Ctrl-C or SIGTERM, `timeout`, a
 /// second run or resume in the same folder. Each ends promptly and cleanly, and no run is lost.
-final class StopAndShareTests: XCTestCase {
-  var scratch: URL!
-
-  override func setUpWithError() throws {
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-stop-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
+final class StopAndShareTests: ScratchFolderTestCase {
   /// A small run long enough to be stopped in (tens of seconds), with a checkpoint every 2 steps.
   func long(_ folder: URL, epochs: Int = 3) -> [String] {
     ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs", String(epochs),

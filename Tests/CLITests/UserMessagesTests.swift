@@ -5,16 +5,7 @@ import XCTest
 
 /// Each mistake a user makes gets a sentence that names the option or path at fault, found before
 /// a run folder is made where it can be; none reaches the user as a raw Foundation error.
-final class UserMessagesTests: XCTestCase {
-  var scratch: URL!
-
-  override func setUpWithError() throws {
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-messages-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
+final class UserMessagesTests: ScratchFolderTestCase {
   let tiny = ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs", "1",
               "--batch-size", "32", "--limit-train", "64", "--limit-test", "32", "--threads", "1"]
 

@@ -25,7 +25,7 @@ final class PlacementTests: XCTestCase {
     XCTAssertEqual(try DeviceSpec.list(parsing: lanes.map(\.description).joined(separator: ",")), lanes)
     XCTAssertEqual(lanes.map(\.tensorDevice), [.cuda(0), .cuda(0), .cuda(1)])
     XCTAssertEqual(lanes.map(\.gpu), [0, 0, 1])
-    for (bad, says) in [("cuda:0x0", "at least 1"), ("cuda:0x", "cannot read 'cuda:0x'"), ("cuda:0/-1", "cannot read"), ("cuda:x2", "cannot read")] {
+    for (bad, says) in [("cuda:0x0", "a GPU has 1…64"), ("cuda:0x9223372036854775807", "a GPU has 1…64"), ("cuda:0x", "cannot read 'cuda:0x'"), ("cuda:0/-1", "cannot read"), ("cuda:x2", "cannot read")] {
       XCTAssertThrowsError(try DeviceSpec.list(parsing: bad), bad) { XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)") }
     }
     if try Device.cudaDeviceCount == 0 {

@@ -9,16 +9,27 @@ import Torch
 /// and does with it what rank 0's `trainEpoch`, `predict` and checkpoints ask, through the same
 /// `process`. Rank 0 hears the other ranks' outcomes through a `ResultListener`.
 extension AsyncPipelineExecutor {
+  var link: RankLink? { boundary?.link }
+  /// Devices per rank (all of them without a boundary).
+  var devicesPerRank: Int { boundary?.devicesPerRank ?? group.count }
+  /// The rank device d belongs to.
+  func rank(ofDevice d: Int) -> Int { boundary?.rank(ofDevice: d) ?? 0 }
+  /// The devices of rank r, in pipeline order.
+  func devices(ofRank r: Int) -> Range<Int> { boundary?.devices(ofRank: r) ?? 0..<group.count }
+  /// Whether device d works in this process: every device without a boundary, this rank's with one.
+  func isHere(_ d: Int) -> Bool { boundary?.isHere(d) ?? true }
+
   /// Ranks other than 0: serves this run's share (this rank's components) until rank 0 ends the
   /// run. Throws when the rank above or rank 0 is lost, naming it.
   func serve() throws {
-    guard let link, !link.isFirst else { throw PipelineError("serve() runs on the ranks other than 0") }
+    guard let boundary, !boundary.link.isFirst else { throw PipelineError("serve() runs on the ranks other than 0") }
+    let link = boundary.link
     let r = link.rank
     let mine = devices(ofRank: r), first = devices(ofRank: r).lowerBound
     /// Waits until every job queued on this rank's devices so far has run, in pipeline order
     /// (a device's jobs only hand on to later devices, so each is drained after its feeders).
     func drain() throws { for d in mine { try group.workers[d].run {} } }
-    var epoch = Epoch(link: link)
+    var epoch = Epoch(sendingOutcomes: boundary.outcomeSender())
     var modes: TrainingModes?
     func forward(_ m: RankLink.Down) throws { if !link.isLast { try link.sendDown(m) } }
     while true {
@@ -26,7 +37,7 @@ extension AsyncPipelineExecutor {
       switch m {
       case .beginEpoch:
         group.beginEpoch(training: local)
-        epoch = Epoch(link: link)
+        epoch = Epoch(sendingOutcomes: boundary.outcomeSender())
         try forward(m)
       case .batch(let message):
         let e = epoch
@@ -117,16 +128,16 @@ extension AsyncPipelineExecutor {
   private func predictAcrossRanks<S: Sequence>(_ link: RankLink, _ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
   where S.Element == Tensor {
     let results = BlockingQueue<RankPrediction>(capacity: Int.max)
-    let counted = Counter()
+    let counted = LockedValue(0)  // predictions settled
     try link.sendDown(.beginPrediction)
-    let listener = ResultListener(link: link, isComplete: { counted.value == $0 }) { up in
+    let listener = ResultListener(link: link, isComplete: { n in counted.withLock { $0 == n } }) { up in
       switch up {
       case .prediction(let t, let p): try results.put(.prediction(t, p))
       case .dropped(let t, let failure): try results.put(.failed(t, TorchError(failure ?? "batch \(t) was not predicted")))
       case .predictionEnded: return true
       default: throw PipelineError("rank 0 received a training result during a prediction")
       }
-      counted.add()
+      counted.withLock { $0 += 1 }
       return false
     } lost: { try? results.put(.aborted($0)) }
 
@@ -156,7 +167,7 @@ extension AsyncPipelineExecutor {
             let first = try group.preparing(t) { PartialPrediction(try local.model.firstActivation(x.to($0))) }
             try link.sendDown(.prediction(batch: t, try predictShares(first, onDevices: devices(ofRank: 0), batch: t)))
           } catch {
-            counted.add()
+            counted.withLock { $0 += 1 }
             try? results.put(.failed(t, error))
           }
         }
@@ -250,96 +261,9 @@ extension AsyncPipelineExecutor {
   }
 }
 
-extension AsyncPipelineExecutor {
-  /// Rank 0's side of an epoch's results from the other ranks: tells them the epoch begins,
-  /// hears their outcomes on a thread of its own (so a rank sending a result never waits on
-  /// rank 0's feeding), and ends the epoch after the last batch.
-  final class RemoteResults {
-    private let link: RankLink
-    private let epoch: Epoch
-    private let workers: [DeviceWorker]
-    private let listener: ResultListener
-
-    /// `workers`: rank 0's devices', in pipeline order. nil when the job has one rank.
-    init?(link: RankLink, epoch: Epoch, workers: [DeviceWorker]) throws {
-      guard !link.isLast else { return nil }
-      self.link = link
-      self.epoch = epoch
-      self.workers = workers
-      try link.sendDown(.beginEpoch)
-      listener = ResultListener(link: link, isComplete: { epoch.settled == $0 }) { up in
-        switch up {
-        case .done(let t, let losses, let start): epoch.settle(.done(batch: t, losses: losses, start: start, end: Stopwatch.now()))
-        case .dropped(let t, let failure):
-          if let failure { epoch.fail(TorchError(failure), batch: t) } else { epoch.drop(t) }
-        case .epochEnded: return true
-        default: throw PipelineError("rank 0 received a prediction or state during an epoch")
-        }
-        return false
-      } lost: { epoch.abort($0) }
-    }
-
-    /// Every batch is fed: once rank 0's devices have handed on every batch, the end of the
-    /// epoch follows them down the chain.
-    func finishFeeding(_ fed: Int) {
-      listener.expect(fed)
-      do {
-        for w in workers { try w.run {} }  // in pipeline order: each is drained after its feeders
-        try link.sendDown(.endEpoch)
-      } catch {
-        epoch.abort(error)
-      }
-    }
-
-    func finish() { listener.join() }
-  }
-}
-
 /// A batch's prediction as it comes back to rank 0: done, failed, or the other ranks lost.
 enum RankPrediction {
   case prediction(Int, Prediction)
   case failed(Int, Error)
   case aborted(Error)
-}
-
-/// A count shared between threads.
-final class Counter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var n = 0
-  var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-  func add() { lock.lock(); n += 1; lock.unlock() }
-}
-
-/// Rank 0's listener on the results stream, on a thread of its own: hands each result to
-/// `handle` (which returns true for the end marker), and stops once the end marker has come and
-/// `isComplete(expected)` holds — results of other ranks can overtake the end marker, which
-/// comes from the last rank. A lost rank or a timeout goes to `lost`, and the listener stops.
-final class ResultListener: @unchecked Sendable {
-  private let done = DispatchSemaphore(value: 0)
-  private let lock = NSLock()
-  private var expected: Int?
-
-  init(link: RankLink, isComplete: @escaping (Int) -> Bool, handle: @escaping (RankLink.Up) throws -> Bool, lost: @escaping (Error) -> Void) {
-    let thread = Thread { [self] in
-      defer { done.signal() }
-      var ended = false
-      do {
-        while true {
-          if ended, let n = expectedCount, isComplete(n) { return }
-          if try handle(try link.receiveUp()) { ended = true }
-        }
-      } catch {
-        lost(error)
-      }
-    }
-    thread.name = "rank 0 results"
-    thread.start()
-  }
-
-  private var expectedCount: Int? { lock.lock(); defer { lock.unlock() }; return expected }
-
-  /// How many results complete the stream (known once every batch is fed).
-  func expect(_ n: Int) { lock.lock(); expected = n; lock.unlock() }
-
-  func join() { done.wait() }
 }

@@ -18,38 +18,19 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   let local: any LocalMethod
   let group: DeviceGroup
   var method: any TrainingMethod { local }
-  /// Set when the devices belong to the ranks of a c10d job: rank r has devices
-  /// r·L … r·L + L − 1 (L devices per rank) and only its own work here; a hand-off to another
-  /// rank's device is a send over the link, and the other ranks' results come back over it
-  /// (`AsyncPipelineExecutor+Ranks.swift`).
-  let link: RankLink?
-  /// Devices per rank (all of them without a link).
-  var devicesPerRank: Int { group.count / (link?.worldSize ?? 1) }
-  /// The rank device d belongs to.
-  func rank(ofDevice d: Int) -> Int { d / devicesPerRank }
-  /// The devices of rank r, in pipeline order.
-  func devices(ofRank r: Int) -> Range<Int> { r * devicesPerRank ..< (r + 1) * devicesPerRank }
-  /// Whether device d works in this process: every device without a link, this rank's with one.
-  func isHere(_ d: Int) -> Bool { link.map { $0.rank == rank(ofDevice: d) } ?? true }
+  /// Set when the pipeline's devices span the processes of a job: this process runs only its
+  /// own devices' work, a batch for a device beyond it crosses the boundary, and the outcomes of
+  /// the batches it handed on come back through it (`ProcessBoundary`, in
+  /// `AsyncPipelineExecutor+Ranks.swift`). The schedule below is the same either way.
+  let boundary: ProcessBoundary?
   var shutDown = false
 
-  init(_ local: any LocalMethod, _ group: DeviceGroup, link: RankLink? = nil, seed: UInt64 = 0) throws {
+  init(_ local: any LocalMethod, _ group: DeviceGroup, boundary: ProcessBoundary? = nil, seed: UInt64 = 0) throws {
     self.local = local
     self.group = group
-    self.link = link
+    self.boundary = boundary
     try group.place(local.stages)
-    if let link {
-      // Every rank has the same --devices: with GPUs, another rank's device d (a CPU stand-in
-      // here) is, there, the GPU this rank has at the same position (DeviceSpec.acrossRanks).
-      let l = devicesPerRank, mine = group.devices.devices[devices(ofRank: link.rank)]
-      let gpus = mine.contains { $0.gpu != nil }
-      group.timeline.assignProcesses(names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)),
-                                     deviceNames: gpus ? (0..<group.count).map { "device \($0) (\(mine[mine.startIndex + $0 % l]))" } : nil)
-    }
-    if let link, link.isFirst, !link.isLast {
-      // The other ranks build the same model with this seed and placement, then serve it.
-      try link.sendDown(.beginRun(seed: seed, placement: group.placement.deviceOfComponent))
-    }
+    try boundary?.begin(self, seed: seed)
   }
 
   /// A batch between two devices: the activation for the next device's first component, the
@@ -75,7 +56,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   }
 
   /// What leaves the pipeline for each batch fed: exactly one outcome, so the epoch can wait for
-  /// all of them whatever fails. `aborted`: the other ranks can no longer be heard (the epoch's
+  /// all of them whatever fails. `aborted`: the other processes can no longer be heard (the epoch's
   /// failure says why); nothing more will come.
   enum Outcome {
     case done(batch: Int, losses: [Double], start: Double, end: Double)
@@ -93,13 +74,17 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   /// Shared by the workers during one epoch.
   final class Epoch: @unchecked Sendable {
     let outcomes = BlockingQueue<Outcome>(capacity: Int.max)
-    /// On a rank other than 0: outcomes go to rank 0 instead of `outcomes`.
-    let link: RankLink?
+    /// Where this process's outcomes go: nil, into `outcomes` (the process that feeds the
+    /// batches); else sent to it (`ProcessBoundary.outcomeSender`), with the failure that
+    /// dropped the batch, if it was the first.
+    let sendOutcome: ((_ outcome: Outcome, _ failure: Error?) throws -> Void)?
     private let lock = NSLock()
     private var error: Error?
     private var settledCount = 0
 
-    init(link: RankLink? = nil) { self.link = link.flatMap { $0.isFirst ? nil : $0 } }
+    init(sendingOutcomes sendOutcome: ((_ outcome: Outcome, _ failure: Error?) throws -> Void)? = nil) {
+      self.sendOutcome = sendOutcome
+    }
 
     /// The first failure; once set, workers drop the batches that reach them.
     var failure: Error? {
@@ -107,7 +92,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       return error
     }
 
-    /// Outcomes settled so far (rank 0: those put in `outcomes`).
+    /// Outcomes settled so far (those put in `outcomes`).
     var settled: Int {
       lock.lock(); defer { lock.unlock() }
       return settledCount
@@ -119,21 +104,21 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       let first = error == nil
       if first { error = e }
       lock.unlock()
-      if let link {
-        try? link.sendUp(.dropped(batch: batch, failure: first ? "rank \(link.rank): \(e)" : nil))
-      } else {
-        settle(.dropped(batch: batch))
-      }
+      // A send that fails here has no one to tell: the feeding process notices the loss itself.
+      guard let sendOutcome else { return settle(.dropped(batch: batch)) }
+      try? sendOutcome(.dropped(batch: batch), first ? e : nil)
     }
 
     func drop(_ batch: Int) {
-      if let link { try? link.sendUp(.dropped(batch: batch, failure: nil)) } else { settle(.dropped(batch: batch)) }
+      guard let sendOutcome else { return settle(.dropped(batch: batch)) }
+      try? sendOutcome(.dropped(batch: batch), nil)
     }
 
     /// A batch through the last device.
     func done(_ batch: Int, losses: [Double], start: Double) {
-      if let link { do { try link.sendUp(.done(batch: batch, losses: losses, start: start)) } catch { fail(error, batch: batch) } }
-      else { settle(.done(batch: batch, losses: losses, start: start, end: Stopwatch.now())) }
+      let outcome = Outcome.done(batch: batch, losses: losses, start: start, end: Stopwatch.now())
+      guard let sendOutcome else { return settle(outcome) }
+      do { try sendOutcome(outcome, nil) } catch { fail(error, batch: batch) }
     }
 
     func settle(_ outcome: Outcome) {
@@ -143,7 +128,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       try? outcomes.put(outcome)
     }
 
-    /// Stops the waiting for outcomes: the other ranks are lost (`e` says how).
+    /// Stops the waiting for outcomes: the other processes are lost (`e` says how).
     func abort(_ e: Error) {
       lock.lock()
       if error == nil { error = e }
@@ -157,7 +142,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     group.beginEpoch(training: local)
     defer { group.timeline.finish() }
     let epoch = Epoch()
-    let remote = try link.flatMap { try RemoteResults(link: $0, epoch: epoch, workers: devices(ofRank: 0).map { group.workers[$0] }) }  // other ranks' outcomes
+    let remote = try boundary?.outcomesFromBeyond(epoch, of: self)  // of the batches handed across the boundary
     var fed = 0
     var inOrder = InOrder<Outcome>()  // only dropped outcomes can overtake an earlier batch
     var previousEnd = group.timeline.window.start
@@ -190,7 +175,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       while let outcome = epoch.outcomes.tryTake() { receive(outcome) }
     }
     remote?.finishFeeding(fed)
-    // Drain: every batch fed comes out, done or dropped (or the other ranks are lost).
+    // Drain: every batch fed comes out, done or dropped (or the other processes are lost).
     while inOrder.delivered < fed, let outcome = epoch.outcomes.take() {
       if case .aborted = outcome { break }
       receive(outcome)
@@ -217,7 +202,7 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   }
 
   /// Device d's job for one batch: its components (forward, learn, detach), then the hand-off
-  /// to the next device: its worker's inbox, or the next rank.
+  /// to the next device: its worker's inbox, or across the boundary to another process.
   func process(_ message: Message, onDevice d: Int, _ epoch: Epoch) {
     let t = message.batch
     // After a failure, later batches are dropped where they are: no device waits for a batch
@@ -236,14 +221,10 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       }
       guard !share.isLast else { return epoch.done(t, losses: losses, start: message.start) }
       let next = Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start, rate: message.rate)
+      // The next device is in another process: across the boundary (it blocks until the other
+      // side takes the batch, so a full inbox there slows this side as a local one would).
+      if let crossing = boundary?.crossing(after: d) { return try crossing(next, share) }
       let before = Stopwatch.now()
-      if let link, !isHere(d + 1) {
-        // Blocks until the next rank takes it: its inbox being full slows this rank as a local one would.
-        try share.run("sending the activation to rank \(rank(ofDevice: d + 1))") {
-          try share.measure(.transfer) { try link.sendDown(.batch(next)) }
-        }
-        return
-      }
       let handoff = try share.handOff(next)
       try group.workers[d + 1].submit(onCancel: { epoch.fail($0, batch: t) }) { [self] in
         process(handoff, onDevice: d + 1, epoch)

@@ -190,7 +190,9 @@ public enum Pipelines {
         return BatchByBatchExecutor(try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
       case (.overlap, let local as any LocalMethod): return BatchByBatchExecutor(try OverlapSchedule(local, group))
       case (.scplGPipe, let local as any LocalMethod): return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))
-      case (.async, let local as any LocalMethod): return try AsyncPipelineExecutor(local, group, link: options.link, seed: options.seed)
+      case (.async, let local as any LocalMethod):
+        let boundary = options.link.map { ProcessBoundary(link: $0, deviceCount: group.count) }
+        return try AsyncPipelineExecutor(local, group, boundary: boundary, seed: options.seed)
       default: throw PipelineError("--pipeline \(kind.rawValue) cannot train \(method.kind.rawValue)")
       }
     } catch {
