@@ -26,8 +26,10 @@ extension Activation: DeviceMovable {
 /// does it — the device's components in placement order, each forward and learn recorded as a
 /// span and any error told with where it happened ("component 3 on device 1 (cpu:1), batch 5,
 /// micro-batch 2 of 4") — and moves the result to the next device. A hand-off between devices
-/// happens here and nowhere else, so a new kind of boundary (another process, another stream)
-/// changes `handOff` and leaves the schedules alone.
+/// of one process happens here and nowhere else (`handOff`: a stream's order, a copy between
+/// GPUs); a device in another process is reached through `ProcessBoundary`, the one type that
+/// crosses processes, with the same share's error context and transfer span. The schedules are
+/// the same either way.
 ///
 /// A share is a value made on the scheduling thread and used on device d's worker, inside the
 /// job that runs the work.
