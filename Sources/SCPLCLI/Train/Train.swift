@@ -157,16 +157,17 @@ extension Train {
     if let config {
       throw ConfigError("--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))")
     }
-    // The folder is held from here on, so a second process cannot resume it at the same time.
-    let folder = try RunFolder(resuming: url)
-    let (config, point, data) = try job.prepare(link, { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData) in
+    let (config, point, data, folder) = try job.prepare(link, { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) in
       try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
+      // The folder is held from here on, so a second process cannot resume it at the same time
+      // (inside `prepare`, so that the other ranks of a job hear why this one could not).
+      let folder = try RunFolder(resuming: url)
       // The layout options given with --resume (devices, placement, pipeline, threads) replace
       // the run's: a run can continue on other devices or ranks.
       let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
       let point = try Trainer.ResumePoint.load(url)
       try Threads.setThreadCount(config.threads)
-      return (config, point, try DatasetCatalog.load(config))
+      return (config, point, try DatasetCatalog.load(config), folder)
     }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.resume = point
