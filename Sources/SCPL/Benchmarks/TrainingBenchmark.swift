@@ -123,17 +123,12 @@ public enum TrainingBenchmark {
   /// methods' schedules record forward/learn spans per component, so only they get one.
   /// `scpl simulate --from-trace` on this run's trace, with the warm-up skipped, gives the same.
   static func predictedStepSeconds(_ kind: PipelineKind, _ timeline: Timeline, batches: Range<Int>) throws -> Double? {
-    let schedule: ScheduleSimulator.Schedule
-    switch kind {
-    case .async: schedule = .async
-    case .overlap: schedule = .overlap
-    default: return nil
-    }
+    guard [.async, .overlap].contains(kind) else { return nil }
     let timed = timeline.spans.filter { batches.contains($0.batch) }
     let costs = StageCosts.fromSpans(timed, devices: timeline.deviceCount, batches: batches.count)
     guard costs.allSatisfy({ $0.forward > 0 || $0.backward > 0 }) else { return nil }
     let setup = ScheduleSimulator.Setup(stages: costs, microBatches: 1, batches: batches.count, update: .perStage)
-    return try ScheduleSimulator.run(schedule, setup).perBatch
+    return try ScheduleSimulator.run(ScheduleSimulator.Schedule(simulating: kind), setup).perBatch
   }
 
   /// Counted by batch, not by clock window: an upstream device runs ahead of the last one by up

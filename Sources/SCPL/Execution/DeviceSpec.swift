@@ -137,3 +137,16 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
   public var isCUDA: Bool { if case .cuda = devices[0] { return true } else { return false } }
   public var description: String { devices.map(\.description).joined(separator: ",") }
 }
+
+/// A device list is written as its text ("cpu:0,cpu:1", "cuda:0,cuda:0/1") and read back through
+/// `init(parsing:)`, with its checks: a config file holds it as a user would type it.
+extension DeviceSpec: Codable {
+  public init(from decoder: Decoder) throws {
+    try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}

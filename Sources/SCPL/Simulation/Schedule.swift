@@ -27,6 +27,19 @@ extension ScheduleSimulator {
     /// waiting for any other device; then the updates.
     case scplGPipe = "scpl-gpipe"
 
+    /// The simulated form of an executor's schedule: the one mapping between the two enums (the
+    /// simulator's `bp` is the sequential loop's `off`).
+    public init(simulating kind: PipelineKind) {
+      switch kind {
+      case .off: self = .bp
+      case .nmp: self = .nmp
+      case .overlap: self = .overlap
+      case .async: self = .async
+      case .gpipe: self = .gpipe
+      case .scplGPipe: self = .scplGPipe
+      }
+    }
+
     /// A schedule by name; "all" is not a schedule (see `parseList`).
     public static func parse(_ name: String) throws -> Schedule {
       guard let s = Schedule(rawValue: name.lowercased()) else { throw SimulationError.unknownSchedule(name) }

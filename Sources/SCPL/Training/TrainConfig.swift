@@ -39,8 +39,9 @@ public struct TrainConfig: Codable, Sendable {
   public var shortcut: ResNet18.Shortcut
   public var divisor: SupervisedContrastiveLoss.Divisor
   public var pipeline: PipelineKind
-  /// "N", or "cpu:0,cpu:1,…", or "cuda:0,…" (checked by `DeviceSpec(parsing:)`).
-  public var devices: String
+  /// The devices, parsed and checked once (`DeviceSpec(parsing:)`); config.json holds them as
+  /// their list ("cpu:0,cpu:1").
+  public var devices: DeviceSpec
   public var placement: String?
   public var threadsPerDevice: Int
   public var queueDepth: Int
@@ -309,7 +310,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       times: times ?? 1, seed: seed ?? 1, maxLen: maxLen, hidden: hidden ?? 300, heads: heads ?? 6, vocabSize: vocabSize ?? 30_000,
       wordVectors: wordVectors, labelNoise: labelNoise ?? 0, limitTrain: limitTrain, limitTest: limitTest,
       threads: threads, out: out, shortcut: shortcut ?? .conv3x3, divisor: divisor ?? .perAnchor,
-      pipeline: pipeline, devices: devices.description, placement: placement,
+      pipeline: pipeline, devices: devices, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
       queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
       probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps, keepCheckpoints: keepCheckpoints ?? 2,
@@ -364,9 +365,8 @@ extension TrainConfig {
     try MicroBatches.check(microBatches, batchSize: batchSize)
     let family = try DatasetCatalog.entry(dataset).family
     try need(model.family == family, "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
-    let spec = try DeviceSpec(parsing: devices)
-    try pipeline.check(method: method, deviceCount: spec.count)
-    try need(spec.count <= components, "--devices \(devices) names \(spec.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices")
+    try pipeline.check(method: method, deviceCount: devices.count)
+    try need(devices.count <= components, "--devices \(devices) names \(devices.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices")
   }
 
   /// The executor options these settings describe (placement checked against the model later).
@@ -374,7 +374,7 @@ extension TrainConfig {
   /// that many devices, rank r's numbered after rank r−1's (`DeviceSpec.acrossRanks`), and
   /// `--placement` places components on these devices.
   public func pipelineOptions(componentCount: Int, link: RankLink? = nil) throws -> PipelineOptions {
-    var spec = try DeviceSpec(parsing: devices)
+    var spec = devices
     if let link { spec = try .acrossRanks(spec, rank: link.rank, of: link.worldSize) }
     var o = PipelineOptions(kind: pipeline, devices: spec,
                             placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
