@@ -193,16 +193,20 @@ extension AsyncPipelineExecutor {
   /// The components rank r trains.
   func components(ofRank r: Int) -> [Int] { devices(ofRank: r).flatMap { group.placement.components[$0] } }
 
-  /// The state of rank r's components, by name: each module's parameters and buffers, the
-  /// optimizer's state and the random generator's ("component<k>.module<i>.<name>",
-  /// "component<k>.optimizer.<name>", "component<k>.rng").
+  /// The state of rank r's components, named as a checkpoint names it: each module's
+  /// parameters and buffers under its `statePrefixes` name, the stage's optimizer as
+  /// `optimizer<k+1>.`, the random generator as `rng.component<k>`.
   func componentState(ofRank r: Int) throws -> [(String, Tensor)] {
+    let prefixes = local.statePrefixes()
     var out: [(String, Tensor)] = []
     for k in components(ofRank: r) {
       let stage = local.stages[k]
-      for (i, m) in stage.modules.enumerated() { out += m.stateDict().map { ("component\(k).module\(i).\($0.0)", $0.1) } }
-      out += try stage.optimizer.stateDict().map { ("component\(k).optimizer.\($0.0)", $0.1) }
-      out.append(("component\(k).rng", try group.generators[k].state()))
+      for m in stage.modules {
+        let prefix = try statePrefix(of: m, in: prefixes, component: k)
+        out += m.stateDict().map { (prefix + $0.0, $0.1) }
+      }
+      out += try stage.optimizer.stateDict().map { ("optimizer\(k + 1).\($0.0)", $0.1) }
+      out.append(("rng.component\(k)", try group.generators[k].state()))
     }
     return out
   }
@@ -210,16 +214,22 @@ extension AsyncPipelineExecutor {
   /// Loads the entries of `named` that belong to rank r's components (`componentState`).
   func loadComponentState(_ named: [(String, Tensor)], ofRank r: Int) throws {
     let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
-    func under(_ prefix: String) -> [String: Tensor] { all.entries(under: prefix) }
+    let prefixes = local.statePrefixes()
     for k in components(ofRank: r) {
       let stage = local.stages[k]
-      for (i, m) in stage.modules.enumerated() {
-        try inContext("loading component \(k + 1)'s module \(i + 1) for rank \(r)") { try m.loadStateDict(under("component\(k).module\(i).")) }
+      for m in stage.modules {
+        let prefix = try statePrefix(of: m, in: prefixes, component: k)
+        try inContext("loading component \(k + 1)'s \(prefix.dropLast()) for rank \(r)") { try m.loadStateDict(all.entries(under: prefix)) }
       }
-      try stage.optimizer.loadStateDict(under("component\(k).optimizer."))
-      guard let rng = all["component\(k).rng"] else { throw PipelineError("no random state for component \(k + 1) of rank \(r)") }
+      try stage.optimizer.loadStateDict(all.entries(under: "optimizer\(k + 1)."))
+      guard let rng = all["rng.component\(k)"] else { throw PipelineError("no random state for component \(k + 1) of rank \(r)") }
       try group.generators[k].setState(rng)
     }
+  }
+
+  private func statePrefix(of m: Module, in prefixes: [ObjectIdentifier: String], component k: Int) throws -> String {
+    guard let prefix = prefixes[ObjectIdentifier(m)] else { throw PipelineError("a module of component \(k + 1) is not among the method's modules") }
+    return prefix
   }
 
   func gatherState() throws {

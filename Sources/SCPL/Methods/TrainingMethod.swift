@@ -44,6 +44,17 @@ extension TrainingMethod {
     for (_, m) in modules { m.train(on) }
   }
 
+  /// Where each module the method trains is saved: its name in `stateDict()` followed by "."
+  /// ("model.components.2.", "objective3."), by the module's identity. A checkpoint and the ranks'
+  /// exchange of state name a module's tensors the same way, through this.
+  public func statePrefixes() -> [ObjectIdentifier: String] {
+    var out: [ObjectIdentifier: String] = [:]
+    for (root, module) in modules {
+      for (path, m) in module.namedModules(prefix: root) where out[ObjectIdentifier(m)] == nil { out[ObjectIdentifier(m)] = path + "." }
+    }
+    return out
+  }
+
   /// Runs `body` with every module of the method in `training` mode, then puts each module's own
   /// mode back: the one way prediction and evaluation change modes (`Module.inMode`).
   public func inMode<T>(training: Bool, _ body: () throws -> T) rethrows -> T {
