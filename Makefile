@@ -7,7 +7,7 @@ JOBS ?= 2
 # finds it (a local wheel folder), else the PyPI wheel of the same version.
 LIBTORCH2_VERSION ?= 2.13.0
 
-.PHONY: bootstrap build release test test-libtorch2 demo bench soak fuzz allocators clean
+.PHONY: bootstrap build release test test-libtorch2 demo bench soak fuzz allocators format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -50,6 +50,11 @@ bench: release
 # Host memory: the host cache against glibc, jemalloc and tcmalloc (docs/performance.md).
 allocators: bootstrap
 	bash scripts/allocators.sh
+
+# Lays out every Swift source with the toolchain's swift-format at 120 columns (.swift-format);
+# FormatTests (in `make test`) fails on a file that is not.
+format:
+	$(SWIFT) format format --configuration .swift-format -i $$(git ls-files 'Sources/*.swift' 'Tests/*.swift' | grep -v '\.pb\.swift$$')
 
 clean:
 	rm -rf .build .build-libtorch2

@@ -22,14 +22,19 @@ public struct DataLoader: Sendable {
   public let workerThreads: Int
   public let prefetch: Int
 
-  public init(_ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
-              workerThreads: Int = 0, prefetch: Int = 4) throws {
+  public init(
+    _ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
+    workerThreads: Int = 0, prefetch: Int = 4
+  ) throws {
     guard batchSize > 0 else { throw DataError("the batch size must be positive, got \(batchSize)") }
-    guard workerThreads >= 0 else { throw DataError("the number of loader threads must be 0 or more, got \(workerThreads)") }
+    guard workerThreads >= 0 else {
+      throw DataError("the number of loader threads must be 0 or more, got \(workerThreads)")
+    }
     guard prefetch >= 1 else { throw DataError("the prefetch depth must be at least 1 batch, got \(prefetch)") }
     guard source.count > 0 else { throw DataError("the data set is empty: nothing to load") }
     if dropLast && source.count < batchSize {
-      throw DataError("dropping the last partial batch leaves no batch: \(source.count) samples, batch size \(batchSize)")
+      throw DataError(
+        "dropping the last partial batch leaves no batch: \(source.count) samples, batch size \(batchSize)")
     }
     self.source = source
     self.batchSize = batchSize
@@ -81,7 +86,9 @@ public struct DataLoader: Sendable {
 
   /// The batches of epoch `epoch` from batch `first` on: what an epoch resumed after `first`
   /// steps still has to train (the same batches as the uninterrupted epoch's).
-  public func epoch(_ epoch: Int, from first: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch, first: first) }
+  public func epoch(_ epoch: Int, from first: Int) -> EpochBatches {
+    EpochBatches(loader: self, epoch: epoch, first: first)
+  }
 
   /// Loader threads alive in this process right now (for tests and diagnostics).
   public static var liveWorkerThreads: Int { WorkerCensus.shared.count }

@@ -31,9 +31,12 @@ public enum IDX {
   /// Parses decompressed IDX bytes; `source` names the file in errors.
   public static func parse(_ bytes: [UInt8], source: String) throws -> Array {
     func fail(_ offset: Int, _ why: String) -> DataError { DataError("\(source): byte \(offset): \(why)") }
-    guard bytes.count >= 4 else { throw fail(0, "file has \(bytes.count) bytes, too short for the 4-byte IDX magic number") }
+    guard bytes.count >= 4 else {
+      throw fail(0, "file has \(bytes.count) bytes, too short for the 4-byte IDX magic number")
+    }
     guard bytes[0] == 0, bytes[1] == 0 else {
-      throw fail(0, String(format: "wrong magic number: an IDX file starts with 00 00, found %02x %02x", bytes[0], bytes[1]))
+      throw fail(
+        0, String(format: "wrong magic number: an IDX file starts with 00 00, found %02x %02x", bytes[0], bytes[1]))
     }
     guard let type = ElementType(rawValue: bytes[2]) else {
       throw fail(2, String(format: "unknown IDX element type 0x%02x", bytes[2]))
@@ -42,7 +45,9 @@ public enum IDX {
     guard rank >= 1 else { throw fail(3, "an IDX array needs at least one dimension") }
     let headerSize = 4 + 4 * rank
     guard bytes.count >= headerSize else {
-      throw fail(bytes.count, "truncated header: \(rank) dimensions need \(headerSize) header bytes, the file has \(bytes.count)")
+      throw fail(
+        bytes.count, "truncated header: \(rank) dimensions need \(headerSize) header bytes, the file has \(bytes.count)"
+      )
     }
     var shape: [Int] = []
     for d in 0..<rank {
@@ -56,10 +61,14 @@ public enum IDX {
     guard available >= expected else {
       let record = byteCount(shape: Swift.Array(shape.dropFirst()), elementSize: type.size) ?? 0
       let complete = record > 0 ? available / record : 0
-      throw fail(bytes.count, "truncated data: shape \(shape) needs \(expected) bytes after the \(headerSize)-byte header, found \(available) (\(complete) complete records)")
+      throw fail(
+        bytes.count,
+        "truncated data: shape \(shape) needs \(expected) bytes after the \(headerSize)-byte header, found \(available) (\(complete) complete records)"
+      )
     }
     guard available == expected else {
-      throw fail(headerSize + expected, "\(available - expected) unexpected trailing bytes after the data of shape \(shape)")
+      throw fail(
+        headerSize + expected, "\(available - expected) unexpected trailing bytes after the data of shape \(shape)")
     }
     return Array(type: type, shape: shape, payload: Swift.Array(bytes[headerSize...]))
   }

@@ -25,8 +25,9 @@ public struct TensorDataset: Sendable {
   public func prefix(_ n: Int?) throws -> TensorDataset {
     guard let n, n < count else { return self }
     guard n > 0 else { throw DataError("\(name): a limit of \(n) samples leaves nothing to train on") }
-    return try TensorDataset(name: name, inputs: inputs.slice(axis: 0, end: n), labels: labels.slice(axis: 0, end: n),
-                             classCount: classCount)
+    return try TensorDataset(
+      name: name, inputs: inputs.slice(axis: 0, end: n), labels: labels.slice(axis: 0, end: n),
+      classCount: classCount)
   }
 }
 

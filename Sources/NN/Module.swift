@@ -101,7 +101,9 @@ open class Module: @unchecked Sendable {
       case .optional:
         if let wrapped = mirror.children.first { visit(name, wrapped.value, body) }
       case .collection:
-        for (i, element) in mirror.children.enumerated() { visit(name.isEmpty ? "\(i)" : "\(name).\(i)", element.value, body) }
+        for (i, element) in mirror.children.enumerated() {
+          visit(name.isEmpty ? "\(i)" : "\(name).\(i)", element.value, body)
+        }
       default:
         break
       }
@@ -212,7 +214,8 @@ open class Module: @unchecked Sendable {
 
   public func load(from url: URL, strict: Bool = true) throws {
     let file = try SafeTensors.load(from: url)
-    try loadStateDict(Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }), strict: strict)
+    try loadStateDict(
+      Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }), strict: strict)
   }
 }
 

@@ -7,11 +7,19 @@ import Torch
 /// methods that have them (Early Exit, AL).
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Evaluate a checkpoint on a data set's test split: its accuracy, and each component head's for Early Exit and AL.")
+    abstract:
+      "Evaluate a checkpoint on a data set's test split: its accuracy, and each component head's for Early Exit and AL."
+  )
 
-  @Option(help: "A checkpoint file (a run folder's checkpoints/run<R>-epoch<E>.safetensors), or a run folder (its newest valid checkpoint).")
+  @Option(
+    help:
+      "A checkpoint file (a run folder's checkpoints/run<R>-epoch<E>.safetensors), or a run folder (its newest valid checkpoint)."
+  )
   var checkpoint: String
-  @Option(help: "Data set to evaluate on (default: the run's; another one must have the same input shape and classes, and for text the run's own vocabulary, so only the run's).")
+  @Option(
+    help:
+      "Data set to evaluate on (default: the run's; another one must have the same input shape and classes, and for text the run's own vocabulary, so only the run's)."
+  )
   var dataset: DatasetName?
   @Option(help: "Where that data set's files are (default: as `scpl datasets` lists).") var dataDir: String?
   @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
@@ -32,7 +40,9 @@ struct Eval: ParsableCommand {
     var config = identity.config
     if let dataset, dataset != config.dataset {
       guard try DatasetCatalog.entry(config.dataset).family != .text else {
-        throw ConfigError("the checkpoint's model reads \(config.dataset)'s vocabulary; a text model can only be evaluated on the data set it was trained on")
+        throw ConfigError(
+          "the checkpoint's model reads \(config.dataset)'s vocabulary; a text model can only be evaluated on the data set it was trained on"
+        )
       }
       config.dataset = dataset
       config.dataDir = dataDir
@@ -43,16 +53,23 @@ struct Eval: ParsableCommand {
     let data = try DatasetCatalog.load(config)
     let method: any TrainingMethod
     do {
-      let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let model = try ModelFactory.build(
+        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
       method = try Methods.make(config.method, model: model, options: config.methodOptions)
       try method.loadStateDict(Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
     } catch {
-      throw ConfigError("the checkpoint \(name) (\(config.model) · \(config.method)) does not fit \(data.testName) (samples \(data.sampleShape), \(data.classCount) classes): \(error)")
+      throw ConfigError(
+        "the checkpoint \(name) (\(config.model) · \(config.method)) does not fit \(data.testName) (samples \(data.sampleShape), \(data.classCount) classes): \(error)"
+      )
     }
     let result = try Evaluation.run(method, on: data.test, batchSize: batchSize ?? config.testBatchSize)
-    var lines = ["checkpoint: \(name) (\(config.model) · \(config.method), run \(file.metadata["run"] ?? "?"), epoch \(file.metadata["epoch"] ?? "?"))",
-                 String(format: "test accuracy: %.2f%% on %d samples of %@", 100 * result.accuracy, data.test.count, data.testName)]
-    lines += result.headAccuracies.enumerated().map { String(format: "  head %d: %.2f%%", $0.offset + 1, 100 * $0.element) }
+    var lines = [
+      "checkpoint: \(name) (\(config.model) · \(config.method), run \(file.metadata["run"] ?? "?"), epoch \(file.metadata["epoch"] ?? "?"))",
+      String(format: "test accuracy: %.2f%% on %d samples of %@", 100 * result.accuracy, data.test.count, data.testName)
+    ]
+    lines += result.headAccuracies.enumerated().map {
+      String(format: "  head %d: %.2f%%", $0.offset + 1, 100 * $0.element)
+    }
     return (result, lines.joined(separator: "\n"))
   }
 
@@ -69,7 +86,9 @@ struct Eval: ParsableCommand {
     let folder = isFolder.boolValue ? url : url.deletingLastPathComponent().deletingLastPathComponent()
     let given = isFolder.boolValue ? nil : try SafeTensors.load(from: url)
     guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
-      throw RunFolderError("\(folder.appendingPathComponent("config.json").path) is missing: a checkpoint is evaluated with the configuration of the run that wrote it")
+      throw RunFolderError(
+        "\(folder.appendingPathComponent("config.json").path) is missing: a checkpoint is evaluated with the configuration of the run that wrote it"
+      )
     }
     let identity = try RunIdentity.read(folder: folder)
     if isFolder.boolValue {

@@ -22,19 +22,25 @@ struct Launch: ParsableCommand {
       """)
 
   @Option(help: "Number of processes (ranks).") var nproc: Int
-  @Option(help: "Meet on this TCP port (rank 0's c10d TCPStore) instead of in a private store file.") var masterPort: Int?
+  @Option(help: "Meet on this TCP port (rank 0's c10d TCPStore) instead of in a private store file.") var masterPort:
+    Int?
   @Option(help: "Seconds the other ranks get to stop after one failed, before they are killed.") var grace: Double = 10
-  @Argument(parsing: .captureForPassthrough, help: "The scpl command each rank runs, after --.") var command: [String] = []
+  @Argument(parsing: .captureForPassthrough, help: "The scpl command each rank runs, after --.") var command: [String] =
+    []
 
   func validate() throws {
     guard nproc >= 1 else { throw ValidationError("--nproc must be at least 1") }
-    guard !command.isEmpty else { throw ValidationError("give the command the ranks run after --, e.g. scpl launch --nproc 2 -- train --placement 0,0,1,1") }
+    guard !command.isEmpty else {
+      throw ValidationError(
+        "give the command the ranks run after --, e.g. scpl launch --nproc 2 -- train --placement 0,0,1,1")
+    }
   }
 
   func run() throws {
     // A fresh folder only this user can open holds the store file; it goes when launch ends.
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-launch-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    try FileManager.default.createDirectory(
+      at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
     defer { try? FileManager.default.removeItem(at: folder) }
     var arguments = command.first == "--" ? Array(command.dropFirst()) : command
     if arguments.first == "train", !arguments.contains("--distributed") { arguments.append("--distributed") }
@@ -75,7 +81,8 @@ struct Launch: ParsableCommand {
       let (rank, status) = exits.next()
       guard status != 0, failure == nil else { continue }
       failure = (rank, status)
-      FileHandle.standardError.write(Data("scpl launch: rank \(rank) exited with status \(status); stopping the other ranks\n".utf8))
+      FileHandle.standardError.write(
+        Data("scpl launch: rank \(rank) exited with status \(status); stopping the other ranks\n".utf8))
       for p in ranks where p.isRunning { p.terminate() }
       let (deadline, started) = (Date().addingTimeInterval(grace), ranks)
       DispatchQueue.global().async {
@@ -92,11 +99,13 @@ struct Launch: ParsableCommand {
   /// pipeline and writes a checkpoint; the other ranks wait for it). A SIGTERM sent to launch
   /// alone goes on to rank 0. A second signal kills every rank and exits.
   private func forwardStops(to ranks: [Process]) {
-    StopSignals.handle(first: { name in
-      if name == "SIGTERM", let first = ranks.first, first.isRunning { kill(first.processIdentifier, SIGTERM) }
-    }, second: { _ in
-      for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) }
-    })
+    StopSignals.handle(
+      first: { name in
+        if name == "SIGTERM", let first = ranks.first, first.isRunning { kill(first.processIdentifier, SIGTERM) }
+      },
+      second: { _ in
+        for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+      })
   }
 
   /// A process's exit status as a shell reports it (128 + the signal that killed it).

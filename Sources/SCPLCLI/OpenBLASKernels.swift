@@ -9,7 +9,9 @@ import Torch
 /// the tool restarts itself once with the variable set (`Restart`). A value the user set is
 /// never changed.
 enum OpenBLASKernels {
-  static let genericCores: Set<String> = ["Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Atom"]
+  static let genericCores: Set<String> = [
+    "Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Atom"
+  ]
 
   /// OPENBLAS_CORETYPE to restart with, when OpenBLAS chose a generic core on a better CPU.
   static func environmentChange() -> [String: String] {
@@ -17,14 +19,18 @@ enum OpenBLASKernels {
     guard env["OPENBLAS_CORETYPE"] == nil, env["SCPL_KEEP_BLAS_CORE"] == nil else { return [:] }
     let chosen = Threads.blasCoreName
     guard genericCores.contains(chosen), let better = bestCore() else { return [:] }
-    FileHandle.standardError.write(Data("note: OpenBLAS chose its generic \(chosen) kernels for this CPU; restarting with OPENBLAS_CORETYPE=\(better) (set OPENBLAS_CORETYPE yourself to choose)\n".utf8))
+    FileHandle.standardError.write(
+      Data(
+        "note: OpenBLAS chose its generic \(chosen) kernels for this CPU; restarting with OPENBLAS_CORETYPE=\(better) (set OPENBLAS_CORETYPE yourself to choose)\n"
+          .utf8))
     return ["OPENBLAS_CORETYPE": better]
   }
 
   /// The best OpenBLAS kernel family for this CPU's instruction set, from /proc/cpuinfo.
   static func bestCore() -> String? {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+      let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return nil }
     let flags = Set(line.split(separator: " ").map(String.init))
     if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains) { return "SkylakeX" }
     if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }

@@ -5,10 +5,14 @@ import SCPL
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Turn run folders into the paper's kind of table (Markdown): methods × models, mean ± std of best test accuracy.")
+    abstract:
+      "Turn run folders into the paper's kind of table (Markdown): methods × models, mean ± std of best test accuracy.")
 
   @Argument(help: "Run folders (each with a summary.json).") var runs: [String]
-  @Option(help: "Also draw the folders' learning curves (test accuracy and last-component loss per epoch, mean over runs) into this SVG file.")
+  @Option(
+    help:
+      "Also draw the folders' learning curves (test accuracy and last-component loss per epoch, mean over runs) into this SVG file."
+  )
   var plot: String?
 
   func run() throws {
@@ -26,7 +30,10 @@ struct Report: ParsableCommand {
       // A run that has not finished has no result to report (its mean would read as 0.00).
       guard summary.state == nil || summary.state == .finished, !summary.runs.isEmpty else {
         let state = summary.state?.rawValue ?? "without runs"
-        FileHandle.standardError.write(Data("warning: leaving out \(path): its run is \(state)\(summary.stoppedBecause.map { " (\($0))" } ?? ""), not finished\n".utf8))
+        FileHandle.standardError.write(
+          Data(
+            "warning: leaving out \(path): its run is \(state)\(summary.stoppedBecause.map { " (\($0))" } ?? ""), not finished\n"
+              .utf8))
         continue
       }
       finished.append((path, summary))
@@ -43,7 +50,8 @@ struct Report: ParsableCommand {
         let records = try EpochRecord.readLines(url)
         folders.append(("\(s.method) · \(s.model) · \(s.dataset)", records))
       }
-      let svg = Curves.comparison(folders, title: "Learning curves: " + Set(summaries.map(\.dataset)).sorted().joined(separator: ", "))
+      let svg = Curves.comparison(
+        folders, title: "Learning curves: " + Set(summaries.map(\.dataset)).sorted().joined(separator: ", "))
       do { try DurableFile.write(Array(svg.utf8), to: URL(fileURLWithPath: plot)) } catch {
         throw RunFolderError("cannot write the plot --plot \(plot): \(error)")
       }
@@ -53,7 +61,8 @@ struct Report: ParsableCommand {
 }
 
 struct Summary: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print a model's components: parameter counts and output shapes.")
+  static let configuration = CommandConfiguration(
+    abstract: "Print a model's components: parameter counts and output shapes.")
 
   @Option(help: "The network.") var model: ModelKind = .vgg
   @Option(help: "Data set whose input shape and classes to use.") var dataset: DatasetName = .fashionMNIST
@@ -62,20 +71,25 @@ struct Summary: ParsableCommand {
 
   func run() throws {
     var p = PartialTrainConfig()
-    p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = .bp; p.limitTrain = 2; p.limitTest = 1
+    p.model = model; p.dataset = dataset; p.components = components; p.width = width; p.method = .bp; p.limitTrain = 2;
+    p.limitTest = 1
     let entry = try DatasetCatalog.entry(dataset)
     let m: StagedModel
     if entry.isPresent() {
       let data = try DatasetCatalog.load(try p.resolved())
       let config = try p.resolved(fitting: data)
-      m = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      m = try ModelFactory.build(
+        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     } else {
       // The shape and classes are known without the files; text models get the paper's 300-d
       // word vectors over the full --vocab-size (a real run's vocabulary can be smaller).
       let config = try p.resolved()
       let vectors = entry.family == .text ? try Tensor.zeros([config.vocabSize, 300]) : nil
-      m = try ModelFactory.build(config, sampleShape: entry.sampleShape, classCount: entry.classCount, wordVectors: vectors)
-      print("(\(dataset) is not installed at \(entry.location().path); its shape \(entry.sampleShape.map(String.init).joined(separator: "×")) and \(entry.classCount) classes come from the catalog\(entry.family == .text ? ", with 300-d word vectors for \(config.vocabSize) words" : ""))\n")
+      m = try ModelFactory.build(
+        config, sampleShape: entry.sampleShape, classCount: entry.classCount, wordVectors: vectors)
+      print(
+        "(\(dataset) is not installed at \(entry.location().path); its shape \(entry.sampleShape.map(String.init).joined(separator: "×")) and \(entry.classCount) classes come from the catalog\(entry.family == .text ? ", with 300-d word vectors for \(config.vocabSize) words" : ""))\n"
+      )
     }
     print(ModelSummary.markdown(m))
   }

@@ -23,7 +23,9 @@ enum CrashReports {
   static let setting = "interactive=no"
 
   static func environmentChange() -> [String: String] {
-    guard ProcessInfo.processInfo.environment["SWIFT_BACKTRACE"] == nil, isatty(STDIN_FILENO) == 1 || isatty(STDOUT_FILENO) == 1 else { return [:] }
+    guard ProcessInfo.processInfo.environment["SWIFT_BACKTRACE"] == nil,
+      isatty(STDIN_FILENO) == 1 || isatty(STDOUT_FILENO) == 1
+    else { return [:] }
     return ["SWIFT_BACKTRACE": setting]
   }
 }

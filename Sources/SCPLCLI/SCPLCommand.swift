@@ -40,7 +40,10 @@ public struct SCPLCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "scpl",
     abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",
-    subcommands: [Train.self, Launch.self, Eval.self, Bench.self, Simulate.self, Report.self, Summary.self, Datasets.self, SelfTest.self],
+    subcommands: [
+      Train.self, Launch.self, Eval.self, Bench.self, Simulate.self, Report.self, Summary.self, Datasets.self,
+      SelfTest.self
+    ],
     defaultSubcommand: Train.self
   )
 }

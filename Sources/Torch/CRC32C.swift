@@ -13,7 +13,8 @@ public enum CRC32C {
     var offset = 0
     while offset < bytes.count {  // crc32_iscsi takes an Int32 length: feed large buffers in chunks
       let n = min(bytes.count - offset, 1 << 30)
-      crc = crc32_iscsi(UnsafeMutablePointer(mutating: base.advanced(by: offset).assumingMemoryBound(to: UInt8.self)), Int32(n), crc)
+      crc = crc32_iscsi(
+        UnsafeMutablePointer(mutating: base.advanced(by: offset).assumingMemoryBound(to: UInt8.self)), Int32(n), crc)
       offset += n
     }
     return crc ^ 0xFFFF_FFFF

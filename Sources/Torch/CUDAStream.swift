@@ -26,7 +26,9 @@ public final class CUDAStream: @unchecked Sendable {
 
   /// Makes this the calling thread's current stream on its GPU: the kernels the thread launches
   /// there from now on queue on it.
-  public func makeCurrent() throws { try check(ct_stream_make_current(handle), "making a stream of cuda:\(gpu) current") }
+  public func makeCurrent() throws {
+    try check(ct_stream_make_current(handle), "making a stream of cuda:\(gpu) current")
+  }
 
   /// Waits until every kernel queued on the stream so far has run.
   public func synchronize() throws { try check(ct_stream_synchronize(handle), "waiting for a stream of cuda:\(gpu)") }
@@ -51,5 +53,7 @@ public enum GPUMemory {
     return Int(out)
   }
 
-  public static func resetPeak(gpu: Int) throws { try check(ct_gpu_reset_peak(Int32(gpu)), "resetting cuda:\(gpu)'s peak memory") }
+  public static func resetPeak(gpu: Int) throws {
+    try check(ct_gpu_reset_peak(Int32(gpu)), "resetting cuda:\(gpu)'s peak memory")
+  }
 }

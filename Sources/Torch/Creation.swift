@@ -26,7 +26,9 @@ extension Tensor {
     return try withShape(shape) { try wrap(ct_ones($0, $1, dtype.rawValue, d.type, d.index), "ones(\(shape))") }
   }
 
-  public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
+  public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu) throws
+    -> Tensor
+  {
     try validate(shape: shape, "full")
     let d = device.code
     return try withShape(shape) {
@@ -63,7 +65,9 @@ extension Tensor {
     return try wrap(ct_randperm(Int64(n), d.type, d.index), "randperm(\(n))")
   }
 
-  public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .int64, device: Device = .cpu) throws -> Tensor {
+  public static func arange(
+    _ start: Double, _ end: Double, step: Double = 1, dtype: DType = .int64, device: Device = .cpu
+  ) throws -> Tensor {
     let d = device.code
     return try wrap(ct_arange(start, end, step, dtype.rawValue, d.type, d.index), "arange(\(start), \(end), \(step))")
   }
@@ -89,7 +93,8 @@ extension Tensor {
     try validate(shape: shape, "Tensor(values:shape:)")
     let expected = shape.reduce(1, *)
     guard expected == values.count else {
-      throw TorchError("Tensor(values:shape:): \(values.count) values do not fill shape \(shape) (\(expected) elements)")
+      throw TorchError(
+        "Tensor(values:shape:): \(values.count) values do not fill shape \(shape) (\(expected) elements)")
     }
     let handle = values.withUnsafeBytes { raw in
       withShape(shape) { ct_from_data(raw.baseAddress, $0, $1, T.dtype.rawValue) }

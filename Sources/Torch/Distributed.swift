@@ -20,25 +20,33 @@ public final class ProcessGroup: @unchecked Sendable {
   /// k > 0 connects to `masterAddress:masterPort`. With `storeFile` (every rank on this host),
   /// the ranks meet in that file instead and no port is opened for it. `keyPrefix` keeps this
   /// job's keys apart in the store. Waits at most `timeout` seconds for everyone.
-  public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil,
-              keyPrefix: String = "scpl/", timeout: Double) throws {
+  public init(
+    rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil,
+    keyPrefix: String = "scpl/", timeout: Double
+  ) throws {
     guard worldSize >= 1, (0..<worldSize).contains(rank) else {
       throw TorchError("rank \(rank) is not in a job of \(worldSize) process(es) (RANK must be 0…WORLD_SIZE−1)")
     }
-    guard (1...65535).contains(masterPort) else { throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)") }
+    guard (1...65535).contains(masterPort) else {
+      throw TorchError("the master port \(masterPort) is not a TCP port (1…65535)")
+    }
     // As Python does for every torch process: Gloo writes with `writev`, which has no
     // MSG_NOSIGNAL, so a peer that dies while this rank is writing to it would raise SIGPIPE,
     // whose default action ends this process without a word (no error naming the lost rank, no
     // "failed" in the run folder). Ignored, the write fails with EPIPE and Gloo reports it.
     signal(SIGPIPE, SIG_IGN)
-    guard let h = ct_process_group_new(masterAddress, Int32(masterPort), storeFile, keyPrefix, Int32(rank), Int32(worldSize),
-                                       Int64(timeout * 1000)) else {
+    guard
+      let h = ct_process_group_new(
+        masterAddress, Int32(masterPort), storeFile, keyPrefix, Int32(rank), Int32(worldSize),
+        Int64(timeout * 1000))
+    else {
       let cause = TorchError.last("c10d").message
-      let role = storeFile != nil
+      let role =
+        storeFile != nil
         ? "rank \(rank) could not meet the other ranks in \(storeFile!) within \(Self.seconds(timeout))"
         : rank == 0
-        ? "rank 0 could not host the rendezvous on port \(masterPort) or not every one of the \(worldSize) ranks joined within \(Self.seconds(timeout))"
-        : "rank \(rank) could not join the rendezvous at \(masterAddress):\(masterPort) within \(Self.seconds(timeout))"
+          ? "rank 0 could not host the rendezvous on port \(masterPort) or not every one of the \(worldSize) ranks joined within \(Self.seconds(timeout))"
+          : "rank \(rank) could not join the rendezvous at \(masterAddress):\(masterPort) within \(Self.seconds(timeout))"
       throw TorchError("\(role): \(cause)")
     }
     handle = h
@@ -69,7 +77,9 @@ public final class ProcessGroup: @unchecked Sendable {
     /// A receive's registry, which may abandon its wait.
     private let receives: PendingReceives?
 
-    fileprivate init(_ handle: ct_work?, _ what: String, timeout: Double, tensors: [Tensor], receives: PendingReceives? = nil) throws {
+    fileprivate init(
+      _ handle: ct_work?, _ what: String, timeout: Double, tensors: [Tensor], receives: PendingReceives? = nil
+    ) throws {
       guard let handle else { throw TorchError.last(what) }
       self.handle = handle
       self.what = what
@@ -87,7 +97,9 @@ public final class ProcessGroup: @unchecked Sendable {
       defer { receives?.end(self) }
       var source: Int32 = -1
       do {
-        try check(ct_work_wait(handle, Int64(timeout * 1000), &source), "\(what) (waited at most \(ProcessGroup.seconds(timeout)))")
+        try check(
+          ct_work_wait(handle, Int64(timeout * 1000), &source),
+          "\(what) (waited at most \(ProcessGroup.seconds(timeout)))")
       } catch {
         throw receives?.cause ?? error  // abandoned: the reason the process stopped waiting
       }
@@ -124,27 +136,39 @@ public final class ProcessGroup: @unchecked Sendable {
 
   // Gloo sends a tensor's bytes as they are: only dense, contiguous CPU tensors go over the wire.
   private func wire(_ t: Tensor) throws -> Tensor {
-    guard t.device == .cpu else { throw TorchError("c10d's Gloo group sends CPU tensors; move \(t.shape) from \(t.device) first") }
+    guard t.device == .cpu else {
+      throw TorchError("c10d's Gloo group sends CPU tensors; move \(t.shape) from \(t.device) first")
+    }
     return try t.contiguous()
   }
 
   public func send(_ t: Tensor, to dst: Int, tag: Int) throws -> Work {
     let t = try wire(t)
-    return try Work(ct_pg_isend(handle, t.handle, Int32(dst), Int32(tag)), "sending \(t.shape) to rank \(dst)", timeout: timeout, tensors: [t])
+    return try Work(
+      ct_pg_isend(handle, t.handle, Int32(dst), Int32(tag)), "sending \(t.shape) to rank \(dst)", timeout: timeout,
+      tensors: [t])
   }
 
   /// Receives into `t` (its shape and dtype must be the sent tensor's) from rank `src`, or from
   /// whichever rank sends first when `src` is nil (`wait()` tells which).
   public func receive(into t: Tensor, from src: Int?, tag: Int) throws -> Work {
-    try Work(ct_pg_irecv(handle, t.handle, Int32(src ?? -1), Int32(tag)),
-             "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t], receives: receives)
+    try Work(
+      ct_pg_irecv(handle, t.handle, Int32(src ?? -1), Int32(tag)),
+      "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t],
+      receives: receives)
   }
 
   /// Sums `t` over every rank, in place.
-  public func allReduceSum(_ t: Tensor) throws { try Work(ct_pg_iall_reduce_sum(handle, t.handle), "all-reduce", timeout: timeout, tensors: [t]).wait() }
+  public func allReduceSum(_ t: Tensor) throws {
+    try Work(ct_pg_iall_reduce_sum(handle, t.handle), "all-reduce", timeout: timeout, tensors: [t]).wait()
+  }
 
   /// Rank `root`'s `t` into every rank's `t`.
-  public func broadcast(_ t: Tensor, from root: Int) throws { try Work(ct_pg_ibroadcast(handle, t.handle, Int32(root)), "broadcast from rank \(root)", timeout: timeout, tensors: [t]).wait() }
+  public func broadcast(_ t: Tensor, from root: Int) throws {
+    try Work(
+      ct_pg_ibroadcast(handle, t.handle, Int32(root)), "broadcast from rank \(root)", timeout: timeout, tensors: [t]
+    ).wait()
+  }
 
   public func barrier() throws { try Work(ct_pg_ibarrier(handle), "barrier", timeout: timeout, tensors: []).wait() }
 
@@ -168,19 +192,25 @@ public final class ProcessGroup: @unchecked Sendable {
   /// Sends tensors of any shape and dtype (nil: an absent optional) as one message: a fixed-size
   /// header of their shapes, then each tensor. `receiveTensors` on the other side rebuilds them.
   public func sendTensors(_ tensors: [Tensor?], to dst: Int, tag: Int) throws {
-    guard tensors.count <= Self.maxTensors else { throw TorchError("a message holds at most \(Self.maxTensors) tensors, not \(tensors.count)") }
+    guard tensors.count <= Self.maxTensors else {
+      throw TorchError("a message holds at most \(Self.maxTensors) tensors, not \(tensors.count)")
+    }
     var header = Array(repeating: Int64(0), count: 1 + Self.maxTensors * Self.slot)
     header[0] = Int64(tensors.count)
     for (i, t) in tensors.enumerated() {
       let base = 1 + i * Self.slot
       guard let t else { header[base] = -1; continue }
-      guard t.shape.count <= Self.maxDimensions else { throw TorchError("a tensor of \(t.shape.count) dimensions cannot be sent (at most \(Self.maxDimensions))") }
+      guard t.shape.count <= Self.maxDimensions else {
+        throw TorchError("a tensor of \(t.shape.count) dimensions cannot be sent (at most \(Self.maxDimensions))")
+      }
       header[base] = Int64(t.dtype.rawValue)
       header[base + 1] = Int64(t.shape.count)
       for (j, n) in t.shape.enumerated() { header[base + 2 + j] = Int64(n) }
     }
     var pending = [try send(Tensor(header), to: dst, tag: tag)]
-    for t in tensors.compactMap({ $0 }) where t.shape.reduce(1, *) > 0 { pending.append(try send(t, to: dst, tag: tag)) }
+    for t in tensors.compactMap({ $0 }) where t.shape.reduce(1, *) > 0 {
+      pending.append(try send(t, to: dst, tag: tag))
+    }
     for w in pending { try w.wait() }
   }
 
@@ -190,7 +220,9 @@ public final class ProcessGroup: @unchecked Sendable {
     let header = try Tensor.zeros([1 + Self.maxTensors * Self.slot], dtype: .int64)
     let source = try receive(into: header, from: src, tag: tag).wait()
     let h: [Int64] = try header.toArray()
-    guard (0...Int64(Self.maxTensors)).contains(h[0]) else { throw TorchError("a message from rank \(source) announced \(h[0]) tensors: not a message of scpl's") }
+    guard (0...Int64(Self.maxTensors)).contains(h[0]) else {
+      throw TorchError("a message from rank \(source) announced \(h[0]) tensors: not a message of scpl's")
+    }
     var tensors: [Tensor?] = []
     for i in 0..<Int(h[0]) {
       let base = 1 + i * Self.slot

@@ -6,7 +6,8 @@ import Foundation
 public enum DurableFile {
   public static func write<C: ContiguousBytes>(_ bytes: C, to url: URL) throws {
     let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+    let temporary = folder.appendingPathComponent(
+      ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
     func fail(_ what: String) -> TorchError {
       TorchError("cannot write \(url.path): \(what) failed (\(String(cString: strerror(errno))))")
     }

@@ -12,14 +12,18 @@ public enum Engine {
 
   /// Exact float32 on GPUs (no TF32 convolutions or products, deterministic cuDNN algorithms),
   /// or libtorch's defaults again. For comparing GPU results with CPU ones.
-  public static func useExactGPUMath(_ exact: Bool) throws { try check(ct_set_exact_gpu_math(exact ? 1 : 0), "setting the GPU math mode") }
+  public static func useExactGPUMath(_ exact: Bool) throws {
+    try check(ct_set_exact_gpu_math(exact ? 1 : 0), "setting the GPU math mode")
+  }
 }
 
 extension Engine {
   /// The malloc this process runs on: "tcmalloc" when gperftools' library is loaded (the build
   /// links it in), else "glibc malloc".
   public static var mallocName: String {
-    let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+    let maps =
+      FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) }
+      ?? ""
     return maps.contains("libtcmalloc") ? "tcmalloc (gperftools)" : "glibc malloc"
   }
 }

@@ -16,7 +16,9 @@ public func freeLoopbackPort() throws -> Int {
   address.sin_addr.s_addr = inet_addr("127.0.0.1")
   var length = socklen_t(MemoryLayout<sockaddr_in>.size)
   let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+    }
   }
   guard bound else { throw TorchError("no free port on 127.0.0.1: \(String(cString: strerror(errno)))") }
   return Int(UInt16(bigEndian: address.sin_port))

@@ -3,60 +3,81 @@ import CTorch
 /// Functional forms of the neural-network ops (the `NN` module's layers call these).
 public enum Functional {
   public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
-    try wrap(ct_linear(x.handle, weight.handle, bias?.handle),
-             "linear of \(x.shape) with weight \(weight.shape)")
+    try wrap(
+      ct_linear(x.handle, weight.handle, bias?.handle),
+      "linear of \(x.shape) with weight \(weight.shape)")
   }
 
-  public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
-                            padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
-                            groups: Int = 1) throws -> Tensor {
+  public static func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+    padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+    groups: Int = 1
+  ) throws -> Tensor {
     let s = [Int64(stride.0), Int64(stride.1)]
     let p = [Int64(padding.0), Int64(padding.1)]
     let d = [Int64(dilation.0), Int64(dilation.1)]
-    return try wrap(ct_conv2d(x.handle, weight.handle, bias?.handle, s, p, d, Int64(groups)),
-                    "conv2d of \(x.shape) with weight \(weight.shape)")
+    return try wrap(
+      ct_conv2d(x.handle, weight.handle, bias?.handle, s, p, d, Int64(groups)),
+      "conv2d of \(x.shape) with weight \(weight.shape)")
   }
 
-  public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
-                               padding: (Int, Int) = (0, 0)) throws -> Tensor {
+  public static func maxPool2d(
+    _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+    padding: (Int, Int) = (0, 0)
+  ) throws -> Tensor {
     let st = stride ?? kernel
-    return try wrap(ct_max_pool2d(x.handle, [Int64(kernel.0), Int64(kernel.1)], [Int64(st.0), Int64(st.1)],
-                                  [Int64(padding.0), Int64(padding.1)]), "maxPool2d of \(x.shape)")
+    return try wrap(
+      ct_max_pool2d(
+        x.handle, [Int64(kernel.0), Int64(kernel.1)], [Int64(st.0), Int64(st.1)],
+        [Int64(padding.0), Int64(padding.1)]), "maxPool2d of \(x.shape)")
   }
 
-  public static func avgPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
-                               padding: (Int, Int) = (0, 0)) throws -> Tensor {
+  public static func avgPool2d(
+    _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+    padding: (Int, Int) = (0, 0)
+  ) throws -> Tensor {
     let st = stride ?? kernel
-    return try wrap(ct_avg_pool2d(x.handle, [Int64(kernel.0), Int64(kernel.1)], [Int64(st.0), Int64(st.1)],
-                                  [Int64(padding.0), Int64(padding.1)]), "avgPool2d of \(x.shape)")
+    return try wrap(
+      ct_avg_pool2d(
+        x.handle, [Int64(kernel.0), Int64(kernel.1)], [Int64(st.0), Int64(st.1)],
+        [Int64(padding.0), Int64(padding.1)]), "avgPool2d of \(x.shape)")
   }
 
   public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) throws -> Tensor {
-    try wrap(ct_adaptive_avg_pool2d(x.handle, [Int64(outputSize.0), Int64(outputSize.1)]),
-             "adaptiveAvgPool2d of \(x.shape)")
+    try wrap(
+      ct_adaptive_avg_pool2d(x.handle, [Int64(outputSize.0), Int64(outputSize.1)]),
+      "adaptiveAvgPool2d of \(x.shape)")
   }
 
   /// Bilinear resize of N×C×H×W floats to `size` (align_corners false). `antialias` widens the
   /// filter when shrinking, like PIL's and torchvision's bilinear resize of images.
   public static func interpolateBilinear(_ x: Tensor, size: (Int, Int), antialias: Bool) throws -> Tensor {
-    try wrap(ct_interpolate_bilinear(x.handle, Int64(size.0), Int64(size.1), antialias ? 1 : 0),
-             "bilinear resize of \(x.shape) to \(size.0)×\(size.1)")
+    try wrap(
+      ct_interpolate_bilinear(x.handle, Int64(size.0), Int64(size.1), antialias ? 1 : 0),
+      "bilinear resize of \(x.shape) to \(size.0)×\(size.1)")
   }
 
   /// Batch normalisation. In training, batch statistics (biased variance) normalise and the
   /// running statistics are updated in place with `momentum` (unbiased variance), as PyTorch.
-  public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
-                               runningVar: Tensor?, training: Bool, momentum: Double = 0.1,
-                               eps: Double = 1e-5) throws -> Tensor {
-    try wrap(ct_batch_norm(x.handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle,
-                           training ? 1 : 0, momentum, eps), "batchNorm of \(x.shape)")
+  public static func batchNorm(
+    _ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+    runningVar: Tensor?, training: Bool, momentum: Double = 0.1,
+    eps: Double = 1e-5
+  ) throws -> Tensor {
+    try wrap(
+      ct_batch_norm(
+        x.handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle,
+        training ? 1 : 0, momentum, eps), "batchNorm of \(x.shape)")
   }
 
-  public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
-                               eps: Double = 1e-5) throws -> Tensor {
+  public static func layerNorm(
+    _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
+    eps: Double = 1e-5
+  ) throws -> Tensor {
     try withShape(normalizedShape) {
-      try wrap(ct_layer_norm(x.handle, $0, $1, weight?.handle, bias?.handle, eps),
-               "layerNorm over \(normalizedShape) of \(x.shape)")
+      try wrap(
+        ct_layer_norm(x.handle, $0, $1, weight?.handle, bias?.handle, eps),
+        "layerNorm over \(normalizedShape) of \(x.shape)")
     }
   }
 
@@ -71,15 +92,19 @@ public enum Functional {
 
   /// ATen's LSTM. `parameters` in ATen order: (w_ih, w_hh, b_ih, b_hh) per layer and direction.
   /// Returns the output sequence and the final (h, c), each `(layers·directions)×B×H`.
-  public static func lstm(_ input: Tensor, h0: Tensor, c0: Tensor, parameters: [Tensor], layers: Int = 1,
-                          dropout: Double = 0, training: Bool, bidirectional: Bool,
-                          batchFirst: Bool) throws -> (output: Tensor, h: Tensor, c: Tensor) {
+  public static func lstm(
+    _ input: Tensor, h0: Tensor, c0: Tensor, parameters: [Tensor], layers: Int = 1,
+    dropout: Double = 0, training: Bool, bidirectional: Bool,
+    batchFirst: Bool
+  ) throws -> (output: Tensor, h: Tensor, c: Tensor) {
     var out: [ct_tensor?] = [nil, nil, nil]
     let ps: [ct_tensor?] = parameters.map { $0.handle }
     try withExtendedLifetime(parameters) {
-      try check(ct_lstm(input.handle, h0.handle, c0.handle, ps, Int32(ps.count), 1, Int64(layers), dropout,
-                        training ? 1 : 0, bidirectional ? 1 : 0, batchFirst ? 1 : 0, &out),
-                "lstm of \(input.shape) with state \(h0.shape)")
+      try check(
+        ct_lstm(
+          input.handle, h0.handle, c0.handle, ps, Int32(ps.count), 1, Int64(layers), dropout,
+          training ? 1 : 0, bidirectional ? 1 : 0, batchFirst ? 1 : 0, &out),
+        "lstm of \(input.shape) with state \(h0.shape)")
     }
     return (Tensor(owning: out[0]!), Tensor(owning: out[1]!), Tensor(owning: out[2]!))
   }
@@ -94,10 +119,13 @@ public enum Functional {
   public enum Reduction: Int32, Sendable { case none = 0, mean = 1, sum = 2 }
 
   /// Cross-entropy of logits `B×C` against int64 class indices `B`.
-  public static func crossEntropy(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean,
-                                  labelSmoothing: Double = 0) throws -> Tensor {
-    try wrap(ct_cross_entropy(logits.handle, target.handle, reduction.rawValue, labelSmoothing),
-             "crossEntropy of logits \(logits.shape) and targets \(target.shape)")
+  public static func crossEntropy(
+    _ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean,
+    labelSmoothing: Double = 0
+  ) throws -> Tensor {
+    try wrap(
+      ct_cross_entropy(logits.handle, target.handle, reduction.rawValue, labelSmoothing),
+      "crossEntropy of logits \(logits.shape) and targets \(target.shape)")
   }
 
   public static func mseLoss(_ a: Tensor, _ b: Tensor, reduction: Reduction = .mean) throws -> Tensor {

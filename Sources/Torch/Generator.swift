@@ -18,7 +18,9 @@ public final class Generator: @unchecked Sendable {
   public func state() throws -> Tensor { try wrap(ct_generator_get_state(handle), "Generator.state") }
 
   public func setState(_ state: Tensor) throws {
-    try check(ct_generator_set_state(handle, state.handle), "Generator.setState (a state of shape \(state.shape), \(state.dtype))")
+    try check(
+      ct_generator_set_state(handle, state.handle),
+      "Generator.setState (a state of shape \(state.shape), \(state.dtype))")
   }
 
   /// Dropout on the calling thread draws from `generator` from now on (nil: libtorch's global

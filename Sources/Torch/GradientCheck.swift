@@ -13,8 +13,10 @@ public enum GradientCheck {
   /// - Parameters:
   ///   - inputs: leaf tensors (float64) to differentiate; they are set to require grad.
   ///   - maxElementsPerInput: checks at most this many elements of each input (spread evenly).
-  public static func run(inputs: [Tensor], epsilon: Double = 1e-6, maxElementsPerInput: Int = 24,
-                         _ f: () throws -> Tensor) throws -> Result {
+  public static func run(
+    inputs: [Tensor], epsilon: Double = 1e-6, maxElementsPerInput: Int = 24,
+    _ f: () throws -> Tensor
+  ) throws -> Result {
     for x in inputs where x.dtype != .float64 {
       throw TorchError("GradientCheck needs float64 inputs, got \(x.dtype) of shape \(x.shape)")
     }

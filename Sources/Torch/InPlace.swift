@@ -4,10 +4,18 @@ import CTorch
 /// change parameters where they live, so every module holding the tensor sees the new values.
 /// Call them inside `withNoGrad` on tensors that require grad.
 extension Tensor {
-  public func add_(_ other: Tensor) throws { try check(ct_binary_(BinaryOp.add.rawValue, handle, other.handle), "add_") }
-  public func sub_(_ other: Tensor) throws { try check(ct_binary_(BinaryOp.sub.rawValue, handle, other.handle), "sub_") }
-  public func mul_(_ other: Tensor) throws { try check(ct_binary_(BinaryOp.mul.rawValue, handle, other.handle), "mul_") }
-  public func div_(_ other: Tensor) throws { try check(ct_binary_(BinaryOp.div.rawValue, handle, other.handle), "div_") }
+  public func add_(_ other: Tensor) throws {
+    try check(ct_binary_(BinaryOp.add.rawValue, handle, other.handle), "add_")
+  }
+  public func sub_(_ other: Tensor) throws {
+    try check(ct_binary_(BinaryOp.sub.rawValue, handle, other.handle), "sub_")
+  }
+  public func mul_(_ other: Tensor) throws {
+    try check(ct_binary_(BinaryOp.mul.rawValue, handle, other.handle), "mul_")
+  }
+  public func div_(_ other: Tensor) throws {
+    try check(ct_binary_(BinaryOp.div.rawValue, handle, other.handle), "div_")
+  }
   public func add_(_ s: Double) throws { try check(ct_binary_scalar_(BinaryOp.add.rawValue, handle, s), "add_") }
   public func mul_(_ s: Double) throws { try check(ct_binary_scalar_(BinaryOp.mul.rawValue, handle, s), "mul_") }
   /// self += alpha · other

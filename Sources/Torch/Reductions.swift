@@ -1,8 +1,10 @@
 import CTorch
 
 extension Tensor {
-  private func reduce(_ axes: [Int], _ name: String,
-                      _ f: (UnsafePointer<Int64>?, Int32) -> ct_tensor?) throws -> Tensor {
+  private func reduce(
+    _ axes: [Int], _ name: String,
+    _ f: (UnsafePointer<Int64>?, Int32) -> ct_tensor?
+  ) throws -> Tensor {
     try withShape(axes) { try wrap(f($0, $1), "\(name) over \(axes) of \(shape)") }
   }
 

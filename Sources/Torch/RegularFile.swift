@@ -11,7 +11,10 @@ public enum RegularFile {
     let path = url.path
     var info = stat()
     guard stat(path, &info) == 0 else {
-      throw TorchError(errno == ENOENT ? "the \(what) \(path) does not exist" : "cannot read the \(what) \(path): \(String(cString: strerror(errno)))")
+      throw TorchError(
+        errno == ENOENT
+          ? "the \(what) \(path) does not exist"
+          : "cannot read the \(what) \(path): \(String(cString: strerror(errno)))")
     }
     guard info.st_mode & S_IFMT == S_IFREG else {
       throw TorchError("the \(what) \(path) is \(kind(info.st_mode)), not a regular file")
@@ -29,7 +32,9 @@ public enum RegularFile {
       let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + offset, size - offset) }
       if n < 0 && errno == EINTR { continue }
       guard n >= 0 else { throw TorchError("cannot read the \(what) \(path): \(String(cString: strerror(errno)))") }
-      guard n > 0 else { throw TorchError("the \(what) \(path) ended after \(offset) of its \(size) bytes (it changed while being read)") }
+      guard n > 0 else {
+        throw TorchError("the \(what) \(path) ended after \(offset) of its \(size) bytes (it changed while being read)")
+      }
       offset += n
     }
     return bytes

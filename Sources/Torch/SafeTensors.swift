@@ -30,7 +30,7 @@ public enum SafeTensors {
   }
 
   static let dtypeNames: [DType: String] = [
-    .float32: "F32", .float64: "F64", .int64: "I64", .int32: "I32", .uint8: "U8", .bool: "BOOL",
+    .float32: "F32", .float64: "F64", .int64: "I64", .int32: "I32", .uint8: "U8", .bool: "BOOL"
   ]
 
   /// Encodes tensors (in the order given) and string metadata into the format's bytes.
@@ -40,11 +40,15 @@ public enum SafeTensors {
     var seen = Set<String>()
     for (name, tensor) in tensors {
       guard seen.insert(name).inserted else { throw TorchError("safetensors: the name '\(name)' appears twice") }
-      guard let code = dtypeNames[tensor.dtype] else { throw TorchError("safetensors: dtype \(tensor.dtype) is not supported") }
+      guard let code = dtypeNames[tensor.dtype] else {
+        throw TorchError("safetensors: dtype \(tensor.dtype) is not supported")
+      }
       let bytes = try tensor.to(.cpu).bytes()
       let begin = payload.count
       payload += bytes
-      entries.append("\(jsonString(name)):{\"dtype\":\"\(code)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(payload.count)]}")
+      entries.append(
+        "\(jsonString(name)):{\"dtype\":\"\(code)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(payload.count)]}"
+      )
     }
     var metadata = metadata
     metadata[payloadChecksumKey] = nil
@@ -126,7 +130,7 @@ public enum SafeTensors {
         continue
       }
       guard let info = value as? [String: Any], let code = info["dtype"] as? String,
-            let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+        let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
       else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
       guard let dtype = dtypeNames.first(where: { $0.value == code })?.key else {
         throw fail("entry '\(name)' has dtype \(code), which this reader does not support")
@@ -154,13 +158,17 @@ public enum SafeTensors {
       }
       var actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<digits.lowerBound])) }
       actual = CRC32C.checksum(Array(checksumPlaceholder.utf8), continuing: actual)
-      actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[digits.upperBound...]), continuing: actual) }
+      actual = bytes.withUnsafeBytes {
+        CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[digits.upperBound...]), continuing: actual)
+      }
       guard stored == String(format: "%08x", actual) else {
-        throw fail("its checksum is \(String(format: "%08x", actual)), but the file says \(stored): the file is corrupt")
+        throw fail(
+          "its checksum is \(String(format: "%08x", actual)), but the file says \(stored): the file is corrupt")
       }
       checksum = .wholeFile
     } else if let stored = metadata[payloadChecksumKey] {
-      let actual = String(format: "%08x", bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[headerEnd...])) })
+      let actual = String(
+        format: "%08x", bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[headerEnd...])) })
       guard stored == actual else {
         throw fail("its tensors' checksum is \(actual), but the file says \(stored): the file is corrupt")
       }
@@ -168,8 +176,12 @@ public enum SafeTensors {
     }
     let tensors = try bytes.withUnsafeBytes { raw in
       try entries.map { e in
-        (e.name, try Tensor(bytes: UnsafeRawBufferPointer(rebasing: raw[(headerEnd + e.begin)..<(headerEnd + e.end)]),
-                            shape: e.shape, dtype: e.dtype))
+        (
+          e.name,
+          try Tensor(
+            bytes: UnsafeRawBufferPointer(rebasing: raw[(headerEnd + e.begin)..<(headerEnd + e.end)]),
+            shape: e.shape, dtype: e.dtype)
+        )
       }
     }
     return File(tensors: tensors, metadata: metadata, checksum: checksum)
@@ -185,7 +197,11 @@ public enum SafeTensors {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        if scalar.value < 0x20 {
+          out += String(format: "\\u%04x", scalar.value)
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
       }
     }
     return out + "\""

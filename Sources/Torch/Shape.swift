@@ -17,8 +17,9 @@ extension Tensor {
   }
   /// Elements `start ..< end` (by `step`) along `axis`; `end` nil = to the end.
   public func slice(axis: Int, start: Int = 0, end: Int? = nil, step: Int = 1) throws -> Tensor {
-    try wrap(ct_slice(handle, Int64(axis), Int64(start), Int64(end ?? Int(Int64.max)), Int64(step)),
-             "slice \(start)..<\(end.map(String.init) ?? "end") along \(axis) of \(shape)")
+    try wrap(
+      ct_slice(handle, Int64(axis), Int64(start), Int64(end ?? Int(Int64.max)), Int64(step)),
+      "slice \(start)..<\(end.map(String.init) ?? "end") along \(axis) of \(shape)")
   }
   /// Removes `axis` by picking index `index` on it.
   public func select(axis: Int, index: Int) throws -> Tensor {
@@ -53,8 +54,12 @@ extension Tensor {
     return (0..<Int(n)).map { Tensor(owning: out[$0]!) }
   }
 
-  public func squeezed(axis: Int) throws -> Tensor { try wrap(ct_squeeze(handle, Int64(axis)), "squeeze \(axis) of \(shape)") }
-  public func unsqueezed(axis: Int) throws -> Tensor { try wrap(ct_unsqueeze(handle, Int64(axis)), "unsqueeze \(axis) of \(shape)") }
+  public func squeezed(axis: Int) throws -> Tensor {
+    try wrap(ct_squeeze(handle, Int64(axis)), "squeeze \(axis) of \(shape)")
+  }
+  public func unsqueezed(axis: Int) throws -> Tensor {
+    try wrap(ct_unsqueeze(handle, Int64(axis)), "unsqueeze \(axis) of \(shape)")
+  }
   public func expanded(to shape: [Int]) throws -> Tensor {
     try withShape(shape) { try wrap(ct_expand(handle, $0, $1), "expand \(self.shape) to \(shape)") }
   }

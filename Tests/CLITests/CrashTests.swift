@@ -10,9 +10,11 @@ final class CrashTests: XCTestCase {
   let epochs = 3
 
   func startRun(_ dir: URL) throws -> (process: Process, output: Pipe) {
-    try startScpl(["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "1",
-                   "--limit-train", "32", "--limit-test", "32", "--batch-size", "16", "--epochs", String(epochs),
-                   "--aug", "none", "--threads", "1", "--out", dir.path])
+    try startScpl([
+      "train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "1",
+      "--limit-train", "32", "--limit-test", "32", "--batch-size", "16", "--epochs", String(epochs),
+      "--aug", "none", "--threads", "1", "--out", dir.path
+    ])
   }
 
   /// Polls `checkpoints/` until a temporary file of a write of epoch `epoch` appears.
@@ -32,7 +34,9 @@ final class CrashTests: XCTestCase {
   func checkReadableAndResumable(_ dir: URL, expectCheckpoint: Bool) throws {
     let config = try Data(contentsOf: dir.appendingPathComponent("config.json"))
     _ = try TrainConfig.decodeChecked(from: config, path: "config.json")
-    let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
+    let summary =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+      as? [String: Any]
     XCTAssertEqual(summary?["state"] as? String, "running", "a killed process cannot say more than that it was running")
     _ = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
 
@@ -43,7 +47,9 @@ final class CrashTests: XCTestCase {
       return
     }
     XCTAssertEqual(resume.status, 0, resume.stderr)
-    let finished = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
+    let finished =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+      as? [String: Any]
     XCTAssertEqual(finished?["state"] as? String, "finished")
     let records = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"))
     XCTAssertEqual(records.map(\.epoch), Array(1...epochs), "every epoch once")

@@ -45,8 +45,11 @@ final class ScplProcess {
     }
     process.waitUntilExit()
     drained.wait()
-    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    return Finished(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let status =
+      process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    return Finished(
+      status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self)
+    )
   }
 }
 
@@ -57,12 +60,19 @@ final class DistributedTests: XCTestCase {
   /// A small SCPL run on real Fashion-MNIST (2 epochs, 256 samples), one intra-op thread.
   var vgg: [String] { vgg() }
   func vgg(epochs: Int = 2, samples: Int = 256) -> [String] {
-    ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125", "--epochs", String(epochs),
-     "--batch-size", "64", "--limit-train", String(samples), "--limit-test", "128", "--threads", "1", "--threads-per-device", "1"]
+    [
+      "train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125", "--epochs",
+      String(epochs),
+      "--batch-size", "64", "--limit-train", String(samples), "--limit-test", "128", "--threads", "1",
+      "--threads-per-device", "1"
+    ]
   }
   /// A Transformer: dropout in every component, masks and text through the chain.
-  let transformer = ["train", "--model", "transformer", "--method", "scpl", "--dataset", "bbc-news", "--epochs", "2", "--hidden", "16",
-                     "--max-len", "20", "--batch-size", "16", "--limit-train", "96", "--limit-test", "32", "--threads", "1", "--threads-per-device", "1"]
+  let transformer = [
+    "train", "--model", "transformer", "--method", "scpl", "--dataset", "bbc-news", "--epochs", "2", "--hidden", "16",
+    "--max-len", "20", "--batch-size", "16", "--limit-train", "96", "--limit-test", "32", "--threads", "1",
+    "--threads-per-device", "1"
+  ]
 
   var scratch: URL!
 
@@ -80,7 +90,9 @@ final class DistributedTests: XCTestCase {
   /// Every loss and accuracy of every epoch, and every tensor of the last checkpoint.
   func outcome(_ folder: URL) throws -> (metrics: [String], tensors: [String: [UInt8]]) {
     let records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"))
-    let metrics = records.map { r in "\(r.epoch) \(r.losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }) \(r.trainAccuracy) \(r.testAccuracy) \(r.componentTestAccuracy)" }
+    let metrics = records.map { r in
+      "\(r.epoch) \(r.losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }) \(r.trainAccuracy) \(r.testAccuracy) \(r.componentTestAccuracy)"
+    }
     let newest = try XCTUnwrap(try Checkpoints(runFolder: folder).newestValid(warn: { _ in })?.1)
     var tensors: [String: [UInt8]] = [:]
     for t in newest.tensors { tensors[t.name] = try t.tensor.bytes() }
@@ -100,11 +112,13 @@ final class DistributedTests: XCTestCase {
     // (model, ranks, devices per rank, placement on the ranks' devices, what the last rank serves)
     let layouts = [(vgg, 2, 1, "0,0,1,1", "3, 4"), (transformer, 4, 1, "0,1,2,3", "4"), (vgg, 2, 2, "0,1,2,3", "3, 4")]
     for (i, (base, ranks, local, placement, lastServes)) in layouts.enumerated() {
-      let sequential = scratch.appendingPathComponent("sequential-\(i)"), distributed = scratch.appendingPathComponent("ranks-\(i)")
+      let sequential = scratch.appendingPathComponent("sequential-\(i)"),
+        distributed = scratch.appendingPathComponent("ranks-\(i)")
       let one = try run(base + ["--pipeline", "off", "--out", sequential.path])
       XCTAssertEqual(one.status, 0, one.stderr)
-      let many = try run(["launch", "--nproc", String(ranks), "--"] + base + (local > 1 ? ["--profile"] : [])
-                         + ["--devices", String(local), "--placement", placement, "--timeout", "30", "--out", distributed.path])
+      let many = try run(
+        ["launch", "--nproc", String(ranks), "--"] + base + (local > 1 ? ["--profile"] : [])
+          + ["--devices", String(local), "--placement", placement, "--timeout", "30", "--out", distributed.path])
       XCTAssertEqual(many.status, 0, many.stderr)
       XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(lastServes) "), many.stdout)
       XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
@@ -116,7 +130,8 @@ final class DistributedTests: XCTestCase {
       let torchrun = scratch.appendingPathComponent("torchrun")
       let p = Process()
       p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = ["torchrun", "--nproc-per-node", "2", "--no-python", try scplBinary().path] + base
+      p.arguments =
+        ["torchrun", "--nproc-per-node", "2", "--no-python", try scplBinary().path] + base
         + ["--distributed", "--placement", placement, "--timeout", "30", "--out", torchrun.path]
       p.standardOutput = FileHandle.nullDevice
       p.standardError = FileHandle.nullDevice
@@ -133,24 +148,37 @@ final class DistributedTests: XCTestCase {
   /// `--profile` of a distributed run: rank 0's trace has a process row per rank holding that
   /// rank's devices, every device has the forward and learn spans of every batch of the last
   /// epoch, inside the epoch's window, and every device's busy fraction is in summary.json.
-  func assertTraceCoversEveryRank(_ folder: URL, ranks: Int, devicesPerRank: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-    let trace = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json"))) as? [String: Any])
+  func assertTraceCoversEveryRank(
+    _ folder: URL, ranks: Int, devicesPerRank: Int, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let trace = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json")))
+        as? [String: Any])
     let events = try XCTUnwrap(trace["traceEvents"] as? [[String: Any]])
-    let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { e in (e["pid"] as? Int).map { ($0, (e["args"] as? [String: Any])?["name"] as? String) } }
+    let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { e in
+      (e["pid"] as? Int).map { ($0, (e["args"] as? [String: Any])?["name"] as? String) }
+    }
     XCTAssertEqual(processes.map(\.0), Array(0..<ranks), file: file, line: line)
     XCTAssertEqual(processes.map(\.1), (0..<ranks).map { "rank \($0)" }, file: file, line: line)
     let spans = events.filter { $0["ph"] as? String == "X" }
     let steps = 256 / 64  // the last epoch's batches (vgg(): 256 samples, batch 64)
     for d in 0..<ranks * devicesPerRank {
       let mine = spans.filter { $0["tid"] as? Int == d }
-      XCTAssertTrue(mine.allSatisfy { $0["pid"] as? Int == d / devicesPerRank }, "device \(d) outside its rank's row", file: file, line: line)
+      XCTAssertTrue(
+        mine.allSatisfy { $0["pid"] as? Int == d / devicesPerRank }, "device \(d) outside its rank's row", file: file,
+        line: line)
       for kind in ["forward", "learn"] {
-        let batches = Set(mine.filter { $0["cat"] as? String == kind }.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int })
+        let batches = Set(
+          mine.filter { $0["cat"] as? String == kind }.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int })
         XCTAssertEqual(batches, Set(0..<steps), "device \(d)'s \(kind) spans", file: file, line: line)
       }
-      XCTAssertTrue(mine.allSatisfy { (($0["ts"] as? NSNumber)?.doubleValue ?? -1) >= 0 }, "device \(d) has spans before the epoch began", file: file, line: line)
+      XCTAssertTrue(
+        mine.allSatisfy { (($0["ts"] as? NSNumber)?.doubleValue ?? -1) >= 0 },
+        "device \(d) has spans before the epoch began", file: file, line: line)
     }
-    let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json"))) as? [String: Any])
+    let summary = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+        as? [String: Any])
     let run = try XCTUnwrap((summary["runs"] as? [[String: Any]])?.first, file: file, line: line)
     let busy = try XCTUnwrap(run["device_busy_fraction"] as? [Double], "\(run.keys.sorted())", file: file, line: line)
     XCTAssertEqual(busy.count, ranks * devicesPerRank, file: file, line: line)
@@ -164,11 +192,14 @@ final class DistributedTests: XCTestCase {
     XCTAssertEqual(try run(vgg + ["--pipeline", "off", "--out", reference.path]).status, 0)
     func forgetEpochTwo(_ folder: URL) throws {
       let checkpoints = Checkpoints(runFolder: folder)
-      try FileManager.default.removeItem(at: checkpoints.url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 2)))
+      try FileManager.default.removeItem(
+        at: checkpoints.url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 2)))
     }
     // Two ranks, then one process (which must say where it runs now).
     let a = scratch.appendingPathComponent("ranks-then-one")
-    XCTAssertEqual(try run(["launch", "--nproc", "2", "--"] + vgg + ["--placement", "0,0,1,1", "--timeout", "30", "--out", a.path]).status, 0)
+    XCTAssertEqual(
+      try run(["launch", "--nproc", "2", "--"] + vgg + ["--placement", "0,0,1,1", "--timeout", "30", "--out", a.path])
+        .status, 0)
     try forgetEpochTwo(a)
     let refused = try run(["train", "--resume", a.path, "--epochs", "3"])
     XCTAssertNotEqual(refused.status, 0)
@@ -180,7 +211,9 @@ final class DistributedTests: XCTestCase {
     let b = scratch.appendingPathComponent("one-then-ranks")
     XCTAssertEqual(try run(vgg + ["--out", b.path]).status, 0)
     try forgetEpochTwo(b)
-    let overRanks = try run(["launch", "--nproc", "2", "--", "train", "--resume", b.path, "--placement", "0,1,1,1", "--timeout", "30"])
+    let overRanks = try run([
+      "launch", "--nproc", "2", "--", "train", "--resume", b.path, "--placement", "0,1,1,1", "--timeout", "30"
+    ])
     XCTAssertEqual(overRanks.status, 0, overRanks.stderr)
     try assertSame(reference, b)
   }
@@ -191,7 +224,9 @@ final class DistributedTests: XCTestCase {
   func testALostRankEndsTheJobWithAnErrorNamingIt() throws {
     let port = try freeLoopbackPort()
     let folder = scratch.appendingPathComponent("lost")
-    func env(_ rank: Int) -> [String: String] { ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)] }
+    func env(_ rank: Int) -> [String: String] {
+      ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]
+    }
     let long = vgg(epochs: 40, samples: 2048) + ["--distributed", "--placement", "0,0,1,1", "--timeout", "30"]
     let rank0 = try ScplProcess(long + ["--out", folder.path], environment: env(0))
     let rank1 = try ScplProcess(long, environment: env(1))
@@ -204,10 +239,14 @@ final class DistributedTests: XCTestCase {
     let zero = rank0.finish(within: 60)
     // Rank 0's next send to rank 1 fails at once, and it stops waiting for the results in
     // flight there: it does not sit out its 30 s timeout.
-    XCTAssertLessThan(Date().timeIntervalSince(killedAt), 10, "rank 0 waited for its timeout instead of stopping when its send failed")
+    XCTAssertLessThan(
+      Date().timeIntervalSince(killedAt), 10, "rank 0 waited for its timeout instead of stopping when its send failed")
     XCTAssertNotEqual(zero.status, 0)
-    XCTAssertLessThan(zero.status, 128, "rank 0 was ended by signal \(zero.status - 128), not by its error: \(zero.stderr)")
-    XCTAssertTrue(zero.stderr.contains("rank 0 could not send to rank 1") || zero.stderr.contains("rank 0 heard no results from rank 1"), zero.stderr)
+    XCTAssertLessThan(
+      zero.status, 128, "rank 0 was ended by signal \(zero.status - 128), not by its error: \(zero.stderr)")
+    XCTAssertTrue(
+      zero.stderr.contains("rank 0 could not send to rank 1")
+        || zero.stderr.contains("rank 0 heard no results from rank 1"), zero.stderr)
     XCTAssertTrue(zero.stderr.contains("stopped after"), zero.stderr)
     XCTAssertTrue(zero.stderr.contains("the checkpoint of epoch"), zero.stderr)
     XCTAssertEqual(rank1.finish(within: 5).status, 128 + SIGKILL)
@@ -224,7 +263,9 @@ final class DistributedTests: XCTestCase {
     let launch = try ScplProcess(["launch", "--nproc", "3", "--grace", "5", "--"] + long)
     let metrics = folder.appendingPathComponent("metrics.jsonl")
     let deadline = Date().addingTimeInterval(120)
-    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline, launch.process.isRunning {
+    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline,
+      launch.process.isRunning
+    {
       Thread.sleep(forTimeInterval: 0.1)
     }
     let children = try childProcesses(of: launch.process.processIdentifier)
@@ -241,18 +282,24 @@ final class DistributedTests: XCTestCase {
   /// 130, and a resume over two ranks finishes the run with every epoch once.
   func testCtrlCStopsTheJobAtAStepAndItResumes() throws {
     let folder = scratch.appendingPathComponent("ctrl-c")
-    let launch = try ScplProcess(["launch", "--nproc", "2", "--"] + vgg(epochs: 3, samples: 2048)
-                                 + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
+    let launch = try ScplProcess(
+      ["launch", "--nproc", "2", "--"] + vgg(epochs: 3, samples: 2048)
+        + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
     let metrics = folder.appendingPathComponent("metrics.jsonl")
     let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
     XCTAssertTrue(waitForFile(checkpoint, while: launch.process, seconds: 180), "no checkpoint after epoch 1")
-    XCTAssertTrue(waitForNextStep(in: folder, while: launch.process), "no step of epoch 2 was recorded")  // into epoch 2
-    for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) { kill(pid, SIGINT) }
+    // into epoch 2
+    XCTAssertTrue(waitForNextStep(in: folder, while: launch.process), "no step of epoch 2 was recorded")
+    for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) {
+      kill(pid, SIGINT)
+    }
     let stopped = launch.finish(within: 120)
     XCTAssertEqual(stopped.status, 130, stopped.stderr)
     let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
     XCTAssertTrue(summary.contains("\"interrupted\"") && summary.contains("stopped by SIGINT in epoch 2"), summary)
-    XCTAssertTrue(Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step in epoch 2")
+    XCTAssertTrue(
+      Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 },
+      "a checkpoint of the step in epoch 2")
     let resumed = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--timeout", "30"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertEqual(try EpochRecord.readLines(metrics).map(\.epoch), [1, 2, 3])
@@ -263,7 +310,8 @@ final class DistributedTests: XCTestCase {
   /// and a 40-second job's log stayed empty until it ended.
   func testLaunchPassesEachLineOnAsItComes() throws {
     let folder = scratch.appendingPathComponent("lines")
-    let (launch, pipe) = try startScpl(["launch", "--nproc", "2", "--"] + vgg(epochs: 40) + ["--placement", "0,0,1,1", "--out", folder.path])
+    let (launch, pipe) = try startScpl(
+      ["launch", "--nproc", "2", "--"] + vgg(epochs: 40) + ["--placement", "0,0,1,1", "--out", folder.path])
     defer {
       let ranks = (try? childProcesses(of: launch.processIdentifier)) ?? []
       for pid in [launch.processIdentifier] + ranks { kill(pid, SIGKILL) }
@@ -276,19 +324,27 @@ final class DistributedTests: XCTestCase {
 
   func testRanksWithDifferentOptionsAreRefusedAtStartUp() throws {
     let port = try freeLoopbackPort()
-    func env(_ rank: Int) -> [String: String] { ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)] }
-    let rank0 = try ScplProcess(vgg + ["--distributed", "--timeout", "10", "--out", scratch.appendingPathComponent("m").path], environment: env(0))
+    func env(_ rank: Int) -> [String: String] {
+      ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]
+    }
+    let rank0 = try ScplProcess(
+      vgg + ["--distributed", "--timeout", "10", "--out", scratch.appendingPathComponent("m").path], environment: env(0)
+    )
     let rank1 = try ScplProcess(vgg(epochs: 3) + ["--distributed", "--timeout", "10"], environment: env(1))
     for r in [rank0.finish(within: 60), rank1.finish(within: 60)] {
       XCTAssertNotEqual(r.status, 0)
-      XCTAssertTrue(r.stderr.contains("rank 1 was started with other options than rank 0: --epochs is 3 there and 2 on rank 0"), r.stderr)
+      XCTAssertTrue(
+        r.stderr.contains("rank 1 was started with other options than rank 0: --epochs is 3 there and 2 on rank 0"),
+        r.stderr)
     }
   }
 
   func testAnUnreachableMasterIsNamed() throws {
     let port = try freeLoopbackPort()
-    let alone = try ScplProcess(vgg + ["--distributed", "--timeout", "2"],
-                                environment: ["RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]).finish(within: 60)
+    let alone = try ScplProcess(
+      vgg + ["--distributed", "--timeout", "2"],
+      environment: ["RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]
+    ).finish(within: 60)
     XCTAssertNotEqual(alone.status, 0)
     XCTAssertTrue(alone.stderr.contains("127.0.0.1:\(port)"), alone.stderr)
   }
@@ -297,7 +353,9 @@ final class DistributedTests: XCTestCase {
   func childProcesses(of parent: Int32) throws -> [Int32] {
     let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")
     return tasks.flatMap { task in
-      ((try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int32($0) }
+      ((try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? "").split(
+        separator: " "
+      ).compactMap { Int32($0) }
     }.sorted()
   }
 }

@@ -12,13 +12,15 @@ final class HelpAndOutputTests: XCTestCase {
     let top = SCPLCommand.helpMessage(columns: 400)
     let subcommands = SCPLCommand.configuration.subcommands
     let commands = subcommands.map { $0.configuration.commandName ?? $0._commandName }
-    XCTAssertEqual(Set(commands), ["train", "launch", "eval", "bench", "simulate", "report", "summary", "datasets", "selftest"])
+    XCTAssertEqual(
+      Set(commands), ["train", "launch", "eval", "bench", "simulate", "report", "summary", "datasets", "selftest"])
     var texts = [top]
     for (name, type) in zip(commands, subcommands) {
       XCTAssertTrue(top.contains("\n  \(name) "), "`scpl --help` lists \(name)")
       // `scpl <name> --help` parses (help is not an error) ...
       do { _ = try SCPLCommand.parseAsRoot([name, "--help"]) } catch {
-        XCTAssertEqual(SCPLCommand.exitCode(for: error), .success, "`scpl \(name) --help`: \(SCPLCommand.message(for: error))")
+        XCTAssertEqual(
+          SCPLCommand.exitCode(for: error), .success, "`scpl \(name) --help`: \(SCPLCommand.message(for: error))")
       }
       // ... and prints the command's own help.
       let text = SCPLCommand.helpMessage(for: type, columns: 400)
@@ -27,37 +29,46 @@ final class HelpAndOutputTests: XCTestCase {
     }
     // Every `scpl <word>` a help text mentions is a command.
     for text in texts {
-      let mentioned = text.components(separatedBy: "`scpl ").dropFirst().compactMap { $0.split(whereSeparator: { !$0.isLetter && $0 != "-" }).first }
+      let mentioned = text.components(separatedBy: "`scpl ").dropFirst().compactMap {
+        $0.split(whereSeparator: { !$0.isLetter && $0 != "-" }).first
+      }
       for word in mentioned {
         XCTAssertTrue(commands.contains(String(word)), "a help text names `scpl \(word)`, which is not a command")
       }
       for file in referencedFiles(text) {
         XCTAssertFalse(file.hasPrefix(".."), "help refers to \(file), outside the repository")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent(file).path),
-                      "help refers to \(file), which the repository does not have")
+        XCTAssertTrue(
+          FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent(file).path),
+          "help refers to \(file), which the repository does not have")
       }
     }
   }
 
   /// The checkout these tests come from (Tests/CLITests/<this file> is three levels down).
-  let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
   /// The relative paths of documents and scripts a text names (docs/pipelines.md,
   /// scripts/bootstrap.sh, a parent folder's file): words with a slash ending in .md, .sh, .py
   /// or .swift, and any word that climbs out with "../" (not a usage line's "...").
   func referencedFiles(_ text: String) -> [String] {
     text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;:".contains($0) })
-      .map { word in String(word.reversed().drop { $0 == "." }.reversed()) }  // a sentence's full stop is not part of the path
+      // a sentence's full stop is not part of the path
+      .map { word in String(word.reversed().drop { $0 == "." }.reversed()) }
       .filter { word in
-        word.hasPrefix("../") || (word.contains("/") && !word.hasPrefix("/") && [".md", ".sh", ".py", ".swift"].contains { word.hasSuffix($0) })
+        word.hasPrefix("../")
+          || (word.contains("/") && !word.hasPrefix("/")
+            && [".md", ".sh", ".py", ".swift"].contains { word.hasSuffix($0) })
       }
   }
 
   /// The check above sees what it should: a path outside the repository, a missing document.
   func testReferencedFilesAreFoundInAText() {
-    XCTAssertEqual(referencedFiles("see `docs/pipelines.md`, and ../notes/x.md (or scripts/bootstrap.sh). [<command> ...]"),
-                   ["docs/pipelines.md", "../notes/x.md", "scripts/bootstrap.sh"])
-    XCTAssertTrue(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent("docs/pipelines.md").path))
+    XCTAssertEqual(
+      referencedFiles("see `docs/pipelines.md`, and ../notes/x.md (or scripts/bootstrap.sh). [<command> ...]"),
+      ["docs/pipelines.md", "../notes/x.md", "scripts/bootstrap.sh"])
+    XCTAssertTrue(
+      FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent("docs/pipelines.md").path))
   }
 
   /// Each option of `scpl train` that is a setting says its default (or what it depends on); the
@@ -76,7 +87,8 @@ final class HelpAndOutputTests: XCTestCase {
   func testDatasetsListsEveryDataSetWithItsFacts() throws {
     let table = Datasets.table()
     for name in DatasetName.allCases { XCTAssertTrue(table.contains("| \(name.rawValue) |"), name.rawValue) }
-    XCTAssertTrue(table.contains("| fashion-mnist | vision | 1×28×28 | 10 | yes | /usr/share/datasets/fashion-mnist |"), table)
+    XCTAssertTrue(
+      table.contains("| fashion-mnist | vision | 1×28×28 | 10 | yes | /usr/share/datasets/fashion-mnist |"), table)
     XCTAssertTrue(table.contains("| cifar100 | vision | 3×32×32 | 100 |"), table)
     XCTAssertTrue(table.contains("| bbc-news | text | 400 tokens (--max-len) | 5 | yes |"), table)
     let elsewhere = Datasets.table(dataDir: "/nonexistent")
@@ -97,8 +109,10 @@ final class HelpAndOutputTests: XCTestCase {
   func testOutputOnAPipeArrivesLineByLine() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let (process, pipe) = try startScpl(["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
-                                         "--limit-train", "3000", "--limit-test", "500", "--epochs", "1", "--threads", "1", "--out", dir.path])
+    let (process, pipe) = try startScpl([
+      "train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
+      "--limit-train", "3000", "--limit-test", "500", "--epochs", "1", "--threads", "1", "--out", dir.path
+    ])
     defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
     let text = read(pipe, until: "\n", seconds: 60)
     XCTAssertTrue(text.hasPrefix("data: "), "first output: \(text)")

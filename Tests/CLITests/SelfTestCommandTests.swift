@@ -12,7 +12,8 @@ final class SelfTestCommandTests: XCTestCase {
     XCTAssertEqual(run.status, 0, run.stderr)
     let outcomes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]])
     XCTAssertEqual(outcomes.count, 14)  // 2 models × (2 sequential loops on one worker + 5 pipelines on two)
-    XCTAssertTrue(outcomes.allSatisfy { $0["passed"] as? Bool == true && $0["identical"] as? Bool == true }, "\(outcomes)")
+    XCTAssertTrue(
+      outcomes.allSatisfy { $0["passed"] as? Bool == true && $0["identical"] as? Bool == true }, "\(outcomes)")
   }
 
   func testCUDAWithoutAGPUIsRefusedWithAReason() throws {

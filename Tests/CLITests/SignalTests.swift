@@ -80,14 +80,18 @@ func waitForFile(_ file: URL, while process: Process, seconds: Double = 120) -> 
 /// run folder says interrupted and why, and `--resume` finishes the run from the last epoch.
 final class SignalTests: XCTestCase {
   func summary(_ dir: URL) throws -> [String: Any] {
-    try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any])
+    try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
+    )
   }
 
   func testSIGTERMStopsTheRunResumably() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("signal-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let (process, pipe) = try startScpl(["train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
-                                         "--limit-train", "4000", "--limit-test", "500", "--epochs", "3", "--threads", "1", "--out", dir.path])
+    let (process, pipe) = try startScpl([
+      "train", "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
+      "--limit-train", "4000", "--limit-test", "500", "--epochs", "3", "--threads", "1", "--out", dir.path
+    ])
     defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
     // Wait for the first epoch's line: its checkpoint is written before it is printed.
     let text = read(pipe, until: "epoch 1/3  lr", seconds: 120)
@@ -99,11 +103,14 @@ final class SignalTests: XCTestCase {
     let stopped = try summary(dir)
     XCTAssertEqual(stopped["state"] as? String, "interrupted")
     let because = try XCTUnwrap(stopped["stopped_because"] as? String)
-    XCTAssertTrue(because.contains("stopped by SIGTERM in epoch 2") && because.contains("--resume \(dir.path)"), because)
+    XCTAssertTrue(
+      because.contains("stopped by SIGTERM in epoch 2") && because.contains("--resume \(dir.path)"), because)
     // The pipeline drained at the step the signal came, and a checkpoint of that step was
     // written (unless no step of epoch 2 had finished yet).
     let withinEpoch = Checkpoints(runFolder: dir).list().filter { $0.step > 0 }
-    XCTAssertTrue(withinEpoch.map { $0.epoch == 1 && because.contains("after step \($0.step) of") }.first ?? because.contains("after step 0 of"), because)
+    XCTAssertTrue(
+      withinEpoch.map { $0.epoch == 1 && because.contains("after step \($0.step) of") }.first
+        ?? because.contains("after step 0 of"), because)
 
     let resume = try runScpl(["train", "--resume", dir.path])
     XCTAssertEqual(resume.status, 0, resume.stderr)
@@ -123,7 +130,8 @@ class ScratchFolderTestCase: XCTestCase {
   var scratch: URL!
 
   override func setUpWithError() throws {
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-\(type(of: self))-\(UUID().uuidString)")
+    scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "scpl-\(type(of: self))-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
   }
 

@@ -7,19 +7,26 @@ import XCTest
 final class StopAndShareTests: ScratchFolderTestCase {
   /// A small run long enough to be stopped in (tens of seconds), with a checkpoint every 2 steps.
   func long(_ folder: URL, epochs: Int = 3) -> [String] {
-    ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs", String(epochs),
-     "--batch-size", "64", "--limit-train", "1024", "--limit-test", "64", "--threads", "1", "--devices", "2",
-     "--checkpoint-every-steps", "2", "--out", folder.path]
+    [
+      "train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs",
+      String(epochs),
+      "--batch-size", "64", "--limit-train", "1024", "--limit-test", "64", "--threads", "1", "--devices", "2",
+      "--checkpoint-every-steps", "2", "--out", folder.path
+    ]
   }
 
   func summary(_ folder: URL) throws -> [String: Any] {
-    try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json"))) as? [String: Any])
+    try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+        as? [String: Any])
   }
 
   /// Waits until the run has written a checkpoint within an epoch: training is in flight.
   func waitForTraining(_ folder: URL, _ run: ScplProcess, seconds: Double = 120) throws {
     let deadline = Date().addingTimeInterval(seconds)
-    while run.process.isRunning, Date() < deadline, !Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 }) {
+    while run.process.isRunning, Date() < deadline,
+      !Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 })
+    {
       Thread.sleep(forTimeInterval: 0.02)
     }
     guard run.process.isRunning, Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 }) else {
@@ -51,7 +58,9 @@ final class StopAndShareTests: ScratchFolderTestCase {
       let s = try summary(folder)
       XCTAssertEqual(s["state"] as? String, "interrupted", context)
       let because = s["stopped_because"] as? String ?? ""
-      XCTAssertTrue(because.contains("stopped at once by a second \(name)") || because.contains("stopped by \(name)"), "\(because) — \(context)")
+      XCTAssertTrue(
+        because.contains("stopped at once by a second \(name)") || because.contains("stopped by \(name)"),
+        "\(because) — \(context)")
       if because.contains("at once") { stoppedAtOnce += 1 }
       for crash in ["INTERNAL ASSERT", "Could not run", "Fatal error", "Crash", "Segmentation"] {
         XCTAssertFalse(done.stderr.contains(crash), context)
@@ -124,7 +133,9 @@ final class StopAndShareTests: ScratchFolderTestCase {
     for second in [long(folder) + ["--seed", "2"], ["train", "--resume", folder.path]] {
       let refused = try ScplProcess(second).finish(within: 60)
       XCTAssertEqual(refused.status, 1, refused.stderr)
-      XCTAssertTrue(refused.stderr.contains("the run folder \(folder.path) is in use by another scpl process (PID \(pid))"), refused.stderr)
+      XCTAssertTrue(
+        refused.stderr.contains("the run folder \(folder.path) is in use by another scpl process (PID \(pid))"),
+        refused.stderr)
     }
     XCTAssertTrue(first.process.isRunning)
     let config = try String(contentsOf: folder.appendingPathComponent("config.json"), encoding: .utf8)

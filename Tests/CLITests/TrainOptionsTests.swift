@@ -11,7 +11,9 @@ final class TrainOptionsTests: XCTestCase {
   /// The config keys of the options `scpl train` declares (`--config` and `--resume` are not
   /// settings of a run).
   func declaredKeys() -> Set<String> {
-    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting(["config", "resume", "job"])
+    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting([
+      "config", "resume", "job"
+    ])
   }
 
   func testTheOptionsAreExactlyTheConfigKeys() throws {
@@ -32,12 +34,14 @@ final class TrainOptionsTests: XCTestCase {
       ("lr", "0.002", 0.002), ("end-lr", "0.0001", 0.0001), ("lr-schedule", "cosine-step", "cosine-step"),
       ("temperature", "0.2", 0.2), ("projection", "linear", "linear"), ("components", "2", 2), ("width", "0.5", 0.5),
       ("aug", "none", "none"), ("times", "2", 2), ("seed", "9", 9), ("max-len", "40", 40), ("hidden", "16", 16),
-      ("heads", "2", 2), ("vocab-size", "100", 100), ("word-vectors", "/tmp/v.txt", "/tmp/v.txt"), ("label-noise", "0.1", 0.1),
+      ("heads", "2", 2), ("vocab-size", "100", 100), ("word-vectors", "/tmp/v.txt", "/tmp/v.txt"),
+      ("label-noise", "0.1", 0.1),
       ("limit-train", "10", 10), ("limit-test", "5", 5), ("threads", "1", 1), ("out", "/tmp/o", "/tmp/o"),
       ("shortcut", "1x1", "1x1"), ("divisor", "batch-total", "batch-total"), ("pipeline", "overlap", "overlap"),
       ("devices", "2", "2"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1), ("queue-depth", "3", 3),
       ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true), ("probe", nil, true),
-      ("checkpoint-every", "5", 5), ("checkpoint-every-steps", "7", 7), ("keep-checkpoints", "3", 3), ("on-nan", "skip-batch", "skip-batch"),
+      ("checkpoint-every", "5", 5), ("checkpoint-every-steps", "7", 7), ("keep-checkpoints", "3", 3),
+      ("on-nan", "skip-batch", "skip-batch")
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
     let train = try Train.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })
@@ -49,7 +53,10 @@ final class TrainOptionsTests: XCTestCase {
       XCTAssertEqual("\(fields[key] ?? "missing")", "\(expected)", key)
     }
     // And nothing given is nothing set.
-    XCTAssertTrue(try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(try Train.parse([]).commandLine)) as? [String: Any]).isEmpty)
+    XCTAssertTrue(
+      try XCTUnwrap(
+        JSONSerialization.jsonObject(with: JSONEncoder().encode(try Train.parse([]).commandLine)) as? [String: Any]
+      ).isEmpty)
   }
 
   func testAnUnknownValueIsRefusedWithTheChoices() throws {
@@ -67,32 +74,45 @@ final class TrainOptionsTests: XCTestCase {
   func testATinyTrainRunWritesItsRunFolder() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var train = try Train.parse(["--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125",
-                                 "--limit-train", "256", "--limit-test", "128", "--batch-size", "64", "--epochs", "1",
-                                 "--devices", "2", "--lr-schedule", "cosine-step", "--out", dir.path])
+    var train = try Train.parse([
+      "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125",
+      "--limit-train", "256", "--limit-test", "128", "--batch-size", "64", "--epochs", "1",
+      "--devices", "2", "--lr-schedule", "cosine-step", "--out", dir.path
+    ])
     try train.run()
-    let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as? [String: Any]
+    let config =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json")))
+      as? [String: Any]
     let settings = try XCTUnwrap(config?["config"] as? [String: Any])
     XCTAssertEqual(settings["model"] as? String, "vgg")
     XCTAssertEqual(settings["pipeline"] as? String, "async")
     XCTAssertEqual(settings["lr-schedule"] as? String, "cosine-step")
     let metrics = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
     XCTAssertEqual(metrics.split(separator: "\n").count, 1)
-    let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any]
+    let summary =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+      as? [String: Any]
     XCTAssertEqual(summary?["model"] as? String, "vgg")
-    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path))
+    XCTAssertTrue(
+      FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path))
 
     // `scpl eval` of the folder, on the same 128 test images, gives the accuracy the run reported.
     let reported = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"))[0].testAccuracy
     let evaluated = try Eval.parse(["--checkpoint", dir.path, "--limit-test", "128"]).evaluate()
     XCTAssertEqual(evaluated.result.accuracy, reported)
-    XCTAssertTrue(evaluated.text.contains(String(format: "test accuracy: %.2f%% on 128 samples", 100 * reported)), evaluated.text)
-    let file = try Eval.parse(["--checkpoint", dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path, "--limit-test", "128"])
+    XCTAssertTrue(
+      evaluated.text.contains(String(format: "test accuracy: %.2f%% on 128 samples", 100 * reported)), evaluated.text)
+    let file = try Eval.parse([
+      "--checkpoint", dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors").path, "--limit-test", "128"
+    ])
     XCTAssertEqual(try file.evaluate().result.accuracy, reported)
-    XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.path, "--dataset", "bbc-news", "--limit-test", "8"]).evaluate()) {
+    XCTAssertThrowsError(
+      try Eval.parse(["--checkpoint", dir.path, "--dataset", "bbc-news", "--limit-test", "8"]).evaluate()
+    ) {
       XCTAssertTrue("\($0)".contains("does not fit bbc-news"), "\($0)")
     }
-    XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.appendingPathComponent("metrics.jsonl").path]).evaluate()) {
+    XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.appendingPathComponent("metrics.jsonl").path]).evaluate())
+    {
       XCTAssertTrue("\($0)".contains("not a valid safetensors file"), "\($0)")
     }
   }

@@ -6,8 +6,10 @@ import XCTest
 /// Each mistake a user makes gets a sentence that names the option or path at fault, found before
 /// a run folder is made where it can be; none reaches the user as a raw Foundation error.
 final class UserMessagesTests: ScratchFolderTestCase {
-  let tiny = ["train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs", "1",
-              "--batch-size", "32", "--limit-train", "64", "--limit-test", "32", "--threads", "1"]
+  let tiny = [
+    "train", "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.0625", "--epochs", "1",
+    "--batch-size", "32", "--limit-train", "64", "--limit-test", "32", "--threads", "1"
+  ]
 
   func scpl(_ arguments: [String]) throws -> Finished { try ScplProcess(arguments).finish(within: 120) }
 
@@ -15,14 +17,16 @@ final class UserMessagesTests: ScratchFolderTestCase {
     let file = scratch.appendingPathComponent("afile")
     try Data().write(to: file)
     let cases: [([String], String)] = [
-      (["--out", file.path + "/sub"], "cannot create the folder \(file.path)/sub: \(file.path) is a file, not a folder"),
+      (
+        ["--out", file.path + "/sub"], "cannot create the folder \(file.path)/sub: \(file.path) is a file, not a folder"
+      ),
       (["--out", ""], "--out must name a folder, got an empty path"),
       (["--lr", "nan"], "--lr must be a finite number, got nan"),
       (["--temperature", "inf"], "--temperature must be a finite number, got inf"),
       (["--batch-size", "9223372036854775807"], "--batch-size must be between 2 and 1048576"),
       (["--devices", "9223372036854775807"], "a pipeline has at most 64 devices"),
       (["--threads", "100000"], "--threads must be between 1 and"),
-      (["--config", "/dev/zero"], "the config file /dev/zero is a character device, not a regular file"),
+      (["--config", "/dev/zero"], "the config file /dev/zero is a character device, not a regular file")
     ]
     for (extra, message) in cases {
       let done = try scpl(tiny + extra)
@@ -69,14 +73,17 @@ final class UserMessagesTests: ScratchFolderTestCase {
       .write(to: running.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
     let both = try scpl(["report", run.path, running.path])
     XCTAssertEqual(both.status, 0, both.stderr)
-    XCTAssertTrue(both.stderr.contains("warning: leaving out \(running.path): its run is running, not finished"), both.stderr)
+    XCTAssertTrue(
+      both.stderr.contains("warning: leaving out \(running.path): its run is running, not finished"), both.stderr)
     XCTAssertTrue(both.stdout.contains("(n=1)"), both.stdout)
     let none = try scpl(["report", running.path])
     XCTAssertEqual(none.status, 1, none.stderr)
     XCTAssertTrue(none.stderr.contains("none of the 1 folder(s) holds a finished run"), none.stderr)
     let badPlot = try scpl(["report", run.path, "--plot", scratch.appendingPathComponent("no/such/dir/p.svg").path])
     XCTAssertNotEqual(badPlot.status, 0)
-    XCTAssertTrue(badPlot.stderr.contains("cannot write the plot --plot \(scratch.appendingPathComponent("no/such/dir/p.svg").path)"), badPlot.stderr)
+    XCTAssertTrue(
+      badPlot.stderr.contains(
+        "cannot write the plot --plot \(scratch.appendingPathComponent("no/such/dir/p.svg").path)"), badPlot.stderr)
     XCTAssertFalse(badPlot.stderr.contains("NSCocoaErrorDomain"), badPlot.stderr)
 
     // `scpl eval`: a FIFO as the checkpoint, a zero --limit-test, an absurd batch.
@@ -102,9 +109,11 @@ final class UserMessagesTests: ScratchFolderTestCase {
   /// The command-line fuzz target's entry refuses what the parser and the resolution refuse, and
   /// accepts a valid vector; nothing it is given may crash (FuzzRegressionTests feeds it more).
   func testTheCommandLineCheckResolvesWithoutTraining() throws {
-    XCTAssertNoThrow(try CommandLineCheck.check(["train", "--model", "lstm", "--dataset", "bbc-news", "--components", "3"]))
+    XCTAssertNoThrow(
+      try CommandLineCheck.check(["train", "--model", "lstm", "--dataset", "bbc-news", "--components", "3"]))
     XCTAssertThrowsError(try CommandLineCheck.check(["train", "--lr", "nan"]))
     XCTAssertThrowsError(try CommandLineCheck.check(["train", "--devices", "2", "--placement", "0,0,2,2"]))
-    XCTAssertThrowsError(try CommandLineCheck.check(["train", "--model", "lstm", "--dataset", "bbc-news", "--components", "1000"]))
+    XCTAssertThrowsError(
+      try CommandLineCheck.check(["train", "--model", "lstm", "--dataset", "bbc-news", "--components", "1000"]))
   }
 }

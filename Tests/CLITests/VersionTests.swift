@@ -11,15 +11,19 @@ final class VersionTests: XCTestCase {
   func testVersionNamesTheLibtorchThisProcessRuns() throws {
     let text = SCPLCommand.versionText
     // procfs files report no size, so read them to the end rather than by their length.
-    let maps = String(decoding: try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/maps")).readDataToEndOfFile(), as: UTF8.self)
-    let loaded = try XCTUnwrap(maps.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
-      .first { $0.contains("/libtorch_cpu.so") }, "libtorch_cpu.so is mapped")
+    let maps = String(
+      decoding: try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/maps")).readDataToEndOfFile(), as: UTF8.self)
+    let loaded = try XCTUnwrap(
+      maps.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+        .first { $0.contains("/libtorch_cpu.so") }, "libtorch_cpu.so is mapped")
     if Engine.libtorchVersion.hasPrefix("1.13") {
       XCTAssertTrue(loaded.contains("-linux-gnu/libtorch_cpu.so.1.13"), "Debian's: \(loaded)")
       XCTAssertTrue(text.contains("libtorch 1.13"), text)
     } else {
       XCTAssertFalse(loaded.contains("-linux-gnu/"), loaded)
-      if let dir = ProcessInfo.processInfo.environment["LIBTORCH"] { XCTAssertTrue(loaded.hasPrefix(dir), "\(loaded) is not from \(dir)") }
+      if let dir = ProcessInfo.processInfo.environment["LIBTORCH"] {
+        XCTAssertTrue(loaded.hasPrefix(dir), "\(loaded) is not from \(dir)")
+      }
       XCTAssertTrue(text.contains("libtorch \(Engine.libtorchVersion)") && Engine.libtorchVersion.hasPrefix("2."), text)
     }
     XCTAssertTrue(text.contains(EngineInfo.cudaCompiled ? "CUDA: compiled in" : "CUDA: not compiled in"), text)

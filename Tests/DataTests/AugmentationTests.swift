@@ -8,7 +8,9 @@ import Torch
 final class AugmentationTests: XCTestCase {
   func floats(_ t: Tensor) throws -> [Float] { try t.to(.float32).contiguous().toArray(Float.self) }
 
-  func maxDifference(_ a: Tensor, _ b: Tensor) throws -> Double { try (a.to(.float64) - b.to(.float64)).abs().max().item() }
+  func maxDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
+    try (a.to(.float64) - b.to(.float64)).abs().max().item()
+  }
 
   /// Random float images in [0, 1], N×C×H×W, from a seeded generator.
   func randomImages(_ shape: [Int], seed: UInt64) throws -> Tensor {
@@ -58,15 +60,18 @@ final class AugmentationTests: XCTestCase {
     XCTAssertEqual(batch.shape, [5, 3, 6, 7])
     for n in 0..<5 {
       let alone = try CropFlip.apply(images.slice(axis: 0, start: n, end: n + 1), padding: 2, draws: [draws[n]])
-      XCTAssertEqual(try batch.slice(axis: 0, start: n, end: n + 1).contiguous().toArray(UInt8.self), try alone.toArray(UInt8.self))
+      XCTAssertEqual(
+        try batch.slice(axis: 0, start: n, end: n + 1).contiguous().toArray(UInt8.self), try alone.toArray(UInt8.self))
       // Reference by slicing: pad, cut, flip.
       let padded = try images.slice(axis: 0, start: n, end: n + 1).padded([2, 2, 2, 2])
-      var cut = try padded.slice(axis: 2, start: draws[n].top, end: draws[n].top + 6).slice(axis: 3, start: draws[n].left, end: draws[n].left + 7)
+      var cut = try padded.slice(axis: 2, start: draws[n].top, end: draws[n].top + 6).slice(
+        axis: 3, start: draws[n].left, end: draws[n].left + 7)
       if draws[n].flip { cut = try cut.flipped(axes: [3]) }
       XCTAssertEqual(try alone.toArray(UInt8.self), try cut.contiguous().toArray(UInt8.self))
     }
     XCTAssertThrowsError(try CropFlip.apply(images, padding: 2, draws: Array(draws.prefix(4))))
-    XCTAssertThrowsError(try CropFlip.apply(images, padding: 2, draws: Array(repeating: CropFlip(top: 5, left: 0, flip: false), count: 5)))
+    XCTAssertThrowsError(
+      try CropFlip.apply(images, padding: 2, draws: Array(repeating: CropFlip(top: 5, left: 0, flip: false), count: 5)))
   }
 
   func testCropDrawsCoverTheRangeAndFlipHalfTheTime() {
@@ -81,8 +86,10 @@ final class AugmentationTests: XCTestCase {
 
   func testGrayscaleMakesTheChannelsEqualWithITU601Luma() throws {
     let x = try randomImages([3, 3, 5, 5], seed: 4)
-    let draws = [ColorJitter(applied: false, grayscale: true), ColorJitter(applied: false),
-                 ColorJitter(applied: true, brightness: 1.3, contrast: 0.7, saturation: 1.2, hue: 0.05, grayscale: true)]
+    let draws = [
+      ColorJitter(applied: false, grayscale: true), ColorJitter(applied: false),
+      ColorJitter(applied: true, brightness: 1.3, contrast: 0.7, saturation: 1.2, hue: 0.05, grayscale: true)
+    ]
     let y = try ColorJitter.apply(x, draws: draws)
     for n in [0, 2] {
       let image = try y[n]
@@ -112,9 +119,11 @@ final class AugmentationTests: XCTestCase {
     XCTAssertEqual(try floats(ColorAdjust.hue(red, shifts: [1.0 / 3])).map { Double($0) }[0], 0, accuracy: 1e-5)
     let green = try ColorAdjust.hue(red, shifts: [1.0 / 3])
     XCTAssertLessThan(try maxDifference(green, Tensor([Float(0), 1, 0], shape: [1, 3, 1, 1])), 1e-5)
-    XCTAssertLessThan(try maxDifference(ColorAdjust.hue(green, shifts: [1.0 / 3]), Tensor([Float(0), 0, 1], shape: [1, 3, 1, 1])), 1e-5)
+    XCTAssertLessThan(
+      try maxDifference(ColorAdjust.hue(green, shifts: [1.0 / 3]), Tensor([Float(0), 0, 1], shape: [1, 3, 1, 1])), 1e-5)
     // Negative shifts wrap around the circle: red − 1/6 is magenta.
-    XCTAssertLessThan(try maxDifference(ColorAdjust.hue(red, shifts: [-1.0 / 6]), Tensor([Float(1), 0, 1], shape: [1, 3, 1, 1])), 1e-5)
+    XCTAssertLessThan(
+      try maxDifference(ColorAdjust.hue(red, shifts: [-1.0 / 6]), Tensor([Float(1), 0, 1], shape: [1, 3, 1, 1])), 1e-5)
     // Greys have no hue to shift.
     let grey = try Tensor.full([1, 3, 2, 2], 0.4)
     XCTAssertLessThan(try maxDifference(ColorAdjust.hue(grey, shifts: [0.25]), grey), 1e-6)
@@ -123,8 +132,11 @@ final class AugmentationTests: XCTestCase {
   func testAdjustmentsFollowTheirDefinitions() throws {
     let x = try randomImages([2, 3, 4, 4], seed: 6)
     // Brightness scales and clamps.
-    XCTAssertLessThan(try maxDifference(ColorAdjust.brightness(x, factors: [0.5, 2]).select(axis: 0, index: 0), x[0] * 0.5), 1e-7)
-    XCTAssertLessThan(try maxDifference(ColorAdjust.brightness(x, factors: [0.5, 2]).select(axis: 0, index: 1), (x[1] * 2).clamp(min: 0, max: 1)), 1e-7)
+    XCTAssertLessThan(
+      try maxDifference(ColorAdjust.brightness(x, factors: [0.5, 2]).select(axis: 0, index: 0), x[0] * 0.5), 1e-7)
+    XCTAssertLessThan(
+      try maxDifference(
+        ColorAdjust.brightness(x, factors: [0.5, 2]).select(axis: 0, index: 1), (x[1] * 2).clamp(min: 0, max: 1)), 1e-7)
     // Contrast 0 leaves the mean grey level everywhere; saturation 0 leaves the grey image.
     let flat = try ColorAdjust.contrast(x, factors: [0, 0])
     let gray = try ColorAdjust.grayscale(x)
@@ -135,7 +147,9 @@ final class AugmentationTests: XCTestCase {
     XCTAssertLessThan(try maxDifference(ColorAdjust.saturation(x, factors: [0, 0]), gray.expanded(to: x.shape)), 1e-6)
     // Contrast 1.4: 1.4·x − 0.4·mean, clamped.
     let mean0 = try gray[0].mean().item()
-    XCTAssertLessThan(try maxDifference(ColorAdjust.contrast(x, factors: [1.4, 1])[0], (x[0] * 1.4 - 0.4 * mean0).clamp(min: 0, max: 1)), 1e-6)
+    XCTAssertLessThan(
+      try maxDifference(
+        ColorAdjust.contrast(x, factors: [1.4, 1])[0], (x[0] * 1.4 - 0.4 * mean0).clamp(min: 0, max: 1)), 1e-6)
   }
 
   /// Grouping images by their k-th operation must give what each image gets on its own, with the
@@ -164,20 +178,26 @@ final class AugmentationTests: XCTestCase {
       XCTAssertLessThan(try maxDifference(batched.slice(axis: 0, start: n, end: n + 1), one), 1e-6, "image \(n)")
     }
     // The order matters: brightness ×1.4 then contrast ×0.6 is not contrast then brightness.
-    let a = ColorJitter(applied: true, order: [.brightness, .contrast, .saturation, .hue], brightness: 1.4, contrast: 0.6)
-    let b = ColorJitter(applied: true, order: [.contrast, .brightness, .saturation, .hue], brightness: 1.4, contrast: 0.6)
-    XCTAssertGreaterThan(try maxDifference(ColorJitter.apply(x, draws: Array(repeating: a, count: 6)),
-                                           ColorJitter.apply(x, draws: Array(repeating: b, count: 6))), 1e-3)
+    let a = ColorJitter(
+      applied: true, order: [.brightness, .contrast, .saturation, .hue], brightness: 1.4, contrast: 0.6)
+    let b = ColorJitter(
+      applied: true, order: [.contrast, .brightness, .saturation, .hue], brightness: 1.4, contrast: 0.6)
+    XCTAssertGreaterThan(
+      try maxDifference(
+        ColorJitter.apply(x, draws: Array(repeating: a, count: 6)),
+        ColorJitter.apply(x, draws: Array(repeating: b, count: 6))), 1e-3)
   }
 
   func testOneChannelImagesGetBrightnessAndContrastOnly() throws {
     let x = try randomImages([2, 1, 5, 5], seed: 9)
     // Saturation, hue and grayscale are skipped: with neutral brightness and contrast, no change.
-    let odd = ColorJitter(applied: true, order: [.hue, .saturation, .contrast, .brightness], brightness: 1, contrast: 1,
-                          saturation: 0, hue: 0.5, grayscale: true)
+    let odd = ColorJitter(
+      applied: true, order: [.hue, .saturation, .contrast, .brightness], brightness: 1, contrast: 1,
+      saturation: 0, hue: 0.5, grayscale: true)
     XCTAssertEqual(try floats(ColorJitter.apply(x, draws: [odd, odd])), try floats(x))
     // Contrast then brightness, in the order the draw lists them.
-    let d = ColorJitter(applied: true, order: [.hue, .contrast, .saturation, .brightness], brightness: 1.2, contrast: 0.7)
+    let d = ColorJitter(
+      applied: true, order: [.hue, .contrast, .saturation, .brightness], brightness: 1.2, contrast: 0.7)
     let expected = try ColorAdjust.brightness(ColorAdjust.contrast(x, factors: [0.7, 0.7]), factors: [1.2, 1.2])
     XCTAssertLessThan(try maxDifference(ColorJitter.apply(x, draws: [d, d]), expected), 1e-6)
   }
@@ -188,7 +208,8 @@ final class AugmentationTests: XCTestCase {
     XCTAssertEqual(Double(draws.filter(\.applied).count) / 5000, 0.8, accuracy: 0.02)
     XCTAssertEqual(Double(draws.filter(\.grayscale).count) / 5000, 0.2, accuracy: 0.02)
     for d in draws {
-      XCTAssertTrue((0.6..<1.4).contains(d.brightness) && (0.6..<1.4).contains(d.contrast) && (0.6..<1.4).contains(d.saturation))
+      XCTAssertTrue(
+        (0.6..<1.4).contains(d.brightness) && (0.6..<1.4).contains(d.contrast) && (0.6..<1.4).contains(d.saturation))
       XCTAssertTrue((-0.1..<0.1).contains(d.hue))
       XCTAssertEqual(Set(d.order), Set(ColorJitter.Operation.allCases))
     }
@@ -199,9 +220,10 @@ final class AugmentationTests: XCTestCase {
 
   func dataset(_ augmentation: Augmentation, channels: Int = 3, n: Int = 6) throws -> ImageDataset {
     let normalization = channels == 3 ? ImageNormalization.cifar10 : .fashionMNIST
-    return try ImageDataset(name: "fixture", images: randomBytes([n, channels, 8, 8], seed: 11),
-                            labels: Tensor((0..<n).map { Int64($0 % 3) }), classCount: 3,
-                            normalization: normalization, augmentation: augmentation)
+    return try ImageDataset(
+      name: "fixture", images: randomBytes([n, channels, 8, 8], seed: 11),
+      labels: Tensor((0..<n).map { Int64($0 % 3) }), classCount: 3,
+      normalization: normalization, augmentation: augmentation)
   }
 
   func testModesShapesAndRepeatedLabels() throws {
@@ -223,7 +245,8 @@ final class AugmentationTests: XCTestCase {
     var rng = SplitMix64(seed: 13)
     let batch = try d.batch(indices: [3, 1], rng: &rng)
     let raw = try d.images.indexSelect(axis: 0, Tensor([Int64(3), 1])).to(.float64) / 255.0
-    let mean = try Tensor([0.4914, 0.4822, 0.4465], shape: [1, 3, 1, 1]), std = try Tensor([0.2023, 0.1994, 0.2010], shape: [1, 3, 1, 1])
+    let mean = try Tensor([0.4914, 0.4822, 0.4465], shape: [1, 3, 1, 1]),
+      std = try Tensor([0.2023, 0.1994, 0.2010], shape: [1, 3, 1, 1])
     XCTAssertLessThan(try maxDifference(batch.inputs, (raw - mean) / std), 1e-5)
   }
 
@@ -251,8 +274,11 @@ final class AugmentationTests: XCTestCase {
     XCTAssertThrowsError(try dataset(.none).batch(indices: [6], rng: &rng)) {
       XCTAssertEqual("\($0)", "fixture: sample index 6 is outside 0..<6")
     }
-    XCTAssertThrowsError(try ImageDataset(name: "grey", images: randomBytes([2, 1, 4, 4], seed: 1), labels: Tensor([Int64(0), 1]),
-                                          classCount: 2, normalization: .cifar10)) {
+    XCTAssertThrowsError(
+      try ImageDataset(
+        name: "grey", images: randomBytes([2, 1, 4, 4], seed: 1), labels: Tensor([Int64(0), 1]),
+        classCount: 2, normalization: .cifar10)
+    ) {
       XCTAssertEqual("\($0)", "grey: images have 1 channels, the normalisation 3")
     }
   }

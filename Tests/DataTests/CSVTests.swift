@@ -24,7 +24,8 @@ final class CSVTests: XCTestCase {
     XCTAssertEqual(try parse("\"\",\"\"\n"), [["", ""]], "empty quoted fields")
     XCTAssertEqual(try parse("\"\"\n"), [[""]], "a quoted empty field is a record")
     XCTAssertEqual(try parse("\"a\"\r\n\"b\""), [["a"], ["b"]])
-    XCTAssertEqual(try parse("ab\"c,d\n"), [["ab\"c", "d"]], "a quote inside an unquoted field is a character, as in Python")
+    XCTAssertEqual(
+      try parse("ab\"c,d\n"), [["ab\"c", "d"]], "a quote inside an unquoted field is a character, as in Python")
     XCTAssertEqual(try parse("\"é, ü\",日本\n"), [["é, ü", "日本"]])
   }
 
@@ -34,19 +35,23 @@ final class CSVTests: XCTestCase {
   }
 
   func testMalformedQuotingNamesFileAndLine() throws {
-    XCTAssertThrowsDataError(try CSV.parse("a,b\n1,\"open\nstill open\n", source: "bad.csv"),
-                             "bad.csv: line 2:", "never closed")
-    XCTAssertThrowsDataError(try CSV.parse("a,b\n\n\"x\"y,2\n", source: "bad.csv"),
-                             "bad.csv: line 3:", "after the closing quote of field 1")
-    XCTAssertThrowsDataError(try CSV.parse("a,\"multi\nline\" z\n", source: "bad.csv"),
-                             "bad.csv: line 2:", "\" \"", "field 2")
+    XCTAssertThrowsDataError(
+      try CSV.parse("a,b\n1,\"open\nstill open\n", source: "bad.csv"),
+      "bad.csv: line 2:", "never closed")
+    XCTAssertThrowsDataError(
+      try CSV.parse("a,b\n\n\"x\"y,2\n", source: "bad.csv"),
+      "bad.csv: line 3:", "after the closing quote of field 1")
+    XCTAssertThrowsDataError(
+      try CSV.parse("a,\"multi\nline\" z\n", source: "bad.csv"),
+      "bad.csv: line 2:", "\" \"", "field 2")
   }
 
   func testReadsFilesLeniently() throws {
     let dir = try TextFixtureDirectory()
     defer { dir.remove() }
     // A BOM, valid UTF-8, and a stray Latin-1 byte (0xA3, "£").
-    let file = try dir.write("x.csv", bytes: [0xEF, 0xBB, 0xBF] + Array("a,\"é\"\n".utf8) + [0xA3] + Array("5,b\n".utf8))
+    let file = try dir.write(
+      "x.csv", bytes: [0xEF, 0xBB, 0xBF] + Array("a,\"é\"\n".utf8) + [0xA3] + Array("5,b\n".utf8))
     XCTAssertEqual(try CSV.read(file).map(\.fields), [["a", "é"], ["£5", "b"]])
     XCTAssertThrowsDataError(try CSV.read(dir.subdirectory("missing.csv")), "missing.csv does not exist")
   }

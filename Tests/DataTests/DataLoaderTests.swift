@@ -33,13 +33,16 @@ final class DataLoaderTests: XCTestCase {
   }
 
   func testTensorDatasetIsABatchSource() throws {
-    let d = try TensorDataset(name: "t", inputs: Tensor((0..<10).map { Float($0) }, shape: [5, 2]),
-                              labels: Tensor([Int64(0), 1, 2, 3, 4]), classCount: 5)
+    let d = try TensorDataset(
+      name: "t", inputs: Tensor((0..<10).map { Float($0) }, shape: [5, 2]),
+      labels: Tensor([Int64(0), 1, 2, 3, 4]), classCount: 5)
     var rng = SplitMix64(seed: 0)
     let b = try d.batch(indices: [3, 0], rng: &rng)
     XCTAssertEqual(try b.inputs.toArray(Float.self), [6, 7, 0, 1])
     XCTAssertEqual(try b.labels.toArray(Int64.self), [3, 0])
-    XCTAssertThrowsError(try d.batch(indices: [5], rng: &rng)) { XCTAssertEqual("\($0)", "t: sample index 5 is outside 0..<5") }
+    XCTAssertThrowsError(try d.batch(indices: [5], rng: &rng)) {
+      XCTAssertEqual("\($0)", "t: sample index 5 is outside 0..<5")
+    }
   }
 
   func testOrderCountsAndDropLast() throws {
@@ -79,9 +82,11 @@ final class DataLoaderTests: XCTestCase {
     }
 
     var rng = SplitMix64(seed: 5)
-    let images = try Tensor((0..<(40 * 3 * 8 * 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, shape: [40, 3, 8, 8])
-    let data = try ImageDataset(name: "images", images: images, labels: Tensor((0..<40).map { Int64($0 % 4) }), classCount: 4,
-                                normalization: .cifar10, augmentation: .strong)
+    let images = try Tensor(
+      (0..<(40 * 3 * 8 * 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, shape: [40, 3, 8, 8])
+    let data = try ImageDataset(
+      name: "images", images: images, labels: Tensor((0..<40).map { Int64($0 % 4) }), classCount: 4,
+      normalization: .cifar10, augmentation: .strong)
     var image: [[[Float]]] = []
     for threads in [0, 1, 2] {
       let loader = try DataLoader(data, batchSize: 6, seed: 7, workerThreads: threads, prefetch: 2)
@@ -105,11 +110,13 @@ final class DataLoaderTests: XCTestCase {
 
   func testAnErrorInABatchReachesTheConsumerInOrder() throws {
     for threads in [0, 1, 2] {
-      let loader = try DataLoader(ProbeSource(count: 20, failOn: 13), batchSize: 4, seed: 1, shuffle: false,
-                                  workerThreads: threads, prefetch: 4)
+      let loader = try DataLoader(
+        ProbeSource(count: 20, failOn: 13), batchSize: 4, seed: 1, shuffle: false,
+        workerThreads: threads, prefetch: 4)
       let batches = loader.epoch(0)
       var seen: [[Int64]] = []
-      XCTAssertThrowsError(try { while let b = try batches.next() { seen.append(try b.labels.toArray(Int64.self)) } }()) {
+      XCTAssertThrowsError(try { while let b = try batches.next() { seen.append(try b.labels.toArray(Int64.self)) } }())
+      {
         XCTAssertEqual("\($0)", "probe: sample 13 is unreadable", "\(threads) threads")
       }
       XCTAssertEqual(seen, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]], "\(threads) threads")
@@ -119,7 +126,8 @@ final class DataLoaderTests: XCTestCase {
   }
 
   func testLeavingEarlyStopsAndJoinsTheWorkers() throws {
-    let loader = try DataLoader(ProbeSource(count: 400, delay: 0.01), batchSize: 2, seed: 1, workerThreads: 2, prefetch: 4)
+    let loader = try DataLoader(
+      ProbeSource(count: 400, delay: 0.01), batchSize: 2, seed: 1, workerThreads: 2, prefetch: 4)
     let start = Date()
     for _ in 0..<3 {
       let batches = loader.epoch(0)
@@ -145,8 +153,9 @@ final class DataLoaderTests: XCTestCase {
 
   func testPrefixLimitsImageDatasets() throws {
     let images = try Tensor([UInt8](repeating: 3, count: 5 * 1 * 2 * 2), shape: [5, 1, 2, 2])
-    let d = try ImageDataset(name: "p", images: images, labels: Tensor([Int64(0), 1, 2, 3, 4]), classCount: 5,
-                             normalization: .fashionMNIST, augmentation: .basic)
+    let d = try ImageDataset(
+      name: "p", images: images, labels: Tensor([Int64(0), 1, 2, 3, 4]), classCount: 5,
+      normalization: .fashionMNIST, augmentation: .basic)
     let p = try d.prefix(2)
     XCTAssertEqual(p.count, 2)
     XCTAssertEqual(p.augmentation, .basic)

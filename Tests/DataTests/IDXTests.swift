@@ -58,7 +58,9 @@ final class IDXTests: XCTestCase {
     let truncated = try write("trunc", idx([3, 4], Array(repeating: 1, count: 9)), gzip: true)
     XCTAssertThrowsError(try IDX.read(truncated)) {
       let text = "\($0)"
-      XCTAssertTrue(text.contains(truncated.path) && text.contains("byte 21: truncated data") && text.contains("2 complete records"), text)
+      XCTAssertTrue(
+        text.contains(truncated.path) && text.contains("byte 21: truncated data")
+          && text.contains("2 complete records"), text)
     }
     let shortHeader = try write("hdr", [0, 0, 8, 3, 0, 0])
     XCTAssertThrowsError(try IDX.read(shortHeader)) { XCTAssertTrue("\($0)".contains("truncated header"), "\($0)") }
@@ -71,7 +73,9 @@ final class IDXTests: XCTestCase {
   func testAShapeTooLargeToExistIsRefused() throws {
     let header: [UInt8] = [0, 0, 8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xCF, 0xFF, 0x57]
     XCTAssertThrowsError(try IDX.parse(header + [0xFF, 0, 0, 0x17], source: "huge.idx")) {
-      XCTAssertTrue("\($0)".contains("huge.idx: byte 4: the shape [4294967295, 4291821399] of 1-byte elements is too large to exist"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains(
+          "huge.idx: byte 4: the shape [4294967295, 4291821399] of 1-byte elements is too large to exist"), "\($0)")
     }
   }
 
@@ -111,8 +115,9 @@ final class IDXTests: XCTestCase {
 
 final class BatchesTests: XCTestCase {
   func dataset(_ n: Int) throws -> TensorDataset {
-    try TensorDataset(name: "toy", inputs: Tensor.arange(n, dtype: .float32).unsqueezed(axis: 1),
-                      labels: Tensor.arange(n), classCount: n)
+    try TensorDataset(
+      name: "toy", inputs: Tensor.arange(n, dtype: .float32).unsqueezed(axis: 1),
+      labels: Tensor.arange(n), classCount: n)
   }
 
   func order(_ b: Batches) throws -> [Int64] { try b.flatMap { try $0.labels.toArray(Int64.self) } }
@@ -132,7 +137,8 @@ final class BatchesTests: XCTestCase {
     XCTAssertEqual(b.count, 2)
     var seen = 0
     for batch in b {
-      XCTAssertEqual(try batch.inputs.squeezed(axis: 1).toArray(Float.self).map(Int64.init), try batch.labels.toArray(Int64.self))
+      XCTAssertEqual(
+        try batch.inputs.squeezed(axis: 1).toArray(Float.self).map(Int64.init), try batch.labels.toArray(Int64.self))
       seen += 1
     }
     XCTAssertEqual(seen, 2)

@@ -12,7 +12,9 @@ final class TextDatasetsTests: XCTestCase {
   // MARK: AG's News and DBpedia
 
   func testAGNewsLayout() throws {
-    try dir.write("ag/train.csv", """
+    try dir.write(
+      "ag/train.csv",
+      """
       "3","Wall St. Bears Claw Back","Reuters - Short-sellers, Wall Street's ""dwindling"" band"
       "4","Title, with comma","Two
       lines"
@@ -23,7 +25,8 @@ final class TextDatasetsTests: XCTestCase {
     let c = try AGNews.load(directory: dir.subdirectory("ag"))
     XCTAssertEqual(c.name, "ag_news")
     XCTAssertEqual(c.train.labels, [2, 3, 0])
-    XCTAssertEqual(c.train.texts[0], "Wall St. Bears Claw Back Reuters - Short-sellers, Wall Street's \"dwindling\" band")
+    XCTAssertEqual(
+      c.train.texts[0], "Wall St. Bears Claw Back Reuters - Short-sellers, Wall Street's \"dwindling\" band")
     XCTAssertEqual(c.train.texts[1], "Title, with comma Two\nlines")
     XCTAssertEqual(c.test.labels, [1])
     XCTAssertEqual(c.classNames[1], "Sports")
@@ -43,7 +46,8 @@ final class TextDatasetsTests: XCTestCase {
     try dir.write("ag/test.csv", "1,c,d\n")
     XCTAssertThrowsDataError(try AGNews.load(directory: ag), "ag/train.csv does not exist")
     try dir.write("ag/train.csv", "1,a,b\n\"2\",\"multi\nline\",\"x\"\n3,only two\n")
-    XCTAssertThrowsDataError(try AGNews.load(directory: ag), "train.csv: line 4: 2 fields, expected 3 (class, title, description)")
+    XCTAssertThrowsDataError(
+      try AGNews.load(directory: ag), "train.csv: line 4: 2 fields, expected 3 (class, title, description)")
     try dir.write("ag/train.csv", "1,a,b\n5,c,d\n")
     XCTAssertThrowsDataError(try AGNews.load(directory: ag), "train.csv: line 2: the class \"5\" is not a number 1–4")
     try dir.write("ag/train.csv", "x1,a,b\n")
@@ -51,11 +55,15 @@ final class TextDatasetsTests: XCTestCase {
     try dir.write("ag/train.csv", "\n")
     XCTAssertThrowsDataError(try AGNews.load(directory: ag), "train.csv holds no documents")
     try dir.write("ag/train.csv", "1,\"a,b\n")
-    XCTAssertThrowsDataError(try AGNews.load(directory: ag), "train.csv: line 1: a quoted field opened on this line is never closed")
+    XCTAssertThrowsDataError(
+      try AGNews.load(directory: ag), "train.csv: line 1: a quoted field opened on this line is never closed")
   }
 
   func testDBpediaLayout() throws {
-    try dir.write("db/train.csv", "1,E. D. Abbott Ltd,\" Abbott of Farnham E D Abbott Limited was a British coachbuilding business\"\n14,Book,\"A novel, in print\"\n")
+    try dir.write(
+      "db/train.csv",
+      "1,E. D. Abbott Ltd,\" Abbott of Farnham E D Abbott Limited was a British coachbuilding business\"\n14,Book,\"A novel, in print\"\n"
+    )
     try dir.write("db/test.csv", "9,Village,\"A village\"\n")
     let c = try DBpedia.load(directory: dir.subdirectory("db"))
     XCTAssertEqual(c.classCount, 14)
@@ -65,7 +73,8 @@ final class TextDatasetsTests: XCTestCase {
     XCTAssertEqual(c.classNames[8], "Village")
     XCTAssertEqual(c.defaultMaxLength, 400)
     try dir.write("db/test.csv", "15,x,y\n")
-    XCTAssertThrowsDataError(try DBpedia.load(directory: dir.subdirectory("db")), "test.csv: line 1: the class \"15\" is not a number 1–14")
+    XCTAssertThrowsDataError(
+      try DBpedia.load(directory: dir.subdirectory("db")), "test.csv: line 1: the class \"15\" is not a number 1–14")
   }
 
   // MARK: IMDB
@@ -86,7 +95,8 @@ final class TextDatasetsTests: XCTestCase {
     try FileManager.default.removeItem(at: dir.subdirectory("imdb/aclImdb/test/neg/0_2.txt"))
     XCTAssertThrowsDataError(try IMDB.load(directory: dir.subdirectory("imdb")), "aclImdb/test/neg holds no .txt files")
     try FileManager.default.removeItem(at: dir.subdirectory("imdb/aclImdb/test/neg"))
-    XCTAssertThrowsDataError(try IMDB.load(directory: dir.subdirectory("imdb")), "IMDB test/neg directory", "does not exist")
+    XCTAssertThrowsDataError(
+      try IMDB.load(directory: dir.subdirectory("imdb")), "IMDB test/neg directory", "does not exist")
   }
 
   func testIMDBCSVLayoutWithASeededSplit() throws {
@@ -103,9 +113,12 @@ final class TextDatasetsTests: XCTestCase {
     XCTAssertEqual(try IMDB.load(directory: dir.subdirectory("imdb"), splitSeed: 7).test.texts, c.test.texts)
 
     try dir.write("imdb/IMDB Dataset.csv", "review,sentiment\n\"a\nb\",positive\nc,neutral\n")
-    XCTAssertThrowsDataError(try IMDB.load(directory: dir.subdirectory("imdb")), "IMDB Dataset.csv: line 4: the sentiment \"neutral\" is neither positive nor negative")
+    XCTAssertThrowsDataError(
+      try IMDB.load(directory: dir.subdirectory("imdb")),
+      "IMDB Dataset.csv: line 4: the sentiment \"neutral\" is neither positive nor negative")
     try dir.write("imdb/IMDB Dataset.csv", "text,label\n")
-    XCTAssertThrowsDataError(try IMDB.load(directory: dir.subdirectory("imdb")), "line 1: the header is", "expected review,sentiment")
+    XCTAssertThrowsDataError(
+      try IMDB.load(directory: dir.subdirectory("imdb")), "line 1: the header is", "expected review,sentiment")
     try dir.write("imdb/IMDB Dataset.csv", "review,sentiment\na,positive,extra\n")
     XCTAssertThrowsDataError(try IMDB.load(directory: dir.subdirectory("imdb")), "line 2: 3 fields, expected 2")
     try dir.write("imdb/IMDB Dataset.csv", "review,sentiment\n")
@@ -117,7 +130,9 @@ final class TextDatasetsTests: XCTestCase {
   // MARK: SST-2
 
   func testSST2Layout() throws {
-    try dir.write("sst2/train.tsv", "sentence\tlabel\r\nhide new secretions from the parental units \t0\r\nthe \"greatest\" film \t1\r\n")
+    try dir.write(
+      "sst2/train.tsv",
+      "sentence\tlabel\r\nhide new secretions from the parental units \t0\r\nthe \"greatest\" film \t1\r\n")
     try dir.write("sst2/dev.tsv", "sentence\tlabel\nit 's a charming journey . \t1\n")
     let c = try SST2.load(directory: dir.subdirectory("sst2"))
     XCTAssertEqual(c.train.labels, [0, 1])
@@ -140,7 +155,9 @@ final class TextDatasetsTests: XCTestCase {
   // MARK: BBC News and Rotten Tomatoes layouts
 
   func testBBCNewsLayout() throws {
-    for i in 1...5 { try dir.write("bbc/tech/\(String(format: "%03d", i)).txt", "Title \(i)\n\nBody about chips \(i).\n") }
+    for i in 1...5 {
+      try dir.write("bbc/tech/\(String(format: "%03d", i)).txt", "Title \(i)\n\nBody about chips \(i).\n")
+    }
     try dir.write("bbc/sport/001.txt", bytes: Array("Transfer\n\nA ".utf8) + [0xA3] + Array("15.8m signing".utf8))
     for i in 2...5 { try dir.write("bbc/sport/\(String(format: "%03d", i)).txt", "Match \(i)\n\nGoal.\n") }
     let c = try BBCNews.load(directory: dir.subdirectory("bbc"), splitSeed: 3)
@@ -153,7 +170,8 @@ final class TextDatasetsTests: XCTestCase {
     XCTAssertTrue(all.contains("Title 1\n\nBody about chips 1.\n"), "title and body")
     try dir.write("bbc/empty/readme.md", "x")
     XCTAssertThrowsDataError(try BBCNews.load(directory: dir.subdirectory("bbc")), "bbc/empty holds no .txt files")
-    XCTAssertThrowsDataError(try BBCNews.load(directory: dir.subdirectory("nothing")), "the BBC News directory", "does not exist")
+    XCTAssertThrowsDataError(
+      try BBCNews.load(directory: dir.subdirectory("nothing")), "the BBC News directory", "does not exist")
   }
 
   func testRottenTomatoesLayout() throws {
@@ -168,11 +186,16 @@ final class TextDatasetsTests: XCTestCase {
     XCTAssertTrue(c.train.texts.allSatisfy { !$0.contains("plot") })
     XCTAssertEqual(zip(c.train.texts, c.train.labels).filter { $0.0.hasPrefix("Fresh") }.map(\.1), [1, 1, 1, 1])
     try dir.write("rt/rotten_tomatoes_corpus_full.csv", csv + "spoiled,x,m,True\n")
-    XCTAssertThrowsDataError(try RottenTomatoes.load(directory: dir.subdirectory("rt")), "rotten_tomatoes_corpus_full.csv: line 14: the category \"spoiled\"")
+    XCTAssertThrowsDataError(
+      try RottenTomatoes.load(directory: dir.subdirectory("rt")),
+      "rotten_tomatoes_corpus_full.csv: line 14: the category \"spoiled\"")
     try dir.write("rt/rotten_tomatoes_corpus_full.csv", csv + "fresh,x\n")
-    XCTAssertThrowsDataError(try RottenTomatoes.load(directory: dir.subdirectory("rt")), "line 14: 2 fields, expected 4")
+    XCTAssertThrowsDataError(
+      try RottenTomatoes.load(directory: dir.subdirectory("rt")), "line 14: 2 fields, expected 4")
     try dir.write("rt/rotten_tomatoes_corpus_full.csv", "name,body\n")
-    XCTAssertThrowsDataError(try RottenTomatoes.load(directory: dir.subdirectory("rt")), "line 1: the header", "lacks a category or a text column")
+    XCTAssertThrowsDataError(
+      try RottenTomatoes.load(directory: dir.subdirectory("rt")), "line 1: the header",
+      "lacks a category or a text column")
   }
 
   // MARK: the data cache
@@ -183,8 +206,11 @@ final class TextDatasetsTests: XCTestCase {
     let cache = DataCache(root: dir.subdirectory("cache"))
     XCTAssertEqual(cache.bbcNews.path, dir.subdirectory("cache/bbc-news").path)
     XCTAssertEqual(TextSet.rottenTomatoes.defaultDirectory(in: cache).lastPathComponent, "rotten-tomatoes")
-    XCTAssertThrowsDataError(try TextSet.bbcNews.load(cache: cache), "bbc-news does not exist", "Run `make` (or `bash scripts/bootstrap.sh`)", "SCPL_DATA")
-    XCTAssertThrowsDataError(try TextSet.agNews.load(cache: cache), "ag_news does not exist", "put train.csv and test.csv there")
+    XCTAssertThrowsDataError(
+      try TextSet.bbcNews.load(cache: cache), "bbc-news does not exist", "Run `make` (or `bash scripts/bootstrap.sh`)",
+      "SCPL_DATA")
+    XCTAssertThrowsDataError(
+      try TextSet.agNews.load(cache: cache), "ag_news does not exist", "put train.csv and test.csv there")
     try dir.write("cache/sst2/train.tsv", "sentence\tlabel\nok\t1\n")
     try dir.write("cache/sst2/dev.tsv", "sentence\tlabel\nfine\t1\n")
     XCTAssertEqual(try TextSet.sst2.load(cache: cache).train.count, 1, "found in the cache by default")
@@ -205,7 +231,8 @@ final class TextDatasetsTests: XCTestCase {
     // The split is disjoint by document (TextPipelineTests), but the published set holds 98
     // exact copies of other articles, so equal texts can fall on both sides.
     XCTAssertEqual(Set(c.train.texts + c.test.texts).count, 2127)
-    XCTAssertTrue((c.train.texts + c.test.texts).contains { $0.contains("Mutu, a £15.8m signing") }, "sports/199.txt's Latin-1 £")
+    XCTAssertTrue(
+      (c.train.texts + c.test.texts).contains { $0.contains("Mutu, a £15.8m signing") }, "sports/199.txt's Latin-1 £")
     let again = try TextSet.bbcNews.load()
     XCTAssertEqual(again.test.texts, c.test.texts, "fixed under the seed")
     XCTAssertNotEqual(try TextSet.bbcNews.load(splitSeed: 43).test.texts, c.test.texts)
@@ -237,7 +264,8 @@ final class TextDatasetsTests: XCTestCase {
     let glove = try WordVectors.read(DataCache.default.glove6B50d, keeping: Set(p.vocabulary.words))
     let m = try EmbeddingMatrix(vocabulary: p.vocabulary, vectors: glove, seed: 0)
     XCTAssertEqual(m.weights.shape, [p.vocabulary.size, 50])
-    print("rotten_tomatoes: vocabulary \(p.vocabulary.size) ids, \(m.foundWords) of \(m.vocabularyWords) words in GloVe 6B")
+    print(
+      "rotten_tomatoes: vocabulary \(p.vocabulary.size) ids, \(m.foundWords) of \(m.vocabularyWords) words in GloVe 6B")
     XCTAssertGreaterThan(Double(m.foundWords) / Double(m.vocabularyWords), 0.8)
     let film = try m.weights.select(axis: 0, index: Int(p.vocabulary.id("film"))).toArray(Float.self)
     XCTAssertEqual(film, try XCTUnwrap(glove.vector("film")).map { $0 })

@@ -29,7 +29,9 @@ final class TextFixtureDirectory {
 }
 
 /// Asserts that `body` throws an error whose sentence contains every one of `parts`.
-func XCTAssertThrowsDataError<T>(_ body: @autoclosure () throws -> T, _ parts: String..., file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertThrowsDataError<T>(
+  _ body: @autoclosure () throws -> T, _ parts: String..., file: StaticString = #filePath, line: UInt = #line
+) {
   XCTAssertThrowsError(try body(), file: file, line: line) { error in
     XCTAssertTrue(error is DataError, "\(type(of: error)): \(error)", file: file, line: line)
     for part in parts {

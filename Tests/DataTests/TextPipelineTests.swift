@@ -40,8 +40,12 @@ final class TextPipelineTests: XCTestCase {
     XCTAssertEqual(Set(list).count, 179)
     XCTAssertEqual(Array(list.prefix(6)), ["i", "me", "my", "myself", "we", "our"])
     XCTAssertEqual(list.last, "wouldn't")
-    for w in ["the", "don", "don't", "t", "s", "ll", "ain", "ma", "should've", "that'll"] { XCTAssertTrue(StopWords.englishNLTKSet.contains(w), w) }
-    for w in ["dont", "email", "not_a_word", "would", "could"] { XCTAssertFalse(StopWords.englishNLTKSet.contains(w), w) }
+    for w in ["the", "don", "don't", "t", "s", "ll", "ain", "ma", "should've", "that'll"] {
+      XCTAssertTrue(StopWords.englishNLTKSet.contains(w), w)
+    }
+    for w in ["dont", "email", "not_a_word", "would", "could"] {
+      XCTAssertFalse(StopWords.englishNLTKSet.contains(w), w)
+    }
   }
 
   // MARK: vocabulary (spec 7.2.3)
@@ -81,7 +85,8 @@ final class TextPipelineTests: XCTestCase {
   // MARK: data set and batches (spec 7.2.4)
 
   func testBatchesPadToTheLongestInTheBatch() throws {
-    let ds = try TextDataset(name: "t", documents: [[2, 3, 4], [5], [6, 7]], labels: [0, 1, 1], classCount: 2, maxLength: 3)
+    let ds = try TextDataset(
+      name: "t", documents: [[2, 3, 4], [5], [6, 7]], labels: [0, 1, 1], classCount: 2, maxLength: 3)
     XCTAssertEqual(ds.count, 3)
     XCTAssertEqual(ds.length(0), 3)
     XCTAssertEqual(Array(ds.ids(2)), [6, 7])
@@ -108,18 +113,24 @@ final class TextPipelineTests: XCTestCase {
   }
 
   func testDatasetRejectsBadDocuments() {
-    XCTAssertThrowsDataError(try TextDataset(name: "t", documents: [], labels: [], classCount: 2, maxLength: 3), "t is empty")
-    XCTAssertThrowsDataError(try TextDataset(name: "t", documents: [[2, 3, 4, 5]], labels: [0], classCount: 2, maxLength: 3), "document 0 has 4 ids")
-    XCTAssertThrowsDataError(try TextDataset(name: "t", documents: [[2]], labels: [2], classCount: 2, maxLength: 3), "label 2 of document 0")
+    XCTAssertThrowsDataError(
+      try TextDataset(name: "t", documents: [], labels: [], classCount: 2, maxLength: 3), "t is empty")
+    XCTAssertThrowsDataError(
+      try TextDataset(name: "t", documents: [[2, 3, 4, 5]], labels: [0], classCount: 2, maxLength: 3),
+      "document 0 has 4 ids")
+    XCTAssertThrowsDataError(
+      try TextDataset(name: "t", documents: [[2]], labels: [2], classCount: 2, maxLength: 3), "label 2 of document 0")
   }
 
   // MARK: the whole pipeline
 
   func corpus() -> TextCorpus {
-    TextCorpus(name: "toy", classNames: ["neg", "pos"],
-               train: LabeledTexts(texts: ["Good good movie!", "The of and!!", "bad <br />film", "good film, bad actor"], labels: [1, 0, 0, 1]),
-               test: LabeledTexts(texts: ["zebra film", "it is", "good"], labels: [0, 1, 1]),
-               splitSeed: nil, defaultMaxLength: 2)
+    TextCorpus(
+      name: "toy", classNames: ["neg", "pos"],
+      train: LabeledTexts(
+        texts: ["Good good movie!", "The of and!!", "bad <br />film", "good film, bad actor"], labels: [1, 0, 0, 1]),
+      test: LabeledTexts(texts: ["zebra film", "it is", "good"], labels: [0, 1, 1]),
+      splitSeed: nil, defaultMaxLength: 2)
   }
 
   func testPipelineDropsEmptyDocumentsAndBuildsTheVocabularyFromTraining() throws {
@@ -137,8 +148,11 @@ final class TextPipelineTests: XCTestCase {
   }
 
   func testPipelineSwitchesRestoreTheReference() throws {
-    let p = try TextPipeline.prepare(corpus(), options: .init(removeStopWords: false, vocabularySize: 4, maxLength: 10,
-                                                              vocabularyFromWholeCorpus: true))
+    let p = try TextPipeline.prepare(
+      corpus(),
+      options: .init(
+        removeStopWords: false, vocabularySize: 4, maxLength: 10,
+        vocabularyFromWholeCorpus: true))
     XCTAssertEqual(p.droppedEmptyTrain, 0)
     XCTAssertEqual(p.vocabulary.size, 4)
     XCTAssertEqual(p.vocabulary.words, ["good", "film"], "whole corpus: film 3 beats bad 2")
@@ -181,16 +195,18 @@ final class TextPipelineTests: XCTestCase {
     XCTAssertEqual(LabelNoise.replacementProbability(rate: 0.2), 0.2)
     XCTAssertEqual(LabelNoise.replacementProbability(rate: 0.7), 0.69)
     XCTAssertEqual(LabelNoise.replacementProbability(rate: 0.9), 0.9)
-    XCTAssertEqual(try LabelNoise.apply(to: labels, classCount: classes, rate: 0.3, seed: 3),
-                   try LabelNoise.apply(to: labels, classCount: classes, rate: 0.3, seed: 3), "seeded")
+    XCTAssertEqual(
+      try LabelNoise.apply(to: labels, classCount: classes, rate: 0.3, seed: 3),
+      try LabelNoise.apply(to: labels, classCount: classes, rate: 0.3, seed: 3), "seeded")
     XCTAssertThrowsDataError(try LabelNoise.apply(to: labels, classCount: classes, rate: 1.5, seed: 3), "[0, 1]")
   }
 
   func testPipelineNoiseTouchesOnlyTraining() throws {
     let texts = (0..<2000).map { "word\($0 % 50) other\($0 % 7)" }
     let labels = (0..<2000).map { $0 % 2 }
-    let corpus = TextCorpus(name: "n", classNames: ["a", "b"], train: LabeledTexts(texts: texts, labels: labels),
-                            test: LabeledTexts(texts: texts, labels: labels), splitSeed: nil, defaultMaxLength: 5)
+    let corpus = TextCorpus(
+      name: "n", classNames: ["a", "b"], train: LabeledTexts(texts: texts, labels: labels),
+      test: LabeledTexts(texts: texts, labels: labels), splitSeed: nil, defaultMaxLength: 5)
     let p = try TextPipeline.prepare(corpus, options: .init(labelNoiseRate: 0.4, labelNoiseSeed: 11))
     XCTAssertEqual(p.test.labels, labels.map(Int64.init))
     XCTAssertEqual(p.noisyLabels, zip(p.train.labels, labels).filter { $0 != Int64($1) }.count)

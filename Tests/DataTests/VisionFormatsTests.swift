@@ -45,8 +45,10 @@ final class VisionFormatsTests: XCTestCase {
     return try JPEGCodec().encode(pixels, width: width, height: height, quality: 100)
   }
 
-  func assertError(_ expression: @autoclosure () throws -> Any, contains parts: [String],
-                   file: StaticString = #filePath, line: UInt = #line) {
+  func assertError(
+    _ expression: @autoclosure () throws -> Any, contains parts: [String],
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     XCTAssertThrowsError(try expression(), file: file, line: line) { error in
       let text = "\(error)"
       XCTAssertTrue(error is DataError, "not a DataError: \(text)", file: file, line: line)
@@ -73,8 +75,9 @@ final class VisionFormatsTests: XCTestCase {
     XCTAssertEqual(train.normalization, .cifar10)
     // Record 3 (data_batch_2's second): R plane, then G, then B, rows top to bottom.
     XCTAssertEqual(try train.images[3].toArray(UInt8.self), pixels(3))
-    XCTAssertEqual(try train.images[3].select(axis: 0, index: 1).select(axis: 0, index: 2).select(axis: 0, index: 5).item(),
-                   Double(pixels(3)[1024 + 2 * 32 + 5]))
+    XCTAssertEqual(
+      try train.images[3].select(axis: 0, index: 1).select(axis: 0, index: 2).select(axis: 0, index: 5).item(),
+      Double(pixels(3)[1024 + 2 * 32 + 5]))
     let test = try CIFAR.load(CIFAR.cifar10, .test, directory: dir)
     XCTAssertEqual(test.count, 3)
     XCTAssertEqual(try test.labels.toArray(Int64.self), [3, 0, 9])
@@ -90,23 +93,29 @@ final class VisionFormatsTests: XCTestCase {
     try writeCIFAR10()
     let bytes = cifarRecords([[1], [2]]) + Array(repeating: 0, count: 100)
     let url = try write("test_batch.bin", bytes)
-    assertError(try CIFAR.load(CIFAR.cifar10, .test, directory: dir),
-                contains: ["\(url.path): byte 6146: truncated record 2 (100 of 3073 bytes)"])
+    assertError(
+      try CIFAR.load(CIFAR.cifar10, .test, directory: dir),
+      contains: ["\(url.path): byte 6146: truncated record 2 (100 of 3073 bytes)"])
   }
 
   func testCIFAR10LabelOutOfRangeNamesFileAndOffset() throws {
     try writeCIFAR10()
     let url = try write("data_batch_4.bin", cifarRecords([[1], [10]]))
-    assertError(try CIFAR.load(CIFAR.cifar10, .train, directory: dir),
-                contains: ["\(url.path): byte 3073: record 1 has label 10, not a class 0–9"])
+    assertError(
+      try CIFAR.load(CIFAR.cifar10, .train, directory: dir),
+      contains: ["\(url.path): byte 3073: record 1 has label 10, not a class 0–9"])
   }
 
   func testCIFAR10MissingFilesAreNamed() throws {
     try write("data_batch_1.bin", cifarRecords([[1]]))
-    assertError(try CIFAR.load(CIFAR.cifar10, .train, directory: dir),
-                contains: [dir.path, "data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin", "cifar-10-batches-bin"])
-    assertError(try CIFAR.load(CIFAR.cifar10, .train, directory: dir.appendingPathComponent("nowhere")),
-                contains: ["nowhere does not exist"])
+    assertError(
+      try CIFAR.load(CIFAR.cifar10, .train, directory: dir),
+      contains: [
+        dir.path, "data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin", "cifar-10-batches-bin"
+      ])
+    assertError(
+      try CIFAR.load(CIFAR.cifar10, .train, directory: dir.appendingPathComponent("nowhere")),
+      contains: ["nowhere does not exist"])
     try write("test_batch.bin", [])
     assertError(try CIFAR.load(CIFAR.cifar10, .test, directory: dir), contains: ["test_batch.bin: the file is empty"])
   }
@@ -125,11 +134,13 @@ final class VisionFormatsTests: XCTestCase {
 
   func testCIFAR100BadFineLabelAndTruncation() throws {
     let url = try write("train.bin", cifarRecords([[0, 1], [3, 100]]))
-    assertError(try CIFAR.load(CIFAR.cifar100, .train, directory: dir),
-                contains: ["\(url.path): byte 3075: record 1 has label 100, not a class 0–99"])
+    assertError(
+      try CIFAR.load(CIFAR.cifar100, .train, directory: dir),
+      contains: ["\(url.path): byte 3075: record 1 has label 100, not a class 0–99"])
     try write("train.bin", cifarRecords([[0, 1]]) + [7, 8, 9])
-    assertError(try CIFAR.load(CIFAR.cifar100, .train, directory: dir),
-                contains: ["train.bin: byte 3074: truncated record 1 (3 of 3074 bytes)"])
+    assertError(
+      try CIFAR.load(CIFAR.cifar100, .train, directory: dir),
+      contains: ["train.bin: byte 3074: truncated record 1 (3 of 3074 bytes)"])
   }
 
   // MARK: JPEG and resizing
@@ -153,17 +164,20 @@ final class VisionFormatsTests: XCTestCase {
 
   func testCorruptJPEGsAreErrorsNamingTheFile() throws {
     let codec = JPEGCodec()
-    assertError(try codec.decodeRGB([0x89, 0x50, 0x4E, 0x47, 0, 0], source: "/x/a.JPEG"),
-                contains: ["/x/a.JPEG: not a JPEG file (no FF D8 start-of-image marker at byte 0)"])
-    assertError(try codec.decodeRGB([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5], source: "/x/b.JPEG"),
-                contains: ["/x/b.JPEG: the JPEG header claims an image of 0×0 pixels"])
+    assertError(
+      try codec.decodeRGB([0x89, 0x50, 0x4E, 0x47, 0, 0], source: "/x/a.JPEG"),
+      contains: ["/x/a.JPEG: not a JPEG file (no FF D8 start-of-image marker at byte 0)"])
+    assertError(
+      try codec.decodeRGB([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5], source: "/x/b.JPEG"),
+      contains: ["/x/b.JPEG: the JPEG header claims an image of 0×0 pixels"])
     // A real file whose end is cut off: the header reads, the data runs out (a libjpeg warning,
     // "premature end of data", which PIL also refuses).
     var noise = SplitMix64(seed: 9)
     let pixels = (0..<(64 * 64 * 3)).map { _ in UInt8(truncatingIfNeeded: noise.next()) }
     let whole = try codec.encode(pixels, width: 64, height: 64, quality: 90)
-    assertError(try codec.decodeRGB(Array(whole.prefix(whole.count * 3 / 4)), source: "/x/c.JPEG"),
-                contains: ["/x/c.JPEG: cannot decode the JPEG data (libjpeg-turbo:"])
+    assertError(
+      try codec.decodeRGB(Array(whole.prefix(whole.count * 3 / 4)), source: "/x/c.JPEG"),
+      contains: ["/x/c.JPEG: cannot decode the JPEG data (libjpeg-turbo:"])
     // Header fields destroyed after a valid start marker.
     var broken = whole
     for i in 2..<min(600, broken.count) { broken[i] = 0x5A }
@@ -210,11 +224,15 @@ final class VisionFormatsTests: XCTestCase {
     try write("folder/train/notes.txt", text: "not a class folder and not an image")
   }
 
-  func assertColours(_ d: ImageDataset, _ expected: [[UInt8]], file: StaticString = #filePath, line: UInt = #line) throws {
+  func assertColours(_ d: ImageDataset, _ expected: [[UInt8]], file: StaticString = #filePath, line: UInt = #line)
+    throws
+  {
     XCTAssertEqual(d.images.shape, [expected.count, 3, 32, 32], file: file, line: line)
     for (n, rgb) in expected.enumerated() {
       let means = try d.images[n].to(.float32).mean(axes: [1, 2]).toArray(Float.self)
-      for c in 0..<3 { XCTAssertEqual(Double(means[c]), Double(rgb[c]), accuracy: 3, "image \(n) channel \(c)", file: file, line: line) }
+      for c in 0..<3 {
+        XCTAssertEqual(Double(means[c]), Double(rgb[c]), accuracy: 3, "image \(n) channel \(c)", file: file, line: line)
+      }
     }
   }
 
@@ -245,8 +263,9 @@ final class VisionFormatsTests: XCTestCase {
   func testCorruptJPEGInATreeStopsTheLoadNamingTheFile() throws {
     try writeOfficialTree()
     let bad = try write("tiny/train/n02000000/images/n02000000_1.JPEG", Array("this is not a picture".utf8))
-    assertError(try TinyImageNet.load(.train, directory: dir.appendingPathComponent("tiny")),
-                contains: ["\(bad.path): not a JPEG file"])
+    assertError(
+      try TinyImageNet.load(.train, directory: dir.appendingPathComponent("tiny")),
+      contains: ["\(bad.path): not a JPEG file"])
   }
 
   func testOfficialLayoutStructuralErrors() throws {
@@ -254,32 +273,42 @@ final class VisionFormatsTests: XCTestCase {
     let root = dir.appendingPathComponent("tiny")
     try FileManager.default.removeItem(at: root.appendingPathComponent("wnids.txt"))
     // val_annotations.txt still marks the official layout, so the missing list is reported.
-    assertError(try TinyImageNet.load(.train, directory: root),
-                contains: ["\(root.path)/wnids.txt does not exist: expected the list of the 200 class ids"])
+    assertError(
+      try TinyImageNet.load(.train, directory: root),
+      contains: ["\(root.path)/wnids.txt does not exist: expected the list of the 200 class ids"])
 
     try write("tiny/wnids.txt", text: wnids.joined(separator: "\n") + "\nn04000000\n")
-    assertError(try TinyImageNet.load(.train, directory: root),
-                contains: ["the directory \(root.path)/train/n04000000/images does not exist", "class n04000000"])
+    assertError(
+      try TinyImageNet.load(.train, directory: root),
+      contains: ["the directory \(root.path)/train/n04000000/images does not exist", "class n04000000"])
 
     try write("tiny/wnids.txt", text: wnids.joined(separator: "\n"))
-    try write("tiny/val/val_annotations.txt", text: "val_0.JPEG\tn02000000\t0\t0\t1\t1\nval_1.JPEG\tn09999999\t0\t0\t1\t1\n")
-    assertError(try TinyImageNet.load(.val, directory: root),
-                contains: ["val_annotations.txt: line 2: wnid n09999999 is not in wnids.txt"])
+    try write(
+      "tiny/val/val_annotations.txt", text: "val_0.JPEG\tn02000000\t0\t0\t1\t1\nval_1.JPEG\tn09999999\t0\t0\t1\t1\n")
+    assertError(
+      try TinyImageNet.load(.val, directory: root),
+      contains: ["val_annotations.txt: line 2: wnid n09999999 is not in wnids.txt"])
     try write("tiny/val/val_annotations.txt", text: "val_7.JPEG\tn02000000\t0\t0\t1\t1\n")
-    assertError(try TinyImageNet.load(.val, directory: root), contains: ["line 1: the image", "val_7.JPEG does not exist"])
+    assertError(
+      try TinyImageNet.load(.val, directory: root), contains: ["line 1: the image", "val_7.JPEG does not exist"])
     try write("tiny/val/val_annotations.txt", text: "val_0.JPEG n02000000\n")
-    assertError(try TinyImageNet.load(.val, directory: root), contains: ["line 1: expected tab-separated file name and wnid"])
+    assertError(
+      try TinyImageNet.load(.val, directory: root), contains: ["line 1: expected tab-separated file name and wnid"])
   }
 
   func testMissingDirectoriesAreNamed() throws {
     let nowhere = dir.appendingPathComponent("nowhere")
-    assertError(try TinyImageNet.load(.train, directory: nowhere), contains: ["the directory \(nowhere.path) does not exist"])
+    assertError(
+      try TinyImageNet.load(.train, directory: nowhere), contains: ["the directory \(nowhere.path) does not exist"])
     try writeFolderTree()
     let root = dir.appendingPathComponent("folder")
     try FileManager.default.removeItem(at: root.appendingPathComponent("val"))
-    assertError(try TinyImageNet.load(.val, directory: root), contains: ["the directory \(root.path)/val does not exist"])
+    assertError(
+      try TinyImageNet.load(.val, directory: root), contains: ["the directory \(root.path)/val does not exist"])
     try write("folder/val/n05000000/x.jpg", try jpeg([1, 2, 3]))
-    assertError(try TinyImageNet.load(.val, directory: root), contains: ["class folder 'n05000000' is not among the 3 training classes"])
+    assertError(
+      try TinyImageNet.load(.val, directory: root),
+      contains: ["class folder 'n05000000' is not among the 3 training classes"])
   }
 
   /// Needs the real data set, which scripts/bootstrap.sh installs; without it the loader's error fails the test.

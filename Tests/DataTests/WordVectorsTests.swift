@@ -34,13 +34,16 @@ final class WordVectorsTests: XCTestCase {
 
   func testBadFilesNameTheFileAndLine() throws {
     let wrong = try dir.write("wrong.txt", "the 1 2 3\ncat 1 2 3\ndog 1 2\n")
-    XCTAssertThrowsDataError(try WordVectors.read(wrong, keeping: ["the"]),
-                             "wrong.txt: line 3: the word \"dog\" has 2 values, but the file's vectors have 3 (from line 1)")
+    XCTAssertThrowsDataError(
+      try WordVectors.read(wrong, keeping: ["the"]),
+      "wrong.txt: line 3: the word \"dog\" has 2 values, but the file's vectors have 3 (from line 1)")
     let header = try dir.write("h.vec", "2 3\nx 1 2 3\ny 1 2 3 4\n")
     XCTAssertThrowsDataError(try WordVectors.read(header), "h.vec: line 3:", "has 4 values", "from line 1")
     let nan = try dir.write("nan.txt", "a 1 2\nb 1 x\n")
-    XCTAssertThrowsDataError(try WordVectors.read(nan), "nan.txt: line 2: value 2 of the word \"b\", \"x\", is not a finite number")
-    XCTAssertThrowsDataError(try WordVectors.read(try dir.write("lone.txt", "word\n")), "lone.txt: line 1:", "has no values")
+    XCTAssertThrowsDataError(
+      try WordVectors.read(nan), "nan.txt: line 2: value 2 of the word \"b\", \"x\", is not a finite number")
+    XCTAssertThrowsDataError(
+      try WordVectors.read(try dir.write("lone.txt", "word\n")), "lone.txt: line 1:", "has no values")
     XCTAssertThrowsDataError(try WordVectors.read(try dir.write("empty.txt", "\n")), "empty.txt holds no word vectors")
     XCTAssertThrowsDataError(try WordVectors.read(dir.subdirectory("none.txt")), "none.txt does not exist")
   }
@@ -91,7 +94,8 @@ final class WordVectorsTests: XCTestCase {
   // MARK: the converted GloVe 6B 50-d in the data cache
 
   func testConvertedGloVeFromTheCache() throws {
-    let url = try DataCache.default.require(DataCache.default.glove6B50d, "GloVe 6B 50-d", preparedByBootstrap: true, expected: "")
+    let url = try DataCache.default.require(
+      DataCache.default.glove6B50d, "GloVe 6B 50-d", preparedByBootstrap: true, expected: "")
     let g = try WordVectors.read(url, keeping: ["the", "king", ","])
     XCTAssertEqual(g.dimension, 50)
     XCTAssertEqual(g.lineCount, 400_000)

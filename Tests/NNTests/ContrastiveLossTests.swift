@@ -34,8 +34,9 @@ final class ContrastiveLossTests: XCTestCase {
     XCTAssertEqual(perAnchor, 0.0357329071249749, accuracy: 1e-15)
     XCTAssertEqual(batchTotal, 0.0119109690416583, accuracy: 1e-15)
     XCTAssertEqual(try SupervisedContrastiveLoss(temperature: 0.5)(x, labels: y).item(), perAnchor, accuracy: 1e-9)
-    XCTAssertEqual(try SupervisedContrastiveLoss(temperature: 0.5, divisor: .batchTotal)(x, labels: y).item(),
-                   batchTotal, accuracy: 1e-9)
+    XCTAssertEqual(
+      try SupervisedContrastiveLoss(temperature: 0.5, divisor: .batchTotal)(x, labels: y).item(),
+      batchTotal, accuracy: 1e-9)
   }
 
   // Case B, τ = 1 (s = cos), labels [0, 0, 0, 1].
@@ -60,9 +61,11 @@ final class ContrastiveLossTests: XCTestCase {
     let logD = Foundation.log(2 + Foundation.exp(-1.0))
     XCTAssertEqual((1 + 3 * logD) / 6, 0.5976640686957922, accuracy: 1e-15)
     XCTAssertEqual((1 + 3 * logD) / 20, 0.17929922060873765, accuracy: 1e-15)
-    XCTAssertEqual(try SupervisedContrastiveLoss(temperature: 1)(x, labels: y).item(), (1 + 3 * logD) / 6, accuracy: 1e-9)
-    XCTAssertEqual(try SupervisedContrastiveLoss(temperature: 1, divisor: .batchTotal)(x, labels: y).item(),
-                   (1 + 3 * logD) / 20, accuracy: 1e-9)
+    XCTAssertEqual(
+      try SupervisedContrastiveLoss(temperature: 1)(x, labels: y).item(), (1 + 3 * logD) / 6, accuracy: 1e-9)
+    XCTAssertEqual(
+      try SupervisedContrastiveLoss(temperature: 1, divisor: .batchTotal)(x, labels: y).item(),
+      (1 + 3 * logD) / 20, accuracy: 1e-9)
   }
 
   // Case C, the default τ = 0.1 (s = 10·cos), two views of two samples: labels [0, 0, 1, 1],
@@ -80,15 +83,18 @@ final class ContrastiveLossTests: XCTestCase {
     XCTAssertEqual(loss.temperature, 0.1)
     XCTAssertEqual(loss.divisor, .perAnchor)
     XCTAssertEqual(try loss(x, labels: y).item(), positive / 2, accuracy: 1e-12)
-    XCTAssertEqual(try SupervisedContrastiveLoss(divisor: .batchTotal)(x, labels: y).item(), positive / 8, accuracy: 1e-12)
+    XCTAssertEqual(
+      try SupervisedContrastiveLoss(divisor: .batchTotal)(x, labels: y).item(), positive / 8, accuracy: 1e-12)
   }
 
   // MARK: the shift and the direct formula
 
   /// The loss computed in plain Swift from the definition, by default without any shift.
   /// With `logSumExp`, log D_i is computed as m + log Σ_{k≠i} exp(s_ik − m), m = max_{k≠i} s_ik.
-  func directLoss(_ rows: [[Double]], _ y: [Int64], temperature: Double,
-                  divisor: SupervisedContrastiveLoss.Divisor, logSumExp: Bool = false) -> Double {
+  func directLoss(
+    _ rows: [[Double]], _ y: [Int64], temperature: Double,
+    divisor: SupervisedContrastiveLoss.Divisor, logSumExp: Bool = false
+  ) -> Double {
     let z = rows.map { r -> [Double] in
       let n = Swift.max(r.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
       return r.map { $0 / n }
@@ -118,7 +124,8 @@ final class ContrastiveLossTests: XCTestCase {
       for divisor in SupervisedContrastiveLoss.Divisor.allCases {
         let expected = directLoss(rows, ys, temperature: temperature, divisor: divisor)
         let got = try SupervisedContrastiveLoss(temperature: temperature, divisor: divisor)(x, labels: y).item()
-        XCTAssertEqual(got, expected, accuracy: 1e-9 * Swift.max(1, Swift.abs(expected)), "\(b)×\(d) τ=\(temperature) \(divisor)")
+        XCTAssertEqual(
+          got, expected, accuracy: 1e-9 * Swift.max(1, Swift.abs(expected)), "\(b)×\(d) τ=\(temperature) \(divisor)")
       }
     }
   }
@@ -139,8 +146,9 @@ final class ContrastiveLossTests: XCTestCase {
       let expected = directLoss(rows, ys, temperature: 1e-3, divisor: divisor, logSumExp: true)
       XCTAssertEqual(value, expected, accuracy: 1e-9 * Swift.max(1, Swift.abs(expected)))
     }
-    XCTAssertFalse(directLoss(rows, ys, temperature: 1e-3, divisor: .perAnchor).isFinite,
-                  "the unshifted formula overflows here, so this case does exercise the shift")
+    XCTAssertFalse(
+      directLoss(rows, ys, temperature: 1e-3, divisor: .perAnchor).isFinite,
+      "the unshifted formula overflows here, so this case does exercise the shift")
   }
 
   // MARK: gradients
@@ -161,9 +169,10 @@ final class ContrastiveLossTests: XCTestCase {
 
   func testLocalContrastiveLossGradientThroughHead() throws {
     try Torch.manualSeed(5)
-    let objective = try LocalContrastiveLoss(.mlp, inFeatures: 6, dimensions: ProjectionDimensions(hidden: 5, output: 4),
-                                             temperature: 0.3, dtype: .float64)
-    let x = try Tensor.randn([5, 2, 3], dtype: .float64)   // flattened to 5×6 by the head
+    let objective = try LocalContrastiveLoss(
+      .mlp, inFeatures: 6, dimensions: ProjectionDimensions(hidden: 5, output: 4),
+      temperature: 0.3, dtype: .float64)
+    let x = try Tensor.randn([5, 2, 3], dtype: .float64)  // flattened to 5×6 by the head
     let y = try labels([1, 0, 1, 1, 0])
     let inputs = [x] + objective.trainableParameters()
     let result = try GradientCheck.run(inputs: inputs, maxElementsPerInput: 8) { try objective(x, labels: y) }

@@ -16,8 +16,10 @@ final class LayerGradientTests: XCTestCase {
   /// formula (those give errors of order 1e-1).
   private let tolerance = 1e-5
 
-  private func assertGradients(_ name: String, inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line,
-                               _ f: () throws -> Tensor) throws {
+  private func assertGradients(
+    _ name: String, inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line,
+    _ f: () throws -> Tensor
+  ) throws {
     let result = try GradientCheck.run(inputs: inputs, f)
     XCTAssertGreaterThan(result.checkedElements, 0, name, file: file, line: line)
     XCTAssertLessThan(result.maxError, tolerance, "\(name): \(result)", file: file, line: line)
@@ -82,7 +84,9 @@ final class LayerGradientTests: XCTestCase {
   }
 
   func testSequential() throws {
-    let net = try Sequential { try Linear(4, 6, dtype: .float64); ReLU(); try Linear(6, 2, dtype: .float64) }
+    let net = try Sequential {
+      try Linear(4, 6, dtype: .float64); ReLU(); try Linear(6, 2, dtype: .float64)
+    }
     let x = try randn([5, 4])
     try assertGradients("Sequential", inputs: [x] + net.parameters()) { try net(x) }
   }

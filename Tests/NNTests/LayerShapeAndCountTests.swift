@@ -12,15 +12,19 @@ final class LayerShapeAndCountTests: XCTestCase {
 
   private func values(_ t: Tensor) throws -> [Double] { try t.to(.float64).toArray(Double.self) }
 
-  private func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Double = 1e-9, _ message: String = "",
-                           file: StaticString = #filePath, line: UInt = #line) throws {
+  private func assertClose(
+    _ a: Tensor, _ b: Tensor, tolerance: Double = 1e-9, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     XCTAssertEqual(a.shape, b.shape, message, file: file, line: line)
     let diff = try (a.to(.float64) - b.to(.float64)).abs().max().item()
     XCTAssertLessThanOrEqual(diff, tolerance, message, file: file, line: line)
   }
 
-  private func assertThrows(_ expected: String, file: StaticString = #filePath, line: UInt = #line,
-                            _ body: () throws -> Any) {
+  private func assertThrows(
+    _ expected: String, file: StaticString = #filePath, line: UInt = #line,
+    _ body: () throws -> Any
+  ) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
       XCTAssertTrue("\(error)".contains(expected), "“\(error)” does not mention “\(expected)”", file: file, line: line)
     }
@@ -62,10 +66,12 @@ final class LayerShapeAndCountTests: XCTestCase {
     XCTAssertEqual(try BiLSTM(inputSize: 300, hiddenSize: 300).parameterCount, 1_444_800)
     XCTAssertEqual(try BiLSTM(inputSize: 600, hiddenSize: 300).parameterCount, 2_164_800)
     let lstm = try BiLSTM(inputSize: 3, hiddenSize: 2)
-    XCTAssertEqual(lstm.stateDict().map(\.0), [
-      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
-    ])
+    XCTAssertEqual(
+      lstm.stateDict().map(\.0),
+      [
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+        "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse"
+      ])
     XCTAssertEqual(lstm.weightIH.shape, [8, 3])
     XCTAssertEqual(lstm.weightHHReverse.shape, [8, 2])
   }
@@ -182,8 +188,9 @@ final class LayerShapeAndCountTests: XCTestCase {
     let before = try attention(x, keyPaddingMask: mask)
     let after = try attention(changed, keyPaddingMask: mask)
     // Real positions of sequence 0 and all of sequence 1 do not see the changed pads.
-    try assertClose(before.select(axis: 0, index: 0).slice(axis: 0, end: 2),
-                    after.select(axis: 0, index: 0).slice(axis: 0, end: 2), tolerance: 1e-12)
+    try assertClose(
+      before.select(axis: 0, index: 0).slice(axis: 0, end: 2),
+      after.select(axis: 0, index: 0).slice(axis: 0, end: 2), tolerance: 1e-12)
     try assertClose(before.select(axis: 0, index: 1), after.select(axis: 0, index: 1), tolerance: 1e-12)
     // Without the mask the same change does reach them (so the comparison above can fail).
     let unmaskedBefore = try attention(x, keyPaddingMask: nil)
@@ -279,14 +286,17 @@ final class LayerShapeAndCountTests: XCTestCase {
     let h0 = try Tensor.randn([2, 2, 3], dtype: .float64), c0 = try Tensor.randn([2, 2, 3], dtype: .float64)
     let r = try lstm(x, initialState: (h0, c0))
     let step = try x.select(axis: 1, index: 0)
-    func cell(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, _ h: Tensor, _ c: Tensor) throws -> (Tensor, Tensor) {
+    func cell(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, _ h: Tensor, _ c: Tensor) throws -> (
+      Tensor, Tensor
+    ) {
       let gates = try step.matmul(wIH.transposed(0, 1)) + bIH + h.matmul(wHH.transposed(0, 1)) + bHH
-      let g = try gates.chunked(4, axis: 1)   // input, forget, cell, output
+      let g = try gates.chunked(4, axis: 1)  // input, forget, cell, output
       let cNext = try g[1].sigmoid() * c + g[0].sigmoid() * g[2].tanh()
       return (try g[3].sigmoid() * cNext.tanh(), cNext)
     }
     let (hf, cf) = try cell(lstm.weightIH, lstm.weightHH, lstm.biasIH, lstm.biasHH, h0[0], c0[0])
-    let (hb, cb) = try cell(lstm.weightIHReverse, lstm.weightHHReverse, lstm.biasIHReverse, lstm.biasHHReverse, h0[1], c0[1])
+    let (hb, cb) = try cell(
+      lstm.weightIHReverse, lstm.weightHHReverse, lstm.biasIHReverse, lstm.biasHHReverse, h0[1], c0[1])
     try assertClose(r.h, Tensor.stack([hf, hb]), tolerance: 1e-12)
     try assertClose(r.c, Tensor.stack([cf, cb]), tolerance: 1e-12)
     try assertClose(r.output.select(axis: 1, index: 0), Tensor.cat([hf, hb], axis: 1), tolerance: 1e-12)

@@ -21,22 +21,26 @@ final class ModuleTests: XCTestCase {
     let head: Sequential
     init(classes: Int = 3) throws {
       components = [try Block(), try Block()]
-      head = try Sequential { Flatten(); try Linear(8, classes) }
+      head = try Sequential {
+        Flatten(); try Linear(8, classes)
+      }
       super.init()
     }
   }
 
   func testDottedNamesFoundByReflection() throws {
     let names = try Net().stateDict().map(\.0)
-    XCTAssertEqual(names, [
-      "components.0.conv.weight", "components.0.bn.weight", "components.0.bn.bias",
-      "components.0.extra.0.weight", "components.0.extra.0.bias",
-      "components.1.conv.weight", "components.1.bn.weight", "components.1.bn.bias",
-      "components.1.extra.0.weight", "components.1.extra.0.bias",
-      "head.1.weight", "head.1.bias",
-      "components.0.bn.running_mean", "components.0.bn.running_var", "components.0.bn.num_batches_tracked",
-      "components.1.bn.running_mean", "components.1.bn.running_var", "components.1.bn.num_batches_tracked",
-    ])
+    XCTAssertEqual(
+      names,
+      [
+        "components.0.conv.weight", "components.0.bn.weight", "components.0.bn.bias",
+        "components.0.extra.0.weight", "components.0.extra.0.bias",
+        "components.1.conv.weight", "components.1.bn.weight", "components.1.bn.bias",
+        "components.1.extra.0.weight", "components.1.extra.0.bias",
+        "head.1.weight", "head.1.bias",
+        "components.0.bn.running_mean", "components.0.bn.running_var", "components.0.bn.num_batches_tracked",
+        "components.1.bn.running_mean", "components.1.bn.running_var", "components.1.bn.num_batches_tracked"
+      ])
     XCTAssertEqual(try Net().parameterCount, 2 * (18 + 4 + 6) + 27)
   }
 

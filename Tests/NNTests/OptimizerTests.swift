@@ -12,8 +12,10 @@ final class OptimizerTests: XCTestCase {
 
   func values(_ t: Tensor) throws -> [Double] { try t.toArray(Double.self) }
 
-  func assertClose(_ a: [Double], _ b: [Double], _ tolerance: Double, _ message: String = "",
-                   file: StaticString = #filePath, line: UInt = #line) {
+  func assertClose(
+    _ a: [Double], _ b: [Double], _ tolerance: Double, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     XCTAssertEqual(a.count, b.count, message, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: tolerance, message, file: file, line: line) }
   }
@@ -21,9 +23,11 @@ final class OptimizerTests: XCTestCase {
   // MARK: Adam
 
   /// PyTorch's Adam in plain Swift for one element: returns the new (θ, m, v).
-  func adamReference(theta: Double, grad: Double, m: Double, v: Double, step t: Double, lr: Double,
-                     beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8,
-                     weightDecay: Double) -> (Double, Double, Double) {
+  func adamReference(
+    theta: Double, grad: Double, m: Double, v: Double, step t: Double, lr: Double,
+    beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8,
+    weightDecay: Double
+  ) -> (Double, Double, Double) {
     let g = grad + weightDecay * theta
     let m1 = beta1 * m + (1 - beta1) * g
     let v1 = beta2 * v + (1 - beta2) * g * g
@@ -44,8 +48,9 @@ final class OptimizerTests: XCTestCase {
         try setGrad(p, g)
         try adam.step()
         expected = zip(expected, g).map { state, gi in
-          adamReference(theta: state.0, grad: gi, m: state.1, v: state.2, step: Double(t + 1), lr: 0.1,
-                        weightDecay: weightDecay)
+          adamReference(
+            theta: state.0, grad: gi, m: state.1, v: state.2, step: Double(t + 1), lr: 0.1,
+            weightDecay: weightDecay)
         }
         assertClose(try values(p), expected.map(\.0), 1e-12, "θ after step \(t + 1), weight decay \(weightDecay)")
         let state = try XCTUnwrap(adam.states[0])
@@ -75,7 +80,8 @@ final class OptimizerTests: XCTestCase {
     try adam.step()
     XCTAssertEqual(try values(b), [3.0, -4.0], "b had no gradient: it must not move")
     XCTAssertNil(adam.states[1])
-    XCTAssertEqual(try adam.stateDict().map(\.0), ["param_groups.0.lr", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step"])
+    XCTAssertEqual(
+      try adam.stateDict().map(\.0), ["param_groups.0.lr", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step"])
 
     // Second step: b gets its first gradient, so its bias corrections are those of t = 1.
     try setGrad(a, [0.5, -0.5])
@@ -153,7 +159,7 @@ final class OptimizerTests: XCTestCase {
   func testStateDictRoundTripThroughSafeTensorsContinuesIdentically() throws {
     let factories: [(String, ([Tensor]) throws -> any Optimizer)] = [
       ("Adam", { try Adam($0, lr: 0.05, weightDecay: 0.01) }),
-      ("SGD", { try SGD($0, lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true) }),
+      ("SGD", { try SGD($0, lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true) })
     ]
     for (name, make) in factories {
       try Torch.manualSeed(42)
@@ -253,11 +259,17 @@ final class OptimizerTests: XCTestCase {
     XCTAssertThrowsError(try Adam([])) { XCTAssertTrue("\($0)".contains("empty parameter list"), "\($0)") }
     XCTAssertThrowsError(try Adam([p, p])) { XCTAssertTrue("\($0)".contains("more than once"), "\($0)") }
     XCTAssertThrowsError(try Adam([p], lr: -1)) { XCTAssertTrue("\($0)".contains("invalid learning rate"), "\($0)") }
-    XCTAssertThrowsError(try Adam([p], betas: (1.0, 0.999))) { XCTAssertTrue("\($0)".contains("invalid beta1"), "\($0)") }
-    XCTAssertThrowsError(try Adam([p], betas: (0.9, -0.1))) { XCTAssertTrue("\($0)".contains("invalid beta2"), "\($0)") }
+    XCTAssertThrowsError(try Adam([p], betas: (1.0, 0.999))) {
+      XCTAssertTrue("\($0)".contains("invalid beta1"), "\($0)")
+    }
+    XCTAssertThrowsError(try Adam([p], betas: (0.9, -0.1))) {
+      XCTAssertTrue("\($0)".contains("invalid beta2"), "\($0)")
+    }
     XCTAssertThrowsError(try Adam([p], eps: -1))
     XCTAssertThrowsError(try Adam([p], weightDecay: -1))
-    XCTAssertThrowsError(try Adam([Tensor([1, 2] as [Int64])])) { XCTAssertTrue("\($0)".contains("floating-point"), "\($0)") }
+    XCTAssertThrowsError(try Adam([Tensor([1, 2] as [Int64])])) {
+      XCTAssertTrue("\($0)".contains("floating-point"), "\($0)")
+    }
     XCTAssertThrowsError(try SGD([p], lr: 0.1, nesterov: true)) {
       XCTAssertTrue("\($0)".contains("Nesterov momentum requires a positive momentum"), "\($0)")
     }

@@ -40,17 +40,19 @@ final class ProjectionHeadTests: XCTestCase {
 
   func testMlpBNHeadHasNoFirstBiasAndRunningStatistics() throws {
     let head = try ProjectionHead(.mlpBN, inFeatures: 10, dimensions: ProjectionDimensions(hidden: 4, output: 3))
-    XCTAssertEqual(head.stateDict().map(\.0), [
-      "body.0.weight", "body.1.weight", "body.1.bias",
-      "body.3.weight", "body.3.bias",
-      "body.1.running_mean", "body.1.running_var", "body.1.num_batches_tracked",
-    ])
+    XCTAssertEqual(
+      head.stateDict().map(\.0),
+      [
+        "body.0.weight", "body.1.weight", "body.1.bias",
+        "body.3.weight", "body.3.bias",
+        "body.1.running_mean", "body.1.running_var", "body.1.num_batches_tracked"
+      ])
   }
 
   func testKindParsing() throws {
     let cases: [(String, ProjectionKind)] = [
       ("identity", .identity), ("i", .identity), ("linear", .linear), ("l", .linear),
-      ("mlp", .mlp), ("m", .mlp), ("mlp-bn", .mlpBN), ("mb", .mlpBN), (" MLP-BN ", .mlpBN), ("M", .mlp),
+      ("mlp", .mlp), ("m", .mlp), ("mlp-bn", .mlpBN), ("mb", .mlpBN), (" MLP-BN ", .mlpBN), ("M", .mlp)
     ]
     for (text, kind) in cases { XCTAssertEqual(try ProjectionKind(parsing: text), kind, text) }
     XCTAssertEqual(ProjectionKind.mlpBN.description, "mlp-bn")
@@ -67,15 +69,19 @@ final class ProjectionHeadTests: XCTestCase {
       XCTAssertTrue("\(error)".contains("flatten to 9 per sample"), "\(error)")
     }
     XCTAssertThrowsError(try ProjectionHead(.linear, inFeatures: 0))
-    XCTAssertThrowsError(try ProjectionHead(.mlp, inFeatures: 4, dimensions: ProjectionDimensions(hidden: 0, output: 2)))
+    XCTAssertThrowsError(
+      try ProjectionHead(.mlp, inFeatures: 4, dimensions: ProjectionDimensions(hidden: 0, output: 2)))
   }
 
   func testLocalContrastiveLossOwnsItsHeadAndTheOptimizerUpdatesIt() throws {
     try Torch.manualSeed(1)
-    let objective = try LocalContrastiveLoss(.mlp, inFeatures: 12, dimensions: ProjectionDimensions(hidden: 8, output: 4))
-    XCTAssertEqual(objective.namedParameters().map(\.0), [
-      "head.body.0.weight", "head.body.0.bias", "head.body.2.weight", "head.body.2.bias",
-    ])
+    let objective = try LocalContrastiveLoss(
+      .mlp, inFeatures: 12, dimensions: ProjectionDimensions(hidden: 8, output: 4))
+    XCTAssertEqual(
+      objective.namedParameters().map(\.0),
+      [
+        "head.body.0.weight", "head.body.0.bias", "head.body.2.weight", "head.body.2.bias"
+      ])
     let optimizer = try Adam(objective.trainableParameters(), lr: 1e-2)
     let x = try Tensor.randn([8, 3, 4])
     let y = try Tensor([0, 1, 2, 3, 0, 1, 2, 3] as [Int64])

@@ -9,7 +9,7 @@ final class ScheduleTests: XCTestCase {
     let schedule = try CosineSchedule(base: 1e-3, end: 1e-5, epochs: 200, stepsPerEpoch: 391)
     XCTAssertEqual(schedule.granularity, .perEpoch)
     let table: [(Int, String)] = [
-      (1, "1.000e-03"), (2, "9.999e-04"), (51, "8.550e-04"), (101, "5.050e-04"), (151, "1.550e-04"), (200, "1.006e-05"),
+      (1, "1.000e-03"), (2, "9.999e-04"), (51, "8.550e-04"), (101, "5.050e-04"), (151, "1.550e-04"), (200, "1.006e-05")
     ]
     for (epoch, printed) in table {
       // Within an epoch the step does not matter: the rate is that of the epoch's first step.
@@ -19,8 +19,9 @@ final class ScheduleTests: XCTestCase {
       }
     }
     // The closed form of spec 6.1: lr_e = end + (base − end)·½(1 + cos(π(e−1)/E)).
-    XCTAssertEqual(try schedule.learningRate(epoch: 51, step: 0), 1e-5 + 0.99e-3 * 0.5 * (1 + cos(Double.pi * 50 / 200)),
-                   accuracy: 1e-18)
+    XCTAssertEqual(
+      try schedule.learningRate(epoch: 51, step: 0), 1e-5 + 0.99e-3 * 0.5 * (1 + cos(Double.pi * 50 / 200)),
+      accuracy: 1e-18)
     XCTAssertEqual(try schedule.learningRate(epoch: 1, step: 0), 1e-3)
   }
 

@@ -8,7 +8,8 @@ final class BenchPlanTests: XCTestCase {
   func testEveryMethodRunsUnderExactlyThePipelinesThatServeIt() throws {
     let (runs, skipped) = BenchPlan.crossing(methods: MethodKind.allCases, pipelines: PipelineKind.allCases, devices: 2)
     let local: [PipelineKind] = [.off, .overlap, .async, .scplGPipe]
-    let expected = [Run(.bp, .off), Run(.bp, .nmp), Run(.bp, .gpipe)]
+    let expected =
+      [Run(.bp, .off), Run(.bp, .nmp), Run(.bp, .gpipe)]
       + [MethodKind.scpl, .earlyExit, .al].flatMap { m in local.map { Run(m, $0) } }
     XCTAssertEqual(Set(runs), Set(expected))
     XCTAssertEqual(runs.count, expected.count)
@@ -41,12 +42,14 @@ final class BenchPlanTests: XCTestCase {
   }
 
   func testParseCrossesListsOrTakesRunsButNotBoth() throws {
-    let plan = try BenchPlan.parse(methods: "scpl, bp", pipelines: "async,nmp,gpipe", runs: nil, batchSizes: "32,64,128", devices: 2)
+    let plan = try BenchPlan.parse(
+      methods: "scpl, bp", pipelines: "async,nmp,gpipe", runs: nil, batchSizes: "32,64,128", devices: 2)
     XCTAssertEqual(plan.runs, [Run(.scpl, .async), Run(.bp, .nmp), Run(.bp, .gpipe)])
     XCTAssertEqual(plan.skipped.map(\.run), [Run(.scpl, .nmp), Run(.scpl, .gpipe), Run(.bp, .async)])
     XCTAssertEqual(plan.batchSizes, [32, 64, 128])
 
-    let pairs = try BenchPlan.parse(methods: nil, pipelines: nil, runs: "scpl:async,bp:off", batchSizes: "8", devices: 2)
+    let pairs = try BenchPlan.parse(
+      methods: nil, pipelines: nil, runs: "scpl:async,bp:off", batchSizes: "8", devices: 2)
     XCTAssertEqual(pairs.runs, [Run(.scpl, .async), Run(.bp, .off)])
     XCTAssertEqual(pairs.skipped, [])
 
@@ -55,7 +58,8 @@ final class BenchPlanTests: XCTestCase {
   }
 
   func testParseNamesEachMistakeBeforeAnythingRuns() {
-    func message(methods: String? = nil, pipelines: String? = nil, runs: String? = nil, sizes: String = "128") -> String {
+    func message(methods: String? = nil, pipelines: String? = nil, runs: String? = nil, sizes: String = "128") -> String
+    {
       do {
         _ = try BenchPlan.parse(methods: methods, pipelines: pipelines, runs: runs, batchSizes: sizes, devices: 2)
         return "no error"
@@ -63,33 +67,48 @@ final class BenchPlanTests: XCTestCase {
         return "\(error)"
       }
     }
-    XCTAssertEqual(message(methods: "bp", runs: "bp:nmp"),
-                   "--runs names method:pipeline pairs itself; give either --runs or --methods/--pipelines, not both")
-    XCTAssertEqual(message(methods: "bp,sgd"), "--methods: unknown --method 'sgd': expected one of bp, scpl, early-exit, al")
+    XCTAssertEqual(
+      message(methods: "bp", runs: "bp:nmp"),
+      "--runs names method:pipeline pairs itself; give either --runs or --methods/--pipelines, not both")
+    XCTAssertEqual(
+      message(methods: "bp,sgd"), "--methods: unknown --method 'sgd': expected one of bp, scpl, early-exit, al")
     XCTAssertTrue(message(pipelines: "async,pipedream").hasPrefix("--pipelines: unknown pipeline 'pipedream'"))
     XCTAssertEqual(message(methods: ""), "--methods is empty: give at least one value")
-    XCTAssertEqual(message(pipelines: "async,"), "--pipelines 'async,' has an empty item (two commas in a row, or one at an end)")
+    XCTAssertEqual(
+      message(pipelines: "async,"), "--pipelines 'async,' has an empty item (two commas in a row, or one at an end)")
     XCTAssertEqual(message(methods: "scpl,SCPL"), "--methods lists 'SCPL' more than once")
     XCTAssertEqual(message(sizes: "64,0"), "--batch-sizes: '0' is not a batch size (a whole number of at least 1)")
     XCTAssertEqual(message(sizes: "64,big"), "--batch-sizes: 'big' is not a batch size (a whole number of at least 1)")
     XCTAssertEqual(message(runs: "scpl"), "--runs: 'scpl' is not method:pipeline (e.g. scpl:async)")
-    XCTAssertTrue(message(runs: "bp:async").hasPrefix("--runs: bp:async cannot run: --pipeline async needs a local method"))
-    XCTAssertTrue(message(methods: "bp", pipelines: "async,overlap").hasPrefix("no pair of --methods and --pipelines can run: bp:async:"))
+    XCTAssertTrue(
+      message(runs: "bp:async").hasPrefix("--runs: bp:async cannot run: --pipeline async needs a local method"))
+    XCTAssertTrue(
+      message(methods: "bp", pipelines: "async,overlap").hasPrefix(
+        "no pair of --methods and --pipelines can run: bp:async:"))
   }
 
   func testInputIsAnImageShapeForVisionAndALengthForText() throws {
-    XCTAssertEqual(try BenchInput.resolve(model: .vgg, input: "1x28x28", seqLen: nil), .image(channels: 1, height: 28, width: 28))
-    XCTAssertEqual(try BenchInput.resolve(model: .convnet, input: "3×32×16", seqLen: nil), .image(channels: 3, height: 32, width: 16))
+    XCTAssertEqual(
+      try BenchInput.resolve(model: .vgg, input: "1x28x28", seqLen: nil), .image(channels: 1, height: 28, width: 28))
+    XCTAssertEqual(
+      try BenchInput.resolve(model: .convnet, input: "3×32×16", seqLen: nil), .image(channels: 3, height: 32, width: 16)
+    )
     XCTAssertEqual(try BenchInput.resolve(model: .resnet18, input: nil, seqLen: nil).imageShape, [3, 32, 32])
     XCTAssertEqual(try BenchInput.resolve(model: .lstm, input: nil, seqLen: 20), .tokens(length: 20))
     XCTAssertEqual(try BenchInput.resolve(model: .transformer, input: nil, seqLen: nil), .tokens(length: 60))
     XCTAssertNil(BenchInput.tokens(length: 5).imageShape)
 
     XCTAssertThrowsError(try BenchInput.resolve(model: .lstm, input: "3x32x32", seqLen: nil)) {
-      XCTAssertEqual("\($0)", "--input 3x32x32 is an image shape for the vision models (vgg, resnet18, convnet); lstm reads token ids: give their count with --seq-len L")
+      XCTAssertEqual(
+        "\($0)",
+        "--input 3x32x32 is an image shape for the vision models (vgg, resnet18, convnet); lstm reads token ids: give their count with --seq-len L"
+      )
     }
     XCTAssertThrowsError(try BenchInput.resolve(model: .vgg, input: nil, seqLen: 60)) {
-      XCTAssertEqual("\($0)", "--seq-len 60 is for the text models (lstm, transformer); vgg reads images: give their shape with --input CxHxW")
+      XCTAssertEqual(
+        "\($0)",
+        "--seq-len 60 is for the text models (lstm, transformer); vgg reads images: give their shape with --input CxHxW"
+      )
     }
     for bad in ["28x28", "1x28x28x1", "0x28x28", "ax28x28", "1x28x"] {
       XCTAssertThrowsError(try BenchInput.resolve(model: .vgg, input: bad, seqLen: nil), bad) {

@@ -5,11 +5,14 @@ import Data
 @testable import SCPL
 
 final class BenchRecordTests: XCTestCase {
-  func record(_ method: MethodKind, _ pipeline: PipelineKind, batch: Int, median: Double, predicted: Double? = nil) -> BenchRecord {
-    BenchRecord(model: "vgg", method: method, pipeline: pipeline, batchSize: batch, devices: pipeline == .off ? 1 : 2,
-                threadsPerDevice: pipeline == .off ? 2 : 1, stepSecondsMedian: median, stepSecondsMin: median * 0.9,
-                samplesPerSecond: Double(batch) / median, busyFraction: pipeline == .off ? [1] : [0.9, 0.7],
-                predictedStepSeconds: predicted, placement: "0,1,1,1", steps: 5)
+  func record(_ method: MethodKind, _ pipeline: PipelineKind, batch: Int, median: Double, predicted: Double? = nil)
+    -> BenchRecord
+  {
+    BenchRecord(
+      model: "vgg", method: method, pipeline: pipeline, batchSize: batch, devices: pipeline == .off ? 1 : 2,
+      threadsPerDevice: pipeline == .off ? 2 : 1, stepSecondsMedian: median, stepSecondsMin: median * 0.9,
+      samplesPerSecond: Double(batch) / median, busyFraction: pipeline == .off ? [1] : [0.9, 0.7],
+      predictedStepSeconds: predicted, placement: "0,1,1,1", steps: 5)
   }
 
   func testJSONRecordsHaveTheIssuesKeysWithNullForNoPrediction() throws {
@@ -19,7 +22,9 @@ final class BenchRecordTests: XCTestCase {
     let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [[String: Any]])
     XCTAssertEqual(rows.count, 2)
     for row in rows {
-      XCTAssertTrue(Set(BenchRecord.requiredKeys).isSubset(of: Set(row.keys)), "missing \(Set(BenchRecord.requiredKeys).subtracting(row.keys))")
+      XCTAssertTrue(
+        Set(BenchRecord.requiredKeys).isSubset(of: Set(row.keys)),
+        "missing \(Set(BenchRecord.requiredKeys).subtracting(row.keys))")
     }
     XCTAssertEqual(BenchRecord.requiredKeys.count, 11)
     let scpl = rows[0]
@@ -36,7 +41,8 @@ final class BenchRecordTests: XCTestCase {
     XCTAssertEqual(scpl["predicted_step_seconds"] as? Double, 0.45)
     // 50 000 samples in batches of 128 take 391 steps (the last one partial).
     XCTAssertEqual(try XCTUnwrap(scpl["epoch_seconds"] as? Double), 0.5 * 391, accuracy: 1e-9)
-    XCTAssertTrue(rows[1]["predicted_step_seconds"] is NSNull, "\(String(describing: rows[1]["predicted_step_seconds"]))")
+    XCTAssertTrue(
+      rows[1]["predicted_step_seconds"] is NSNull, "\(String(describing: rows[1]["predicted_step_seconds"]))")
     XCTAssertTrue(report.markdown.contains("| bp | nmp | 128 | 2 | 1 |"), report.markdown)
   }
 
@@ -58,7 +64,8 @@ final class BenchRecordTests: XCTestCase {
     XCTAssertEqual(merged.row["rounds"]?.description, "3")
 
     // A round without a prediction leaves none; different configurations are refused.
-    XCTAssertNil(try BenchRecord.medianOverRounds([a, record(.scpl, .async, batch: 128, median: 0.5)]).predictedStepSeconds)
+    XCTAssertNil(
+      try BenchRecord.medianOverRounds([a, record(.scpl, .async, batch: 128, median: 0.5)]).predictedStepSeconds)
     XCTAssertThrowsError(try BenchRecord.medianOverRounds([a, record(.scpl, .async, batch: 64, median: 0.5)])) {
       XCTAssertTrue("\($0)".contains("cannot be summarised together"), "\($0)")
     }
@@ -73,7 +80,8 @@ final class BenchRecordTests: XCTestCase {
 
   /// A real run's record: the device count is the run's, with one busy fraction per device.
   func testARealRunsRecordCountsItsDevices() throws {
-    var setup = TrainingBenchmark.Setup(method: .scpl, pipeline: PipelineOptions(kind: .async, devices: try .cpuWorkers(2)), batchSize: 4)
+    var setup = TrainingBenchmark.Setup(
+      method: .scpl, pipeline: PipelineOptions(kind: .async, devices: try .cpuWorkers(2)), batchSize: 4)
     setup.steps = 2
     let result = try TrainingBenchmark.run(setup) { try tinyModel("vgg") }
     let r = BenchRecord(model: "vgg", method: .scpl, threadsPerDevice: 1, result: result, epochSamples: 40)
@@ -103,7 +111,9 @@ final class BenchRecordTests: XCTestCase {
     let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
     let buffer = try XCTUnwrap(mapped == MAP_FAILED ? nil : mapped)
     defer { munmap(buffer, bytes) }
-    for offset in stride(from: 0, to: bytes, by: 4096) { buffer.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+    for offset in stride(from: 0, to: bytes, by: 4096) {
+      buffer.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self)
+    }
     let used = ProcessUsage.now().since(before)
     XCTAssertGreaterThanOrEqual(used.minorPageFaults, bytes / 4096)
   }
@@ -119,9 +129,11 @@ final class BenchRecordTests: XCTestCase {
   /// for the warm-up and timed steps is refused before anything runs.
   func testLoaderBatchesFeedTheBenchmark() throws {
     let model = try tinyModel("vgg")
-    let data = try TensorDataset(name: "random", inputs: Tensor.randn([30] + model.sampleShape),
-                                 labels: Tensor((0..<30).map { Int64($0 % 3) }), classCount: 3)
-    var setup = TrainingBenchmark.Setup(method: .bp, pipeline: PipelineOptions(kind: .off, devices: try .cpuWorkers(1)), batchSize: 4)
+    let data = try TensorDataset(
+      name: "random", inputs: Tensor.randn([30] + model.sampleShape),
+      labels: Tensor((0..<30).map { Int64($0 % 3) }), classCount: 3)
+    var setup = TrainingBenchmark.Setup(
+      method: .bp, pipeline: PipelineOptions(kind: .off, devices: try .cpuWorkers(1)), batchSize: 4)
     setup.steps = 3
     setup.warmup = 2
     setup.batches = .loader(try DataLoader(data, batchSize: 4, seed: 1, dropLast: true))

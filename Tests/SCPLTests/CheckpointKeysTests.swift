@@ -10,7 +10,9 @@ import XCTest
 /// or be a deliberate format change (say so in the commit).
 final class CheckpointKeysTests: XCTestCase {
   static let pinned: [(model: String, method: String, count: Int, patterns: String)] = [
-    ("convnet", "al", 52, """
+    (
+      "convnet", "al", 52,
+      """
       al1.bridge.N.bias
       al1.bridge.N.weight
       al1.decoder.N.bias
@@ -39,8 +41,11 @@ final class CheckpointKeysTests: XCTestCase {
       model.classifier.N.weight
       model.components.N.layers.N.bias
       model.components.N.layers.N.weight
-      """),
-    ("lstm", "scpl", 29, """
+      """
+    ),
+    (
+      "lstm", "scpl", 29,
+      """
       model.classifier.N.bias
       model.classifier.N.weight
       model.components.N.embedding.weight
@@ -52,8 +57,11 @@ final class CheckpointKeysTests: XCTestCase {
       model.components.N.lstm.weight_hh_l0_reverse
       model.components.N.lstm.weight_ih_l0
       model.components.N.lstm.weight_ih_l0_reverse
-      """),
-    ("resnet18", "bp", 122, """
+      """
+    ),
+    (
+      "resnet18", "bp", 122,
+      """
       model.classifier.N.bias
       model.classifier.N.weight
       model.components.N.layers.N.bias
@@ -71,8 +79,11 @@ final class CheckpointKeysTests: XCTestCase {
       model.components.N.layers.N.shortcut.N.running_var
       model.components.N.layers.N.shortcut.N.weight
       model.components.N.layers.N.weight
-      """),
-    ("transformer", "scpl", 59, """
+      """
+    ),
+    (
+      "transformer", "scpl", 59,
+      """
       model.classifier.N.bias
       model.classifier.N.weight
       model.components.N.block.final_norm.bias
@@ -92,8 +103,11 @@ final class CheckpointKeysTests: XCTestCase {
       model.components.N.block.layer.norm2.bias
       model.components.N.block.layer.norm2.weight
       model.components.N.embedding.weight
-      """),
-    ("vgg", "early-exit", 52, """
+      """
+    ),
+    (
+      "vgg", "early-exit", 52,
+      """
       head1.N.bias
       head1.N.weight
       head2.N.bias
@@ -107,8 +121,11 @@ final class CheckpointKeysTests: XCTestCase {
       model.components.N.layers.N.running_mean
       model.components.N.layers.N.running_var
       model.components.N.layers.N.weight
-      """),
-    ("vgg", "scpl", 56, """
+      """
+    ),
+    (
+      "vgg", "scpl", 56,
+      """
       model.classifier.N.bias
       model.classifier.N.weight
       model.components.N.layers.N.bias
@@ -124,7 +141,8 @@ final class CheckpointKeysTests: XCTestCase {
       objective3.head.body.N.weight
       objective4.head.body.N.bias
       objective4.head.body.N.weight
-      """),
+      """
+    )
   ]
 
   func testEveryModelsKeysArePinned() throws {
@@ -136,10 +154,12 @@ final class CheckpointKeysTests: XCTestCase {
       let config = try p.resolved()
       let entry = try DatasetCatalog.entry(config.dataset)
       let vectors = entry.family == .text ? try Tensor.zeros([100, 48]) : nil  // 48-d: 6 heads divide it
-      let model = try ModelFactory.build(config, sampleShape: config.dataset == .bbcNews ? [20] : entry.sampleShape,
-                                         classCount: entry.classCount, wordVectors: vectors)
+      let model = try ModelFactory.build(
+        config, sampleShape: config.dataset == .bbcNews ? [20] : entry.sampleShape,
+        classCount: entry.classCount, wordVectors: vectors)
       let keys = try Methods.make(config.method, model: model, options: config.methodOptions).stateDict().map(\.0)
-      let patterns = Set(keys.map { $0.replacingOccurrences(of: #"(?<=\.)\d+(?=\.)"#, with: "N", options: .regularExpression) })
+      let patterns = Set(
+        keys.map { $0.replacingOccurrences(of: #"(?<=\.)\d+(?=\.)"#, with: "N", options: .regularExpression) })
       XCTAssertEqual(patterns.sorted().joined(separator: "\n"), pin.patterns, "\(pin.model) \(pin.method)")
       XCTAssertEqual(keys.count, pin.count, "\(pin.model) \(pin.method)")
     }

@@ -42,7 +42,8 @@ final class CheckpointTests: XCTestCase {
     try train(try config(), into: a)
     XCTAssertEqual(names(a), ["run1-epoch0002.safetensors", "run1-epoch0003.safetensors"])
     try train(try config(epochs: 3, every: 2), into: b)
-    XCTAssertEqual(names(b), ["run1-epoch0002.safetensors", "run1-epoch0003.safetensors"], "every 2nd epoch, and the last")
+    XCTAssertEqual(
+      names(b), ["run1-epoch0002.safetensors", "run1-epoch0003.safetensors"], "every 2nd epoch, and the last")
     let file = try SafeTensors.load(from: Checkpoints(runFolder: a).list().last!.url)
     XCTAssertEqual(file.metadata["run"], "1")
     XCTAssertEqual(file.metadata["epoch"], "3")
@@ -76,7 +77,8 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(warnings.count, 2, "\(warnings)")
     XCTAssertTrue(warnings[0].contains("run1-epoch0004.safetensors"), warnings[0])
     XCTAssertTrue(warnings[1].contains("run1-epoch0003.safetensors") && warnings[1].contains("corrupt"), warnings[1])
-    XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "a temporary file of an interrupted write is removed")
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: leftover.path), "a temporary file of an interrupted write is removed")
 
     try FileManager.default.removeItem(at: cut)
     try train(c, into: damaged, resume: point)
@@ -85,7 +87,9 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name))
     for ((n, x), (_, y)) in zip(a.tensors, b.tensors) { XCTAssertTrue(try x.bytes() == y.bytes(), "\(n) differs") }
     let metrics = try EpochRecord.readLines(damaged.appendingPathComponent("metrics.jsonl"))
-    XCTAssertEqual(metrics.map(\.testAccuracy), try EpochRecord.readLines(straight.appendingPathComponent("metrics.jsonl")).map(\.testAccuracy))
+    XCTAssertEqual(
+      metrics.map(\.testAccuracy),
+      try EpochRecord.readLines(straight.appendingPathComponent("metrics.jsonl")).map(\.testAccuracy))
   }
 
   /// The Transformer draws dropout masks in every component. Interrupted after epoch 1 and
@@ -137,7 +141,8 @@ final class CheckpointTests: XCTestCase {
 
   func testAFolderWithoutAValidCheckpointSaysSo() throws {
     try RunFolder(dir).writeConfig(["config": try config()])
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
     try Data("junk".utf8).write(to: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))
     var warnings: [String] = []
     XCTAssertThrowsError(try Trainer.ResumePoint.load(dir) { warnings.append($0) }) {
@@ -162,14 +167,16 @@ final class CheckpointTests: XCTestCase {
     let point = try Trainer.ResumePoint.load(a) { warnings.append($0) }
     XCTAssertEqual(point.epoch, 1, "the epoch-1 checkpoint is taken instead")
     XCTAssertEqual(warnings.count, 1, "\(warnings)")
-    XCTAssertTrue(warnings[0].contains("run1-epoch0002.safetensors") && warnings[0].contains("the file is corrupt"), warnings[0])
+    XCTAssertTrue(
+      warnings[0].contains("run1-epoch0002.safetensors") && warnings[0].contains("the file is corrupt"), warnings[0])
   }
 
   /// A checkpoint copied in from another run (same model, other seed) or of another model is
   /// skipped with a warning naming it, like a corrupt one, and the run's own older checkpoint
   /// is taken; its metrics are the run's own.
   func testACheckpointOfAnotherRunIsSkipped() throws {
-    let mine = dir.appendingPathComponent("mine"), other = dir.appendingPathComponent("other"), convnet = dir.appendingPathComponent("convnet")
+    let mine = dir.appendingPathComponent("mine"), other = dir.appendingPathComponent("other"),
+      convnet = dir.appendingPathComponent("convnet")
     try train(try config(), into: mine)
     var otherSeed = try config()
     otherSeed.seed = 2
@@ -189,9 +196,13 @@ final class CheckpointTests: XCTestCase {
       var warnings: [String] = []
       let point = try Trainer.ResumePoint.load(mine) { warnings.append($0) }
       XCTAssertEqual(point.epoch, 2, "the run's own older checkpoint")
-      XCTAssertEqual(point.records.map(\.testAccuracy), own.prefix(2).map(\.testAccuracy), "the run's own history, not the copied one's")
+      XCTAssertEqual(
+        point.records.map(\.testAccuracy), own.prefix(2).map(\.testAccuracy),
+        "the run's own history, not the copied one's")
       XCTAssertEqual(warnings.count, 1, "\(warnings)")
-      XCTAssertTrue(warnings[0].contains("run1-epoch0003.safetensors") && warnings[0].contains("belongs to another run"), warnings[0])
+      XCTAssertTrue(
+        warnings[0].contains("run1-epoch0003.safetensors") && warnings[0].contains("belongs to another run"),
+        warnings[0])
     }
     try FileManager.default.removeItem(at: newest)
     try FileManager.default.copyItem(at: kept, to: newest)
@@ -212,7 +223,10 @@ final class CheckpointTests: XCTestCase {
     try JSONSerialization.data(withJSONObject: edited).write(to: file)
     XCTAssertThrowsError(try Trainer.ResumePoint.load(a) { _ in }) {
       let message = "\($0)"
-      XCTAssertTrue(message.contains("differs from the options its checkpoint run1-epoch0003.safetensors was trained with: epochs (3 in the checkpoint, 1 in config.json), limit-train (128 in the checkpoint, 100 in config.json), lr (0.001 in the checkpoint, 5 in config.json);"), message)
+      XCTAssertTrue(
+        message.contains(
+          "differs from the options its checkpoint run1-epoch0003.safetensors was trained with: epochs (3 in the checkpoint, 1 in config.json), limit-train (128 in the checkpoint, 100 in config.json), lr (0.001 in the checkpoint, 5 in config.json);"
+        ), message)
       XCTAssertFalse(message.contains("threads ("), "threads is a layout option: \(message)")
     }
     options["lr"] = 0.001; options["limit-train"] = 128; options["epochs"] = 3

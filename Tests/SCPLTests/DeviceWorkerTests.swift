@@ -27,7 +27,9 @@ final class DeviceWorkerTests: XCTestCase {
   func testShutdownCancelsQueuedJobsWakesProducersAndJoins() throws {
     let w = try DeviceWorker(index: 0, device: .cpuWorker(0), queueDepth: 1)
     let release = DispatchSemaphore(value: 0)
-    let running = try w.submit { () -> Int in release.wait(); return 1 }
+    let running = try w.submit { () -> Int in
+      release.wait(); return 1
+    }
     let queued = try w.submit { 2 }
     // A third job finds the inbox full and blocks its producer.
     let producerDone = DispatchSemaphore(value: 0)
@@ -42,12 +44,17 @@ final class DeviceWorkerTests: XCTestCase {
     let deadline = Date().addingTimeInterval(5)
     while w.producersWaiting == 0, Date() < deadline { usleep(1_000) }
     XCTAssertEqual(w.producersWaiting, 1, "the third submit waits on the full inbox")
-    Thread { _ = queued.outcome(); release.signal() }.start()
+    Thread {
+      _ = queued.outcome(); release.signal()
+    }.start()
     w.shutdown()
     XCTAssertEqual(try running.wait(), 1, "the running job finishes")
-    XCTAssertThrowsError(try queued.wait()) { XCTAssertTrue("\($0)".contains("shut down before this job ran"), "\($0)") }
+    XCTAssertThrowsError(try queued.wait()) {
+      XCTAssertTrue("\($0)".contains("shut down before this job ran"), "\($0)")
+    }
     XCTAssertEqual(producerDone.wait(timeout: .now() + 5), .success)
-    XCTAssertTrue("\(box.error.map { "\($0)" } ?? "")".contains("has been shut down"), "\(String(describing: box.error))")
+    XCTAssertTrue(
+      "\(box.error.map { "\($0)" } ?? "")".contains("has been shut down"), "\(String(describing: box.error))")
     XCTAssertTrue(w.hasExited)
     XCTAssertThrowsError(try w.submit { 4 })
     w.shutdown()  // idempotent

@@ -12,9 +12,10 @@ final class EpochTimeChartTests: XCTestCase {
   func records() -> [BenchRecord] {
     sizes.flatMap { b in
       runs.map { m, p in
-        BenchRecord(model: "vgg", method: m, pipeline: p, batchSize: b, devices: 2, threadsPerDevice: 1,
-                    stepSecondsMedian: (m == .bp ? 0.02 : 0.01) * Double(b) / 32, stepSecondsMin: 0, samplesPerSecond: 0,
-                    busyFraction: [1, 1], predictedStepSeconds: nil, epochSamples: 1000)
+        BenchRecord(
+          model: "vgg", method: m, pipeline: p, batchSize: b, devices: 2, threadsPerDevice: 1,
+          stepSecondsMedian: (m == .bp ? 0.02 : 0.01) * Double(b) / 32, stepSecondsMin: 0, samplesPerSecond: 0,
+          busyFraction: [1, 1], predictedStepSeconds: nil, epochSamples: 1000)
       }
     }
   }
@@ -34,7 +35,9 @@ final class EpochTimeChartTests: XCTestCase {
     let rects = try doc.nodes(forXPath: "//*[local-name()='rect'][@class='bar']").compactMap { $0 as? XMLElement }
     XCTAssertEqual(rects.count, sizes.count * runs.count)
     // attribute(forName:) misses attributes under a default namespace on Linux; search the list.
-    func attribute(_ e: XMLElement, _ name: String) -> String { e.attributes?.first { $0.name == name }?.stringValue ?? "" }
+    func attribute(_ e: XMLElement, _ name: String) -> String {
+      e.attributes?.first { $0.name == name }?.stringValue ?? ""
+    }
     func number(_ e: XMLElement, _ name: String) throws -> Double { try XCTUnwrap(Double(attribute(e, name)), name) }
     var ratios: [Double] = []
     for rect in rects {
@@ -48,7 +51,9 @@ final class EpochTimeChartTests: XCTestCase {
     // One scale for every bar: height / seconds is the same up to the SVG's rounding.
     let (lo, hi) = (ratios.min()!, ratios.max()!)
     XCTAssertEqual(lo, hi, accuracy: hi * 1e-3, "\(ratios)")
-    let legend = try doc.nodes(forXPath: "//*[local-name()='g'][@class='legend']/*[local-name()='text']").map { $0.stringValue ?? "" }
+    let legend = try doc.nodes(forXPath: "//*[local-name()='g'][@class='legend']/*[local-name()='text']").map {
+      $0.stringValue ?? ""
+    }
     XCTAssertEqual(legend, ["bp:nmp", "scpl:async"])
     let labels = try doc.nodes(forXPath: "//*[local-name()='text'][@class='batch-size']").map { $0.stringValue ?? "" }
     XCTAssertEqual(labels, ["32", "64", "128"])
@@ -61,8 +66,12 @@ final class EpochTimeChartTests: XCTestCase {
   }
 
   func testTallerEpochTimeDrawsATallerBar() throws {
-    let svg = EpochTimeChart.svg(title: "t", bars: [EpochTimeChart.Bar(series: "a", batchSize: 8, seconds: 1),
-                                                    EpochTimeChart.Bar(series: "b", batchSize: 8, seconds: 3)], epochSamples: 10)
+    let svg = EpochTimeChart.svg(
+      title: "t",
+      bars: [
+        EpochTimeChart.Bar(series: "a", batchSize: 8, seconds: 1),
+        EpochTimeChart.Bar(series: "b", batchSize: 8, seconds: 3)
+      ], epochSamples: 10)
     let heights = svg.split(separator: "\n").filter { $0.contains("class=\"bar\"") }.map { line -> Double in
       let after = line.components(separatedBy: "height=\"")[1]
       return Double(after.prefix { $0 != "\"" })!

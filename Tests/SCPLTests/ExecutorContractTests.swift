@@ -10,15 +10,20 @@ import Torch
 /// learning rates an epoch is given.
 final class ExecutorContractTests: XCTestCase {
   func fakeBatches(_ n: Int, rows: Int = 2) throws -> [(inputs: Tensor, labels: Tensor)] {
-    try (0..<n).map { _ in (inputs: try Tensor.zeros([rows, 1, 16, 16]), labels: try Tensor((0..<rows).map { Int64($0 % 2) })) }
+    try (0..<n).map { _ in
+      (inputs: try Tensor.zeros([rows, 1, 16, 16]), labels: try Tensor((0..<rows).map { Int64($0 % 2) }))
+    }
   }
 
   func sleepyBatches(_ n: Int) throws -> [(inputs: Tensor, labels: Tensor)] {
     try Torch.manualSeed(3)
-    return try (0..<n).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
+    return try (0..<n).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
+    }
   }
 
-  func make(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int, microBatches: Int = 2) throws -> any PipelineExecutor {
+  func make(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int, microBatches: Int = 2) throws
+    -> any PipelineExecutor
+  {
     var o = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
     o.placement = try .balanced(costs: Array(repeating: 1, count: method.model.components.count), deviceCount: devices)
     o.microBatches = microBatches
@@ -38,7 +43,8 @@ final class ExecutorContractTests: XCTestCase {
       XCTAssertEqual("\($0)", "training step on device 0 (cpu:0), batch 3: stage 3 broke on purpose")
     }
     XCTAssertEqual(delivered, [0, 1, 2])
-    XCTAssertEqual(local.sleepers.map(\.learned), [4, 4, 3, 3], "components 1 and 2 learned batch 3 before component 3 failed")
+    XCTAssertEqual(
+      local.sleepers.map(\.learned), [4, 4, 3, 3], "components 1 and 2 learned batch 3 before component 3 failed")
     local.sleepers[2].failAtBatch = nil
     XCTAssertEqual(try off.trainEpoch(fakeBatches(2)).steps, 2)
 
@@ -62,24 +68,35 @@ final class ExecutorContractTests: XCTestCase {
   func testOnStepThrowingStopsTheBatchByBatchExecutorsAfterThatBatch() throws {
     struct Stop: Error {}
     let data = try sleepyBatches(5)
-    func run(_ method: MethodKind, _ kind: PipelineKind, _ batches: [(inputs: Tensor, labels: Tensor)], stopAt: Int?) throws -> [Data] {
+    func run(_ method: MethodKind, _ kind: PipelineKind, _ batches: [(inputs: Tensor, labels: Tensor)], stopAt: Int?)
+      throws -> [Data]
+    {
       try Torch.manualSeed(5)
       let m = try Methods.make(method, model: SleepyComponent.model(components: 2, seconds: 0))
       let e = try make(m, kind, devices: kind == .off ? 1 : 2)
       defer { e.shutdown() }
       var seen: [Int] = []
       do {
-        try e.trainEpoch(batches) { seen.append($0.batch); if $0.batch == stopAt { throw Stop() } }
+        try e.trainEpoch(batches) {
+          seen.append($0.batch); if $0.batch == stopAt { throw Stop() }
+        }
         XCTAssertNil(stopAt, "\(kind): the epoch should have stopped")
       } catch is Stop {
         XCTAssertEqual(seen, Array(0...stopAt!), "\(kind)")
       }
       return try m.stateDict().map { Data(try $0.1.bytes()) }
     }
-    for (method, kind) in [(MethodKind.bp, PipelineKind.off), (.bp, .nmp), (.bp, .gpipe), (.scpl, .off), (.scpl, .overlap), (.scpl, .scplGPipe)] {
+    for (method, kind) in [
+      (MethodKind.bp, PipelineKind.off), (.bp, .nmp), (.bp, .gpipe), (.scpl, .off), (.scpl, .overlap),
+      (.scpl, .scplGPipe)
+    ] {
       let stopped = try run(method, kind, data, stopAt: 1)
-      XCTAssertEqual(stopped, try run(method, kind, Array(data.prefix(2)), stopAt: nil), "\(method) \(kind): weights of the 2 batches delivered")
-      XCTAssertNotEqual(stopped, try run(method, kind, Array(data.prefix(3)), stopAt: nil), "\(method) \(kind): a third batch changes them")
+      XCTAssertEqual(
+        stopped, try run(method, kind, Array(data.prefix(2)), stopAt: nil),
+        "\(method) \(kind): weights of the 2 batches delivered")
+      XCTAssertNotEqual(
+        stopped, try run(method, kind, Array(data.prefix(3)), stopAt: nil),
+        "\(method) \(kind): a third batch changes them")
     }
   }
 
@@ -93,9 +110,11 @@ final class ExecutorContractTests: XCTestCase {
     let group = (e as! AsyncPipelineExecutor).group
     let start = Date()
     // Shut down from another thread once the epoch is under way (its 5th step delivered).
-    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(200)) { step in
-      if step.batch == 4 { DispatchQueue.global().async { e.shutdown() } }
-    }) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
+    XCTAssertThrowsError(
+      try e.trainEpoch(fakeBatches(200)) { step in
+        if step.batch == 4 { DispatchQueue.global().async { e.shutdown() } }
+      }
+    ) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
     XCTAssertLessThan(Date().timeIntervalSince(start), 3, "200 batches would take over 4 s")
     e.shutdown()  // idempotent, and waits for the one from the other thread
     XCTAssertTrue(group.workers.allSatisfy(\.hasExited))
@@ -110,7 +129,9 @@ final class ExecutorContractTests: XCTestCase {
   /// a constant rate trains other weights.
   func testPerBatchLearningRatesGiveEverySchedulesTheSequentialWeights() throws {
     try Torch.manualSeed(11)
-    let data = try (0..<4).map { _ in let (x, y) = try tinyBatch(try tinyModel("vgg")); return (inputs: x, labels: y) }
+    let data = try (0..<4).map { _ in
+      let (x, y) = try tinyBatch(try tinyModel("vgg")); return (inputs: x, labels: y)
+    }
     let schedule = try CosineSchedule(base: 1e-2, end: 1e-4, epochs: 1, stepsPerEpoch: 4, granularity: .perStep)
     let rates = try EpochLearningRates(schedule, epoch: 1, firstStep: 0, batches: 4)
     XCTAssertEqual(rates.perBatch.count, 4)
@@ -125,7 +146,9 @@ final class ExecutorContractTests: XCTestCase {
       let e = try Pipelines.make(m, o)
       defer { e.shutdown() }
       try e.trainEpoch(data, rates: rates)
-      if let rates { XCTAssertTrue(m.optimizers.allSatisfy { $0.learningRate == rates.rate(batch: 3) }, "\(method) \(kind)") }
+      if let rates {
+        XCTAssertTrue(m.optimizers.allSatisfy { $0.learningRate == rates.rate(batch: 3) }, "\(method) \(kind)")
+      }
       return try m.stateDict().map { Data(try $0.1.bytes()) }
     }
     let scpl = try run(.scpl, .off, devices: 1, rates: rates)
@@ -141,10 +164,13 @@ final class ExecutorContractTests: XCTestCase {
   }
 
   func testLearningRatesAreChecked() throws {
-    XCTAssertThrowsError(try EpochLearningRates(perBatch: [])) { XCTAssertTrue("\($0)".contains("at least one batch"), "\($0)") }
+    XCTAssertThrowsError(try EpochLearningRates(perBatch: [])) {
+      XCTAssertTrue("\($0)".contains("at least one batch"), "\($0)")
+    }
     XCTAssertThrowsError(try EpochLearningRates(perBatch: [1e-3, .nan])) {
       XCTAssertEqual("\($0)", "the learning rate of batch 1 is nan; rates must be finite numbers ≥ 0")
     }
-    XCTAssertEqual(try EpochLearningRates(perBatch: [1, 2]).rate(batch: 7), 2, "batches past the end take the last rate")
+    XCTAssertEqual(
+      try EpochLearningRates(perBatch: [1, 2]).rate(batch: 7), 2, "batches past the end take the last rate")
   }
 }

@@ -27,8 +27,10 @@ final class SleepyComponent: Module, Component, @unchecked Sendable {
   func features(_ y: Activation) throws -> Tensor { y.tensor }
 
   static func model(components: Int, seconds: Double) throws -> StagedModel {
-    try StagedModel(name: "sleepy", family: .vision, components: (0..<components).map { _ in try SleepyComponent(width: 4, seconds: seconds) },
-                    classifier: try Sequential { try Linear(4, 2) }, classCount: 2, sampleShape: [4])
+    try StagedModel(
+      name: "sleepy", family: .vision,
+      components: (0..<components).map { _ in try SleepyComponent(width: 4, seconds: seconds) },
+      classifier: try Sequential { try Linear(4, 2) }, classCount: 2, sampleShape: [4])
   }
 }
 
@@ -39,7 +41,9 @@ final class GPipeTests: XCTestCase {
   func maxDifference(_ a: Tensor, _ b: Tensor) throws -> Double { try (a - b).abs().max().item() }
 
   /// Largest difference over two lists of named tensors (same names, same order).
-  func maxDifference(_ a: [(String, Tensor)], _ b: [(String, Tensor)], file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+  func maxDifference(
+    _ a: [(String, Tensor)], _ b: [(String, Tensor)], file: StaticString = #filePath, line: UInt = #line
+  ) throws -> Double {
     XCTAssertEqual(a.map(\.0), b.map(\.0), file: file, line: line)
     return try zip(a, b).map { try maxDifference($0.1, $1.1) }.max() ?? 0
   }
@@ -47,10 +51,14 @@ final class GPipeTests: XCTestCase {
   func batches(_ model: String, count: Int = 3, rows: Int = 6) throws -> [(inputs: Tensor, labels: Tensor)] {
     try Torch.manualSeed(11)
     let m = try tinyModel(model)
-    return try (0..<count).map { _ in let (x, y) = try tinyBatch(m, n: rows); return (inputs: x, labels: y) }
+    return try (0..<count).map { _ in
+      let (x, y) = try tinyBatch(m, n: rows); return (inputs: x, labels: y)
+    }
   }
 
-  func options(_ kind: PipelineKind, devices: Int, placement: [Int]? = nil, microBatches: Int = 3, recompute: Bool = false) throws -> PipelineOptions {
+  func options(
+    _ kind: PipelineKind, devices: Int, placement: [Int]? = nil, microBatches: Int = 3, recompute: Bool = false
+  ) throws -> PipelineOptions {
     var o = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
     o.placement = try placement.map { try Placement($0, deviceCount: devices) }
     o.costEstimate = .parameters
@@ -60,8 +68,10 @@ final class GPipeTests: XCTestCase {
   }
 
   /// Trains a fresh method (seed 5) over `batches`; returns its state and per-step losses.
-  func train(_ model: String, _ method: MethodKind, _ options: PipelineOptions, batches: [(inputs: Tensor, labels: Tensor)],
-             learningRate: Double = 1e-3) throws -> (state: [(String, Tensor)], losses: [[Double]], gradients: [(String, Tensor?)]) {
+  func train(
+    _ model: String, _ method: MethodKind, _ options: PipelineOptions, batches: [(inputs: Tensor, labels: Tensor)],
+    learningRate: Double = 1e-3
+  ) throws -> (state: [(String, Tensor)], losses: [[Double]], gradients: [(String, Tensor?)]) {
     try Torch.manualSeed(5)
     let m = try Methods.make(method, model: tinyModel(model))
     for o in m.optimizers { o.learningRate = learningRate }
@@ -72,7 +82,12 @@ final class GPipeTests: XCTestCase {
       XCTAssertEqual(step.batch, losses.count, "results come back in batch order")
       losses.append(step.losses)
     }
-    return (m.stateDict(), losses, try m.modules.flatMap { prefix, module in try module.namedParameters().map { ("\(prefix).\($0.0)", try $0.1.grad) } })
+    return (
+      m.stateDict(), losses,
+      try m.modules.flatMap { prefix, module in
+        try module.namedParameters().map { ("\(prefix).\($0.0)", try $0.1.grad) }
+      }
+    )
   }
 
   func testMicroBatchSizesAndActivationSplitting() throws {
@@ -80,13 +95,16 @@ final class GPipeTests: XCTestCase {
     XCTAssertEqual(MicroBatches.sizes(rows: 6, count: 4), [2, 2, 1, 1])
     XCTAssertEqual(MicroBatches.sizes(rows: 3, count: 4), [1, 1, 1], "a short batch: one row per micro-batch")
     XCTAssertEqual(MicroBatches.sizes(rows: 5, count: 1), [5])
-    let x = Activation(try Tensor.randn([5, 3]), mask: try Tensor.randn([5, 7]) .> 0,
-                       state: (try Tensor.randn([2, 5, 4]), try Tensor.randn([2, 5, 4])), labelPath: try Tensor.randn([5, 2]))
+    let x = Activation(
+      try Tensor.randn([5, 3]), mask: try Tensor.randn([5, 7]) .> 0,
+      state: (try Tensor.randn([2, 5, 4]), try Tensor.randn([2, 5, 4])), labelPath: try Tensor.randn([5, 2]))
     let parts = try x.split(sizes: [2, 2, 1])
     XCTAssertEqual(parts.map(\.batchSize), [2, 2, 1])
     XCTAssertEqual(parts[2].state?.h.shape, [2, 1, 4])
     let back = try Activation.concatenated(parts)
-    for (a, b) in zip([x.tensor, x.state!.h, x.state!.c, x.labelPath!], [back.tensor, back.state!.h, back.state!.c, back.labelPath!]) {
+    for (a, b) in zip(
+      [x.tensor, x.state!.h, x.state!.c, x.labelPath!], [back.tensor, back.state!.h, back.state!.c, back.labelPath!])
+    {
       XCTAssertEqual(try a.bytes(), try b.bytes())
     }
     XCTAssertEqual(try x.mask!.bytes(), try back.mask!.bytes())
@@ -107,17 +125,22 @@ final class GPipeTests: XCTestCase {
       let referenceLoss = try crossEntropy(reference.model(x), y)
       try referenceLoss.backward()
       let expected = try reference.model.namedParameters().map { ($0.0, try $0.1.grad!) }
-      for (devices, microBatches, recompute) in [(2, 3, false), (2, 3, true), (2, 4, false), (2, 4, true), (4, 4, false), (4, 3, true)] {
+      for (devices, microBatches, recompute) in [
+        (2, 3, false), (2, 3, true), (2, 4, false), (2, 4, true), (4, 4, false), (4, 3, true)
+      ] {
         try Torch.manualSeed(5)
         let bp = try BackpropMethod(model: tinyModel(model), options: MethodOptions())
         let placement = devices == 2 ? [0, 0, 1, 1] : [0, 1, 2, 3]
-        let executor = try Pipelines.make(bp, options(.gpipe, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))
+        let executor = try Pipelines.make(
+          bp, options(.gpipe, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))
         defer { executor.shutdown() }
         let gpipe = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
         let loss = try gpipe.backpropagate(0, x, y)
         let label = "\(model) on \(devices) devices, M=\(microBatches), recompute=\(recompute)"
         XCTAssertEqual(loss, try referenceLoss.item(), accuracy: 1e-6, label)
-        let got = try bp.model.namedParameters().map { name, p in (name, try XCTUnwrap(p.grad, "\(label): \(name) has no gradient")) }
+        let got = try bp.model.namedParameters().map { name, p in
+          (name, try XCTUnwrap(p.grad, "\(label): \(name) has no gradient"))
+        }
         let difference = try maxDifference(expected, got)
         XCTAssertLessThan(difference, 1e-6, label)
       }
@@ -131,7 +154,8 @@ final class GPipeTests: XCTestCase {
       let data = try batches(model)
       let reference = try train(model, .bp, options(.off, devices: 1), batches: data)
       for recompute in [false, true] {
-        let run = try train(model, .bp, options(.gpipe, devices: 2, placement: [0, 0, 1, 1], recompute: recompute), batches: data)
+        let run = try train(
+          model, .bp, options(.gpipe, devices: 2, placement: [0, 0, 1, 1], recompute: recompute), batches: data)
         let difference = try maxDifference(reference.state, run.state)
         XCTAssertLessThan(difference, 1e-5, "\(model) recompute=\(recompute)")
         for (a, b) in zip(reference.losses, run.losses) { XCTAssertEqual(a[0], b[0], accuracy: 1e-5) }
@@ -150,11 +174,14 @@ final class GPipeTests: XCTestCase {
         let reference = try train(model, method, options(.off, devices: 1), batches: data, learningRate: 0)
         for (devices, placement) in [(2, [0, 0, 1, 1]), (4, [0, 1, 2, 3])] {
           let label = "\(model) \(method) on \(devices) devices"
-          let run = try train(model, method, options(.scplGPipe, devices: devices, placement: placement), batches: data, learningRate: 0)
+          let run = try train(
+            model, method, options(.scplGPipe, devices: devices, placement: placement), batches: data, learningRate: 0)
           XCTAssertEqual(reference.gradients.map(\.0), run.gradients.map(\.0), label)
           var checked = 0
           for ((name, a), (_, b)) in zip(reference.gradients, run.gradients) {
-            guard let a, let b else { XCTAssertTrue(a == nil && b == nil, "\(label): \(name) has a gradient in one run only"); continue }
+            guard let a, let b else {
+              XCTAssertTrue(a == nil && b == nil, "\(label): \(name) has a gradient in one run only"); continue
+            }
             let (scale, difference) = (try a.abs().max().item(), try maxDifference(a, b))
             XCTAssertLessThanOrEqual(difference, 1e-5 * scale + 1e-9, "\(label): \(name), gradients up to \(scale)")
             checked += 1
@@ -198,15 +225,20 @@ final class GPipeTests: XCTestCase {
     }
     let a = try train("convnet", .scpl, options(.off, devices: 1), batches: data)
     let b = try train("convnet", .scpl, options(.off, devices: 1), batches: swapped)
-    XCTAssertGreaterThan(try maxDifference(a.state, b.state), 1e-4, "the control: SCPL on the tiny ConvNet amplifies rounding")
+    XCTAssertGreaterThan(
+      try maxDifference(a.state, b.state), 1e-4, "the control: SCPL on the tiny ConvNet amplifies rounding")
   }
 
   /// With BatchNorm the statistics are per micro-batch, so VGG trains other weights than `off`;
   /// both executors still run it, with finite losses, recompute included.
   func testBothRunOnVGG() throws {
     let data = try batches("vgg", count: 2)
-    for (method, kind, recompute) in [(MethodKind.bp, PipelineKind.gpipe, false), (.bp, .gpipe, true), (.scpl, .scplGPipe, false)] {
-      let run = try train("vgg", method, options(kind, devices: 2, placement: [0, 0, 1, 1], microBatches: 2, recompute: recompute), batches: data)
+    for (method, kind, recompute) in [
+      (MethodKind.bp, PipelineKind.gpipe, false), (.bp, .gpipe, true), (.scpl, .scplGPipe, false)
+    ] {
+      let run = try train(
+        "vgg", method, options(kind, devices: 2, placement: [0, 0, 1, 1], microBatches: 2, recompute: recompute),
+        batches: data)
       XCTAssertEqual(run.losses.count, 2)
       XCTAssertTrue(run.losses.joined().allSatisfy(\.isFinite), "\(kind) recompute=\(recompute): \(run.losses)")
     }
@@ -218,7 +250,9 @@ final class GPipeTests: XCTestCase {
   /// micro-batch, one learn (loss/backward) per device and micro-batch in the order 4…1, one step
   /// on device 0. (The speed-up is measured by `scpl bench`, not asserted here.)
   func testGPipeOverlapsMicroBatchesAndTracesEverySpan() throws {
-    let data = try (0..<3).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
+    let data = try (0..<3).map { _ in
+      (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
+    }
     let bp = try BackpropMethod(model: SleepyComponent.model(components: 2, seconds: 0.015), options: MethodOptions())
     let e = try Pipelines.make(bp, options(.gpipe, devices: 2, placement: [0, 1], microBatches: 4))
     defer { e.shutdown() }
@@ -229,22 +263,32 @@ final class GPipeTests: XCTestCase {
       XCTAssertEqual(mine.filter { $0.kind == .forward && $0.component == d }.count, 3 * 4)
       let learns = mine.filter { $0.kind == .learn }
       XCTAssertEqual(learns.count, 3 * 4)
-      XCTAssertEqual(learns.filter { $0.batch == 1 }.map(\.microBatch), [3, 2, 1, 0], "device \(d): backwards in order M…1")
+      XCTAssertEqual(
+        learns.filter { $0.batch == 1 }.map(\.microBatch), [3, 2, 1, 0], "device \(d): backwards in order M…1")
       XCTAssertEqual(mine.filter { $0.kind == .step }.count, d == 0 ? 3 : 0)
     }
-    let d0 = spans.filter { $0.device == 0 && $0.kind == .forward }, d1 = spans.filter { $0.device == 1 && $0.kind == .forward }
-    XCTAssertTrue(d1.contains { a in d0.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } }, "no concurrent forwards")
+    let d0 = spans.filter { $0.device == 0 && $0.kind == .forward },
+      d1 = spans.filter { $0.device == 1 && $0.kind == .forward }
+    XCTAssertTrue(
+      d1.contains { a in d0.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } },
+      "no concurrent forwards")
     let events = ChromeTrace.events(e.timeline).filter { $0["ph"] as? String == "X" }
-    XCTAssertTrue(events.contains { $0["name"] as? String == "forward c2 m4" && ($0["args"] as? [String: Any])?["micro_batch"] as? Int == 3 })
+    XCTAssertTrue(
+      events.contains {
+        $0["name"] as? String == "forward c2 m4" && ($0["args"] as? [String: Any])?["micro_batch"] as? Int == 3
+      })
   }
 
   /// scpl-gpipe on 2 devices: forwards of micro-batches overlap across devices and device 0
   /// learns while device 1 still runs its forwards.
   func testSCPLGPipeOverlapsMicroBatches() throws {
-    let data = try (0..<3).map { _ in (inputs: try Tensor.zeros([8, 1, 16, 16]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
+    let data = try (0..<3).map { _ in
+      (inputs: try Tensor.zeros([8, 1, 16, 16]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
+    }
     func run(devices: Int) throws -> (seconds: Double, method: SleepingMethod, timeline: Timeline) {
       let method = try SleepingMethod(components: 2, seconds: 0.015)
-      let e = try Pipelines.make(method, options(.scplGPipe, devices: devices, placement: devices == 1 ? [0, 0] : [0, 1], microBatches: 4))
+      let e = try Pipelines.make(
+        method, options(.scplGPipe, devices: devices, placement: devices == 1 ? [0, 0] : [0, 1], microBatches: 4))
       defer { e.shutdown() }
       return (try e.trainEpoch(data).seconds, method, e.timeline)
     }
@@ -255,21 +299,28 @@ final class GPipeTests: XCTestCase {
       XCTAssertEqual(spans.filter { $0.device == d && $0.kind == .forward && $0.microBatch != nil }.count, 3 * 4)
       XCTAssertEqual(spans.filter { $0.device == d && $0.kind == .learn && $0.microBatch == nil }.count, 3)
     }
-    let learn0 = spans.filter { $0.device == 0 && $0.kind == .learn }, forward1 = spans.filter { $0.device == 1 && $0.kind == .forward }
-    XCTAssertTrue(learn0.contains { a in forward1.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } },
-                  "device 0 learns while device 1 runs forwards")
+    let learn0 = spans.filter { $0.device == 0 && $0.kind == .learn },
+      forward1 = spans.filter { $0.device == 1 && $0.kind == .forward }
+    XCTAssertTrue(
+      learn0.contains { a in forward1.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } },
+      "device 0 learns while device 1 runs forwards")
   }
 
   /// A failing component stops the epoch with its place (micro-batch included); the executors
   /// stay usable.
   func testErrorsSayWhereAndTheExecutorsRecover() throws {
-    let data = try (0..<2).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) })) }
+    let data = try (0..<2).map { _ in
+      (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
+    }
     let model = try SleepyComponent.model(components: 2, seconds: 0)
-    let e = try Pipelines.make(BackpropMethod(model: model, options: MethodOptions()), options(.gpipe, devices: 2, microBatches: 4))
+    let e = try Pipelines.make(
+      BackpropMethod(model: model, options: MethodOptions()), options(.gpipe, devices: 2, microBatches: 4))
     defer { e.shutdown() }
     (model.components[1] as! SleepyComponent).fail = true
     XCTAssertThrowsError(try e.trainEpoch(data)) {
-      XCTAssertTrue("\($0)".contains("component 2 on device 1 (cpu:1), batch 0, micro-batch 1 of 4: sleepy component broke on purpose"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains(
+          "component 2 on device 1 (cpu:1), batch 0, micro-batch 1 of 4: sleepy component broke on purpose"), "\($0)")
     }
     (model.components[1] as! SleepyComponent).fail = false
     XCTAssertEqual(try e.trainEpoch(data).steps, 2)
@@ -279,12 +330,19 @@ final class GPipeTests: XCTestCase {
     let s = try Pipelines.make(method, options(.scplGPipe, devices: 2, placement: [0, 0, 1, 1], microBatches: 2))
     defer { s.shutdown() }
     var delivered: [Int] = []
-    XCTAssertThrowsError(try s.trainEpoch(try (0..<4).map { _ in (inputs: try Tensor.zeros([4, 1, 16, 16]), labels: try Tensor([Int64(0), 1, 0, 1])) }) {
-      delivered.append($0.batch)
-    }) { XCTAssertTrue("\($0)".contains("component 3 on device 1 (cpu:1), batch 1: stage 3 broke on purpose"), "\($0)") }
+    XCTAssertThrowsError(
+      try s.trainEpoch(
+        try (0..<4).map { _ in (inputs: try Tensor.zeros([4, 1, 16, 16]), labels: try Tensor([Int64(0), 1, 0, 1])) }
+      ) {
+        delivered.append($0.batch)
+      }
+    ) { XCTAssertTrue("\($0)".contains("component 3 on device 1 (cpu:1), batch 1: stage 3 broke on purpose"), "\($0)") }
     XCTAssertEqual(delivered, [0])
     method.sleepers[2].failAtBatch = nil
-    XCTAssertEqual(try s.trainEpoch(try (0..<2).map { _ in (inputs: try Tensor.zeros([4, 1, 16, 16]), labels: try Tensor([Int64(0), 1, 0, 1])) }).steps, 2)
+    XCTAssertEqual(
+      try s.trainEpoch(
+        try (0..<2).map { _ in (inputs: try Tensor.zeros([4, 1, 16, 16]), labels: try Tensor([Int64(0), 1, 0, 1])) }
+      ).steps, 2)
   }
 
   func testOptionsAreChecked() throws {
@@ -295,7 +353,7 @@ final class GPipeTests: XCTestCase {
       (scpl, try options(.scplGPipe, devices: 2, recompute: true), "applies to --pipeline gpipe only"),
       (scpl, try options(.async, devices: 2, recompute: true), "applies to --pipeline gpipe only"),
       (scpl, try options(.gpipe, devices: 2), "use scpl-gpipe"),
-      (bp, try options(.scplGPipe, devices: 2), "for BP use gpipe"),
+      (bp, try options(.scplGPipe, devices: 2), "for BP use gpipe")
     ]
     for (method, o, says) in cases {
       XCTAssertThrowsError(try Pipelines.make(method, o)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
@@ -305,25 +363,39 @@ final class GPipeTests: XCTestCase {
   func testTrainConfigTakesMicroBatchesAndRecompute() throws {
     func config(_ edit: (inout PartialTrainConfig) -> Void) throws -> TrainConfig {
       var p = PartialTrainConfig()
-      p.model = .convnet; p.method = .bp; p.dataset = .fashionMNIST; p.batchSize = 8; p.devices = "2"; p.pipeline = .gpipe
+      p.model = .convnet; p.method = .bp; p.dataset = .fashionMNIST; p.batchSize = 8; p.devices = "2";
+      p.pipeline = .gpipe
       edit(&p)
       return try p.resolved()
     }
     let plain = try config { _ in }
     XCTAssertEqual(plain.microBatches, 4)
     XCTAssertFalse(plain.recompute)
-    let c = try config { $0.microBatches = 8; $0.recompute = true }
+    let c = try config {
+      $0.microBatches = 8; $0.recompute = true
+    }
     let o = try c.pipelineOptions(componentCount: 4)
     XCTAssertEqual(o.kind, .gpipe)
     XCTAssertEqual(o.microBatches, 8)
     XCTAssertTrue(o.recompute)
-    XCTAssertEqual(try config { $0.method = .scpl; $0.pipeline = .scplGPipe; $0.microBatches = 2 }.microBatches, 2)
+    XCTAssertEqual(
+      try config {
+        $0.method = .scpl; $0.pipeline = .scplGPipe; $0.microBatches = 2
+      }.microBatches, 2)
     let mistakes: [((inout PartialTrainConfig) -> Void, String)] = [
       ({ $0.microBatches = 9 }, "--micro-batches must be between 1 and the batch size 8, got 9"),
       ({ $0.microBatches = 0 }, "--micro-batches must be between 1 and the batch size 8, got 0"),
-      ({ $0.method = .scpl; $0.pipeline = .async; $0.microBatches = 2 }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"),
-      ({ $0.method = .scpl; $0.pipeline = .scplGPipe; $0.recompute = true }, "--recompute applies to --pipeline gpipe only"),
-      ({ $0.method = .scpl }, "use scpl-gpipe"),
+      (
+        {
+          $0.method = .scpl; $0.pipeline = .async; $0.microBatches = 2
+        }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"
+      ),
+      (
+        {
+          $0.method = .scpl; $0.pipeline = .scplGPipe; $0.recompute = true
+        }, "--recompute applies to --pipeline gpipe only"
+      ),
+      ({ $0.method = .scpl }, "use scpl-gpipe")
     ]
     for (edit, says) in mistakes {
       XCTAssertThrowsError(try config(edit)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }

@@ -25,15 +25,17 @@ final class LinearProbeTests: XCTestCase {
     try Torch.manualSeed(5)
     let model = try tinyModel("vgg")
     let method = try Methods.make(.scpl, model: model)
-    let data = try TensorDataset(name: "random", inputs: Tensor.randn([60] + model.sampleShape),
-                                 labels: Tensor((0..<60).map { Int64($0 % 3) }), classCount: 3)
+    let data = try TensorDataset(
+      name: "random", inputs: Tensor.randn([60] + model.sampleShape),
+      labels: Tensor((0..<60).map { Int64($0 % 3) }), classCount: 3)
     let before = try method.stateDict().map { Data(try $0.1.bytes()) }
     var options = LinearProbe.Options()
     options.epochs = 2
     let accuracies = try LinearProbe.accuracies(method, train: data, test: data, options: options)
     XCTAssertEqual(accuracies.count, model.components.count)
     XCTAssertTrue(accuracies.allSatisfy { (0...1).contains($0) }, "\(accuracies)")
-    XCTAssertEqual(try method.stateDict().map { Data(try $0.1.bytes()) }, before, "weights and BatchNorm statistics unchanged")
+    XCTAssertEqual(
+      try method.stateDict().map { Data(try $0.1.bytes()) }, before, "weights and BatchNorm statistics unchanged")
     XCTAssertTrue(model.isTraining, "training mode restored")
   }
 }

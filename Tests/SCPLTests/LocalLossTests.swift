@@ -46,7 +46,9 @@ final class LocalLossTests: XCTestCase {
     let m = logits.max()!
     return log(logits.map { exp($0 - m) }.reduce(0, +)) + m - logits[label]
   }
-  func meanSquare(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(a.count) }
+  func meanSquare(_ a: [Double], _ b: [Double]) -> Double {
+    zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(a.count)
+  }
 
   func testEarlyExitLossIsTheHeadsCrossEntropy() throws {
     // By hand: all-zero weights give equal logits, so each head's cross-entropy is ln 2.

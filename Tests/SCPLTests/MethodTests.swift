@@ -9,14 +9,17 @@ func tinyModel(_ name: String, classes: Int = 3) throws -> StagedModel {
   case "resnet18": return try ResNet18.build(sampleShape: [3, 8, 8], classes: classes, width: 1.0 / 16)
   case "convnet": return try ConvNet.build(sampleShape: [3, 8, 8], classes: classes, width: 0.125)
   case "lstm": return try TextModels.build(.lstm, vectors: Tensor.randn([20, 6]), classes: classes, hidden: 5)
-  case "transformer": return try TextModels.build(.transformer, vectors: Tensor.randn([20, 6]), classes: classes, hidden: 5, heads: 2)
+  case "transformer":
+    return try TextModels.build(.transformer, vectors: Tensor.randn([20, 6]), classes: classes, hidden: 5, heads: 2)
   default: fatalError(name)
   }
 }
 
 func tinyBatch(_ model: StagedModel, n: Int = 6) throws -> (Tensor, Tensor) {
   let labels = try Tensor((0..<n).map { Int64($0 % model.classCount) })
-  let inputs = model.family == .vision ? try Tensor.randn([n] + model.sampleShape)
+  let inputs =
+    model.family == .vision
+    ? try Tensor.randn([n] + model.sampleShape)
     : try Tensor.randint(1, 20, [n, 7]).maskedFill(Tensor.rand([n, 7]) .< 0.2, 0)
   return (inputs, labels)
 }
@@ -84,14 +87,19 @@ final class MethodTests: XCTestCase {
     for kind in [MethodKind.scpl, .earlyExit, .al] {
       let method = try Methods.make(kind, model: tinyModel("convnet")) as! any LocalMethod
       let sets = method.stages.map { Set($0.optimizer.parameters.map(ObjectIdentifier.init)) }
-      for i in sets.indices { for j in sets.indices where i < j { XCTAssertTrue(sets[i].isDisjoint(with: sets[j]), "\(kind)") } }
+      for i in sets.indices {
+        for j in sets.indices where i < j { XCTAssertTrue(sets[i].isDisjoint(with: sets[j]), "\(kind)") }
+      }
       for (k, c) in method.model.components.enumerated() {
-        XCTAssertTrue(Set(c.trainableParameters().map(ObjectIdentifier.init)).isSubset(of: sets[k]), "\(kind) component \(k)")
+        XCTAssertTrue(
+          Set(c.trainableParameters().map(ObjectIdentifier.init)).isSubset(of: sets[k]), "\(kind) component \(k)")
       }
     }
   }
 
   func testUnknownMethodName() {
-    XCTAssertThrowsError(try MethodKind(parsing: "gpipe-ish")) { XCTAssertTrue("\($0)".contains("expected one of bp, scpl, early-exit, al"), "\($0)") }
+    XCTAssertThrowsError(try MethodKind(parsing: "gpipe-ish")) {
+      XCTAssertTrue("\($0)".contains("expected one of bp, scpl, early-exit, al"), "\($0)")
+    }
   }
 }

@@ -27,22 +27,29 @@ final class MidEpochResumeTests: XCTestCase {
   }
 
   /// Trains `p` straight, and again stopped after `stopAfter` steps and resumed; compares.
-  func assertResumeChangesNothing(_ p: PartialTrainConfig, stopAfter steps: Int, resumedPlacement: String? = nil,
-                                  file: StaticString = #filePath, line: UInt = #line) throws {
+  func assertResumeChangesNothing(
+    _ p: PartialTrainConfig, stopAfter steps: Int, resumedPlacement: String? = nil,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     let data = try DatasetCatalog.load(try p.resolved())
     let config = try p.resolved(fitting: data)
     let name = "\(p.method?.rawValue ?? "")-\(p.pipeline?.rawValue ?? "")-\(steps)"
-    let straight = dir.appendingPathComponent("straight-\(name)"), stopped = dir.appendingPathComponent("stopped-\(name)")
+    let straight = dir.appendingPathComponent("straight-\(name)"),
+      stopped = dir.appendingPathComponent("stopped-\(name)")
     _ = try trainer(config, data, straight).run()
     do {  // the first session ends (and lets go of its folder) before the resume opens it
       let first = try trainer(config, data, stopped)
       first.interruptAfterSteps = steps
-      XCTAssertThrowsError(try first.run(), file: file, line: line) { XCTAssertTrue($0 is Trainer.Interrupted, "\($0)") }
+      XCTAssertThrowsError(try first.run(), file: file, line: line) {
+        XCTAssertTrue($0 is Trainer.Interrupted, "\($0)")
+      }
     }
     let point = try Trainer.ResumePoint.load(stopped, warn: { _ in })
     let perEpoch = (config.limitTrain! + config.batchSize - 1) / config.batchSize
     XCTAssertEqual(point.epoch, steps / perEpoch, file: file, line: line)
-    XCTAssertEqual(point.progress?.step ?? 0, steps % perEpoch, "the checkpoint is of the step the run stopped at", file: file, line: line)
+    XCTAssertEqual(
+      point.progress?.step ?? 0, steps % perEpoch, "the checkpoint is of the step the run stopped at", file: file,
+      line: line)
     var resumedConfig = config
     if let resumedPlacement { resumedConfig.placement = resumedPlacement }
     _ = try trainer(resumedConfig, data, stopped, resuming: true).run()
@@ -50,7 +57,9 @@ final class MidEpochResumeTests: XCTestCase {
     let a = try SafeTensors.load(from: Checkpoints(runFolder: straight).list().last!.url)
     let b = try SafeTensors.load(from: Checkpoints(runFolder: stopped).list().last!.url)
     XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name), file: file, line: line)
-    for ((n, x), (_, y)) in zip(a.tensors, b.tensors) { XCTAssertTrue(try x.bytes() == y.bytes(), "\(n) differs", file: file, line: line) }
+    for ((n, x), (_, y)) in zip(a.tensors, b.tensors) {
+      XCTAssertTrue(try x.bytes() == y.bytes(), "\(n) differs", file: file, line: line)
+    }
     func figures(_ url: URL) throws -> [String] {
       try EpochRecord.readLines(url.appendingPathComponent("metrics.jsonl")).map {
         "\($0.epoch) \($0.losses.sorted { $0.key < $1.key }) \($0.trainAccuracy) \($0.testAccuracy) \($0.componentTestAccuracy)"
@@ -93,7 +102,9 @@ final class MidEpochResumeTests: XCTestCase {
   /// together with the tests above, each of BP and SCPL under each executor that runs it
   /// (off, async, gpipe), at an epoch boundary and within an epoch.
   func testSequentialAndGPipeResumeAtBoundariesAndWithinEpochs() throws {
-    for (method, pipeline, stops) in [(MethodKind.bp, PipelineKind.off, [4, 6]), (.scpl, .off, [4, 5]), (.bp, .gpipe, [4])] {
+    for (method, pipeline, stops) in [
+      (MethodKind.bp, PipelineKind.off, [4, 6]), (.scpl, .off, [4, 5]), (.bp, .gpipe, [4])
+    ] {
       var p = PartialTrainConfig()
       p.model = .vgg; p.method = method; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
       p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = pipeline == .off ? 1 : 2
@@ -113,8 +124,9 @@ final class MidEpochResumeTests: XCTestCase {
     let data = try DatasetCatalog.load(try p.resolved())
     let url = dir.appendingPathComponent("every")
     _ = try trainer(try p.resolved(fitting: data), data, url).run()
-    XCTAssertEqual(Checkpoints(runFolder: url).list().map { $0.url.lastPathComponent },
-                   ["run1-epoch0001.safetensors", "run1-epoch0002-step0003.safetensors", "run1-epoch0002.safetensors"])
+    XCTAssertEqual(
+      Checkpoints(runFolder: url).list().map { $0.url.lastPathComponent },
+      ["run1-epoch0001.safetensors", "run1-epoch0002-step0003.safetensors", "run1-epoch0002.safetensors"])
     let middle = Checkpoints(runFolder: url).list()[1]
     XCTAssertEqual(middle.epoch, 1)
     XCTAssertEqual(middle.step, 3)

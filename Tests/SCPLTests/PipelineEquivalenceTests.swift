@@ -18,14 +18,18 @@ final class PipelineEquivalenceTests: XCTestCase {
   func batches(_ model: String) throws -> [(inputs: Tensor, labels: Tensor)] {
     try Torch.manualSeed(11)
     let m = try tinyModel(model)
-    return try (0..<4).map { _ in let (x, y) = try tinyBatch(m); return (inputs: x, labels: y) }
+    return try (0..<4).map { _ in
+      let (x, y) = try tinyBatch(m); return (inputs: x, labels: y)
+    }
   }
 
   /// Builds the model and method from seed 5, trains one epoch over `batches` with the schedule,
   /// and returns every parameter's and buffer's bytes and the per-step losses.
-  func train(_ model: String, _ method: MethodKind, _ kind: PipelineKind, devices: Int, placement: [Int]? = nil,
-             batches: [(inputs: Tensor, labels: Tensor)], copyEveryHandOff: Bool = false,
-             check: (any PipelineExecutor) throws -> Void = { _ in }) throws -> Run {
+  func train(
+    _ model: String, _ method: MethodKind, _ kind: PipelineKind, devices: Int, placement: [Int]? = nil,
+    batches: [(inputs: Tensor, labels: Tensor)], copyEveryHandOff: Bool = false,
+    check: (any PipelineExecutor) throws -> Void = { _ in }
+  ) throws -> Run {
     try Torch.manualSeed(5)
     let m = try Methods.make(method, model: tinyModel(model))
     var options = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
@@ -49,7 +53,9 @@ final class PipelineEquivalenceTests: XCTestCase {
     XCTAssertEqual(a.losses, b.losses, "\(label): losses differ", file: file, line: line)
     XCTAssertEqual(a.state.map(\.0), b.state.map(\.0), label, file: file, line: line)
     let differing = zip(a.state, b.state).filter { $0.1 != $1.1 }.map(\.0.0)
-    XCTAssertTrue(differing.isEmpty, "\(label): \(differing.count) tensors differ, e.g. \(differing.prefix(3))", file: file, line: line)
+    XCTAssertTrue(
+      differing.isEmpty, "\(label): \(differing.count) tensors differ, e.g. \(differing.prefix(3))", file: file,
+      line: line)
   }
 
   func testLocalMethodsTrainTheSameWeightsInEverySchedule() throws {
@@ -62,12 +68,15 @@ final class PipelineEquivalenceTests: XCTestCase {
         let initial = try Methods.make(method, model: tinyModel(model)).stateDict().map { Data(try $0.1.bytes()) }
         XCTAssertNotEqual(reference.state.map(\.1), initial, "\(model) \(method): training changed nothing")
 
-        assertIdentical(reference, try train(model, method, .async, devices: 2, placement: [0, 0, 1, 1], batches: data),
-                        "\(model) \(method) async on 2 devices")
-        assertIdentical(reference, try train(model, method, .async, devices: 4, batches: data),
-                        "\(model) \(method) async on 4 devices")
-        assertIdentical(reference, try train(model, method, .overlap, devices: 2, placement: [0, 1, 1, 1], batches: data),
-                        "\(model) \(method) overlap on 2 devices")
+        assertIdentical(
+          reference, try train(model, method, .async, devices: 2, placement: [0, 0, 1, 1], batches: data),
+          "\(model) \(method) async on 2 devices")
+        assertIdentical(
+          reference, try train(model, method, .async, devices: 4, batches: data),
+          "\(model) \(method) async on 4 devices")
+        assertIdentical(
+          reference, try train(model, method, .overlap, devices: 2, placement: [0, 1, 1, 1], batches: data),
+          "\(model) \(method) overlap on 2 devices")
       }
     }
   }
@@ -88,7 +97,8 @@ final class PipelineEquivalenceTests: XCTestCase {
     for model in ["vgg", "lstm"] {
       let data = try batches(model)
       let reference = try train(model, .bp, .off, devices: 1, batches: data)
-      assertIdentical(reference, try train(model, .bp, .nmp, devices: 2, placement: [0, 0, 1, 1], batches: data), "\(model) nmp 2")
+      assertIdentical(
+        reference, try train(model, .bp, .nmp, devices: 2, placement: [0, 0, 1, 1], batches: data), "\(model) nmp 2")
       assertIdentical(reference, try train(model, .bp, .nmp, devices: 4, batches: data), "\(model) nmp 4")
     }
   }
@@ -101,12 +111,18 @@ final class PipelineEquivalenceTests: XCTestCase {
   func testEveryScheduleTrainsTheSameWhenEveryHandOffIsARealCopy() throws {
     for model in ["vgg", "lstm"] {
       let data = try batches(model)
-      for (method, kind) in [(MethodKind.scpl, PipelineKind.async), (.al, .overlap), (.bp, .nmp), (.bp, .gpipe), (.scpl, .scplGPipe)] {
+      for (method, kind) in [
+        (MethodKind.scpl, PipelineKind.async), (.al, .overlap), (.bp, .nmp), (.bp, .gpipe), (.scpl, .scplGPipe)
+      ] {
         let plain = try train(model, method, kind, devices: 2, placement: [0, 0, 1, 1], batches: data)
-        let copied = try train(model, method, kind, devices: 2, placement: [0, 0, 1, 1], batches: data, copyEveryHandOff: true) { e in
+        let copied = try train(
+          model, method, kind, devices: 2, placement: [0, 0, 1, 1], batches: data, copyEveryHandOff: true
+        ) { e in
           let transfers = e.timeline.spans.filter { $0.kind == .transfer }
           XCTAssertFalse(transfers.filter { $0.device == 0 }.isEmpty, "\(model) \(method) \(kind): device 0 hands off")
-          if kind == .gpipe { XCTAssertFalse(transfers.filter { $0.device == 1 }.isEmpty, "gpipe hands gradients back") }
+          if kind == .gpipe {
+            XCTAssertFalse(transfers.filter { $0.device == 1 }.isEmpty, "gpipe hands gradients back")
+          }
           // Prediction through the placement, its hand-offs copied too, is the method's own.
           var placed: [Data] = []
           try e.predict(data.map(\.inputs)) { _, p in placed.append(Data(try p.final.bytes())) }
@@ -124,8 +140,10 @@ final class PipelineEquivalenceTests: XCTestCase {
         assertIdentical(plain, copied, "\(model) \(method) \(kind) with copies")
       }
       let reference = try train(model, .scpl, .off, devices: 1, batches: data)
-      assertIdentical(reference, try train(model, .scpl, .async, devices: 2, placement: [0, 1, 1, 1], batches: data, copyEveryHandOff: true),
-                      "\(model) scpl async with copies against off")
+      assertIdentical(
+        reference,
+        try train(model, .scpl, .async, devices: 2, placement: [0, 1, 1, 1], batches: data, copyEveryHandOff: true),
+        "\(model) scpl async with copies against off")
     }
   }
 }

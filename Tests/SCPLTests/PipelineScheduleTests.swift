@@ -31,7 +31,9 @@ final class SleepingMethod: LocalMethod {
     let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order
     calls.append(PredictionCall(component: k, thread: pthread_self(), gradEnabled: isGradEnabled))
     lock.unlock()
-    if let f = failPrediction, f.component == k, f.batch == batch { throw TorchError("component \(k + 1)'s prediction broke on purpose") }
+    if let f = failPrediction, f.component == k, f.batch == batch {
+      throw TorchError("component \(k + 1)'s prediction broke on purpose")
+    }
     var y = x
     if k == model.components.count - 1 { y.final = try Tensor.zeros([x.activation.batchSize, 2]) }
     return y
@@ -85,7 +87,9 @@ final class PipelineScheduleTests: XCTestCase {
   }
 
   /// Components split evenly over the devices (4 over 2: 0,0,1,1).
-  func executor(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int, queueDepth: Int = 2) throws -> any PipelineExecutor {
+  func executor(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int, queueDepth: Int = 2) throws
+    -> any PipelineExecutor
+  {
     var options = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
     let k = method.model.components.count
     options.placement = try .balanced(costs: Array(repeating: 1, count: k), deviceCount: devices)
@@ -122,7 +126,9 @@ final class PipelineScheduleTests: XCTestCase {
       var delivered: [Int] = []
       XCTAssertThrowsError(try e.trainEpoch(fakeBatches(12)) { delivered.append($0.batch) }) { error in
         let text = "\(error)"
-        XCTAssertTrue(text.contains("component 3 on device 1 (cpu:1), batch 3") && text.contains("broke on purpose"), "\(kind): \(text)")
+        XCTAssertTrue(
+          text.contains("component 3 on device 1 (cpu:1), batch 3") && text.contains("broke on purpose"),
+          "\(kind): \(text)")
       }
       XCTAssertEqual(delivered, Array(0..<delivered.count), "\(kind)")
       XCTAssertLessThanOrEqual(delivered.count, 3, "\(kind)")
@@ -142,7 +148,9 @@ final class PipelineScheduleTests: XCTestCase {
     let method = try SleepingMethod(components: 4, seconds: 0.002)
     let e = try executor(method, .async, devices: 4, queueDepth: 1)
     defer { e.shutdown() }
-    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(40)) { if $0.batch == 2 { throw Stop() } }) { XCTAssertTrue($0 is Stop) }
+    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(40)) { if $0.batch == 2 { throw Stop() } }) {
+      XCTAssertTrue($0 is Stop)
+    }
     let learned = method.sleepers.map(\.learned)
     XCTAssertEqual(Set(learned).count, 1, "every component learned the same batches: \(learned)")
     XCTAssertLessThan(learned[0], 40)
@@ -155,7 +163,9 @@ final class PipelineScheduleTests: XCTestCase {
     let method = try Methods.make(.scpl, model: model)
     let e = try executor(method, .async, devices: 2)
     defer { e.shutdown() }
-    let data = try (0..<3).map { _ in let (x, y) = try tinyBatch(model); return (inputs: x, labels: y) }
+    let data = try (0..<3).map { _ in
+      let (x, y) = try tinyBatch(model); return (inputs: x, labels: y)
+    }
     try e.trainEpoch(data)
 
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID()).json")
@@ -166,22 +176,27 @@ final class PipelineScheduleTests: XCTestCase {
     let complete = events.filter { $0["ph"] as? String == "X" }
     for d in 0..<2 {
       let mine = complete.filter { $0["tid"] as? Int == d }
-      XCTAssertEqual(mine.filter { $0["cat"] as? String == "forward" }.count, 3 * 2, "device \(d): 2 components × 3 batches")
+      XCTAssertEqual(
+        mine.filter { $0["cat"] as? String == "forward" }.count, 3 * 2, "device \(d): 2 components × 3 batches")
       XCTAssertEqual(mine.filter { $0["cat"] as? String == "learn" }.count, 3 * 2)
       // Each event is its span: microseconds from the epoch's start, and the span's length.
       let spans = e.timeline.spans.filter { $0.device == d }, origin = e.timeline.window.start
       XCTAssertEqual(mine.map { $0["ts"] as? Double }, spans.map { (($0.start - origin) * 1e6).rounded() })
       XCTAssertEqual(mine.map { $0["dur"] as? Double }, spans.map { ($0.duration * 1e6).rounded() })
       XCTAssertTrue(mine.allSatisfy { ($0["args"] as? [String: Any])?["batch"] is Int })
-      let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" && $0["tid"] as? Int == d }
+      let names = events.filter {
+        $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" && $0["tid"] as? Int == d
+      }
       XCTAssertEqual((names.first?["args"] as? [String: Any])?["name"] as? String, "device \(d) (cpu:\(d))")
     }
     // Busy and waiting fractions: each device's span time of those kinds over the window.
     let (start, end) = e.timeline.window
     for (d, (busy, waiting)) in zip(e.timeline.busyFractions(), e.timeline.waitFractions()).enumerated() {
       let spans = e.timeline.spans.filter { $0.device == d }
-      XCTAssertEqual(busy, spans.filter { $0.kind != .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
-      XCTAssertEqual(waiting, spans.filter { $0.kind == .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
+      XCTAssertEqual(
+        busy, spans.filter { $0.kind != .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
+      XCTAssertEqual(
+        waiting, spans.filter { $0.kind == .wait }.map(\.duration).reduce(0, +) / (end - start), accuracy: 1e-9)
       XCTAssertGreaterThan(busy, 0)
     }
   }

@@ -37,7 +37,9 @@ final class PlacedPredictionTests: XCTestCase {
 
   /// Trains the method one epoch of 2 batches through the executor (so weights and BatchNorm
   /// statistics have moved), then predicts 3 batches through it.
-  func trainThenPredict(_ method: any TrainingMethod, _ executor: any PipelineExecutor, _ data: [(Tensor, Tensor)]) throws -> [[Data]] {
+  func trainThenPredict(_ method: any TrainingMethod, _ executor: any PipelineExecutor, _ data: [(Tensor, Tensor)])
+    throws -> [[Data]]
+  {
     try executor.trainEpoch(data.prefix(2).map { (inputs: $0.0, labels: $0.1) })
     var got: [[Data]] = []
     try executor.predict(data.map(\.0)) { t, p in
@@ -51,7 +53,8 @@ final class PlacedPredictionTests: XCTestCase {
   func testPredictionThroughThePlacementIsMethodPredictBitForBit() throws {
     for model in ["vgg", "lstm"] {
       for method in MethodKind.allCases {
-        let kinds: [(PipelineKind, Int)] = method == .bp
+        let kinds: [(PipelineKind, Int)] =
+          method == .bp
           ? [(.off, 1), (.nmp, 2), (.gpipe, 2)]
           : [(.off, 1), (.async, 2), (.overlap, 2), (.scplGPipe, 2)]
         for (kind, devices) in kinds {
@@ -65,7 +68,8 @@ final class PlacedPredictionTests: XCTestCase {
           let got = try trainThenPredict(m, executor, data)
           XCTAssertTrue(m.modules.allSatisfy { $0.1.isTraining }, "\(label): training mode is restored")
           XCTAssertEqual(got.count, 3, label)
-          XCTAssertEqual(got.first?.count, [.earlyExit, .al].contains(method) ? 5 : 1, "\(label): final plus one head per component")
+          XCTAssertEqual(
+            got.first?.count, [.earlyExit, .al].contains(method) ? 5 : 1, "\(label): final plus one head per component")
           XCTAssertEqual(got, try reference(m, data.map(\.0)), "\(label): logits differ from method.predict")
         }
       }
@@ -122,7 +126,9 @@ final class PlacedPredictionTests: XCTestCase {
       let executor = try Pipelines.make(method, options)
       defer { executor.shutdown() }
       // Each worker's OS thread (thread names are not reliable: Foundation may not apply one).
-      let workerThreads = try (executor as! any DeviceGroupExecutor).group.workers.map { w in try w.run { pthread_self() } }
+      let workerThreads = try (executor as! any DeviceGroupExecutor).group.workers.map { w in
+        try w.run { pthread_self() }
+      }
       var batches: [Int] = []
       let start = Stopwatch.now()
       try executor.predict(inputs) { t, p in
@@ -139,7 +145,9 @@ final class PlacedPredictionTests: XCTestCase {
     let calls = two.method.predictionCalls
     XCTAssertEqual(calls.count, 16)
     for c in calls {
-      XCTAssertNotEqual(pthread_equal(c.thread, two.workerThreads[c.component]), 0, "component \(c.component + 1) runs on its device's worker")
+      XCTAssertNotEqual(
+        pthread_equal(c.thread, two.workerThreads[c.component]), 0,
+        "component \(c.component + 1) runs on its device's worker")
       XCTAssertFalse(c.gradEnabled, "no gradients on the worker")
     }
   }
@@ -163,10 +171,12 @@ final class PlacedPredictionTests: XCTestCase {
     method.failPrediction = nil
     struct Stop: Error {}
     delivered = []
-    XCTAssertThrowsError(try executor.predict(inputs) { t, _ in
-      delivered.append(t)
-      if t == 1 { throw Stop() }
-    }) { XCTAssertTrue($0 is Stop, "\($0)") }
+    XCTAssertThrowsError(
+      try executor.predict(inputs) { t, _ in
+        delivered.append(t)
+        if t == 1 { throw Stop() }
+      }
+    ) { XCTAssertTrue($0 is Stop, "\($0)") }
     XCTAssertEqual(delivered, [0, 1])
 
     delivered = []

@@ -8,10 +8,14 @@ final class PlacementTests: XCTestCase {
     XCTAssertEqual(try DeviceSpec(parsing: "cpu").devices, [.cpuWorker(0)])
     if try Device.cudaDeviceCount == 0 {
       XCTAssertEqual(try DeviceSpec(parsing: "2").devices, [.cpuWorker(0), .cpuWorker(1)])
-      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0")) { XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)") }
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0")) {
+        XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)")
+      }
     }
-    for (bad, says) in [("cpu:0,cpu:0", "twice"), ("gpu:1", "cannot read 'gpu:1'"), ("0", "at least 1"),
-                        ("cpu:0,", "cannot read ''"), ("cpu:-1", "cannot read")] {
+    for (bad, says) in [
+      ("cpu:0,cpu:0", "twice"), ("gpu:1", "cannot read 'gpu:1'"), ("0", "at least 1"),
+      ("cpu:0,", "cannot read ''"), ("cpu:-1", "cannot read")
+    ] {
       XCTAssertThrowsError(try DeviceSpec(parsing: bad), bad) { XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)") }
     }
   }
@@ -25,25 +29,39 @@ final class PlacementTests: XCTestCase {
     XCTAssertEqual(try DeviceSpec.list(parsing: lanes.map(\.description).joined(separator: ",")), lanes)
     XCTAssertEqual(lanes.map(\.tensorDevice), [.cuda(0), .cuda(0), .cuda(1)])
     XCTAssertEqual(lanes.map(\.gpu), [0, 0, 1])
-    for (bad, says) in [("cuda:0x0", "a GPU has 1…64"), ("cuda:0x9223372036854775807", "a GPU has 1…64"), ("cuda:0x", "cannot read 'cuda:0x'"), ("cuda:0/-1", "cannot read"), ("cuda:x2", "cannot read")] {
-      XCTAssertThrowsError(try DeviceSpec.list(parsing: bad), bad) { XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)") }
+    for (bad, says) in [
+      ("cuda:0x0", "a GPU has 1…64"), ("cuda:0x9223372036854775807", "a GPU has 1…64"),
+      ("cuda:0x", "cannot read 'cuda:0x'"), ("cuda:0/-1", "cannot read"), ("cuda:x2", "cannot read")
+    ] {
+      XCTAssertThrowsError(try DeviceSpec.list(parsing: bad), bad) {
+        XCTAssertTrue("\($0)".contains(says), "\(bad): \($0)")
+      }
     }
     if try Device.cudaDeviceCount == 0 {
-      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2")) { XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)") }
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2")) {
+        XCTAssertTrue("\($0)".contains("sees no GPU"), "\($0)")
+      }
     } else {
-      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2,cuda:0/1")) { XCTAssertTrue("\($0)".contains("twice"), "\($0)") }
+      XCTAssertThrowsError(try DeviceSpec(parsing: "cuda:0x2,cuda:0/1")) {
+        XCTAssertTrue("\($0)".contains("twice"), "\($0)")
+      }
     }
   }
 
   /// A distributed pipeline's devices as each rank sees them: CPU workers numbered through the
   /// ranks; GPUs each host's own, another rank's devices CPU stand-ins.
   func testDevicesAcrossRanks() throws {
-    XCTAssertEqual(try DeviceSpec.acrossRanks(try .cpuWorkers(2), rank: 1, of: 2).devices, (0..<4).map(ComputeDevice.cpuWorker))
+    XCTAssertEqual(
+      try DeviceSpec.acrossRanks(try .cpuWorkers(2), rank: 1, of: 2).devices, (0..<4).map(ComputeDevice.cpuWorker))
     let gpus = DeviceSpec(unchecked: [.cuda(0), .cuda(1)])
-    XCTAssertEqual(try DeviceSpec.acrossRanks(gpus, rank: 0, of: 2).devices, [.cuda(0), .cuda(1), .cpuWorker(2), .cpuWorker(3)])
-    XCTAssertEqual(try DeviceSpec.acrossRanks(gpus, rank: 1, of: 2).devices, [.cpuWorker(0), .cpuWorker(1), .cuda(0), .cuda(1)])
-    XCTAssertEqual(try DeviceSpec.acrossRanks(DeviceSpec(unchecked: [.cuda(0), .cuda(0, lane: 1)]), rank: 2, of: 3).devices.suffix(2),
-                   [.cuda(0), .cuda(0, lane: 1)])
+    XCTAssertEqual(
+      try DeviceSpec.acrossRanks(gpus, rank: 0, of: 2).devices, [.cuda(0), .cuda(1), .cpuWorker(2), .cpuWorker(3)])
+    XCTAssertEqual(
+      try DeviceSpec.acrossRanks(gpus, rank: 1, of: 2).devices, [.cpuWorker(0), .cpuWorker(1), .cuda(0), .cuda(1)])
+    XCTAssertEqual(
+      try DeviceSpec.acrossRanks(DeviceSpec(unchecked: [.cuda(0), .cuda(0, lane: 1)]), rank: 2, of: 3).devices.suffix(
+        2),
+      [.cuda(0), .cuda(0, lane: 1)])
   }
 
   /// A GPU worker's stream: distinct streams for two lanes of a GPU where there is one; without a
@@ -55,20 +73,28 @@ final class PlacementTests: XCTestCase {
       XCTAssertNil(try DeviceWorker(index: 2, device: .cpuWorker(0)).stream)
       return
     }
-    XCTAssertThrowsError(try CUDAStream(gpu: 0)) { XCTAssertTrue("\($0)".contains("taking a CUDA stream of cuda:0"), "\($0)") }
-    XCTAssertThrowsError(try DeviceWorker(index: 0, device: .cuda(0))) { XCTAssertTrue("\($0)".contains("could not get a CUDA stream"), "\($0)") }
+    XCTAssertThrowsError(try CUDAStream(gpu: 0)) {
+      XCTAssertTrue("\($0)".contains("taking a CUDA stream of cuda:0"), "\($0)")
+    }
+    XCTAssertThrowsError(try DeviceWorker(index: 0, device: .cuda(0))) {
+      XCTAssertTrue("\($0)".contains("could not get a CUDA stream"), "\($0)")
+    }
   }
 
   func testExplicitPlacementsAreChecked() throws {
     XCTAssertEqual(try Placement(parsing: "0,0,1,1", componentCount: 4, deviceCount: 2).components, [[0, 1], [2, 3]])
-    for (text, says) in [("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "names device 2"),
-                         ("0,1,0,1", "not contiguous"), ("0,0,0,0", "without a component"), ("1,1,0,0", "not contiguous"),
-                         ("0,x,1,1", "'x' is not a device index")] {
+    for (text, says) in [
+      ("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "names device 2"),
+      ("0,1,0,1", "not contiguous"), ("0,0,0,0", "without a component"), ("1,1,0,0", "not contiguous"),
+      ("0,x,1,1", "'x' is not a device index")
+    ] {
       XCTAssertThrowsError(try Placement(parsing: text, componentCount: 4, deviceCount: 2), text) {
         XCTAssertTrue("\($0)".contains(says), "\(text): \($0)")
       }
     }
-    XCTAssertThrowsError(try Placement([0, 1], deviceCount: 3)) { XCTAssertTrue("\($0)".contains("at most 2 devices"), "\($0)") }
+    XCTAssertThrowsError(try Placement([0, 1], deviceCount: 3)) {
+      XCTAssertTrue("\($0)".contains("at most 2 devices"), "\($0)")
+    }
   }
 
   func testBalancedPlacementEvensOutTheCost() throws {
@@ -110,7 +136,8 @@ final class PlacementTests: XCTestCase {
             let costs = try CostEstimate.stepTime.costs(of: method, probe: x)
             XCTAssertEqual(costs.count, model.components.count, "\(name) \(kind)")
             XCTAssertTrue(costs.allSatisfy { $0 > 0 }, "\(name) \(kind): \(costs)")
-            XCTAssertTrue(method.modules.allSatisfy { $0.1.namedModules().allSatisfy { $0.1.isTraining } }, "\(name) \(kind)")
+            XCTAssertTrue(
+              method.modules.allSatisfy { $0.1.namedModules().allSatisfy { $0.1.isTraining } }, "\(name) \(kind)")
           }
           let losses = try method.trainStep(inputs: x, labels: y)
           return (try method.stateDict().map { try $0.1.bytes() }, losses)
@@ -139,14 +166,19 @@ final class PlacementTests: XCTestCase {
       (scpl, PipelineOptions(kind: .gpipe, devices: two), "serves BP only"),
       (bp, PipelineOptions(kind: .scplGPipe, devices: two), "needs a local method"),
       (scpl, PipelineOptions(kind: .async, devices: try .cpuWorkers(5)), "use at most 4 devices"),
-      (scpl, PipelineOptions(kind: .async, devices: two, placement: try Placement([0, 1], deviceCount: 2)), "but vgg has 4"),
+      (
+        scpl, PipelineOptions(kind: .async, devices: two, placement: try Placement([0, 1], deviceCount: 2)),
+        "but vgg has 4"
+      )
     ]
     for (method, options, says) in cases {
       XCTAssertThrowsError(try Pipelines.make(method, options)) { XCTAssertTrue("\($0)".contains(says), "\($0)") }
     }
     XCTAssertEqual(try PipelineKind(parsing: "gpipe"), .gpipe)
     XCTAssertEqual(try PipelineKind(parsing: "SCPL-GPipe"), .scplGPipe)
-    XCTAssertThrowsError(try PipelineKind(parsing: "fast")) { XCTAssertTrue("\($0)".contains("expected one of off, nmp, overlap, async, gpipe, scpl-gpipe"), "\($0)") }
+    XCTAssertThrowsError(try PipelineKind(parsing: "fast")) {
+      XCTAssertTrue("\($0)".contains("expected one of off, nmp, overlap, async, gpipe, scpl-gpipe"), "\($0)")
+    }
     XCTAssertEqual(PipelineKind.defaultKind(for: .scpl, deviceCount: 1), .async)
     XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 2), .nmp)
     XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 1), .off)

@@ -17,7 +17,8 @@ final class ScheduleSimulatorTests: XCTestCase {
   func timeline(_ r: Sim.Result, _ device: Int) -> String {
     r.spans(device: device).filter { $0.kind != .idle }.map { s in
       let first = Int(s.start) + 1, last = Int(s.end)
-      return "\(s.kind.letter)\(s.microBatch.map(String.init) ?? ""):" + (first == last ? "\(last)" : "\(first)-\(last)")
+      return "\(s.kind.letter)\(s.microBatch.map(String.init) ?? ""):"
+        + (first == last ? "\(last)" : "\(first)-\(last)")
     }.joined(separator: " ")
   }
 
@@ -37,30 +38,36 @@ final class ScheduleSimulatorTests: XCTestCase {
   }
 
   func testFigure13SCPLRowCellByCell() throws {
-    assertTimelines(try figure13(.overlap), [
-      "F:1-3 L:4-6 B:7-18 U:22-24",
-      "F:4-6 L:7-9 B:10-21 U:22-24",
-      "F:7-9 L:10-12 B:13-18 U:22-24",
-      "F:10-12 L:13-15 B:16-18 U:22-24",
-    ])
+    assertTimelines(
+      try figure13(.overlap),
+      [
+        "F:1-3 L:4-6 B:7-18 U:22-24",
+        "F:4-6 L:7-9 B:10-21 U:22-24",
+        "F:7-9 L:10-12 B:13-18 U:22-24",
+        "F:10-12 L:13-15 B:16-18 U:22-24"
+      ])
   }
 
   func testFigure13GPipeRowCellByCell() throws {
-    assertTimelines(try figure13(.gpipe), [
-      "F1:1 F2:2 F3:3 B3:17-20 B2:21-24 B1:25-28 U:29-31",
-      "F1:2 F2:3 F3:4 B3:13-16 B2:17-20 B1:21-24 U:29-31",
-      "F1:3 F2:4 F3:5 B3:11-12 B2:13-14 B1:15-16 U:29-31",
-      "F1:4 F2:5 F3:6 L:7-9 B3:10 B2:11 B1:12 U:29-31",
-    ])
+    assertTimelines(
+      try figure13(.gpipe),
+      [
+        "F1:1 F2:2 F3:3 B3:17-20 B2:21-24 B1:25-28 U:29-31",
+        "F1:2 F2:3 F3:4 B3:13-16 B2:17-20 B1:21-24 U:29-31",
+        "F1:3 F2:4 F3:5 B3:11-12 B2:13-14 B1:15-16 U:29-31",
+        "F1:4 F2:5 F3:6 L:7-9 B3:10 B2:11 B1:12 U:29-31"
+      ])
   }
 
   func testFigure13SCPLGPipeRowCellByCell() throws {
-    assertTimelines(try figure13(.scplGPipe), [
-      "F1:1 F2:2 F3:3 L:4-6 B3:7-10 B2:11-14 B1:15-18 U:20-22",
-      "F1:2 F2:3 F3:4 L:5-7 B3:8-11 B2:12-15 B1:16-19 U:20-22",
-      "F1:3 F2:4 F3:5 L:6-8 B3:9-10 B2:11-12 B1:13-14 U:20-22",
-      "F1:4 F2:5 F3:6 L:7-9 B3:10 B2:11 B1:12 U:20-22",
-    ])
+    assertTimelines(
+      try figure13(.scplGPipe),
+      [
+        "F1:1 F2:2 F3:3 L:4-6 B3:7-10 B2:11-14 B1:15-18 U:20-22",
+        "F1:2 F2:3 F3:4 L:5-7 B3:8-11 B2:12-15 B1:16-19 U:20-22",
+        "F1:3 F2:4 F3:5 L:6-8 B3:9-10 B2:11-12 B1:13-14 U:20-22",
+        "F1:4 F2:5 F3:6 L:7-9 B3:10 B2:11 B1:12 U:20-22"
+      ])
   }
 
   /// Spec 11.3: updating each GPU as soon as its own backward is done gives the same totals.
@@ -86,7 +93,9 @@ final class ScheduleSimulatorTests: XCTestCase {
     let r = try figure13(.bp)
     XCTAssertEqual(r.devices, 1)
     XCTAssertEqual(r.total, 12 + 3 + 33 + 12)
-    XCTAssertEqual(timeline(r, 0), "F:1-3 F:4-6 F:7-9 F:10-12 L:13-15 B:16-18 B:19-24 B:25-36 B:37-48 U:49-51 U:52-54 U:55-57 U:58-60")
+    XCTAssertEqual(
+      timeline(r, 0),
+      "F:1-3 F:4-6 F:7-9 F:10-12 L:13-15 B:16-18 B:19-24 B:25-36 B:37-48 U:49-51 U:52-54 U:55-57 U:58-60")
     XCTAssertEqual(r.workSpans.filter { $0.kind == .backward }.map(\.stage), [3, 2, 1, 0])
   }
 
@@ -95,12 +104,14 @@ final class ScheduleSimulatorTests: XCTestCase {
   func testNaiveModelParallelHandSum() throws {
     let r = try figure13(.nmp)
     XCTAssertEqual(r.total, 12 + 3 + 33 + 3)
-    assertTimelines(r, [
-      "F:1-3 B:37-48 U:49-51",
-      "F:4-6 B:25-36 U:49-51",
-      "F:7-9 B:19-24 U:49-51",
-      "F:10-12 L:13-15 B:16-18 U:49-51",
-    ])
+    assertTimelines(
+      r,
+      [
+        "F:1-3 B:37-48 U:49-51",
+        "F:4-6 B:25-36 U:49-51",
+        "F:7-9 B:19-24 U:49-51",
+        "F:10-12 L:13-15 B:16-18 U:49-51"
+      ])
   }
 
   /// nmp on 2 stages with unit costs and transfer 1, M = 1: F0 1, T 1, F1 1, L 1, B1 2, the
@@ -128,7 +139,7 @@ final class ScheduleSimulatorTests: XCTestCase {
     let stages = [
       StageCosts(forward: 1, loss: 1, backward: 2, update: 1, transfer: 1),
       StageCosts(forward: 2, loss: 1, backward: 4, update: 1, transfer: 0),
-      StageCosts(forward: 1, loss: 1, backward: 1, update: 1, transfer: 0),
+      StageCosts(forward: 1, loss: 1, backward: 1, update: 1, transfer: 0)
     ]
     let r = try Sim.run(.async, Sim.Setup(stages: stages, batches: 4))
     XCTAssertEqual(r.total, 34)
@@ -216,7 +227,8 @@ final class ScheduleSimulatorTests: XCTestCase {
     XCTAssertEqual(try Sim.Schedule.parseList("overlap, gpipe,scpl-gpipe"), [.overlap, .gpipe, .scplGPipe])
     XCTAssertThrowsError(try Sim.Schedule.parseList("gpipe,"))
     XCTAssertThrowsError(try Sim.Schedule.parse("pipedream")) { error in
-      XCTAssertEqual("\(error)", "Unknown schedule 'pipedream'; choose one of bp, nmp, overlap, async, gpipe, scpl-gpipe or all.")
+      XCTAssertEqual(
+        "\(error)", "Unknown schedule 'pipedream'; choose one of bp, nmp, overlap, async, gpipe, scpl-gpipe or all.")
     }
   }
 
@@ -250,7 +262,9 @@ final class ScheduleSimulatorTests: XCTestCase {
   func testCostsFileRoundTripAndStageCount() throws {
     let model = try Sim.CostModel.parse(Sim.CostModel.figure13.json(), path: "x")
     XCTAssertEqual(model, Sim.CostModel.figure13)
-    try withFile(#"{"stages": [{"forward": 2, "backward": 3}, {"forward": 1, "loss": 1, "transfer": 0.5}], "microBatches": 2}"#) { path in
+    try withFile(
+      #"{"stages": [{"forward": 2, "backward": 3}, {"forward": 1, "loss": 1, "transfer": 0.5}], "microBatches": 2}"#
+    ) { path in
       let (m, setup) = try Sim.Setup.resolve(costs: path, stages: 2, microBatches: nil)
       XCTAssertEqual(m.stages[0], StageCosts(forward: 2, loss: 0, backward: 3, update: 0, transfer: 0))
       XCTAssertEqual(m.stages[1].transfer, 0.5)
@@ -266,12 +280,18 @@ final class ScheduleSimulatorTests: XCTestCase {
       ("not json", "it is not valid JSON"),
       ("[1, 2]", "the top level must be an object with a \"stages\" array"),
       (#"{"stages": []}"#, "\"stages\" must be a non-empty array of objects"),
-      (#"{"stages": [{"forward": 1}], "micro": 2}"#, "unknown key 'micro' at the top level (expected stages, microBatches, name)"),
-      (#"{"stages": [{"forwrd": 1}]}"#, "stage 0 has unknown key 'forwrd' (expected forward, loss, backward, update, transfer)"),
+      (
+        #"{"stages": [{"forward": 1}], "micro": 2}"#,
+        "unknown key 'micro' at the top level (expected stages, microBatches, name)"
+      ),
+      (
+        #"{"stages": [{"forwrd": 1}]}"#,
+        "stage 0 has unknown key 'forwrd' (expected forward, loss, backward, update, transfer)"
+      ),
       (#"{"stages": [{"forward": 1}, {"loss": -1}]}"#, "stage 1 loss must be a non-negative number"),
       (#"{"stages": [{"forward": "1"}]}"#, "stage 0 forward must be a non-negative number"),
       (#"{"stages": [{"update": true}]}"#, "stage 0 update must be a non-negative number"),
-      (#"{"stages": [{"forward": 1}], "microBatches": 0}"#, "\"microBatches\" must be a positive integer"),
+      (#"{"stages": [{"forward": 1}], "microBatches": 0}"#, "\"microBatches\" must be a positive integer")
     ]
     for (text, reason) in cases {
       try withFile(text) { path in
@@ -293,21 +313,29 @@ final class ScheduleSimulatorTests: XCTestCase {
     // forwards 4 × 1500, losses 2 × 1000, backwards 4 × 4000, updates 2 × 1000. Other events
     // are ignored.
     func x(_ name: String, _ tid: String, _ dur: Int, times: Int) -> [String] {
-      Array(repeating: #"{"ph": "X", "name": "\#(name)", "pid": 1, "tid": \#(tid), "ts": 0, "dur": \#(dur)}"#, count: times)
+      Array(
+        repeating: #"{"ph": "X", "name": "\#(name)", "pid": 1, "tid": \#(tid), "ts": 0, "dur": \#(dur)}"#, count: times)
     }
-    let events = x("forward", "0", 1000, times: 4) + x("loss", "0", 3000, times: 2) + x("backward", "0", 2000, times: 4)
+    let events =
+      x("forward", "0", 1000, times: 4) + x("loss", "0", 3000, times: 2) + x("backward", "0", 2000, times: 4)
       + x("update", "0", 500, times: 2) + x("transfer", "0", 250, times: 4)
-      + x("forward", "\"1\"", 1500, times: 4) + x("loss", "\"1\"", 1000, times: 2) + x("backward", "\"1\"", 4000, times: 4)
+      + x("forward", "\"1\"", 1500, times: 4) + x("loss", "\"1\"", 1000, times: 2)
+      + x("backward", "\"1\"", 4000, times: 4)
       + x("update", "\"1\"", 1000, times: 2) + x("wait", "0", 99999, times: 3)
       + [#"{"ph": "B", "name": "forward", "tid": 0, "ts": 5}"#]
     try withFile(#"{"traceEvents": [\#(events.joined(separator: ",\n"))]}"#) { path in
       let stages = try StageCosts.fromChromeTrace(URL(fileURLWithPath: path), microBatches: 2)
-      XCTAssertEqual(stages, [
-        StageCosts(forward: 1, loss: 3, backward: 2, update: 0.5, transfer: 0.25),
-        StageCosts(forward: 1.5, loss: 1, backward: 4, update: 1, transfer: 0),
-      ])
+      XCTAssertEqual(
+        stages,
+        [
+          StageCosts(forward: 1, loss: 3, backward: 2, update: 0.5, transfer: 0.25),
+          StageCosts(forward: 1.5, loss: 1, backward: 4, update: 1, transfer: 0)
+        ])
     }
-    XCTAssertThrowsError(try StageCosts.fromChromeTrace(data: Data(#"{"traceEvents": [\#(x("loss", "2", 5, times: 1)[0])]}"#.utf8), path: "t")) {
+    XCTAssertThrowsError(
+      try StageCosts.fromChromeTrace(
+        data: Data(#"{"traceEvents": [\#(x("loss", "2", 5, times: 1)[0])]}"#.utf8), path: "t")
+    ) {
       XCTAssertEqual("\($0)", "The trace t cannot be read as stage costs: device 0 has no events.")
     }
     XCTAssertThrowsError(try StageCosts.fromChromeTrace(data: Data("{}".utf8), path: "t"))

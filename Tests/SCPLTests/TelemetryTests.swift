@@ -36,7 +36,9 @@ final class SoakVerdictTests: XCTestCase {
   /// Growth counts from the first window after warm-up to the largest after it; the ratio is the
   /// last window's median over that first one's.
   func testGrowthAndDriftAreMeasuredAfterWarmUp() throws {
-    let windows = [window(100, 100, 50), window(200, 300, 20), window(300, 310, 20), window(400, 340, 21), window(500, 320, 30)]
+    let windows = [
+      window(100, 100, 50), window(200, 300, 20), window(300, 310, 20), window(400, 340, 21), window(500, 320, 30)
+    ]
     let v = try Soak.Verdict(windows, warmup: 1)
     XCTAssertEqual(v.growthMiB, 40, accuracy: 1e-9)
     XCTAssertEqual(v.stepTimeRatio, 1.5, accuracy: 1e-9)

@@ -9,13 +9,14 @@ import Torch
 /// returns tag → [(step, value)]. Values are float32 in the file, so they come back as Float (JSON
 /// parsing may move a double's last digit; a Float survives it).
 func tensorBoardScalars(_ folder: URL) throws -> [String: [(step: Int, value: Float)]] {
-  let json = try runPython(script: """
-    import json
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    acc = EventAccumulator('\(folder.path)', size_guidance={'scalars': 0})
-    acc.Reload()
-    print(json.dumps({t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()['scalars']}))
-    """)
+  let json = try runPython(
+    script: """
+      import json
+      from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+      acc = EventAccumulator('\(folder.path)', size_guidance={'scalars': 0})
+      acc.Reload()
+      print(json.dumps({t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()['scalars']}))
+      """)
   let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[Double]]] ?? [:]
   return decoded.mapValues { $0.map { (Int($0[0]), Float($0[1])) } }
 }

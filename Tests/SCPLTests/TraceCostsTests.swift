@@ -25,10 +25,13 @@ final class TraceCostsTests: XCTestCase {
     return t
   }
 
-  func assertCosts(_ actual: [StageCosts], _ expected: [StageCosts], file: StaticString = #filePath, line: UInt = #line) {
+  func assertCosts(_ actual: [StageCosts], _ expected: [StageCosts], file: StaticString = #filePath, line: UInt = #line)
+  {
     XCTAssertEqual(actual.count, expected.count, file: file, line: line)
     for (a, e) in zip(actual, expected) {
-      for (x, y) in zip(a.values, e.values) { XCTAssertEqual(x, y, accuracy: 1e-6, "\(a) vs \(e)", file: file, line: line) }
+      for (x, y) in zip(a.values, e.values) {
+        XCTAssertEqual(x, y, accuracy: 1e-6, "\(a) vs \(e)", file: file, line: line)
+      }
     }
   }
 
@@ -39,24 +42,41 @@ final class TraceCostsTests: XCTestCase {
     XCTAssertEqual(all.batches, 3)
     XCTAssertEqual(all.microBatches, 1)
     // Device 0's forward: (20 + 2 + 2) / 3 ms; learn 3 ms → backward; transfer 0.5 ms.
-    assertCosts(all.stages, [StageCosts(forward: 8, loss: 0, backward: 3, update: 0, transfer: 0.5),
-                             StageCosts(forward: 1, loss: 0, backward: 4, update: 0, transfer: 0)])
+    assertCosts(
+      all.stages,
+      [
+        StageCosts(forward: 8, loss: 0, backward: 3, update: 0, transfer: 0.5),
+        StageCosts(forward: 1, loss: 0, backward: 4, update: 0, transfer: 0)
+      ])
 
     let steady = try TraceCosts.read(data: data, skipBatches: 1)
     XCTAssertEqual(steady.batches, 2)
-    assertCosts(steady.stages, [StageCosts(forward: 2, loss: 0, backward: 3, update: 0, transfer: 0.5),
-                                StageCosts(forward: 1, loss: 0, backward: 4, update: 0, transfer: 0)])
+    assertCosts(
+      steady.stages,
+      [
+        StageCosts(forward: 2, loss: 0, backward: 3, update: 0, transfer: 0.5),
+        StageCosts(forward: 1, loss: 0, backward: 4, update: 0, transfer: 0)
+      ])
     // The benchmark's own mapping gives the same costs from the spans (in seconds).
     let fromSpans = StageCosts.fromSpans(knownTimeline().spans.filter { $0.batch >= 1 }, devices: 2, batches: 2)
-    assertCosts(fromSpans.map { StageCosts(forward: $0.forward * 1000, loss: 0, backward: $0.backward * 1000, update: 0, transfer: $0.transfer * 1000) },
-                steady.stages)
+    assertCosts(
+      fromSpans.map {
+        StageCosts(
+          forward: $0.forward * 1000, loss: 0, backward: $0.backward * 1000, update: 0, transfer: $0.transfer * 1000)
+      },
+      steady.stages)
   }
 
   func testMicroBatchesAreCountedFromTheTraceAndDivideForwardAndBackward() throws {
     let t = Timeline(deviceNames: ["device 0"])
     for m in 0..<2 {
-      t.record(Span(device: 0, kind: .forward, batch: 0, component: 0, microBatch: m, start: Double(m), end: Double(m) + 0.003))
-      t.record(Span(device: 0, kind: .learn, batch: 0, component: 0, microBatch: m, start: Double(m) + 0.5, end: Double(m) + 0.505))
+      t.record(
+        Span(device: 0, kind: .forward, batch: 0, component: 0, microBatch: m, start: Double(m), end: Double(m) + 0.003)
+      )
+      t.record(
+        Span(
+          device: 0, kind: .learn, batch: 0, component: 0, microBatch: m, start: Double(m) + 0.5, end: Double(m) + 0.505
+        ))
     }
     t.record(Span(device: 0, kind: .step, batch: 0, component: nil, start: 3, end: 3.007))
     let costs = try TraceCosts.read(data: ChromeTrace.data(t))
@@ -68,17 +88,21 @@ final class TraceCostsTests: XCTestCase {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID()).json").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     try ChromeTrace.write(knownTimeline(), to: URL(fileURLWithPath: path))
-    let (model, setup) = try ScheduleSimulator.Setup.resolve(costs: nil, trace: path, skipBatches: 1, stages: nil, microBatches: nil)
+    let (model, setup) = try ScheduleSimulator.Setup.resolve(
+      costs: nil, trace: path, skipBatches: 1, stages: nil, microBatches: nil)
     XCTAssertEqual(model.stages.count, 2)
     XCTAssertEqual(setup.batches, 2, "async simulates as many batches as the trace counted")
-    XCTAssertThrowsError(try ScheduleSimulator.Setup.resolve(costs: "figure13", trace: path, stages: nil, microBatches: nil)) {
+    XCTAssertThrowsError(
+      try ScheduleSimulator.Setup.resolve(costs: "figure13", trace: path, stages: nil, microBatches: nil)
+    ) {
       XCTAssertEqual("\($0)", "Give the costs either as --costs (figure13) or as --from-trace (\(path)), not both.")
     }
     XCTAssertThrowsError(try ScheduleSimulator.Setup.resolve(costs: nil, trace: path, stages: 3, microBatches: nil)) {
       XCTAssertEqual("\($0)", "The costs in \(path) describe 2 stage(s) but --stages asks for 3.")
     }
     XCTAssertThrowsError(try TraceCosts.read(data: ChromeTrace.data(knownTimeline()), path: "t", skipBatches: 3)) {
-      XCTAssertEqual("\($0)", "The trace t cannot be read as stage costs: it has no spans after skipping the first 3 batch(es).")
+      XCTAssertEqual(
+        "\($0)", "The trace t cannot be read as stage costs: it has no spans after skipping the first 3 batch(es).")
     }
     let generic = Data(#"{"traceEvents": [{"ph": "X", "name": "forward", "tid": 0, "ts": 0, "dur": 5}]}"#.utf8)
     XCTAssertThrowsError(try TraceCosts.read(data: generic, skipBatches: 1))
@@ -95,7 +119,8 @@ final class TraceCostsTests: XCTestCase {
     options.placement = try Placement([0, 1], deviceCount: 2)
     let e = try Pipelines.make(method, options)
     defer { e.shutdown() }
-    let batches = try (0..<10).map { _ in (inputs: try Tensor.zeros([2, 1, 16, 16]), labels: try Tensor([Int64(0), 1])) }
+    let batches = try (0..<10).map { _ in (inputs: try Tensor.zeros([2, 1, 16, 16]), labels: try Tensor([Int64(0), 1]))
+    }
     var intervals: [Double] = []
     try e.trainEpoch(batches) { intervals.append($0.interval) }
     let measured = Array(intervals.dropFirst(2)).median  // the pipeline is full from the third batch on
@@ -103,8 +128,9 @@ final class TraceCostsTests: XCTestCase {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID()).json").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     try ChromeTrace.write(e.timeline, to: URL(fileURLWithPath: path))
-    let (_, setup) = try ScheduleSimulator.Setup.resolve(costs: nil, trace: path, skipBatches: 2, stages: nil,
-                                                         microBatches: nil, update: "per-stage")
+    let (_, setup) = try ScheduleSimulator.Setup.resolve(
+      costs: nil, trace: path, skipBatches: 2, stages: nil,
+      microBatches: nil, update: "per-stage")
     XCTAssertEqual(setup.stages.count, 2)
     let predicted = try ScheduleSimulator.run(.async, setup).perBatch / 1000
     // Each device sleeps 10 ms forward + 10 ms learn per batch: 20 ms per batch, pipelined.

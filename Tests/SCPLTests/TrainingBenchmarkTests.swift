@@ -4,7 +4,8 @@ import Torch
 
 final class TrainingBenchmarkTests: XCTestCase {
   func testTimesTheRequestedStepsAndReportsBusyFractions() throws {
-    var setup = TrainingBenchmark.Setup(method: .scpl, pipeline: PipelineOptions(kind: .async, devices: try .cpuWorkers(2)), batchSize: 6)
+    var setup = TrainingBenchmark.Setup(
+      method: .scpl, pipeline: PipelineOptions(kind: .async, devices: try .cpuWorkers(2)), batchSize: 6)
     setup.steps = 3
     let result = try TrainingBenchmark.run(setup) { try tinyModel("vgg") }
     XCTAssertEqual(result.kind, .async)

@@ -34,14 +34,18 @@ final class TrainingRunTests: XCTestCase {
 
     var bad = p
     bad.model = .lstm
-    XCTAssertThrowsError(try bad.resolved()) { XCTAssertTrue("\($0)".contains("cannot train on the vision data set"), "\($0)") }
+    XCTAssertThrowsError(try bad.resolved()) {
+      XCTAssertTrue("\($0)".contains("cannot train on the vision data set"), "\($0)")
+    }
     bad = p; bad.batchSize = 1
     XCTAssertThrowsError(try bad.resolved())
     // Unknown names are refused where the text is parsed, with the choices.
     XCTAssertThrowsError(try ModelKind(parsing: "alexnet")) {
       XCTAssertEqual("\($0)", "unknown --model 'alexnet': expected one of vgg, resnet18, convnet, lstm, transformer")
     }
-    XCTAssertThrowsError(try DatasetName(parsing: "mnist-ish")) { XCTAssertTrue("\($0)".contains("unknown --dataset 'mnist-ish'"), "\($0)") }
+    XCTAssertThrowsError(try DatasetName(parsing: "mnist-ish")) {
+      XCTAssertTrue("\($0)".contains("unknown --dataset 'mnist-ish'"), "\($0)")
+    }
     XCTAssertThrowsError(try LearningRateScheduleKind(parsing: "linear")) {
       XCTAssertTrue("\($0)".contains("cosine, cosine-step, constant"), "\($0)")
     }
@@ -70,14 +74,20 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(c.epochs, 5)
     XCTAssertEqual(c.lr, 0.002)
     try "model: vgg\nbatch_size: 64\n".write(to: url, atomically: true, encoding: .utf8)
-    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("unknown option 'batch_size'"), "\($0)") }
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) {
+      XCTAssertTrue("\($0)".contains("unknown option 'batch_size'"), "\($0)")
+    }
     // A value outside a closed set, or of the wrong type, is named with its option.
     try "model: vgg\naug: heavy\n".write(to: url, atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) {
-      XCTAssertEqual("\($0)", "\(url.path) is not a valid training config: unknown --aug 'heavy': expected one of none, basic, strong")
+      XCTAssertEqual(
+        "\($0)",
+        "\(url.path) is not a valid training config: unknown --aug 'heavy': expected one of none, basic, strong")
     }
     try "epochs: many\n".write(to: url, atomically: true, encoding: .utf8)
-    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) { XCTAssertTrue("\($0)".contains("epochs should be Int"), "\($0)") }
+    XCTAssertThrowsError(try PartialTrainConfig.load(yaml: url)) {
+      XCTAssertTrue("\($0)".contains("epochs should be Int"), "\($0)")
+    }
   }
 
   /// A NaN or infinite number in a config file is refused by the option's name; before, one made
@@ -85,16 +95,22 @@ final class TrainingRunTests: XCTestCase {
   /// override) and a full-size run trained with the defaults. Two settings of one option, a
   /// syntax error and a file that is not a mapping are each said with where.
   func testAConfigFileIsTakenWholeOrRefusedByName() throws {
-    for (text, option) in [("lr: .nan", "lr"), ("end-lr: .inf", "end-lr"), ("lr: -.inf", "lr"), ("temperature: .NaN", "temperature"),
-                           ("label-noise: .nan", "label-noise"), ("width: .inf", "width")] {
+    for (text, option) in [
+      ("lr: .nan", "lr"), ("end-lr: .inf", "end-lr"), ("lr: -.inf", "lr"), ("temperature: .NaN", "temperature"),
+      ("label-noise: .nan", "label-noise"), ("width: .inf", "width")
+    ] {
       XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "epochs: 2\n\(text)\n", source: "c.yaml"), text) {
         XCTAssertTrue("\($0)".hasPrefix("c.yaml: --\(option) must be a finite number, got "), "\($0)")
       }
     }
     var nan = PartialTrainConfig()
     nan.lr = .nan
-    XCTAssertThrowsError(try PartialTrainConfig().overriding(nan)) { XCTAssertEqual("\($0)", "--lr must be a finite number, got nan") }
-    XCTAssertThrowsError(try nan.overriding(PartialTrainConfig())) { XCTAssertEqual("\($0)", "--lr must be a finite number, got nan") }
+    XCTAssertThrowsError(try PartialTrainConfig().overriding(nan)) {
+      XCTAssertEqual("\($0)", "--lr must be a finite number, got nan")
+    }
+    XCTAssertThrowsError(try nan.overriding(PartialTrainConfig())) {
+      XCTAssertEqual("\($0)", "--lr must be a finite number, got nan")
+    }
     XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "lr: 0.1\nepochs: 2\nlr: 0.2\n", source: "c.yaml")) {
       XCTAssertEqual("\($0)", "c.yaml: the option 'lr' is set twice (lines 1 and 3); set each option once")
     }
@@ -102,10 +118,13 @@ final class TrainingRunTests: XCTestCase {
       XCTAssertTrue("\($0)".hasPrefix("c.yaml is not valid YAML: line 3, column 1: "), "\($0)")
     }
     XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "- epochs\n- 2\n", source: "c.yaml")) {
-      XCTAssertEqual("\($0)", "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a list")
+      XCTAssertEqual(
+        "\($0)", "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a list")
     }
     XCTAssertThrowsError(try PartialTrainConfig.parse(yaml: "64\n", source: "c.yaml")) {
-      XCTAssertEqual("\($0)", "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a single value")
+      XCTAssertEqual(
+        "\($0)",
+        "c.yaml: the file must be a mapping of option names to values (e.g. batch-size: 64), not a single value")
     }
     XCTAssertEqual(try PartialTrainConfig.parse(yaml: "", source: "c.yaml").epochs, nil, "an empty file sets nothing")
     XCTAssertThrowsError(try PartialTrainConfig.load(yaml: URL(fileURLWithPath: "/dev/zero"))) {
@@ -118,14 +137,17 @@ final class TrainingRunTests: XCTestCase {
   func testHugeCountsAreRefusedBeforeAnythingIsAllocated() throws {
     let huge = Int.max
     let cases: [(WritableKeyPath<PartialTrainConfig, Int?>, String)] = [
-      (\.batchSize, "--batch-size must be between 2 and 1048576"), (\.testBatchSize, "--test-batch-size must be between 1 and 1048576"),
+      (\.batchSize, "--batch-size must be between 2 and 1048576"),
+      (\.testBatchSize, "--test-batch-size must be between 1 and 1048576"),
       (\.epochs, "--epochs must be between 1 and 100000"), (\.times, "--times must be between 1 and 10000"),
-      (\.threads, "--threads must be between 1 and"), (\.threadsPerDevice, "--threads-per-device must be between 1 and"),
+      (\.threads, "--threads must be between 1 and"),
+      (\.threadsPerDevice, "--threads-per-device must be between 1 and"),
       (\.components, "--components must be between 1 and 64"), (\.hidden, "--hidden must be between 1 and 65536"),
       (\.heads, "--heads must be between 1 and 1024"), (\.vocabSize, "--vocab-size must be between 3 and 16777216"),
       (\.maxLen, "--max-len must be between 1 and 1048576"), (\.queueDepth, "--queue-depth must be between 1 and 1024"),
-      (\.checkpointEvery, "--checkpoint-every must be between 1 and"), (\.checkpointEverySteps, "--checkpoint-every-steps must be between 1 and"),
-      (\.keepCheckpoints, "--keep-checkpoints must be between 1 and"),
+      (\.checkpointEvery, "--checkpoint-every must be between 1 and"),
+      (\.checkpointEverySteps, "--checkpoint-every-steps must be between 1 and"),
+      (\.keepCheckpoints, "--keep-checkpoints must be between 1 and")
     ]
     for (field, message) in cases {
       var p = PartialTrainConfig()
@@ -133,19 +155,26 @@ final class TrainingRunTests: XCTestCase {
       XCTAssertThrowsError(try p.resolved(), message) { XCTAssertTrue("\($0)".hasPrefix(message), "\($0)") }
     }
     for devices in ["\(huge)", "100000000", "cuda:0x\(huge)"] {
-      XCTAssertThrowsError(try DeviceSpec(parsing: devices)) { XCTAssertTrue("\($0)".contains("at most 64") || "\($0)".contains("1…64"), "\($0)") }
+      XCTAssertThrowsError(try DeviceSpec(parsing: devices)) {
+        XCTAssertTrue("\($0)".contains("at most 64") || "\($0)".contains("1…64"), "\($0)")
+      }
     }
     var p = PartialTrainConfig()
     p.devices = "8"
-    XCTAssertThrowsError(try p.resolved()) { XCTAssertTrue("\($0)".contains("names 8 devices for 4 components"), "\($0)") }
+    XCTAssertThrowsError(try p.resolved()) {
+      XCTAssertTrue("\($0)".contains("names 8 devices for 4 components"), "\($0)")
+    }
     p = PartialTrainConfig()
     p.model = .lstm; p.dataset = .bbcNews; p.components = 1000
-    XCTAssertThrowsError(try p.resolved()) { XCTAssertTrue("\($0)".hasPrefix("--components must be between 1 and 16"), "\($0)") }
+    XCTAssertThrowsError(try p.resolved()) {
+      XCTAssertTrue("\($0)".hasPrefix("--components must be between 1 and 16"), "\($0)")
+    }
     XCTAssertThrowsError(try TextModels.build(.lstm, vectors: try Tensor.zeros([5, 4]), classes: 2, components: 1000)) {
       XCTAssertTrue("\($0)".contains("2…16 components"), "\($0)")
     }
     // The loader's arithmetic holds for any batch size: one batch of everything.
-    let source = try TensorDataset(name: "ten", inputs: try Tensor.zeros([10, 1]), labels: try Tensor.zeros([10], dtype: .int64), classCount: 2)
+    let source = try TensorDataset(
+      name: "ten", inputs: try Tensor.zeros([10, 1]), labels: try Tensor.zeros([10], dtype: .int64), classCount: 2)
     XCTAssertEqual(try DataLoader(source, batchSize: huge, seed: 1).batchCount, 1)
     XCTAssertEqual(try DataLoader(source, batchSize: 3, seed: 1).batchCount, 4)
     XCTAssertEqual(try DataLoader(source, batchSize: 3, seed: 1, dropLast: true).batchCount, 3)
@@ -177,7 +206,8 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
       XCTAssertEqual("\($0)", "c.json: --epochs must be between 1 and 100000, got 0")
     }
-    json = String(data: good, encoding: .utf8)!.replacingOccurrences(of: "\"method\":\"scpl\"", with: "\"method\":\"hebbian\"")
+    json = String(data: good, encoding: .utf8)!.replacingOccurrences(
+      of: "\"method\":\"scpl\"", with: "\"method\":\"hebbian\"")
     XCTAssertThrowsError(try TrainConfig.decodeChecked(from: Data(json.utf8), path: "c.json")) {
       XCTAssertTrue("\($0)".contains("unknown --method 'hebbian'"), "\($0)")
     }
@@ -189,17 +219,25 @@ final class TrainingRunTests: XCTestCase {
       try folder.writeJSON("config.json", ["a": 1])
       // While it is held, a second opening is refused naming the holder, for a new run or a resume.
       for second in [{ try RunFolder(self.dir) }, { try RunFolder(resuming: self.dir) }] {
-        XCTAssertThrowsError(try second()) { XCTAssertTrue("\($0)".contains("is in use by another scpl process (PID \(getpid()))"), "\($0)") }
+        XCTAssertThrowsError(try second()) {
+          XCTAssertTrue("\($0)".contains("is in use by another scpl process (PID \(getpid()))"), "\($0)")
+        }
       }
       withExtendedLifetime(folder) {}
     }
     XCTAssertThrowsError(try RunFolder(dir)) { XCTAssertTrue("\($0)".contains("already holds a run"), "\($0)") }
-    XCTAssertThrowsError(try RunFolder(URL(fileURLWithPath: "/proc/scpl-run"))) { XCTAssertTrue("\($0)".contains("/proc/scpl-run"), "\($0)") }
+    XCTAssertThrowsError(try RunFolder(URL(fileURLWithPath: "/proc/scpl-run"))) {
+      XCTAssertTrue("\($0)".contains("/proc/scpl-run"), "\($0)")
+    }
     // A folder with a run's files but no config.json is not a run to reuse.
     let orphan = dir.appendingPathComponent("orphan")
-    try FileManager.default.createDirectory(at: orphan.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: orphan.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
     XCTAssertThrowsError(try RunFolder(orphan)) {
-      XCTAssertEqual("\($0)", "the folder \(orphan.path) holds a run's files (checkpoints) but no config.json: it is not a run to continue or to reuse; choose another --out")
+      XCTAssertEqual(
+        "\($0)",
+        "the folder \(orphan.path) holds a run's files (checkpoints) but no config.json: it is not a run to continue or to reuse; choose another --out"
+      )
     }
     // A path through a file, and an empty path, are said in words.
     let file = dir.appendingPathComponent("afile")
@@ -225,7 +263,8 @@ final class TrainingRunTests: XCTestCase {
     for round in 0..<25 {
       let made = LockedValue<[String]>([])
       DispatchQueue.concurrentPerform(iterations: 8) { _ in
-        guard let folder = try? RunFolder.createDefault(model: "vgg", method: "scpl", dataset: "r\(round)", now: now) else { return }
+        guard let folder = try? RunFolder.createDefault(model: "vgg", method: "scpl", dataset: "r\(round)", now: now)
+        else { return }
         made.withLock { $0.append(folder.url.lastPathComponent) }
         Thread.sleep(forTimeInterval: 0.001)  // hold the folder while the others choose
       }
@@ -240,14 +279,17 @@ final class TrainingRunTests: XCTestCase {
   /// NaN from the third batch on, as a corrupt file could.)
   func testADivergingLossStopsTheRunNamingIt() throws {
     var p = PartialTrainConfig()
-    p.model = .vgg; p.method = .bp; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 1; p.batchSize = 8; p.aug = Augmentation.none
+    p.model = .vgg; p.method = .bp; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 1; p.batchSize = 8;
+    p.aug = Augmentation.none
     let config = try p.resolved()
     try Torch.manualSeed(3)
     var images = try Tensor.rand([64, 1, 28, 28])
     images = try Tensor.cat([images.slice(axis: 0, start: 0, end: 16), Tensor.full([48, 1, 28, 28], .nan)])
-    let set = try TensorDataset(name: "nan", inputs: images, labels: Tensor((0..<64).map { Int64($0 % 10) }), classCount: 10)
-    let data = LoadedData(train: set, test: set, trainProbe: set, trainName: "nan", testName: "nan", family: .vision, classCount: 10,
-                          sampleShape: [1, 28, 28])
+    let set = try TensorDataset(
+      name: "nan", inputs: images, labels: Tensor((0..<64).map { Int64($0 % 10) }), classCount: 10)
+    let data = LoadedData(
+      train: set, test: set, trainProbe: set, trainName: "nan", testName: "nan", family: .vision, classCount: 10,
+      sampleShape: [1, 28, 28])
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
     trainer.log = { _ in }
     trainer.progress = ProgressLine(live: false)
@@ -255,12 +297,16 @@ final class TrainingRunTests: XCTestCase {
       guard let diverged = error as? Trainer.Diverged else { return XCTFail("\(error)") }
       XCTAssertEqual(diverged.loss, "cross-entropy")
       XCTAssertFalse(diverged.value.isFinite)
-      XCTAssertTrue("\(error)".contains("at epoch 1, step \(diverged.step)") && "\(error)".contains("smaller --lr"), "\(error)")
+      XCTAssertTrue(
+        "\(error)".contains("at epoch 1, step \(diverged.step)") && "\(error)".contains("smaller --lr"), "\(error)")
       XCTAssertTrue("\(error)".contains("no epoch was complete"), "\(error)")
     }
-    let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+    let summary = try JSONDecoder().decode(
+      RunSummary.self, from: Data(contentsOf: dir.appendingPathComponent("summary.json")))
     XCTAssertEqual(summary.state, .failed)
-    XCTAssertTrue(summary.stoppedBecause?.contains("training diverged: the loss cross-entropy became") == true, "\(summary.stoppedBecause ?? "")")
+    XCTAssertTrue(
+      summary.stoppedBecause?.contains("training diverged: the loss cross-entropy became") == true,
+      "\(summary.stoppedBecause ?? "")")
   }
 
   /// `--on-nan skip-batch`: the same NaN data no longer stops the run. Every NaN batch's update
@@ -274,11 +320,18 @@ final class TrainingRunTests: XCTestCase {
     try Torch.manualSeed(3)
     // Samples 16..<24 are NaN: one batch of eight in each epoch (shuffled, so a different one).
     var images = try Tensor.rand([64, 1, 28, 28])
-    images = try Tensor.cat([images.slice(axis: 0, start: 0, end: 16), Tensor.full([8, 1, 28, 28], .nan), images.slice(axis: 0, start: 24, end: 64)])
-    let set = try TensorDataset(name: "nan", inputs: images, labels: Tensor((0..<64).map { Int64($0 % 10) }), classCount: 10)
-    let clean = try TensorDataset(name: "clean", inputs: images.slice(axis: 0, start: 0, end: 16), labels: Tensor((0..<16).map { Int64($0 % 10) }), classCount: 10)
-    let data = LoadedData(train: set, test: clean, trainProbe: clean, trainName: "nan", testName: "clean", family: .vision, classCount: 10,
-                          sampleShape: [1, 28, 28])
+    images = try Tensor.cat([
+      images.slice(axis: 0, start: 0, end: 16), Tensor.full([8, 1, 28, 28], .nan),
+      images.slice(axis: 0, start: 24, end: 64)
+    ])
+    let set = try TensorDataset(
+      name: "nan", inputs: images, labels: Tensor((0..<64).map { Int64($0 % 10) }), classCount: 10)
+    let clean = try TensorDataset(
+      name: "clean", inputs: images.slice(axis: 0, start: 0, end: 16), labels: Tensor((0..<16).map { Int64($0 % 10) }),
+      classCount: 10)
+    let data = LoadedData(
+      train: set, test: clean, trainProbe: clean, trainName: "nan", testName: "clean", family: .vision, classCount: 10,
+      sampleShape: [1, 28, 28])
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
     trainer.log = { _ in }
     trainer.progress = ProgressLine(live: false)
@@ -301,7 +354,8 @@ final class TrainingRunTests: XCTestCase {
   func testShortRealRunWritesSchemaAndLossFalls() throws {
     var p = PartialTrainConfig()
     p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 3
-    p.limitTrain = 768; p.limitTest = 500; p.batchSize = 64; p.aug = Augmentation.none; p.times = 2; p.lrSchedule = .constant
+    p.limitTrain = 768; p.limitTest = 500; p.batchSize = 64; p.aug = Augmentation.none; p.times = 2;
+    p.lrSchedule = .constant
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
     let trainer = Trainer(config: config, data: data, folder: try RunFolder(dir))
@@ -309,18 +363,26 @@ final class TrainingRunTests: XCTestCase {
     trainer.progress = ProgressLine(live: false)
     let summary = try trainer.run()
 
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
-    for key in ["model", "method", "dataset", "epochs", "components", "runs", "test_accuracy_mean", "test_accuracy_std",
-                "best_test_accuracy_mean", "best_test_accuracy_std"] { XCTAssertNotNil(json[key], key) }
+    let json =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json")))
+      as! [String: Any]
+    for key in [
+      "model", "method", "dataset", "epochs", "components", "runs", "test_accuracy_mean", "test_accuracy_std",
+      "best_test_accuracy_mean", "best_test_accuracy_std"
+    ] { XCTAssertNotNil(json[key], key) }
     let runs = json["runs"] as! [[String: Any]]
     XCTAssertEqual(runs.count, 2)
-    for key in ["seed", "test_accuracy", "best_test_accuracy", "component_test_accuracy", "epoch_seconds", "train_samples_per_second"] {
+    for key in [
+      "seed", "test_accuracy", "best_test_accuracy", "component_test_accuracy", "epoch_seconds",
+      "train_samples_per_second"
+    ] {
       XCTAssertNotNil(runs[0][key], key)
     }
     XCTAssertEqual(runs.map { $0["seed"] as! Int }, [1, 2])
     XCTAssertTrue((0...1).contains(summary.bestTestAccuracyMean))
 
-    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(
+      separator: "\n")
     XCTAssertEqual(lines.count, 6)
     let records = try lines.map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
     for run in 0..<2 {
@@ -330,7 +392,8 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertLessThan(r.last!.losses[name]!, r.first!.losses[name]!, "run \(run) \(name) did not fall")
       }
     }
-    XCTAssertGreaterThan(summary.bestTestAccuracyMean, 0.3, "a few hundred steps of SCPL should beat chance (0.1) clearly")
+    XCTAssertGreaterThan(
+      summary.bestTestAccuracyMean, 0.3, "a few hundred steps of SCPL should beat chance (0.1) clearly")
     let svg = try String(contentsOf: dir.appendingPathComponent("curves.svg"), encoding: .utf8)
     XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline"))
     // TensorBoard reads each run's events (run-1/, run-2/ with --times 2): the epoch figures
@@ -363,11 +426,13 @@ final class TrainingRunTests: XCTestCase {
     trainer.log = { _ in }
     trainer.progress = ProgressLine(live: false)
     _ = try trainer.run()
-    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(
+      separator: "\n")
     let records = try lines.map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
     XCTAssertEqual(records.count, 3)
     for k in 1...4 {
-      XCTAssertLessThan(records.last!.losses["component\(k)"]!, records.first!.losses["component\(k)"]!, "component \(k) did not learn")
+      XCTAssertLessThan(
+        records.last!.losses["component\(k)"]!, records.first!.losses["component\(k)"]!, "component \(k) did not learn")
     }
   }
 
@@ -394,7 +459,8 @@ final class TrainingRunTests: XCTestCase {
       first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
       XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
     }
-    let stopped = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: interrupted.appendingPathComponent("summary.json")))
+    let stopped = try JSONDecoder().decode(
+      RunSummary.self, from: Data(contentsOf: interrupted.appendingPathComponent("summary.json")))
     XCTAssertEqual(stopped.state, .interrupted)
     XCTAssertEqual(stopped.runs.count, 1, "run 1 finished before the interruption")
 

@@ -73,7 +73,9 @@ final class ProcessGroupTests: XCTestCase {
   func testAnUnreachableMasterIsNamedAfterTheTimeout() throws {
     let port = try freeLoopbackPort()  // nobody listens there
     let start = Date()
-    XCTAssertThrowsError(try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)) { e in
+    XCTAssertThrowsError(
+      try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)
+    ) { e in
       XCTAssertTrue("\(e)".contains("127.0.0.1:\(port)"), "\(e)")
     }
     XCTAssertLessThan(Date().timeIntervalSince(start), 30)
@@ -87,10 +89,14 @@ final class ProcessGroupTests: XCTestCase {
       let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
       try group.barrier()
       if r == 0 {
-        XCTAssertThrowsError(try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)) { e in
+        XCTAssertThrowsError(
+          try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
+        ) { e in
           XCTAssertTrue("\(e)".contains("rank 1 of the job at 127.0.0.1:\(port) is already taken"), "\(e)")
         }
-        XCTAssertThrowsError(try ProcessGroup(rank: 2, worldSize: 3, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)) { e in
+        XCTAssertThrowsError(
+          try ProcessGroup(rank: 2, worldSize: 3, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
+        ) { e in
           XCTAssertTrue("\(e)".contains("has WORLD_SIZE=2, but this process was started with WORLD_SIZE=3"), "\(e)")
         }
       }
@@ -111,7 +117,10 @@ final class ProcessGroupTests: XCTestCase {
       try group.barrier()
       guard r == 0 else { return }  // rank 1 leaves: its group closes its sockets
       let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-      let ignored = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) })
+      let ignored = try XCTUnwrap(
+        status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }.flatMap {
+          UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16)
+        })
       XCTAssertNotEqual(ignored & (1 << (UInt64(SIGPIPE) - 1)), 0, "SIGPIPE is not ignored")
       let big = try Tensor.zeros([8 << 20])
       XCTAssertThrowsError(try (0..<50).forEach { _ in _ = try group.send(big, to: 1, tag: 0).wait() }) { e in
@@ -151,7 +160,9 @@ final class ProcessGroupTests: XCTestCase {
         _ = first
       } else {
         Thread.sleep(forTimeInterval: 1)
-        XCTAssertThrowsError(try ProcessGroup(rank: 0, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)) { e in
+        XCTAssertThrowsError(
+          try ProcessGroup(rank: 0, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)
+        ) { e in
           XCTAssertTrue("\(e)".contains("port \(port)"), "\(e)")
         }
       }

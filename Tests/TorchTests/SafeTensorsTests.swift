@@ -22,7 +22,8 @@ final class SafeTensorsTests: XCTestCase {
   /// checksum covers the whole file as it is with its own eight digits written as zeros.
   func testEncodeMatchesHandWrittenBytes() throws {
     let t = try Tensor([1.0, -2.0] as [Float])
-    let header = #"{"__metadata__":{"crc32c_file":"00000000"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#  // 96 bytes
+    // 96 bytes
+    let header = #"{"__metadata__":{"crc32c_file":"00000000"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
     XCTAssertEqual(header.utf8.count, 96, "a multiple of 8: no padding")
     var expected: [UInt8] = [96, 0, 0, 0, 0, 0, 0, 0]
     expected += Array(header.utf8)
@@ -36,14 +37,18 @@ final class SafeTensorsTests: XCTestCase {
   /// A file of the previous version (the tensors' checksum under `crc32c`) is still verified.
   func testAnOlderFilesTensorChecksumIsStillVerified() throws {
     let header = #"{"__metadata__":{"crc32c":"aa36f2c9"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}     "#
-    var bytes: [UInt8] = [96, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
+    var bytes: [UInt8] =
+      [96, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
     XCTAssertEqual(try SafeTensors.decode(bytes).checksum, .tensorsOnly)
     bytes[bytes.count - 1] ^= 1
-    XCTAssertThrowsError(try SafeTensors.decode(bytes)) { XCTAssertTrue("\($0)".contains("the file is corrupt"), "\($0)") }
+    XCTAssertThrowsError(try SafeTensors.decode(bytes)) {
+      XCTAssertTrue("\($0)".contains("the file is corrupt"), "\($0)")
+    }
   }
 
   func testDecodeHandWrittenFixtureWithMetadataAndTwoDtypes() throws {
-    let header = #"{"__metadata__": {"format": "pt"}, "ids": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}, "w": {"dtype": "F64", "shape": [1, 1], "data_offsets": [16, 24]}}"#
+    let header =
+      #"{"__metadata__": {"format": "pt"}, "ids": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}, "w": {"dtype": "F64", "shape": [1, 1], "data_offsets": [16, 24]}}"#
     var bytes: [UInt8] = []
     var n = UInt64(header.utf8.count).littleEndian
     withUnsafeBytes(of: &n) { bytes += $0 }
@@ -65,7 +70,7 @@ final class SafeTensorsTests: XCTestCase {
       ("u8", try Tensor([0, 255, 9] as [UInt8])),
       ("b", try Tensor([true, false] as [Bool])),
       ("scalar", try Tensor.scalar(3.25, dtype: .float64)),
-      ("empty", try Tensor.zeros([0, 3])),
+      ("empty", try Tensor.zeros([0, 3]))
     ]
     let url = tempURL("round.safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
@@ -84,7 +89,8 @@ final class SafeTensorsTests: XCTestCase {
   /// A flipped payload byte is caught by the checksum every file carries; a header that claims
   /// sizes whose product overflows is refused before anything is read.
   func testChecksumAndAbsurdHeadersAreRefused() throws {
-    let written = try SafeTensors.encode([("a", try Tensor([1, 2, 3] as [Float]))], metadata: ["epoch": "1", "best": "0.0859375"])
+    let written = try SafeTensors.encode(
+      [("a", try Tensor([1, 2, 3] as [Float]))], metadata: ["epoch": "1", "best": "0.0859375"])
     let good = try SafeTensors.decode(written)
     XCTAssertEqual(good.metadata[SafeTensors.checksumKey]?.count, 8)
     XCTAssertEqual(good.checksum, .wholeFile)
@@ -92,13 +98,17 @@ final class SafeTensorsTests: XCTestCase {
     // checksum's own digits, the header length — is refused.
     func offset(of text: String) throws -> Int {
       let pattern = Array(text.utf8)
-      return try XCTUnwrap((0..<(written.count - pattern.count)).first { written[$0..<($0 + pattern.count)].elementsEqual(pattern) })
+      return try XCTUnwrap(
+        (0..<(written.count - pattern.count)).first { written[$0..<($0 + pattern.count)].elementsEqual(pattern) })
     }
     let valueAt = try offset(of: "0.0859375"), keyAt = try offset(of: "crc32c_file")
     for at in [written.count - 2, valueAt + 2, keyAt + 15, 3] {
       var bytes = written
-      bytes[at] = bytes[at] == UInt8(ascii: "9") ? UInt8(ascii: "8") : (at == valueAt + 2 ? UInt8(ascii: "9") : bytes[at] ^ 0x10)
-      XCTAssertThrowsError(try SafeTensors.decode(bytes, source: "c.st"), "byte \(at)") { XCTAssertTrue("\($0)".contains("c.st"), "\($0)") }
+      bytes[at] =
+        bytes[at] == UInt8(ascii: "9") ? UInt8(ascii: "8") : (at == valueAt + 2 ? UInt8(ascii: "9") : bytes[at] ^ 0x10)
+      XCTAssertThrowsError(try SafeTensors.decode(bytes, source: "c.st"), "byte \(at)") {
+        XCTAssertTrue("\($0)".contains("c.st"), "\($0)")
+      }
     }
     var renamed = written  // the checksum's key itself damaged: then the file has none
     renamed[keyAt + 2] = UInt8(ascii: "X")
@@ -112,12 +122,21 @@ final class SafeTensorsTests: XCTestCase {
       out += [UInt8](repeating: 0, count: payload)
       return out
     }
-    let absurd = file(#"{"a": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#, payload: 16)
-    XCTAssertThrowsError(try SafeTensors.decode(absurd)) { XCTAssertTrue("\($0)".contains("does not match its 16 bytes"), "\($0)") }
-    let overlapping = file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, payload: 12)
-    XCTAssertThrowsError(try SafeTensors.decode(overlapping)) { XCTAssertTrue("\($0)".contains("gap or overlap"), "\($0)") }
+    let absurd = file(
+      #"{"a": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#, payload: 16)
+    XCTAssertThrowsError(try SafeTensors.decode(absurd)) {
+      XCTAssertTrue("\($0)".contains("does not match its 16 bytes"), "\($0)")
+    }
+    let overlapping = file(
+      #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#,
+      payload: 12)
+    XCTAssertThrowsError(try SafeTensors.decode(overlapping)) {
+      XCTAssertTrue("\($0)".contains("gap or overlap"), "\($0)")
+    }
     let negative = file(#"{"a": {"dtype": "F32", "shape": [-2, -2], "data_offsets": [0, 16]}}"#, payload: 16)
-    XCTAssertThrowsError(try SafeTensors.decode(negative)) { XCTAssertTrue("\($0)".contains("does not match"), "\($0)") }
+    XCTAssertThrowsError(try SafeTensors.decode(negative)) {
+      XCTAssertTrue("\($0)".contains("does not match"), "\($0)")
+    }
   }
 
   func testCorruptFilesGiveSentencesNotCrashes() throws {
@@ -140,16 +159,23 @@ final class SafeTensorsTests: XCTestCase {
     let fifo = tempURL("fifo.safetensors")
     XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
     defer { unlink(fifo.path) }
-    XCTAssertThrowsError(try SafeTensors.load(from: fifo)) { XCTAssertEqual("\($0)", "the safetensors file \(fifo.path) is a FIFO (named pipe), not a regular file") }
-    XCTAssertThrowsError(try SafeTensors.load(from: FileManager.default.temporaryDirectory)) { XCTAssertTrue("\($0)".hasSuffix("is a folder, not a regular file"), "\($0)") }
+    XCTAssertThrowsError(try SafeTensors.load(from: fifo)) {
+      XCTAssertEqual("\($0)", "the safetensors file \(fifo.path) is a FIFO (named pipe), not a regular file")
+    }
+    XCTAssertThrowsError(try SafeTensors.load(from: FileManager.default.temporaryDirectory)) {
+      XCTAssertTrue("\($0)".hasSuffix("is a folder, not a regular file"), "\($0)")
+    }
   }
 
   /// Checkpoints must load in Python's reference reader (installed by scripts/bootstrap.sh).
   func testPythonSafetensorsReadsOurFile() throws {
     let url = tempURL("py.safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
-    try SafeTensors.save([("w", try Tensor([0.5, -1.25, 3] as [Float], shape: [3, 1])),
-                          ("n", try Tensor([42] as [Int64]))], to: url, metadata: ["k": "v"])
+    try SafeTensors.save(
+      [
+        ("w", try Tensor([0.5, -1.25, 3] as [Float], shape: [3, 1])),
+        ("n", try Tensor([42] as [Int64]))
+      ], to: url, metadata: ["k": "v"])
     let script = """
       from safetensors.numpy import load_file
       from safetensors import safe_open
@@ -159,7 +185,8 @@ final class SafeTensorsTests: XCTestCase {
       """
     let text = try runPython(script: script)
     let checksum = try SafeTensors.load(from: url).metadata[SafeTensors.checksumKey]!
-    XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines),
-                   "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c_file': '\(checksum)', 'k': 'v'}")
+    XCTAssertEqual(
+      text.trimmingCharacters(in: .whitespacesAndNewlines),
+      "float32 (3, 1) [0.5, -1.25, 3.0] int64 [42] {'crc32c_file': '\(checksum)', 'k': 'v'}")
   }
 }

@@ -68,7 +68,9 @@ public enum CSV {
           i += 1
         }
         guard closed else {
-          throw DataError("\(source): line \(openedOn): a quoted field opened on this line is never closed (a quote inside a quoted field must be doubled)")
+          throw DataError(
+            "\(source): line \(openedOn): a quoted field opened on this line is never closed (a quote inside a quoted field must be doubled)"
+          )
         }
         // After the closing quote: a separator, the end of the record, or the end of the file.
         if i == bytes.count {
@@ -88,7 +90,9 @@ public enum CSV {
           continue
         }
         let shown = String(decoding: [bytes[i]], as: UTF8.self)
-        throw DataError("\(source): line \(line): unexpected character \"\(shown)\" after the closing quote of field \(fields.count + 1) (a quote inside a quoted field must be doubled)")
+        throw DataError(
+          "\(source): line \(line): unexpected character \"\(shown)\" after the closing quote of field \(fields.count + 1) (a quote inside a quoted field must be doubled)"
+        )
       }
       // An unquoted field runs to the next separator or line end.
       while i < bytes.count {

@@ -39,8 +39,12 @@ public struct DataCache: Sendable {
   public func require(_ url: URL, _ what: String, preparedByBootstrap: Bool, expected: String) throws -> URL {
     if FileManager.default.fileExists(atPath: url.path) { return url }
     if preparedByBootstrap {
-      throw DataError("\(what) is not in the data cache: \(url.path) does not exist. Run `make` (or `bash scripts/bootstrap.sh`) to install and prepare it; set \(DataCache.environmentVariable) to use another cache directory than \(root.path)")
+      throw DataError(
+        "\(what) is not in the data cache: \(url.path) does not exist. Run `make` (or `bash scripts/bootstrap.sh`) to install and prepare it; set \(DataCache.environmentVariable) to use another cache directory than \(root.path)"
+      )
     }
-    throw DataError("\(what) is not in the data cache: \(url.path) does not exist. Download the data set and put \(expected) there, or pass its directory")
+    throw DataError(
+      "\(what) is not in the data cache: \(url.path) does not exist. Download the data set and put \(expected) there, or pass its directory"
+    )
   }
 }

@@ -8,14 +8,18 @@ public enum StratifiedSplit {
   public static let defaultTestFraction = 0.2
 
   /// Indices into `labels` of the training and the test documents, each in ascending order.
-  public static func indices(labels: [Int], classCount: Int, testFraction: Double = defaultTestFraction,
-                             seed: UInt64 = defaultSeed) throws -> (train: [Int], test: [Int]) {
+  public static func indices(
+    labels: [Int], classCount: Int, testFraction: Double = defaultTestFraction,
+    seed: UInt64 = defaultSeed
+  ) throws -> (train: [Int], test: [Int]) {
     guard testFraction >= 0 && testFraction < 1 else {
       throw DataError("a test fraction must lie in [0, 1), got \(testFraction)")
     }
     var byClass = [[Int]](repeating: [], count: classCount)
     for (i, l) in labels.enumerated() {
-      guard l >= 0 && l < classCount else { throw DataError("label \(l) of document \(i) is not a class 0–\(classCount - 1)") }
+      guard l >= 0 && l < classCount else {
+        throw DataError("label \(l) of document \(i) is not a class 0–\(classCount - 1)")
+      }
       byClass[l].append(i)
     }
     var rng = SplitMix64(seed: seed)

@@ -42,8 +42,10 @@ public struct TextCorpus: Sendable {
   /// The truncation length used unless a run sets its own (the reference README's max_len, or ours).
   public let defaultMaxLength: Int
 
-  public init(name: String, classNames: [String], train: LabeledTexts, test: LabeledTexts,
-              splitSeed: UInt64?, defaultMaxLength: Int) {
+  public init(
+    name: String, classNames: [String], train: LabeledTexts, test: LabeledTexts,
+    splitSeed: UInt64?, defaultMaxLength: Int
+  ) {
     self.name = name
     self.classNames = classNames
     self.train = train
@@ -55,11 +57,15 @@ public struct TextCorpus: Sendable {
   public var classCount: Int { classNames.count }
 
   /// A corpus without an official split, cut by `StratifiedSplit`.
-  public init(name: String, classNames: [String], all: LabeledTexts, splitSeed: UInt64,
-              testFraction: Double = StratifiedSplit.defaultTestFraction, defaultMaxLength: Int) throws {
-    let split = try StratifiedSplit.indices(labels: all.labels, classCount: classNames.count,
-                                            testFraction: testFraction, seed: splitSeed)
-    self.init(name: name, classNames: classNames, train: all.subset(split.train), test: all.subset(split.test),
-              splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
+  public init(
+    name: String, classNames: [String], all: LabeledTexts, splitSeed: UInt64,
+    testFraction: Double = StratifiedSplit.defaultTestFraction, defaultMaxLength: Int
+  ) throws {
+    let split = try StratifiedSplit.indices(
+      labels: all.labels, classCount: classNames.count,
+      testFraction: testFraction, seed: splitSeed)
+    self.init(
+      name: name, classNames: classNames, train: all.subset(split.train), test: all.subset(split.test),
+      splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
   }
 }

@@ -53,7 +53,8 @@ public struct TextDataset: BatchSource {
     if let i = newLabels.firstIndex(where: { $0 < 0 || $0 >= Int64(classCount) }) {
       throw DataError("\(name): new label \(newLabels[i]) of document \(i) is not a class 0–\(classCount - 1)")
     }
-    return TextDataset(name: name, classCount: classCount, maxLength: maxLength, tokens: tokens, offsets: offsets, labels: newLabels)
+    return TextDataset(
+      name: name, classCount: classCount, maxLength: maxLength, tokens: tokens, offsets: offsets, labels: newLabels)
   }
 
   private init(name: String, classCount: Int, maxLength: Int, tokens: [Int64], offsets: [Int], labels: [Int64]) {

@@ -50,7 +50,9 @@ public enum TextDecoding {
 
   /// The lines of `text` (LF or CRLF endings); a final line ending does not add an empty line.
   public static func lines(_ text: String) -> [String] {
-    var lines = split(text, on: "\n").map { $0.unicodeScalars.last == "\r" ? String(Substring($0.unicodeScalars.dropLast())) : $0 }
+    var lines = split(text, on: "\n").map {
+      $0.unicodeScalars.last == "\r" ? String(Substring($0.unicodeScalars.dropLast())) : $0
+    }
     if lines.last == "" { lines.removeLast() }
     return lines
   }

@@ -20,8 +20,10 @@ public enum TextPipeline {
     public var labelNoiseRate = 0.0
     public var labelNoiseSeed: UInt64 = 0
 
-    public init(removeStopWords: Bool = true, vocabularySize: Int = Vocabulary.defaultSize, maxLength: Int? = nil,
-                vocabularyFromWholeCorpus: Bool = false, labelNoiseRate: Double = 0, labelNoiseSeed: UInt64 = 0) {
+    public init(
+      removeStopWords: Bool = true, vocabularySize: Int = Vocabulary.defaultSize, maxLength: Int? = nil,
+      vocabularyFromWholeCorpus: Bool = false, labelNoiseRate: Double = 0, labelNoiseSeed: UInt64 = 0
+    ) {
       self.removeStopWords = removeStopWords
       self.vocabularySize = vocabularySize
       self.maxLength = maxLength
@@ -33,7 +35,9 @@ public enum TextPipeline {
 
   public static func prepare(_ corpus: TextCorpus, options: Options = Options()) throws -> PreparedText {
     let maxLength = options.maxLength ?? corpus.defaultMaxLength
-    guard maxLength > 0 else { throw DataError("\(corpus.name): the maximum length must be positive, got \(maxLength)") }
+    guard maxLength > 0 else {
+      throw DataError("\(corpus.name): the maximum length must be positive, got \(maxLength)")
+    }
     let cleaner = TextCleaner(removeStopWords: options.removeStopWords)
 
     func cleaned(_ split: LabeledTexts) -> (tokens: [[String]], labels: [Int64], dropped: Int) {
@@ -49,23 +53,28 @@ public enum TextPipeline {
     let train = cleaned(corpus.train)
     let test = cleaned(corpus.test)
 
-    let vocabulary = try Vocabulary(documents: options.vocabularyFromWholeCorpus ? train.tokens + test.tokens : train.tokens,
-                                    maxSize: options.vocabularySize)
-    var trainSet = try TextDataset(name: "\(corpus.name)/train", documents: train.tokens.map { vocabulary.encode($0, maxLength: maxLength) },
-                                   labels: train.labels, classCount: corpus.classCount, maxLength: maxLength)
-    let testSet = try TextDataset(name: "\(corpus.name)/test", documents: test.tokens.map { vocabulary.encode($0, maxLength: maxLength) },
-                                  labels: test.labels, classCount: corpus.classCount, maxLength: maxLength)
+    let vocabulary = try Vocabulary(
+      documents: options.vocabularyFromWholeCorpus ? train.tokens + test.tokens : train.tokens,
+      maxSize: options.vocabularySize)
+    var trainSet = try TextDataset(
+      name: "\(corpus.name)/train", documents: train.tokens.map { vocabulary.encode($0, maxLength: maxLength) },
+      labels: train.labels, classCount: corpus.classCount, maxLength: maxLength)
+    let testSet = try TextDataset(
+      name: "\(corpus.name)/test", documents: test.tokens.map { vocabulary.encode($0, maxLength: maxLength) },
+      labels: test.labels, classCount: corpus.classCount, maxLength: maxLength)
     var changed = 0
     if options.labelNoiseRate > 0 {
-      let noisy = try LabelNoise.apply(to: trainSet.labels, classCount: corpus.classCount,
-                                       rate: options.labelNoiseRate, seed: options.labelNoiseSeed)
+      let noisy = try LabelNoise.apply(
+        to: trainSet.labels, classCount: corpus.classCount,
+        rate: options.labelNoiseRate, seed: options.labelNoiseSeed)
       changed = zip(noisy, trainSet.labels).filter { $0 != $1 }.count
       trainSet = try trainSet.relabeled(noisy)
     }
-    return PreparedText(corpus: corpus.name, classNames: corpus.classNames, train: trainSet, test: testSet,
-                        vocabulary: vocabulary, maxLength: maxLength,
-                        droppedEmptyTrain: train.dropped, droppedEmptyTest: test.dropped, noisyLabels: changed,
-                        splitSeed: corpus.splitSeed)
+    return PreparedText(
+      corpus: corpus.name, classNames: corpus.classNames, train: trainSet, test: testSet,
+      vocabulary: vocabulary, maxLength: maxLength,
+      droppedEmptyTrain: train.dropped, droppedEmptyTest: test.dropped, noisyLabels: changed,
+      splitSeed: corpus.splitSeed)
   }
 }
 

@@ -23,7 +23,8 @@ public struct Vocabulary: Sendable {
   /// Counts the tokens of `documents` and keeps the `maxSize − 2` most frequent words.
   public init<S: Sequence>(documents: S, maxSize: Int = Vocabulary.defaultSize) throws where S.Element == [String] {
     guard maxSize >= 2 else {
-      throw DataError("a vocabulary size of \(maxSize) leaves no room for <pad> and <unk>; it counts every id, so use at least 3")
+      throw DataError(
+        "a vocabulary size of \(maxSize) leaves no room for <pad> and <unk>; it counts every id, so use at least 3")
     }
     // Tokens in first-seen order with their counts.
     var position: [String: Int] = [:]

@@ -37,7 +37,9 @@ public struct WordVectors: Sendable {
   }
 
   /// Parses GloVe text held in memory; `source` names the file in errors.
-  public static func parse(_ bytes: UnsafeRawBufferPointer, source: String, keeping: Set<String>? = nil) throws -> WordVectors {
+  public static func parse(_ bytes: UnsafeRawBufferPointer, source: String, keeping: Set<String>? = nil) throws
+    -> WordVectors
+  {
     let space = UInt8(ascii: " "), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r"), tab = UInt8(ascii: "\t")
     var dimension: Int? = nil
     var dimensionLine = 0
@@ -79,7 +81,9 @@ public struct WordVectors: Sendable {
       let found = fields.count - 1
       if let d = dimension {
         guard found == d else {
-          throw DataError("\(source): line \(lineNumber): the word \"\(word)\" has \(found) values, but the file's vectors have \(d) (from line \(dimensionLine))")
+          throw DataError(
+            "\(source): line \(lineNumber): the word \"\(word)\" has \(found) values, but the file's vectors have \(d) (from line \(dimensionLine))"
+          )
         }
       } else {
         guard found > 0 else { throw DataError("\(source): line \(lineNumber): the word \"\(word)\" has no values") }
@@ -94,7 +98,8 @@ public struct WordVectors: Sendable {
       for (k, r) in fields.dropFirst().enumerated() {
         let s = text(r)
         guard let v = Float(s), v.isFinite else {
-          throw DataError("\(source): line \(lineNumber): value \(k + 1) of the word \"\(word)\", \"\(s)\", is not a finite number")
+          throw DataError(
+            "\(source): line \(lineNumber): value \(k + 1) of the word \"\(word)\", \"\(s)\", is not a finite number")
         }
         values.append(v)
       }

@@ -12,9 +12,16 @@ public enum AGNews {
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "AG's News")
     var train = LabeledTexts(), test = LabeledTexts()
-    try TextSetFiles.readClassCSV(directory.appendingPathComponent("train.csv"), columns: ["class", "title", "description"], classCount: 4, into: &train) { "\($0[1]) \($0[2])" }
-    try TextSetFiles.readClassCSV(directory.appendingPathComponent("test.csv"), columns: ["class", "title", "description"], classCount: 4, into: &test) { "\($0[1]) \($0[2])" }
-    return TextCorpus(name: "ag_news", classNames: classNames, train: train, test: test, splitSeed: nil,
-                      defaultMaxLength: defaultMaxLength)
+    try TextSetFiles.readClassCSV(
+      directory.appendingPathComponent("train.csv"), columns: ["class", "title", "description"], classCount: 4,
+      into: &train
+    ) { "\($0[1]) \($0[2])" }
+    try TextSetFiles.readClassCSV(
+      directory.appendingPathComponent("test.csv"), columns: ["class", "title", "description"], classCount: 4,
+      into: &test
+    ) { "\($0[1]) \($0[2])" }
+    return TextCorpus(
+      name: "ag_news", classNames: classNames, train: train, test: test, splitSeed: nil,
+      defaultMaxLength: defaultMaxLength)
   }
 }

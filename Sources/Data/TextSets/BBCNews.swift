@@ -18,7 +18,9 @@ public enum BBCNews {
     try TextSetFiles.requireDirectory(directory, "BBC News")
     let classFolders = try TextSetFiles.sortedContents(directory).filter(TextSetFiles.isDirectory)
     guard classFolders.count >= 2 else {
-      throw DataError("\(directory.path) has \(classFolders.count) class folder(s); BBC News expects one folder per topic (<class>/NNN.txt)")
+      throw DataError(
+        "\(directory.path) has \(classFolders.count) class folder(s); BBC News expects one folder per topic (<class>/NNN.txt)"
+      )
     }
     var all = LabeledTexts()
     for (label, folder) in classFolders.enumerated() {
@@ -26,7 +28,8 @@ public enum BBCNews {
         all.append(try TextDecoding.readFile(file), label: label)
       }
     }
-    return try TextCorpus(name: "bbc_news", classNames: classFolders.map(\.lastPathComponent), all: all,
-                          splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
+    return try TextCorpus(
+      name: "bbc_news", classNames: classFolders.map(\.lastPathComponent), all: all,
+      splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
   }
 }

@@ -5,18 +5,26 @@ import Foundation
 /// content` with class 1–14, quoted CSV, no header. The text is the content alone, the field the
 /// reference used.
 public enum DBpedia {
-  public static let classNames = ["Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder",
-                                  "MeanOfTransportation", "Building", "NaturalPlace", "Village", "Animal",
-                                  "Plant", "Album", "Film", "WrittenWork"]
+  public static let classNames = [
+    "Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder",
+    "MeanOfTransportation", "Building", "NaturalPlace", "Village", "Animal",
+    "Plant", "Album", "Film", "WrittenWork"
+  ]
   /// The reference README's max_len.
   public static let defaultMaxLength = 400
 
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "DBpedia")
     var train = LabeledTexts(), test = LabeledTexts()
-    try TextSetFiles.readClassCSV(directory.appendingPathComponent("train.csv"), columns: ["class", "title", "content"], classCount: 14, into: &train) { $0[2] }
-    try TextSetFiles.readClassCSV(directory.appendingPathComponent("test.csv"), columns: ["class", "title", "content"], classCount: 14, into: &test) { $0[2] }
-    return TextCorpus(name: "dbpedia_14", classNames: classNames, train: train, test: test, splitSeed: nil,
-                      defaultMaxLength: defaultMaxLength)
+    try TextSetFiles.readClassCSV(
+      directory.appendingPathComponent("train.csv"), columns: ["class", "title", "content"], classCount: 14,
+      into: &train
+    ) { $0[2] }
+    try TextSetFiles.readClassCSV(
+      directory.appendingPathComponent("test.csv"), columns: ["class", "title", "content"], classCount: 14, into: &test
+    ) { $0[2] }
+    return TextCorpus(
+      name: "dbpedia_14", classNames: classNames, train: train, test: test, splitSeed: nil,
+      defaultMaxLength: defaultMaxLength)
   }
 }

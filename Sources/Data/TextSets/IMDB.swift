@@ -29,7 +29,9 @@ public enum IMDB {
       let url = directory.appendingPathComponent(name)
       if FileManager.default.fileExists(atPath: url.path) { return try loadCSV(url, splitSeed: splitSeed) }
     }
-    throw DataError("\(directory.path) holds neither aclImdb/ (train|test/pos|neg/*.txt) nor \(csvNames.map { "\"\($0)\"" }.joined(separator: " or ")): no IMDB data found")
+    throw DataError(
+      "\(directory.path) holds neither aclImdb/ (train|test/pos|neg/*.txt) nor \(csvNames.map { "\"\($0)\"" }.joined(separator: " or ")): no IMDB data found"
+    )
   }
 
   /// The `aclImdb` folder layout with its official split.
@@ -38,35 +40,44 @@ public enum IMDB {
     func split(_ name: String) throws -> LabeledTexts {
       var texts = LabeledTexts()
       for (label, folder) in ["pos", "neg"].enumerated() {
-        for file in try TextSetFiles.textFiles(root.appendingPathComponent("\(name)/\(folder)"), "IMDB \(name)/\(folder)") {
+        for file in try TextSetFiles.textFiles(
+          root.appendingPathComponent("\(name)/\(folder)"), "IMDB \(name)/\(folder)")
+        {
           texts.append(try TextDecoding.readFile(file), label: label)
         }
       }
       return texts
     }
-    return TextCorpus(name: "imdb", classNames: classNames, train: try split("train"), test: try split("test"),
-                      splitSeed: nil, defaultMaxLength: defaultMaxLength)
+    return TextCorpus(
+      name: "imdb", classNames: classNames, train: try split("train"), test: try split("test"),
+      splitSeed: nil, defaultMaxLength: defaultMaxLength)
   }
 
   /// The single-CSV layout, split 80/20 by `StratifiedSplit` with `splitSeed`.
   public static func loadCSV(_ url: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
     try TextSetFiles.requireFile(url, "IMDB CSV")
     let records = try CSV.read(url)
-    guard let header = records.first else { throw DataError("\(url.path) is empty: expected the header review,sentiment and 50 000 reviews") }
+    guard let header = records.first else {
+      throw DataError("\(url.path) is empty: expected the header review,sentiment and 50 000 reviews")
+    }
     guard header.fields.map({ $0.lowercased() }) == ["review", "sentiment"] else {
       throw DataError("\(url.path): line \(header.line): the header is \(header.fields), expected review,sentiment")
     }
     var all = LabeledTexts()
     for record in records.dropFirst() {
       guard record.fields.count == 2 else {
-        throw DataError("\(url.path): line \(record.line): \(record.fields.count) fields, expected 2 (review, sentiment)")
+        throw DataError(
+          "\(url.path): line \(record.line): \(record.fields.count) fields, expected 2 (review, sentiment)")
       }
-      guard let label = classNames.firstIndex(of: record.fields[1].trimmingCharacters(in: .whitespaces).lowercased()) else {
-        throw DataError("\(url.path): line \(record.line): the sentiment \"\(record.fields[1])\" is neither positive nor negative")
+      guard let label = classNames.firstIndex(of: record.fields[1].trimmingCharacters(in: .whitespaces).lowercased())
+      else {
+        throw DataError(
+          "\(url.path): line \(record.line): the sentiment \"\(record.fields[1])\" is neither positive nor negative")
       }
       all.append(record.fields[0], label: label)
     }
     guard all.count > 0 else { throw DataError("\(url.path) holds no reviews") }
-    return try TextCorpus(name: "imdb", classNames: classNames, all: all, splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
+    return try TextCorpus(
+      name: "imdb", classNames: classNames, all: all, splitSeed: splitSeed, defaultMaxLength: defaultMaxLength)
   }
 }

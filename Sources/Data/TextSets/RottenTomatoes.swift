@@ -23,14 +23,20 @@ public enum RottenTomatoes {
   public static func loadCSV(_ url: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
     try TextSetFiles.requireFile(url, "Rotten Tomatoes CSV")
     let records = try CSV.read(url)
-    guard let header = records.first else { throw DataError("\(url.path) is empty: expected the header category,text,…") }
-    guard let categoryColumn = header.fields.firstIndex(of: "category"), let textColumn = header.fields.firstIndex(of: "text") else {
+    guard let header = records.first else {
+      throw DataError("\(url.path) is empty: expected the header category,text,…")
+    }
+    guard let categoryColumn = header.fields.firstIndex(of: "category"),
+      let textColumn = header.fields.firstIndex(of: "text")
+    else {
       throw DataError("\(url.path): line \(header.line): the header \(header.fields) lacks a category or a text column")
     }
     var all = LabeledTexts()
     for record in records.dropFirst() {
       guard record.fields.count == header.fields.count else {
-        throw DataError("\(url.path): line \(record.line): \(record.fields.count) fields, expected \(header.fields.count) (\(header.fields.joined(separator: ", ")))")
+        throw DataError(
+          "\(url.path): line \(record.line): \(record.fields.count) fields, expected \(header.fields.count) (\(header.fields.joined(separator: ", ")))"
+        )
       }
       switch record.fields[categoryColumn] {
       case "fresh": all.append(record.fields[textColumn], label: 1)
@@ -41,7 +47,8 @@ public enum RottenTomatoes {
       }
     }
     guard all.count > 0 else { throw DataError("\(url.path) holds no fresh or rotten reviews") }
-    return try TextCorpus(name: "rotten_tomatoes", classNames: classNames, all: all, splitSeed: splitSeed,
-                          defaultMaxLength: defaultMaxLength)
+    return try TextCorpus(
+      name: "rotten_tomatoes", classNames: classNames, all: all, splitSeed: splitSeed,
+      defaultMaxLength: defaultMaxLength)
   }
 }

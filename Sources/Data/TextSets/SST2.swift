@@ -12,16 +12,19 @@ public enum SST2 {
 
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "SST-2")
-    return TextCorpus(name: "sst2", classNames: classNames,
-                      train: try readTSV(directory.appendingPathComponent("train.tsv")),
-                      test: try readTSV(directory.appendingPathComponent("dev.tsv")),
-                      splitSeed: nil, defaultMaxLength: defaultMaxLength)
+    return TextCorpus(
+      name: "sst2", classNames: classNames,
+      train: try readTSV(directory.appendingPathComponent("train.tsv")),
+      test: try readTSV(directory.appendingPathComponent("dev.tsv")),
+      splitSeed: nil, defaultMaxLength: defaultMaxLength)
   }
 
   static func readTSV(_ url: URL) throws -> LabeledTexts {
     try TextSetFiles.requireFile(url, "SST-2 TSV")
     let lines = TextDecoding.lines(try TextDecoding.readFile(url))
-    guard let header = lines.first else { throw DataError("\(url.path) is empty: expected the header sentence<TAB>label") }
+    guard let header = lines.first else {
+      throw DataError("\(url.path) is empty: expected the header sentence<TAB>label")
+    }
     let headerFields = TextDecoding.split(header, on: "\t").map {
       $0.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -32,7 +35,8 @@ public enum SST2 {
     for (k, line) in lines.enumerated().dropFirst() {
       let fields = TextDecoding.split(line, on: "\t")
       guard fields.count == 2 else {
-        throw DataError("\(url.path): line \(k + 1): \(fields.count) tab-separated fields, expected 2 (sentence, label)")
+        throw DataError(
+          "\(url.path): line \(k + 1): \(fields.count) tab-separated fields, expected 2 (sentence, label)")
       }
       guard let label = Int(fields[1].trimmingCharacters(in: .whitespaces)), label == 0 || label == 1 else {
         throw DataError("\(url.path): line \(k + 1): the label \"\(fields[1])\" is not 0 or 1")

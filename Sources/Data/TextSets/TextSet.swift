@@ -44,10 +44,15 @@ public enum TextSet: String, Sendable, CaseIterable {
   /// Loads the set from `directory`, or from its default place in `cache` when nil (with an error
   /// saying how to get it there when it is missing). `splitSeed` drives the 80/20 split of the
   /// sets without an official one and is ignored by the others.
-  public func load(directory: URL? = nil, cache: DataCache = .default,
-                   splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
-    let dir = try directory ?? cache.require(defaultDirectory(in: cache), "The \(rawValue) data set",
-                                             preparedByBootstrap: preparedByBootstrap, expected: expectedLayout)
+  public func load(
+    directory: URL? = nil, cache: DataCache = .default,
+    splitSeed: UInt64 = StratifiedSplit.defaultSeed
+  ) throws -> TextCorpus {
+    let dir =
+      try directory
+      ?? cache.require(
+        defaultDirectory(in: cache), "The \(rawValue) data set",
+        preparedByBootstrap: preparedByBootstrap, expected: expectedLayout)
     switch self {
     case .agNews: return try AGNews.load(directory: dir)
     case .imdb: return try IMDB.load(directory: dir, splitSeed: splitSeed)

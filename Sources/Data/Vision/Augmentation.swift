@@ -21,8 +21,10 @@ public enum Augmentation: String, Sendable, CaseIterable {
   /// Rows of the output per input image.
   public var views: Int { self == .strong ? 2 : 1 }
 
-  public func apply(images: Tensor, labels: Tensor, normalization: ImageNormalization,
-                    rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
+  public func apply(
+    images: Tensor, labels: Tensor, normalization: ImageNormalization,
+    rng: inout SplitMix64
+  ) throws -> (inputs: Tensor, labels: Tensor) {
     guard images.rank == 4, images.size(1) == normalization.channels else {
       throw DataError("augmentation: expected images N×\(normalization.channels)×H×W, got \(images.shape)")
     }
@@ -42,8 +44,9 @@ public enum Augmentation: String, Sendable, CaseIterable {
         colours.append(ColorJitter.draw(rng: &rng))
       }
       let weakView = try Self.unit(CropFlip.apply(images, padding: Self.cropPadding, draws: weak))
-      let strongView = try ColorJitter.apply(Self.unit(CropFlip.apply(images, padding: Self.cropPadding, draws: crops)),
-                                             draws: colours)
+      let strongView = try ColorJitter.apply(
+        Self.unit(CropFlip.apply(images, padding: Self.cropPadding, draws: crops)),
+        draws: colours)
       let inputs = try normalization.apply(Tensor.cat([weakView, strongView], axis: 0))
       return (inputs, try Tensor.cat([labels, labels], axis: 0))
     }

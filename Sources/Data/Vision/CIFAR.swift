@@ -41,8 +41,10 @@ public enum CIFAR {
     normalization: .cifar100,
     files: { $0 == .train ? ["train.bin"] : ["test.bin"] })
 
-  public static func load(_ format: Format, _ split: Split, directory: URL,
-                          augmentation: Augmentation = .none) throws -> ImageDataset {
+  public static func load(
+    _ format: Format, _ split: Split, directory: URL,
+    augmentation: Augmentation = .none
+  ) throws -> ImageDataset {
     let base = try resolve(format, split, directory)
     var pixels: [UInt8] = []
     var labels: [Int64] = []
@@ -55,26 +57,35 @@ public enum CIFAR {
       try parse(bytes, format: format, source: url.path, pixels: &pixels, labels: &labels)
     }
     let n = labels.count
-    return try ImageDataset(name: "\(format.name)/\(split.rawValue)", images: Tensor(pixels, shape: [n, 3, 32, 32]),
-                            labels: Tensor(labels), classCount: format.classCount,
-                            normalization: format.normalization, augmentation: augmentation)
+    return try ImageDataset(
+      name: "\(format.name)/\(split.rawValue)", images: Tensor(pixels, shape: [n, 3, 32, 32]),
+      labels: Tensor(labels), classCount: format.classCount,
+      normalization: format.normalization, augmentation: augmentation)
   }
 
   /// Appends the records of one file; `source` names it in errors.
-  public static func parse(_ bytes: [UInt8], format: Format, source: String,
-                           pixels: inout [UInt8], labels: inout [Int64]) throws {
+  public static func parse(
+    _ bytes: [UInt8], format: Format, source: String,
+    pixels: inout [UInt8], labels: inout [Int64]
+  ) throws {
     let record = format.recordSize
-    guard !bytes.isEmpty else { throw DataError("\(source): the file is empty; expected \(record)-byte \(format.name) records") }
+    guard !bytes.isEmpty else {
+      throw DataError("\(source): the file is empty; expected \(record)-byte \(format.name) records")
+    }
     let complete = bytes.count / record
     if bytes.count % record != 0 {
-      throw DataError("\(source): byte \(complete * record): truncated record \(complete) (\(bytes.count % record) of \(record) bytes); the file should be a whole number of \(record)-byte \(format.name) records")
+      throw DataError(
+        "\(source): byte \(complete * record): truncated record \(complete) (\(bytes.count % record) of \(record) bytes); the file should be a whole number of \(record)-byte \(format.name) records"
+      )
     }
     pixels.reserveCapacity(pixels.count + complete * format.pixelBytes)
     for r in 0..<complete {
       let start = r * record
       let label = bytes[start + format.labelByte]
       guard Int(label) < format.classCount else {
-        throw DataError("\(source): byte \(start + format.labelByte): record \(r) has label \(label), not a class 0–\(format.classCount - 1)")
+        throw DataError(
+          "\(source): byte \(start + format.labelByte): record \(r) has label \(label), not a class 0–\(format.classCount - 1)"
+        )
       }
       labels.append(Int64(label))
       pixels.append(contentsOf: bytes[(start + format.labelBytes)..<(start + record)])
@@ -86,13 +97,17 @@ public enum CIFAR {
     let fm = FileManager.default
     var isDir: ObjCBool = false
     guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-      throw DataError("the data directory \(directory.path) does not exist (\(format.name): unpack the binary version from https://www.cs.toronto.edu/~kriz/cifar.html there)")
+      throw DataError(
+        "the data directory \(directory.path) does not exist (\(format.name): unpack the binary version from https://www.cs.toronto.edu/~kriz/cifar.html there)"
+      )
     }
     let files = format.files(split)
     for candidate in [directory, directory.appendingPathComponent(format.folder)] {
       if files.allSatisfy({ fm.fileExists(atPath: candidate.appendingPathComponent($0).path) }) { return candidate }
     }
     let missing = files.filter { !fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
-    throw DataError("\(directory.path) has no \(missing.joined(separator: ", ")) (nor has \(format.folder)/): expected the \(format.name) binary version's \(split.rawValue) files there")
+    throw DataError(
+      "\(directory.path) has no \(missing.joined(separator: ", ")) (nor has \(format.folder)/): expected the \(format.name) binary version's \(split.rawValue) files there"
+    )
   }
 }

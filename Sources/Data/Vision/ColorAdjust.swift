@@ -80,7 +80,10 @@ public enum ColorAdjust {
   static func fraction(_ x: Tensor) throws -> Tensor { try x - x.floor() }
 
   static func planes(_ x: Tensor) throws -> (Tensor, Tensor, Tensor) {
-    (try x.slice(axis: 1, start: 0, end: 1), try x.slice(axis: 1, start: 1, end: 2), try x.slice(axis: 1, start: 2, end: 3))
+    (
+      try x.slice(axis: 1, start: 0, end: 1), try x.slice(axis: 1, start: 1, end: 2),
+      try x.slice(axis: 1, start: 2, end: 3)
+    )
   }
 
   static func blend(_ x: Tensor, _ other: Tensor, _ f: Tensor) throws -> Tensor {

@@ -18,8 +18,10 @@ public struct ColorJitter: Sendable, Equatable {
   public var hue: Double
   public var grayscale: Bool
 
-  public init(applied: Bool, order: [Operation] = Operation.allCases, brightness: Double = 1, contrast: Double = 1,
-              saturation: Double = 1, hue: Double = 0, grayscale: Bool = false) {
+  public init(
+    applied: Bool, order: [Operation] = Operation.allCases, brightness: Double = 1, contrast: Double = 1,
+    saturation: Double = 1, hue: Double = 0, grayscale: Bool = false
+  ) {
     self.applied = applied
     self.order = order
     self.brightness = brightness
@@ -39,8 +41,9 @@ public struct ColorJitter: Sendable, Equatable {
     let saturation = rng.uniform(0.6, 1.4)
     let hue = rng.uniform(-0.1, 0.1)
     let grayscale = rng.uniformUnit() < 0.2
-    return ColorJitter(applied: applied, order: order, brightness: brightness, contrast: contrast,
-                       saturation: saturation, hue: hue, grayscale: grayscale)
+    return ColorJitter(
+      applied: applied, order: order, brightness: brightness, contrast: contrast,
+      saturation: saturation, hue: hue, grayscale: grayscale)
   }
 
   func factor(_ op: Operation) -> Double {

@@ -29,8 +29,11 @@ public struct CropFlip: Sendable, Equatable {
     guard shape.count == 4 else { throw DataError("crop and flip: expected images N×C×H×W, got \(shape)") }
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     guard draws.count == n else { throw DataError("crop and flip: \(draws.count) draws for \(n) images") }
-    if let bad = draws.firstIndex(where: { !(0...2 * padding).contains($0.top) || !(0...2 * padding).contains($0.left) }) {
-      throw DataError("crop and flip: image \(bad)'s window at (\(draws[bad].top), \(draws[bad].left)) leaves the \(padding)-pixel padding")
+    if let bad = draws.firstIndex(where: { !(0...2 * padding).contains($0.top) || !(0...2 * padding).contains($0.left) }
+    ) {
+      throw DataError(
+        "crop and flip: image \(bad)'s window at (\(draws[bad].top), \(draws[bad].left)) leaves the \(padding)-pixel padding"
+      )
     }
     let padded = padding > 0 ? try images.padded([padding, padding, padding, padding]) : images
     var rows = [Int64](), columns = [Int64]()

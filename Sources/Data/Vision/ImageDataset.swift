@@ -10,8 +10,10 @@ public struct ImageDataset: BatchSource {
   public let normalization: ImageNormalization
   public var augmentation: Augmentation
 
-  public init(name: String, images: Tensor, labels: Tensor, classCount: Int,
-              normalization: ImageNormalization, augmentation: Augmentation = .none) throws {
+  public init(
+    name: String, images: Tensor, labels: Tensor, classCount: Int,
+    normalization: ImageNormalization, augmentation: Augmentation = .none
+  ) throws {
     guard images.dtype == .uint8, images.rank == 4 else {
       throw DataError("\(name): images must be uint8 N×C×H×W, got \(images.dtype) \(images.shape)")
     }
@@ -45,13 +47,15 @@ public struct ImageDataset: BatchSource {
   public func prefix(_ n: Int?) throws -> ImageDataset {
     guard let n, n < count else { return self }
     guard n > 0 else { throw DataError("\(name): a limit of \(n) samples leaves nothing to train on") }
-    return try ImageDataset(name: name, images: images.slice(axis: 0, end: n), labels: labels.slice(axis: 0, end: n),
-                            classCount: classCount, normalization: normalization, augmentation: augmentation)
+    return try ImageDataset(
+      name: name, images: images.slice(axis: 0, end: n), labels: labels.slice(axis: 0, end: n),
+      classCount: classCount, normalization: normalization, augmentation: augmentation)
   }
 
   public func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
     let index = try SampleIndices.tensor(indices, count: count, source: name)
-    return try augmentation.apply(images: images.indexSelect(axis: 0, index), labels: labels.indexSelect(axis: 0, index),
-                                  normalization: normalization, rng: &rng)
+    return try augmentation.apply(
+      images: images.indexSelect(axis: 0, index), labels: labels.indexSelect(axis: 0, index),
+      normalization: normalization, rng: &rng)
   }
 }

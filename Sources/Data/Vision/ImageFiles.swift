@@ -29,7 +29,9 @@ enum ImageFiles {
     var groupOfSize: [[Int]: Int] = [:]
     for (i, image) in decoded.enumerated() {
       let key = [image.height, image.width]
-      if let g = groupOfSize[key] { groups[g].append(i) } else {
+      if let g = groupOfSize[key] {
+        groups[g].append(i)
+      } else {
         groupOfSize[key] = groups.count
         groups.append([i])
       }

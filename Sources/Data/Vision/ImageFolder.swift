@@ -25,7 +25,9 @@ public enum ImageFolder {
     var out: [(URL, Int)] = []
     for name in try self.classes(in: directory) {
       guard let label = index[name] else {
-        throw DataError("\(directory.appendingPathComponent(name).path): class folder '\(name)' is not among the \(classes.count) training classes")
+        throw DataError(
+          "\(directory.appendingPathComponent(name).path): class folder '\(name)' is not among the \(classes.count) training classes"
+        )
       }
       let folder = directory.appendingPathComponent(name)
       let files = try imageFiles(under: folder)
@@ -36,21 +38,27 @@ public enum ImageFolder {
   }
 
   /// Loads `<root>/<split>` with the classes of `<root>/<trainSplit>`.
-  public static func load(root: URL, split: String, trainSplit: String = "train", name: String,
-                          height: Int = 32, width: Int = 32, normalization: ImageNormalization,
-                          augmentation: Augmentation = .none) throws -> ImageDataset {
+  public static func load(
+    root: URL, split: String, trainSplit: String = "train", name: String,
+    height: Int = 32, width: Int = 32, normalization: ImageNormalization,
+    augmentation: Augmentation = .none
+  ) throws -> ImageDataset {
     try requireDirectory(root, "the data set root")
     let classes = try self.classes(in: root.appendingPathComponent(trainSplit))
     let entries = try self.entries(in: root.appendingPathComponent(split), classes: classes)
     let images = try ImageFiles.load(entries.map(\.file), height: height, width: width)
-    return try ImageDataset(name: name, images: images, labels: Tensor(entries.map { Int64($0.label) }),
-                            classCount: classes.count, normalization: normalization, augmentation: augmentation)
+    return try ImageDataset(
+      name: name, images: images, labels: Tensor(entries.map { Int64($0.label) }),
+      classCount: classes.count, normalization: normalization, augmentation: augmentation)
   }
 
   /// JPEG files anywhere under `folder`, in sorted path order.
   static func imageFiles(under folder: URL) throws -> [URL] {
-    guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
-                                                      options: [.skipsHiddenFiles]) else {
+    guard
+      let walker = FileManager.default.enumerator(
+        at: folder, includingPropertiesForKeys: [.isRegularFileKey],
+        options: [.skipsHiddenFiles])
+    else {
       throw DataError("cannot list \(folder.path)")
     }
     var files: [URL] = []
@@ -59,7 +67,8 @@ public enum ImageFolder {
       if jpegExtensions.contains(ext) {
         files.append(url)
       } else if otherImageExtensions.contains(ext) {
-        throw DataError("\(url.path): only JPEG images are supported (decoded with libjpeg-turbo); convert .\(ext) files to JPEG")
+        throw DataError(
+          "\(url.path): only JPEG images are supported (decoded with libjpeg-turbo); convert .\(ext) files to JPEG")
       }
     }
     return files.sorted { $0.path < $1.path }

@@ -49,8 +49,9 @@ public final class JPEGCodec {
     var failed = false
     let pixels = [UInt8](unsafeUninitializedCapacity: w * h * 3) { buffer, initialized in
       let status = bytes.withUnsafeBufferPointer {
-        tjDecompress2(handle, $0.baseAddress, UInt($0.count), buffer.baseAddress, width, 0, height,
-                      Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
+        tjDecompress2(
+          handle, $0.baseAddress, UInt($0.count), buffer.baseAddress, width, 0, height,
+          Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
       }
       failed = status != 0
       if failed { buffer.initialize(repeating: 0) }
@@ -61,7 +62,8 @@ public final class JPEGCodec {
   }
 
   /// Encodes interleaved RGB (3 channels) or grey (1) pixels; used to write test fixtures.
-  public func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int = 3, quality: Int = 95) throws -> [UInt8] {
+  public func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int = 3, quality: Int = 95) throws -> [UInt8]
+  {
     guard channels == 1 || channels == 3, pixels.count == width * height * channels, width > 0, height > 0 else {
       throw DataError("JPEG encode: \(pixels.count) bytes are not a \(width)×\(height)×\(channels) image")
     }
@@ -72,8 +74,9 @@ public final class JPEGCodec {
     let format = channels == 3 ? TJPF_RGB : TJPF_GRAY
     let subsampling = channels == 3 ? TJSAMP_444 : TJSAMP_GRAY
     let status = pixels.withUnsafeBufferPointer {
-      tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue), &output, &size,
-                  Int32(subsampling.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+      tjCompress2(
+        handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue), &output, &size,
+        Int32(subsampling.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
     }
     defer { if let output { tjFree(output) } }
     guard status == 0, let output else { throw failure(handle, "JPEG encode", "cannot encode") }

@@ -19,27 +19,32 @@ public enum TinyImageNet {
   public enum Layout: String, Sendable, CaseIterable { case automatic, official, imageFolder }
   public enum Split: String, Sendable { case train, val }
 
-  public static func load(_ split: Split, directory: URL, layout: Layout = .automatic, size: Int = 32,
-                          augmentation: Augmentation = .none) throws -> ImageDataset {
+  public static func load(
+    _ split: Split, directory: URL, layout: Layout = .automatic, size: Int = 32,
+    augmentation: Augmentation = .none
+  ) throws -> ImageDataset {
     try ImageFolder.requireDirectory(directory, "tiny-ImageNet (tiny-imagenet-200/ with wnids.txt, train/ and val/)")
     let name = "tiny-imagenet/\(split.rawValue)"
     switch resolve(layout, directory) {
     case .imageFolder, .automatic:
-      return try ImageFolder.load(root: directory, split: split.rawValue, name: name, height: size, width: size,
-                                  normalization: .tinyImageNet, augmentation: augmentation)
+      return try ImageFolder.load(
+        root: directory, split: split.rawValue, name: name, height: size, width: size,
+        normalization: .tinyImageNet, augmentation: augmentation)
     case .official:
       let classes = try wnids(directory)
       let entries = split == .train ? try trainEntries(directory, classes) : try valEntries(directory, classes)
       let images = try ImageFiles.load(entries.map(\.file), height: size, width: size)
-      return try ImageDataset(name: name, images: images, labels: Tensor(entries.map { Int64($0.label) }),
-                              classCount: classes.count, normalization: .tinyImageNet, augmentation: augmentation)
+      return try ImageDataset(
+        name: name, images: images, labels: Tensor(entries.map { Int64($0.label) }),
+        classCount: classes.count, normalization: .tinyImageNet, augmentation: augmentation)
     }
   }
 
   static func resolve(_ layout: Layout, _ directory: URL) -> Layout {
     guard layout == .automatic else { return layout }
     let fm = FileManager.default
-    let official = fm.fileExists(atPath: directory.appendingPathComponent("wnids.txt").path)
+    let official =
+      fm.fileExists(atPath: directory.appendingPathComponent("wnids.txt").path)
       || fm.fileExists(atPath: directory.appendingPathComponent("val/val_annotations.txt").path)
     return official ? .official : .imageFolder
   }
@@ -50,8 +55,12 @@ public enum TinyImageNet {
     let lines = try textLines(url, what: "the list of the 200 class ids (official tiny-ImageNet layout)")
     var seen = Set<String>()
     for (i, line) in lines.enumerated() where !line.isEmpty {
-      guard !line.contains(where: \.isWhitespace) else { throw DataError("\(url.path): line \(i + 1): '\(line)' is not a single wnid") }
-      guard seen.insert(line).inserted else { throw DataError("\(url.path): line \(i + 1): wnid \(line) is listed twice") }
+      guard !line.contains(where: \.isWhitespace) else {
+        throw DataError("\(url.path): line \(i + 1): '\(line)' is not a single wnid")
+      }
+      guard seen.insert(line).inserted else {
+        throw DataError("\(url.path): line \(i + 1): wnid \(line) is listed twice")
+      }
     }
     guard !seen.isEmpty else { throw DataError("\(url.path) lists no wnids") }
     return seen.sorted()
@@ -79,13 +88,16 @@ public enum TinyImageNet {
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     var out: [(URL, Int)] = []
     let fm = FileManager.default
-    for (i, line) in try textLines(url, what: "the validation labels (file, wnid, box; tab-separated)").enumerated() where !line.isEmpty {
+    for (i, line) in try textLines(url, what: "the validation labels (file, wnid, box; tab-separated)").enumerated()
+    where !line.isEmpty {
       let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
       guard fields.count >= 2, !fields[0].isEmpty else {
         throw DataError("\(url.path): line \(i + 1): expected tab-separated file name and wnid, found '\(line)'")
       }
       let wnid = String(fields[1])
-      guard let label = index[wnid] else { throw DataError("\(url.path): line \(i + 1): wnid \(wnid) is not in wnids.txt") }
+      guard let label = index[wnid] else {
+        throw DataError("\(url.path): line \(i + 1): wnid \(wnid) is not in wnids.txt")
+      }
       let file = images.appendingPathComponent(String(fields[0]))
       guard fm.fileExists(atPath: file.path) else {
         throw DataError("\(url.path): line \(i + 1): the image \(file.path) does not exist")

@@ -18,7 +18,9 @@ public final class AdaptiveAvgPool2d: Module, UnaryLayer, @unchecked Sendable {
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     // Each output cell must average at least one input cell; libtorch would otherwise return NaN.
     guard x.rank == 4 || x.rank == 3, x.size(-2) >= 1, x.size(-1) >= 1 else {
-      throw TorchError("AdaptiveAvgPool2d(\(outputSize.0)×\(outputSize.1)) expects non-empty B×C×H×W (or C×H×W) inputs, got shape \(x.shape)")
+      throw TorchError(
+        "AdaptiveAvgPool2d(\(outputSize.0)×\(outputSize.1)) expects non-empty B×C×H×W (or C×H×W) inputs, got shape \(x.shape)"
+      )
     }
     return try Functional.adaptiveAvgPool2d(x, outputSize: outputSize)
   }

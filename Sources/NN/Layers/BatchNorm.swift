@@ -32,15 +32,18 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard expectedRanks.contains(x.rank), x.shape[1] == features else {
-      throw TorchError("\(type(of: self))(\(features)) expects inputs of rank \(expectedRanks.sorted()) with \(features) channels on axis 1, got shape \(x.shape)")
+      throw TorchError(
+        "\(type(of: self))(\(features)) expects inputs of rank \(expectedRanks.sorted()) with \(features) channels on axis 1, got shape \(x.shape)"
+      )
     }
     if isTraining && x.shape[0] < 2 && x.count / features < 2 {
       throw TorchError("\(type(of: self)) in training needs more than one value per channel, got shape \(x.shape)")
     }
     // An integer tensor takes only an integer addend (a 0-dim one works on any device).
     if isTraining { try numBatchesTracked.value.add_(Tensor.scalar(1, dtype: .int64)) }
-    return try Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean.value,
-                                    runningVar: runningVar.value, training: isTraining, momentum: momentum, eps: eps)
+    return try Functional.batchNorm(
+      x, weight: weight, bias: bias, runningMean: runningMean.value,
+      runningVar: runningVar.value, training: isTraining, momentum: momentum, eps: eps)
   }
 }
 

@@ -24,9 +24,11 @@ public final class BiLSTM: Module, @unchecked Sendable {
   public let hiddenSize: Int
   /// nn.LSTM's keys for layer 0, so the state dict loads into `nn.LSTM(bidirectional=True)`.
   override public var stateKeys: [String: String] {
-    ["weightIH": "weight_ih_l0", "weightHH": "weight_hh_l0", "biasIH": "bias_ih_l0", "biasHH": "bias_hh_l0",
-     "weightIHReverse": "weight_ih_l0_reverse", "weightHHReverse": "weight_hh_l0_reverse",
-     "biasIHReverse": "bias_ih_l0_reverse", "biasHHReverse": "bias_hh_l0_reverse"]
+    [
+      "weightIH": "weight_ih_l0", "weightHH": "weight_hh_l0", "biasIH": "bias_ih_l0", "biasHH": "bias_hh_l0",
+      "weightIHReverse": "weight_ih_l0_reverse", "weightHHReverse": "weight_hh_l0_reverse",
+      "biasIHReverse": "bias_ih_l0_reverse", "biasHHReverse": "bias_hh_l0_reverse"
+    ]
   }
 
   /// Every weight and bias is drawn from U(−1/√H, 1/√H), PyTorch's LSTM default.
@@ -38,7 +40,9 @@ public final class BiLSTM: Module, @unchecked Sendable {
     self.hiddenSize = hiddenSize
     let bound = 1 / Double(hiddenSize).squareRoot()
     let gates = 4 * hiddenSize
-    func make(_ shape: [Int]) throws -> Tensor { try Initialization.uniform(shape, bound: bound, dtype: dtype).asParameter() }
+    func make(_ shape: [Int]) throws -> Tensor {
+      try Initialization.uniform(shape, bound: bound, dtype: dtype).asParameter()
+    }
     weightIH = try make([gates, inputSize])
     weightHH = try make([gates, hiddenSize])
     biasIH = try make([gates])
@@ -61,22 +65,27 @@ public final class BiLSTM: Module, @unchecked Sendable {
   ///     reference hands one component's final state to the next this way.
   /// - Returns: the output sequence B×T×2H (forward half first) and the final (h, c), each 2×B×H.
   public func callAsFunction(_ x: Tensor, initialState: (h: Tensor, c: Tensor)? = nil) throws
-    -> (output: Tensor, h: Tensor, c: Tensor) {
+    -> (output: Tensor, h: Tensor, c: Tensor)
+  {
     guard x.rank == 3, x.shape[2] == inputSize else {
-      throw TorchError("BiLSTM(input \(inputSize), hidden \(hiddenSize)) expects B×T×\(inputSize) inputs, got shape \(x.shape)")
+      throw TorchError(
+        "BiLSTM(input \(inputSize), hidden \(hiddenSize)) expects B×T×\(inputSize) inputs, got shape \(x.shape)")
     }
     let stateShape = [2, x.shape[0], hiddenSize]
     let h0: Tensor, c0: Tensor
     if let state = initialState {
       guard state.h.shape == stateShape, state.c.shape == stateShape else {
-        throw TorchError("BiLSTM(hidden \(hiddenSize)) expects an initial state of shape \(stateShape) (2×B×H) for h and c, got h \(state.h.shape) and c \(state.c.shape)")
+        throw TorchError(
+          "BiLSTM(hidden \(hiddenSize)) expects an initial state of shape \(stateShape) (2×B×H) for h and c, got h \(state.h.shape) and c \(state.c.shape)"
+        )
       }
       (h0, c0) = (state.h, state.c)
     } else {
       h0 = try Tensor.zeros(stateShape, dtype: x.dtype, device: x.device)
       c0 = h0
     }
-    return try Functional.lstm(x, h0: h0, c0: c0, parameters: atenParameters, layers: 1, dropout: 0,
-                               training: isTraining, bidirectional: true, batchFirst: true)
+    return try Functional.lstm(
+      x, h0: h0, c0: c0, parameters: atenParameters, layers: 1, dropout: 0,
+      training: isTraining, bidirectional: true, batchFirst: true)
   }
 }

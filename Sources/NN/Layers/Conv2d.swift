@@ -10,10 +10,14 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {
   public let stride: (Int, Int)
   public let padding: (Int, Int)
 
-  public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-              bias: Bool = true, dtype: DType = .float32) throws {
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    bias: Bool = true, dtype: DType = .float32
+  ) throws {
     guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0 else {
-      throw TorchError("Conv2d(\(inChannels), \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)): invalid sizes")
+      throw TorchError(
+        "Conv2d(\(inChannels), \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)): invalid sizes"
+      )
     }
     self.inChannels = inChannels
     self.outChannels = outChannels
@@ -21,7 +25,9 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {
     self.stride = (stride, stride)
     self.padding = (padding, padding)
     let fanIn = inChannels * kernelSize * kernelSize
-    weight = try Initialization.pytorchDefault([outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, dtype: dtype).asParameter()
+    weight = try Initialization.pytorchDefault(
+      [outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, dtype: dtype
+    ).asParameter()
     self.bias = bias ? try Initialization.pytorchDefault([outChannels], fanIn: fanIn, dtype: dtype).asParameter() : nil
     super.init()
   }

@@ -12,7 +12,9 @@ public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
   /// into the caller's matrix (e.g. a GloVe table kept for another model).
   public init(pretrained: Tensor, trainable: Bool = true) throws {
     guard pretrained.rank == 2, pretrained.dtype.isFloatingPoint else {
-      throw TorchError("Embedding(pretrained:) expects a floating-point count×dim matrix, got \(pretrained.dtype) of shape \(pretrained.shape)")
+      throw TorchError(
+        "Embedding(pretrained:) expects a floating-point count×dim matrix, got \(pretrained.dtype) of shape \(pretrained.shape)"
+      )
     }
     count = pretrained.shape[0]
     dim = pretrained.shape[1]
@@ -22,7 +24,9 @@ public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
 
   /// Random rows from N(0, 1), PyTorch's default for `nn.Embedding`.
   public init(count: Int, dim: Int, dtype: DType = .float32) throws {
-    guard count > 0, dim > 0 else { throw TorchError("Embedding(count: \(count), dim: \(dim)): sizes must be positive") }
+    guard count > 0, dim > 0 else {
+      throw TorchError("Embedding(count: \(count), dim: \(dim)): sizes must be positive")
+    }
     self.count = count
     self.dim = dim
     weight = try Tensor.randn([count, dim], dtype: dtype).asParameter()
@@ -38,7 +42,8 @@ public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
     if ids.count > 0 {
       let low = try ids.min().item(), high = try ids.max().item()
       guard low >= 0, high < Double(count) else {
-        throw TorchError("Embedding(\(count)×\(dim)) got ids in \(Int(low))...\(Int(high)), but they must lie in 0..<\(count)")
+        throw TorchError(
+          "Embedding(\(count)×\(dim)) got ids in \(Int(low))...\(Int(high)), but they must lie in 0..<\(count)")
       }
     }
     return try Functional.embedding(ids, weight: weight)

@@ -14,13 +14,15 @@ public final class Linear: Module, UnaryLayer, @unchecked Sendable {
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
     weight = try Initialization.pytorchDefault([outFeatures, inFeatures], fanIn: inFeatures, dtype: dtype).asParameter()
-    self.bias = bias ? try Initialization.pytorchDefault([outFeatures], fanIn: inFeatures, dtype: dtype).asParameter() : nil
+    self.bias =
+      bias ? try Initialization.pytorchDefault([outFeatures], fanIn: inFeatures, dtype: dtype).asParameter() : nil
     super.init()
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard x.rank >= 1, x.shape.last == inFeatures else {
-      throw TorchError("Linear(\(inFeatures)→\(outFeatures)) expects inputs whose last axis is \(inFeatures), got shape \(x.shape)")
+      throw TorchError(
+        "Linear(\(inFeatures)→\(outFeatures)) expects inputs whose last axis is \(inFeatures), got shape \(x.shape)")
     }
     return try Functional.linear(x, weight: weight, bias: bias)
   }

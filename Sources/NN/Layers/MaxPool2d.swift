@@ -20,7 +20,9 @@ public final class MaxPool2d: Module, UnaryLayer, @unchecked Sendable {
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     let k = kernelSize
     guard x.rank == 4 || x.rank == 3, x.size(-2) >= k.0, x.size(-1) >= k.1 else {
-      throw TorchError("MaxPool2d(kernel \(k.0)) expects B×C×H×W (or C×H×W) inputs with H ≥ \(k.0) and W ≥ \(k.1), got shape \(x.shape)")
+      throw TorchError(
+        "MaxPool2d(kernel \(k.0)) expects B×C×H×W (or C×H×W) inputs with H ≥ \(k.0) and W ≥ \(k.1), got shape \(x.shape)"
+      )
     }
     return try Functional.maxPool2d(x, kernel: kernelSize, stride: stride)
   }

@@ -15,7 +15,9 @@ public final class ReferenceLayerNorm: Module, UnaryLayer, @unchecked Sendable {
 
   public init(_ dim: Int, eps: Double = 1e-6, dtype: DType = .float32) throws {
     // The unbiased std of a single value is 0/0.
-    guard dim >= 2 else { throw TorchError("ReferenceLayerNorm(\(dim)): needs at least 2 features (the unbiased std divides by N−1)") }
+    guard dim >= 2 else {
+      throw TorchError("ReferenceLayerNorm(\(dim)): needs at least 2 features (the unbiased std divides by N−1)")
+    }
     self.dim = dim
     self.eps = eps
     weight = try Tensor.ones([dim], dtype: dtype).asParameter()
@@ -25,7 +27,8 @@ public final class ReferenceLayerNorm: Module, UnaryLayer, @unchecked Sendable {
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard x.rank >= 1, x.shape.last == dim else {
-      throw TorchError("ReferenceLayerNorm(\(dim)) expects inputs whose last axis is \(dim) (…×\(dim)), got shape \(x.shape)")
+      throw TorchError(
+        "ReferenceLayerNorm(\(dim)) expects inputs whose last axis is \(dim) (…×\(dim)), got shape \(x.shape)")
     }
     let mean = try x.mean(axis: -1, keepDims: true)
     let std = try x.std(axes: [-1], unbiased: true, keepDims: true)

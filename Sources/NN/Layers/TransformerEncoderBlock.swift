@@ -10,8 +10,9 @@ public final class TransformerEncoderBlock: Module, UnaryLayer, @unchecked Senda
   public let finalNorm: ReferenceLayerNorm
 
   public init(dim: Int, heads: Int, feedForwardDim: Int, dropout: Double = 0.1, dtype: DType = .float32) throws {
-    layer = try TransformerEncoderLayer(dim: dim, heads: heads, feedForwardDim: feedForwardDim,
-                                        dropout: dropout, dtype: dtype)
+    layer = try TransformerEncoderLayer(
+      dim: dim, heads: heads, feedForwardDim: feedForwardDim,
+      dropout: dropout, dtype: dtype)
     finalNorm = try ReferenceLayerNorm(dim, dtype: dtype)
     super.init()
   }

@@ -30,7 +30,7 @@ public final class TransformerEncoderLayer: Module, UnaryLayer, @unchecked Senda
     norm2 = try ReferenceLayerNorm(dim, dtype: dtype)
     feedForward = Sequential([
       try Linear(dim, feedForwardDim, dtype: dtype), ReLU(), try Dropout(dropout),
-      try Linear(feedForwardDim, dim, dtype: dtype),
+      try Linear(feedForwardDim, dim, dtype: dtype)
     ])
     dropout2 = try Dropout(dropout)
     super.init()

@@ -9,7 +9,9 @@ public func crossEntropy(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
     throw TorchError("crossEntropy expects logits of shape B×C, got \(logits.shape)")
   }
   guard labels.rank == 1, labels.shape[0] == logits.shape[0] else {
-    throw TorchError("crossEntropy expects \(logits.shape[0]) labels (one per row of the \(logits.shape) logits), got labels of shape \(labels.shape)")
+    throw TorchError(
+      "crossEntropy expects \(logits.shape[0]) labels (one per row of the \(logits.shape) logits), got labels of shape \(labels.shape)"
+    )
   }
   guard labels.dtype == .int64 else {
     throw TorchError("crossEntropy expects int64 class indices, got \(labels.dtype) labels")

@@ -13,11 +13,14 @@ public final class LocalContrastiveLoss: Module, @unchecked Sendable {
     super.init()
   }
 
-  public convenience init(_ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
-                          temperature: Double = 0.1, divisor: SupervisedContrastiveLoss.Divisor = .perAnchor,
-                          dtype: DType = .float32) throws {
-    self.init(head: try ProjectionHead(kind, inFeatures: inFeatures, dimensions: dimensions, dtype: dtype),
-              loss: try SupervisedContrastiveLoss(temperature: temperature, divisor: divisor))
+  public convenience init(
+    _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
+    temperature: Double = 0.1, divisor: SupervisedContrastiveLoss.Divisor = .perAnchor,
+    dtype: DType = .float32
+  ) throws {
+    self.init(
+      head: try ProjectionHead(kind, inFeatures: inFeatures, dimensions: dimensions, dtype: dtype),
+      loss: try SupervisedContrastiveLoss(temperature: temperature, divisor: divisor))
   }
 
   /// The loss of a component's features `B×…` (flattened by the head) with int64 labels `B`.

@@ -22,7 +22,8 @@ public enum ProjectionKind: String, Sendable, CaseIterable, CustomStringConverti
     case "mlp", "m": self = .mlp
     case "mlp-bn", "mb": self = .mlpBN
     default:
-      throw TorchError("unknown projection head '\(text)': expected one of identity (i), linear (l), mlp (m), mlp-bn (mb)")
+      throw TorchError(
+        "unknown projection head '\(text)': expected one of identity (i), linear (l), mlp (m), mlp-bn (mb)")
     }
   }
 
@@ -51,14 +52,18 @@ public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
   /// The head's layers after flattening; empty for the identity head.
   public let body: Sequential
 
-  public init(_ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
-              dtype: DType = .float32) throws {
+  public init(
+    _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
+    dtype: DType = .float32
+  ) throws {
     guard inFeatures > 0 else {
       throw TorchError("ProjectionHead(\(kind)): the input width must be positive, got \(inFeatures)")
     }
     if kind != .identity {
       guard dimensions.output > 0, dimensions.hidden > 0 else {
-        throw TorchError("ProjectionHead(\(kind)): hidden and output widths must be positive, got hidden \(dimensions.hidden), output \(dimensions.output)")
+        throw TorchError(
+          "ProjectionHead(\(kind)): hidden and output widths must be positive, got hidden \(dimensions.hidden), output \(dimensions.output)"
+        )
       }
     }
     self.kind = kind
@@ -77,8 +82,10 @@ public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
     case .mlpBN:
       outFeatures = out
       // No bias before BatchNorm: its mean subtraction would cancel it.
-      body = Sequential([try Linear(inFeatures, hid, bias: false, dtype: dtype), try BatchNorm1d(hid, dtype: dtype),
-                         ReLU(), try Linear(hid, out, dtype: dtype)])
+      body = Sequential([
+        try Linear(inFeatures, hid, bias: false, dtype: dtype), try BatchNorm1d(hid, dtype: dtype),
+        ReLU(), try Linear(hid, out, dtype: dtype)
+      ])
     }
     super.init()
   }
@@ -89,7 +96,9 @@ public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
     }
     let flat = x.rank == 2 ? x : try x.flattened(startAxis: 1)
     guard flat.shape[1] == inFeatures else {
-      throw TorchError("ProjectionHead(\(kind), in \(inFeatures)) got features of shape \(x.shape), which flatten to \(flat.shape[1]) per sample")
+      throw TorchError(
+        "ProjectionHead(\(kind), in \(inFeatures)) got features of shape \(x.shape), which flatten to \(flat.shape[1]) per sample"
+      )
     }
     return try body(flat)
   }

@@ -42,20 +42,26 @@ public struct SupervisedContrastiveLoss: Sendable {
   /// The loss of features `B×D` (B ≥ 2) with int64 labels `B`, as a 0-dimensional tensor.
   public func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {
     guard features.rank == 2 else {
-      throw TorchError("SupervisedContrastiveLoss expects projected features of shape B×D, got \(features.shape); flatten or project them first")
+      throw TorchError(
+        "SupervisedContrastiveLoss expects projected features of shape B×D, got \(features.shape); flatten or project them first"
+      )
     }
     guard features.dtype.isFloatingPoint else {
       throw TorchError("SupervisedContrastiveLoss expects floating-point features, got \(features.dtype)")
     }
     guard labels.rank == 1, labels.dtype == .int64 else {
-      throw TorchError("SupervisedContrastiveLoss expects int64 labels of shape B, got \(labels.dtype) labels of shape \(labels.shape)")
+      throw TorchError(
+        "SupervisedContrastiveLoss expects int64 labels of shape B, got \(labels.dtype) labels of shape \(labels.shape)"
+      )
     }
     let b = features.shape[0]
     guard labels.shape[0] == b else {
       throw TorchError("SupervisedContrastiveLoss: \(b) feature rows but \(labels.shape[0]) labels")
     }
     guard b >= 2 else {
-      throw TorchError("SupervisedContrastiveLoss needs a batch of at least 2 samples (the denominator runs over the other samples), got \(b)")
+      throw TorchError(
+        "SupervisedContrastiveLoss needs a batch of at least 2 samples (the denominator runs over the other samples), got \(b)"
+      )
     }
 
     let z = try Functional.normalize(features, p: 2, axis: 1, eps: Self.normEpsilon)
@@ -77,7 +83,7 @@ public struct SupervisedContrastiveLoss: Sendable {
     let perAnchorDivisor: Tensor
     switch divisor {
     case .perAnchor: perAnchorDivisor = try sameLabel.sum(axis: 1)  // |P_i| + 1, never 0
-    case .batchTotal: perAnchorDivisor = try sameLabel.sum()        // Σ_i (|P_i| + 1) ≥ B
+    case .batchTotal: perAnchorDivisor = try sameLabel.sum()  // Σ_i (|P_i| + 1) ≥ B
     }
     return try (-(positiveSum / perAnchorDivisor)).mean()
   }

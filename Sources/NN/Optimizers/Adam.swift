@@ -24,8 +24,10 @@ public final class Adam: Optimizer {
   /// Indexed like `parameters`; nil until the parameter's first update.
   private(set) var states: [State?]
 
-  public init(_ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-              eps: Double = 1e-8, weightDecay: Double = 0) throws {
+  public init(
+    _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+    eps: Double = 1e-8, weightDecay: Double = 0
+  ) throws {
     try OptimizerState.checkParameters(parameters, "Adam")
     // PyTorch's own argument checks.
     guard lr >= 0 else { throw TorchError("Adam: invalid learning rate \(lr) (must be ≥ 0)") }
@@ -88,7 +90,8 @@ public final class Adam: Optimizer {
       let p = parameters[i]
       loaded[i] = State(
         expAvg: try OptimizerState.buffer(entry["exp_avg"]!, like: p, name: "state.\(i).exp_avg", optimizer: "Adam"),
-        expAvgSq: try OptimizerState.buffer(entry["exp_avg_sq"]!, like: p, name: "state.\(i).exp_avg_sq", optimizer: "Adam"),
+        expAvgSq: try OptimizerState.buffer(
+          entry["exp_avg_sq"]!, like: p, name: "state.\(i).exp_avg_sq", optimizer: "Adam"),
         step: try OptimizerState.stepCount(entry["step"]!, name: "state.\(i).step", optimizer: "Adam"))
     }
     states = loaded

@@ -103,20 +103,26 @@ enum OptimizerState {
 
   /// Splits `state.<index>.<key>` entries by parameter index, checking that every name is known,
   /// every index is in range and every present index has exactly `keys`.
-  static func parse(_ state: [String: Tensor], parameterCount: Int, keys: Set<String>,
-                    optimizer: String) throws -> (perParameter: [Int: [String: Tensor]], learningRate: Double?) {
+  static func parse(
+    _ state: [String: Tensor], parameterCount: Int, keys: Set<String>,
+    optimizer: String
+  ) throws -> (perParameter: [Int: [String: Tensor]], learningRate: Double?) {
     var perParameter: [Int: [String: Tensor]] = [:]
     var learningRate: Double?
     var problems: [String] = []
     for (name, tensor) in state.sorted(by: { $0.key < $1.key }) {
       if name == learningRateKey {
-        guard tensor.count == 1 else { problems.append("\(name) must hold one value, has shape \(tensor.shape)"); continue }
+        guard tensor.count == 1 else {
+          problems.append("\(name) must hold one value, has shape \(tensor.shape)"); continue
+        }
         learningRate = try tensor.to(.float64).item()
         continue
       }
       let parts = name.split(separator: ".", omittingEmptySubsequences: false)
       guard parts.count == 3, parts[0] == "state", let index = Int(parts[1]), keys.contains(String(parts[2])) else {
-        problems.append("unexpected entry \(name) (expected state.<index>.{\(keys.sorted().joined(separator: ","))} or \(learningRateKey))")
+        problems.append(
+          "unexpected entry \(name) (expected state.<index>.{\(keys.sorted().joined(separator: ","))} or \(learningRateKey))"
+        )
         continue
       }
       guard (0..<parameterCount).contains(index) else {
@@ -140,7 +146,8 @@ enum OptimizerState {
   /// A private copy of a saved buffer, checked against its parameter and placed like it.
   static func buffer(_ saved: Tensor, like p: Tensor, name: String, optimizer: String) throws -> Tensor {
     guard saved.shape == p.shape else {
-      throw TorchError("cannot load \(optimizer) state dict: \(name) has shape \(saved.shape) but its parameter has shape \(p.shape)")
+      throw TorchError(
+        "cannot load \(optimizer) state dict: \(name) has shape \(saved.shape) but its parameter has shape \(p.shape)")
     }
     // clone(): `to` returns the same tensor when nothing changes, and a buffer shared with
     // another optimizer would be updated by both.

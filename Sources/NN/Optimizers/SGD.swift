@@ -17,14 +17,18 @@ public final class SGD: Optimizer {
   /// Momentum buffers, indexed like `parameters`; nil until the parameter's first update.
   private(set) var momentumBuffers: [Tensor?]
 
-  public init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
-              weightDecay: Double = 0, nesterov: Bool = false) throws {
+  public init(
+    _ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
+    weightDecay: Double = 0, nesterov: Bool = false
+  ) throws {
     try OptimizerState.checkParameters(parameters, "SGD")
     guard lr >= 0 else { throw TorchError("SGD: invalid learning rate \(lr) (must be ≥ 0)") }
     guard momentum >= 0 else { throw TorchError("SGD: invalid momentum \(momentum) (must be ≥ 0)") }
     guard weightDecay >= 0 else { throw TorchError("SGD: invalid weight decay \(weightDecay) (must be ≥ 0)") }
     if nesterov && (momentum <= 0 || dampening != 0) {
-      throw TorchError("SGD: Nesterov momentum requires a positive momentum and zero dampening (got momentum \(momentum), dampening \(dampening))")
+      throw TorchError(
+        "SGD: Nesterov momentum requires a positive momentum and zero dampening (got momentum \(momentum), dampening \(dampening))"
+      )
     }
     self.parameters = parameters
     learningRate = lr
@@ -75,8 +79,9 @@ public final class SGD: Optimizer {
     let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "SGD")
     var loaded = [Tensor?](repeating: nil, count: parameters.count)
     for (i, entry) in parsed.perParameter {
-      loaded[i] = try OptimizerState.buffer(entry["momentum_buffer"]!, like: parameters[i],
-                                            name: "state.\(i).momentum_buffer", optimizer: "SGD")
+      loaded[i] = try OptimizerState.buffer(
+        entry["momentum_buffer"]!, like: parameters[i],
+        name: "state.\(i).momentum_buffer", optimizer: "SGD")
     }
     momentumBuffers = loaded
     if let lr = parsed.learningRate { learningRate = lr }

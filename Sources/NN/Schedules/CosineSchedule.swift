@@ -26,7 +26,8 @@ public struct CosineSchedule: LearningRateSchedule {
 
   public init(base: Double, end: Double, epochs: Int, stepsPerEpoch: Int, granularity: Granularity = .perEpoch) throws {
     guard base >= 0, base.isFinite, end >= 0, end.isFinite else {
-      throw TorchError("CosineSchedule: the base and end learning rates must be finite numbers ≥ 0, got base \(base), end \(end)")
+      throw TorchError(
+        "CosineSchedule: the base and end learning rates must be finite numbers ≥ 0, got base \(base), end \(end)")
     }
     guard epochs >= 1 else { throw TorchError("CosineSchedule: epochs must be ≥ 1, got \(epochs)") }
     guard stepsPerEpoch >= 1 else {
@@ -49,7 +50,8 @@ public struct CosineSchedule: LearningRateSchedule {
     case .perStep:
       // S_max itself is allowed: it is the rate after the last step.
       guard (0...totalSteps).contains(step) else {
-        throw TorchError("CosineSchedule: step \(step) is outside 0…\(totalSteps) (\(epochs) epochs of \(stepsPerEpoch) steps)")
+        throw TorchError(
+          "CosineSchedule: step \(step) is outside 0…\(totalSteps) (\(epochs) epochs of \(stepsPerEpoch) steps)")
       }
       return rate(at: step)
     }

@@ -14,12 +14,16 @@ public enum BenchInput: Equatable, Sendable, CustomStringConvertible {
     switch model.family {
     case .vision:
       if let seqLen {
-        throw PipelineError("--seq-len \(seqLen) is for the text models (lstm, transformer); \(model) reads images: give their shape with --input CxHxW")
+        throw PipelineError(
+          "--seq-len \(seqLen) is for the text models (lstm, transformer); \(model) reads images: give their shape with --input CxHxW"
+        )
       }
       return try input.map(parseImage) ?? defaultImage
     case .text:
       if let input {
-        throw PipelineError("--input \(input) is an image shape for the vision models (vgg, resnet18, convnet); \(model) reads token ids: give their count with --seq-len L")
+        throw PipelineError(
+          "--input \(input) is an image shape for the vision models (vgg, resnet18, convnet); \(model) reads token ids: give their count with --seq-len L"
+        )
       }
       guard let seqLen else { return defaultTokens }
       guard seqLen >= 1 else { throw PipelineError("--seq-len must be at least 1 token, got \(seqLen)") }
@@ -32,7 +36,9 @@ public enum BenchInput: Equatable, Sendable, CustomStringConvertible {
     let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
       .flatMap { $0.split(separator: "×", omittingEmptySubsequences: false) }.map { Int($0) }
     guard parts.count == 3, let c = parts[0], let h = parts[1], let w = parts[2], c >= 1, h >= 1, w >= 1 else {
-      throw PipelineError("--input '\(text)' is not an image shape: expected CxHxW, three whole numbers of at least 1 such as 3x32x32 or 1x28x28")
+      throw PipelineError(
+        "--input '\(text)' is not an image shape: expected CxHxW, three whole numbers of at least 1 such as 3x32x32 or 1x28x28"
+      )
     }
     return .image(channels: c, height: h, width: w)
   }

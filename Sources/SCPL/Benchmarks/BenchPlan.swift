@@ -47,12 +47,18 @@ public struct BenchPlan: Equatable, Sendable {
 
   /// Every method with every pipeline, in that order (methods outer), split into the runs that
   /// apply and the ones skipped.
-  public static func crossing(methods: [MethodKind], pipelines: [PipelineKind], devices: Int) -> (runs: [Run], skipped: [Skip]) {
+  public static func crossing(methods: [MethodKind], pipelines: [PipelineKind], devices: Int) -> (
+    runs: [Run], skipped: [Skip]
+  ) {
     var runs: [Run] = [], skipped: [Skip] = []
     for m in methods {
       for p in pipelines {
         let run = Run(m, p)
-        if let reason = reasonNotToRun(run, devices: devices) { skipped.append(Skip(run: run, reason: reason)) } else { runs.append(run) }
+        if let reason = reasonNotToRun(run, devices: devices) {
+          skipped.append(Skip(run: run, reason: reason))
+        } else {
+          runs.append(run)
+        }
       }
     }
     return (runs, skipped)
@@ -62,7 +68,9 @@ public struct BenchPlan: Equatable, Sendable {
   /// `runs` as method:pipeline pairs — not both — and `batchSizes`, all comma-separated. A pair
   /// named in `runs` that cannot run is an error (it was asked for by name); a cross-product pair
   /// that cannot run is skipped. If nothing is left to run, that is an error too.
-  public static func parse(methods: String?, pipelines: String?, runs: String?, batchSizes: String, devices: Int) throws -> BenchPlan {
+  public static func parse(methods: String?, pipelines: String?, runs: String?, batchSizes: String, devices: Int) throws
+    -> BenchPlan
+  {
     guard devices >= 1 else { throw PipelineError("a benchmark needs at least one device, got \(devices)") }
     let sizes = try items(batchSizes, option: "--batch-sizes").map { text -> Int in
       guard let n = Int(text), n >= 1 else {
@@ -72,24 +80,35 @@ public struct BenchPlan: Equatable, Sendable {
     }
     if let runs {
       guard methods == nil, pipelines == nil else {
-        throw PipelineError("--runs names method:pipeline pairs itself; give either --runs or --methods/--pipelines, not both")
+        throw PipelineError(
+          "--runs names method:pipeline pairs itself; give either --runs or --methods/--pipelines, not both")
       }
       let pairs = try items(runs, option: "--runs").map { item -> Run in
         let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2 else { throw PipelineError("--runs: '\(item)' is not method:pipeline (e.g. scpl:async)") }
-        let run = Run(try kind(parts[0], "--runs", MethodKind.init(parsing:)), try kind(parts[1], "--runs", PipelineKind.init(parsing:)))
-        if let reason = reasonNotToRun(run, devices: devices) { throw PipelineError("--runs: \(run) cannot run: \(reason)") }
+        guard parts.count == 2 else {
+          throw PipelineError("--runs: '\(item)' is not method:pipeline (e.g. scpl:async)")
+        }
+        let run = Run(
+          try kind(parts[0], "--runs", MethodKind.init(parsing:)),
+          try kind(parts[1], "--runs", PipelineKind.init(parsing:)))
+        if let reason = reasonNotToRun(run, devices: devices) {
+          throw PipelineError("--runs: \(run) cannot run: \(reason)")
+        }
         return run
       }
       return BenchPlan(runs: pairs, skipped: [], batchSizes: sizes)
     }
-    let methodKinds = try items(methods ?? "bp,scpl", option: "--methods").map { try kind($0, "--methods", MethodKind.init(parsing:)) }
+    let methodKinds = try items(methods ?? "bp,scpl", option: "--methods").map {
+      try kind($0, "--methods", MethodKind.init(parsing:))
+    }
     let pipelineKinds = try items(pipelines ?? "nmp,overlap,async", option: "--pipelines").map {
       try kind($0, "--pipelines", PipelineKind.init(parsing:))
     }
     let (chosen, skipped) = crossing(methods: methodKinds, pipelines: pipelineKinds, devices: devices)
     guard !chosen.isEmpty else {
-      throw PipelineError("no pair of --methods and --pipelines can run: " + skipped.map { "\($0.run): \($0.reason)" }.joined(separator: "; "))
+      throw PipelineError(
+        "no pair of --methods and --pipelines can run: "
+          + skipped.map { "\($0.run): \($0.reason)" }.joined(separator: "; "))
     }
     return BenchPlan(runs: chosen, skipped: skipped, batchSizes: sizes)
   }
@@ -97,9 +116,15 @@ public struct BenchPlan: Equatable, Sendable {
   /// The comma-separated items of an option, trimmed; an empty list, an empty item or a repeated
   /// one is an error naming the option.
   static func items(_ text: String, option: String) throws -> [String] {
-    let list = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard list.contains(where: { !$0.isEmpty }) else { throw PipelineError("\(option) is empty: give at least one value") }
-    if list.contains("") { throw PipelineError("\(option) '\(text)' has an empty item (two commas in a row, or one at an end)") }
+    let list = text.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    guard list.contains(where: { !$0.isEmpty }) else {
+      throw PipelineError("\(option) is empty: give at least one value")
+    }
+    if list.contains("") {
+      throw PipelineError("\(option) '\(text)' has an empty item (two commas in a row, or one at an end)")
+    }
     var seen = Set<String>()
     for item in list where !seen.insert(item.lowercased()).inserted {
       throw PipelineError("\(option) lists '\(item)' more than once")

@@ -29,9 +29,12 @@ public struct BenchRecord: Equatable, Sendable {
   /// How many timed rounds the figures summarise (`medianOverRounds`).
   public var rounds = 1
 
-  public init(model: String, method: MethodKind, pipeline: PipelineKind, batchSize: Int, devices: Int, threadsPerDevice: Int,
-              stepSecondsMedian: Double, stepSecondsMin: Double, samplesPerSecond: Double, busyFraction: [Double],
-              predictedStepSeconds: Double?, placement: String = "–", steps: Int = 0, epochSamples: Int = BenchRecord.cifar10TrainingSamples) {
+  public init(
+    model: String, method: MethodKind, pipeline: PipelineKind, batchSize: Int, devices: Int, threadsPerDevice: Int,
+    stepSecondsMedian: Double, stepSecondsMin: Double, samplesPerSecond: Double, busyFraction: [Double],
+    predictedStepSeconds: Double?, placement: String = "–", steps: Int = 0,
+    epochSamples: Int = BenchRecord.cifar10TrainingSamples
+  ) {
     self.model = model
     self.method = method
     self.pipeline = pipeline
@@ -49,12 +52,16 @@ public struct BenchRecord: Equatable, Sendable {
   }
 
   /// A benchmark's result as a record.
-  public init(model: String, method: MethodKind, threadsPerDevice: Int, result: TrainingBenchmark.Result, epochSamples: Int) {
-    self.init(model: model, method: method, pipeline: result.kind, batchSize: result.batchSize, devices: result.busyFractions.count,
-              threadsPerDevice: threadsPerDevice, stepSecondsMedian: result.median, stepSecondsMin: result.min,
-              samplesPerSecond: result.samplesPerSecond, busyFraction: result.busyFractions,
-              predictedStepSeconds: result.predictedStepSeconds, placement: result.placement.description,
-              steps: result.stepSeconds.count, epochSamples: epochSamples)
+  public init(
+    model: String, method: MethodKind, threadsPerDevice: Int, result: TrainingBenchmark.Result, epochSamples: Int
+  ) {
+    self.init(
+      model: model, method: method, pipeline: result.kind, batchSize: result.batchSize,
+      devices: result.busyFractions.count,
+      threadsPerDevice: threadsPerDevice, stepSecondsMedian: result.median, stepSecondsMin: result.min,
+      samplesPerSecond: result.samplesPerSecond, busyFraction: result.busyFractions,
+      predictedStepSeconds: result.predictedStepSeconds, placement: result.placement.description,
+      steps: result.stepSeconds.count, epochSamples: epochSamples)
     pageFaultsPerStep = result.pageFaultsPerStep
     systemSecondsPerStep = result.systemSecondsPerStep
     peakGPUMemoryBytes = result.peakGPUMemoryBytes
@@ -67,12 +74,15 @@ public struct BenchRecord: Equatable, Sendable {
     guard var merged = rounds.first else { throw PipelineError("no rounds to summarise") }
     let first = merged
     func sameConfiguration(_ r: BenchRecord) -> Bool {
-      r.model == first.model && r.method == first.method && r.pipeline == first.pipeline && r.batchSize == first.batchSize
+      r.model == first.model && r.method == first.method && r.pipeline == first.pipeline
+        && r.batchSize == first.batchSize
         && r.devices == first.devices && r.threadsPerDevice == first.threadsPerDevice && r.placement == first.placement
         && r.steps == first.steps && r.busyFraction.count == first.busyFraction.count
     }
     if let odd = rounds.first(where: { !sameConfiguration($0) }) {
-      throw PipelineError("rounds of different configurations cannot be summarised together: \(first.method.rawValue):\(first.pipeline.rawValue) batch \(first.batchSize) on \(first.placement) and \(odd.method.rawValue):\(odd.pipeline.rawValue) batch \(odd.batchSize) on \(odd.placement)")
+      throw PipelineError(
+        "rounds of different configurations cannot be summarised together: \(first.method.rawValue):\(first.pipeline.rawValue) batch \(first.batchSize) on \(first.placement) and \(odd.method.rawValue):\(odd.pipeline.rawValue) batch \(odd.batchSize) on \(odd.placement)"
+      )
     }
     merged.stepSecondsMedian = rounds.map(\.stepSecondsMedian).median
     merged.stepSecondsMin = rounds.map(\.stepSecondsMin).min() ?? merged.stepSecondsMin
@@ -84,7 +94,8 @@ public struct BenchRecord: Equatable, Sendable {
     merged.pageFaultsPerStep = faults.isEmpty ? nil : faults.median
     merged.systemSecondsPerStep = system.isEmpty ? nil : system.median
     let peaks = rounds.compactMap(\.peakGPUMemoryBytes)  // the highest of the rounds, per device
-    merged.peakGPUMemoryBytes = peaks.isEmpty ? nil : peaks[0].indices.map { d in peaks.map { $0.indices.contains(d) ? $0[d] : 0 }.max() ?? 0 }
+    merged.peakGPUMemoryBytes =
+      peaks.isEmpty ? nil : peaks[0].indices.map { d in peaks.map { $0.indices.contains(d) ? $0[d] : 0 }.max() ?? 0 }
     merged.rounds = rounds.count
     return merged
   }
@@ -108,14 +119,15 @@ public struct BenchRecord: Equatable, Sendable {
   /// The keys every record has, whatever else is added.
   public static let requiredKeys = [
     "model", "method", "pipeline", "batch_size", "devices", "threads_per_device", "step_seconds_median",
-    "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds",
+    "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds"
   ]
 
   /// The Markdown table's columns (the model is in the title).
   public static let columns = [
-    "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "rounds", "step_seconds_median",
+    "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "rounds",
+    "step_seconds_median",
     "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds", "efficiency", "epoch_seconds",
-    "page_faults_per_step", "system_seconds_per_step", "peak_gpu_memory_bytes",
+    "page_faults_per_step", "system_seconds_per_step", "peak_gpu_memory_bytes"
   ]
 
   /// The record as a report row: `requiredKeys` plus placement, steps, rounds, efficiency, epoch_samples,
@@ -132,7 +144,7 @@ public struct BenchRecord: Equatable, Sendable {
       "epoch_samples": .integer(epochSamples), "epoch_seconds": .number(epochSeconds),
       "page_faults_per_step": pageFaultsPerStep.map { .number($0) } ?? .null,
       "system_seconds_per_step": systemSecondsPerStep.map { .number($0) } ?? .null,
-      "peak_gpu_memory_bytes": peakGPUMemoryBytes.map { .numbers($0.map(Double.init)) } ?? .null,
+      "peak_gpu_memory_bytes": peakGPUMemoryBytes.map { .numbers($0.map(Double.init)) } ?? .null
     ]
   }
 }

@@ -55,8 +55,10 @@ public struct BenchReport {
   }
 
   public var markdown: String {
-    var lines = ["## \(title)", "", "| " + columns.joined(separator: " | ") + " |",
-                 "|" + columns.map { _ in "---" }.joined(separator: "|") + "|"]
+    var lines = [
+      "## \(title)", "", "| " + columns.joined(separator: " | ") + " |",
+      "|" + columns.map { _ in "---" }.joined(separator: "|") + "|"
+    ]
     for row in rows { lines.append("| " + columns.map { row[$0]?.description ?? "" }.joined(separator: " | ") + " |") }
     if !notes.isEmpty { lines += [""] + notes.map { "- \($0)" } }
     return lines.joined(separator: "\n") + "\n"

@@ -27,15 +27,22 @@ public enum DataBenchmark {
   }
 
   public static func run(_ options: Options = Options(), log: (String) -> Void = { print($0) }) throws -> BenchReport {
-    var report = BenchReport(title: "Loader speed (batch \(options.batchSize), libtorch \(EngineInfo.libtorchVersion))",
-                             columns: ["data", "augmentation", "loader_threads", "batches", "rows_per_batch",
-                                       "samples_per_s", "ms_per_batch"])
+    var report = BenchReport(
+      title: "Loader speed (batch \(options.batchSize), libtorch \(EngineInfo.libtorchVersion))",
+      columns: [
+        "data", "augmentation", "loader_threads", "batches", "rows_per_batch",
+        "samples_per_s", "ms_per_batch"
+      ])
     let images = try FashionMNIST.images(.train, directory: options.dataDirectory).prefix(options.limitTrain)
     var sources: [(name: String, augmentation: String, source: any BatchSource)] =
-      options.augmentations.map { ("fashion-mnist/train (\(images.count))", $0.rawValue, images.with(augmentation: $0)) }
+      options.augmentations.map {
+        ("fashion-mnist/train (\(images.count))", $0.rawValue, images.with(augmentation: $0))
+      }
     if options.cifarShaped {
       let cifar = try randomCIFARShaped(count: 10_000, seed: options.seed)
-      sources += options.augmentations.map { ("random 3×32×32 (\(cifar.count))", $0.rawValue, cifar.with(augmentation: $0)) }
+      sources += options.augmentations.map {
+        ("random 3×32×32 (\(cifar.count))", $0.rawValue, cifar.with(augmentation: $0))
+      }
     }
     sources += try textSources(options)
 
@@ -45,16 +52,21 @@ public enum DataBenchmark {
     try Threads.setThreadCount(1)
     for (name, augmentation, source) in sources {
       for workers in options.workerCounts {
-        let loader = try DataLoader(source, batchSize: options.batchSize, seed: options.seed, workerThreads: workers,
-                                    prefetch: max(2, 2 * workers))
+        let loader = try DataLoader(
+          source, batchSize: options.batchSize, seed: options.seed, workerThreads: workers,
+          prefetch: max(2, 2 * workers))
         let m = try measure(loader, batches: options.batches)
         let perBatch = m.seconds / Double(m.batches)
-        log(String(format: "%@  %@  %d loader thread(s): %.0f samples/s, %.2f ms per batch of %d (%d rows), %d batches",
-                   name, augmentation, workers, Double(m.samples) / m.seconds, 1e3 * perBatch, options.batchSize,
-                   m.rows, m.batches))
-        report.add(["data": .text(name), "augmentation": .text(augmentation), "loader_threads": .integer(workers),
-                    "batches": .integer(m.batches), "rows_per_batch": .integer(m.rows),
-                    "samples_per_s": .number(Double(m.samples) / m.seconds), "ms_per_batch": .number(1e3 * perBatch)])
+        log(
+          String(
+            format: "%@  %@  %d loader thread(s): %.0f samples/s, %.2f ms per batch of %d (%d rows), %d batches",
+            name, augmentation, workers, Double(m.samples) / m.seconds, 1e3 * perBatch, options.batchSize,
+            m.rows, m.batches))
+        report.add([
+          "data": .text(name), "augmentation": .text(augmentation), "loader_threads": .integer(workers),
+          "batches": .integer(m.batches), "rows_per_batch": .integer(m.rows),
+          "samples_per_s": .number(Double(m.samples) / m.seconds), "ms_per_batch": .number(1e3 * perBatch)
+        ])
         if augmentation == Augmentation.strong.rawValue && name.hasPrefix("fashion-mnist") && workers == 1 {
           strongLoaderSeconds = perBatch
         }
@@ -64,18 +76,26 @@ public enum DataBenchmark {
     report.notes = [
       "samples_per_s counts source images (a strong batch of 128 images has 256 rows: weak and strong views).",
       "0 loader threads: the consumer makes each batch when asked, with 1 intra-op thread; n ≥ 1: n worker threads, 1 intra-op thread each, prefetch 2n.",
-      "The consumer does no work between batches, so these are the loader's own rates.",
+      "The consumer does no work between batches, so these are the loader's own rates."
     ]
     if options.trainingStep, let loaderSeconds = strongLoaderSeconds {
       try Threads.setThreadCount(options.stepThreads)
       let step = try trainingStepSeconds(images.with(augmentation: .strong), batchSize: options.batchSize)
-      log(String(format: "training step (VGG width 0.125 SCPL, %d rows, %d intra-op threads): %.2f ms; one loader thread is %.1f× faster (target ≥ 3×)",
-                 2 * options.batchSize, options.stepThreads, 1e3 * step, step / loaderSeconds))
-      report.add(["data": .text("training step: VGG (width 0.125) SCPL"), "augmentation": .text("strong"),
-                  "loader_threads": .integer(0), "rows_per_batch": .integer(2 * options.batchSize),
-                  "ms_per_batch": .number(1e3 * step)])
-      report.notes.append(String(format: "Target: the loader ≥ 3× faster than a training step. A VGG (width 0.125) SCPL step on a strong batch takes %.2f ms at %d intra-op threads; one loader thread makes a batch in %.2f ms: %.1f×.",
-                                 1e3 * step, options.stepThreads, 1e3 * loaderSeconds, step / loaderSeconds))
+      log(
+        String(
+          format:
+            "training step (VGG width 0.125 SCPL, %d rows, %d intra-op threads): %.2f ms; one loader thread is %.1f× faster (target ≥ 3×)",
+          2 * options.batchSize, options.stepThreads, 1e3 * step, step / loaderSeconds))
+      report.add([
+        "data": .text("training step: VGG (width 0.125) SCPL"), "augmentation": .text("strong"),
+        "loader_threads": .integer(0), "rows_per_batch": .integer(2 * options.batchSize),
+        "ms_per_batch": .number(1e3 * step)
+      ])
+      report.notes.append(
+        String(
+          format:
+            "Target: the loader ≥ 3× faster than a training step. A VGG (width 0.125) SCPL step on a strong batch takes %.2f ms at %d intra-op threads; one loader thread makes a batch in %.2f ms: %.1f×.",
+          1e3 * step, options.stepThreads, 1e3 * loaderSeconds, step / loaderSeconds))
     }
     return report
   }
@@ -84,13 +104,15 @@ public enum DataBenchmark {
   static func randomCIFARShaped(count: Int, seed: UInt64) throws -> ImageDataset {
     var rng = SplitMix64(seed: seed)
     let pixels = (0..<(count * 3 * 32 * 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-    return try ImageDataset(name: "random-cifar-shaped", images: Tensor(pixels, shape: [count, 3, 32, 32]),
-                            labels: Tensor((0..<count).map { Int64($0 % 10) }), classCount: 10, normalization: .cifar10)
+    return try ImageDataset(
+      name: "random-cifar-shaped", images: Tensor(pixels, shape: [count, 3, 32, 32]),
+      labels: Tensor((0..<count).map { Int64($0 % 10) }), classCount: 10, normalization: .cifar10)
   }
 
   /// Text data sets to time beside Fashion-MNIST: tokenized BBC News from the data cache (cleaned,
   /// encoded, padded per batch to its longest document, at most 400 tokens).
-  static func textSources(_ options: Options) throws -> [(name: String, augmentation: String, source: any BatchSource)] {
+  static func textSources(_ options: Options) throws -> [(name: String, augmentation: String, source: any BatchSource)]
+  {
     let prepared = try TextPipeline.prepare(try TextSet.bbcNews.load())
     return [("bbc-news/train", "tokens (max \(prepared.maxLength))", prepared.train)]
   }

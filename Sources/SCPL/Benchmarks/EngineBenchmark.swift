@@ -14,29 +14,41 @@ public enum EngineBenchmark {
   }
 
   public static func run(_ options: Options = Options(), log: (String) -> Void = { print($0) }) throws -> BenchReport {
-    var report = BenchReport(title: "Engine speed (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
-                             columns: ["op", "shape", "threads", "gflop", "seconds_median", "gflops_median"])
+    var report = BenchReport(
+      title: "Engine speed (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
+      columns: ["op", "shape", "threads", "gflop", "seconds_median", "gflops_median"])
     for threads in options.threadCounts {
       try Threads.setThreadCount(threads)
       for workload in try workloads() {
         let times = try Stopwatch.measure(repeats: options.repeats, warmup: 1) { try workload.run() }
         let gflops = workload.flops / times.median / 1e9
-        log(String(format: "%-22@ %-28@ threads %d  %7.1f GFLOP/s  (median of %d: %.4f s)",
-                   workload.name as NSString, workload.shape as NSString, threads, gflops, times.count, times.median))
-        report.add(["op": .text(workload.name), "shape": .text(workload.shape), "threads": .integer(threads),
-                    "gflop": .number(workload.flops / 1e9), "seconds_median": .number(times.median),
-                    "gflops_median": .number(gflops)])
+        log(
+          String(
+            format: "%-22@ %-28@ threads %d  %7.1f GFLOP/s  (median of %d: %.4f s)",
+            workload.name as NSString, workload.shape as NSString, threads, gflops, times.count, times.median))
+        report.add([
+          "op": .text(workload.name), "shape": .text(workload.shape), "threads": .integer(threads),
+          "gflop": .number(workload.flops / 1e9), "seconds_median": .number(times.median),
+          "gflops_median": .number(gflops)
+        ])
       }
     }
     try Threads.setThreadCount(1)
     let overhead = try boundaryOverhead(iterations: options.boundaryIterations)
-    log(String(format: "boundary overhead per op: %.3f µs (Swift %.3f µs vs C++ %.3f µs for a 1-element add)",
-               overhead.overhead * 1e6, overhead.swift * 1e6, overhead.native * 1e6))
-    report.add(["op": .text("boundary overhead (1-element add)"), "shape": .text("[1]"), "threads": .integer(1),
-                "seconds_median": .number(overhead.overhead)])
+    log(
+      String(
+        format: "boundary overhead per op: %.3f µs (Swift %.3f µs vs C++ %.3f µs for a 1-element add)",
+        overhead.overhead * 1e6, overhead.swift * 1e6, overhead.native * 1e6))
+    report.add([
+      "op": .text("boundary overhead (1-element add)"), "shape": .text("[1]"), "threads": .integer(1),
+      "seconds_median": .number(overhead.overhead)
+    ])
     report.notes = [
       "gflops = floating-point operations of the op (multiply-add = 2) / median seconds; conv and LSTM rows count forward + input and weight gradients (3× the forward).",
-      String(format: "Boundary: a one-element add costs %.3f µs through the Swift Tensor API and %.3f µs in a C++ loop over the same shim wrapper; the difference, %.3f µs, is the Swift→C crossing plus the Swift object.", overhead.swift * 1e6, overhead.native * 1e6, overhead.overhead * 1e6),
+      String(
+        format:
+          "Boundary: a one-element add costs %.3f µs through the Swift Tensor API and %.3f µs in a C++ loop over the same shim wrapper; the difference, %.3f µs, is the Swift→C crossing plus the Swift object.",
+        overhead.swift * 1e6, overhead.native * 1e6, overhead.overhead * 1e6)
     ]
     return report
   }
@@ -71,15 +83,18 @@ public enum EngineBenchmark {
     let h0 = try Tensor.zeros([2, batch, hidden]), c0 = try Tensor.zeros([2, batch, hidden])
     var params: [Tensor] = []
     for _ in 0..<2 {
-      params += [try Initialization.uniform([4 * hidden, hidden], bound: 0.05, dtype: .float32).requiringGrad(),
-                 try Initialization.uniform([4 * hidden, hidden], bound: 0.05, dtype: .float32).requiringGrad(),
-                 try Tensor.zeros([4 * hidden]).requiringGrad(), try Tensor.zeros([4 * hidden]).requiringGrad()]
+      params += [
+        try Initialization.uniform([4 * hidden, hidden], bound: 0.05, dtype: .float32).requiringGrad(),
+        try Initialization.uniform([4 * hidden, hidden], bound: 0.05, dtype: .float32).requiringGrad(),
+        try Tensor.zeros([4 * hidden]).requiringGrad(), try Tensor.zeros([4 * hidden]).requiringGrad()
+      ]
     }
     let lstmFlops = 2.0 * Double(batch * steps) * 2 * Double(4 * hidden * (hidden + hidden))
     let lstm = Workload(name: "bi-LSTM fwd+bwd", shape: "64x60x300, hidden 300", flops: 3 * lstmFlops) {
       for p in params { try p.zeroGrad() }
-      let out = try Functional.lstm(seq, h0: h0, c0: c0, parameters: params, training: true,
-                                    bidirectional: true, batchFirst: true)
+      let out = try Functional.lstm(
+        seq, h0: h0, c0: c0, parameters: params, training: true,
+        bidirectional: true, batchFirst: true)
       try out.output.sum().backward()
     }
     return [matmul, convStep, lstm]
@@ -115,9 +130,12 @@ public enum EngineInfo {
 
   public static var blas: String {
     if Engine.hasMKL { return "MKL (libtorch's own)" }
-    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/alternatives/libblas.so.3-x86_64-linux-gnu")) ?? "unknown BLAS"
+    let path =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"))
+      ?? "unknown BLAS"
     guard path.contains("openblas") else { return path }
-    return "OpenBLAS \(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent), \(Threads.blasCoreName) kernels"
+    return
+      "OpenBLAS \(URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent), \(Threads.blasCoreName) kernels"
   }
 
   /// Which malloc CPU tensors come from: tcmalloc, which the build links in (Package.swift), or

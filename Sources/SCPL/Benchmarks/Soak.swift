@@ -15,8 +15,10 @@ public enum Soak {
 
   /// Trains `config`'s method under its pipeline on `data`, epoch after epoch, for `steps` steps,
   /// and records a window every `every` steps (`report` sees each as it closes).
-  public static func run(_ config: TrainConfig, data: LoadedData, steps: Int, every: Int,
-                         report: (Window) -> Void = { _ in }) throws -> [Window] {
+  public static func run(
+    _ config: TrainConfig, data: LoadedData, steps: Int, every: Int,
+    report: (Window) -> Void = { _ in }
+  ) throws -> [Window] {
     let setup = try RunSetup(config, data: data, seed: config.seed, loaderThreads: 1)
     let (loader, executor) = (setup.loader, setup.executor)
     defer { executor.shutdown() }
@@ -36,8 +38,9 @@ public enum Soak {
           last = now
           done += 1
           if done % every == 0 {
-            let window = Window(step: done, residentMiB: Double(try HostMemory.residentBytes()) / 1_048_576,
-                                medianStepSeconds: intervals.median)
+            let window = Window(
+              step: done, residentMiB: Double(try HostMemory.residentBytes()) / 1_048_576,
+              medianStepSeconds: intervals.median)
             windows.append(window)
             report(window)
             intervals.removeAll(keepingCapacity: true)
@@ -60,7 +63,9 @@ public enum Soak {
     public init(_ windows: [Window], warmup: Int) throws {
       let settled = Array(windows.dropFirst(warmup))
       guard let first = settled.first, let last = settled.last, settled.count >= 2 else {
-        throw ConfigError("a soak needs at least two windows after the \(warmup) of warm-up, got \(settled.count): run more --steps or report more often")
+        throw ConfigError(
+          "a soak needs at least two windows after the \(warmup) of warm-up, got \(settled.count): run more --steps or report more often"
+        )
       }
       growthMiB = settled.map(\.residentMiB).max()! - first.residentMiB
       stepTimeRatio = last.medianStepSeconds / first.medianStepSeconds
@@ -70,10 +75,17 @@ public enum Soak {
     public func failures(maxGrowthMiB: Double, maxStepTimeRatio: Double) -> [String] {
       var out: [String] = []
       if growthMiB > maxGrowthMiB {
-        out.append(String(format: "resident memory grew by %.1f MiB after warm-up (bound %.0f MiB): something keeps tensors, queue entries or cache blocks", growthMiB, maxGrowthMiB))
+        out.append(
+          String(
+            format:
+              "resident memory grew by %.1f MiB after warm-up (bound %.0f MiB): something keeps tensors, queue entries or cache blocks",
+            growthMiB, maxGrowthMiB))
       }
       if stepTimeRatio > maxStepTimeRatio {
-        out.append(String(format: "the median step time drifted to %.2f× its first value after warm-up (bound %.2f×)", stepTimeRatio, maxStepTimeRatio))
+        out.append(
+          String(
+            format: "the median step time drifted to %.2f× its first value after warm-up (bound %.2f×)", stepTimeRatio,
+            maxStepTimeRatio))
       }
       return out
     }

@@ -63,7 +63,9 @@ public enum TrainingBenchmark {
     public var median: Double { stepSeconds.median }
     public var min: Double { stepSeconds.min() ?? 0 }
     public var samplesPerSecond: Double { median > 0 ? Double(batchSize) / median : 0 }
-    public var pageFaultsPerStep: Double { Double(timedUsage.minorPageFaults) / Double(Swift.max(stepSeconds.count, 1)) }
+    public var pageFaultsPerStep: Double {
+      Double(timedUsage.minorPageFaults) / Double(Swift.max(stepSeconds.count, 1))
+    }
     public var systemSecondsPerStep: Double { timedUsage.systemSeconds / Double(Swift.max(stepSeconds.count, 1)) }
   }
 
@@ -87,10 +89,14 @@ public enum TrainingBenchmark {
       batches = AnySequence(repeatElement(batch, count: count))
     case .loader(let loader):
       guard loader.batchSize == setup.batchSize, loader.dropLast else {
-        throw PipelineError("the benchmark's loader must make full batches of \(setup.batchSize) (dropLast), not \(loader.batchSize)\(loader.dropLast ? "" : " with a partial last one")")
+        throw PipelineError(
+          "the benchmark's loader must make full batches of \(setup.batchSize) (dropLast), not \(loader.batchSize)\(loader.dropLast ? "" : " with a partial last one")"
+        )
       }
       guard loader.batchCount >= count else {
-        throw PipelineError("the data set has \(loader.batchCount) full batch(es) of \(setup.batchSize), fewer than the \(warmup) warm-up and \(setup.steps) timed steps")
+        throw PipelineError(
+          "the data set has \(loader.batchCount) full batch(es) of \(setup.batchSize), fewer than the \(warmup) warm-up and \(setup.steps) timed steps"
+        )
       }
       executor = try Pipelines.make(method, setup.pipeline, probe: try loader.batch(epoch: 1, index: 0).inputs)
       let loaded = BatchFeed(loader.epoch(1))
@@ -110,11 +116,12 @@ public enum TrainingBenchmark {
     let timed = Array(results.dropFirst(warmup))
     let stepSeconds = timed.map(\.interval)
     let timedBatches = warmup..<(warmup + setup.steps)
-    return Result(kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
-                  busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
-                  timeline: executor.timeline, batchSize: setup.batchSize,
-                  predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches),
-                  timedUsage: timedUsage, peakGPUMemoryBytes: try GPUMemoryPeaks.read(executor.devices.devices))
+    return Result(
+      kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
+      busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
+      timeline: executor.timeline, batchSize: setup.batchSize,
+      predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches),
+      timedUsage: timedUsage, peakGPUMemoryBytes: try GPUMemoryPeaks.read(executor.devices.devices))
   }
 
   /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its
@@ -142,7 +149,9 @@ public enum TrainingBenchmark {
   }
 
   /// Random inputs of the model's sample shape (token ids for text) and balanced labels.
-  public static func syntheticBatch(_ model: StagedModel, batchSize: Int, textLength: Int = 60) throws -> (inputs: Tensor, labels: Tensor) {
+  public static func syntheticBatch(_ model: StagedModel, batchSize: Int, textLength: Int = 60) throws -> (
+    inputs: Tensor, labels: Tensor
+  ) {
     let labels = try Tensor((0..<batchSize).map { Int64($0 % model.classCount) })
     switch model.family {
     case .vision:

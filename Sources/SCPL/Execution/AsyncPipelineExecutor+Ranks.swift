@@ -43,7 +43,8 @@ extension AsyncPipelineExecutor {
         let e = epoch
         try group.workers[first].submit(onCancel: { e.fail($0, batch: message.batch) }) { [self] in
           do {
-            process(try arrived(message, onDevice: first, batch: message.batch, timeline: group.timeline), onDevice: first, e)
+            process(
+              try arrived(message, onDevice: first, batch: message.batch, timeline: group.timeline), onDevice: first, e)
           } catch {
             e.fail(error, batch: message.batch)
           }
@@ -59,8 +60,13 @@ extension AsyncPipelineExecutor {
       case .prediction(let t, let partial):
         try group.workers[first].submit { [self] in
           do {
-            let out = try predictShares(try arrived(partial, onDevice: first, batch: t, timeline: nil), onDevices: mine, batch: t)
-            if link.isLast { try link.sendUp(.prediction(batch: t, try out.finished(on: .cpu))) } else { try link.sendDown(.prediction(batch: t, out)) }
+            let out = try predictShares(
+              try arrived(partial, onDevice: first, batch: t, timeline: nil), onDevices: mine, batch: t)
+            if link.isLast {
+              try link.sendUp(.prediction(batch: t, try out.finished(on: .cpu)))
+            } else {
+              try link.sendDown(.prediction(batch: t, out))
+            }
           } catch {
             try? link.sendUp(.dropped(batch: t, failure: "rank \(r): \(error)"))
           }
@@ -76,7 +82,8 @@ extension AsyncPipelineExecutor {
         try loadComponentState(named, ofRank: r)
         try forward(m)
       case .sendTimeline:
-        try link.sendUp(.timeline(rank: r, group.timeline.spans.filter { mine.contains($0.device) }, clock: Stopwatch.now()))
+        try link.sendUp(
+          .timeline(rank: r, group.timeline.spans.filter { mine.contains($0.device) }, clock: Stopwatch.now()))
         try forward(m)
       case .endRun:
         try forward(m)
@@ -93,17 +100,25 @@ extension AsyncPipelineExecutor {
     let here = group.tensorDevice(d)
     guard here != .cpu else { return value }
     let share = timeline == nil ? group.predictionShare(d, batch: t) : group.share(d, batch: t)
-    return try share.run("moving what rank \(rank(ofDevice: d) - 1) sent") { try share.measure(.transfer) { try value.moved(to: here) } }
+    return try share.run("moving what rank \(rank(ofDevice: d) - 1) sent") {
+      try share.measure(.transfer) { try value.moved(to: here) }
+    }
   }
 
   /// The shares of a prediction of `devices` (one rank's, called on the first one's worker):
   /// each device's components on its own worker, without gradients, the activation handed from
   /// device to device.
-  private func predictShares(_ x: PartialPrediction, onDevices devices: Range<Int>, batch t: Int) throws -> PartialPrediction {
+  private func predictShares(_ x: PartialPrediction, onDevices devices: Range<Int>, batch t: Int) throws
+    -> PartialPrediction
+  {
     try devices.reduce(x) { x, d in
       let share = group.predictionShare(d, batch: t)
       let work = { [self] () throws -> PartialPrediction in
-        let y = try withNoGrad { try share.throughComponents(x) { k, x in try share.run("component \(k + 1)") { try local.predict(component: k, x) } } }
+        let y = try withNoGrad {
+          try share.throughComponents(x) { k, x in
+            try share.run("component \(k + 1)") { try local.predict(component: k, x) }
+          }
+        }
         return d + 1 < devices.upperBound ? try share.handOff(y, to: d + 1) : y
       }
       return d == devices.lowerBound ? try work() : try group.workers[d].run(work)
@@ -125,7 +140,9 @@ extension AsyncPipelineExecutor {
     try local.inMode(training: false) { try predictAcrossRanks(link, inputs, onBatch: onBatch) }
   }
 
-  private func predictAcrossRanks<S: Sequence>(_ link: RankLink, _ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  private func predictAcrossRanks<S: Sequence>(
+    _ link: RankLink, _ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor {
     let results = BlockingQueue<RankPrediction>(capacity: Int.max)
     let counted = LockedValue(0)  // predictions settled
@@ -133,13 +150,16 @@ extension AsyncPipelineExecutor {
     let listener = ResultListener(link: link, isComplete: { n in counted.withLock { $0 == n } }) { up in
       switch up {
       case .prediction(let t, let p): try results.put(.prediction(t, p))
-      case .dropped(let t, let failure): try results.put(.failed(t, TorchError(failure ?? "batch \(t) was not predicted")))
+      case .dropped(let t, let failure):
+        try results.put(.failed(t, TorchError(failure ?? "batch \(t) was not predicted")))
       case .predictionEnded: return true
       default: throw PipelineError("rank 0 received a training result during a prediction")
       }
       counted.withLock { $0 += 1 }
       return false
-    } lost: { try? results.put(.aborted($0)) }
+    } lost: {
+      try? results.put(.aborted($0))
+    }
 
     var inOrder = InOrder<RankPrediction>()
     var fed = 0
@@ -219,16 +239,22 @@ extension AsyncPipelineExecutor {
       let stage = local.stages[k]
       for m in stage.modules {
         let prefix = try statePrefix(of: m, in: prefixes, component: k)
-        try inContext("loading component \(k + 1)'s \(prefix.dropLast()) for rank \(r)") { try m.loadStateDict(all.entries(under: prefix)) }
+        try inContext("loading component \(k + 1)'s \(prefix.dropLast()) for rank \(r)") {
+          try m.loadStateDict(all.entries(under: prefix))
+        }
       }
       try stage.optimizer.loadStateDict(all.entries(under: "optimizer\(k + 1)."))
-      guard let rng = all["rng.component\(k)"] else { throw PipelineError("no random state for component \(k + 1) of rank \(r)") }
+      guard let rng = all["rng.component\(k)"] else {
+        throw PipelineError("no random state for component \(k + 1) of rank \(r)")
+      }
       try group.generators[k].setState(rng)
     }
   }
 
   private func statePrefix(of m: Module, in prefixes: [ObjectIdentifier: String], component k: Int) throws -> String {
-    guard let prefix = prefixes[ObjectIdentifier(m)] else { throw PipelineError("a module of component \(k + 1) is not among the method's modules") }
+    guard let prefix = prefixes[ObjectIdentifier(m)] else {
+      throw PipelineError("a module of component \(k + 1) is not among the method's modules")
+    }
     return prefix
   }
 
@@ -236,7 +262,9 @@ extension AsyncPipelineExecutor {
     guard let link, link.isFirst, !link.isLast else { return }
     try link.sendDown(.sendState)
     for _ in 1..<link.worldSize {
-      guard case .state(let rank, let named) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' state and received something else") }
+      guard case .state(let rank, let named) = try link.receiveUp() else {
+        throw PipelineError("rank 0 expected the ranks' state and received something else")
+      }
       try loadComponentState(named, ofRank: rank)
     }
   }
@@ -253,15 +281,18 @@ extension AsyncPipelineExecutor {
     let t0 = Stopwatch.now()
     try link.sendDown(.sendTimeline)
     for _ in 1..<link.worldSize {
-      guard case .timeline(_, let spans, let clock) = try link.receiveUp() else { throw PipelineError("rank 0 expected the ranks' timelines and received something else") }
+      guard case .timeline(_, let spans, let clock) = try link.receiveUp() else {
+        throw PipelineError("rank 0 expected the ranks' timelines and received something else")
+      }
       let t1 = Stopwatch.now()
       let shift = (t0...t1).contains(clock) ? 0 : (t0 + t1) / 2 - clock
-      group.timeline.record(spans.filter { !isHere($0.device) && $0.device < group.count }.map { s in
-        var s = s
-        s.start += shift
-        s.end += shift
-        return s
-      })
+      group.timeline.record(
+        spans.filter { !isHere($0.device) && $0.device < group.count }.map { s in
+          var s = s
+          s.start += shift
+          s.end += shift
+          return s
+        })
     }
   }
 

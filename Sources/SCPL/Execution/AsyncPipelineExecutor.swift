@@ -45,11 +45,15 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     let rate: Double?
 
     func moved(to device: Device) throws -> Message {
-      Message(batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses, start: start, rate: rate)
+      Message(
+        batch: batch, activation: try activation.to(device), labels: try labels.to(device), losses: losses,
+        start: start, rate: rate)
     }
 
     func copied() throws -> Message {
-      Message(batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start, rate: rate)
+      Message(
+        batch: batch, activation: try activation.copied(), labels: try labels.clone(), losses: losses, start: start,
+        rate: rate)
     }
 
     var tensors: [Tensor] { activation.tensors + [labels] }
@@ -137,7 +141,8 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     }
   }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws
+    -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     group.beginEpoch(training: local)
     defer { group.timeline.finish() }
@@ -150,7 +155,9 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
 
     func receive(_ outcome: Outcome) {
       inOrder.add(outcome.batch, outcome) { _, next in
-        guard case .done(let t, let losses, let start, let end) = next, stop == nil, epoch.failure == nil else { return }
+        guard case .done(let t, let losses, let start, let end) = next, stop == nil, epoch.failure == nil else {
+          return
+        }
         do {
           try onStep(StepResult(batch: t, losses: losses, start: start, end: end, interval: end - previousEnd))
         } catch {
@@ -192,8 +199,9 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
     do {
       let message = try group.preparing(t) { here in
         let labels = try labels.to(here)
-        return Message(batch: t, activation: try local.firstActivation(inputs: inputs.to(here), labels: labels),
-                       labels: labels, losses: [], start: Stopwatch.now(), rate: rate)
+        return Message(
+          batch: t, activation: try local.firstActivation(inputs: inputs.to(here), labels: labels),
+          labels: labels, losses: [], start: Stopwatch.now(), rate: rate)
       }
       process(message, onDevice: 0, epoch)
     } catch {
@@ -213,14 +221,16 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       var losses = message.losses
       let output = try share.throughComponents(message.activation) { k, input in
         let y = try share.forward(component: k) { try stages[k].forward(input) }
-        losses.append(try share.learn(component: k) {
-          if let rate = message.rate { stages[k].optimizer.learningRate = rate }
-          return try stages[k].learn(input: input, output: y, labels: message.labels)
-        })
+        losses.append(
+          try share.learn(component: k) {
+            if let rate = message.rate { stages[k].optimizer.learningRate = rate }
+            return try stages[k].learn(input: input, output: y, labels: message.labels)
+          })
         return try y.detached()
       }
       guard !share.isLast else { return epoch.done(t, losses: losses, start: message.start) }
-      let next = Message(batch: t, activation: output, labels: message.labels, losses: losses, start: message.start, rate: message.rate)
+      let next = Message(
+        batch: t, activation: output, labels: message.labels, losses: losses, start: message.start, rate: message.rate)
       // The next device is in another process: across the boundary (it blocks until the other
       // side takes the batch, so a full inbox there slows this side as a local one would).
       if let crossing = boundary?.crossing(after: d) { return try crossing(next, share) }
@@ -231,7 +241,8 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
       }
       let waited = Stopwatch.now() - before
       if waited > 50e-6 {  // blocked on a full inbox downstream: the next device is the bottleneck
-        group.timeline.record(Span(device: d, kind: .wait, batch: t, component: nil, start: before, end: before + waited))
+        group.timeline.record(
+          Span(device: d, kind: .wait, batch: t, component: nil, start: before, end: before + waited))
       }
     } catch {
       epoch.fail(error, batch: t)

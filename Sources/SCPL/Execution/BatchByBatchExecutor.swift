@@ -22,9 +22,12 @@ final class BatchByBatchExecutor<Schedule: BatchSchedule>: DeviceGroupExecutor {
 
   init(_ schedule: Schedule) { self.schedule = schedule }
 
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws
+    -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     let schedule = self.schedule
-    return try group.trainBatchByBatch(method, batches, onStep: onStep) { t, inputs, labels in try schedule.step(t, inputs, labels, rates) }
+    return try group.trainBatchByBatch(method, batches, onStep: onStep) { t, inputs, labels in
+      try schedule.step(t, inputs, labels, rates)
+    }
   }
 }

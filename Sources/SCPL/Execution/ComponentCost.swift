@@ -24,7 +24,8 @@ public enum CostEstimate: String, CaseIterable, Sendable {
 
   public init(parsing text: String) throws {
     guard let e = CostEstimate(rawValue: text.lowercased()) else {
-      throw PipelineError("unknown cost estimate '\(text)': expected \(CostEstimate.allCases.map(\.rawValue).joined(separator: " or "))")
+      throw PipelineError(
+        "unknown cost estimate '\(text)': expected \(CostEstimate.allCases.map(\.rawValue).joined(separator: " or "))")
     }
     self = e
   }
@@ -55,9 +56,10 @@ public enum CostEstimate: String, CaseIterable, Sendable {
   }
 
   private static func probeInputs(_ model: StagedModel, _ probe: Tensor?) throws -> Tensor {
-    try probe ?? (model.family == .vision
-      ? Tensor.zeros([8] + model.sampleShape)
-      : Tensor.ones([8, Swift.max(model.sampleShape.first ?? 8, 2)], dtype: .int64))
+    try probe
+      ?? (model.family == .vision
+        ? Tensor.zeros([8] + model.sampleShape)
+        : Tensor.ones([8, Swift.max(model.sampleShape.first ?? 8, 2)], dtype: .int64))
   }
 
   private func measuredStepSeconds(_ method: any TrainingMethod, probe: Tensor?) throws -> [Double] {
@@ -83,7 +85,8 @@ public enum CostEstimate: String, CaseIterable, Sendable {
           let component = model.components[k]
           output = try component(input)
           let features = try component.features(output)
-          loss = k == model.components.count - 1
+          loss =
+            k == model.components.count - 1
             ? try crossEntropy(model.classifier(features), labels) : try features.mean()
         }
         try loss.backward()

@@ -16,15 +16,19 @@ extension DeviceGroup {
   /// `onBatch` gets each batch's prediction on the caller's thread, in batch order. After an
   /// error (in a job, or thrown by `onBatch`) no further batch is fed; the batches in flight
   /// finish, and the first error is rethrown.
-  func predict<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
-                            onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  func predict<S: Sequence>(
+    _ method: any TrainingMethod, _ inputs: S,
+    onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor {
     // Safe to switch: no job is in flight (see `beginEpoch`).
     try method.inMode(training: false) { try predictInEvalMode(method, inputs, onBatch: onBatch) }
   }
 
-  private func predictInEvalMode<S: Sequence>(_ method: any TrainingMethod, _ inputs: S,
-                                              onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  private func predictInEvalMode<S: Sequence>(
+    _ method: any TrainingMethod, _ inputs: S,
+    onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor {
     var inFlight: [(batch: Int, result: Pending<PartialPrediction>)] = []  // in batch order
     var failure: Error?
@@ -56,7 +60,9 @@ extension DeviceGroup {
 
   /// Queues batch t's job on every device; returns the last one's. If a submit fails (a worker
   /// shut down), waits for the jobs already queued before rethrowing, so none runs after return.
-  private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<PartialPrediction> {
+  private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<
+    PartialPrediction
+  > {
     let jobs = JobSet()
     var last: Pending<PartialPrediction>?
     do {
@@ -64,10 +70,14 @@ extension DeviceGroup {
         let previous = last
         let share = predictionShare(d, batch: t)
         last = try jobs.submit(workers[d]) { [self] () throws -> PartialPrediction in
-          let received = try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
+          let received =
+            try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
           // Device d's components' shares of the prediction, then the hand-off to device d+1.
           return try withNoGrad {
-            try share.handOff(share.throughComponents(received) { k, x in try share.run("component \(k + 1)") { try method.predict(component: k, x) } })
+            try share.handOff(
+              share.throughComponents(received) { k, x in
+                try share.run("component \(k + 1)") { try method.predict(component: k, x) }
+              })
           }
         }
       }

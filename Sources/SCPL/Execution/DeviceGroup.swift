@@ -19,10 +19,13 @@ final class DeviceGroup {
   /// workers interleave: the draws depend on neither placement nor schedule.
   let generators: [Generator]
 
-  init(devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, seed: UInt64 = 0,
-       copyEveryHandOff: Bool = false) throws {
+  init(
+    devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, seed: UInt64 = 0,
+    copyEveryHandOff: Bool = false
+  ) throws {
     guard placement.deviceCount == devices.count else {
-      throw PipelineError("placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
+      throw PipelineError(
+        "placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
     }
     generators = try (0..<placement.componentCount).map { try Generator(seed: Self.generatorSeed(seed, component: $0)) }
     var started: [DeviceWorker] = []
@@ -33,8 +36,10 @@ final class DeviceGroup {
       var home: [Int: CUDAStream] = [:]
       for case let s? in streams where home[s.gpu] == nil { home[s.gpu] = s }
       for (d, device) in devices.devices.enumerated() {
-        started.append(try DeviceWorker(index: d, device: device, threads: threadsPerDevice, queueDepth: queueDepth, stream: streams[d],
-                                        elsewhere: home.filter { $0.key != device.gpu }.sorted { $0.key < $1.key }.map(\.value)))
+        started.append(
+          try DeviceWorker(
+            index: d, device: device, threads: threadsPerDevice, queueDepth: queueDepth, stream: streams[d],
+            elsewhere: home.filter { $0.key != device.gpu }.sorted { $0.key < $1.key }.map(\.value)))
       }
     } catch {
       for w in started { w.shutdown() }
@@ -55,7 +60,9 @@ final class DeviceGroup {
   }
 
   /// The seed of component k's generator in a run seeded `seed`.
-  static func generatorSeed(_ seed: UInt64, component k: Int) -> UInt64 { SplitMix64.derive(seed, 0x64726F70, UInt64(k)) }
+  static func generatorSeed(_ seed: UInt64, component k: Int) -> UInt64 {
+    SplitMix64.derive(seed, 0x64726F70, UInt64(k))
+  }
 
   /// Where device d's tensors live.
   func tensorDevice(_ d: Int) -> Device { devices.devices[d].tensorDevice }
@@ -94,8 +101,10 @@ final class DeviceGroup {
   /// The epoch loop of the executors that finish each batch before starting the next (off, nmp,
   /// overlap, gpipe, scpl-gpipe): `step` trains one batch, timed on the calling thread, and its
   /// losses go to `onStep` in batch order.
-  func trainBatchByBatch<S: Sequence>(_ method: any TrainingMethod, _ batches: S, onStep: (StepResult) throws -> Void,
-                                      step: (_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> [Double]) throws -> EpochSummary
+  func trainBatchByBatch<S: Sequence>(
+    _ method: any TrainingMethod, _ batches: S, onStep: (StepResult) throws -> Void,
+    step: (_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> [Double]
+  ) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     beginEpoch(training: method)
     defer { timeline.finish() }

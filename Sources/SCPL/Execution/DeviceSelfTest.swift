@@ -42,15 +42,18 @@ public enum DeviceSelfTest {
   /// The (method, schedule) pairs that run on `deviceCount` devices: the sequential loops on one,
   /// every pipeline on several.
   static func cases(deviceCount: Int) -> [(MethodKind, PipelineKind)] {
-    deviceCount == 1 ? [(.bp, .off), (.scpl, .off)]
+    deviceCount == 1
+      ? [(.bp, .off), (.scpl, .off)]
       : [(.bp, .nmp), (.bp, .gpipe), (.scpl, .overlap), (.scpl, .async), (.scpl, .scplGPipe)]
   }
 
   /// Runs every case on `devices` against the same case on CPU workers; `report` hears each
   /// outcome as it comes. On CPU workers every hand-off of the run under test is a real copy, as
   /// between GPUs (`PipelineOptions.copyEveryHandOff`), so the transfer paths are what is tested.
-  public static func run(on devices: DeviceSpec, tolerance: Double = defaultTolerance, steps: Int = 3,
-                         report: (Outcome) -> Void = { _ in }) throws -> [Outcome] {
+  public static func run(
+    on devices: DeviceSpec, tolerance: Double = defaultTolerance, steps: Int = 3,
+    report: (Outcome) -> Void = { _ in }
+  ) throws -> [Outcome] {
     if devices.devices.contains(where: { $0.gpu != nil }) { try Engine.useExactGPUMath(true) }
     defer { if devices.devices.contains(where: { $0.gpu != nil }) { try? Engine.useExactGPUMath(false) } }
     var outcomes: [Outcome] = []
@@ -60,12 +63,15 @@ public enum DeviceSelfTest {
         let start = Stopwatch.now()
         let reference = try train(model, method, pipeline, on: try .cpuWorkers(devices.count), batches: batches)
         let tested = try inContext("\(model) \(method.rawValue) \(pipeline.rawValue) on \(devices)") {
-          try train(model, method, pipeline, on: devices, batches: batches, copyEveryHandOff: !devices.devices.contains { $0.gpu != nil })
+          try train(
+            model, method, pipeline, on: devices, batches: batches,
+            copyEveryHandOff: !devices.devices.contains { $0.gpu != nil })
         }
         let (weights, losses, identical) = try compare(tested, reference)
-        let outcome = Outcome(model: model, method: method.rawValue, pipeline: pipeline.rawValue, devices: devices.description,
-                              maxWeightDifference: weights, maxLossDifference: losses, identical: identical,
-                              passed: weights <= tolerance && losses <= tolerance, seconds: Stopwatch.now() - start)
+        let outcome = Outcome(
+          model: model, method: method.rawValue, pipeline: pipeline.rawValue, devices: devices.description,
+          maxWeightDifference: weights, maxLossDifference: losses, identical: identical,
+          passed: weights <= tolerance && losses <= tolerance, seconds: Stopwatch.now() - start)
         report(outcome)
         outcomes.append(outcome)
       }
@@ -92,14 +98,18 @@ public enum DeviceSelfTest {
     let m = try model(name)
     return try (0..<steps).map { _ in
       let labels = try Tensor((0..<16).map { Int64($0 % m.classCount) })
-      let inputs = m.family == .vision ? try Tensor.randn([16] + m.sampleShape)
+      let inputs =
+        m.family == .vision
+        ? try Tensor.randn([16] + m.sampleShape)
         : try Tensor.randint(1, 30, [16, 9]).maskedFill(Tensor.rand([16, 9]) .< 0.2, 0)
       return (inputs: inputs, labels: labels)
     }
   }
 
-  static func train(_ name: String, _ method: MethodKind, _ kind: PipelineKind, on devices: DeviceSpec,
-                    batches: [(inputs: Tensor, labels: Tensor)], copyEveryHandOff: Bool = false) throws -> Trained {
+  static func train(
+    _ name: String, _ method: MethodKind, _ kind: PipelineKind, on devices: DeviceSpec,
+    batches: [(inputs: Tensor, labels: Tensor)], copyEveryHandOff: Bool = false
+  ) throws -> Trained {
     try Torch.manualSeed(5)
     let m = try Methods.make(method, model: model(name))
     var options = PipelineOptions(kind: kind, devices: devices)
@@ -116,7 +126,9 @@ public enum DeviceSelfTest {
   /// (largest relative weight difference, largest relative loss difference, bit for bit?)
   static func compare(_ a: Trained, _ b: Trained) throws -> (Double, Double, Bool) {
     guard a.state.map(\.0) == b.state.map(\.0), a.losses.count == b.losses.count else {
-      throw PipelineError("the run and its reference trained different things (\(a.state.count) and \(b.state.count) tensors, \(a.losses.count) and \(b.losses.count) steps)")
+      throw PipelineError(
+        "the run and its reference trained different things (\(a.state.count) and \(b.state.count) tensors, \(a.losses.count) and \(b.losses.count) steps)"
+      )
     }
     var weights = 0.0, identical = true
     for ((_, x), (_, y)) in zip(a.state, b.state) {

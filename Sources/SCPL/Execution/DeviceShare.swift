@@ -71,7 +71,8 @@ struct DeviceShare {
   /// Learning (loss, backward, update) of component k, or of the device as a whole (`component`
   /// nil: BP's loss and backward); `what` names it in errors. `everyDevice`: the work reaches
   /// every device (nmp's one backward and update).
-  func learn<T>(component k: Int?, _ what: String? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T {
+  func learn<T>(component k: Int?, _ what: String? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T
+  {
     try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") {
       try measure(.learn, component: k, everyDevice: everyDevice) { try k.map { try drawing(for: $0, body) } ?? body() }
     }
@@ -95,7 +96,9 @@ struct DeviceShare {
   /// for another (an activation, updated weights, the state a checkpoint reads) is complete,
   /// whatever the schedule, and spans measure GPU time, not launch time. The worker would wait
   /// for its stream at its next hand-off anyway.
-  func measure<T>(_ kind: SpanKind, component: Int? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T {
+  func measure<T>(_ kind: SpanKind, component: Int? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws
+    -> T
+  {
     guard let timeline else { return try finished(body(), kind, everyDevice: everyDevice) }
     return try timeline.measure(device: device, kind, batch: batch, component: component, microBatch: microBatch) {
       try finished(body(), kind, everyDevice: everyDevice)
@@ -124,7 +127,9 @@ struct DeviceShare {
       guard group.copyEveryHandOff, target != device else { try crossStreams(value, to: target); return value }
       handed = try run("copying the activation for device \(target)") { try measure(.transfer) { try value.copied() } }
     } else {
-      handed = try run("moving the activation to device \(target)") { try measure(.transfer) { try value.moved(to: destination) } }
+      handed = try run("moving the activation to device \(target)") {
+        try measure(.transfer) { try value.moved(to: destination) }
+      }
     }
     try crossStreams(handed, to: target)
     return handed
@@ -152,13 +157,15 @@ struct DeviceShare {
 extension DeviceGroup {
   /// Device d's share of batch t (micro-batch m of `count`), recording spans on the timeline.
   func share(_ d: Int, batch t: Int, microBatch m: Int? = nil, of count: Int = 1) -> DeviceShare {
-    DeviceShare(group: self, device: d, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
+    DeviceShare(
+      group: self, device: d, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
   }
 
   /// Device d's share of predicting batch t: no spans (prediction runs outside an epoch's
   /// window), errors told as "predicting: …".
   func predictionShare(_ d: Int, batch t: Int) -> DeviceShare {
-    DeviceShare(group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+    DeviceShare(
+      group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
   }
 
   /// Runs `body` (batch t's preparation: its inputs moved to device 0 and wrapped as the first

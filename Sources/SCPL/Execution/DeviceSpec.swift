@@ -66,20 +66,26 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
   public init(_ devices: [ComputeDevice]) throws {
     guard !devices.isEmpty else { throw PipelineError("--devices names no device") }
     guard devices.count <= Self.maxCount else {
-      throw PipelineError("--devices names \(devices.count) devices; a pipeline has at most \(Self.maxCount) (each device runs at least one component)")
+      throw PipelineError(
+        "--devices names \(devices.count) devices; a pipeline has at most \(Self.maxCount) (each device runs at least one component)"
+      )
     }
     if Set(devices).count != devices.count {
-      throw PipelineError("--devices lists a device twice (\(devices.map(\.description).joined(separator: ","))); each device runs one worker")
+      throw PipelineError(
+        "--devices lists a device twice (\(devices.map(\.description).joined(separator: ","))); each device runs one worker"
+      )
     }
     let kinds = Set(devices.map { if case .cuda = $0 { return "cuda" } else { return "cpu" } })
     guard kinds.count == 1 else {
-      throw PipelineError("--devices mixes CPU workers and GPUs (\(devices.map(\.description).joined(separator: ","))); use one kind")
+      throw PipelineError(
+        "--devices mixes CPU workers and GPUs (\(devices.map(\.description).joined(separator: ","))); use one kind")
     }
     let gpus = try Device.cudaDeviceCount
     for case .cuda(let i, _) in devices where i >= gpus {
-      throw PipelineError(gpus == 0
-        ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (\(Engine.cudaCompiled ? "CUDA is compiled in, but no GPU or driver is visible" : "it is a CPU build, as Debian's libtorch-dev is")); use cpu:0,cpu:1,… or a count"
-        : "--devices asks for cuda:\(i), but libtorch sees only \(gpus) GPU(s): cuda:0…cuda:\(gpus - 1)")
+      throw PipelineError(
+        gpus == 0
+          ? "--devices asks for cuda:\(i), but the linked libtorch sees no GPU (\(Engine.cudaCompiled ? "CUDA is compiled in, but no GPU or driver is visible" : "it is a CPU build, as Debian's libtorch-dev is")); use cpu:0,cpu:1,… or a count"
+          : "--devices asks for cuda:\(i), but libtorch sees only \(gpus) GPU(s): cuda:0…cuda:\(gpus - 1)")
     }
     self.devices = devices
   }
@@ -95,12 +101,16 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     if let count = Int(trimmed) {
       guard count >= 1 else { throw PipelineError("--devices \(text): the device count must be at least 1") }
       guard count <= Self.maxCount else {
-        throw PipelineError("--devices \(text): a pipeline has at most \(Self.maxCount) devices (each device runs at least one component)")
+        throw PipelineError(
+          "--devices \(text): a pipeline has at most \(Self.maxCount) devices (each device runs at least one component)"
+        )
       }
       let gpus = try Device.cudaDeviceCount
       if gpus == 0 { self = try .cpuWorkers(count); return }
       guard count <= gpus else {
-        throw PipelineError("--devices \(count): libtorch sees only \(gpus) GPU(s); name CPU workers explicitly (cpu:0,cpu:1,…) to run on the CPU")
+        throw PipelineError(
+          "--devices \(count): libtorch sees only \(gpus) GPU(s); name CPU workers explicitly (cpu:0,cpu:1,…) to run on the CPU"
+        )
       }
       try self.init((0..<count).map { ComputeDevice.cuda($0) })
       return
@@ -111,7 +121,9 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
   /// The devices a list names ("cpu:0,cpu:1", "cuda:0x2,cuda:1"), in order, without checking them
   /// against each other or the GPUs present (`init` does).
   static func list(parsing text: String) throws -> [ComputeDevice] {
-    let items = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let items = text.trimmingCharacters(in: .whitespaces).lowercased().split(
+      separator: ",", omittingEmptySubsequences: false
+    ).map { $0.trimmingCharacters(in: .whitespaces) }
     return try items.flatMap { item -> [ComputeDevice] in
       if item == "cpu" { return [.cpuWorker(0)] }
       if item == "cuda" { return [.cuda(0)] }
@@ -127,9 +139,13 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
           }
           return (0..<n).map { .cuda(i, lane: $0) }
         }
-        if gpuAndLane.count == 2, let i = Int(gpuAndLane[0]), let lane = Int(gpuAndLane[1]), i >= 0, lane >= 0 { return [.cuda(i, lane: lane)] }
+        if gpuAndLane.count == 2, let i = Int(gpuAndLane[0]), let lane = Int(gpuAndLane[1]), i >= 0, lane >= 0 {
+          return [.cuda(i, lane: lane)]
+        }
       }
-      throw PipelineError("--devices \(text): cannot read '\(item)'; expected cpu:N, cuda:N, cuda:NxL (L lanes of GPU N) or a device count such as 2")
+      throw PipelineError(
+        "--devices \(text): cannot read '\(item)'; expected cpu:N, cuda:N, cuda:NxL (L lanes of GPU N) or a device count such as 2"
+      )
     }
   }
 

@@ -37,8 +37,10 @@ public final class DeviceWorker: @unchecked Sendable {
   /// streams of other GPUs the worker's thread also makes current there (`DeviceGroup`), so work
   /// it issues on another GPU (BP's backward and update reach every GPU) queues behind that
   /// GPU's own worker instead of on a stream nobody waits for; the thread holds them.
-  public init(index: Int, device: ComputeDevice, threads: Int = 1, queueDepth: Int = 2, stream: CUDAStream? = nil,
-              elsewhere: [CUDAStream] = []) throws {
+  public init(
+    index: Int, device: ComputeDevice, threads: Int = 1, queueDepth: Int = 2, stream: CUDAStream? = nil,
+    elsewhere: [CUDAStream] = []
+  ) throws {
     guard threads >= 1 else { throw PipelineError("device \(index) needs at least 1 intra-op thread, got \(threads)") }
     guard queueDepth >= 1 else { throw PipelineError("the queue depth must be at least 1, got \(queueDepth)") }
     self.index = index
@@ -55,11 +57,12 @@ public final class DeviceWorker: @unchecked Sendable {
     // reference to a worker still reaches `deinit`, which shuts it down.
     thread = Thread { [inbox, finished, stream = self.stream] in
       Thread.current.name = "scpl-device\(index)"  // Linux keeps 15 characters; shows in gdb and top -H
-      started.fulfil(Result {
-        try Threads.setThreadCount(threads)
-        try stream?.makeCurrent()
-        for other in elsewhere { try other.makeCurrent() }
-      })
+      started.fulfil(
+        Result {
+          try Threads.setThreadCount(threads)
+          try stream?.makeCurrent()
+          for other in elsewhere { try other.makeCurrent() }
+        })
       while let job = inbox.take() { job.run() }
       finished.fulfil(.success(()))
     }
@@ -67,7 +70,9 @@ public final class DeviceWorker: @unchecked Sendable {
     thread.start()
     if case .failure(let error) = started.outcome() {
       shutdown()
-      throw PipelineError("device \(index) (\(device)) could not start (\(threads) intra-op thread(s)\(self.stream == nil ? "" : ", its CUDA stream")): \(error)")
+      throw PipelineError(
+        "device \(index) (\(device)) could not start (\(threads) intra-op thread(s)\(self.stream == nil ? "" : ", its CUDA stream")): \(error)"
+      )
     }
   }
 
@@ -80,7 +85,11 @@ public final class DeviceWorker: @unchecked Sendable {
   @discardableResult
   public func submit<T>(onCancel: ((Error) -> Void)? = nil, _ body: @escaping () throws -> T) throws -> Pending<T> {
     let pending = Pending<T>()
-    let job = Job(run: { pending.fulfil(Result { try body() }) }, cancel: { pending.fulfil(.failure($0)); onCancel?($0) })
+    let job = Job(
+      run: { pending.fulfil(Result { try body() }) },
+      cancel: {
+        pending.fulfil(.failure($0)); onCancel?($0)
+      })
     do {
       try inbox.put(job)
     } catch {

@@ -20,6 +20,8 @@ public enum GPUMemoryPeaks {
 
   /// "cuda:0 1.21 GiB, cuda:0/1 1.21 GiB": for a log line (GPU devices only).
   public static func describe(_ peaks: [Int], devices: [ComputeDevice]) -> String {
-    zip(devices, peaks).filter { $0.0.gpu != nil }.map { "\($0) \(String(format: "%.2f GiB", Double($1) / Double(1 << 30)))" }.joined(separator: ", ")
+    zip(devices, peaks).filter { $0.0.gpu != nil }.map {
+      "\($0) \(String(format: "%.2f GiB", Double($1) / Double(1 << 30)))"
+    }.joined(separator: ", ")
   }
 }

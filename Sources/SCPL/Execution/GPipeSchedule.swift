@@ -85,12 +85,15 @@ final class GPipeSchedule: BatchSchedule {
         try optimizer.zeroGrad()
         let x = try model.firstActivation(inputs.to(here))
         let sizes = MicroBatches.sizes(rows: x.batchSize, count: microBatches)
-        return Prepared(inputs: try x.split(sizes: sizes), labels: try labels.to(group.tensorDevice(last)).split(sizes: sizes),
-                        shares: sizes.map { Double($0) / Double(x.batchSize) })
+        return Prepared(
+          inputs: try x.split(sizes: sizes), labels: try labels.to(group.tensorDevice(last)).split(sizes: sizes),
+          shares: sizes.map { Double($0) / Double(x.batchSize) })
       }
     }
     let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
-    let forwards = try group.pipelinedForwards(jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }) {
+    let forwards = try group.pipelinedForwards(
+      jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }
+    ) {
       [self] share, x in try forward(share, x)
     }
 
@@ -141,12 +144,16 @@ final class GPipeSchedule: BatchSchedule {
   private func forward(_ share: DeviceShare, _ received: Activation) throws -> Forward {
     let input = share.isFirst || recompute ? received : try received.gradientLeaves()
     let output = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
-    return Forward(input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached()))
+    return Forward(
+      input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached())
+    )
   }
 
   /// Device d's backward of micro-batch m: on the last device from the micro-batch's weighted
   /// cross-entropy, elsewhere from the gradients device d+1 computed for this device's output.
-  private func backward(_ share: DeviceShare, _ stored: Forward, from later: Backward?, prepared: Prepared) throws -> Backward {
+  private func backward(_ share: DeviceShare, _ stored: Forward, from later: Backward?, prepared: Prepared) throws
+    -> Backward
+  {
     let model = bp.model
     var input = stored.input
     let output: Activation
@@ -175,6 +182,8 @@ final class GPipeSchedule: BatchSchedule {
     }
     guard !share.isFirst else { return Backward(inputGradients: [], loss: loss) }
     // The hand-back: gradients go up to the previous device.
-    return Backward(inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handOff($0, to: share.device - 1) } }, loss: loss)
+    return Backward(
+      inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handOff($0, to: share.device - 1) } },
+      loss: loss)
   }
 }

@@ -19,7 +19,8 @@ public struct EpochLearningRates: Sendable {
   /// Batch t's rate for every one of `batches` steps of an epoch, from a schedule: batch t is
   /// global step `firstStep + t`.
   public init(_ schedule: some LearningRateSchedule, epoch: Int, firstStep: Int, batches: Int) throws {
-    try self.init(perBatch: try (0..<Swift.max(batches, 1)).map { try schedule.learningRate(epoch: epoch, step: firstStep + $0) })
+    try self.init(
+      perBatch: try (0..<Swift.max(batches, 1)).map { try schedule.learningRate(epoch: epoch, step: firstStep + $0) })
   }
 
   public func rate(batch t: Int) -> Double { perBatch[Swift.min(Swift.max(t, 0), perBatch.count - 1)] }

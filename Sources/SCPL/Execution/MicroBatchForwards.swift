@@ -25,9 +25,10 @@ extension DeviceGroup {
       var row: [Pending<F>] = []
       for d in 0..<self.count {
         let previous = row.last, share = share(d, batch: t, microBatch: m, of: count)
-        row.append(try jobs.submit(workers[d]) {
-          try forward(share, try previous.map { try $0.wait().handoff! } ?? input(m))
-        })
+        row.append(
+          try jobs.submit(workers[d]) {
+            try forward(share, try previous.map { try $0.wait().handoff! } ?? input(m))
+          })
         if m == count - 1 { try queuedAll(d, rows.map { $0[d] } + [row[d]]) }
       }
       rows.append(row)

@@ -62,8 +62,9 @@ extension Activation {
       return try Tensor.cat(pieces, axis: axis)
     }
     let h = try joined("state", { $0.state?.h }, axis: 1), c = try joined("state", { $0.state?.c }, axis: 1)
-    return Activation(try Tensor.cat(parts.map(\.tensor)), mask: try joined("mask", \.mask),
-                      state: h.map { ($0, c!) }, labelPath: try joined("label path", \.labelPath))
+    return Activation(
+      try Tensor.cat(parts.map(\.tensor)), mask: try joined("mask", \.mask),
+      state: h.map { ($0, c!) }, labelPath: try joined("label path", \.labelPath))
   }
 
   /// The floating-point tensors gradients can flow through, by slot: tensor, state h, state c,
@@ -76,8 +77,11 @@ extension Activation {
   /// fresh leaves that record gradients: after this device's backward, their `grad`s (by slot,
   /// `gradientSlots`) are what the previous device back-propagates from.
   func gradientLeaves() throws -> Activation {
-    func leaf(_ t: Tensor) throws -> Tensor { t.dtype.isFloatingPoint ? try t.detached().requiringGrad() : try t.detached() }
-    return Activation(try leaf(tensor), mask: mask, state: try state.map { (try leaf($0.h), try leaf($0.c)) },
-                      labelPath: try labelPath.map(leaf))
+    func leaf(_ t: Tensor) throws -> Tensor {
+      t.dtype.isFloatingPoint ? try t.detached().requiringGrad() : try t.detached()
+    }
+    return Activation(
+      try leaf(tensor), mask: mask, state: try state.map { (try leaf($0.h), try leaf($0.c)) },
+      labelPath: try labelPath.map(leaf))
   }
 }

@@ -34,7 +34,8 @@ final class NaiveModelParallelSchedule: BatchSchedule {
     for d in 0..<group.count {
       let share = group.share(d, batch: t), input = x
       x = try group.workers[d].run {
-        try share.handOff(share.throughComponents(input) { k, y in try share.forward(component: k) { try model.components[k](y) } })
+        try share.handOff(
+          share.throughComponents(input) { k, y in try share.forward(component: k) { try model.components[k](y) } })
       }
     }
     return x

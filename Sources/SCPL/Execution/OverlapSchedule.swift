@@ -36,12 +36,13 @@ final class OverlapSchedule: BatchSchedule {
         guard k + 1 < stages.count else { return (y, nil) }
         return (y, try share.handOff(y.detached(), to: group.placement.deviceOfComponent[k + 1]))
       }
-      learning.append(try jobs.submit(group.workers[share.device]) {
-        try share.learn(component: k) {
-          rates?.apply(batch: t, to: [stage.optimizer])
-          return try stage.learn(input: input, output: output, labels: stageLabels)
-        }
-      })
+      learning.append(
+        try jobs.submit(group.workers[share.device]) {
+          try share.learn(component: k) {
+            rates?.apply(batch: t, to: [stage.optimizer])
+            return try stage.learn(input: input, output: output, labels: stageLabels)
+          }
+        })
       if let handoff { x = handoff }
     }
     return try learning.map { try $0.wait() }

@@ -50,8 +50,9 @@ public protocol PipelineExecutor: AnyObject {
   /// (applied on the worker that runs each optimizer's update); without, the optimizers keep
   /// their rates.
   @discardableResult
-  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws -> EpochSummary
-    where S.Element == (inputs: Tensor, labels: Tensor)
+  func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates?, onStep: (StepResult) throws -> Void) throws
+    -> EpochSummary
+  where S.Element == (inputs: Tensor, labels: Tensor)
 
   /// Predicts each batch of `inputs` through the placement, on the executor's own workers: every
   /// component's share of the method's prediction runs on its device's worker (with that
@@ -65,7 +66,7 @@ public protocol PipelineExecutor: AnyObject {
   /// Call it between epochs, from the thread that trains: `trainEpoch` returns only once every
   /// batch it fed has drained from every device, so no training work is left in flight.
   func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
-    where S.Element == Tensor
+  where S.Element == Tensor
 
   /// Stops and joins every worker. Idempotent; the executor takes no more epochs afterwards.
   func shutdown()
@@ -144,42 +145,55 @@ public enum Pipelines {
   /// (a schedule the method cannot run, a placement that does not fit) is reported here, before
   /// any training. On CUDA devices the method's modules are moved to their devices now; create
   /// the executor before the first optimizer step, so optimizer state is born on the right device.
-  public static func make(_ method: any TrainingMethod, _ options: PipelineOptions, probe: Tensor? = nil) throws -> any PipelineExecutor {
+  public static func make(_ method: any TrainingMethod, _ options: PipelineOptions, probe: Tensor? = nil) throws
+    -> any PipelineExecutor
+  {
     let deviceCount = options.devices.count
     let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
     try kind.check(method: method.kind, deviceCount: deviceCount)
     if let link = options.link {
       guard kind == .async else {
-        throw PipelineError("--distributed runs --pipeline async (SCPL, Early Exit, AL) across ranks; \(kind.rawValue) runs in one process")
+        throw PipelineError(
+          "--distributed runs --pipeline async (SCPL, Early Exit, AL) across ranks; \(kind.rawValue) runs in one process"
+        )
       }
       guard deviceCount % link.worldSize == 0 else {
-        throw PipelineError("a distributed pipeline has the same number of devices on every rank: \(link.worldSize) rank(s), \(deviceCount) device(s)")
+        throw PipelineError(
+          "a distributed pipeline has the same number of devices on every rank: \(link.worldSize) rank(s), \(deviceCount) device(s)"
+        )
       }
     }
     try MicroBatches.check(options.microBatches)
     guard !options.recompute || kind == .gpipe else {
-      throw PipelineError("--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)")
+      throw PipelineError(
+        "--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)"
+      )
     }
     let componentCount = method.model.components.count
     let placement: Placement
     if let p = options.placement {
       guard p.componentCount == componentCount else {
-        throw PipelineError("the placement \(p) places \(p.componentCount) component(s), but \(method.model.name) has \(componentCount)")
+        throw PipelineError(
+          "the placement \(p) places \(p.componentCount) component(s), but \(method.model.name) has \(componentCount)")
       }
       guard p.deviceCount == deviceCount else {
-        throw PipelineError("the placement \(p) is for \(p.deviceCount) device(s), but \(deviceCount) were given (\(options.devices))")
+        throw PipelineError(
+          "the placement \(p) is for \(p.deviceCount) device(s), but \(deviceCount) were given (\(options.devices))")
       }
       placement = p
     } else if deviceCount == 1 {
       placement = try Placement(Array(repeating: 0, count: componentCount), deviceCount: 1)
     } else {
       guard deviceCount <= componentCount else {
-        throw PipelineError("\(deviceCount) devices for \(method.model.name)'s \(componentCount) components: every device needs at least one component; use at most \(componentCount) devices")
+        throw PipelineError(
+          "\(deviceCount) devices for \(method.model.name)'s \(componentCount) components: every device needs at least one component; use at most \(componentCount) devices"
+        )
       }
       placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: deviceCount)
     }
-    let group = try DeviceGroup(devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
-                                queueDepth: options.queueDepth, seed: options.seed, copyEveryHandOff: options.copyEveryHandOff)
+    let group = try DeviceGroup(
+      devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
+      queueDepth: options.queueDepth, seed: options.seed, copyEveryHandOff: options.copyEveryHandOff)
     do {
       // `kind.check` has matched the method to the schedule: BP's schedules get a BackpropMethod,
       // the local ones a LocalMethod.
@@ -187,9 +201,11 @@ public enum Pipelines {
       case (.off, _): return BatchByBatchExecutor(try SequentialSchedule(method, group))
       case (.nmp, let bp as BackpropMethod): return BatchByBatchExecutor(try NaiveModelParallelSchedule(bp, group))
       case (.gpipe, let bp as BackpropMethod):
-        return BatchByBatchExecutor(try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
+        return BatchByBatchExecutor(
+          try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
       case (.overlap, let local as any LocalMethod): return BatchByBatchExecutor(try OverlapSchedule(local, group))
-      case (.scplGPipe, let local as any LocalMethod): return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))
+      case (.scplGPipe, let local as any LocalMethod):
+        return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))
       case (.async, let local as any LocalMethod):
         let boundary = options.link.map { ProcessBoundary(link: $0, deviceCount: group.count) }
         return try AsyncPipelineExecutor(local, group, boundary: boundary, seed: options.seed)

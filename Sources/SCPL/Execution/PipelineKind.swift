@@ -36,23 +36,33 @@ public enum PipelineKind: String, CaseIterable, Sendable {
     switch self {
     case .off:
       guard deviceCount == 1 else {
-        throw PipelineError("--pipeline off runs the sequential reference on one device, but \(deviceCount) devices were given; use one device or --pipeline \(method.isLocal ? "async or overlap" : "nmp")")
+        throw PipelineError(
+          "--pipeline off runs the sequential reference on one device, but \(deviceCount) devices were given; use one device or --pipeline \(method.isLocal ? "async or overlap" : "nmp")"
+        )
       }
     case .nmp:
       guard !method.isLocal else {
-        throw PipelineError("--pipeline nmp back-propagates through every device and serves BP only; \(method.rawValue) is a local method: use async or overlap")
+        throw PipelineError(
+          "--pipeline nmp back-propagates through every device and serves BP only; \(method.rawValue) is a local method: use async or overlap"
+        )
       }
     case .overlap, .async:
       guard method.isLocal else {
-        throw PipelineError("--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp")
+        throw PipelineError(
+          "--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp"
+        )
       }
     case .gpipe:
       guard !method.isLocal else {
-        throw PipelineError("--pipeline gpipe back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)")
+        throw PipelineError(
+          "--pipeline gpipe back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)"
+        )
       }
     case .scplGPipe:
       guard method.isLocal else {
-        throw PipelineError("--pipeline scpl-gpipe needs a local method (scpl, early-exit, al): each component learns from its own loss; for BP use gpipe")
+        throw PipelineError(
+          "--pipeline scpl-gpipe needs a local method (scpl, early-exit, al): each component learns from its own loss; for BP use gpipe"
+        )
       }
     }
   }

@@ -16,16 +16,24 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
     guard k >= 1 else { throw PipelineError("a placement needs at least one component") }
     guard deviceCount >= 1 else { throw PipelineError("a placement needs at least one device") }
     guard deviceCount <= k else {
-      throw PipelineError("\(deviceCount) devices for \(k) component(s): every device needs at least one component; use at most \(k) devices")
+      throw PipelineError(
+        "\(deviceCount) devices for \(k) component(s): every device needs at least one component; use at most \(k) devices"
+      )
     }
     if let bad = deviceOfComponent.first(where: { !(0..<deviceCount).contains($0) }) {
-      throw PipelineError("placement \(text) names device \(bad), but there are \(deviceCount) devices (0…\(deviceCount - 1))")
+      throw PipelineError(
+        "placement \(text) names device \(bad), but there are \(deviceCount) devices (0…\(deviceCount - 1))")
     }
-    guard deviceOfComponent.first == 0, zip(deviceOfComponent, deviceOfComponent.dropFirst()).allSatisfy({ $1 == $0 || $1 == $0 + 1 }) else {
-      throw PipelineError("placement \(text) is not contiguous: it must start at device 0 and each component must stay on the previous one's device or move to the next (e.g. 0,0,1,1)")
+    guard deviceOfComponent.first == 0,
+      zip(deviceOfComponent, deviceOfComponent.dropFirst()).allSatisfy({ $1 == $0 || $1 == $0 + 1 })
+    else {
+      throw PipelineError(
+        "placement \(text) is not contiguous: it must start at device 0 and each component must stay on the previous one's device or move to the next (e.g. 0,0,1,1)"
+      )
     }
     guard deviceOfComponent.last == deviceCount - 1 else {
-      throw PipelineError("placement \(text) leaves device(s) \(deviceOfComponent.last! + 1)…\(deviceCount - 1) without a component")
+      throw PipelineError(
+        "placement \(text) leaves device(s) \(deviceOfComponent.last! + 1)…\(deviceCount - 1) without a component")
     }
     self.deviceOfComponent = deviceOfComponent
     self.deviceCount = deviceCount
@@ -33,13 +41,16 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
 
   /// Parses `--placement 0,0,1,1` (one device index per component).
   public init(parsing text: String, componentCount: Int, deviceCount: Int) throws {
-    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
     let indices = try items.map { item -> Int in
       guard let i = Int(item) else { throw PipelineError("--placement \(text): '\(item)' is not a device index") }
       return i
     }
     guard indices.count == componentCount else {
-      throw PipelineError("--placement \(text) places \(indices.count) component(s), but the model has \(componentCount)")
+      throw PipelineError(
+        "--placement \(text) places \(indices.count) component(s), but the model has \(componentCount)")
     }
     try self.init(indices, deviceCount: deviceCount)
   }
@@ -50,9 +61,12 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
   public static func balanced(costs: [Double], deviceCount: Int) throws -> Placement {
     let k = costs.count
     guard deviceCount >= 1, deviceCount <= k else {
-      throw PipelineError("\(deviceCount) devices for \(k) component(s): every device needs at least one component; use 1…\(k) devices")
+      throw PipelineError(
+        "\(deviceCount) devices for \(k) component(s): every device needs at least one component; use 1…\(k) devices")
     }
-    guard costs.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw PipelineError("component costs must be finite and non-negative: \(costs)") }
+    guard costs.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+      throw PipelineError("component costs must be finite and non-negative: \(costs)")
+    }
     // best[d][i]: the smallest possible maximum load placing components 0..<i on devices 0..<d.
     let prefix = costs.reduce(into: [0.0]) { $0.append($0.last! + $1) }
     var best = Array(repeating: Array(repeating: Double.infinity, count: k + 1), count: deviceCount + 1)

@@ -16,7 +16,7 @@ final class ProcessBoundary {
   }
 
   func rank(ofDevice d: Int) -> Int { d / devicesPerRank }
-  func devices(ofRank r: Int) -> Range<Int> { r * devicesPerRank ..< (r + 1) * devicesPerRank }
+  func devices(ofRank r: Int) -> Range<Int> { r * devicesPerRank..<(r + 1) * devicesPerRank }
   func isHere(_ d: Int) -> Bool { rank(ofDevice: d) == link.rank }
 
   /// At the start of a run: names the trace's processes and devices by rank, and on rank 0 tells
@@ -27,8 +27,9 @@ final class ProcessBoundary {
     // here) is, there, the GPU this rank has at the same position (DeviceSpec.acrossRanks).
     let l = devicesPerRank, mine = group.devices.devices[devices(ofRank: link.rank)]
     let gpus = mine.contains { $0.gpu != nil }
-    group.timeline.assignProcesses(names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)),
-                                   deviceNames: gpus ? (0..<group.count).map { "device \($0) (\(mine[mine.startIndex + $0 % l]))" } : nil)
+    group.timeline.assignProcesses(
+      names: (0..<link.worldSize).map { "rank \($0)" }, ofDevice: (0..<group.count).map(rank(ofDevice:)),
+      deviceNames: gpus ? (0..<group.count).map { "device \($0) (\(mine[mine.startIndex + $0 % l]))" } : nil)
     if link.isFirst, !link.isLast {
       try link.sendDown(.beginRun(seed: seed, placement: group.placement.deviceOfComponent))
     }
@@ -40,7 +41,9 @@ final class ProcessBoundary {
     guard d + 1 < devicesPerRank * link.worldSize, !isHere(d + 1) else { return nil }
     let (link, next) = (self.link, rank(ofDevice: d + 1))
     return { message, share in
-      try share.run("sending the activation to rank \(next)") { try share.measure(.transfer) { try link.sendDown(.batch(message)) } }
+      try share.run("sending the activation to rank \(next)") {
+        try share.measure(.transfer) { try link.sendDown(.batch(message)) }
+      }
     }
   }
 
@@ -57,8 +60,11 @@ final class ProcessBoundary {
   }
 
   /// On rank 0 of a job of several ranks: the epoch's outcomes from the other ranks.
-  func outcomesFromBeyond(_ epoch: AsyncPipelineExecutor.Epoch, of executor: AsyncPipelineExecutor) throws -> AsyncPipelineExecutor.RemoteResults? {
+  func outcomesFromBeyond(_ epoch: AsyncPipelineExecutor.Epoch, of executor: AsyncPipelineExecutor) throws
+    -> AsyncPipelineExecutor.RemoteResults?
+  {
     guard link.isFirst else { return nil }
-    return try AsyncPipelineExecutor.RemoteResults(link: link, epoch: epoch, workers: devices(ofRank: 0).map { executor.group.workers[$0] })
+    return try AsyncPipelineExecutor.RemoteResults(
+      link: link, epoch: epoch, workers: devices(ofRank: 0).map { executor.group.workers[$0] })
   }
 }

@@ -77,7 +77,9 @@ public final class RankLink: @unchecked Sendable {
   /// timeout. (A later rank goes on serving: it reports its failure up to rank 0.)
   func sendDown(_ m: Down) throws {
     do {
-      try inContext("rank \(rank) could not send to rank \(rank + 1)") { try send(encode(m), to: rank + 1, tag: .chain) }
+      try inContext("rank \(rank) could not send to rank \(rank + 1)") {
+        try send(encode(m), to: rank + 1, tag: .chain)
+      }
     } catch {
       if isFirst { group.abandonReceives(because: error) }
       throw error
@@ -99,24 +101,31 @@ public final class RankLink: @unchecked Sendable {
     // Named tensors (state) go as messages of at most maxTensors − 3 tensors, their names as
     // UTF-8 bytes in the message that announces them.
     let perMessage = ProcessGroup.maxTensors - 3
-    let chunks = stride(from: 0, to: Swift.max(w.tensors.count, 1), by: perMessage).map { Array(w.tensors[$0..<Swift.min($0 + perMessage, w.tensors.count)]) }
+    let chunks = stride(from: 0, to: Swift.max(w.tensors.count, 1), by: perMessage).map {
+      Array(w.tensors[$0..<Swift.min($0 + perMessage, w.tensors.count)])
+    }
     let names = try w.names.map { try Tensor(Array((try JSONEncoder().encode($0))), shape: nil) }
     for (i, chunk) in chunks.enumerated() {
       let header = try Tensor(w.ints + [Int64(chunks.count), Int64(i)])
       let doubles = w.doubles.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor(w.doubles)
       // Gloo carries CPU tensors: a GPU rank's go through its CPU (a no-op for CPU tensors).
-      try group.sendTensors([header, doubles, i == 0 ? names : nil] + chunk.map { try $0?.to(.cpu) }, to: dst, tag: tag.rawValue)
+      try group.sendTensors(
+        [header, doubles, i == 0 ? names : nil] + chunk.map { try $0?.to(.cpu) }, to: dst, tag: tag.rawValue)
     }
   }
 
   private func receive(from src: Int?, tag: Tag) throws -> (source: Int, wire: Wire) {
     var (source, first) = try group.receiveTensors(from: src, tag: tag.rawValue)
-    guard first.count >= 3, let header = first[0], let doubles = first[1] else { throw TorchError("a malformed message from rank \(source)") }
+    guard first.count >= 3, let header = first[0], let doubles = first[1] else {
+      throw TorchError("a malformed message from rank \(source)")
+    }
     var ints: [Int64] = try header.toArray()
     let chunks = Int(ints[ints.count - 2])
     ints.removeLast(2)
     var w = Wire(ints: ints, doubles: try doubles.toArray(), tensors: Array(first.dropFirst(3)))
-    if let names = first[2] { w.names = try JSONDecoder().decode([String].self, from: Data(try names.toArray(UInt8.self))) }
+    if let names = first[2] {
+      w.names = try JSONDecoder().decode([String].self, from: Data(try names.toArray(UInt8.self)))
+    }
     for _ in 1..<Swift.max(chunks, 1) {
       let next = try group.receiveTensors(from: source, tag: tag.rawValue)
       w.tensors += next.tensors.dropFirst(3)
@@ -126,7 +135,9 @@ public final class RankLink: @unchecked Sendable {
   }
 
   func receiveFromAbove() throws -> Down {
-    try inContext("rank \(rank) heard nothing from rank \(rank - 1)") { try decodeDown(receive(from: rank - 1, tag: .chain).wire) }
+    try inContext("rank \(rank) heard nothing from rank \(rank - 1)") {
+      try decodeDown(receive(from: rank - 1, tag: .chain).wire)
+    }
   }
 
   /// The next result from any rank (rank 0 only).
@@ -149,13 +160,15 @@ public final class RankLink: @unchecked Sendable {
     case .beginRun(let seed, let placement): return Wire(ints: [0, Int64(bitPattern: seed)] + placement.map(Int64.init))
     case .beginEpoch: return Wire(ints: [1])
     case .batch(let m):
-      return Wire(ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
-                  tensors: m.activation.slots + [m.labels])
+      return Wire(
+        ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
+        tensors: m.activation.slots + [m.labels])
     case .endEpoch: return Wire(ints: [3])
     case .beginPrediction: return Wire(ints: [4])
     case .prediction(let b, let p):
-      return Wire(ints: [5, Int64(b), p.final == nil ? 0 : 1],
-                  tensors: p.activation.slots + [p.final] + p.heads)
+      return Wire(
+        ints: [5, Int64(b), p.final == nil ? 0 : 1],
+        tensors: p.activation.slots + [p.final] + p.heads)
     case .endPrediction: return Wire(ints: [6])
     case .sendState: return Wire(ints: [7])
     case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))
@@ -170,9 +183,13 @@ public final class RankLink: @unchecked Sendable {
     case 0: return .beginRun(seed: UInt64(bitPattern: w.ints[1]), placement: w.ints.dropFirst(2).map(Int.init))
     case 1: return .beginEpoch
     case 2:
-      guard w.tensors.count == 6, let labels = w.tensors[5], w.doubles.count >= 2 else { throw TorchError("a malformed batch message") }
-      return .batch(.init(batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
-                          losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil))
+      guard w.tensors.count == 6, let labels = w.tensors[5], w.doubles.count >= 2 else {
+        throw TorchError("a malformed batch message")
+      }
+      return .batch(
+        .init(
+          batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
+          losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil))
     case 3: return .endEpoch
     case 4: return .beginPrediction
     case 5:
@@ -202,9 +219,15 @@ public final class RankLink: @unchecked Sendable {
     case .timeline(_, let spans, let clock):
       // Seven numbers a span, after the clock: device, kind, batch, component, micro-batch (−1: none), start, end.
       let kinds = SpanKind.allCases
-      return Wire(ints: [6], doubles: [clock] + spans.flatMap { s in
-        [Double(s.device), Double(kinds.firstIndex(of: s.kind)!), Double(s.batch), Double(s.component ?? -1), Double(s.microBatch ?? -1), s.start, s.end]
-      })
+      return Wire(
+        ints: [6],
+        doubles: [clock]
+          + spans.flatMap { s in
+            [
+              Double(s.device), Double(kinds.firstIndex(of: s.kind)!), Double(s.batch), Double(s.component ?? -1),
+              Double(s.microBatch ?? -1), s.start, s.end
+            ]
+          })
     }
   }
 
@@ -216,18 +239,26 @@ public final class RankLink: @unchecked Sendable {
       return .dropped(batch: Int(w.ints[1]), failure: text.map { String(decoding: $0, as: UTF8.self) })
     case 2: return .epochEnded
     case 3:
-      guard let final = w.tensors.first ?? nil else { throw TorchError("a prediction without logits from rank \(source)") }
-      return .prediction(batch: Int(w.ints[1]), Prediction(final: final, heads: w.tensors.dropFirst().compactMap { $0 }))
+      guard let final = w.tensors.first ?? nil else {
+        throw TorchError("a prediction without logits from rank \(source)")
+      }
+      return .prediction(
+        batch: Int(w.ints[1]), Prediction(final: final, heads: w.tensors.dropFirst().compactMap { $0 }))
     case 4: return .predictionEnded
     case 5: return .state(rank: source, Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
     case 6:
       let kinds = SpanKind.allCases, numbers = Array(w.doubles.dropFirst())
-      guard !w.doubles.isEmpty, numbers.count % 7 == 0 else { throw TorchError("a malformed timeline from rank \(source)") }
+      guard !w.doubles.isEmpty, numbers.count % 7 == 0 else {
+        throw TorchError("a malformed timeline from rank \(source)")
+      }
       let spans = try stride(from: 0, to: numbers.count, by: 7).map { i -> Span in
         let n = numbers[i..<i + 7].map { $0 }
-        guard kinds.indices.contains(Int(n[1])) else { throw TorchError("a timeline from rank \(source) with an unknown span kind") }
-        return Span(device: Int(n[0]), kind: kinds[Int(n[1])], batch: Int(n[2]), component: n[3] < 0 ? nil : Int(n[3]),
-                    microBatch: n[4] < 0 ? nil : Int(n[4]), start: n[5], end: n[6])
+        guard kinds.indices.contains(Int(n[1])) else {
+          throw TorchError("a timeline from rank \(source) with an unknown span kind")
+        }
+        return Span(
+          device: Int(n[0]), kind: kinds[Int(n[1])], batch: Int(n[2]), component: n[3] < 0 ? nil : Int(n[3]),
+          microBatch: n[4] < 0 ? nil : Int(n[4]), start: n[5], end: n[6])
       }
       return .timeline(rank: source, spans, clock: w.doubles[0])
     default: throw TorchError("an unknown result from rank \(source) (kind \(w.ints.first.map(String.init) ?? "none"))")

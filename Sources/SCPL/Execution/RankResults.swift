@@ -20,14 +20,17 @@ extension AsyncPipelineExecutor {
       try link.sendDown(.beginEpoch)
       listener = ResultListener(link: link, isComplete: { epoch.settled == $0 }) { up in
         switch up {
-        case .done(let t, let losses, let start): epoch.settle(.done(batch: t, losses: losses, start: start, end: Stopwatch.now()))
+        case .done(let t, let losses, let start):
+          epoch.settle(.done(batch: t, losses: losses, start: start, end: Stopwatch.now()))
         case .dropped(let t, let failure):
           if let failure { epoch.fail(TorchError(failure), batch: t) } else { epoch.drop(t) }
         case .epochEnded: return true
         default: throw PipelineError("rank 0 received a prediction or state during an epoch")
         }
         return false
-      } lost: { epoch.abort($0) }
+      } lost: {
+        epoch.abort($0)
+      }
     }
 
     /// Every batch is fed: once rank 0's devices have handed on every batch, the end of the
@@ -55,7 +58,10 @@ final class ResultListener: @unchecked Sendable {
   private let lock = NSLock()
   private var expected: Int?
 
-  init(link: RankLink, isComplete: @escaping (Int) -> Bool, handle: @escaping (RankLink.Up) throws -> Bool, lost: @escaping (Error) -> Void) {
+  init(
+    link: RankLink, isComplete: @escaping (Int) -> Bool, handle: @escaping (RankLink.Up) throws -> Bool,
+    lost: @escaping (Error) -> Void
+  ) {
     let thread = Thread { [self] in
       defer { done.signal() }
       var ended = false

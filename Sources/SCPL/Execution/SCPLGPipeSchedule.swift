@@ -53,15 +53,21 @@ final class SCPLGPipeSchedule: BatchSchedule {
     // Once device d has every micro-batch's forward queued, its components' learns follow at
     // once, each on the whole mini-batch, without waiting for any other device.
     var learning: [Pending<Double>] = []
-    _ = try group.pipelinedForwards(jobs, batch: t, microBatches: count, input: { try prepared.wait()[$0] }, queuedAll: { d, mine in
-      let share = group.share(d, batch: t)
-      let stageLabels = try labels.to(share.tensorDevice)
-      for (j, k) in share.components.enumerated() {
-        learning.append(try jobs.submit(group.workers[d]) { [self] () throws -> Double in
-          try learn(share, component: k, mine.map { try $0.wait() }.map { ($0.inputs[j], $0.outputs[j]) }, stageLabels, rates)
-        })
+    _ = try group.pipelinedForwards(
+      jobs, batch: t, microBatches: count, input: { try prepared.wait()[$0] },
+      queuedAll: { d, mine in
+        let share = group.share(d, batch: t)
+        let stageLabels = try labels.to(share.tensorDevice)
+        for (j, k) in share.components.enumerated() {
+          learning.append(
+            try jobs.submit(group.workers[d]) { [self] () throws -> Double in
+              try learn(
+                share, component: k, mine.map { try $0.wait() }.map { ($0.inputs[j], $0.outputs[j]) }, stageLabels,
+                rates)
+            })
+        }
       }
-    }) { [self] share, x in try forward(share, x) }
+    ) { [self] share, x in try forward(share, x) }
     return try learning.map { try $0.wait() }
   }
 
@@ -80,13 +86,16 @@ final class SCPLGPipeSchedule: BatchSchedule {
 
   /// Component k's learning on the whole mini-batch: its micro-batches' inputs and outputs
   /// concatenated, then the stage's own `learn`.
-  private func learn(_ share: DeviceShare, component k: Int, _ pieces: [(input: Activation, output: Activation)],
-                     _ labels: Tensor, _ rates: EpochLearningRates?) throws -> Double {
+  private func learn(
+    _ share: DeviceShare, component k: Int, _ pieces: [(input: Activation, output: Activation)],
+    _ labels: Tensor, _ rates: EpochLearningRates?
+  ) throws -> Double {
     let stage = local.stages[k]
     return try share.learn(component: k) {
       rates?.apply(batch: share.batch, to: [stage.optimizer])
-      return try stage.learn(input: Activation.concatenated(pieces.map(\.input)), output: Activation.concatenated(pieces.map(\.output)),
-                             labels: labels)
+      return try stage.learn(
+        input: Activation.concatenated(pieces.map(\.input)), output: Activation.concatenated(pieces.map(\.output)),
+        labels: labels)
     }
   }
 }

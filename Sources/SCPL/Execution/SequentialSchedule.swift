@@ -22,7 +22,9 @@ final class SequentialSchedule: BatchSchedule {
         try share.measure(.step) {
           rates?.apply(batch: t, to: method.optimizers)
           let (inputs, labels) = (try inputs.to(share.tensorDevice), try labels.to(share.tensorDevice))
-          guard let local = method as? any LocalMethod else { return try method.trainStep(inputs: inputs, labels: labels) }
+          guard let local = method as? any LocalMethod else {
+            return try method.trainStep(inputs: inputs, labels: labels)
+          }
           // Each component draws its dropout from its own generator (`DeviceShare.drawing`), as
           // under every pipeline: the draws, and so the weights, are those of any placement and
           // schedule, in one process or several.

@@ -28,13 +28,19 @@ public final class AssociatedLearningMethod: LocalMethod {
   /// The label-side modules of one component.
   public final class ALBlock: Module, @unchecked Sendable {
     public let encoder: Sequential  // g
-    public let bridge: Sequential   // b
+    public let bridge: Sequential  // b
     public let decoder: Sequential  // h
 
     init(featureDim: Int, labelIn: Int, labelWidth: Int, bridgeHidden: Int) throws {
-      encoder = try Sequential { try Linear(labelIn, labelWidth); Sigmoid() }
-      bridge = try Sequential { try Linear(featureDim, bridgeHidden); Sigmoid(); try Linear(bridgeHidden, labelWidth); Sigmoid() }
-      decoder = try Sequential { try Linear(labelWidth, labelIn); Sigmoid() }
+      encoder = try Sequential {
+        try Linear(labelIn, labelWidth); Sigmoid()
+      }
+      bridge = try Sequential {
+        try Linear(featureDim, bridgeHidden); Sigmoid(); try Linear(bridgeHidden, labelWidth); Sigmoid()
+      }
+      decoder = try Sequential {
+        try Linear(labelWidth, labelIn); Sigmoid()
+      }
       super.init()
     }
 
@@ -54,21 +60,28 @@ public final class AssociatedLearningMethod: LocalMethod {
 
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
-    let sizes = options.associatedLearning ?? (model.family == .text ? Sizes(labelWidth: 128, bridgeHidden: 256) : Sizes(labelWidth: 500, bridgeHidden: 2500))
+    let sizes =
+      options.associatedLearning
+      ?? (model.family == .text
+        ? Sizes(labelWidth: 128, bridgeHidden: 256) : Sizes(labelWidth: 500, bridgeHidden: 2500))
     let (width, hidden) = (sizes.labelWidth, sizes.bridgeHidden)
     blocks = try model.featureDims.enumerated().map { i, dim in
       try ALBlock(featureDim: dim, labelIn: i == 0 ? model.classCount : width, labelWidth: width, bridgeHidden: hidden)
     }
     stages = try model.components.indices.map { k in
       let (component, block) = (model.components[k], blocks[k])
-      return try ComponentStage(index: k, component: component, with: [block],
-                                parameters: component.trainableParameters() + block.trainableParameters(), learningRate: options.learningRate,
-                                forward: { input in
-                                  guard let t = input.labelPath else { throw TorchError("Associated Learning: component \(k + 1) received no label path") }
-                                  var y = try component(input)
-                                  y.labelPath = try block.encoder(t)
-                                  return y
-                                }) { input, output, _ in
+      return try ComponentStage(
+        index: k, component: component, with: [block],
+        parameters: component.trainableParameters() + block.trainableParameters(), learningRate: options.learningRate,
+        forward: { input in
+          guard let t = input.labelPath else {
+            throw TorchError("Associated Learning: component \(k + 1) received no label path")
+          }
+          var y = try component(input)
+          y.labelPath = try block.encoder(t)
+          return y
+        }
+      ) { input, output, _ in
         guard let previous = input.labelPath, let t = output.labelPath else {
           throw TorchError("Associated Learning: component \(k + 1) lost its label path")
         }

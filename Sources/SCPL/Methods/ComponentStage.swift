@@ -15,9 +15,11 @@ final class ComponentStage: LocalStage {
   /// `modules`: the component first, then what it learns with; `parameters`, in the order its
   /// optimizer keeps their state (the checkpoint's `optimizer<k>.state.<i>`). `forward`: the
   /// component alone unless given.
-  init(index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
-       forward: ((Activation) throws -> Activation)? = nil,
-       loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor) throws {
+  init(
+    index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
+    forward: ((Activation) throws -> Activation)? = nil,
+    loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
+  ) throws {
     self.index = index
     modules = [component] + others
     optimizer = try Adam(parameters, lr: learningRate)
@@ -27,5 +29,7 @@ final class ComponentStage: LocalStage {
 
   func forward(_ input: Activation) throws -> Activation { try forwardBody(input) }
 
-  func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor { try lossBody(input, output, labels) }
+  func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
+    try lossBody(input, output, labels)
+  }
 }

@@ -21,8 +21,12 @@ public final class EarlyExitMethod: LocalMethod {
     let c = model.classCount
     var heads: [Sequential] = try model.featureDims.dropLast().map { dim in
       model.family == .vision
-        ? try Sequential { Flatten(); try Linear(dim, 500); Sigmoid(); try Linear(500, c) }
-        : try Sequential { try Linear(dim, dim); Tanh(); try Linear(dim, c) }
+        ? try Sequential {
+          Flatten(); try Linear(dim, 500); Sigmoid(); try Linear(500, c)
+        }
+        : try Sequential {
+          try Linear(dim, dim); Tanh(); try Linear(dim, c)
+        }
     }
     heads.append(model.classifier)
     self.heads = heads
@@ -30,9 +34,11 @@ public final class EarlyExitMethod: LocalMethod {
       let (component, head) = (model.components[k], heads[k])
       // The last head is the classifier, already among the last component's parameters.
       let isLast = k == model.components.count - 1
-      return try ComponentStage(index: k, component: component, with: [head],
-                                parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
-                                learningRate: options.learningRate) { _, output, labels in
+      return try ComponentStage(
+        index: k, component: component, with: [head],
+        parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
+        learningRate: options.learningRate
+      ) { _, output, labels in
         try crossEntropy(head(component.features(output)), labels)
       }
     }

@@ -20,15 +20,18 @@ public final class SCPLMethod: LocalMethod {
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
     let dims: ProjectionDimensions = model.family == .vision ? .vision : .nlp
     objectives = try model.featureDims.map {
-      try LocalContrastiveLoss(projection, inFeatures: $0, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
+      try LocalContrastiveLoss(
+        projection, inFeatures: $0, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
     }
     stages = try model.components.indices.map { k in
       let (component, objective) = (model.components[k], objectives[k])
       // The last component also trains the classifier, on its detached features.
       let classifier = k == model.components.count - 1 ? model.classifier : nil
-      return try ComponentStage(index: k, component: component, with: [objective] + (classifier.map { [$0] } ?? []),
-                                parameters: model.parameters(ofComponent: k) + objective.trainableParameters(),
-                                learningRate: options.learningRate) { _, output, labels in
+      return try ComponentStage(
+        index: k, component: component, with: [objective] + (classifier.map { [$0] } ?? []),
+        parameters: model.parameters(ofComponent: k) + objective.trainableParameters(),
+        learningRate: options.learningRate
+      ) { _, output, labels in
         let features = try component.features(output)
         let contrastive = try objective(features, labels: labels)
         guard let classifier else { return contrastive }

@@ -50,7 +50,9 @@ extension TrainingMethod {
   public func statePrefixes() -> [ObjectIdentifier: String] {
     var out: [ObjectIdentifier: String] = [:]
     for (root, module) in modules {
-      for (path, m) in module.namedModules(prefix: root) where out[ObjectIdentifier(m)] == nil { out[ObjectIdentifier(m)] = path + "." }
+      for (path, m) in module.namedModules(prefix: root) where out[ObjectIdentifier(m)] == nil {
+        out[ObjectIdentifier(m)] = path + "."
+      }
     }
     return out
   }
@@ -118,8 +120,10 @@ extension LocalMethod {
 
   /// The stage loop, stage k's forward and learning run inside `around(k, work)` (the
   /// sequential executor draws each component's dropout from its own generator there).
-  public func trainStep(inputs: Tensor, labels: Tensor,
-                        around: (_ k: Int, _ work: () throws -> Activation) throws -> Activation) throws -> [Double] {
+  public func trainStep(
+    inputs: Tensor, labels: Tensor,
+    around: (_ k: Int, _ work: () throws -> Activation) throws -> Activation
+  ) throws -> [Double] {
     var x = try firstActivation(inputs: inputs, labels: labels)
     var losses: [Double] = []
     for (k, stage) in stages.enumerated() {
@@ -148,7 +152,9 @@ public struct MethodOptions: Sendable {
 }
 
 public enum Methods {
-  public static func make(_ kind: MethodKind, model: StagedModel, options: MethodOptions = MethodOptions()) throws -> any TrainingMethod {
+  public static func make(_ kind: MethodKind, model: StagedModel, options: MethodOptions = MethodOptions()) throws
+    -> any TrainingMethod
+  {
     switch kind {
     case .bp: return try BackpropMethod(model: model, options: options)
     case .scpl: return try SCPLMethod(model: model, options: options)

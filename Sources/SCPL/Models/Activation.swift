@@ -22,7 +22,8 @@ public struct Activation: @unchecked Sendable {
   /// An activation from its `slots`; nil without the main tensor.
   public init?(slots: [Tensor?]) {
     guard slots.count == 5, let main = slots[0] else { return nil }
-    self.init(main, mask: slots[1], state: slots[2].flatMap { h in slots[3].map { (h: h, c: $0) } }, labelPath: slots[4])
+    self.init(
+      main, mask: slots[1], state: slots[2].flatMap { h in slots[3].map { (h: h, c: $0) } }, labelPath: slots[4])
   }
 
   /// Every tensor it carries, in a fixed order — the main tensor, the mask, the state's h and c,
@@ -33,9 +34,10 @@ public struct Activation: @unchecked Sendable {
 
   /// The same values cut off from autograd: what crosses a component boundary in local learning.
   public func detached() throws -> Activation {
-    Activation(try tensor.detached(), mask: mask,
-               state: try state.map { (try $0.h.detached(), try $0.c.detached()) },
-               labelPath: try labelPath?.detached())
+    Activation(
+      try tensor.detached(), mask: mask,
+      state: try state.map { (try $0.h.detached(), try $0.c.detached()) },
+      labelPath: try labelPath?.detached())
   }
 
   /// The same activation on another device (a real copy when the device differs).
@@ -43,6 +45,8 @@ public struct Activation: @unchecked Sendable {
 
   /// `f` applied to every tensor it carries: the main tensor, the mask, the state, the label path.
   public func mapTensors(_ f: (Tensor) throws -> Tensor) rethrows -> Activation {
-    Activation(try f(tensor), mask: try mask.map(f), state: try state.map { (try f($0.h), try f($0.c)) }, labelPath: try labelPath.map(f))
+    Activation(
+      try f(tensor), mask: try mask.map(f), state: try state.map { (try f($0.h), try f($0.c)) },
+      labelPath: try labelPath.map(f))
   }
 }

@@ -11,9 +11,13 @@ import Torch
 public enum ResNet18 {
   public enum Shortcut: String, Sendable, CaseIterable { case conv3x3 = "3x3", conv1x1 = "1x1" }
 
-  public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0,
-                           shortcut: Shortcut = .conv3x3) throws -> StagedModel {
-    guard sampleShape.count == 3 else { throw TorchError("ResNet-18 needs C×H×W images, got sample shape \(sampleShape)") }
+  public static func build(
+    sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0,
+    shortcut: Shortcut = .conv3x3
+  ) throws -> StagedModel {
+    guard sampleShape.count == 3 else {
+      throw TorchError("ResNet-18 needs C×H×W images, got sample shape \(sampleShape)")
+    }
     guard sampleShape[1] >= 8, sampleShape[2] >= 8 else {
       throw TorchError("ResNet-18 halves the image three times and needs at least 8×8 inputs, got \(sampleShape)")
     }
@@ -21,17 +25,25 @@ public enum ResNet18 {
     let k = shortcut == .conv3x3 ? 3 : 1
     let stem = try convBNAct(sampleShape[0], c(64), activation: LeakyReLU())
     let blocks: [any UnaryLayer] = [
-      try BasicBlock(c(64), c(64), stride: 1, shortcutKernel: k), try BasicBlock(c(64), c(64), stride: 1, shortcutKernel: k),
-      try BasicBlock(c(64), c(128), stride: 2, shortcutKernel: k), try BasicBlock(c(128), c(128), stride: 1, shortcutKernel: k),
-      try BasicBlock(c(128), c(256), stride: 2, shortcutKernel: k), try BasicBlock(c(256), c(256), stride: 1, shortcutKernel: k),
-      try BasicBlock(c(256), c(512), stride: 2, shortcutKernel: k), try BasicBlock(c(512), c(512), stride: 1, shortcutKernel: k),
+      try BasicBlock(c(64), c(64), stride: 1, shortcutKernel: k),
+      try BasicBlock(c(64), c(64), stride: 1, shortcutKernel: k),
+      try BasicBlock(c(64), c(128), stride: 2, shortcutKernel: k),
+      try BasicBlock(c(128), c(128), stride: 1, shortcutKernel: k),
+      try BasicBlock(c(128), c(256), stride: 2, shortcutKernel: k),
+      try BasicBlock(c(256), c(256), stride: 1, shortcutKernel: k),
+      try BasicBlock(c(256), c(512), stride: 2, shortcutKernel: k),
+      try BasicBlock(c(512), c(512), stride: 1, shortcutKernel: k)
     ]
     var units: [[any UnaryLayer]] = blocks.map { [$0] }
     units[0] = stem + units[0]
     units[7] += [try AdaptiveAvgPool2d(1)]
     let builder = VisionModelBuilder(name: "resnet18", units: units)
-    return try builder.build(components: components, classifier: { dim in
-      try Sequential { Flatten(); try Linear(dim, classes) }
-    }, classCount: classes, sampleShape: sampleShape)
+    return try builder.build(
+      components: components,
+      classifier: { dim in
+        try Sequential {
+          Flatten(); try Linear(dim, classes)
+        }
+      }, classCount: classes, sampleShape: sampleShape)
   }
 }

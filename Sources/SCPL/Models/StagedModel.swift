@@ -21,8 +21,10 @@ public final class StagedModel: Module, @unchecked Sendable {
   /// The shape of one input sample (C×H×W, or [T] for text where T is a placeholder length).
   public let sampleShape: [Int]
 
-  public init(name: String, family: ModelFamily, components: [any Component], classifier: Sequential,
-              classCount: Int, sampleShape: [Int]) throws {
+  public init(
+    name: String, family: ModelFamily, components: [any Component], classifier: Sequential,
+    classCount: Int, sampleShape: [Int]
+  ) throws {
     guard !components.isEmpty else { throw TorchError("\(name): a model needs at least one component") }
     self.name = name
     self.family = family
@@ -38,23 +40,28 @@ public final class StagedModel: Module, @unchecked Sendable {
   /// and feature sizes (the projection heads are sized from them) and to fail early, with the
   /// component's name, if the input shape does not fit.
   private func probe() throws {
-    try inMode(training: false) { try withNoGrad {
-      var x = try Activation(family == .vision
-        ? Tensor.zeros([2] + sampleShape)
-        : Tensor.ones([2, Swift.max(sampleShape.first ?? 4, 2)], dtype: .int64))
-      for (k, c) in components.enumerated() {
-        do {
-          x = try c(x)
-          outputShapes.append(Array(x.tensor.shape.dropFirst()))
-          featureDims.append(try c.features(x).shape[1])
-        } catch {
-          throw TorchError("\(name) does not fit inputs of shape \(sampleShape): component \(k + 1) of \(components.count) fails: \(error)")
+    try inMode(training: false) {
+      try withNoGrad {
+        var x = try Activation(
+          family == .vision
+            ? Tensor.zeros([2] + sampleShape)
+            : Tensor.ones([2, Swift.max(sampleShape.first ?? 4, 2)], dtype: .int64))
+        for (k, c) in components.enumerated() {
+          do {
+            x = try c(x)
+            outputShapes.append(Array(x.tensor.shape.dropFirst()))
+            featureDims.append(try c.features(x).shape[1])
+          } catch {
+            throw TorchError(
+              "\(name) does not fit inputs of shape \(sampleShape): component \(k + 1) of \(components.count) fails: \(error)"
+            )
+          }
+        }
+        do { _ = try classifier(components.last!.features(x)) } catch {
+          throw TorchError("\(name): the classifier does not fit the last component's features: \(error)")
         }
       }
-      do { _ = try classifier(components.last!.features(x)) } catch {
-        throw TorchError("\(name): the classifier does not fit the last component's features: \(error)")
-      }
-    } }
+    }
   }
 
   /// The whole network's logits (BP's forward; evaluation for the local methods).
@@ -75,7 +82,9 @@ public final class StagedModel: Module, @unchecked Sendable {
     switch family {
     case .vision:
       guard inputs.rank == sampleShape.count + 1, Array(inputs.shape.dropFirst()) == sampleShape else {
-        throw TorchError("\(name) expects inputs of shape B×\(sampleShape.map(String.init).joined(separator: "×")), got \(inputs.shape)")
+        throw TorchError(
+          "\(name) expects inputs of shape B×\(sampleShape.map(String.init).joined(separator: "×")), got \(inputs.shape)"
+        )
       }
       return Activation(inputs)
     case .text:

@@ -78,12 +78,18 @@ public enum TextModels {
   /// each layer's weights are allocated as the model is built.
   public static let maxComponents = 16
 
-  public static func build(_ kind: Kind, vectors: Tensor, classes: Int, components: Int = 4, hidden: Int = 300,
-                           heads: Int = 6, trainableEmbedding: Bool = true) throws -> StagedModel {
+  public static func build(
+    _ kind: Kind, vectors: Tensor, classes: Int, components: Int = 4, hidden: Int = 300,
+    heads: Int = 6, trainableEmbedding: Bool = true
+  ) throws -> StagedModel {
     guard (2...maxComponents).contains(components) else {
-      throw TorchError("\(kind.rawValue) is cut into 2…\(maxComponents) components (the embedding and up to \(maxComponents - 1) \(kind == .lstm ? "bi-LSTM layers" : "encoders")), not \(components)")
+      throw TorchError(
+        "\(kind.rawValue) is cut into 2…\(maxComponents) components (the embedding and up to \(maxComponents - 1) \(kind == .lstm ? "bi-LSTM layers" : "encoders")), not \(components)"
+      )
     }
-    guard vectors.rank == 2 else { throw TorchError("word vectors must be a vocabulary×dimension matrix, got \(vectors.shape)") }
+    guard vectors.rank == 2 else {
+      throw TorchError("word vectors must be a vocabulary×dimension matrix, got \(vectors.shape)")
+    }
     guard hidden >= 1 else { throw TorchError("--hidden must be positive, got \(hidden)") }
     let dim = vectors.shape[1]
     var parts: [any Component] = [try EmbeddingComponent(vectors: vectors, trainable: trainableEmbedding)]
@@ -101,8 +107,11 @@ public enum TextModels {
       }
       for _ in 1..<components { parts.append(try TransformerComponent(dim: dim, heads: heads, feedForward: hidden)) }
     }
-    let classifier = try Sequential { try Linear(featureDim, hidden); Tanh(); try Linear(hidden, classes) }
-    return try StagedModel(name: kind.rawValue, family: .text, components: parts, classifier: classifier,
-                           classCount: classes, sampleShape: [8])
+    let classifier = try Sequential {
+      try Linear(featureDim, hidden); Tanh(); try Linear(hidden, classes)
+    }
+    return try StagedModel(
+      name: kind.rawValue, family: .text, components: parts, classifier: classifier,
+      classCount: classes, sampleShape: [8])
   }
 }

@@ -8,7 +8,9 @@ import Torch
 /// [128] [256 MP] [256] [512 MP] [512 MP] [512 MP]. K = 4 uses the paper's components
 /// C1 = units 1–2, C2 = 3–4, C3 = 5, C4 = 6; other K (1…6) split the units evenly in order.
 public enum VGG {
-  public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0) throws -> StagedModel {
+  public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0) throws
+    -> StagedModel
+  {
     guard sampleShape.count == 3 else { throw TorchError("VGG needs C×H×W images, got sample shape \(sampleShape)") }
     guard sampleShape[1] >= 16, sampleShape[2] >= 16 else {
       throw TorchError("VGG halves the image four times and needs at least 16×16 inputs, got \(sampleShape)")
@@ -21,11 +23,15 @@ public enum VGG {
       try convBNAct(c(256), c(256), activation: ReLU()),
       try convBNAct(c(256), c(512), activation: ReLU()) + [pool()],
       try convBNAct(c(512), c(512), activation: ReLU()) + [pool()],
-      try convBNAct(c(512), c(512), activation: ReLU()) + [pool()],
+      try convBNAct(c(512), c(512), activation: ReLU()) + [pool()]
     ]
     let builder = VisionModelBuilder(name: "vgg", units: units)
-    return try builder.build(components: components, classifier: { dim in
-      try Sequential { Flatten(); try Linear(dim, 2500); Sigmoid(); try Linear(2500, classes) }
-    }, classCount: classes, sampleShape: sampleShape)
+    return try builder.build(
+      components: components,
+      classifier: { dim in
+        try Sequential {
+          Flatten(); try Linear(dim, 2500); Sigmoid(); try Linear(2500, classes)
+        }
+      }, classCount: classes, sampleShape: sampleShape)
   }
 }

@@ -6,7 +6,9 @@ func scaled(_ channels: Int, _ width: Double) -> Int { Swift.max(1, Int((Double(
 
 /// conv3×3 (no bias) → BatchNorm → activation: the reference's conv–BN–activation unit (`utils/vision.py`).
 func convBNAct(_ a: Int, _ b: Int, stride: Int = 1, activation: (any UnaryLayer)?) throws -> [any UnaryLayer] {
-  var layers: [any UnaryLayer] = [try Conv2d(a, b, kernelSize: 3, stride: stride, padding: 1, bias: false), try BatchNorm2d(b)]
+  var layers: [any UnaryLayer] = [
+    try Conv2d(a, b, kernelSize: 3, stride: stride, padding: 1, bias: false), try BatchNorm2d(b)
+  ]
   if let activation { layers.append(activation) }
   return layers
 }
@@ -21,8 +23,11 @@ public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
   public init(_ a: Int, _ b: Int, stride: Int, shortcutKernel: Int = 3) throws {
     main = Sequential(try convBNAct(a, b, stride: stride, activation: LeakyReLU()) + convBNAct(b, b, activation: nil))
     if stride != 1 || a != b {
-      shortcut = Sequential([try Conv2d(a, b, kernelSize: shortcutKernel, stride: stride,
-                                        padding: shortcutKernel / 2, bias: false), try BatchNorm2d(b)])
+      shortcut = Sequential([
+        try Conv2d(
+          a, b, kernelSize: shortcutKernel, stride: stride,
+          padding: shortcutKernel / 2, bias: false), try BatchNorm2d(b)
+      ])
     } else {
       shortcut = nil
     }
@@ -41,8 +46,10 @@ struct VisionModelBuilder {
   /// of each model (ModelParameterCountTests pins it).
   let units: [[any UnaryLayer]]
 
-  func build(components k: Int, classifier: (_ featureDim: Int) throws -> Sequential, classCount: Int,
-             sampleShape: [Int]) throws -> StagedModel {
+  func build(
+    components k: Int, classifier: (_ featureDim: Int) throws -> Sequential, classCount: Int,
+    sampleShape: [Int]
+  ) throws -> StagedModel {
     guard k >= 1, k <= units.count else {
       throw TorchError("\(name) can be cut into 1…\(units.count) components, not \(k)")
     }
@@ -54,7 +61,8 @@ struct VisionModelBuilder {
       for c in components { x = try c.inMode(training: false) { try c(Activation(x)).tensor } }
       return x.count / 2
     }
-    return try StagedModel(name: name, family: .vision, components: components, classifier: classifier(lastFeatures),
-                           classCount: classCount, sampleShape: sampleShape)
+    return try StagedModel(
+      name: name, family: .vision, components: components, classifier: classifier(lastFeatures),
+      classCount: classCount, sampleShape: sampleShape)
   }
 }

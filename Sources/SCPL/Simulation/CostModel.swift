@@ -99,7 +99,7 @@ extension ScheduleSimulator {
     public func json() throws -> Data {
       var object: [String: Any] = [
         "name": name,
-        "stages": stages.map { s in Dictionary(uniqueKeysWithValues: zip(StageCosts.keys, s.values)) },
+        "stages": stages.map { s in Dictionary(uniqueKeysWithValues: zip(StageCosts.keys, s.values)) }
       ]
       if let m = microBatches { object["microBatches"] = m }
       return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -34,8 +34,10 @@ extension ScheduleSimulator {
     /// Indices (into the plan) of the jobs that must finish before this one starts.
     public var after: [Int]
 
-    public init(device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
-                duration: Double, after: [Int] = []) {
+    public init(
+      device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
+      duration: Double, after: [Int] = []
+    ) {
       self.device = device
       self.stage = stage
       self.kind = kind

@@ -38,10 +38,14 @@ private struct PlanBuilder {
   var whole: Double { Double(M) }
 
   @discardableResult
-  mutating func add(_ kind: ScheduleSimulator.Kind, stage k: Int, device: Int? = nil, micro: Int? = nil,
-                    batch: Int = 1, _ duration: Double, after: [Int?] = []) -> Int {
-    jobs.append(Job(device: device ?? k, stage: k, kind: kind, microBatch: micro, batch: batch,
-                    duration: duration, after: after.compactMap { $0 }))
+  mutating func add(
+    _ kind: ScheduleSimulator.Kind, stage k: Int, device: Int? = nil, micro: Int? = nil,
+    batch: Int = 1, _ duration: Double, after: [Int?] = []
+  ) -> Int {
+    jobs.append(
+      Job(
+        device: device ?? k, stage: k, kind: kind, microBatch: micro, batch: batch,
+        duration: duration, after: after.compactMap { $0 }))
     return jobs.count - 1
   }
 

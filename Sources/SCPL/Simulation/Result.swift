@@ -13,8 +13,10 @@ extension ScheduleSimulator {
     public var start: Double
     public var end: Double
 
-    public init(device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
-                start: Double, end: Double) {
+    public init(
+      device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
+      start: Double, end: Double
+    ) {
       self.device = device
       self.stage = stage
       self.kind = kind

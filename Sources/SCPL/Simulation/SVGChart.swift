@@ -3,7 +3,7 @@ import Foundation
 extension ScheduleSimulator {
   /// Colours of the work kinds in the SVG (idle is left blank).
   public static let colours: [Kind: String] = [
-    .forward: "#4e79a7", .loss: "#f28e2b", .backward: "#e15759", .update: "#59a14f", .transfer: "#9c755f",
+    .forward: "#4e79a7", .loss: "#f28e2b", .backward: "#e15759", .update: "#59a14f", .transfer: "#9c755f"
   ]
 
   /// An SVG drawing of one or more results stacked top to bottom on a shared time scale: for each,
@@ -20,20 +20,28 @@ extension ScheduleSimulator {
     for r in results {
       body.append("<g class=\"schedule\" data-schedule=\"\(r.schedule.rawValue)\">")
       y += 16
-      body.append(#"<text class="title" x="\#(f(left))" y="\#(f(y))" font-weight="bold">\#(SVG.escape(r.title))</text>"#)
+      body.append(
+        #"<text class="title" x="\#(f(left))" y="\#(f(y))" font-weight="bold">\#(SVG.escape(r.title))</text>"#)
       y += 8
       for d in 0..<r.devices {
         body.append("<g class=\"track\" data-device=\"\(d)\">")
         body.append(#"<text x="8" y="\#(f(y + trackHeight * 0.7))">GPU\#(d)</text>"#)
-        body.append(#"<rect class="lane" x="\#(f(left))" y="\#(f(y))" width="\#(f(r.total * scale))" height="\#(trackHeight)" fill="\#(laneColour)"/>"#)
+        body.append(
+          #"<rect class="lane" x="\#(f(left))" y="\#(f(y))" width="\#(f(r.total * scale))" height="\#(trackHeight)" fill="\#(laneColour)"/>"#
+        )
         for s in r.spans(device: d) where s.kind != .idle {
           let x = left + s.start * scale, w = s.duration * scale
-          let what = "stage \(s.stage) " + s.kind.rawValue + (s.microBatch.map { ", micro-batch \($0)" } ?? "")
+          let what =
+            "stage \(s.stage) " + s.kind.rawValue + (s.microBatch.map { ", micro-batch \($0)" } ?? "")
             + (r.batches > 1 ? ", batch \(s.batch)" : "") + ": \(f(s.start))–\(f(s.end))"
-          body.append(#"<rect class="\#(s.kind.rawValue)" x="\#(f(x))" y="\#(f(y))" width="\#(f(w))" height="\#(trackHeight)" fill="\#(colours[s.kind]!)" stroke="white" stroke-width="1"><title>\#(SVG.escape(what))</title></rect>"#)
+          body.append(
+            #"<rect class="\#(s.kind.rawValue)" x="\#(f(x))" y="\#(f(y))" width="\#(f(w))" height="\#(trackHeight)" fill="\#(colours[s.kind]!)" stroke="white" stroke-width="1"><title>\#(SVG.escape(what))</title></rect>"#
+          )
           let label = String(s.kind.letter) + (s.microBatch.map(String.init) ?? "")
           if w >= Double(label.count) * 8 + 4 {
-            body.append(#"<text x="\#(f(x + w / 2))" y="\#(f(y + trackHeight * 0.7))" text-anchor="middle" fill="white">\#(label)</text>"#)
+            body.append(
+              #"<text x="\#(f(x + w / 2))" y="\#(f(y + trackHeight * 0.7))" text-anchor="middle" fill="white">\#(label)</text>"#
+            )
           }
         }
         body.append("</g>")
@@ -54,17 +62,21 @@ extension ScheduleSimulator {
     }
     body.append("</g>")
     y += 24
-    let head = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(f(width))" height="\#(f(y))" viewBox="0 0 \#(f(width)) \#(f(y))" font-family="monospace" font-size="12">"#
-    return ([#"<?xml version="1.0" encoding="UTF-8"?>"#, head, #"<rect width="100%" height="100%" fill="white"/>"#]
-            + body + ["</svg>"]).joined(separator: "\n") + "\n"
+    let head =
+      #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(f(width))" height="\#(f(y))" viewBox="0 0 \#(f(width)) \#(f(y))" font-family="monospace" font-size="12">"#
+    return
+      ([#"<?xml version="1.0" encoding="UTF-8"?>"#, head, #"<rect width="100%" height="100%" fill="white"/>"#]
+      + body + ["</svg>"]).joined(separator: "\n") + "\n"
   }
 
   /// A time axis from 0 to `total` with about ten round-numbered ticks.
   static func axis(total: Double, left: Double, y: Double, scale: Double) -> String {
     let f = format
     let step = niceStep(total / 10)
-    var parts = [#"<g class="axis">"#,
-                 #"<line x1="\#(f(left))" y1="\#(f(y))" x2="\#(f(left + total * scale))" y2="\#(f(y))" stroke="black"/>"#]
+    var parts = [
+      #"<g class="axis">"#,
+      #"<line x1="\#(f(left))" y1="\#(f(y))" x2="\#(f(left + total * scale))" y2="\#(f(y))" stroke="black"/>"#
+    ]
     var i = 0.0
     while i * step <= total + step * 1e-9 {
       let t = i * step, x = f(left + t * scale)

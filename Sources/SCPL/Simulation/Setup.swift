@@ -20,8 +20,9 @@ extension ScheduleSimulator {
 
     /// `costs` with the model's micro-batch count unless `microBatches` overrides it.
     public init(_ costs: CostModel, microBatches: Int? = nil, batches: Int = 8, update: UpdatePolicy = .synchronous) {
-      self.init(stages: costs.stages, microBatches: microBatches ?? costs.microBatches ?? 1,
-                batches: batches, update: update)
+      self.init(
+        stages: costs.stages, microBatches: microBatches ?? costs.microBatches ?? 1,
+        batches: batches, update: update)
     }
 
     public func validate() throws {
@@ -36,9 +37,11 @@ extension ScheduleSimulator {
     /// its first `skipBatches` batches left out), never both; with neither, uniform unit costs on
     /// K stages, K defaulting to 4. Costs whose stage count differs from an explicit `stages` are
     /// an error. `batches` defaults to the trace's batch count for a trace, else 8.
-    public static func resolve(costs: String?, trace: String? = nil, skipBatches: Int = 0, stages: Int?,
-                               microBatches: Int?, batches: Int? = nil,
-                               update: String = UpdatePolicy.synchronous.rawValue) throws -> (CostModel, Setup) {
+    public static func resolve(
+      costs: String?, trace: String? = nil, skipBatches: Int = 0, stages: Int?,
+      microBatches: Int?, batches: Int? = nil,
+      update: String = UpdatePolicy.synchronous.rawValue
+    ) throws -> (CostModel, Setup) {
       if let k = stages, k < 1 { throw SimulationError.stagesOutOfRange(k) }
       if let m = microBatches, m < 1 { throw SimulationError.microBatchesOutOfRange(m) }
       if let n = batches, n < 1 { throw SimulationError.batchesOutOfRange(n) }
@@ -49,9 +52,11 @@ extension ScheduleSimulator {
       if let costs {
         model = try CostModel.load(costs)
       } else if let trace {
-        let measured = try TraceCosts.read(URL(fileURLWithPath: trace), microBatches: microBatches, skipBatches: skipBatches)
-        model = CostModel(name: URL(fileURLWithPath: trace).deletingPathExtension().lastPathComponent,
-                          stages: measured.stages, microBatches: measured.microBatches)
+        let measured = try TraceCosts.read(
+          URL(fileURLWithPath: trace), microBatches: microBatches, skipBatches: skipBatches)
+        model = CostModel(
+          name: URL(fileURLWithPath: trace).deletingPathExtension().lastPathComponent,
+          stages: measured.stages, microBatches: measured.microBatches)
         counted = measured.batches
       } else {
         model = .uniform(stages: stages ?? 4)

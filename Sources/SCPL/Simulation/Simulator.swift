@@ -25,8 +25,9 @@ extension ScheduleSimulator {
     let plan = schedule.plan(setup)
     let times = time(plan)
     let work = zip(plan, times).map { job, t in
-      Span(device: job.device, stage: job.stage, kind: job.kind, microBatch: job.microBatch,
-           batch: job.batch, start: t.start, end: t.end)
+      Span(
+        device: job.device, stage: job.stage, kind: job.kind, microBatch: job.microBatch,
+        batch: job.batch, start: t.start, end: t.end)
     }
     let devices = schedule == .bp ? 1 : setup.stages.count
     let total = times.map(\.end).max() ?? 0
@@ -39,8 +40,10 @@ extension ScheduleSimulator {
   }
 
   /// Every schedule (or the given ones) on the same setup.
-  public static func runAll(_ setup: Setup, costsName: String = "custom",
-                            schedules: [Schedule] = Schedule.allCases) throws -> [Result] {
+  public static func runAll(
+    _ setup: Setup, costsName: String = "custom",
+    schedules: [Schedule] = Schedule.allCases
+  ) throws -> [Result] {
     try schedules.map { try run($0, setup, costsName: costsName) }
   }
 

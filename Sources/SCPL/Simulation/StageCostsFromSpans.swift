@@ -23,8 +23,9 @@ extension StageCosts {
     }
     let n = Double(Swift.max(batches, 1)), m = Double(Swift.max(microBatches, 1))
     return sums.map { total in
-      StageCosts(forward: (total[.forward] ?? 0) / n / m, loss: 0, backward: (total[.learn] ?? 0) / n / m,
-                 update: (total[.step] ?? 0) / n, transfer: (total[.transfer] ?? 0) / n / m)
+      StageCosts(
+        forward: (total[.forward] ?? 0) / n / m, loss: 0, backward: (total[.learn] ?? 0) / n / m,
+        update: (total[.step] ?? 0) / n, transfer: (total[.transfer] ?? 0) / n / m)
     }
   }
 }

@@ -38,7 +38,9 @@ public struct TraceCosts: Equatable, Sendable {
   }
 
   /// `read(_:microBatches:skipBatches:)` on data already in memory; `path` names it in errors.
-  public static func read(data: Data, path: String = "(trace)", microBatches: Int? = nil, skipBatches: Int = 0) throws -> TraceCosts {
+  public static func read(data: Data, path: String = "(trace)", microBatches: Int? = nil, skipBatches: Int = 0) throws
+    -> TraceCosts
+  {
     func fail(_ reason: String) -> SimulationError { .badTrace(path: path, reason: reason) }
     if let m = microBatches, m < 1 { throw SimulationError.microBatchesOutOfRange(m) }
     guard skipBatches >= 0 else { throw fail("the number of batches to skip cannot be negative, got \(skipBatches)") }
@@ -52,7 +54,9 @@ public struct TraceCosts: Equatable, Sendable {
       return try readExecutorEvents(ours, microBatches: microBatches, skipBatches: skipBatches, fail: fail)
     }
     guard skipBatches == 0 else {
-      throw fail("skipping batches needs our executors' spans (a \"cat\" such as forward or learn and \"args\": {\"batch\": …}), and it has none")
+      throw fail(
+        "skipping batches needs our executors' spans (a \"cat\" such as forward or learn and \"args\": {\"batch\": …}), and it has none"
+      )
     }
     return try readGenericEvents(events, microBatches: microBatches ?? 1, fail: fail)
   }
@@ -72,8 +76,10 @@ public struct TraceCosts: Equatable, Sendable {
     return dur
   }
 
-  static func readExecutorEvents(_ events: [[String: Any]], microBatches: Int?, skipBatches: Int,
-                                 fail: (String) -> SimulationError) throws -> TraceCosts {
+  static func readExecutorEvents(
+    _ events: [[String: Any]], microBatches: Int?, skipBatches: Int,
+    fail: (String) -> SimulationError
+  ) throws -> TraceCosts {
     var spans: [Span] = []
     for event in events {
       let kind = SpanKind(rawValue: event["cat"] as! String)!
@@ -86,21 +92,28 @@ public struct TraceCosts: Equatable, Sendable {
       let batch = (args["batch"] as! NSNumber).intValue
       guard batch >= skipBatches else { continue }
       // Milliseconds, the unit of the generic reader and of the costs files.
-      spans.append(Span(device: device, kind: kind, batch: batch, component: (args["component"] as? NSNumber)?.intValue,
-                        microBatch: (args["micro_batch"] as? NSNumber)?.intValue, start: ts / 1000, end: (ts + dur) / 1000))
+      spans.append(
+        Span(
+          device: device, kind: kind, batch: batch, component: (args["component"] as? NSNumber)?.intValue,
+          microBatch: (args["micro_batch"] as? NSNumber)?.intValue, start: ts / 1000, end: (ts + dur) / 1000))
     }
     guard let highest = spans.map(\.device).max() else {
       throw fail("it has no spans after skipping the first \(skipBatches) batch(es)")
     }
     let present = Set(spans.map(\.device))
-    if let missing = (0...highest).first(where: { !present.contains($0) }) { throw fail("device \(missing) has no events") }
+    if let missing = (0...highest).first(where: { !present.contains($0) }) {
+      throw fail("device \(missing) has no events")
+    }
     let batches = Set(spans.map(\.batch)).count
     let m = microBatches ?? ((spans.compactMap(\.microBatch).max() ?? 0) + 1)
-    return TraceCosts(stages: StageCosts.fromSpans(spans, devices: highest + 1, batches: batches, microBatches: m),
-                      batches: batches, microBatches: m, format: .executor)
+    return TraceCosts(
+      stages: StageCosts.fromSpans(spans, devices: highest + 1, batches: batches, microBatches: m),
+      batches: batches, microBatches: m, format: .executor)
   }
 
-  static func readGenericEvents(_ events: [[String: Any]], microBatches: Int, fail: (String) -> SimulationError) throws -> TraceCosts {
+  static func readGenericEvents(_ events: [[String: Any]], microBatches: Int, fail: (String) -> SimulationError) throws
+    -> TraceCosts
+  {
     var sums: [Int: [String: (total: Double, count: Int)]] = [:]
     for event in events {
       guard let name = (event["name"] as? String)?.lowercased(), StageCosts.keys.contains(name) else { continue }
@@ -110,7 +123,9 @@ public struct TraceCosts: Equatable, Sendable {
       sums[device, default: [:]][name] = (old.total + dur, old.count + 1)
     }
     guard let highest = sums.keys.max() else {
-      throw fail("it has neither our executors' spans nor complete (\"ph\": \"X\") events named \(StageCosts.keys.joined(separator: ", "))")
+      throw fail(
+        "it has neither our executors' spans nor complete (\"ph\": \"X\") events named \(StageCosts.keys.joined(separator: ", "))"
+      )
     }
     var mostBatches = 1
     let stages = try (0...highest).map { device -> StageCosts in
@@ -119,8 +134,9 @@ public struct TraceCosts: Equatable, Sendable {
       mostBatches = Swift.max(mostBatches, count)
       func perBatch(_ name: String) -> Double { (mine[name]?.total ?? 0) / Double(count) / 1000 }
       func perMicro(_ name: String) -> Double { perBatch(name) / Double(microBatches) }
-      return StageCosts(forward: perMicro("forward"), loss: perBatch("loss"), backward: perMicro("backward"),
-                        update: perBatch("update"), transfer: perMicro("transfer"))
+      return StageCosts(
+        forward: perMicro("forward"), loss: perBatch("loss"), backward: perMicro("backward"),
+        update: perBatch("update"), transfer: perMicro("transfer"))
     }
     return TraceCosts(stages: stages, batches: mostBatches, microBatches: microBatches, format: .generic)
   }
@@ -134,7 +150,9 @@ extension StageCosts {
   }
 
   /// `fromChromeTrace(_:microBatches:)` on data already in memory; `path` names it in errors.
-  public static func fromChromeTrace(data: Data, path: String = "(trace)", microBatches: Int? = nil) throws -> [StageCosts] {
+  public static func fromChromeTrace(data: Data, path: String = "(trace)", microBatches: Int? = nil) throws
+    -> [StageCosts]
+  {
     try TraceCosts.read(data: data, path: path, microBatches: microBatches).stages
   }
 }

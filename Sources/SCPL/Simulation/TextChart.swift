@@ -33,15 +33,16 @@ extension ScheduleSimulator.Result {
   public func chartRow(device: Int, maxWidth: Int = 100) -> String {
     let (columns, unit) = chartScale(maxWidth: maxWidth)
     let mine = spans(device: device)
-    return String((0..<columns).map { c -> Character in
-      let lo = Double(c) * unit, hi = Double(c + 1) * unit
-      var best = ScheduleSimulator.Kind.idle, bestTime = 0.0
-      for s in mine where s.kind != .idle {
-        let overlap = min(hi, s.end) - max(lo, s.start)
-        if overlap > bestTime { best = s.kind; bestTime = overlap }
-      }
-      return best.letter
-    })
+    return String(
+      (0..<columns).map { c -> Character in
+        let lo = Double(c) * unit, hi = Double(c + 1) * unit
+        var best = ScheduleSimulator.Kind.idle, bestTime = 0.0
+        for s in mine where s.kind != .idle {
+          let overlap = min(hi, s.end) - max(lo, s.start)
+          if overlap > bestTime { best = s.kind; bestTime = overlap }
+        }
+        return best.letter
+      })
   }
 
   /// The plain-text Gantt chart: a title, a time ruler, one row per device, a legend and the total.
@@ -66,8 +67,9 @@ extension ScheduleSimulator.Result {
     while ruler.last == " " { ruler.removeLast() }
     lines.append(String(repeating: " ", count: pad) + String(ruler))
     for d in 0..<devices {
-      lines.append(labels[d].padding(toLength: pad - 1, withPad: " ", startingAt: 0) + "|"
-                   + chartRow(device: d, maxWidth: maxWidth) + "|")
+      lines.append(
+        labels[d].padding(toLength: pad - 1, withPad: " ", startingAt: 0) + "|"
+          + chartRow(device: d, maxWidth: maxWidth) + "|")
     }
     var legend = "F forward  L loss  B backward  U update  T transfer  . idle"
     if unit != 1 { legend += "  (one character = \(f(unit)) time units)" }
@@ -80,8 +82,9 @@ extension ScheduleSimulator.Result {
   public var title: String {
     var parts = ["\(costsName) costs"]
     if schedule.usesMicroBatches || microBatches > 1 {
-      parts.append("\(microBatches) micro-batch\(microBatches == 1 ? "" : "es")"
-                   + (schedule.usesMicroBatches ? "" : " (run whole)"))
+      parts.append(
+        "\(microBatches) micro-batch\(microBatches == 1 ? "" : "es")"
+          + (schedule.usesMicroBatches ? "" : " (run whole)"))
     }
     switch schedule {
     case .bp: break
@@ -112,8 +115,9 @@ extension ScheduleSimulator {
     let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { i, s in
-        i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-               : String(repeating: " ", count: widths[i] - s.count) + s
+        i == 0
+          ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+          : String(repeating: " ", count: widths[i] - s.count) + s
       }.joined(separator: "  ")
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"

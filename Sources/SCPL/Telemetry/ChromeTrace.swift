@@ -9,8 +9,10 @@ public enum ChromeTrace {
     let origin = timeline.window.start
     let pid = timeline.processOfDevice
     var events: [[String: Any]] = timeline.processNames.enumerated().flatMap { p, name -> [[String: Any]] in
-      [["name": "process_name", "ph": "M", "pid": p, "tid": 0, "args": ["name": name]],
-       ["name": "process_sort_index", "ph": "M", "pid": p, "tid": 0, "args": ["sort_index": p]]]
+      [
+        ["name": "process_name", "ph": "M", "pid": p, "tid": 0, "args": ["name": name]],
+        ["name": "process_sort_index", "ph": "M", "pid": p, "tid": 0, "args": ["sort_index": p]]
+      ]
     }
     for (d, name) in timeline.deviceNames.enumerated() {
       events.append(["name": "thread_name", "ph": "M", "pid": pid[d], "tid": d, "args": ["name": name]])
@@ -29,15 +31,16 @@ public enum ChromeTrace {
       }
       events.append([
         "name": name, "cat": s.kind.rawValue, "ph": "X", "pid": pid[s.device], "tid": s.device,
-        "ts": ((s.start - origin) * 1e6).rounded(), "dur": Swift.max(0, (s.duration * 1e6).rounded()), "args": args,
+        "ts": ((s.start - origin) * 1e6).rounded(), "dur": Swift.max(0, (s.duration * 1e6).rounded()), "args": args
       ])
     }
     return events
   }
 
   public static func data(_ timeline: Timeline) throws -> Data {
-    try JSONSerialization.data(withJSONObject: ["traceEvents": events(timeline), "displayTimeUnit": "ms"],
-                               options: [.sortedKeys])
+    try JSONSerialization.data(
+      withJSONObject: ["traceEvents": events(timeline), "displayTimeUnit": "ms"],
+      options: [.sortedKeys])
   }
 
   /// Writes `trace.json`-style output atomically.

@@ -16,6 +16,7 @@ public struct ProcessUsage: Equatable, Sendable {
 
   /// What happened between `earlier` and this reading.
   public func since(_ earlier: ProcessUsage) -> ProcessUsage {
-    ProcessUsage(minorPageFaults: minorPageFaults - earlier.minorPageFaults, systemSeconds: systemSeconds - earlier.systemSeconds)
+    ProcessUsage(
+      minorPageFaults: minorPageFaults - earlier.minorPageFaults, systemSeconds: systemSeconds - earlier.systemSeconds)
   }
 }

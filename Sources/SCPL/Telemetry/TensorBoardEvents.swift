@@ -20,8 +20,10 @@ public final class TensorBoardEvents {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
       // The name TensorBoard looks for; the pid keeps two writers started in the same second apart.
-      url = folder.appendingPathComponent(String(format: "events.out.tfevents.%010d.%@.%d", Int(now.timeIntervalSince1970), host,
-                                                 ProcessInfo.processInfo.processIdentifier))
+      url = folder.appendingPathComponent(
+        String(
+          format: "events.out.tfevents.%010d.%@.%d", Int(now.timeIntervalSince1970), host,
+          ProcessInfo.processInfo.processIdentifier))
       guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
         throw CocoaError(.fileWriteNoPermission)
       }

@@ -91,11 +91,16 @@ public final class Timeline: @unchecked Sendable {
   }
 
   /// Runs `body` and records it as a span.
-  func measure<T>(device: Int, _ kind: SpanKind, batch: Int, component: Int? = nil, microBatch: Int? = nil,
-                  _ body: () throws -> T) rethrows -> T {
+  func measure<T>(
+    device: Int, _ kind: SpanKind, batch: Int, component: Int? = nil, microBatch: Int? = nil,
+    _ body: () throws -> T
+  ) rethrows -> T {
     let start = Stopwatch.now()
     defer {
-      record(Span(device: device, kind: kind, batch: batch, component: component, microBatch: microBatch, start: start, end: Stopwatch.now()))
+      record(
+        Span(
+          device: device, kind: kind, batch: batch, component: component, microBatch: microBatch, start: start,
+          end: Stopwatch.now()))
     }
     return try body()
   }

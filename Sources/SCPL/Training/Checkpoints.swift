@@ -28,7 +28,9 @@ public struct Checkpoints {
 
   /// The file of run `run`'s checkpoint after `epoch` complete epochs and `step` steps of the next.
   public static func fileName(run: Int, epoch: Int, step: Int = 0) -> String {
-    step == 0 ? String(format: "run%d-epoch%04d.safetensors", run, epoch) : String(format: "run%d-epoch%04d-step%04d.safetensors", run, epoch + 1, step)
+    step == 0
+      ? String(format: "run%d-epoch%04d.safetensors", run, epoch)
+      : String(format: "run%d-epoch%04d-step%04d.safetensors", run, epoch + 1, step)
   }
 
   /// The checkpoints on disk, oldest first (by run, then progress). Other files are ignored.
@@ -37,8 +39,12 @@ public struct Checkpoints {
     return names.compactMap { name -> Entry? in
       guard name.hasPrefix("run"), name.hasSuffix(".safetensors") else { return nil }
       let parts = name.dropFirst(3).dropLast(".safetensors".count).split(separator: "-")
-      guard parts.count == 2 || parts.count == 3, let run = Int(parts[0]), parts[1].hasPrefix("epoch"), let epoch = Int(parts[1].dropFirst(5)) else { return nil }
-      guard parts.count == 3 else { return Entry(run: run, epoch: epoch, step: 0, url: url.appendingPathComponent(name)) }
+      guard parts.count == 2 || parts.count == 3, let run = Int(parts[0]), parts[1].hasPrefix("epoch"),
+        let epoch = Int(parts[1].dropFirst(5))
+      else { return nil }
+      guard parts.count == 3 else {
+        return Entry(run: run, epoch: epoch, step: 0, url: url.appendingPathComponent(name))
+      }
       guard parts[2].hasPrefix("step"), let step = Int(parts[2].dropFirst(4)), step > 0, epoch > 0 else { return nil }
       return Entry(run: run, epoch: epoch - 1, step: step, url: url.appendingPathComponent(name))
     }.sorted { ($0.run, $0.epoch, $0.step) < ($1.run, $1.epoch, $1.step) }
@@ -48,7 +54,9 @@ public struct Checkpoints {
   /// then deletes that run's older checkpoints beyond the newest `keep` (other runs' are left
   /// alone: a finished run's last one is its model).
   @discardableResult
-  public func save(_ tensors: [(String, Tensor)], run: Int, epoch: Int, step: Int = 0, metadata: [String: String], keep: Int) throws -> URL {
+  public func save(
+    _ tensors: [(String, Tensor)], run: Int, epoch: Int, step: Int = 0, metadata: [String: String], keep: Int
+  ) throws -> URL {
     do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
       throw RunFolderError("cannot create \(url.path): \(error.localizedDescription)")
     }
@@ -72,7 +80,9 @@ public struct Checkpoints {
   /// corrupted since, without a checksum, or another run's — is skipped, and `warn` says which
   /// and why. A checkpoint of this run trained with other options than config.json's throws
   /// (`RunIdentity.mismatch`). Temporary files of an interrupted write are deleted.
-  public func newestValid(of owner: RunIdentity, warn: (String) -> Void) throws -> (entry: Entry, file: SafeTensors.File)? {
+  public func newestValid(of owner: RunIdentity, warn: (String) -> Void) throws -> (
+    entry: Entry, file: SafeTensors.File
+  )? {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
     for leftover in names where leftover.hasPrefix(".") && leftover.hasSuffix(".tmp") {
       try? FileManager.default.removeItem(at: url.appendingPathComponent(leftover))
@@ -81,11 +91,18 @@ public struct Checkpoints {
       do {
         let file = try SafeTensors.load(from: entry.url)
         guard file.metadata["run"] == String(entry.run), file.metadata["epoch"] == String(entry.epoch),
-              (file.metadata["step"] ?? "0") == String(entry.step) else {
-          throw RunFolderError("its metadata names another run, epoch or step (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"), \(file.metadata["step"] ?? "0"))")
+          (file.metadata["step"] ?? "0") == String(entry.step)
+        else {
+          throw RunFolderError(
+            "its metadata names another run, epoch or step (\(file.metadata["run"] ?? "none"), \(file.metadata["epoch"] ?? "none"), \(file.metadata["step"] ?? "0"))"
+          )
         }
-        guard file.checksum != .none else { throw RunFolderError("it carries no checksum, so its contents cannot be trusted") }
-        if let why = try owner.mismatch(file.metadata, run: entry.run, file: entry.url.path) { throw RunFolderError(why) }
+        guard file.checksum != .none else {
+          throw RunFolderError("it carries no checksum, so its contents cannot be trusted")
+        }
+        if let why = try owner.mismatch(file.metadata, run: entry.run, file: entry.url.path) {
+          throw RunFolderError(why)
+        }
         return (entry, file)
       } catch let refused as ConfigError {
         throw refused

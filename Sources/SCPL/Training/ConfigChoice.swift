@@ -12,7 +12,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 /// A closed set of values one option takes (`--method scpl`). It is parsed once, where the text
 /// comes in — the command line, a YAML file, a run folder's config.json — and travels as the
 /// enum from there on; an unknown value is an error that lists the choices.
-public protocol ConfigChoice: RawRepresentable, CaseIterable, Codable, Sendable, CustomStringConvertible where RawValue == String {
+public protocol ConfigChoice: RawRepresentable, CaseIterable, Codable, Sendable, CustomStringConvertible
+where RawValue == String {
   /// The option, for messages ("--lr-schedule").
   static var optionName: String { get }
   init(parsing text: String) throws

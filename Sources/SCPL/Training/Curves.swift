@@ -13,26 +13,42 @@ public enum Curves {
       let rs = records.filter { $0.run == run }.sorted { $0.epoch < $1.epoch }
       let suffix = runs.count > 1 ? " (run \(run + 1))" : ""
       for (i, name) in lossNames.enumerated() {
-        losses.append(.init(name: name + suffix, colour: LineChart.palette[i % LineChart.palette.count],
-                            points: rs.compactMap { e in e.losses[name].map { (Double(e.epoch), $0) } }, dashed: r > 0))
+        losses.append(
+          .init(
+            name: name + suffix, colour: LineChart.palette[i % LineChart.palette.count],
+            points: rs.compactMap { e in e.losses[name].map { (Double(e.epoch), $0) } }, dashed: r > 0))
       }
-      accuracies.append(.init(name: "test" + suffix, colour: LineChart.palette[0], points: rs.map { (Double($0.epoch), $0.testAccuracy) }, dashed: r > 0))
-      accuracies.append(.init(name: "train" + suffix, colour: LineChart.palette[1], points: rs.map { (Double($0.epoch), $0.trainAccuracy) }, dashed: r > 0))
+      accuracies.append(
+        .init(
+          name: "test" + suffix, colour: LineChart.palette[0], points: rs.map { (Double($0.epoch), $0.testAccuracy) },
+          dashed: r > 0))
+      accuracies.append(
+        .init(
+          name: "train" + suffix, colour: LineChart.palette[1], points: rs.map { (Double($0.epoch), $0.trainAccuracy) },
+          dashed: r > 0))
       for k in 0..<heads {
-        accuracies.append(.init(name: "head \(k + 1) test" + suffix, colour: LineChart.palette[(k + 2) % LineChart.palette.count],
-                                points: rs.compactMap { e in e.componentTestAccuracy.indices.contains(k) ? (Double(e.epoch), e.componentTestAccuracy[k]) : nil },
-                                dashed: r > 0))
+        accuracies.append(
+          .init(
+            name: "head \(k + 1) test" + suffix, colour: LineChart.palette[(k + 2) % LineChart.palette.count],
+            points: rs.compactMap { e in
+              e.componentTestAccuracy.indices.contains(k) ? (Double(e.epoch), e.componentTestAccuracy[k]) : nil
+            },
+            dashed: r > 0))
       }
     }
-    return LineChart.document([
-      LineChart(title: "training loss", xLabel: "epoch", yLabel: "mean loss", series: losses),
-      LineChart(title: "accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracies, yRange: accuracyRange(records), yPercent: true),
-    ], title: title)
+    return LineChart.document(
+      [
+        LineChart(title: "training loss", xLabel: "epoch", yLabel: "mean loss", series: losses),
+        LineChart(
+          title: "accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracies, yRange: accuracyRange(records),
+          yPercent: true)
+      ], title: title)
   }
 
   /// From a round value below the lowest accuracy to 100 %, so differences near the top show.
   static func accuracyRange(_ records: [EpochRecord]) -> ClosedRange<Double> {
-    let lowest = records.flatMap { [$0.testAccuracy, $0.trainAccuracy] + $0.componentTestAccuracy }.filter(\.isFinite).min() ?? 0
+    let lowest =
+      records.flatMap { [$0.testAccuracy, $0.trainAccuracy] + $0.componentTestAccuracy }.filter(\.isFinite).min() ?? 0
     return (Swift.max(0, floor(lowest * 10) / 10))...1
   }
 }
@@ -56,10 +72,12 @@ extension Curves {
       let last = folder.records.flatMap(\.losses.keys).max()
       loss.append(.init(name: folder.label, colour: colour, points: mean { r in last.flatMap { r.losses[$0] } }))
     }
-    return LineChart.document([
-      LineChart(title: "test accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracy,
-                yRange: accuracyRange(folders.flatMap(\.records)), yPercent: true),
-      LineChart(title: "training loss of the last component", xLabel: "epoch", yLabel: "mean loss", series: loss),
-    ], title: title)
+    return LineChart.document(
+      [
+        LineChart(
+          title: "test accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracy,
+          yRange: accuracyRange(folders.flatMap(\.records)), yPercent: true),
+        LineChart(title: "training loss of the last component", xLabel: "epoch", yLabel: "mean loss", series: loss)
+      ], title: title)
   }
 }

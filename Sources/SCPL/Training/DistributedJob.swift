@@ -25,24 +25,31 @@ public struct DistributedEnvironment: Sendable, Equatable {
   }
 
   /// From the environment; each missing or malformed variable is named.
-  public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment {
+  public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
+    -> DistributedEnvironment
+  {
     func int(_ name: String, default d: Int? = nil) throws -> Int {
       guard let text = env[name], !text.isEmpty else {
         if let d { return d }
-        throw ConfigError("--distributed needs \(name) in the environment (as torchrun or `scpl launch` set it): RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT")
+        throw ConfigError(
+          "--distributed needs \(name) in the environment (as torchrun or `scpl launch` set it): RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT"
+        )
       }
       guard let n = Int(text) else { throw ConfigError("\(name)=\(text) is not a whole number") }
       return n
     }
-    var e = DistributedEnvironment(rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
-                                   masterAddress: env["MASTER_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
-                                   masterPort: try int("MASTER_PORT", default: 29500),
-                                   storeFile: env["SCPL_STORE_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+    var e = DistributedEnvironment(
+      rank: try int("RANK"), worldSize: try int("WORLD_SIZE"),
+      masterAddress: env["MASTER_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
+      masterPort: try int("MASTER_PORT", default: 29500),
+      storeFile: env["SCPL_STORE_FILE"].flatMap { $0.isEmpty ? nil : $0 })
     // Under torchrun (TORCHELASTIC_USE_AGENT_STORE=True) its agent already holds MASTER_PORT
     // with a store of its own, whose protocol follows torchrun's PyTorch version, not the
     // libtorch scpl is built on; rank 0 hosts scpl's store on the next port instead.
     if env["TORCHELASTIC_USE_AGENT_STORE"]?.lowercased() == "true" { e.masterPort += 1 }
-    if let run = env["TORCHELASTIC_RUN_ID"] { e.storeKeyPrefix = "scpl/\(run)/\(env["TORCHELASTIC_RESTART_COUNT"] ?? "0")/" }
+    if let run = env["TORCHELASTIC_RUN_ID"] {
+      e.storeKeyPrefix = "scpl/\(run)/\(env["TORCHELASTIC_RESTART_COUNT"] ?? "0")/"
+    }
     guard e.worldSize >= 1, (0..<e.worldSize).contains(e.rank) else {
       throw ConfigError("RANK=\(e.rank) is not a rank of WORLD_SIZE=\(e.worldSize) (0…\(e.worldSize - 1))")
     }
@@ -91,8 +98,11 @@ public struct DistributedJob: Codable, Sendable {
       for _ in 1..<group.worldSize {
         let (source, tensors) = try group.receiveTensors(from: nil, tag: 2)
         let theirs = try options(Data(try tensors.first??.toArray(UInt8.self) ?? []))
-        if verdict.isEmpty, let key = Set(ours.keys).union(theirs.keys).sorted().first(where: { ours[$0] != theirs[$0] }) {
-          verdict = "rank \(source) was started with other options than rank 0: --\(key) is \(theirs[key] ?? "not given") there and \(ours[key] ?? "not given") on rank 0; give every rank the same options"
+        if verdict.isEmpty,
+          let key = Set(ours.keys).union(theirs.keys).sorted().first(where: { ours[$0] != theirs[$0] })
+        {
+          verdict =
+            "rank \(source) was started with other options than rank 0: --\(key) is \(theirs[key] ?? "not given") there and \(ours[key] ?? "not given") on rank 0; give every rank the same options"
         }
       }
     } else {
@@ -122,8 +132,9 @@ public enum RankServer {
       switch m {
       case .beginRun(let seed, let placementOfComponents):
         try Torch.manualSeed(seed)
-        let model = try ModelFactory.build(config, sampleShape: job.sampleShape, classCount: job.classCount,
-                                           wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
+        let model = try ModelFactory.build(
+          config, sampleShape: job.sampleShape, classCount: job.classCount,
+          wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
         let method = try Methods.make(config.method, model: model, options: config.methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
         let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
@@ -134,7 +145,9 @@ public enum RankServer {
           throw PipelineError("a distributed run serves an async pipeline")
         }
         defer { executor.shutdown() }
-        log("serving component(s) \(executor.components(ofRank: link.rank).map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))")
+        log(
+          "serving component(s) \(executor.components(ofRank: link.rank).map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))"
+        )
         try executor.serve()
       case .endJob:
         return

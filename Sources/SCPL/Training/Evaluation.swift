@@ -13,7 +13,8 @@ public enum Evaluation {
   /// component's share of the prediction on its own device's worker, batches pipelined across
   /// devices. What training uses, so a model split over GPUs is evaluated where it lives. Call it
   /// between epochs: `trainEpoch` returns only after draining the pipeline.
-  public static func run(_ executor: any PipelineExecutor, on source: any BatchSource, batchSize: Int) throws -> Result {
+  public static func run(_ executor: any PipelineExecutor, on source: any BatchSource, batchSize: Int) throws -> Result
+  {
     let feed = BatchFeed(try batches(source, batchSize))
     var labels: [Int: Tensor] = [:]  // of the batches in flight, by index
     var fed = 0
@@ -37,7 +38,9 @@ public enum Evaluation {
     let batches = try batches(source, batchSize)
     try method.inMode(training: false) {
       try withNoGrad {
-        while let batch = try batches.next() { try tally.add(method.predict(inputs: batch.inputs), labels: batch.labels) }
+        while let batch = try batches.next() {
+          try tally.add(method.predict(inputs: batch.inputs), labels: batch.labels)
+        }
       }
     }
     return tally.result

@@ -17,8 +17,10 @@ public enum LinearProbe {
   }
 
   /// The test accuracy of a linear probe on each component's features, in component order.
-  public static func accuracies(_ method: any TrainingMethod, train: any BatchSource, test: any BatchSource,
-                                options: Options = Options()) throws -> [Double] {
+  public static func accuracies(
+    _ method: any TrainingMethod, train: any BatchSource, test: any BatchSource,
+    options: Options = Options()
+  ) throws -> [Double] {
     let model = method.model
     let (trainFeatures, trainLabels) = try features(model, LimitedSource(train, options.trainSamples))
     let (testFeatures, testLabels) = try features(model, test)
@@ -28,7 +30,9 @@ public enum LinearProbe {
   }
 
   /// Every component's flattened features for every sample of `source` (on the CPU), and the labels.
-  static func features(_ model: StagedModel, _ source: any BatchSource) throws -> (perComponent: [Tensor], labels: Tensor) {
+  static func features(_ model: StagedModel, _ source: any BatchSource) throws -> (
+    perComponent: [Tensor], labels: Tensor
+  ) {
     let batches = try DataLoader(source, batchSize: 500, seed: 0, shuffle: false, workerThreads: 0).epoch(1)
     var pieces: [[Tensor]] = Array(repeating: [], count: model.components.count), labels: [Tensor] = []
     try model.inMode(training: false) {
@@ -48,7 +52,9 @@ public enum LinearProbe {
 
   /// Softmax regression on `x` (standardised with the training features' mean and spread), its
   /// accuracy on the test features.
-  static func probe(_ x: Tensor, _ y: Tensor, _ testX: Tensor, _ testY: Tensor, classes: Int, options: Options) throws -> Double {
+  static func probe(_ x: Tensor, _ y: Tensor, _ testX: Tensor, _ testY: Tensor, classes: Int, options: Options) throws
+    -> Double
+  {
     let mean = try x.mean(axes: [0], keepDims: true), spread = try x.std(axes: [0], keepDims: true) + 1e-6
     let (train, test) = (try (x - mean) / spread, try (testX - mean) / spread)
     let classifier = try Linear(x.shape[1], classes)

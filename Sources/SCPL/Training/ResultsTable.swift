@@ -18,7 +18,8 @@ public enum ResultsTable {
       for method in methods {
         let cells = models.map { model -> String in
           guard let s = rows.last(where: { $0.model == model && $0.method == method }) else { return "–" }
-          return String(format: "%.2f ± %.2f (n=%d)", 100 * s.bestTestAccuracyMean, 100 * s.bestTestAccuracyStd, s.runs.count)
+          return String(
+            format: "%.2f ± %.2f (n=%d)", 100 * s.bestTestAccuracyMean, 100 * s.bestTestAccuracyStd, s.runs.count)
         }
         out.append("| \(method) | " + cells.joined(separator: " | ") + " |")
       }
@@ -31,10 +32,14 @@ public enum ResultsTable {
 /// `scpl summary`: the per-component table of a model.
 public enum ModelSummary {
   public static func markdown(_ m: StagedModel) -> String {
-    var lines = ["\(m.name): \(m.components.count) components, \(m.parameterCount) parameters, input \(m.sampleShape)", "",
-                 "| component | parameters | output shape (per sample) | local-loss features |", "|---|---|---|---|"]
+    var lines = [
+      "\(m.name): \(m.components.count) components, \(m.parameterCount) parameters, input \(m.sampleShape)", "",
+      "| component | parameters | output shape (per sample) | local-loss features |", "|---|---|---|---|"
+    ]
     for (k, c) in m.components.enumerated() {
-      lines.append("| C\(k + 1) | \(c.parameterCount) | \(m.outputShapes[k].map(String.init).joined(separator: "×")) | \(m.featureDims[k]) |")
+      lines.append(
+        "| C\(k + 1) | \(c.parameterCount) | \(m.outputShapes[k].map(String.init).joined(separator: "×")) | \(m.featureDims[k]) |"
+      )
     }
     lines.append("| classifier (in C\(m.components.count)) | \(m.classifier.parameterCount) | \(m.classCount) | – |")
     return lines.joined(separator: "\n")

@@ -31,10 +31,13 @@ public final class RunFolder {
     lock = try FolderLock(url)
     let present = Self.runFiles.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
     if present.contains("config.json") {
-      throw RunFolderError("the run folder \(url.path) already holds a run; choose another --out (or continue it with --resume)")
+      throw RunFolderError(
+        "the run folder \(url.path) already holds a run; choose another --out (or continue it with --resume)")
     }
     guard present.isEmpty else {
-      throw RunFolderError("the folder \(url.path) holds a run's files (\(present.joined(separator: ", "))) but no config.json: it is not a run to continue or to reuse; choose another --out")
+      throw RunFolderError(
+        "the folder \(url.path) holds a run's files (\(present.joined(separator: ", "))) but no config.json: it is not a run to continue or to reuse; choose another --out"
+      )
     }
     let probe = url.appendingPathComponent(".write-test")
     guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
@@ -86,7 +89,9 @@ public final class RunFolder {
   /// A new folder under `runs/` named by the time, the model, the method and the data set; when
   /// another run took that name in the same second, `-2`, `-3`, … is appended. The folder is
   /// created here, exclusively, so two runs never share it.
-  public static func createDefault(model: String, method: String, dataset: String, now: Date = Date()) throws -> RunFolder {
+  public static func createDefault(model: String, method: String, dataset: String, now: Date = Date()) throws
+    -> RunFolder
+  {
     let base = defaultURL(model: model, method: method, dataset: dataset, now: now)
     for n in 1...1000 {
       let url = n == 1 ? base : URL(fileURLWithPath: base.path + "-\(n)")
@@ -129,7 +134,10 @@ public final class RunFolder {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data: Data
-    do { data = try e.encode(value) } catch { throw RunFolderError("cannot write \(url.appendingPathComponent(name).path): its content does not encode as JSON (\(error))") }
+    do { data = try e.encode(value) } catch {
+      throw RunFolderError(
+        "cannot write \(url.appendingPathComponent(name).path): its content does not encode as JSON (\(error))")
+    }
     try write(name, data)
   }
 
@@ -141,7 +149,10 @@ public final class RunFolder {
       throw RunFolderError("config.json must hold a JSON object")
     }
     object["run_id"] = runID
-    try write("config.json", try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
+    try write(
+      "config.json",
+      try JSONSerialization.data(
+        withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
   }
 
   /// The epoch records written so far, as metrics.jsonl holds them (one JSON line each).
@@ -165,11 +176,16 @@ final class FolderLock {
   init(_ folder: URL) throws {
     let path = folder.appendingPathComponent(".lock").path
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw RunFolderError("cannot lock the run folder \(folder.path) (\(path)): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else {
+      throw RunFolderError("cannot lock the run folder \(folder.path) (\(path)): \(String(cString: strerror(errno)))")
+    }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+      let holder =
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
       close(fd)
-      throw RunFolderError("the run folder \(folder.path) is in use by \(Int(holder).map { "another scpl process (PID \($0))" } ?? "another scpl process"); wait for it to end or stop it first")
+      throw RunFolderError(
+        "the run folder \(folder.path) is in use by \(Int(holder).map { "another scpl process (PID \($0))" } ?? "another scpl process"); wait for it to end or stop it first"
+      )
     }
     let pid = Array("\(getpid())\n".utf8)
     _ = ftruncate(fd, 0)

@@ -31,7 +31,9 @@ public struct RunIdentity {
       let runID: String?
       enum CodingKeys: String, CodingKey { case runID = "run_id" }
     }
-    do { return RunIdentity(runID: try JSONDecoder().decode(Saved.self, from: Data(bytes)).runID, config: config) } catch {
+    do {
+      return RunIdentity(runID: try JSONDecoder().decode(Saved.self, from: Data(bytes)).runID, config: config)
+    } catch {
       throw ConfigError("\(file.path): run_id must be a string of the run's id")
     }
   }
@@ -68,8 +70,10 @@ public struct RunIdentity {
     if metadata[Self.runIDKey] == nil, runID != nil {
       return "it records no run_id, and this folder's run is \(runID!)"
     }
-    let expected: [(String, String)] = [("model", config.model.rawValue), ("method", config.method.rawValue),
-                                        ("dataset", config.dataset.rawValue), ("seed", String(config.seed &+ UInt64(run - 1)))]
+    let expected: [(String, String)] = [
+      ("model", config.model.rawValue), ("method", config.method.rawValue),
+      ("dataset", config.dataset.rawValue), ("seed", String(config.seed &+ UInt64(run - 1)))
+    ]
     for (key, value) in expected where metadata[key] != value {
       return "its \(key) is \(metadata[key] ?? "missing"), but this run's is \(value)"
     }
@@ -80,12 +84,17 @@ public struct RunIdentity {
     let ours = try JSONSerialization.jsonObject(with: Data(try Self.comparable(config).utf8)) as? [String: Any] ?? [:]
     func text(_ v: Any?) -> String {
       guard let v, !(v is NSNull) else { return "unset" }
-      return (try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+      return (try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys])).map {
+        String(decoding: $0, as: UTF8.self)
+      } ?? "\(v)"
     }
     let changed = Set(theirs.keys).union(ours.keys).sorted().filter { text(theirs[$0]) != text(ours[$0]) }
     guard changed.isEmpty else {
-      let list = changed.map { "\($0) (\(text(theirs[$0])) in the checkpoint, \(text(ours[$0])) in config.json)" }.joined(separator: ", ")
-      throw ConfigError("config.json of \(URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().path) differs from the options its checkpoint \(URL(fileURLWithPath: file).lastPathComponent) was trained with: \(list); a run continues with its own options (only \(TrainConfig.layoutKeys.sorted().joined(separator: ", ")) may change), so put config.json back or start a new run")
+      let list = changed.map { "\($0) (\(text(theirs[$0])) in the checkpoint, \(text(ours[$0])) in config.json)" }
+        .joined(separator: ", ")
+      throw ConfigError(
+        "config.json of \(URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().path) differs from the options its checkpoint \(URL(fileURLWithPath: file).lastPathComponent) was trained with: \(list); a run continues with its own options (only \(TrainConfig.layoutKeys.sorted().joined(separator: ", ")) may change), so put config.json back or start a new run"
+      )
     }
     return nil
   }

@@ -15,13 +15,16 @@ struct RunSetup {
   /// each), in rank order.
   init(_ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil) throws {
     try Torch.manualSeed(seed)
-    model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+    model = try ModelFactory.build(
+      config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
     method = try Methods.make(config.method, model: model, options: config.methodOptions)
-    loader = try DataLoader(data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)
+    loader = try DataLoader(
+      data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)
     var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
     options.seed = seed
     // Only a balanced placement over several devices measures its step-time costs on a real batch.
     let needsProbe = options.devices.count > 1 && options.placement == nil
-    executor = try Pipelines.make(method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
+    executor = try Pipelines.make(
+      method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
   }
 }

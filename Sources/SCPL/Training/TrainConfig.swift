@@ -63,13 +63,15 @@ public struct TrainConfig: Codable, Sendable {
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
-    case model, method, dataset, epochs, temperature, projection, components, width, aug, times, seed, hidden, heads, threads, out, shortcut, divisor
+    case model, method, dataset, epochs, temperature, projection, components, width, aug, times, seed, hidden, heads,
+      threads, out, shortcut, divisor
     case dataDir = "data-dir", batchSize = "batch-size", testBatchSize = "test-batch-size", lr, endLr = "end-lr"
     case lrSchedule = "lr-schedule", maxLen = "max-len", vocabSize = "vocab-size", wordVectors = "word-vectors"
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
     case microBatches = "micro-batches", recompute, probe
-    case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints = "keep-checkpoints"
+    case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints =
+      "keep-checkpoints"
     case onNan = "on-nan"
   }
 
@@ -92,7 +94,9 @@ extension TrainConfig {
   /// The options that say where a run computes, not what it computes: a resumed run may change
   /// them (resume a distributed run in one process, or the other way round) and still continue
   /// the same training.
-  public static let layoutKeys: Set<String> = ["devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth"]
+  public static let layoutKeys: Set<String> = [
+    "devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth"
+  ]
 
   /// This config with the layout options `given` names replaced; any other option in `given`
   /// is an error (a resumed run trains with its own options).
@@ -101,7 +105,9 @@ extension TrainConfig {
     let changes = try given.fields()
     let other = changes.keys.filter { !Self.layoutKeys.contains($0) }.sorted()
     guard other.isEmpty else {
-      throw ConfigError("--resume continues a run with its own options; only where it runs may change (\(Self.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", "))), not \(other.map { "--\($0)" }.joined(separator: ", "))")
+      throw ConfigError(
+        "--resume continues a run with its own options; only where it runs may change (\(Self.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", "))), not \(other.map { "--\($0)" }.joined(separator: ", "))"
+      )
     }
     guard !changes.isEmpty else { return self }
     var object = try RunIdentity.fields(self)
@@ -164,7 +170,9 @@ public struct PartialTrainConfig: Codable, Sendable {
   /// Reads a YAML file whose keys are the command-line option names (`batch-size: 64`).
   public static func load(yaml url: URL) throws -> PartialTrainConfig {
     let bytes: [UInt8]
-    do { bytes = try RegularFile.read(url, what: "config file", atMost: 1 << 20) } catch { throw ConfigError("\(error)") }
+    do { bytes = try RegularFile.read(url, what: "config file", atMost: 1 << 20) } catch {
+      throw ConfigError("\(error)")
+    }
     guard let text = String(validating: bytes, as: UTF8.self) else {
       throw ConfigError("the config file \(url.path) is not UTF-8 text")
     }
@@ -184,20 +192,25 @@ public struct PartialTrainConfig: Codable, Sendable {
     guard let node else { return PartialTrainConfig() }  // an empty file sets nothing
     guard let mapping = node.mapping else {
       let what = node.sequence != nil ? "a list" : "a single value"
-      throw ConfigError("\(source): the file must be a mapping of option names to values (e.g. batch-size: 64), not \(what)")
+      throw ConfigError(
+        "\(source): the file must be a mapping of option names to values (e.g. batch-size: 64), not \(what)")
     }
     let known = Set(TrainConfig.CodingKeys.allCases.map(\.stringValue))
     var seen: [String: Int] = [:]
     for key in mapping.keys {
       guard let name = key.scalar?.string else {
-        throw ConfigError("\(source): a key is not an option name but a \(key.mapping != nil ? "mapping" : "list"); the keys are the long option names of `scpl train` (e.g. batch-size)")
+        throw ConfigError(
+          "\(source): a key is not an option name but a \(key.mapping != nil ? "mapping" : "list"); the keys are the long option names of `scpl train` (e.g. batch-size)"
+        )
       }
       guard known.contains(name) else {
-        throw ConfigError("\(source): unknown option '\(name)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
+        throw ConfigError(
+          "\(source): unknown option '\(name)'; the keys are the long option names of `scpl train` (e.g. batch-size)")
       }
       let line = key.mark?.line ?? 0
       if let first = seen[name] {
-        throw ConfigError("\(source): the option '\(name)' is set twice (lines \(first) and \(line)); set each option once")
+        throw ConfigError(
+          "\(source): the option '\(name)' is set twice (lines \(first) and \(line)); set each option once")
       }
       seen[name] = line
     }
@@ -223,7 +236,9 @@ public struct PartialTrainConfig: Codable, Sendable {
   /// anything with one (and JSON, which config.json is, cannot hold one).
   public func checkFinite(_ where: (String) -> String = { $0 }) throws {
     for child in Mirror(reflecting: self).children {
-      guard let label = child.label, let value = child.value as? Double?, let number = value, !number.isFinite else { continue }
+      guard let label = child.label, let value = child.value as? Double?, let number = value, !number.isFinite else {
+        continue
+      }
       throw ConfigError(`where`("--\(Self.optionName(ofProperty: label)) must be a finite number, got \(number)"))
     }
   }
@@ -283,7 +298,9 @@ public struct PartialTrainConfig: Codable, Sendable {
     let method = self.method ?? .scpl
     let dataset = try DatasetCatalog.entry(self.dataset ?? .fashionMNIST)
     guard model.family == dataset.family else {
-      throw ConfigError("the \(model.family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")")
+      throw ConfigError(
+        "the \(model.family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
+      )
     }
     let vision = dataset.family == .vision
     let lr = self.lr ?? 1e-3
@@ -291,7 +308,9 @@ public struct PartialTrainConfig: Codable, Sendable {
     // getting a constant rate would be a silent no-op); the constant one stays at --lr.
     let schedule = lrSchedule ?? (vision ? .cosine : .constant)
     let aug = self.aug ?? (vision && method == .scpl ? .strong : (vision ? .basic : Augmentation.none))
-    if !vision && aug != .none { throw ConfigError("--aug \(aug) applies to images only; text data sets take --aug none") }
+    if !vision && aug != .none {
+      throw ConfigError("--aug \(aug) applies to images only; text data sets take --aug none")
+    }
     let devices = try DeviceSpec(parsing: self.devices ?? "1")
     let pipeline = self.pipeline ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
     try pipeline.check(method: method, deviceCount: devices.count)
@@ -305,15 +324,19 @@ public struct PartialTrainConfig: Codable, Sendable {
     let c = TrainConfig(
       model: model, method: method, dataset: dataset.name, dataDir: dataDir,
       epochs: epochs ?? 1, batchSize: batchSize ?? 128, testBatchSize: testBatchSize ?? 1000,
-      lr: lr, endLr: endLr ?? (schedule == .constant ? lr : 1e-5), lrSchedule: schedule, temperature: temperature ?? 0.1,
+      lr: lr, endLr: endLr ?? (schedule == .constant ? lr : 1e-5), lrSchedule: schedule,
+      temperature: temperature ?? 0.1,
       projection: projection ?? (vision ? .mlp : .identity), components: components ?? 4, width: width ?? 1.0, aug: aug,
-      times: times ?? 1, seed: seed ?? 1, maxLen: maxLen, hidden: hidden ?? 300, heads: heads ?? 6, vocabSize: vocabSize ?? 30_000,
+      times: times ?? 1, seed: seed ?? 1, maxLen: maxLen, hidden: hidden ?? 300, heads: heads ?? 6,
+      vocabSize: vocabSize ?? 30_000,
       wordVectors: wordVectors, labelNoise: labelNoise ?? 0, limitTrain: limitTrain, limitTest: limitTest,
       threads: threads, out: out, shortcut: shortcut ?? .conv3x3, divisor: divisor ?? .perAnchor,
       pipeline: pipeline, devices: devices, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
-      queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4, recompute: recompute ?? false,
-      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps, keepCheckpoints: keepCheckpoints ?? 2,
+      queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4,
+      recompute: recompute ?? false,
+      probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps,
+      keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop)
     try c.validate()
     return c
@@ -328,7 +351,8 @@ extension TrainConfig {
     /// Samples per batch (also evaluation's); a batch is one tensor, and 2²⁰ 28×28 images are 3 GiB.
     public static let batchSize = 1 << 20
     public static let components = 64, hidden = 1 << 16, heads = 1 << 10, vocabSize = 1 << 24, maxLen = 1 << 20
-    public static let queueDepth = 1 << 10, checkpointEvery = 1 << 20, checkpointEverySteps = 1 << 30, keepCheckpoints = 1 << 20
+    public static let queueDepth = 1 << 10, checkpointEvery = 1 << 20, checkpointEverySteps = 1 << 30,
+      keepCheckpoints = 1 << 20
     /// Intra-op threads: four per core of this machine, and at least 64 so a config moves between
     /// machines (each thread is an OS thread with its own stack).
     public static var threads: Int { Swift.max(64, 4 * ProcessInfo.processInfo.activeProcessorCount) }
@@ -337,7 +361,10 @@ extension TrainConfig {
   func validate() throws {
     func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ConfigError(message()) } }
     func count(_ value: Int, _ option: String, _ range: ClosedRange<Int>, _ why: String = "") throws {
-      try need(range.contains(value), "--\(option) must be \(range.lowerBound == 0 ? "at most \(range.upperBound)" : "between \(range.lowerBound) and \(range.upperBound)")\(why), got \(value)")
+      try need(
+        range.contains(value),
+        "--\(option) must be \(range.lowerBound == 0 ? "at most \(range.upperBound)" : "between \(range.lowerBound) and \(range.upperBound)")\(why), got \(value)"
+      )
     }
     try count(epochs, "epochs", 1...Limits.epochs)
     try count(batchSize, "batch-size", 2...Limits.batchSize, " (contrastive losses compare samples, so at least 2)")
@@ -357,16 +384,23 @@ extension TrainConfig {
     try need(limitTest.map { $0 >= 1 } ?? true, "--limit-test must be at least 1")
     try count(threads, "threads", 1...Limits.threads, " (the larger of 64 and four per core of this machine)")
     try count(maxLen ?? 1, "max-len", 1...Limits.maxLen)
-    try count(threadsPerDevice, "threads-per-device", 1...Limits.threads, " (the larger of 64 and four per core of this machine)")
+    try count(
+      threadsPerDevice, "threads-per-device", 1...Limits.threads,
+      " (the larger of 64 and four per core of this machine)")
     try count(queueDepth, "queue-depth", 1...Limits.queueDepth)
     try count(checkpointEvery, "checkpoint-every", 1...Limits.checkpointEvery)
     try count(keepCheckpoints, "keep-checkpoints", 1...Limits.keepCheckpoints)
     try count(checkpointEverySteps ?? 1, "checkpoint-every-steps", 1...Limits.checkpointEverySteps)
     try MicroBatches.check(microBatches, batchSize: batchSize)
     let family = try DatasetCatalog.entry(dataset).family
-    try need(model.family == family, "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
+    try need(
+      model.family == family,
+      "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
     try pipeline.check(method: method, deviceCount: devices.count)
-    try need(devices.count <= components, "--devices \(devices) names \(devices.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices")
+    try need(
+      devices.count <= components,
+      "--devices \(devices) names \(devices.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices"
+    )
   }
 
   /// The executor options these settings describe (placement checked against the model later).
@@ -376,8 +410,11 @@ extension TrainConfig {
   public func pipelineOptions(componentCount: Int, link: RankLink? = nil) throws -> PipelineOptions {
     var spec = devices
     if let link { spec = try .acrossRanks(spec, rank: link.rank, of: link.worldSize) }
-    var o = PipelineOptions(kind: pipeline, devices: spec,
-                            placement: try placement.map { try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count) })
+    var o = PipelineOptions(
+      kind: pipeline, devices: spec,
+      placement: try placement.map {
+        try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count)
+      })
     o.threadsPerDevice = threadsPerDevice
     o.queueDepth = queueDepth
     o.microBatches = microBatches
@@ -401,8 +438,12 @@ extension TrainConfig {
   public func schedule(stepsPerEpoch: Int) throws -> any LearningRateSchedule {
     switch lrSchedule {
     case .constant: return try ConstantSchedule(lr)
-    case .cosineStep: return try CosineSchedule(base: lr, end: endLr, epochs: epochs, stepsPerEpoch: stepsPerEpoch, granularity: .perStep)
-    case .cosine: return try CosineSchedule(base: lr, end: endLr, epochs: epochs, stepsPerEpoch: stepsPerEpoch, granularity: .perEpoch)
+    case .cosineStep:
+      return try CosineSchedule(
+        base: lr, end: endLr, epochs: epochs, stepsPerEpoch: stepsPerEpoch, granularity: .perStep)
+    case .cosine:
+      return try CosineSchedule(
+        base: lr, end: endLr, epochs: epochs, stepsPerEpoch: stepsPerEpoch, granularity: .perEpoch)
     }
   }
 }

@@ -44,13 +44,17 @@ public final class Trainer {
     public let method: MethodKind
 
     public var description: String {
-      let kept = checkpointEpoch > 0 ? "the checkpoint of epoch \(checkpointEpoch) is kept" : "no epoch was complete, so there is no checkpoint"
+      let kept =
+        checkpointEpoch > 0
+        ? "the checkpoint of epoch \(checkpointEpoch) is kept" : "no epoch was complete, so there is no checkpoint"
       // BP's one loss is the cross-entropy; every local method's losses include a contrastive
       // (or, for AL, a label-space) objective, which a low temperature can also blow up.
-      let causes = method == .bp
+      let causes =
+        method == .bp
         ? "a learning rate too high for this model (try a smaller --lr)"
         : "a learning rate too high (try a smaller --lr) or, for a contrastive loss, a temperature too low (try a larger --temperature)"
-      return "training diverged: the loss \(loss) became \(value) at epoch \(epoch), step \(step); \(kept). Usual causes: \(causes)"
+      return
+        "training diverged: the loss \(loss) became \(value) at epoch \(epoch), step \(step); \(kept). Usual causes: \(causes)"
     }
   }
 
@@ -74,9 +78,12 @@ public final class Trainer {
     public static func load(_ folder: URL, warn: (String) -> Void = { print($0) }) throws -> ResumePoint {
       let checkpoints = Checkpoints(runFolder: folder)
       guard let (entry, file) = try checkpoints.newestValid(warn: warn) else {
-        throw RunFolderError("\(folder.path) holds no valid checkpoint to resume from (\(checkpoints.url.path)/run<R>-epoch<E>.safetensors)")
+        throw RunFolderError(
+          "\(folder.path) holds no valid checkpoint to resume from (\(checkpoints.url.path)/run<R>-epoch<E>.safetensors)"
+        )
       }
-      var records = try file.metadata["metrics"].map { try EpochRecord.parseLines($0, source: "\(entry.url.path) (metrics)") }
+      var records =
+        try file.metadata["metrics"].map { try EpochRecord.parseLines($0, source: "\(entry.url.path) (metrics)") }
         ?? EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"), missingIsEmpty: true)
       // Keep what the checkpoint covers: an epoch whose metrics were written but whose checkpoint
       // was not is trained again.
@@ -84,13 +91,16 @@ public final class Trainer {
       var progress: EpochProgress?
       if entry.step > 0 {
         guard let text = file.metadata["epoch_progress"] else {
-          throw RunFolderError("\(entry.url.path) is a checkpoint within an epoch but does not say how far the epoch had come (epoch_progress)")
+          throw RunFolderError(
+            "\(entry.url.path) is a checkpoint within an epoch but does not say how far the epoch had come (epoch_progress)"
+          )
         }
         progress = try JSONDecoder().decode(EpochProgress.self, from: Data(text.utf8))
       }
-      return ResumePoint(run: entry.run - 1, epoch: entry.epoch,
-                         state: Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
-                         records: records, progress: progress)
+      return ResumePoint(
+        run: entry.run - 1, epoch: entry.epoch,
+        state: Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+        records: records, progress: progress)
     }
   }
 
@@ -128,8 +138,9 @@ public final class Trainer {
 
   /// The summary of the runs finished so far, in `state`.
   private func summary(_ runState: RunState, _ because: String? = nil) -> RunSummary {
-    var s = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
-                       epochs: config.epochs, components: config.components, runs: state.withLock { $0.runs })
+    var s = RunSummary(
+      model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
+      epochs: config.epochs, components: config.components, runs: state.withLock { $0.runs })
     s.state = runState
     s.stoppedBecause = because
     return s
@@ -152,7 +163,8 @@ public final class Trainer {
   public func abandon(because reason: String) -> String {
     // A checkpoint being written as this runs may still land (whole: `DurableFile`), so the
     // sentence names none.
-    let kept = Checkpoints(runFolder: folder.url).list().isEmpty
+    let kept =
+      Checkpoints(runFolder: folder.url).list().isEmpty
       ? "no checkpoint had been written yet"
       : "`scpl train --resume \(folder.url.path)` continues from the newest checkpoint in its checkpoints/"
     let sentence = "\(reason); \(kept)"
@@ -183,15 +195,20 @@ public final class Trainer {
       let (run, records) = try trainOnce(run: r, seed: seed, from: resume?.run == r ? resume : nil)
       finished(run)
       curves += records
-      try folder.write("curves.svg", Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
+      try folder.write(
+        "curves.svg",
+        Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
     }
-    var summary = RunSummary(model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue, epochs: config.epochs,
-                             components: config.components, runs: runs)
+    var summary = RunSummary(
+      model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
+      epochs: config.epochs,
+      components: config.components, runs: runs)
     summary.state = .finished
     return summary
   }
 
-  func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord]) {
+  func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord])
+  {
     let setup = try RunSetup(config, data: data, seed: seed, loaderThreads: loaderThreads, link: link)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     defer { executor.shutdown() }
@@ -199,7 +216,9 @@ public final class Trainer {
     let stepsPerEpoch = loader.batchCount
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
     if run == 0 {
-      log("model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)")
+      log(
+        "model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)"
+      )
     }
     var records: [EpochRecord] = []
     lastCheckpointEpoch = 0
@@ -218,19 +237,25 @@ public final class Trainer {
       // Each component's dropout stream continues where the checkpoint left it.
       for (k, generator) in executor.generators.enumerated() {
         guard let state = p.state["rng.component\(k)"] else {
-          throw RunFolderError("the checkpoint has no random state for component \(k + 1) (rng.component\(k)); it was written by an older scpl")
+          throw RunFolderError(
+            "the checkpoint has no random state for component \(k + 1) (rng.component\(k)); it was written by an older scpl"
+          )
         }
         try generator.setState(state)
       }
       try executor.scatterState()  // the other ranks' components, in a distributed run
-      log("resuming run \(run + 1) after epoch \(p.epoch)\(p.progress.map { " and \($0.step) step(s) of epoch \(p.epoch + 1)" } ?? "")")
+      log(
+        "resuming run \(run + 1) after epoch \(p.epoch)\(p.progress.map { " and \($0.step) step(s) of epoch \(p.epoch + 1)" } ?? "")"
+      )
     }
-    let events = try TensorBoardEvents(folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
+    let events = try TensorBoardEvents(
+      folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
     let skipping = config.onNan == .skipBatch
     for o in method.optimizers { o.nonFinite.skip = skipping }
     if skipping {
       // Each optimizer guards the buffers of the modules it trains: a local stage's, or BP's all.
-      let groups: [(any Optimizer, [Module])] = (method as? any LocalMethod).map { $0.stages.map { ($0.optimizer, $0.modules) } }
+      let groups: [(any Optimizer, [Module])] =
+        (method as? any LocalMethod).map { $0.stages.map { ($0.optimizer, $0.modules) } }
         ?? [(method.optimizers[0], method.modules.map(\.1))]
       for (o, modules) in groups { try o.nonFinite.protect(modules.flatMap { $0.namedBuffers().map(\.1.value) }) }
     }
@@ -240,7 +265,8 @@ public final class Trainer {
     for epoch in firstEpoch...config.epochs {
       // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
       // batch is left out of its epoch mean); a resumed epoch starts from its checkpoint's.
-      var sofar = (epoch == firstEpoch ? resumePoint?.progress : nil) ?? EpochProgress(lossCount: method.lossNames.count)
+      var sofar =
+        (epoch == firstEpoch ? resumePoint?.progress : nil) ?? EpochProgress(lossCount: method.lossNames.count)
       let refusedBefore = refused() - sofar.skipped
       func lossMeans() -> [Double] { zip(sofar.lossSums, sofar.lossSamples).map { $1 > 0 ? $0 / Double($1) : .nan } }
       let lr = try schedule.learningRate(epoch: epoch, step: step - sofar.step)
@@ -251,7 +277,8 @@ public final class Trainer {
       // --checkpoint-every-steps step (a checkpoint follows) and when a signal asks to stop.
       while sofar.step < stepsPerEpoch, stopRequest.signalName == nil {
         let segmentStart = sofar.step
-        var count = Swift.min(stepsPerEpoch - segmentStart, config.checkpointEverySteps.map { $0 - segmentStart % $0 } ?? Int.max)
+        var count = Swift.min(
+          stepsPerEpoch - segmentStart, config.checkpointEverySteps.map { $0 - segmentStart % $0 } ?? Int.max)
         if let limit = interruptAfterSteps {
           guard stepsThisSession < limit else { stopRequest.request("interruptAfterSteps"); break }
           count = Swift.min(count, limit - stepsThisSession)
@@ -260,11 +287,14 @@ public final class Trainer {
         let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: count)
         let segmentRun: EpochSummary
         do {
-          segmentRun = try executor.trainEpoch(feed.next(count, unless: { [stopRequest] in stopRequest.signalName != nil }), rates: rates) { result in
+          segmentRun = try executor.trainEpoch(
+            feed.next(count, unless: { [stopRequest] in stopRequest.signalName != nil }), rates: rates
+          ) { result in
             let t = segmentStart + result.batch  // the batch's index in the epoch
             if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
-              throw Diverged(loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
-                             checkpointEpoch: lastCheckpointEpoch, method: config.method)
+              throw Diverged(
+                loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
+                checkpointEpoch: lastCheckpointEpoch, method: config.method)
             }
             let n = feed.sizes[t - resumedAt]
             for (i, l) in result.losses.enumerated() where l.isFinite {
@@ -275,18 +305,28 @@ public final class Trainer {
             sofar.step = t + 1
             step += 1
             stepsThisSession += 1
-            try events.add(zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [("train/learning_rate", rates.rate(batch: result.batch))],
-                           step: step)
+            try events.add(
+              zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [
+                ("train/learning_rate", rates.rate(batch: result.batch))
+              ],
+              step: step)
             let done = Double(t + 1) / Double(stepsPerEpoch)
             let elapsed = Stopwatch.now() - wall
             let remaining = elapsed / Double(t + 1 - resumedAt) * Double(stepsPerEpoch - t - 1)
-            progress.update(fraction: done, String(format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1, config.times,
-                                   epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
-                                   Double(sofar.seen - seenBefore) / elapsed, ProgressLine.duration(elapsed), ProgressLine.duration(remaining)))
+            progress.update(
+              fraction: done,
+              String(
+                format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1,
+                config.times,
+                epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
+                Double(sofar.seen - seenBefore) / elapsed, ProgressLine.duration(elapsed),
+                ProgressLine.duration(remaining)))
           }
         } catch let error where link != nil && !(error is Diverged) && !(error is Interrupted) {
           // A distributed run: say where the run stood when a rank was lost.
-          throw RunFolderError("epoch \(epoch) stopped after \(sofar.step) of \(stepsPerEpoch) steps: \(error); \(lastCheckpointEpoch > 0 ? "the checkpoint of epoch \(lastCheckpointEpoch) is kept" : "no epoch of this run had a checkpoint yet")")
+          throw RunFolderError(
+            "epoch \(epoch) stopped after \(sofar.step) of \(stepsPerEpoch) steps: \(error); \(lastCheckpointEpoch > 0 ? "the checkpoint of epoch \(lastCheckpointEpoch) is kept" : "no epoch of this run had a checkpoint yet")"
+          )
         }
         try feed.rethrow()
         sofar.seconds += segmentRun.seconds
@@ -294,31 +334,46 @@ public final class Trainer {
         if let limit = interruptAfterSteps, stepsThisSession >= limit { stopRequest.request("interruptAfterSteps") }
         let stopping = stopRequest.signalName != nil
         if sofar.step < stepsPerEpoch, sofar.step > segmentStart, config.checkpointEverySteps != nil || stopping {
-          try saveCheckpoint(method, executor: executor, run: run, epoch: epoch - 1, step: sofar.step, progress: sofar, seed: seed)
+          try saveCheckpoint(
+            method, executor: executor, run: run, epoch: epoch - 1, step: sofar.step, progress: sofar, seed: seed)
         }
       }
       if let signal = stopRequest.signalName, sofar.step < stepsPerEpoch {
-        let kept = sofar.step > 0 ? "the folder keeps a checkpoint of that step" : lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch)" : nil
-        throw Interrupted(reason: "stopped by \(signal) in epoch \(epoch), after step \(sofar.step) of \(stepsPerEpoch); \(kept.map { "\($0), from which `scpl train --resume \(folder.url.path)` continues" } ?? "no step of this run had a checkpoint yet")")
+        let kept =
+          sofar.step > 0
+          ? "the folder keeps a checkpoint of that step"
+          : lastCheckpointEpoch > 0 ? "the folder keeps the checkpoint of epoch \(lastCheckpointEpoch)" : nil
+        throw Interrupted(
+          reason:
+            "stopped by \(signal) in epoch \(epoch), after step \(sofar.step) of \(stepsPerEpoch); \(kept.map { "\($0), from which `scpl train --resume \(folder.url.path)` continues" } ?? "no step of this run had a checkpoint yet")"
+        )
       }
       let stepSeconds = sofar.seconds
       try executor.gatherTimeline()  // the other ranks' spans, in a distributed run
       busy = executor.timeline.busyFractions()
       if config.profile && epoch == config.epochs && run == 0 {
         try ChromeTrace.write(executor.timeline, to: folder.url.appendingPathComponent("trace.json"))
-        try folder.write("timeline.svg", Data(TimelineSVG.svg(executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)").utf8))
+        try folder.write(
+          "timeline.svg",
+          Data(
+            TimelineSVG.svg(
+              executor.timeline, title: "\(config.model) · \(config.method) · \(executor.kind.rawValue), epoch \(epoch)"
+            ).utf8))
       }
       // Through the placement, on the executor's workers; trainEpoch has drained the pipeline.
       let test = try Evaluation.run(executor, on: data.test, batchSize: config.testBatchSize)
       let train = try Evaluation.run(executor, on: data.trainProbe, batchSize: config.testBatchSize)
-      let record = EpochRecord(run: run, seed: seed, epoch: epoch, lr: lr,
-                               // A loss whose every batch was skipped has no mean (and JSON no NaN): left out.
-                               losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossMeans()).filter { $0.1.isFinite }),
-                               trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
-                               epochSeconds: stepSeconds, trainSamplesPerSecond: Double(sofar.seen) / stepSeconds,
-                               skippedUpdates: skipping ? refused() - refusedBefore : nil)
+      let record = EpochRecord(
+        run: run, seed: seed, epoch: epoch, lr: lr,
+        // A loss whose every batch was skipped has no mean (and JSON no NaN): left out.
+        losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossMeans()).filter { $0.1.isFinite }),
+        trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
+        epochSeconds: stepSeconds, trainSamplesPerSecond: Double(sofar.seen) / stepSeconds,
+        skippedUpdates: skipping ? refused() - refusedBefore : nil)
       records.append(record)
-      if let n = record.skippedUpdates, n > 0 { log("epoch \(epoch): \(n) update(s) skipped because a loss or gradient was not finite (--on-nan skip-batch)") }
+      if let n = record.skippedUpdates, n > 0 {
+        log("epoch \(epoch): \(n) update(s) skipped because a loss or gradient was not finite (--on-nan skip-batch)")
+      }
       try folder.appendMetrics(record)
       try events.add(Self.epochScalars(record, busy: busy, devices: executor.devices.devices), step: step)
       if epoch % config.checkpointEvery == 0 || epoch == config.epochs {
@@ -328,13 +383,21 @@ public final class Trainer {
       epochsThisSession += 1
       if let limit = interruptAfterEpochs, epochsThisSession >= limit { throw Interrupted() }
       if let signal = stopRequest.signalName, epoch < config.epochs || run + 1 < config.times {
-        throw Interrupted(reason: "stopped by \(signal) at the end of epoch \(epoch); the folder keeps its checkpoint, from which `scpl train --resume \(folder.url.path)` continues")
+        throw Interrupted(
+          reason:
+            "stopped by \(signal) at the end of epoch \(epoch); the folder keeps its checkpoint, from which `scpl train --resume \(folder.url.path)` continues"
+        )
       }
-      progress.finish(String(format: "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
-                             run + 1, config.times, epoch, config.epochs, lr, Self.format(lossMeans()),
-                             100 * train.accuracy, 100 * test.accuracy,
-                             test.headAccuracies.isEmpty ? "" : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
-                             record.trainSamplesPerSecond, stepSeconds))
+      progress.finish(
+        String(
+          format:
+            "run %d/%d epoch %d/%d  lr %.3g  loss %@  train acc %.2f%%  test acc %.2f%%%@  %.0f samples/s  %.1f s",
+          run + 1, config.times, epoch, config.epochs, lr, Self.format(lossMeans()),
+          100 * train.accuracy, 100 * test.accuracy,
+          test.headAccuracies.isEmpty
+            ? ""
+            : " (heads " + test.headAccuracies.map { String(format: "%.1f", 100 * $0) }.joined(separator: "/") + ")",
+          record.trainSamplesPerSecond, stepSeconds))
     }
     var summary = try Self.summarise(records, seed: seed)
     summary.deviceBusyFraction = busy
@@ -355,12 +418,15 @@ public final class Trainer {
   /// A run's summary from its epoch records (best = highest test accuracy, first epoch on ties).
   static func summarise(_ records: [EpochRecord], seed: UInt64) throws -> RunSummary.Run {
     guard let last = records.last else {
-      throw RunFolderError("no epoch of the run with seed \(seed) has metrics (metrics.jsonl is missing or empty), so it cannot be summarised; start the run again")
+      throw RunFolderError(
+        "no epoch of the run with seed \(seed) has metrics (metrics.jsonl is missing or empty), so it cannot be summarised; start the run again"
+      )
     }
     let best = records.reduce(records[0]) { $1.testAccuracy > $0.testAccuracy ? $1 : $0 }
-    return RunSummary.Run(seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
-                          componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),
-                          trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count))
+    return RunSummary.Run(
+      seed: seed, testAccuracy: last.testAccuracy, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
+      componentTestAccuracy: last.componentTestAccuracy, epochSeconds: records.map(\.epochSeconds),
+      trainSamplesPerSecond: records.map(\.trainSamplesPerSecond).reduce(0, +) / Double(records.count))
   }
 
   /// A checkpoint of run `run` (0-based) after `epoch` (`Checkpoints`): every parameter and
@@ -368,8 +434,10 @@ public final class Trainer {
   /// (`rng.component<k>`), and the epoch records so far.
   /// Within an epoch (`step` > 0): after `epoch` complete epochs and `step` steps of the next,
   /// with that epoch's `progress` so far.
-  func saveCheckpoint(_ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, step: Int = 0,
-                      progress: EpochProgress? = nil, seed: UInt64) throws {
+  func saveCheckpoint(
+    _ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, step: Int = 0,
+    progress: EpochProgress? = nil, seed: UInt64
+  ) throws {
     let generators = executor.generators
     try executor.gatherState()  // the other ranks' components, in a distributed run
     var tensors = method.stateDict()
@@ -378,18 +446,27 @@ public final class Trainer {
     }
     tensors += try generators.enumerated().map { ("rng.component\($0.offset)", try $0.element.state()) }
     var metadata = try RunIdentity(runID: folder.runID, config: config).checkpointMetadata()
-    metadata.merge(["seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
-                    "dataset": config.dataset.rawValue, "metrics": folder.metricsText]) { _, new in new }
+    metadata.merge([
+      "seed": String(seed), "model": config.model.rawValue, "method": config.method.rawValue,
+      "dataset": config.dataset.rawValue, "metrics": folder.metricsText
+    ]) { _, new in new }
     if let progress { metadata["epoch_progress"] = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self) }
-    try Checkpoints(runFolder: folder.url).save(tensors, run: run + 1, epoch: epoch, step: step, metadata: metadata, keep: config.keepCheckpoints)
+    try Checkpoints(runFolder: folder.url).save(
+      tensors, run: run + 1, epoch: epoch, step: step, metadata: metadata, keep: config.keepCheckpoints)
   }
 
   /// An epoch's figures for TensorBoard, tagged as `tensorboard --logdir` groups them.
-  static func epochScalars(_ r: EpochRecord, busy: [Double], devices: [ComputeDevice]) -> [(tag: String, value: Double)] {
-    var scalars: [(tag: String, value: Double)] = [("accuracy/test", r.testAccuracy), ("accuracy/train", r.trainAccuracy)]
+  static func epochScalars(_ r: EpochRecord, busy: [Double], devices: [ComputeDevice]) -> [(tag: String, value: Double)]
+  {
+    var scalars: [(tag: String, value: Double)] = [
+      ("accuracy/test", r.testAccuracy), ("accuracy/train", r.trainAccuracy)
+    ]
     scalars += r.componentTestAccuracy.enumerated().map { ("accuracy/test_head_\($0 + 1)", $1) }
     scalars += r.losses.sorted { $0.key < $1.key }.map { ("epoch/loss/\($0.key)", $0.value) }
-    scalars += [("epoch/samples_per_second", r.trainSamplesPerSecond), ("epoch/seconds", r.epochSeconds), ("epoch/number", Double(r.epoch))]
+    scalars += [
+      ("epoch/samples_per_second", r.trainSamplesPerSecond), ("epoch/seconds", r.epochSeconds),
+      ("epoch/number", Double(r.epoch))
+    ]
     scalars += r.skippedUpdates.map { [("epoch/skipped_updates", Double($0))] } ?? []
     scalars += zip(devices, busy).map { ("busy/\($0)", $1) }
     return scalars

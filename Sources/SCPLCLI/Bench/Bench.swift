@@ -46,7 +46,9 @@ extension Bench {
   struct DataLoading: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "data",
-      abstract: "Samples/s of the loader: Fashion-MNIST with strong augmentation at 0, 1 and 2 loader threads, against a training step.")
+      abstract:
+        "Samples/s of the loader: Fashion-MNIST with strong augmentation at 0, 1 and 2 loader threads, against a training step."
+    )
 
     @Option(help: "Directory for data.json and data.md.")
     var out = "bench-results"
@@ -95,7 +97,8 @@ extension Bench {
       }
       options.augmentations = try augmentations.split(separator: ",").map {
         guard let a = Augmentation(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-          throw ValidationError("--augmentations takes none, basic or strong separated by commas, got '\(augmentations)'")
+          throw ValidationError(
+            "--augmentations takes none, basic or strong separated by commas, got '\(augmentations)'")
         }
         return a
       }

@@ -12,7 +12,8 @@ extension Bench {
   struct Distributed: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "distributed",
-      abstract: "Throughput of the async pipeline as N threads in one process and as N processes over Gloo on loopback.",
+      abstract:
+        "Throughput of the async pipeline as N threads in one process and as N processes over Gloo on loopback.",
       discussion: """
         Each round runs `scpl train --devices N` (threads) and then `scpl launch --nproc N -- train` \
         (processes) with the same model, data, placement and one intra-op thread per device, for --epochs \
@@ -40,32 +41,44 @@ extension Bench {
       let dataset = self.dataset ?? (model.family == .vision ? .fashionMNIST : .bbcNews)
       let components = 4
       let placement = self.placement ?? (0..<components).map { String($0 * ranks / components) }.joined(separator: ",")
-      var args = ["train", "--model", model.rawValue, "--method", "scpl", "--dataset", dataset.rawValue, "--epochs", String(epochs),
-                  "--batch-size", String(batchSize), "--limit-train", String(limitTrain), "--limit-test", "100", "--threads", "1",
-                  "--threads-per-device", "1", "--placement", placement, "--profile", "--lr-schedule", "constant"]
+      var args = [
+        "train", "--model", model.rawValue, "--method", "scpl", "--dataset", dataset.rawValue, "--epochs",
+        String(epochs),
+        "--batch-size", String(batchSize), "--limit-train", String(limitTrain), "--limit-test", "100", "--threads", "1",
+        "--threads-per-device", "1", "--placement", placement, "--profile", "--lr-schedule", "constant"
+      ]
       if model.family == .vision { args += ["--width", String(width), "--aug", "none"] }
       let bytes = try boundaryBytes(dataset: dataset, placement: placement)
-      print("bench distributed: \(model) · scpl · async over \(ranks) threads vs \(ranks) processes (placement \(placement)), batch \(batchSize), \(limitTrain) samples × \(epochs) epochs, \(rounds) round(s)")
+      print(
+        "bench distributed: \(model) · scpl · async over \(ranks) threads vs \(ranks) processes (placement \(placement)), batch \(batchSize), \(limitTrain) samples × \(epochs) epochs, \(rounds) round(s)"
+      )
       print("bytes sent per batch across each rank boundary: \(bytes.map(String.init).joined(separator: ", "))")
-      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-bench-distributed-\(UUID().uuidString)")
+      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "scpl-bench-distributed-\(UUID().uuidString)")
       defer { try? FileManager.default.removeItem(at: scratch) }
       var threads: [Double] = [], processes: [Double] = [], ratios: [Double] = [], sendMs: [Double] = []
       for round in 1...rounds {
-        let a = scratch.appendingPathComponent("threads-\(round)"), b = scratch.appendingPathComponent("processes-\(round)")
+        let a = scratch.appendingPathComponent("threads-\(round)"),
+          b = scratch.appendingPathComponent("processes-\(round)")
         try runScpl(args + ["--devices", String(ranks), "--out", a.path])
         try runScpl(["launch", "--nproc", String(ranks), "--"] + args + ["--out", b.path])
         let (t, p) = (try samplesPerSecond(a), try samplesPerSecond(b))
         let send = try sendMillisecondsPerStep(b)
         threads.append(t); processes.append(p); ratios.append(p / t); sendMs.append(send)
-        print(String(format: "round %d: threads %.1f samples/s, processes %.1f samples/s (×%.3f), rank 0 sending %.2f ms/step", round, t, p, p / t, send))
+        print(
+          String(
+            format: "round %d: threads %.1f samples/s, processes %.1f samples/s (×%.3f), rank 0 sending %.2f ms/step",
+            round, t, p, p / t, send))
       }
       let report: [String: Any] = [
-        "model": model.rawValue, "dataset": dataset.rawValue, "ranks": ranks, "placement": placement, "batch_size": batchSize,
-        "width": model.family == .vision ? width : NSNull(), "epochs": epochs, "limit_train": limitTrain, "rounds": rounds,
+        "model": model.rawValue, "dataset": dataset.rawValue, "ranks": ranks, "placement": placement,
+        "batch_size": batchSize,
+        "width": model.family == .vision ? width : NSNull(), "epochs": epochs, "limit_train": limitTrain,
+        "rounds": rounds,
         "threads_samples_per_second": threads, "processes_samples_per_second": processes, "ratio_per_round": ratios,
         "median_threads_samples_per_second": threads.median, "median_processes_samples_per_second": processes.median,
         "median_ratio": ratios.median, "bytes_per_batch_per_boundary": bytes, "rank0_send_ms_per_step": sendMs,
-        "libtorch": EngineInfo.libtorchVersion,
+        "libtorch": EngineInfo.libtorchVersion
       ]
       let markdown = """
         | \(model) · scpl · async, \(ranks) ranks, batch \(batchSize) | threads (1 process) | processes (Gloo, loopback) | processes / threads |
@@ -79,7 +92,8 @@ extension Bench {
       let directory = URL(fileURLWithPath: out)
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
       let stem = "distributed-\(model.rawValue)"
-      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
+      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(
+        to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
       try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
       print("\n" + markdown)
       print("saved \(directory.appendingPathComponent(stem).path).json and .md")
@@ -96,7 +110,9 @@ extension Bench {
       try p.run()
       let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
       p.waitUntilExit()
-      guard p.terminationStatus == 0 else { throw ValidationError("scpl \(arguments.joined(separator: " ")) failed: \(message)") }
+      guard p.terminationStatus == 0 else {
+        throw ValidationError("scpl \(arguments.joined(separator: " ")) failed: \(message)")
+      }
     }
 
     /// The median training samples/s of epochs 2… of a run folder.
@@ -108,7 +124,8 @@ extension Bench {
     /// Rank 0's time in its sends per step, from its trace of the last epoch.
     private func sendMillisecondsPerStep(_ folder: URL) throws -> Double {
       let data = try Data(contentsOf: folder.appendingPathComponent("trace.json"))
-      let events = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []
+      let events =
+        (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []
       let spans = events.filter { $0["ph"] as? String == "X" }
       let sends = spans.filter { $0["cat"] as? String == "transfer" }.compactMap { $0["dur"] as? Double }
       let steps = Set(spans.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int }).count
@@ -119,13 +136,16 @@ extension Bench {
     /// component hands on (with its mask, state or label path) and the labels.
     private func boundaryBytes(dataset: DatasetName, placement: String) throws -> [Int] {
       var p = PartialTrainConfig()
-      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize; p.limitTest = 1
+      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize;
+      p.limitTest = 1
       if model.family == .vision { p.width = width; p.aug = Augmentation.none }
       let data = try DatasetCatalog.load(try p.resolved())
       let config = try p.resolved(fitting: data)
-      let model = try ModelFactory.build(config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let model = try ModelFactory.build(
+        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
       let layout = try Placement(parsing: placement, componentCount: model.components.count, deviceCount: ranks)
-      let batch = try DataLoader(data.train, batchSize: batchSize, seed: 1, shuffle: false, workerThreads: 0).batch(epoch: 1, index: 0)
+      let batch = try DataLoader(data.train, batchSize: batchSize, seed: 1, shuffle: false, workerThreads: 0).batch(
+        epoch: 1, index: 0)
       var x = try model.firstActivation(batch.inputs)
       var bytes: [Int] = []
       try withNoGrad {

@@ -38,15 +38,20 @@ extension Bench {
       p.lrSchedule = .constant
       let config = try p.resolved()
       let data = try DatasetCatalog.load(config)
-      print("soak: \(model) · \(method) · \(pipeline) on \(devices) device(s), batch \(batchSize), \(steps) steps on \(limitTrain) images")
+      print(
+        "soak: \(model) · \(method) · \(pipeline) on \(devices) device(s), batch \(batchSize), \(steps) steps on \(limitTrain) images"
+      )
       print("| step | resident MiB | median step ms |")
       print("|---|---|---|")
       let windows = try Soak.run(config, data: data, steps: steps, every: every) { w in
         print(String(format: "| %d | %.1f | %.2f |", w.step, w.residentMiB, 1000 * w.medianStepSeconds))
       }
       let verdict = try Soak.Verdict(windows, warmup: warmup)
-      print(String(format: "after %d window(s) of warm-up: resident memory grew %.1f MiB (bound %.0f), step time ×%.2f (bound ×%.2f)",
-                   warmup, verdict.growthMiB, maxGrowthMib, verdict.stepTimeRatio, maxDrift))
+      print(
+        String(
+          format:
+            "after %d window(s) of warm-up: resident memory grew %.1f MiB (bound %.0f), step time ×%.2f (bound ×%.2f)",
+          warmup, verdict.growthMiB, maxGrowthMib, verdict.stepTimeRatio, maxDrift))
       let failures = verdict.failures(maxGrowthMiB: maxGrowthMib, maxStepTimeRatio: maxDrift)
       if !failures.isEmpty {
         for f in failures { print("soak failed: \(f)") }

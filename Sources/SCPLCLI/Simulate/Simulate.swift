@@ -4,7 +4,8 @@ import SCPL
 
 struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Simulate a training schedule from per-stage costs (no tensors): a text chart, the total, optional SVG and JSON.",
+    abstract:
+      "Simulate a training schedule from per-stage costs (no tensors): a text chart, the total, optional SVG and JSON.",
     discussion: """
       Forward, backward and transfer costs are per micro-batch; loss and update per mini-batch. \
       Without --costs every stage costs forward 1, loss 1, backward 2, update 1, transfer 0. \
@@ -27,13 +28,18 @@ struct Simulate: ParsableCommand {
   @Option(help: "A costs JSON file, or a built-in set: figure13.")
   var costs: String?
 
-  @Option(help: "Measure the costs from this Chrome trace (scpl train --profile, scpl bench --trace) instead of --costs.")
+  @Option(
+    help: "Measure the costs from this Chrome trace (scpl train --profile, scpl bench --trace) instead of --costs.")
   var fromTrace: String?
 
-  @Option(help: "With --from-trace: leave out the trace's first N batches (scpl bench's untimed warm-up, max(2, devices) by default).")
+  @Option(
+    help:
+      "With --from-trace: leave out the trace's first N batches (scpl bench's untimed warm-up, max(2, devices) by default)."
+  )
   var skipBatches = 0
 
-  @Option(help: "Mini-batches simulated by the async schedule (default: the trace's batch count with --from-trace, else 8).")
+  @Option(
+    help: "Mini-batches simulated by the async schedule (default: the trace's batch count with --from-trace, else 8).")
   var batches: Int?
 
   @Option(help: "synchronous (all devices update after every backward) or per-stage.")
@@ -52,15 +58,19 @@ struct Simulate: ParsableCommand {
     // Every input is checked before anything is simulated or written.
     guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
     let schedules = try ScheduleSimulator.Schedule.parseList(schedule)
-    guard fromTrace != nil || skipBatches == 0 else { throw ValidationError("--skip-batches only applies with --from-trace") }
+    guard fromTrace != nil || skipBatches == 0 else {
+      throw ValidationError("--skip-batches only applies with --from-trace")
+    }
     let (model, setup) = try ScheduleSimulator.Setup.resolve(
       costs: costs, trace: fromTrace, skipBatches: skipBatches, stages: stages, microBatches: microBatches,
       batches: batches, update: update)
     if let fromTrace {
       print("costs from \(fromTrace) (ms per batch, per micro-batch for forward/backward/transfer):")
       for (d, c) in setup.stages.enumerated() {
-        print(String(format: "  device %d: forward %.3f, backward (learn) %.3f, update (step) %.3f, transfer %.3f",
-                     d, c.forward, c.backward, c.update, c.transfer))
+        print(
+          String(
+            format: "  device %d: forward %.3f, backward (learn) %.3f, update (step) %.3f, transfer %.3f",
+            d, c.forward, c.backward, c.update, c.transfer))
       }
     }
 
@@ -69,8 +79,10 @@ struct Simulate: ParsableCommand {
       print(results[0].textChart(maxWidth: width), terminator: "")
     } else {
       let m = setup.microBatches
-      print("\(model.name) costs, \(setup.stages.count) stages, \(m) micro-batch\(m == 1 ? "" : "es"), "
-            + "\(setup.update.rawValue) update" + (schedules.contains(.async) ? "; async over \(setup.batches) batches" : ""))
+      print(
+        "\(model.name) costs, \(setup.stages.count) stages, \(m) micro-batch\(m == 1 ? "" : "es"), "
+          + "\(setup.update.rawValue) update"
+          + (schedules.contains(.async) ? "; async over \(setup.batches) batches" : ""))
       let nmp = try results.first { $0.schedule == .nmp } ?? ScheduleSimulator.run(.nmp, setup)
       print(ScheduleSimulator.summaryTable(results, baseline: nmp), terminator: "")
     }

@@ -7,13 +7,19 @@ import Torch
 /// environment torchrun and `scpl launch` set, or from these options). Rank 0 reads the data,
 /// writes the run folder and drives the run; the other ranks serve their components.
 struct DistributedOptions: ParsableArguments {
-  @Flag(help: "Run as one rank of a job of several processes (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment, as torchrun and `scpl launch` set them; see docs/distributed.md).")
+  @Flag(
+    help:
+      "Run as one rank of a job of several processes (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment, as torchrun and `scpl launch` set them; see docs/distributed.md)."
+  )
   var distributed = false
   @Option(help: "With --distributed: this process's rank (default: $RANK).") var rank: Int?
   @Option(help: "With --distributed: the number of processes (default: $WORLD_SIZE).") var worldSize: Int?
-  @Option(help: "With --distributed: the address of rank 0 (default: $MASTER_ADDR, else 127.0.0.1).") var masterAddr: String?
-  @Option(help: "With --distributed: the port of rank 0's rendezvous (default: $MASTER_PORT, else 29500).") var masterPort: Int?
-  @Option(help: "With --distributed: seconds any rank waits for another before it gives up, naming it (default 60).") var timeout: Double?
+  @Option(help: "With --distributed: the address of rank 0 (default: $MASTER_ADDR, else 127.0.0.1).") var masterAddr:
+    String?
+  @Option(help: "With --distributed: the port of rank 0's rendezvous (default: $MASTER_PORT, else 29500).")
+  var masterPort: Int?
+  @Option(help: "With --distributed: seconds any rank waits for another before it gives up, naming it (default 60).")
+  var timeout: Double?
 
   /// Joins the job (nil without --distributed).
   func join() throws -> RankLink? {
@@ -31,8 +37,9 @@ struct DistributedOptions: ParsableArguments {
     if let masterAddr { env["MASTER_ADDR"] = masterAddr }
     if let masterPort { env["MASTER_PORT"] = String(masterPort) }
     let e = try DistributedEnvironment.fromEnvironment(env)
-    let group = try ProcessGroup(rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort,
-                                 storeFile: e.storeFile, keyPrefix: e.storeKeyPrefix, timeout: timeout)
+    let group = try ProcessGroup(
+      rank: e.rank, worldSize: e.worldSize, masterAddress: e.masterAddress, masterPort: e.masterPort,
+      storeFile: e.storeFile, keyPrefix: e.storeKeyPrefix, timeout: timeout)
     return RankLink(group)
   }
 

@@ -17,26 +17,33 @@ enum StopSignals {
   private static let received = StopRequest()
 
   static func install(for trainer: Trainer) {
-    handle(first: { name in
-      trainer.stopRequest.request(name)
-      say("\n\(name): stopping after the current step (send it again to stop at once)\n")
-    }, second: { name in
-      let sentence = trainer.abandon(because: "stopped at once by a second \(name)")
-      say("\n\(name) again: \(sentence)\n")
-    })
+    handle(
+      first: { name in
+        trainer.stopRequest.request(name)
+        say("\n\(name): stopping after the current step (send it again to stop at once)\n")
+      },
+      second: { name in
+        let sentence = trainer.abandon(because: "stopped at once by a second \(name)")
+        say("\n\(name) again: \(sentence)\n")
+      })
   }
 
   /// Ranks other than 0 of a distributed run: rank 0 decides when the run stops (Ctrl-C reaches
   /// every rank of `scpl launch` at once, and rank 0 then drains the pipeline and writes a
   /// checkpoint, which needs the other ranks), so the first signal only says so.
   static func installForServingRank(_ rank: Int) {
-    handle(first: { name in say("\n\(name): rank \(rank) goes on until rank 0 stops the run (send it again to stop this rank at once)\n") },
-           second: { name in say("\n\(name) again: rank \(rank) stops now\n") })
+    handle(
+      first: { name in
+        say("\n\(name): rank \(rank) goes on until rank 0 stops the run (send it again to stop this rank at once)\n")
+      },
+      second: { name in say("\n\(name) again: rank \(rank) stops now\n") })
   }
 
   /// The first SIGINT or SIGTERM runs `first`; a second runs `second`, then the process ends
   /// with 128 + its number through `_exit` (no atexit handlers, no static destructors).
-  static func handle(first: @escaping @Sendable (_ signal: String) -> Void, second: @escaping @Sendable (_ signal: String) -> Void) {
+  static func handle(
+    first: @escaping @Sendable (_ signal: String) -> Void, second: @escaping @Sendable (_ signal: String) -> Void
+  ) {
     for (number, name) in handled {
       signal(number, SIG_IGN)  // delivered to the dispatch source instead
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

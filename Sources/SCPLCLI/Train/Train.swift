@@ -8,52 +8,98 @@ import Torch
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a model with a learning method. With no options: SCPL on a VGG on real Fashion-MNIST.",
-    discussion: "Every option can also be set in a YAML file given with --config (keys are the long option names); the command line wins.")
+    discussion:
+      "Every option can also be set in a YAML file given with --config (keys are the long option names); the command line wins."
+  )
 
   @Option(help: "The network (default vgg).") var model: ModelKind?
   @Option(help: "The learning method (default scpl).") var method: MethodKind?
   @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
-  @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir: String?
-  @Option(help: "Passes over the training set (default 1; 3 in the run with no model, method or data set).") var epochs: Int?
-  @Option(help: "Mini-batch size N; strong augmentation trains on 2N rows (default 128; 64 in the run with no model, method or data set).") var batchSize: Int?
+  @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir:
+    String?
+  @Option(help: "Passes over the training set (default 1; 3 in the run with no model, method or data set).") var epochs:
+    Int?
+  @Option(
+    help:
+      "Mini-batch size N; strong augmentation trains on 2N rows (default 128; 64 in the run with no model, method or data set)."
+  ) var batchSize: Int?
   @Option(help: "Batch size for evaluation (default 1000).") var testBatchSize: Int?
   @Option(help: "Base learning rate of Adam (default 0.001).") var lr: Double?
-  @Option(help: "Final learning rate of the cosine schedules (default 1e-5; the constant schedule keeps --lr).") var endLr: Double?
-  @Option(help: "cosine (set per epoch, the reference), cosine-step (set per step) or constant (default: cosine for images, constant for text).") var lrSchedule: LearningRateScheduleKind?
+  @Option(help: "Final learning rate of the cosine schedules (default 1e-5; the constant schedule keeps --lr).")
+  var endLr: Double?
+  @Option(
+    help:
+      "cosine (set per epoch, the reference), cosine-step (set per step) or constant (default: cosine for images, constant for text)."
+  ) var lrSchedule: LearningRateScheduleKind?
   @Option(help: "Temperature of the contrastive loss (default 0.1).") var temperature: Double?
   @Option(help: "Projection head (default: mlp for images, identity for text).") var projection: ProjectionKind?
   @Option(help: "Number of components (stages) the model is cut into (default 4).") var components: Int?
-  @Option(help: "Multiplier of every channel count: 1.0 is the paper's model (default 1.0; 0.125 in the run with no model, method or data set).") var width: Double?
-  @Option(help: "Image augmentation (default: strong for SCPL on images, basic for the other methods and for the run with no model, method or data set, none for text).") var aug: Augmentation?
+  @Option(
+    help:
+      "Multiplier of every channel count: 1.0 is the paper's model (default 1.0; 0.125 in the run with no model, method or data set)."
+  ) var width: Double?
+  @Option(
+    help:
+      "Image augmentation (default: strong for SCPL on images, basic for the other methods and for the run with no model, method or data set, none for text)."
+  ) var aug: Augmentation?
   @Option(help: "Number of runs, with seeds seed, seed+1, … (default 1).") var times: Int?
   @Option(help: "Seed of the first run (default 1).") var seed: UInt64?
   @Option(help: "Text: tokens kept per document (default: the data set's, listed by `scpl datasets`).") var maxLen: Int?
-  @Option(help: "Text: hidden size, the LSTM's per direction or the Transformer's feed-forward (default 300).") var hidden: Int?
-  @Option(help: "Text: attention heads of the Transformer (default: the most, up to 6, that divide the word-vector width).") var heads: Int?
+  @Option(help: "Text: hidden size, the LSTM's per direction or the Transformer's feed-forward (default 300).")
+  var hidden: Int?
+  @Option(
+    help: "Text: attention heads of the Transformer (default: the most, up to 6, that divide the word-vector width).")
+  var heads: Int?
   @Option(help: "Text: vocabulary size including pad and unknown (default 30000).") var vocabSize: Int?
-  @Option(help: "Text: a GloVe-format word-vector file (default: GloVe 6B 50-d in the data cache, prepared by the bootstrap).") var wordVectors: String?
+  @Option(
+    help: "Text: a GloVe-format word-vector file (default: GloVe 6B 50-d in the data cache, prepared by the bootstrap)."
+  ) var wordVectors: String?
   @Option(help: "Text: fraction of training labels to replace at random (default 0).") var labelNoise: Double?
   @Option(help: "Use only the first N training samples (default: all).") var limitTrain: Int?
   @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
   @Option(help: "Intra-op threads (default: every core).") var threads: Int?
   @Option(help: "Run folder (default runs/<date>-<model>-<method>-<dataset>).") var out: String?
   @Option(help: "ResNet projection shortcut: 3x3 (the reference's, default) or 1x1.") var shortcut: ResNet18.Shortcut?
-  @Option(help: "Contrastive divisor: per-anchor (the reference's, default) or batch-total (the appendix's).") var divisor: SupervisedContrastiveLoss.Divisor?
-  @Option(help: "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one.") var pipeline: PipelineKind?
-  @Option(help: "Devices: a count, or cpu:0,cpu:1,… or cuda:0,…, or lanes of a GPU (cuda:0x2: two workers, a stream each); on a CPU a device is a worker thread; with --distributed, each rank's (default 1; 2 in the run with no model, method or data set).") var devices: String?
-  @Option(help: "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time).") var placement: String?
-  @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).") var threadsPerDevice: Int?
+  @Option(help: "Contrastive divisor: per-anchor (the reference's, default) or batch-total (the appendix's).")
+  var divisor: SupervisedContrastiveLoss.Divisor?
+  @Option(
+    help:
+      "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one."
+  ) var pipeline: PipelineKind?
+  @Option(
+    help:
+      "Devices: a count, or cpu:0,cpu:1,… or cuda:0,…, or lanes of a GPU (cuda:0x2: two workers, a stream each); on a CPU a device is a worker thread; with --distributed, each rank's (default 1; 2 in the run with no model, method or data set)."
+  ) var devices: String?
+  @Option(
+    help:
+      "Component → device by hand, e.g. 0,0,1,1 (default: balanced by each component's measured forward + learning time)."
+  ) var placement: String?
+  @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).")
+  var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
   @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
-  @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.") var recompute = false
+  @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.")
+  var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
-  @Flag(help: "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set.") var probe = false
+  @Flag(
+    help:
+      "After training, score a linear classifier on each component's features (its test accuracy per component); on in the run with no model, method or data set."
+  ) var probe = false
   @Option(help: "Write a checkpoint after every N-th epoch, and after the last (default 1).") var checkpointEvery: Int?
-  @Option(help: "Also write a checkpoint every N steps within an epoch (default: only at epoch ends); the pipeline drains at each, and --resume continues from that step exactly.") var checkpointEverySteps: Int?
-  @Option(help: "Checkpoints kept per run under the run folder's checkpoints/, newest first (default 2).") var keepCheckpoints: Int?
-  @Option(help: "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them).") var onNan: NonFinitePolicy?
+  @Option(
+    help:
+      "Also write a checkpoint every N steps within an epoch (default: only at epoch ends); the pipeline drains at each, and --resume continues from that step exactly."
+  ) var checkpointEverySteps: Int?
+  @Option(help: "Checkpoints kept per run under the run folder's checkpoints/, newest first (default 2).")
+  var keepCheckpoints: Int?
+  @Option(
+    help:
+      "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them)."
+  ) var onNan: NonFinitePolicy?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
-  @Option(help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).") var resume: String?
+  @Option(
+    help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).")
+  var resume: String?
   @OptionGroup var job: DistributedOptions
 
   /// The options given on the command line, as a partial config. Every option property is read
@@ -63,7 +109,8 @@ struct Train: ParsableCommand {
     get throws {
       var fields: [String: Any] = [:]
       for child in Mirror(reflecting: self).children {
-        guard let label = child.label, let option = child.value as? any ParsedOption, let value = option.parsedValue else { continue }
+        guard let label = child.label, let option = child.value as? any ParsedOption, let value = option.parsedValue
+        else { continue }
         if let number = value as? Double, !number.isFinite {
           throw ConfigError("--\(Self.configKey(label)) must be a finite number, got \(number)")
         }
@@ -89,32 +136,41 @@ struct Train: ParsableCommand {
     if let link, link.rank > 0 { return try job.serve(link, partial: try partialConfig()) }
     defer { link?.endJob() }
     if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link) }
-      let partial = try partialConfig()
-      try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
-      var resolved = try partial.resolved()
-      try Threads.setThreadCount(resolved.threads)
-      // Everything that can be checked before training is checked before the folder is written.
-      let data: LoadedData
-      (resolved, data) = try job.prepare(link, { () throws -> (TrainConfig, LoadedData) in
+    let partial = try partialConfig()
+    try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
+    var resolved = try partial.resolved()
+    try Threads.setThreadCount(resolved.threads)
+    // Everything that can be checked before training is checked before the folder is written.
+    let data: LoadedData
+    (resolved, data) = try job.prepare(
+      link,
+      { () throws -> (TrainConfig, LoadedData) in
         let data = try DatasetCatalog.load(resolved)
         let fitted = try partial.resolved(fitting: data)
-        let model = try ModelFactory.build(fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-        _ = try fitted.pipelineOptions(componentCount: model.components.count, link: link)  // --placement against the model
+        let model = try ModelFactory.build(
+          fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+        // --placement against the model
+        _ = try fitted.pipelineOptions(componentCount: model.components.count, link: link)
         return (fitted, data)
       }, job: { DistributedJob(config: $0.0, data: $0.1) })
-      let folder = try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
-        ?? RunFolder.createDefault(model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
-      try folder.writeConfig(RunConfigRecord(config: resolved, data: data))
-      print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
-      print("run folder: \(folder.url.path)")
-      let trainer = Trainer(config: resolved, data: data, folder: folder)
-      trainer.link = link
-      StopSignals.install(for: trainer)
-      let summary = try Self.running(trainer)
-      print(String(format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
-                   100 * summary.bestTestAccuracyMean, data.test.count,
-                   resolved.times > 1 ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
-      print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
+    let folder =
+      try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
+      ?? RunFolder.createDefault(
+        model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
+    try folder.writeConfig(RunConfigRecord(config: resolved, data: data))
+    print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
+    print("run folder: \(folder.url.path)")
+    let trainer = Trainer(config: resolved, data: data, folder: folder)
+    trainer.link = link
+    StopSignals.install(for: trainer)
+    let summary = try Self.running(trainer)
+    print(
+      String(
+        format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
+        100 * summary.bestTestAccuracyMean, data.test.count,
+        resolved.times > 1
+          ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
+    print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
   }
 
   /// Runs the trainer; a run stopped by a signal ends the process with 128 + the signal's number
@@ -140,12 +196,19 @@ struct Train: ParsableCommand {
       }
     }
     if let busy = run?.deviceBusyFraction, busy.count > 1 {
-      lines.append("devices busy during the last epoch: " + busy.enumerated().map { String(format: "device %d %.0f%%", $0.offset, 100 * $0.element) }.joined(separator: ", "))
+      lines.append(
+        "devices busy during the last epoch: "
+          + busy.enumerated().map { String(format: "device %d %.0f%%", $0.offset, 100 * $0.element) }.joined(
+            separator: ", "))
     }
     lines.append("run folder: \(folder)")
-    lines.append("  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoints/\(config.profile ? ", trace.json, timeline.svg" : "")")
+    lines.append(
+      "  curves.svg (losses and accuracies per epoch), metrics.jsonl, summary.json, config.json, checkpoints/\(config.profile ? ", trace.json, timeline.svg" : "")"
+    )
     let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
-    lines.append("  TensorBoard event files\(config.times > 1 ? " (run-1/ … run-\(config.times)/)" : ""): tensorboard --logdir \(parent)")
+    lines.append(
+      "  TensorBoard event files\(config.times > 1 ? " (run-1/ … run-\(config.times)/)" : ""): tensorboard --logdir \(parent)"
+    )
     return lines.joined(separator: "\n")
   }
 }
@@ -155,27 +218,34 @@ extension Train {
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(_ url: URL, link: RankLink?) throws {
     if let config {
-      throw ConfigError("--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))")
+      throw ConfigError(
+        "--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))"
+      )
     }
-    let (config, point, data, folder) = try job.prepare(link, { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) in
-      try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
-      // The folder is held from here on, so a second process cannot resume it at the same time
-      // (inside `prepare`, so that the other ranks of a job hear why this one could not).
-      let folder = try RunFolder(resuming: url)
-      // The layout options given with --resume (devices, placement, pipeline, threads) replace
-      // the run's: a run can continue on other devices or ranks.
-      let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
-      let point = try Trainer.ResumePoint.load(url)
-      try Threads.setThreadCount(config.threads)
-      return (config, point, try DatasetCatalog.load(config), folder)
-    }, job: { DistributedJob(config: $0.0, data: $0.2) })
+    let (config, point, data, folder) = try job.prepare(
+      link,
+      { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) in
+        try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
+        // The folder is held from here on, so a second process cannot resume it at the same time
+        // (inside `prepare`, so that the other ranks of a job hear why this one could not).
+        let folder = try RunFolder(resuming: url)
+        // The layout options given with --resume (devices, placement, pipeline, threads) replace
+        // the run's: a run can continue on other devices or ranks.
+        let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
+        let point = try Trainer.ResumePoint.load(url)
+        try Threads.setThreadCount(config.threads)
+        return (config, point, try DatasetCatalog.load(config), folder)
+      }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.resume = point
     trainer.link = link
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
     StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
-    print(String(format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean, 100 * summary.bestTestAccuracyMean))
+    print(
+      String(
+        format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean,
+        100 * summary.bestTestAccuracyMean))
   }
 }
 
@@ -211,11 +281,15 @@ struct RunConfigRecord: Encodable {
 
   init(config: TrainConfig, data: LoadedData) {
     self.config = config
-    self.data = data.facts.merging(["train": data.trainName, "test": data.testName, "train_samples": String(data.train.count),
-                                    "test_samples": String(data.test.count)]) { a, _ in a }
-    software = ["libtorch": EngineInfo.libtorchVersion, "blas": EngineInfo.blas, "scpl-swift": "0.1.0",
-                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto",
-                "host_memory": EngineInfo.hostMemory]
+    self.data = data.facts.merging([
+      "train": data.trainName, "test": data.testName, "train_samples": String(data.train.count),
+      "test_samples": String(data.test.count)
+    ]) { a, _ in a }
+    software = [
+      "libtorch": EngineInfo.libtorchVersion, "blas": EngineInfo.blas, "scpl-swift": "0.1.0",
+      "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto",
+      "host_memory": EngineInfo.hostMemory
+    ]
   }
 }
 
