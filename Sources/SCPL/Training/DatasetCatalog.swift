@@ -82,30 +82,14 @@ public enum DatasetCatalog {
         try FashionMNIST.images(.test, directory: dir), dir
       )
     },
-    vision(
-      .cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes", shape: [3, 32, 32],
-      classes: 10,
-      at: DataCache.default.root.appendingPathComponent("cifar10"), marker: "test_batch.bin",
-      howToGet: "download the CIFAR-10 binary version and unpack its .bin files there, or pass --data-dir"
-    ) { c, aug in
-      let dir = directory(c, "cifar10")
-      return (
-        try CIFAR.load(CIFAR.cifar10, .train, directory: dir, augmentation: aug),
-        try CIFAR.load(CIFAR.cifar10, .test, directory: dir), dir
-      )
-    },
-    vision(
-      .cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes", shape: [3, 32, 32],
-      classes: 100,
-      at: DataCache.default.root.appendingPathComponent("cifar100"), marker: "test.bin",
-      howToGet: "download the CIFAR-100 binary version and unpack train.bin and test.bin there, or pass --data-dir"
-    ) { c, aug in
-      let dir = directory(c, "cifar100")
-      return (
-        try CIFAR.load(CIFAR.cifar100, .train, directory: dir, augmentation: aug),
-        try CIFAR.load(CIFAR.cifar100, .test, directory: dir), dir
-      )
-    },
+    cifar(
+      .cifar10, CIFAR.cifar10, "CIFAR-10 binary version (data_batch_*.bin, test_batch.bin), 10 classes", classes: 10,
+      marker: "test_batch.bin",
+      howToGet: "download the CIFAR-10 binary version and unpack its .bin files there, or pass --data-dir"),
+    cifar(
+      .cifar100, CIFAR.cifar100, "CIFAR-100 binary version (train.bin, test.bin), fine labels, 100 classes",
+      classes: 100, marker: "test.bin",
+      howToGet: "download the CIFAR-100 binary version and unpack train.bin and test.bin there, or pass --data-dir"),
     vision(
       .tinyImageNet,
       "tiny-ImageNet (official layout or ImageFolder), 200 classes, resized to 32×32; val is the test set",
@@ -152,6 +136,24 @@ public enum DatasetCatalog {
 
   static func directory(_ c: TrainConfig, _ cacheName: String) -> URL {
     URL(fileURLWithPath: c.dataDir ?? DataCache.default.root.appendingPathComponent(cacheName).path)
+  }
+
+  /// CIFAR-10 or CIFAR-100 in its binary version, from its folder of the data cache (named as
+  /// the data set) or `--data-dir`.
+  static func cifar(
+    _ name: DatasetName, _ format: CIFAR.Format, _ summary: String, classes: Int, marker: String, howToGet: String
+  ) -> Entry {
+    vision(
+      name, summary, shape: [3, 32, 32], classes: classes,
+      at: DataCache.default.root.appendingPathComponent(name.rawValue),
+      marker: marker, howToGet: howToGet
+    ) { c, aug in
+      let dir = directory(c, name.rawValue)
+      return (
+        try CIFAR.load(format, .train, directory: dir, augmentation: aug),
+        try CIFAR.load(format, .test, directory: dir), dir
+      )
+    }
   }
 
   static func vision(
