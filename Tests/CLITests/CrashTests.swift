@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import SCPL
 
@@ -17,17 +18,16 @@ final class CrashTests: XCTestCase {
     ])
   }
 
-  /// Polls `checkpoints/` until a temporary file of a write of epoch `epoch` appears.
-  func waitForWrite(in dir: URL, epoch: Int, while process: Process) -> Bool {
+  /// Waits until a temporary file of a write of epoch `epoch` appears in `checkpoints/`, woken by
+  /// the folder's changes (`waitUntil`): the write is then in progress.
+  func waitForWrite(in dir: URL, epoch: Int) -> Bool {
     let folder = dir.appendingPathComponent("checkpoints")
     let prefix = "." + Checkpoints.fileName(run: 1, epoch: epoch)
-    let deadline = Date().addingTimeInterval(120)
-    while process.isRunning, Date() < deadline {
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-      if names.contains(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }) { return true }
-      usleep(200)
-    }
-    return false
+    return waitUntil(
+      {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.contains(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") })
+      }, changesIn: [dir, folder], seconds: 120)
   }
 
   /// What a killed run's folder must still be: every file parses, and it resumes to the end.
@@ -62,7 +62,7 @@ final class CrashTests: XCTestCase {
       defer { try? FileManager.default.removeItem(at: dir) }
       let (process, _) = try startRun(dir)
       defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
-      XCTAssertTrue(waitForWrite(in: dir, epoch: epoch, while: process), "saw no checkpoint write of epoch \(epoch)")
+      XCTAssertTrue(waitForWrite(in: dir, epoch: epoch), "saw no checkpoint write of epoch \(epoch)")
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
       XCTAssertEqual(process.terminationReason, .uncaughtSignal)
@@ -78,7 +78,7 @@ final class CrashTests: XCTestCase {
     defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
     let text = read(pipe, until: "epoch 2/\(epochs)  lr", seconds: 120)
     XCTAssertTrue(text.contains("epoch 2/\(epochs)  lr"), text)
-    XCTAssertTrue(waitForNextStep(in: dir, while: process), "no step of epoch 3 was recorded")  // epoch 3 has begun
+    XCTAssertTrue(waitForNextStep(in: dir), "no step of epoch 3 was recorded")  // epoch 3 has begun
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
     try checkReadableAndResumable(dir, expectCheckpoint: true)

@@ -17,6 +17,7 @@ final class ScplProcess {
   private let out = Pipe(), err = Pipe()
   private var outData = Data(), errData = Data()
   private let drained = DispatchGroup()
+  private var exited = DispatchSemaphore(value: 0)
 
   init(_ arguments: [String], environment: [String: String] = [:]) throws {
     process.executableURL = try scplBinary()
@@ -24,7 +25,7 @@ final class ScplProcess {
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    exited = try runNoticingExit(process)
     for (pipe, isOut) in [(out, true), (err, false)] {
       drained.enter()
       Thread { [self] in
@@ -37,9 +38,7 @@ final class ScplProcess {
 
   /// Waits at most `seconds` (then kills it, and the test fails).
   func finish(within seconds: Double, file: StaticString = #filePath, line: UInt = #line) -> Finished {
-    let deadline = Date().addingTimeInterval(seconds)
-    while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-    if process.isRunning {
+    if !waitForExit(exited, seconds: seconds) {
       XCTFail("scpl \(process.arguments ?? []) still ran after \(seconds) s; killed", file: file, line: line)
       kill(process.processIdentifier, SIGKILL)
     }
@@ -135,10 +134,7 @@ final class DistributedTests: XCTestCase {
         + ["--distributed", "--placement", placement, "--timeout", "30", "--out", torchrun.path]
       p.standardOutput = FileHandle.nullDevice
       p.standardError = FileHandle.nullDevice
-      try p.run()
-      let deadline = Date().addingTimeInterval(240)
-      while p.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-      if p.isRunning { p.terminate() }
+      if !waitForExit(try runNoticingExit(p), seconds: 240) { p.terminate() }
       p.waitUntilExit()
       XCTAssertEqual(p.terminationStatus, 0, "torchrun")
       try assertSame(sequential, torchrun)
@@ -232,8 +228,8 @@ final class DistributedTests: XCTestCase {
     let rank1 = try ScplProcess(long, environment: env(1))
     // Wait for the first checkpoint, then kill rank 1 in the middle of the next epoch.
     let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
-    XCTAssertTrue(waitForFile(checkpoint, while: rank0.process), "no checkpoint after epoch 1")
-    XCTAssertTrue(waitForNextStep(in: folder, while: rank0.process), "no step of epoch 2 was recorded")
+    XCTAssertTrue(waitForFile(checkpoint), "no checkpoint after epoch 1")
+    XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
     kill(rank1.process.processIdentifier, SIGKILL)
     let killedAt = Date()
     let zero = rank0.finish(within: 60)
@@ -262,12 +258,10 @@ final class DistributedTests: XCTestCase {
     let long = vgg(epochs: 40) + ["--placement", "0,1,2,2", "--timeout", "10", "--out", folder.path]
     let launch = try ScplProcess(["launch", "--nproc", "3", "--grace", "5", "--"] + long)
     let metrics = folder.appendingPathComponent("metrics.jsonl")
-    let deadline = Date().addingTimeInterval(120)
-    while (try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true, Date() < deadline,
-      launch.process.isRunning
-    {
-      Thread.sleep(forTimeInterval: 0.1)
-    }
+    let epochEnded = waitUntil(
+      { !((try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true) }, changesIn: [scratch, folder],
+      seconds: 120)
+    XCTAssertTrue(epochEnded, "no epoch record within 120 s")
     let children = try childProcesses(of: launch.process.processIdentifier)
     XCTAssertEqual(children.count, 3, "launch should have started 3 ranks")
     kill(children[1], SIGKILL)
@@ -287,9 +281,9 @@ final class DistributedTests: XCTestCase {
         + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
     let metrics = folder.appendingPathComponent("metrics.jsonl")
     let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
-    XCTAssertTrue(waitForFile(checkpoint, while: launch.process, seconds: 180), "no checkpoint after epoch 1")
+    XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1")
     // into epoch 2
-    XCTAssertTrue(waitForNextStep(in: folder, while: launch.process), "no step of epoch 2 was recorded")
+    XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
     for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) {
       kill(pid, SIGINT)
     }

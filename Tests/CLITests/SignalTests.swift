@@ -1,5 +1,6 @@
 import Foundation
 import SCPL
+import TestSupport
 import XCTest
 
 /// The `scpl` executable built beside the tests.
@@ -49,11 +50,11 @@ func read(_ pipe: Pipe, until marker: String, seconds: Double) -> String {
   return text
 }
 
-/// Waits (at most `seconds`, and while `process` runs) until the run in `folder` records another
-/// training step: its TensorBoard event file, which gets one record per step, grows past the
-/// size it has when this is called. True when it did. Tests use it to act in the middle of an
-/// epoch without guessing how long a step takes.
-func waitForNextStep(in folder: URL, while process: Process, seconds: Double = 120) -> Bool {
+/// Waits (at most `seconds`) until the run in `folder` records another training step: its
+/// TensorBoard event file, which gets one record per step, grows past the size it has when this
+/// is called (`waitUntil`: woken by the file's writes). True when it did. Tests use it to act in
+/// the middle of an epoch without guessing how long a step takes.
+func waitForNextStep(in folder: URL, seconds: Double = 120) -> Bool {
   func size() -> Int {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     return names.filter { $0.hasPrefix("events.out.tfevents.") }.compactMap {
@@ -61,19 +62,14 @@ func waitForNextStep(in folder: URL, while process: Process, seconds: Double = 1
     }.reduce(0, +)
   }
   let before = size()
-  let deadline = Date().addingTimeInterval(seconds)
-  while process.isRunning, Date() < deadline {
-    if size() > before { return true }
-    usleep(5_000)
-  }
-  return false
+  return waitUntil({ size() > before }, changesIn: [folder], seconds: seconds)
 }
 
-/// Waits (at most `seconds`, and while `process` runs) until `file` exists.
-func waitForFile(_ file: URL, while process: Process, seconds: Double = 120) -> Bool {
-  let deadline = Date().addingTimeInterval(seconds)
-  while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
-  return FileManager.default.fileExists(atPath: file.path)
+/// Waits (at most `seconds`) until `file` exists (woken by changes in its folder).
+func waitForFile(_ file: URL, seconds: Double = 120) -> Bool {
+  waitUntil(
+    { FileManager.default.fileExists(atPath: file.path) }, changesIn: [file.deletingLastPathComponent()],
+    seconds: seconds)
 }
 
 /// SIGTERM during `scpl train`: the process stops after the step in flight with status 143, the

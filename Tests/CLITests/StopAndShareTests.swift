@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import SCPL
 
@@ -23,13 +24,10 @@ final class StopAndShareTests: ScratchFolderTestCase {
 
   /// Waits until the run has written a checkpoint within an epoch: training is in flight.
   func waitForTraining(_ folder: URL, _ run: ScplProcess, seconds: Double = 120) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while run.process.isRunning, Date() < deadline,
-      !Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 })
-    {
-      Thread.sleep(forTimeInterval: 0.02)
-    }
-    guard run.process.isRunning, Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 }) else {
+    let written = waitUntil(
+      { Checkpoints(runFolder: folder).list().contains(where: { $0.step > 0 }) },
+      changesIn: [folder, Checkpoints(runFolder: folder).url], seconds: seconds)
+    guard written, run.process.isRunning else {
       throw TestFailure("the run in \(folder.path) wrote no checkpoint within \(seconds) s")
     }
   }
@@ -87,10 +85,7 @@ final class StopAndShareTests: ScratchFolderTestCase {
       process.arguments = ["4", try scplBinary().path] + long(folder)
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
-      let started = Date()
-      try process.run()
-      while process.isRunning, Date().timeIntervalSince(started) < 24 { Thread.sleep(forTimeInterval: 0.05) }
-      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      if !waitForExit(try runNoticingExit(process), seconds: 24) { kill(process.processIdentifier, SIGKILL) }
       process.waitUntilExit()
       XCTAssertEqual(process.terminationStatus, 124, "round \(round)")
       XCTAssertEqual(try summary(folder)["state"] as? String, "interrupted", "round \(round)")

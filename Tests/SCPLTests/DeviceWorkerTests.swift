@@ -41,9 +41,7 @@ final class DeviceWorkerTests: XCTestCase {
     }.start()
     // Events, not sleeps: the producer is blocked on the full inbox before the shutdown, and the
     // running job ends only after the shutdown has cancelled the queued one.
-    let deadline = Date().addingTimeInterval(5)
-    while w.producersWaiting == 0, Date() < deadline { usleep(1_000) }
-    XCTAssertEqual(w.producersWaiting, 1, "the third submit waits on the full inbox")
+    XCTAssertTrue(w.waitForProducers(1, seconds: 5), "the third submit waits on the full inbox")
     Thread {
       _ = queued.outcome(); release.signal()
     }.start()

@@ -266,7 +266,6 @@ final class TrainingRunTests: XCTestCase {
         guard let folder = try? RunFolder.createDefault(model: "vgg", method: "scpl", dataset: "r\(round)", now: now)
         else { return }
         made.withLock { $0.append(folder.url.lastPathComponent) }
-        Thread.sleep(forTimeInterval: 0.001)  // hold the folder while the others choose
       }
       let names = made.withLock { $0 }
       XCTAssertEqual(names.count, 8, "round \(round): \(names)")

@@ -57,16 +57,20 @@ final class ProcessGroupTests: XCTestCase {
 
   func testAReceiveNobodyAnswersTimesOutNamingThePeer() throws {
     let port = try freeLoopbackPort()
+    let timedOut = DispatchSemaphore(value: 0)
     try ranks(2) { r in
       let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)
       if r == 0 {
+        defer { timedOut.signal() }
         let start = Date()
         XCTAssertThrowsError(try group.receiveTensors(from: 1, tag: 0)) { e in
           XCTAssertTrue("\(e)".contains("from rank 1"), "\(e)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+      } else {
+        // Rank 1 stays alive and silent until rank 0's receive has ended (by its timeout).
+        _ = timedOut.wait(timeout: .now() + 30)
       }
-      Thread.sleep(forTimeInterval: 3)  // rank 1 stays alive, silent, past rank 0's timeout
     }
   }
 
@@ -153,13 +157,18 @@ final class ProcessGroupTests: XCTestCase {
 
   func testAPortInUseIsNamed() throws {
     let port = try freeLoopbackPort()
+    // Events, not sleeps: the second claimant starts once the first holds the port, and the first
+    // lets go only after the second has been refused.
+    let (bound, refused) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
     try ranks(2) { r in
       if r == 0 {
         let first = try ProcessGroup(rank: 0, worldSize: 1, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
-        Thread.sleep(forTimeInterval: 4)
+        bound.signal()
+        _ = refused.wait(timeout: .now() + 30)
         _ = first
       } else {
-        Thread.sleep(forTimeInterval: 1)
+        defer { refused.signal() }
+        guard bound.wait(timeout: .now() + 30) == .success else { return XCTFail("rank 0 never held the port") }
         XCTAssertThrowsError(
           try ProcessGroup(rank: 0, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 2)
         ) { e in

@@ -31,6 +31,7 @@ final class BlockingQueue<Element>: @unchecked Sendable {
     defer { condition.unlock() }
     while !closed && storedCount >= capacity {
       waitingToPut += 1
+      condition.broadcast()  // for `waitForProducers`; only on this blocking path
       condition.wait()
       waitingToPut -= 1
     }
@@ -66,11 +67,17 @@ final class BlockingQueue<Element>: @unchecked Sendable {
     return item
   }
 
-  /// Producers blocked in `put` on a full queue right now (tests wait for this event).
-  var producersWaiting: Int {
+  /// Waits (at most `seconds`) until `n` producers are blocked in `put` on the full queue, woken
+  /// by the queue's own condition when one starts to wait; true when they are (tests wait for
+  /// this event).
+  func waitForProducers(_ n: Int, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
     condition.lock()
     defer { condition.unlock() }
-    return waitingToPut
+    while waitingToPut < n {
+      guard condition.wait(until: deadline) else { return waitingToPut >= n }
+    }
+    return true
   }
 
   var count: Int {

@@ -122,7 +122,7 @@ public final class DeviceWorker: @unchecked Sendable {
   /// True once the thread has left its loop (after `shutdown`).
   public var hasExited: Bool { finished.isDone }
 
-  /// Producers blocked on this worker's full inbox right now.
-  var producersWaiting: Int { inbox.producersWaiting }
+  /// Waits (at most `seconds`) until `n` producers are blocked on this worker's full inbox.
+  func waitForProducers(_ n: Int, seconds: Double) -> Bool { inbox.waitForProducers(n, seconds: seconds) }
 
 }
