@@ -109,7 +109,13 @@ final class DistributedTests: XCTestCase {
 
   func testTwoAndFourRanksTrainTheSequentialWeightsBitForBit() throws {
     // (model, ranks, devices per rank, placement on the ranks' devices, what the last rank serves)
-    let layouts = [(vgg, 2, 1, "0,0,1,1", "3, 4"), (transformer, 4, 1, "0,1,2,3", "4"), (vgg, 2, 2, "0,1,2,3", "3, 4")]
+    // Associated Learning's prediction at depth d walks back through the decoders of every earlier
+    // component, so rank 1 applies rank 0's trained decoders (shared at each prediction).
+    let associated = vgg.map { $0 == "scpl" ? "al" : $0 }
+    let layouts = [
+      (vgg, 2, 1, "0,0,1,1", "3, 4"), (transformer, 4, 1, "0,1,2,3", "4"), (vgg, 2, 2, "0,1,2,3", "3, 4"),
+      (associated, 2, 1, "0,0,1,1", "3, 4")
+    ]
     for (i, (base, ranks, local, placement, lastServes)) in layouts.enumerated() {
       let sequential = scratch.appendingPathComponent("sequential-\(i)"),
         distributed = scratch.appendingPathComponent("ranks-\(i)")

@@ -39,7 +39,7 @@ final class UserMessagesTests: ScratchFolderTestCase {
     let placed = scratch.appendingPathComponent("placed")
     let done = try scpl(tiny + ["--devices", "2", "--placement", "0,1,1,2", "--out", placed.path])
     XCTAssertEqual(done.status, 1, done.stderr)
-    XCTAssertTrue(done.stderr.contains("placement 0,1,1,2 names device 2"), done.stderr)
+    XCTAssertTrue(done.stderr.contains("--placement 0,1,1,2 is for 3 device(s) (0…2), but there are 2"), done.stderr)
     XCTAssertFalse(FileManager.default.fileExists(atPath: placed.path), "no run folder for a run that never started")
   }
 

@@ -99,7 +99,7 @@ final class CheckpointTests: XCTestCase {
   func testDropoutResumesOnTheSameRandomStream() throws {
     var p = PartialTrainConfig()
     p.model = .transformer; p.method = .scpl; p.dataset = .bbcNews; p.epochs = 2; p.hidden = 16; p.maxLen = 20
-    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = "2"; p.pipeline = .async
+    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2"); p.pipeline = .async
     p.threadsPerDevice = 1
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
@@ -108,7 +108,7 @@ final class CheckpointTests: XCTestCase {
     // devices, so the placement changes nothing.
     func trainer(_ url: URL, placement: String, resuming: Bool = false) throws -> Trainer {
       var config = resolved
-      config.placement = placement
+      config.placement = try Placement(parsing: placement)
       let folder = resuming ? try RunFolder(resuming: url) : try RunFolder(url)
       if !resuming { try folder.writeConfig(["config": config]) }
       let t = Trainer(config: config, data: data, folder: folder)

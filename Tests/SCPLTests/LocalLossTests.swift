@@ -101,4 +101,32 @@ final class LocalLossTests: XCTestCase {
     XCTAssertEqual(try loss(method, component: 0), bridge + autoencoder, accuracy: 1e-5)
     XCTAssertGreaterThan(bridge, 1e-4, "the bridge term is not trivially 0 here")
   }
+
+  /// AL's shortcut at depth d walks back through the decoders of components d, d−1, …, 0, and
+  /// reaches each through the executor's hand-off (here one that notes where it was asked to go
+  /// and moves nothing, so the logits are those of the one-device prediction).
+  func testAssociatedLearningDecodersAreReachedThroughTheHandOff() throws {
+    try Torch.manualSeed(3)
+    let method = try AssociatedLearningMethod(
+      model: try SleepyComponent.model(components: 3, seconds: 0), options: MethodOptions())
+    method.train(false)
+    let (inputs, _) = try batch()
+    var asked: [Int] = []
+    let noting = ComponentHandOff { tensor, k in
+      asked.append(k)
+      return tensor
+    }
+    let shares = try withNoGrad { () throws -> PartialPrediction in
+      var x = PartialPrediction(try method.model.firstActivation(inputs))
+      for k in 0..<3 { x = try method.predict(component: k, x, via: noting) }
+      return x
+    }
+    XCTAssertEqual(asked, [0, 1, 0, 2, 1, 0])
+    let whole = try withNoGrad { try method.predict(inputs: inputs) }
+    XCTAssertEqual(try shares.finished().final.bytes(), try whole.final.bytes())
+    XCTAssertEqual(
+      method.readByLaterPredictions(component: 1).map(ObjectIdentifier.init),
+      [ObjectIdentifier(method.blocks[1].decoder)])
+    XCTAssertTrue(try SCPLMethod(model: model(), options: MethodOptions()).readByLaterPredictions(component: 0).isEmpty)
+  }
 }

@@ -51,7 +51,7 @@ final class MidEpochResumeTests: XCTestCase {
       point.progress?.step ?? 0, steps % perEpoch, "the checkpoint is of the step the run stopped at", file: file,
       line: line)
     var resumedConfig = config
-    if let resumedPlacement { resumedConfig.placement = resumedPlacement }
+    if let resumedPlacement { resumedConfig.placement = try Placement(parsing: resumedPlacement) }
     _ = try trainer(resumedConfig, data, stopped, resuming: true).run()
 
     let a = try SafeTensors.load(from: Checkpoints(runFolder: straight).list().last!.url)
@@ -74,7 +74,7 @@ final class MidEpochResumeTests: XCTestCase {
   func testSCPLResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
-    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .strong; p.threads = 2; p.devices = "2"
+    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .strong; p.threads = 2; p.devices = try DeviceSpec(parsing: "2")
     p.pipeline = .async; p.threadsPerDevice = 1; p.lrSchedule = .cosineStep
     try assertResumeChangesNothing(p, stopAfter: 6)
   }
@@ -84,8 +84,8 @@ final class MidEpochResumeTests: XCTestCase {
   func testDropoutResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .transformer; p.method = .scpl; p.dataset = .bbcNews; p.epochs = 2; p.hidden = 16; p.maxLen = 20
-    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = "2"; p.pipeline = .async
-    p.threadsPerDevice = 1; p.placement = "0,1,1,1"
+    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2"); p.pipeline = .async
+    p.threadsPerDevice = 1; p.placement = try Placement(parsing: "0,1,1,1")
     try assertResumeChangesNothing(p, stopAfter: 3, resumedPlacement: "0,0,0,1")
   }
 
@@ -93,7 +93,7 @@ final class MidEpochResumeTests: XCTestCase {
   func testBPUnderGPipeResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .vgg; p.method = .bp; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
-    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = 2; p.devices = "2"
+    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = 2; p.devices = try DeviceSpec(parsing: "2")
     p.pipeline = .gpipe; p.microBatches = 2; p.threadsPerDevice = 1
     try assertResumeChangesNothing(p, stopAfter: 3)
   }
@@ -108,7 +108,7 @@ final class MidEpochResumeTests: XCTestCase {
       var p = PartialTrainConfig()
       p.model = .vgg; p.method = method; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
       p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = pipeline == .off ? 1 : 2
-      p.devices = pipeline == .off ? "1" : "2"; p.pipeline = pipeline; p.threadsPerDevice = 1
+      p.devices = try DeviceSpec(parsing: pipeline == .off ? "1" : "2"); p.pipeline = pipeline; p.threadsPerDevice = 1
       if pipeline == .gpipe { p.microBatches = 2 }
       for steps in stops { try assertResumeChangesNothing(p, stopAfter: steps) }
     }

@@ -25,7 +25,7 @@ final class SleepingMethod: LocalMethod {
   var failPrediction: (component: Int, batch: Int)?
 
   /// Each share sleeps like a forward and notes where it ran; the last gives zero logits.
-  func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+  func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws -> PartialPrediction {
     Thread.sleep(forTimeInterval: seconds)
     lock.lock()
     let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order

@@ -84,14 +84,23 @@ final class PlacementTests: XCTestCase {
   func testExplicitPlacementsAreChecked() throws {
     XCTAssertEqual(try Placement(parsing: "0,0,1,1", componentCount: 4, deviceCount: 2).components, [[0, 1], [2, 3]])
     for (text, says) in [
-      ("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "names device 2"),
-      ("0,1,0,1", "not contiguous"), ("0,0,0,0", "without a component"), ("1,1,0,0", "not contiguous"),
+      ("0,0,1", "places 3 component(s), but the model has 4"), ("0,0,2,2", "not contiguous"),
+      ("0,1,0,1", "not contiguous"), ("0,0,0,0", "is for 1 device(s) (0…0), but there are 2"),
+      ("1,1,0,0", "not contiguous"), ("0,0,1,9223372036854775807", "names device 9223372036854775807"),
+      ("0,0,-1,1", "names device -1"), ("", "'' is not a device index"),
       ("0,x,1,1", "'x' is not a device index")
     ] {
       XCTAssertThrowsError(try Placement(parsing: text, componentCount: 4, deviceCount: 2), text) {
         XCTAssertTrue("\($0)".contains(says), "\(text): \($0)")
       }
     }
+    XCTAssertThrowsError(try Placement([0, 0, 0, 0], deviceCount: 2)) {
+      XCTAssertTrue("\($0)".contains("leaves device(s) 1…1 without a component"), "\($0)")
+    }
+    let written = try JSONEncoder().encode(["placement": try Placement(parsing: "0,0,1,1")])
+    XCTAssertEqual(String(decoding: written, as: UTF8.self), #"{"placement":"0,0,1,1"}"#)
+    XCTAssertEqual(try JSONDecoder().decode([String: Placement].self, from: written)["placement"]?.deviceCount, 2)
+    XCTAssertThrowsError(try JSONDecoder().decode([String: Placement].self, from: Data(#"{"p":"0,1,0"}"#.utf8)))
     XCTAssertThrowsError(try Placement([0, 1], deviceCount: 3)) {
       XCTAssertTrue("\($0)".contains("at most 2 devices"), "\($0)")
     }
@@ -168,7 +177,7 @@ final class PlacementTests: XCTestCase {
       (scpl, PipelineOptions(kind: .async, devices: try .cpuWorkers(5)), "use at most 4 devices"),
       (
         scpl, PipelineOptions(kind: .async, devices: two, placement: try Placement([0, 1], deviceCount: 2)),
-        "but vgg has 4"
+        "but the model has 4"
       )
     ]
     for (method, options, says) in cases {

@@ -160,7 +160,7 @@ final class TrainingRunTests: XCTestCase {
       }
     }
     var p = PartialTrainConfig()
-    p.devices = "8"
+    p.devices = try DeviceSpec(parsing: "8")
     XCTAssertThrowsError(try p.resolved()) {
       XCTAssertTrue("\($0)".contains("names 8 devices for 4 components"), "\($0)")
     }

@@ -53,10 +53,11 @@ extension AsyncPipelineExecutor {
         try drain()  // every batch before it has left this rank
         group.timeline.finish()
         if link.isLast { try link.sendUp(.epochEnded) } else { try link.sendDown(.endEpoch) }
-      case .beginPrediction:
+      case .beginPrediction(let shared):
         modes = local.modules.map(\.1).trainingModes()
         local.train(false)
-        try forward(m)
+        try loadSharedState(shared, aboveRank: r)
+        try forward(.beginPrediction(shared: shared + sharedState(ofRank: r)))
       case .prediction(let t, let partial):
         try group.workers[first].submit { [self] in
           do {
@@ -116,7 +117,7 @@ extension AsyncPipelineExecutor {
       let work = { [self] () throws -> PartialPrediction in
         let y = try withNoGrad {
           try share.throughComponents(x) { k, x in
-            try share.run("component \(k + 1)") { try local.predict(component: k, x) }
+            try share.run("component \(k + 1)") { try local.predict(component: k, x, via: share.componentHandOff) }
           }
         }
         return d + 1 < devices.upperBound ? try share.handOff(y, to: d + 1) : y
@@ -146,7 +147,7 @@ extension AsyncPipelineExecutor {
   where S.Element == Tensor {
     let results = BlockingQueue<RankPrediction>(capacity: Int.max)
     let counted = LockedValue(0)  // predictions settled
-    try link.sendDown(.beginPrediction)
+    try link.sendDown(.beginPrediction(shared: try sharedState(ofRank: 0)))
     let listener = ResultListener(link: link, isComplete: { n in counted.withLock { $0 == n } }) { up in
       switch up {
       case .prediction(let t, let p): try results.put(.prediction(t, p))
@@ -248,6 +249,33 @@ extension AsyncPipelineExecutor {
         throw PipelineError("no random state for component \(k + 1) of rank \(r)")
       }
       try group.generators[k].setState(rng)
+    }
+  }
+
+  /// The state of the modules of rank r's components that later components' prediction shares
+  /// apply (`TrainingMethod.readByLaterPredictions`), named as a checkpoint names them.
+  func sharedState(ofRank r: Int) throws -> [(String, Tensor)] {
+    let prefixes = local.statePrefixes()
+    return try components(ofRank: r).flatMap { k in
+      try local.readByLaterPredictions(component: k).flatMap { m in
+        let prefix = try statePrefix(of: m, in: prefixes, component: k)
+        return m.stateDict().map { (prefix + $0.0, $0.1) }
+      }
+    }
+  }
+
+  /// Loads what the ranks above rank r shared (`sharedState`) into this process's copies of
+  /// those modules, which their own ranks trained.
+  func loadSharedState(_ named: [(String, Tensor)], aboveRank r: Int) throws {
+    let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
+    let prefixes = local.statePrefixes()
+    for k in (0..<r).flatMap(components(ofRank:)) {
+      for m in local.readByLaterPredictions(component: k) {
+        let prefix = try statePrefix(of: m, in: prefixes, component: k)
+        try inContext("loading component \(k + 1)'s \(prefix.dropLast()), shared for prediction") {
+          try m.loadStateDict(all.entries(under: prefix))
+        }
+      }
     }
   }
 

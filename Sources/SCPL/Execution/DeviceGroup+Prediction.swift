@@ -76,7 +76,7 @@ extension DeviceGroup {
           return try withNoGrad {
             try share.handOff(
               share.throughComponents(received) { k, x in
-                try share.run("component \(k + 1)") { try method.predict(component: k, x) }
+                try share.run("component \(k + 1)") { try method.predict(component: k, x, via: share.componentHandOff) }
               })
           }
         }

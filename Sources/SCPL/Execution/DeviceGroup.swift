@@ -23,10 +23,7 @@ final class DeviceGroup {
     devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, seed: UInt64 = 0,
     copyEveryHandOff: Bool = false
   ) throws {
-    guard placement.deviceCount == devices.count else {
-      throw PipelineError(
-        "placement \(placement) is for \(placement.deviceCount) device(s), but \(devices.count) were given")
-    }
+    try placement.check(componentCount: placement.componentCount, deviceCount: devices.count)
     generators = try (0..<placement.componentCount).map { try Generator(seed: Self.generatorSeed(seed, component: $0)) }
     var started: [DeviceWorker] = []
     do {

@@ -148,6 +148,12 @@ struct DeviceShare {
     }
   }
 
+  /// A prediction share's way to another component's modules (Associated Learning's decoder
+  /// chain): the same hand-off, to the device that component is placed on.
+  var componentHandOff: ComponentHandOff {
+    ComponentHandOff { [self] tensor, k in try handOff(tensor, to: group.placement.deviceOfComponent[k]) }
+  }
+
   /// `value` for the next device (unchanged on the last device).
   func handOff<T: DeviceMovable>(_ value: T) throws -> T {
     isLast ? value : try handOff(value, to: device + 1)

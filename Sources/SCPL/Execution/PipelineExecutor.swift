@@ -105,8 +105,8 @@ extension PipelineExecutor {
 
 /// How to build an executor.
 public struct PipelineOptions: Sendable {
-  /// nil: `PipelineKind.defaultKind(for:deviceCount:)`.
-  public var kind: PipelineKind?
+  /// The schedule (`PipelineKind.defaultKind(for:deviceCount:)` is the CLI's default).
+  public var kind: PipelineKind
   public var devices: DeviceSpec
   /// nil: `Placement.balanced` over `costEstimate`.
   public var placement: Placement?
@@ -133,7 +133,7 @@ public struct PipelineOptions: Sendable {
   /// their tensors and skip it.
   var copyEveryHandOff = false
 
-  public init(kind: PipelineKind? = nil, devices: DeviceSpec, placement: Placement? = nil) {
+  public init(kind: PipelineKind, devices: DeviceSpec, placement: Placement? = nil) {
     self.kind = kind
     self.devices = devices
     self.placement = placement
@@ -149,7 +149,7 @@ public enum Pipelines {
     -> any PipelineExecutor
   {
     let deviceCount = options.devices.count
-    let kind = options.kind ?? PipelineKind.defaultKind(for: method.kind, deviceCount: deviceCount)
+    let kind = options.kind
     try kind.check(method: method.kind, deviceCount: deviceCount)
     if let link = options.link {
       guard kind == .async else {
@@ -172,14 +172,7 @@ public enum Pipelines {
     let componentCount = method.model.components.count
     let placement: Placement
     if let p = options.placement {
-      guard p.componentCount == componentCount else {
-        throw PipelineError(
-          "the placement \(p) places \(p.componentCount) component(s), but \(method.model.name) has \(componentCount)")
-      }
-      guard p.deviceCount == deviceCount else {
-        throw PipelineError(
-          "the placement \(p) is for \(p.deviceCount) device(s), but \(deviceCount) were given (\(options.devices))")
-      }
+      try p.check(componentCount: componentCount, deviceCount: deviceCount)
       placement = p
     } else if deviceCount == 1 {
       placement = try Placement(Array(repeating: 0, count: componentCount), deviceCount: 1)

@@ -39,8 +39,9 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
     self.deviceCount = deviceCount
   }
 
-  /// Parses `--placement 0,0,1,1` (one device index per component).
-  public init(parsing text: String, componentCount: Int, deviceCount: Int) throws {
+  /// Parses `--placement 0,0,1,1`: one device index per component, on the devices it names
+  /// (0 … its highest). Whether it fits a model and a device list is `check(componentCount:deviceCount:)`.
+  public init(parsing text: String) throws {
     let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
       $0.trimmingCharacters(in: .whitespaces)
     }
@@ -48,11 +49,32 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
       guard let i = Int(item) else { throw PipelineError("--placement \(text): '\(item)' is not a device index") }
       return i
     }
-    guard indices.count == componentCount else {
+    if let bad = indices.first(where: { !(0..<indices.count).contains($0) }) {
       throw PipelineError(
-        "--placement \(text) places \(indices.count) component(s), but the model has \(componentCount)")
+        "--placement \(text) names device \(bad), but \(indices.count) component(s) can use devices 0…\(indices.count - 1) at most"
+      )
     }
-    try self.init(indices, deviceCount: deviceCount)
+    try self.init(indices, deviceCount: indices.max()! + 1)
+  }
+
+  /// Parses `--placement` and checks it against the model and the devices.
+  public init(parsing text: String, componentCount: Int, deviceCount: Int) throws {
+    try self.init(parsing: text)
+    try check(componentCount: componentCount, deviceCount: deviceCount)
+  }
+
+  /// Refuses a placement made for another model or another device list: the one check of both,
+  /// wherever a placement meets them (the config, the executor, a rank's orders).
+  public func check(componentCount: Int, deviceCount: Int) throws {
+    guard self.componentCount == componentCount else {
+      throw PipelineError(
+        "--placement \(self) places \(self.componentCount) component(s), but the model has \(componentCount)")
+    }
+    guard self.deviceCount == deviceCount else {
+      throw PipelineError(
+        "--placement \(self) is for \(self.deviceCount) device(s) (0…\(self.deviceCount - 1)), but there are \(deviceCount)"
+      )
+    }
   }
 
   /// The contiguous placement whose most loaded device carries the least total cost (ties go to
@@ -99,4 +121,17 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
   }
 
   public var description: String { deviceOfComponent.map(String.init).joined(separator: ",") }
+}
+
+/// A placement is written as its text ("0,0,1,1") and read back through `init(parsing:)`, with
+/// its checks, as a user would type it in a config file.
+extension Placement: Codable {
+  public init(from decoder: Decoder) throws {
+    try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
 }

@@ -35,7 +35,10 @@ public final class RankLink: @unchecked Sendable {
     /// A batch for the receiving rank's first device, as the async pipeline hands it on.
     case batch(AsyncPipelineExecutor.Message)
     case endEpoch
-    case beginPrediction
+    /// A prediction begins: `shared` is the state, by checkpoint name, of the modules of earlier
+    /// ranks' components that this rank's prediction shares apply (`TrainingMethod.
+    /// readByLaterPredictions`); each rank loads it and adds its own before passing it on.
+    case beginPrediction(shared: [(String, Tensor)])
     case prediction(batch: Int, PartialPrediction)
     case endPrediction
     /// Every rank sends its components' state to rank 0 (`Up.state`).
@@ -164,7 +167,7 @@ public final class RankLink: @unchecked Sendable {
         ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
         tensors: m.activation.slots + [m.labels])
     case .endEpoch: return Wire(ints: [3])
-    case .beginPrediction: return Wire(ints: [4])
+    case .beginPrediction(let shared): return Wire(ints: [4], tensors: shared.map(\.1), names: shared.map(\.0))
     case .prediction(let b, let p):
       return Wire(
         ints: [5, Int64(b), p.final == nil ? 0 : 1],
@@ -191,7 +194,7 @@ public final class RankLink: @unchecked Sendable {
           batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
           losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil))
     case 3: return .endEpoch
-    case 4: return .beginPrediction
+    case 4: return .beginPrediction(shared: Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
     case 5:
       var p = PartialPrediction(try Self.activation(w.tensors[0..<5]))
       p.final = w.ints[2] == 1 ? w.tensors[5] : nil

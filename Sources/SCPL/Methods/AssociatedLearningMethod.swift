@@ -43,9 +43,6 @@ public final class AssociatedLearningMethod: LocalMethod {
       }
       super.init()
     }
-
-    /// Where the block's weights are (its component's device under a pipeline).
-    var device: Device { decoder.parameters()[0].device }
   }
 
   /// The widths of the label-space blocks: the label code's width and the bridge's hidden width.
@@ -92,6 +89,9 @@ public final class AssociatedLearningMethod: LocalMethod {
     }
   }
 
+  /// Block k's decoder: the shortcut predictions of components k, k+1, … walk back through it.
+  public func readByLaterPredictions(component k: Int) -> [Module] { [blocks[k].decoder] }
+
   public func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation {
     var x = try model.firstActivation(inputs)
     x.labelPath = try labels.oneHot(classes: model.classCount).to(.float32).to(inputs.device)
@@ -100,15 +100,17 @@ public final class AssociatedLearningMethod: LocalMethod {
 
   /// The component, then the shortcut prediction at its depth d: b_d, then the decoders
   /// h_d … h_1. Block i lives with component i, so under a pipeline the decoder chain walks back
-  /// over earlier devices: the label-space tensor is moved to each block's device before that
-  /// block's decoder (a no-op on one device) and computed there from this component's worker.
-  /// The deepest shortcut is the final prediction.
-  public func predict(component d: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+  /// over earlier devices: the label-space tensor is handed to each block's device before that
+  /// block's decoder (nothing moves on one device) and computed there from this component's
+  /// worker. The deepest shortcut is the final prediction.
+  public func predict(component d: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
+    -> PartialPrediction
+  {
     var y = x
     let c = model.components[d]
     y.activation = try c(x.activation)
     var t = try blocks[d].bridge(c.features(y.activation))
-    for i in stride(from: d, through: 0, by: -1) { t = try blocks[i].decoder(t.to(blocks[i].device)) }
+    for i in stride(from: d, through: 0, by: -1) { t = try blocks[i].decoder(handOff(t, toComponent: i)) }
     y.heads.append(t)
     if d == model.components.count - 1 { y.final = t }
     return y

@@ -20,7 +20,9 @@ public final class BackpropMethod: TrainingMethod {
     return [try optimizer.minimize(loss)]
   }
 
-  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+  public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
+    -> PartialPrediction
+  {
     try model.predict(component: k, x)
   }
 }

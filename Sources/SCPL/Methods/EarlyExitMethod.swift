@@ -45,7 +45,9 @@ public final class EarlyExitMethod: LocalMethod {
   }
 
   /// The component and its head; the last head's logits are also the final ones.
-  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+  public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
+    -> PartialPrediction
+  {
     var y = x
     let c = model.components[k]
     y.activation = try c(x.activation)

@@ -27,13 +27,29 @@ public struct PartialPrediction: @unchecked Sendable {
   }
 }
 
+/// How a share of a prediction reaches a module of another component (`TrainingMethod.predict(
+/// component:_:via:)`): it brings a tensor to the device that component is placed on. Under a
+/// pipeline this is the executor's hand-off between devices (a transfer span, the streams
+/// ordered, or a real copy between processes' stand-ins); on one device nothing moves.
+public struct ComponentHandOff {
+  private let move: (_ tensor: Tensor, _ component: Int) throws -> Tensor
+
+  public init(_ move: @escaping (_ tensor: Tensor, _ component: Int) throws -> Tensor) { self.move = move }
+
+  /// `tensor` on component k's device.
+  public func callAsFunction(_ tensor: Tensor, toComponent k: Int) throws -> Tensor { try move(tensor, k) }
+
+  /// Every component on the same device (no pipeline): the tensor as it is.
+  public static let sameDevice = ComponentHandOff { tensor, _ in tensor }
+}
+
 extension TrainingMethod {
   /// Logits for a batch: every component's share of the prediction in order, on the calling
-  /// thread and wherever the modules are (one device). A pipeline runs the same shares on the
+  /// thread and on the one device the modules are on. A pipeline runs the same shares on the
   /// components' devices (`PipelineExecutor.predict`). Call in eval mode under `withNoGrad`.
   public func predict(inputs: Tensor) throws -> Prediction {
     var x = PartialPrediction(try model.firstActivation(inputs))
-    for k in model.components.indices { x = try predict(component: k, x) }
+    for k in model.components.indices { x = try predict(component: k, x, via: .sameDevice) }
     return try x.finished()
   }
 }

@@ -41,7 +41,9 @@ public final class SCPLMethod: LocalMethod {
   }
 
   /// The backbone and the classifier; the projection heads only train.
-  public func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction {
+  public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
+    -> PartialPrediction
+  {
     try model.predict(component: k, x)
   }
 }

@@ -28,18 +28,26 @@ public protocol TrainingMethod: AnyObject {
   var lossNames: [String] { get }
   /// One optimisation step on a mini-batch; returns each loss's value.
   func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double]
-  /// Component k's share of the prediction (`StagedPrediction.swift`): it reads what the shares
+  /// Component k's share of the prediction (`PartialPrediction.swift`): it reads what the shares
   /// of components 0..<k produced, its activation already on component k's device, and adds its
   /// own; the last component sets `final`. It applies only modules of the stage placed with
-  /// component k, except Associated Learning's decoder chain, which walks back through earlier
-  /// components' blocks. `predict(inputs:)` runs every share in order on one device. Call in eval
-  /// mode under `withNoGrad`.
-  func predict(component k: Int, _ x: PartialPrediction) throws -> PartialPrediction
+  /// component k, except those `readByLaterPredictions(component:)` names (Associated Learning's
+  /// decoder chain walks back through earlier components' blocks); a tensor goes to such a
+  /// module's component through `handOff`, as the executor hands work between devices.
+  /// `predict(inputs:)` runs every share in order on one device. Call in eval mode under
+  /// `withNoGrad`.
+  func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws -> PartialPrediction
+  /// The modules of component k's stage that the prediction shares of later components apply
+  /// (nil: none, as for every method but Associated Learning). A pipeline across processes sends
+  /// their state down the ranks before each prediction, so a later rank applies the trained ones.
+  func readByLaterPredictions(component k: Int) -> [Module]
   /// Every module the method trains (model and any heads), for train/eval mode and checkpoints.
   var modules: [(String, Module)] { get }
 }
 
 extension TrainingMethod {
+  public func readByLaterPredictions(component k: Int) -> [Module] { [] }
+
   public func train(_ on: Bool = true) {
     for (_, m) in modules { m.train(on) }
   }

@@ -42,7 +42,9 @@ public struct TrainConfig: Codable, Sendable {
   /// The devices, parsed and checked once (`DeviceSpec(parsing:)`); config.json holds them as
   /// their list ("cpu:0,cpu:1").
   public var devices: DeviceSpec
-  public var placement: String?
+  /// Component → device by hand (nil: balanced by measured cost); config.json holds its text
+  /// ("0,0,1,1"). With --distributed it indexes every rank's devices, rank 0's first.
+  public var placement: Placement?
   public var threadsPerDevice: Int
   public var queueDepth: Int
   public var profile: Bool
@@ -150,8 +152,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var shortcut: ResNet18.Shortcut?
   public var divisor: SupervisedContrastiveLoss.Divisor?
   public var pipeline: PipelineKind?
-  public var devices: String?
-  public var placement: String?
+  public var devices: DeviceSpec?
+  public var placement: Placement?
   public var threadsPerDevice: Int?
   public var queueDepth: Int?
   public var profile: Bool?
@@ -311,7 +313,7 @@ public struct PartialTrainConfig: Codable, Sendable {
     if !vision && aug != .none {
       throw ConfigError("--aug \(aug) applies to images only; text data sets take --aug none")
     }
-    let devices = try DeviceSpec(parsing: self.devices ?? "1")
+    let devices = try self.devices ?? DeviceSpec(parsing: "1")
     let pipeline = self.pipeline ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
     try pipeline.check(method: method, deviceCount: devices.count)
     if microBatches != nil && ![.gpipe, .scplGPipe].contains(pipeline) {
@@ -397,6 +399,11 @@ extension TrainConfig {
       model.family == family,
       "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
     try pipeline.check(method: method, deviceCount: devices.count)
+    if let placement {
+      try need(
+        placement.componentCount == components,
+        "--placement \(placement) places \(placement.componentCount) component(s), but --components is \(components)")
+    }
     try need(
       devices.count <= components,
       "--devices \(devices) names \(devices.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices"
@@ -410,11 +417,8 @@ extension TrainConfig {
   public func pipelineOptions(componentCount: Int, link: RankLink? = nil) throws -> PipelineOptions {
     var spec = devices
     if let link { spec = try .acrossRanks(spec, rank: link.rank, of: link.worldSize) }
-    var o = PipelineOptions(
-      kind: pipeline, devices: spec,
-      placement: try placement.map {
-        try Placement(parsing: $0, componentCount: componentCount, deviceCount: spec.count)
-      })
+    try placement?.check(componentCount: componentCount, deviceCount: spec.count)
+    var o = PipelineOptions(kind: pipeline, devices: spec, placement: placement)
     o.threadsPerDevice = threadsPerDevice
     o.queueDepth = queueDepth
     o.microBatches = microBatches

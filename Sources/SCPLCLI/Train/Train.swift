@@ -268,7 +268,7 @@ enum DefaultRun {
     d.probe = d.probe ?? true
     // SCPL's point: components train at the same time. Two devices (worker threads with one
     // intra-op thread each) run the async pipeline on the two cores.
-    if merged.devices == nil && merged.pipeline == nil { d.devices = "2" }
+    if merged.devices == nil && merged.pipeline == nil { d.devices = try DeviceSpec(parsing: "2") }
     return d
   }
 }
