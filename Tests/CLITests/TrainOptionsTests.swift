@@ -38,7 +38,8 @@ final class TrainOptionsTests: XCTestCase {
       ("label-noise", "0.1", 0.1),
       ("limit-train", "10", 10), ("limit-test", "5", 5), ("threads", "1", 1), ("out", "/tmp/o", "/tmp/o"),
       ("shortcut", "1x1", "1x1"), ("divisor", "batch-total", "batch-total"), ("pipeline", "overlap", "overlap"),
-      ("devices", "2", "cpu:0,cpu:1"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1), ("queue-depth", "3", 3),
+      ("devices", "2", "cpu:0,cpu:1"), ("placement", "0,1", "0,1"), ("threads-per-device", "1", 1),
+      ("queue-depth", "3", 3),
       ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true), ("probe", nil, true),
       ("checkpoint-every", "5", 5), ("checkpoint-every-steps", "7", 7), ("keep-checkpoints", "3", 3),
       ("on-nan", "skip-batch", "skip-batch")

@@ -99,7 +99,8 @@ final class CheckpointTests: XCTestCase {
   func testDropoutResumesOnTheSameRandomStream() throws {
     var p = PartialTrainConfig()
     p.model = .transformer; p.method = .scpl; p.dataset = .bbcNews; p.epochs = 2; p.hidden = 16; p.maxLen = 20
-    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2"); p.pipeline = .async
+    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2");
+    p.pipeline = .async
     p.threadsPerDevice = 1
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)

@@ -363,7 +363,8 @@ final class GPipeTests: XCTestCase {
   func testTrainConfigTakesMicroBatchesAndRecompute() throws {
     func config(_ edit: (inout PartialTrainConfig) -> Void) throws -> TrainConfig {
       var p = PartialTrainConfig()
-      p.model = .convnet; p.method = .bp; p.dataset = .fashionMNIST; p.batchSize = 8; p.devices = try DeviceSpec(parsing: "2");
+      p.model = .convnet; p.method = .bp; p.dataset = .fashionMNIST; p.batchSize = 8;
+      p.devices = try DeviceSpec(parsing: "2");
       p.pipeline = .gpipe
       edit(&p)
       return try p.resolved()

@@ -74,7 +74,8 @@ final class MidEpochResumeTests: XCTestCase {
   func testSCPLResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .vgg; p.method = .scpl; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
-    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .strong; p.threads = 2; p.devices = try DeviceSpec(parsing: "2")
+    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .strong; p.threads = 2;
+    p.devices = try DeviceSpec(parsing: "2")
     p.pipeline = .async; p.threadsPerDevice = 1; p.lrSchedule = .cosineStep
     try assertResumeChangesNothing(p, stopAfter: 6)
   }
@@ -84,7 +85,8 @@ final class MidEpochResumeTests: XCTestCase {
   func testDropoutResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .transformer; p.method = .scpl; p.dataset = .bbcNews; p.epochs = 2; p.hidden = 16; p.maxLen = 20
-    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2"); p.pipeline = .async
+    p.limitTrain = 96; p.limitTest = 32; p.batchSize = 16; p.threads = 2; p.devices = try DeviceSpec(parsing: "2");
+    p.pipeline = .async
     p.threadsPerDevice = 1; p.placement = try Placement(parsing: "0,1,1,1")
     try assertResumeChangesNothing(p, stopAfter: 3, resumedPlacement: "0,0,0,1")
   }
@@ -93,7 +95,8 @@ final class MidEpochResumeTests: XCTestCase {
   func testBPUnderGPipeResumesFromAStepWithinAnEpoch() throws {
     var p = PartialTrainConfig()
     p.model = .vgg; p.method = .bp; p.dataset = .fashionMNIST; p.width = 1.0 / 16; p.epochs = 2
-    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = 2; p.devices = try DeviceSpec(parsing: "2")
+    p.limitTrain = 256; p.limitTest = 64; p.batchSize = 64; p.aug = .basic; p.threads = 2;
+    p.devices = try DeviceSpec(parsing: "2")
     p.pipeline = .gpipe; p.microBatches = 2; p.threadsPerDevice = 1
     try assertResumeChangesNothing(p, stopAfter: 3)
   }

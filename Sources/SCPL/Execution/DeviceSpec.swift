@@ -155,8 +155,16 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A device list is written as its text ("cpu:0,cpu:1", "cuda:0,cuda:0/1") and read back through
-/// `init(parsing:)`, with its checks: a config file holds it as a user would type it.
-extension DeviceSpec: Codable {
+/// `init(parsing:)`.
+extension DeviceSpec: CodableAsText {}
+
+/// A value a config file holds as a user would type it on the command line: encoded as its
+/// `description`, decoded through `init(parsing:)` with every check that parsing makes.
+public protocol CodableAsText: Codable, CustomStringConvertible {
+  init(parsing text: String) throws
+}
+
+extension CodableAsText {
   public init(from decoder: Decoder) throws {
     try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
   }

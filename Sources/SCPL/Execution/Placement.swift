@@ -123,15 +123,5 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
   public var description: String { deviceOfComponent.map(String.init).joined(separator: ",") }
 }
 
-/// A placement is written as its text ("0,0,1,1") and read back through `init(parsing:)`, with
-/// its checks, as a user would type it in a config file.
-extension Placement: Codable {
-  public init(from decoder: Decoder) throws {
-    try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
-  }
-
-  public func encode(to encoder: Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
-}
+/// A placement is written as its text ("0,0,1,1") and read back through `init(parsing:)`.
+extension Placement: CodableAsText {}

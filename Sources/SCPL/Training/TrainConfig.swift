@@ -299,11 +299,7 @@ public struct PartialTrainConfig: Codable, Sendable {
     let model = self.model ?? .vgg
     let method = self.method ?? .scpl
     let dataset = try DatasetCatalog.entry(self.dataset ?? .fashionMNIST)
-    guard model.family == dataset.family else {
-      throw ConfigError(
-        "the \(model.family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
-      )
-    }
+    try TrainConfig.checkFamilies(model, dataset)
     let vision = dataset.family == .vision
     let lr = self.lr ?? 1e-3
     // A cosine schedule ends at 1e-5 unless told otherwise, for text too (asking for a cosine and
@@ -315,7 +311,6 @@ public struct PartialTrainConfig: Codable, Sendable {
     }
     let devices = try self.devices ?? DeviceSpec(parsing: "1")
     let pipeline = self.pipeline ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
-    try pipeline.check(method: method, deviceCount: devices.count)
     if microBatches != nil && ![.gpipe, .scplGPipe].contains(pipeline) {
       throw ConfigError("--micro-batches applies to --pipeline gpipe and scpl-gpipe, not \(pipeline)")
     }
@@ -360,6 +355,15 @@ extension TrainConfig {
     public static var threads: Int { Swift.max(64, 4 * ProcessInfo.processInfo.activeProcessorCount) }
   }
 
+  /// Refuses an image model on text or a text model on images.
+  static func checkFamilies(_ model: ModelKind, _ dataset: DatasetCatalog.Entry) throws {
+    guard model.family == dataset.family else {
+      throw ConfigError(
+        "the \(model.family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
+      )
+    }
+  }
+
   func validate() throws {
     func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ConfigError(message()) } }
     func count(_ value: Int, _ option: String, _ range: ClosedRange<Int>, _ why: String = "") throws {
@@ -394,10 +398,7 @@ extension TrainConfig {
     try count(keepCheckpoints, "keep-checkpoints", 1...Limits.keepCheckpoints)
     try count(checkpointEverySteps ?? 1, "checkpoint-every-steps", 1...Limits.checkpointEverySteps)
     try MicroBatches.check(microBatches, batchSize: batchSize)
-    let family = try DatasetCatalog.entry(dataset).family
-    try need(
-      model.family == family,
-      "the \(model.family.rawValue) model '\(model)' cannot train on the \(family.rawValue) data set '\(dataset)'")
+    try Self.checkFamilies(model, try DatasetCatalog.entry(dataset))
     try pipeline.check(method: method, deviceCount: devices.count)
     if let placement {
       try need(

@@ -33,7 +33,8 @@ extension Bench {
 
     func run() throws {
       var p = PartialTrainConfig()
-      p.model = model; p.method = method; p.dataset = .fashionMNIST; p.pipeline = pipeline; p.devices = try DeviceSpec(parsing: devices)
+      p.model = model; p.method = method; p.dataset = .fashionMNIST; p.pipeline = pipeline;
+      p.devices = try DeviceSpec(parsing: devices)
       p.width = width; p.batchSize = batchSize; p.limitTrain = limitTrain; p.limitTest = 1; p.aug = Augmentation.none
       p.lrSchedule = .constant
       let config = try p.resolved()
