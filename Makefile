@@ -27,8 +27,8 @@ test: bootstrap
 test-libtorch2: bootstrap
 	@dir=$$(bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)+cpu 2>/dev/null || bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)) && \
 	  echo "libtorch 2.x: $$dir" && \
-	  LIBTORCH=$$dir $(SWIFT) build --build-tests -j $(JOBS) --scratch-path .build-libtorch2 && \
-	  LIBTORCH=$$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2
+	  bash scripts/with-libtorch.sh $$dir $(SWIFT) build --build-tests -j $(JOBS) --scratch-path .build-libtorch2 && \
+	  bash scripts/with-libtorch.sh $$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2
 
 # The default training run on real Fashion-MNIST.
 demo: release

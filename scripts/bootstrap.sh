@@ -57,5 +57,16 @@ fi
 # Text data sets and word vectors (BBC News, Rotten Tomatoes, GloVe 6B 50-d) into the data cache.
 bash "$(dirname "${BASH_SOURCE[0]}")/prepare_text_data.sh"
 
+# The package finds libtorch and tcmalloc through pkg-config modules (no unsafe build flags, so
+# SwiftPM accepts it as a versioned dependency): Debian's libtorch-dev as scpl-libtorch, in the
+# system's search path. scripts/with-libtorch.sh writes its own for another libtorch.
+PC_DIR=${SCPL_PKGCONFIG_DIR:-/usr/local/lib/pkgconfig}
+if [[ -w $(dirname "$PC_DIR") || -w $PC_DIR ]]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/libtorch-pkgconfig.sh" /usr "$PC_DIR"
+  bash "$(dirname "${BASH_SOURCE[0]}")/libtorch-pkgconfig.sh" --tcmalloc "$PC_DIR"
+elif [[ ! -f $PC_DIR/scpl-libtorch.pc || ! -f $PC_DIR/scpl-tcmalloc.pc ]]; then
+  die "cannot write the pkg-config modules scpl-libtorch and scpl-tcmalloc to $PC_DIR; run this script as root, or set SCPL_PKGCONFIG_DIR to a folder on PKG_CONFIG_PATH"
+fi
+
 command -v swift >/dev/null || die "swift is not on PATH; install the Swift 6 toolchain (https://www.swift.org/install/linux/)"
 log "ok (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(basename "$(dirname "$blas")"))"

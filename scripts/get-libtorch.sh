@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a libtorch 2.x from PyTorch's wheel on PyPI (or a local wheel folder pip knows), for
-# building scpl-swift against it: LIBTORCH=$(scripts/get-libtorch.sh 2.13.0+cpu) make test.
+# building scpl-swift against it: scripts/with-libtorch.sh "$(scripts/get-libtorch.sh 2.13.0+cpu)" swift build.
 #   scripts/get-libtorch.sh VERSION     e.g. 2.13.0+cpu (CPU only), 2.11.0 (CUDA 13 build)
 # The wheel's torch/include and torch/lib are a complete libtorch (C++11 ABI, its own OpenMP
 # runtime). A CUDA build's libtorch_cpu.so needs the CUDA runtime and CUPTI even on a CPU, so for

@@ -20,7 +20,7 @@ LT=$(bash scripts/get-libtorch.sh "$VERSION")
 # libtorch_cuda's own libraries (cuBLAS, cuDNN, NCCL, …) are not here, only on the GPU machine:
 # the link leaves their symbols to be resolved there.
 log "building scpl against libtorch $VERSION (release, static Swift runtime) in .build-gpucheck …"
-LIBTORCH=$LT swift build -c release --product scpl --static-swift-stdlib --scratch-path .build-gpucheck \
+bash scripts/with-libtorch.sh "$LT" swift build -c release --product scpl --static-swift-stdlib --scratch-path .build-gpucheck \
   -Xlinker --allow-shlib-undefined >&2
 BIN=.build-gpucheck/release/scpl
 

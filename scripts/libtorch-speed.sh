@@ -14,9 +14,9 @@ TPD=${TPD:-2}
 V=${LIBTORCH2_VERSION:-2.13.0}
 LT2=$(bash scripts/get-libtorch.sh "$V+cpu" 2>/dev/null || bash scripts/get-libtorch.sh "$V")
 swift build -c release --product scpl >/dev/null
-LIBTORCH=$LT2 swift build -c release --product scpl --scratch-path .build-libtorch2 >/dev/null
+bash scripts/with-libtorch.sh "$LT2" swift build -c release --product scpl --scratch-path .build-libtorch2 >/dev/null
 BIN113=$(swift build -c release --show-bin-path)/scpl
-BIN2=$(LIBTORCH=$LT2 swift build -c release --scratch-path .build-libtorch2 --show-bin-path)/scpl
+BIN2=$(bash scripts/with-libtorch.sh "$LT2" swift build -c release --scratch-path .build-libtorch2 --show-bin-path)/scpl
 mkdir -p "$OUT"
 rm -f "$OUT"/libtorch-*-round*.*
 "$BIN113" --version | tee "$OUT/libtorch-versions.txt"

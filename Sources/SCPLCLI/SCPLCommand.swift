@@ -16,7 +16,7 @@ public struct SCPLCommand: ParsableCommand {
     // Line by line whatever standard output is: a log file, a pipe or `tee` sees each line as it
     // is printed, not when a 4 KiB buffer fills or the process ends.
     setvbuf(stdout, nil, _IOLBF, 0)
-    Restart.withSettledEnvironment()
+    Engine.prepareProcess()
     if CommandLine.arguments.dropFirst().first == "--version" {
       print(versionText)
       return

@@ -1,15 +1,14 @@
 import Foundation
-import Torch
 
 /// Debian 12's OpenBLAS (0.3.21) does not recognise recent Intel server CPUs and falls back to
 /// its generic "Prescott" (SSE3) kernels: a 1024³ sgemm then runs at ~21 GFLOP/s instead of
 /// ~125 with the AVX-512 "SkylakeX" kernels (measured here; `scpl bench engine` shows it).
 /// OpenBLAS reads OPENBLAS_CORETYPE only when it loads, which happens before `main`, so when
 /// the variable is unset and a generic core was chosen on a CPU that has better instructions,
-/// the tool restarts itself once with the variable set (`Restart`). A value the user set is
-/// never changed.
-enum OpenBLASKernels {
-  static let genericCores: Set<String> = [
+/// the program restarts itself once with the variable set (`Engine.prepareProcess`). A value the
+/// user set is never changed.
+public enum OpenBLASKernels {
+  public static let genericCores: Set<String> = [
     "Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Atom"
   ]
 
@@ -27,7 +26,7 @@ enum OpenBLASKernels {
   }
 
   /// The best OpenBLAS kernel family for this CPU's instruction set, from /proc/cpuinfo.
-  static func bestCore() -> String? {
+  public static func bestCore() -> String? {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return nil }
