@@ -23,6 +23,8 @@ let package = Package(
     .library(name: "NN", targets: ["NN"]),
     .library(name: "Data", targets: ["Data"]),
     .library(name: "SCPL", targets: ["SCPL"]),
+    // `scpl train`'s options and run for a program's own network (TrainOptions).
+    .library(name: "SCPLCLI", targets: ["SCPLCLI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,6 +53,13 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "scpl", dependencies: ["SCPLCLI"]),
+    // The examples are standalone packages (Examples/*/Package.swift, which depend on this one by
+    // path, as a user's would); they are also built here, from the same sources, so `make test`
+    // builds the framework once for the tool, the tests and the examples.
+    .executableTarget(
+      name: "CustomCNN",
+      dependencies: ["SCPL", "SCPLCLI", "NN", "Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/CustomCNN/Sources/CustomCNN"),
     // Every parser of a user's file, as the fuzz targets and their regression test call it.
     .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "SCPLCLI", "Torch"]),
     // Helpers several test targets share (running python3 for the cross-checks).

@@ -1,8 +1,8 @@
 // Autograd: requires-grad flags, gradients, backward, detach and the thread-local grad mode.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
-#include "internal.h"
 
 using namespace ctorch;
 

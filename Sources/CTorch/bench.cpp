@@ -1,7 +1,7 @@
 // A native baseline for the boundary-overhead benchmark.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <chrono>
 
-#include "internal.h"
 
 extern "C" double ct_bench_native_add_seconds(int64_t iterations) {
   try {

@@ -9,6 +9,7 @@
 // inside libtorch_cpu, so the headers' version only has to declare those types.
 // ProcessGroupGloo.hpp declares its class only where libtorch was built with Gloo, as both are.
 #define USE_C10D_GLOO 1
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -16,7 +17,6 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "internal.h"
 
 using namespace ctorch;
 using std::chrono::milliseconds;

@@ -1,4 +1,5 @@
 // Facts about the linked libtorch, for `scpl --version` and every benchmark's record.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <ATen/Context.h>
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -6,7 +7,6 @@
 
 #include <string>
 
-#include "internal.h"
 
 extern "C" {
 

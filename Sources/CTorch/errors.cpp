@@ -1,9 +1,9 @@
 // The thread-local error slot behind ct_last_error.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <c10/util/Logging.h>
 
 #include <string>
 
-#include "internal.h"
 
 namespace {
 thread_local std::string last_error;

@@ -2,12 +2,11 @@
 // statistics through the device-generic c10::CachingDeviceAllocator (no CUDA header needed);
 // 1.13 has no such interface (its statistics need the CUDA headers, and Debian's 1.13 is a CPU
 // build anyway), so there the calls say the statistics are not available.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #if __has_include(<c10/core/CachingDeviceAllocator.h>)
 #include <c10/core/CachingDeviceAllocator.h>
 #define CT_HAS_DEVICE_ALLOCATOR_STATS 1
 #endif
-
-#include "internal.h"
 
 #ifndef CT_HAS_DEVICE_ALLOCATOR_STATS
 static const char *no_statistics =

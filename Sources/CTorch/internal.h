@@ -1,5 +1,9 @@
 // Shared helpers of the CTorch implementation files. Not part of the public header.
 #pragma once
+// libtorch's headers come in with -I (pkg-config's only include flag SwiftPM accepts), not as
+// system headers, so their C++20-isms would warn under C++17 in every file. Each .cpp includes
+// this header first.
+#pragma clang diagnostic ignored "-Wc++20-extensions"
 #include <ATen/ATen.h>
 #include <exception>
 #include <memory>

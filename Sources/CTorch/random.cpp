@@ -1,11 +1,11 @@
 // Random generators a thread can own, so that dropout on one worker draws from its own stream:
 // what a worker draws then depends only on the work it ran, not on how threads interleave, and
 // its state can be saved in a checkpoint and restored (an exact resume).
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <mutex>
 
-#include "internal.h"
 
 using namespace ctorch;
 

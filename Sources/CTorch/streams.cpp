@@ -2,10 +2,10 @@
 // header is needed, so this file compiles against every libtorch (a CPU build included), and on a
 // CUDA build libtorch_cuda supplies the implementation it registered at load time. On a CPU build
 // every call fails with libtorch's own sentence ("… not linked with support for cuda devices").
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <c10/core/Stream.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
-#include "internal.h"
 
 using namespace ctorch;
 

@@ -1,9 +1,9 @@
 // Creating tensors, reading their metadata, converting and copying them to the host.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <ATen/Context.h>
 #include <cmath>
 #include <cstring>
 
-#include "internal.h"
 
 using namespace ctorch;
 

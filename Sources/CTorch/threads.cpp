@@ -3,11 +3,11 @@
 // to the calling thread only. A thread's first parallel op lazily re-applies the process-wide
 // default, which would overwrite an earlier per-thread choice, so ct_set_num_threads forces that
 // lazy initialisation first. The result: each OS thread (pipeline worker) keeps its own count.
+#include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <omp.h>
 
-#include "internal.h"
 
 extern "C" {
 

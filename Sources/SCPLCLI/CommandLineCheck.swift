@@ -12,7 +12,7 @@ public enum CommandLineCheck {
   /// Nothing runs: no data loads, no folder is made, no process starts.
   public static func check(_ arguments: [String]) throws {
     let command = try SCPLCommand.parseAsRoot(arguments)
-    guard let train = command as? Train, train.resume == nil else { return }
+    guard let train = (command as? Train)?.options, train.resume == nil else { return }
     let partial = try train.partialConfig()
     let resolved = try partial.resolved()
     _ = try resolved.pipelineOptions(componentCount: resolved.components)

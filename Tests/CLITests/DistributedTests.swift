@@ -19,8 +19,9 @@ final class ScplProcess {
   private let drained = DispatchGroup()
   private var exited = DispatchSemaphore(value: 0)
 
-  init(_ arguments: [String], environment: [String: String] = [:]) throws {
-    process.executableURL = try scplBinary()
+  /// `executable`: a program built beside the tests other than scpl (an example's).
+  init(_ arguments: [String], environment: [String: String] = [:], executable: String = "scpl") throws {
+    process.executableURL = try builtBinary(executable)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     process.standardOutput = out
@@ -39,7 +40,9 @@ final class ScplProcess {
   /// Waits at most `seconds` (then kills it, and the test fails).
   func finish(within seconds: Double, file: StaticString = #filePath, line: UInt = #line) -> Finished {
     if !waitForExit(exited, seconds: seconds) {
-      XCTFail("scpl \(process.arguments ?? []) still ran after \(seconds) s; killed", file: file, line: line)
+      XCTFail(
+        "\(process.executableURL?.lastPathComponent ?? "") \(process.arguments ?? []) still ran after \(seconds) s; killed",
+        file: file, line: line)
       kill(process.processIdentifier, SIGKILL)
     }
     process.waitUntilExit()
@@ -86,27 +89,6 @@ final class DistributedTests: XCTestCase {
     try ScplProcess(arguments).finish(within: seconds)
   }
 
-  /// Every loss and accuracy of every epoch, and every tensor of the last checkpoint.
-  func outcome(_ folder: URL) throws -> (metrics: [String], tensors: [String: [UInt8]]) {
-    let records = try EpochRecord.readLines(folder.appendingPathComponent("metrics.jsonl"))
-    let metrics = records.map { r in
-      "\(r.epoch) \(r.losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }) \(r.trainAccuracy) \(r.testAccuracy) \(r.componentTestAccuracy)"
-    }
-    let newest = try XCTUnwrap(try Checkpoints(runFolder: folder).newestValid(warn: { _ in })?.1)
-    var tensors: [String: [UInt8]] = [:]
-    for t in newest.tensors { tensors[t.name] = try t.tensor.bytes() }
-    return (metrics, tensors)
-  }
-
-  func assertSame(_ a: URL, _ b: URL, file: StaticString = #filePath, line: UInt = #line) throws {
-    let (x, y) = (try outcome(a), try outcome(b))
-    XCTAssertEqual(x.metrics, y.metrics, file: file, line: line)
-    XCTAssertEqual(x.metrics.count, 2, file: file, line: line)
-    XCTAssertEqual(Set(x.tensors.keys), Set(y.tensors.keys), file: file, line: line)
-    let differing = x.tensors.keys.filter { x.tensors[$0] != y.tensors[$0] }.sorted()
-    XCTAssertEqual(differing, [], "tensors that differ", file: file, line: line)
-  }
-
   func testTwoAndFourRanksTrainTheSequentialWeightsBitForBit() throws {
     // (model, ranks, devices per rank, placement on the ranks' devices, what the last rank serves)
     // Associated Learning's prediction at depth d walks back through the decoders of every earlier
@@ -127,7 +109,7 @@ final class DistributedTests: XCTestCase {
       XCTAssertEqual(many.status, 0, many.stderr)
       XCTAssertTrue(many.stdout.contains("[rank \(ranks - 1)] serving component(s) \(lastServes) "), many.stdout)
       XCTAssertTrue(many.stdout.contains("[rank 0] final test accuracy"), many.stdout)
-      try assertSame(sequential, distributed)
+      try assertSameTraining(sequential, distributed)
       if local > 1 { try assertTraceCoversEveryRank(distributed, ranks: ranks, devicesPerRank: local) }
       guard i == 0 else { continue }
       // The same under torchrun (PyTorch's launcher, installed with torch by the bootstrap),
@@ -143,7 +125,7 @@ final class DistributedTests: XCTestCase {
       if !waitForExit(try runNoticingExit(p), seconds: 240) { p.terminate() }
       p.waitUntilExit()
       XCTAssertEqual(p.terminationStatus, 0, "torchrun")
-      try assertSame(sequential, torchrun)
+      try assertSameTraining(sequential, torchrun)
     }
   }
 
@@ -208,7 +190,7 @@ final class DistributedTests: XCTestCase {
     XCTAssertTrue(refused.stderr.contains("not --epochs"), refused.stderr)
     let resumed = try run(["train", "--resume", a.path, "--placement", "0,0,0,0"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
-    try assertSame(reference, a)
+    try assertSameTraining(reference, a)
     // One process, then two ranks.
     let b = scratch.appendingPathComponent("one-then-ranks")
     XCTAssertEqual(try run(vgg + ["--out", b.path]).status, 0)
@@ -217,7 +199,7 @@ final class DistributedTests: XCTestCase {
       "launch", "--nproc", "2", "--", "train", "--resume", b.path, "--placement", "0,1,1,1", "--timeout", "30"
     ])
     XCTAssertEqual(overRanks.status, 0, overRanks.stderr)
-    try assertSame(reference, b)
+    try assertSameTraining(reference, b)
   }
 
   /// Ranks started by hand, as on several hosts: rank 1 is killed mid-epoch; rank 0 stops

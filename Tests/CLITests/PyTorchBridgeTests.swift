@@ -15,12 +15,12 @@ final class PyTorchBridgeTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: dir) }
     // One epoch of BP on 4 096 images (about 10 s) trains BatchNorm's running statistics and a
     // classifier far above chance, so the agreement below is not two coin flips agreeing.
-    let train = try Train.parse([
+    let train = try TrainOptions.parse([
       "--model", "vgg", "--method", "bp", "--dataset", "fashion-mnist", "--width", "0.125",
       "--limit-train", "4096", "--limit-test", "100", "--batch-size", "64", "--epochs", "1",
       "--aug", "none", "--out", dir.path
     ])
-    try train.run()
+    try train.train()
     let scpl = try Eval.parse(["--checkpoint", dir.path, "--limit-test", "2000"]).evaluate().result.accuracy
     XCTAssertGreaterThan(scpl, 0.6, "one epoch should be well above chance (0.1)")
     let output = try runPython([

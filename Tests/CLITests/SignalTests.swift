@@ -4,18 +4,21 @@ import TestSupport
 import XCTest
 
 /// The `scpl` executable built beside the tests.
-func scplBinary() throws -> URL {
-  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("scpl")
+func scplBinary() throws -> URL { try builtBinary("scpl") }
+
+/// An executable of the package (scpl, an example) built beside the tests.
+func builtBinary(_ name: String) throws -> URL {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
   guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-    throw TestFailure("the scpl executable should be built beside the tests, at \(binary.path)")
+    throw TestFailure("the \(name) executable should be built beside the tests, at \(binary.path)")
   }
   return binary
 }
 
 /// `scpl ARGS` started with its standard output on a pipe (standard error discarded).
-func startScpl(_ arguments: [String]) throws -> (process: Process, output: Pipe) {
+func startScpl(_ arguments: [String], executable: String = "scpl") throws -> (process: Process, output: Pipe) {
   let process = Process()
-  process.executableURL = try scplBinary()
+  process.executableURL = try builtBinary(executable)
   process.arguments = arguments
   let pipe = Pipe()
   process.standardOutput = pipe

@@ -11,14 +11,14 @@ final class TrainOptionsTests: XCTestCase {
   /// The config keys of the options `scpl train` declares (`--config` and `--resume` are not
   /// settings of a run).
   func declaredKeys() -> Set<String> {
-    Set(Mirror(reflecting: Train()).children.compactMap(\.label).map(Train.configKey)).subtracting([
+    Set(Mirror(reflecting: TrainOptions()).children.compactMap(\.label).map(TrainOptions.configKey)).subtracting([
       "config", "resume", "job"
     ])
   }
 
   func testTheOptionsAreExactlyTheConfigKeys() throws {
     XCTAssertEqual(declaredKeys(), Set(TrainConfig.CodingKeys.allCases.map(\.stringValue)))
-    XCTAssertEqual(Train.configKey("_threadsPerDevice"), "threads-per-device")
+    XCTAssertEqual(TrainOptions.configKey("_threadsPerDevice"), "threads-per-device")
     let help = Train.helpMessage(columns: 400)
     for key in TrainConfig.CodingKeys.allCases {
       XCTAssertTrue(help.contains("--\(key.stringValue)"), "--\(key.stringValue) is not in `scpl train --help`")
@@ -45,7 +45,7 @@ final class TrainOptionsTests: XCTestCase {
       ("on-nan", "skip-batch", "skip-batch")
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
-    let train = try Train.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })
+    let train = try TrainOptions.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })
     let partial = try train.commandLine
     let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(partial)) as? [String: Any])
     XCTAssertEqual(Set(fields.keys), declaredKeys())
@@ -56,17 +56,19 @@ final class TrainOptionsTests: XCTestCase {
     // And nothing given is nothing set.
     XCTAssertTrue(
       try XCTUnwrap(
-        JSONSerialization.jsonObject(with: JSONEncoder().encode(try Train.parse([]).commandLine)) as? [String: Any]
+        JSONSerialization.jsonObject(with: JSONEncoder().encode(try TrainOptions.parse([]).commandLine))
+          as? [String: Any]
       ).isEmpty)
   }
 
   func testAnUnknownValueIsRefusedWithTheChoices() throws {
-    XCTAssertThrowsError(try Train.parse(["--aug", "heavy"])) {
-      let message = Train.message(for: $0)
+    XCTAssertThrowsError(try TrainOptions.parse(["--aug", "heavy"])) {
+      let message = TrainOptions.message(for: $0)
       XCTAssertTrue(message.contains("heavy") && message.contains("none") && message.contains("strong"), message)
     }
-    XCTAssertThrowsError(try Train.parse(["--model", "alexnet"])) {
-      XCTAssertTrue(Train.message(for: $0).contains("'vgg'"), Train.message(for: $0))
+    XCTAssertThrowsError(try TrainOptions.parse(["--model", "alexnet"])) {
+      let message = TrainOptions.message(for: $0)
+      XCTAssertTrue(message.contains("alexnet") && message.contains("vgg") && message.contains("transformer"), message)
     }
   }
 
@@ -75,12 +77,12 @@ final class TrainOptionsTests: XCTestCase {
   func testATinyTrainRunWritesItsRunFolder() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var train = try Train.parse([
+    var train = try TrainOptions.parse([
       "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125",
       "--limit-train", "256", "--limit-test", "128", "--batch-size", "64", "--epochs", "1",
       "--devices", "2", "--lr-schedule", "cosine-step", "--out", dir.path
     ])
-    try train.run()
+    try train.train()
     let config =
       try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json")))
       as? [String: Any]

@@ -12,14 +12,17 @@ public enum BenchInput: Equatable, Sendable, CustomStringConvertible {
   /// model and a sequence length to a text model, and anything else is an error that says so.
   public static func resolve(model: ModelKind, input: String?, seqLen: Int?) throws -> BenchInput {
     switch model.family {
-    case .vision:
+    case nil:
+      throw PipelineError(
+        "bench measures the built-in models (vgg, resnet18, convnet, lstm, transformer), not a custom one")
+    case .vision?:
       if let seqLen {
         throw PipelineError(
           "--seq-len \(seqLen) is for the text models (lstm, transformer); \(model) reads images: give their shape with --input CxHxW"
         )
       }
       return try input.map(parseImage) ?? defaultImage
-    case .text:
+    case .text?:
       if let input {
         throw PipelineError(
           "--input \(input) is an image shape for the vision models (vgg, resnet18, convnet); \(model) reads token ids: give their count with --seq-len L"

@@ -45,10 +45,19 @@ extension ConfigChoice {
 /// The models of the paper.
 public enum ModelKind: String, ConfigChoice {
   case vgg, resnet18, convnet, lstm, transformer
+  /// A network of a program's own (`TrainOptions.train(model:)`): that program builds it, so
+  /// only it can train, resume or evaluate such a run; `scpl` refuses it.
+  case custom
   public static let optionName = "--model"
 
-  /// Whether the model reads images or token ids.
-  public var family: ModelFamily { self == .lstm || self == .transformer ? .text : .vision }
+  /// Whether the model reads images or token ids (nil for a custom network: its data decides).
+  public var family: ModelFamily? {
+    switch self {
+    case .lstm, .transformer: return .text
+    case .vgg, .resnet18, .convnet: return .vision
+    case .custom: return nil
+    }
+  }
 }
 
 /// How the learning rate moves over a run (`--lr-schedule`).

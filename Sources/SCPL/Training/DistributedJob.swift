@@ -124,7 +124,9 @@ public struct DistributedJob: Codable, Sendable {
 /// components through the async pipeline until rank 0 ends the run; leave when rank 0 ends the
 /// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
 public enum RankServer {
-  public static func serve(_ link: RankLink, job: DistributedJob, log: (String) -> Void) throws {
+  public static func serve(
+    _ link: RankLink, job: DistributedJob, buildModel: ModelBuilder = ModelFactory.build, log: (String) -> Void
+  ) throws {
     guard let config = job.config else { throw ConfigError("the job rank 0 sent has no configuration") }
     while true {
       let m = try link.receiveFromAbove()
@@ -132,9 +134,11 @@ public enum RankServer {
       switch m {
       case .beginRun(let seed, let placementOfComponents):
         try Torch.manualSeed(seed)
-        let model = try ModelFactory.build(
-          config, sampleShape: job.sampleShape, classCount: job.classCount,
-          wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) })
+        let model = try buildModel(
+          config,
+          ModelInput(
+            sampleShape: job.sampleShape, classCount: job.classCount,
+            wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) }))
         let method = try Methods.make(config.method, model: model, options: config.methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
         let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)

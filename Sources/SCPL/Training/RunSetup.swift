@@ -13,10 +13,12 @@ struct RunSetup {
 
   /// With `link` (rank 0 of `--distributed`), the pipeline's devices are all ranks' (`--devices`
   /// each), in rank order.
-  init(_ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil) throws {
+  init(
+    _ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil,
+    buildModel: ModelBuilder = ModelFactory.build
+  ) throws {
     try Torch.manualSeed(seed)
-    model = try ModelFactory.build(
-      config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+    model = try buildModel(config, data.modelInput)
     method = try Methods.make(config.method, model: model, options: config.methodOptions)
     loader = try DataLoader(
       data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)

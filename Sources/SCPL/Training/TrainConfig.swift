@@ -357,9 +357,10 @@ extension TrainConfig {
 
   /// Refuses an image model on text or a text model on images.
   static func checkFamilies(_ model: ModelKind, _ dataset: DatasetCatalog.Entry) throws {
-    guard model.family == dataset.family else {
+    guard let family = model.family else { return }  // a custom network reads what its data holds
+    guard family == dataset.family else {
       throw ConfigError(
-        "the \(model.family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
+        "the \(family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
       )
     }
   }

@@ -19,6 +19,8 @@ public final class Trainer {
   /// Rank 0 of a distributed run (`scpl train --distributed`): the pipeline's devices are all
   /// ranks', in rank order.
   public var link: RankLink?
+  /// Builds each run's network (the built-in model `config.model` names unless set).
+  public var buildModel: ModelBuilder = ModelFactory.build
   /// The placement the last run trained with (set once its executor is made).
   public private(set) var placement: Placement?
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
@@ -209,7 +211,8 @@ public final class Trainer {
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord])
   {
-    let setup = try RunSetup(config, data: data, seed: seed, loaderThreads: loaderThreads, link: link)
+    let setup = try RunSetup(
+      config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     defer { executor.shutdown() }
     placement = executor.placement

@@ -5,6 +5,7 @@ import NN
 import SCPL
 import Torch
 
+/// `scpl train`: the run options, and a run of the built-in model they name.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a model with a learning method. With no options: SCPL on a VGG on real Fashion-MNIST.",
@@ -12,7 +13,29 @@ struct Train: ParsableCommand {
       "Every option can also be set in a YAML file given with --config (keys are the long option names); the command line wins."
   )
 
-  @Option(help: "The network (default vgg).") var model: ModelKind?
+  @OptionGroup var options: TrainOptions
+
+  func run() throws { try options.train() }
+}
+
+/// Every option of `scpl train` — the run options (`--method`, `--epochs`, `--devices`, …, see
+/// `TrainConfig`), `--config`, `--resume` and the `--distributed` ones — and the run they
+/// describe: run folder, metrics, TensorBoard events, checkpoints, `--resume`, signals, `--times`,
+/// probes, `--profile`, and the ranks of a distributed job.
+///
+/// A program with a network of its own takes them as an option group and trains its network
+/// with all of that:
+///
+/// ```swift
+/// @main struct MyNet: ParsableCommand {
+///   @OptionGroup var options: TrainOptions
+///   func run() throws { try options.train(model: { config, input in try buildMyNetwork(input) }) }
+/// }
+/// ```
+public struct TrainOptions: ParsableArguments {
+  public init() {}
+
+  @Option(help: "The network (default vgg; custom is a program's own, built by that program).") var model: ModelKind?
   @Option(help: "The learning method (default scpl).") var method: MethodKind?
   @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
   @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir:
@@ -123,20 +146,37 @@ struct Train: ParsableCommand {
 
   /// "_batchSize" → "batch-size".
   /// The options of this run: the YAML file's, then the command line's, then the default run's.
-  func partialConfig() throws -> PartialTrainConfig {
-    let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
-    let given = try commandLine
-    return try given.overriding(DefaultRun.apply(to: file, commandLine: given))
+  /// With `custom` (a program's own network), `--model` is `custom` and the default run does not
+  /// apply.
+  func partialConfig(custom: Bool = false) throws -> PartialTrainConfig {
+    var file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
+    var given = try commandLine
+    guard custom else { return try given.overriding(DefaultRun.apply(to: file, commandLine: given)) }
+    if let named = given.model ?? file.model, named != .custom {
+      throw ConfigError(
+        "--model \(named) names a built-in network; this program trains its own (use scpl train for the built-in ones)")
+    }
+    given.model = .custom
+    file.model = .custom
+    return try given.overriding(file)
   }
 
   static func configKey(_ label: String) -> String { PartialTrainConfig.optionName(ofProperty: label) }
 
-  func run() throws {
+  /// Runs the training these options describe (or continues `--resume`'s run folder), printing
+  /// progress as `scpl train` does. `model` builds a network of the program's own for each run
+  /// (nil: the built-in model `--model` names); `name` goes into the default run folder's name
+  /// (`runs/<date>-<name>-<method>-<dataset>`). A stop signal ends the process as `scpl train`
+  /// does (exit status 128 + the signal, after the checkpoint).
+  public func train(model: ModelBuilder? = nil, name: String? = nil) throws {
+    let build = model ?? ModelFactory.build
     let link = try job.join()
-    if let link, link.rank > 0 { return try job.serve(link, partial: try partialConfig()) }
+    if let link, link.rank > 0 {
+      return try job.serve(link, partial: try partialConfig(custom: model != nil), buildModel: build)
+    }
     defer { link?.endJob() }
-    if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link) }
-    let partial = try partialConfig()
+    if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link, buildModel: model) }
+    let partial = try partialConfig(custom: model != nil)
     try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
     var resolved = try partial.resolved()
     try Threads.setThreadCount(resolved.threads)
@@ -147,8 +187,7 @@ struct Train: ParsableCommand {
       { () throws -> (TrainConfig, LoadedData) in
         let data = try DatasetCatalog.load(resolved)
         let fitted = try partial.resolved(fitting: data)
-        let model = try ModelFactory.build(
-          fitted, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+        let model = try build(fitted, data.modelInput)
         // --placement against the model
         _ = try fitted.pipelineOptions(componentCount: model.components.count, link: link)
         return (fitted, data)
@@ -156,11 +195,12 @@ struct Train: ParsableCommand {
     let folder =
       try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
       ?? RunFolder.createDefault(
-        model: resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
+        model: name ?? resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
     try folder.writeConfig(RunConfigRecord(config: resolved, data: data))
     print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
     print("run folder: \(folder.url.path)")
     let trainer = Trainer(config: resolved, data: data, folder: folder)
+    trainer.buildModel = build
     trainer.link = link
     StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
@@ -213,10 +253,10 @@ struct Train: ParsableCommand {
   }
 }
 
-extension Train {
+extension TrainOptions {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
-  func resumeRun(_ url: URL, link: RankLink?) throws {
+  func resumeRun(_ url: URL, link: RankLink?, buildModel: ModelBuilder?) throws {
     if let config {
       throw ConfigError(
         "--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))"
@@ -232,11 +272,22 @@ extension Train {
         // The layout options given with --resume (devices, placement, pipeline, threads) replace
         // the run's: a run can continue on other devices or ranks.
         let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
+        switch (config.model, buildModel) {
+        case (.custom, nil):
+          throw ConfigError(
+            "\(url.path) trained a network of its own program's (--model custom); resume it with that program")
+        case (let named, _?) where named != .custom:
+          throw ConfigError(
+            "\(url.path) trained the built-in \(named); this program trains its own network (resume it with scpl train)"
+          )
+        default: break
+        }
         let point = try Trainer.ResumePoint.load(url)
         try Threads.setThreadCount(config.threads)
         return (config, point, try DatasetCatalog.load(config), folder)
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: folder)
+    trainer.buildModel = buildModel ?? ModelFactory.build
     trainer.resume = point
     trainer.link = link
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
@@ -293,7 +344,7 @@ struct RunConfigRecord: Encodable {
   }
 }
 
-/// An option or flag as a JSON value (nil when not given), for `Train.commandLine`.
+/// An option or flag as a JSON value (nil when not given), for `TrainOptions.commandLine`.
 protocol ParsedOption {
   var parsedValue: Any? { get }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import SCPL
+import TestSupport
+import XCTest
+
+/// Examples/CustomCNN, a program with a network of its own, built beside the tests: with
+/// `TrainOptions` it gets scpl train's run folder, metrics, TensorBoard events, checkpoints,
+/// `--resume` and signals, and every schedule trains its network as the sequential loop does.
+final class ExampleTests: ScratchFolderTestCase {
+  /// Two epochs of SCPL on 1024 real Fashion-MNIST images, one intra-op thread per device.
+  func options(_ folder: URL, _ extra: [String] = []) -> [String] {
+    [
+      "--epochs", "2", "--batch-size", "64", "--limit-train", "1024", "--limit-test", "256", "--threads", "1",
+      "--threads-per-device", "1", "--out", folder.path
+    ] + extra
+  }
+
+  func customCNN(_ arguments: [String]) throws -> Finished {
+    try ScplProcess(arguments, executable: "CustomCNN").finish(within: 240)
+  }
+
+  func testTheCustomCNNRunsAndResumesBitForBit() throws {
+    let whole = scratch.appendingPathComponent("whole")
+    let done = try customCNN(options(whole, ["--devices", "2"]))
+    XCTAssertEqual(done.status, 0, done.stderr)
+    XCTAssertTrue(done.stdout.contains("model: custom-cnn, 3 components"), done.stdout)
+    let summary = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: whole.appendingPathComponent("summary.json")))
+        as? [String: Any])
+    XCTAssertEqual(summary["state"] as? String, "finished")
+    let files = try FileManager.default.contentsOfDirectory(atPath: whole.path)
+    XCTAssertTrue(files.contains { $0.hasPrefix("events.out.tfevents.") }, "\(files)")
+    XCTAssertEqual(Checkpoints(runFolder: whole).list().last?.epoch, 2)
+    let config = try RunIdentity.read(folder: whole).config
+    XCTAssertEqual(config.model, .custom)
+
+    // The same run stopped by SIGTERM in its second epoch, then resumed by the same program.
+    let stopped = scratch.appendingPathComponent("stopped")
+    let (process, pipe) = try startScpl(options(stopped, ["--devices", "2"]), executable: "CustomCNN")
+    let text = read(pipe, until: "epoch 1/2  lr", seconds: 120)
+    XCTAssertTrue(text.contains("epoch 1/2  lr"), text)
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 143, "stopped within epoch 2")
+    let resumed = try customCNN(["--resume", stopped.path])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    try assertSameTraining(whole, stopped)
+
+    // scpl cannot build this network: it says so instead of training something else.
+    let refused = try ScplProcess(["train", "--resume", stopped.path]).finish(within: 60)
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertTrue(refused.stderr.contains("resume it with that program"), refused.stderr)
+  }
+
+  /// Every schedule trains the program's network bit for bit as the sequential loop does (GPipe's
+  /// with one micro-batch per mini-batch: more would sum gradients in another order, and its
+  /// BatchNorm would see micro-batch statistics).
+  func testEveryScheduleTrainsTheCustomCNNAsTheSequentialLoop() throws {
+    for (method, schedules) in [("scpl", ["async", "overlap", "scpl-gpipe"]), ("bp", ["nmp", "gpipe"])] {
+      let sequential = scratch.appendingPathComponent("\(method)-off")
+      let one = try customCNN(options(sequential, ["--method", method, "--pipeline", "off", "--epochs", "1"]))
+      XCTAssertEqual(one.status, 0, one.stderr)
+      for schedule in schedules {
+        let folder = scratch.appendingPathComponent("\(method)-\(schedule)")
+        let gpipe = schedule.hasSuffix("gpipe") ? ["--micro-batches", "1"] : []
+        let run = try customCNN(
+          options(folder, ["--method", method, "--pipeline", schedule, "--devices", "2", "--epochs", "1"] + gpipe))
+        XCTAssertEqual(run.status, 0, "\(schedule): \(run.stderr)")
+        try assertSameTraining(sequential, folder, epochs: 1, "\(method) \(schedule)")
+      }
+    }
+  }
+}
