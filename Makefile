@@ -7,7 +7,7 @@ JOBS ?= 2
 # finds it (a local wheel folder), else the PyPI wheel of the same version.
 LIBTORCH2_VERSION ?= 2.13.0
 
-.PHONY: bootstrap build release test test-libtorch2 demo bench soak fuzz allocators format clean
+.PHONY: bootstrap build release test test-libtorch2 check-dependency demo bench soak fuzz allocators format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -18,10 +18,12 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release -j $(JOBS) --product scpl
 
-# The whole test suite (debug build; XCTest).
+# The whole test suite (debug build; XCTest; the examples are targets of the package, so they
+# build once with everything else), then a package that depends on this one by version.
 test: bootstrap
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build --disable-swift-testing
+	bash scripts/check-versioned-dependency.sh
 
 # The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder.
 test-libtorch2: bootstrap
@@ -29,6 +31,12 @@ test-libtorch2: bootstrap
 	  echo "libtorch 2.x: $$dir" && \
 	  bash scripts/with-libtorch.sh $$dir $(SWIFT) build --build-tests -j $(JOBS) --scratch-path .build-libtorch2 && \
 	  bash scripts/with-libtorch.sh $$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2
+
+# SwiftPM accepts the package as a versioned dependency: builds a package that depends on a tagged
+# clone of HEAD (committed work only) with `from: "0.2.0"` (a fresh build of the framework without
+# its tests: about 1.5 minutes here). `make test` runs it last.
+check-dependency: bootstrap
+	bash scripts/check-versioned-dependency.sh
 
 # The default training run on real Fashion-MNIST.
 demo: release

@@ -70,4 +70,30 @@ final class ExampleTests: ScratchFolderTestCase {
       }
     }
   }
+
+  /// The example is also a package of its own, as a user's program is: its manifest names this
+  /// package by path and its target's sources are the ones built here.
+  func testTheExampleIsAStandalonePackage() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [
+      "swift", "package", "dump-package", "--package-path", root.appendingPathComponent("Examples/CustomCNN").path
+    ]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    let exited = try runNoticingExit(p)
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    XCTAssertTrue(waitForExit(exited, seconds: 120), "swift package dump-package did not finish")
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0)
+    let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let targets = try XCTUnwrap(manifest["targets"] as? [[String: Any]])
+    XCTAssertEqual(targets.map { $0["name"] as? String }, ["CustomCNN"])
+    let dependencies = try XCTUnwrap(manifest["dependencies"] as? [[String: Any]])
+    let paths = dependencies.compactMap { ($0["fileSystem"] as? [[String: Any]])?.first?["path"] as? String }
+    XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, [root.standardizedFileURL.path])
+  }
 }
