@@ -60,3 +60,5 @@ extension ProjectionKind: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}
 extension SupervisedContrastiveLoss.Divisor: ExpressibleByArgument {}
 extension ResNet18.Shortcut: ExpressibleByArgument {}
+extension LocalObjectiveKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}

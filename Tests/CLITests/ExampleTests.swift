@@ -56,15 +56,22 @@ final class ExampleTests: ScratchFolderTestCase {
   /// with one micro-batch per mini-batch: more would sum gradients in another order, and its
   /// BatchNorm would see micro-batch statistics).
   func testEveryScheduleTrainsTheCustomCNNAsTheSequentialLoop() throws {
-    for (method, schedules) in [("scpl", ["async", "overlap", "scpl-gpipe"]), ("bp", ["nmp", "gpipe"])] {
-      let sequential = scratch.appendingPathComponent("\(method)-off")
-      let one = try customCNN(options(sequential, ["--method", method, "--pipeline", "off", "--epochs", "1"]))
+    // SCPL with a local classifier per component and SGD, the head sizes given, as well.
+    let localCE = [
+      "--objective", "cross-entropy", "--optimizer", "sgd", "--lr", "0.05", "--head-hidden", "32", "--head-out", "16"
+    ]
+    for (method, extra, schedules) in [
+      ("scpl", [], ["async", "overlap", "scpl-gpipe"]), ("bp", [], ["nmp", "gpipe"]), ("scpl", localCE, ["async"])
+    ] {
+      let sequential = scratch.appendingPathComponent("\(method)-\(extra.count)-off")
+      let one = try customCNN(options(sequential, ["--method", method, "--pipeline", "off", "--epochs", "1"] + extra))
       XCTAssertEqual(one.status, 0, one.stderr)
       for schedule in schedules {
-        let folder = scratch.appendingPathComponent("\(method)-\(schedule)")
+        let folder = scratch.appendingPathComponent("\(method)-\(extra.count)-\(schedule)")
         let gpipe = schedule.hasSuffix("gpipe") ? ["--micro-batches", "1"] : []
         let run = try customCNN(
-          options(folder, ["--method", method, "--pipeline", schedule, "--devices", "2", "--epochs", "1"] + gpipe))
+          options(
+            folder, ["--method", method, "--pipeline", schedule, "--devices", "2", "--epochs", "1"] + gpipe + extra))
         XCTAssertEqual(run.status, 0, "\(schedule): \(run.stderr)")
         try assertSameTraining(sequential, folder, epochs: 1, "\(method) \(schedule)")
       }

@@ -42,7 +42,9 @@ final class TrainOptionsTests: XCTestCase {
       ("queue-depth", "3", 3),
       ("profile", nil, true), ("micro-batches", "2", 2), ("recompute", nil, true), ("probe", nil, true),
       ("checkpoint-every", "5", 5), ("checkpoint-every-steps", "7", 7), ("keep-checkpoints", "3", 3),
-      ("on-nan", "skip-batch", "skip-batch")
+      ("on-nan", "skip-batch", "skip-batch"), ("objective", "cross-entropy", "cross-entropy"),
+      ("optimizer", "sgd", "sgd"), ("momentum", "0.5", 0.5), ("weight-decay", "0.001", 0.001),
+      ("head-hidden", "64", 64), ("head-out", "32", 32)
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
     let train = try TrainOptions.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })

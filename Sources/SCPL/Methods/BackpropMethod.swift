@@ -5,14 +5,14 @@ import Torch
 public final class BackpropMethod: TrainingMethod {
   public let kind = MethodKind.bp
   public let model: StagedModel
-  public let optimizer: Adam
+  public let optimizer: any Optimizer
   public var optimizers: [any Optimizer] { [optimizer] }
   public let lossNames = ["cross-entropy"]
   public var modules: [(String, Module)] { [("model", model)] }
 
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
-    optimizer = try Adam(model.trainableParameters(), lr: options.learningRate)
+    optimizer = try options.optimizer.make(model.trainableParameters(), lr: options.learningRate)
   }
 
   public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {

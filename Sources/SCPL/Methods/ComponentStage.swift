@@ -1,7 +1,7 @@
 import NN
 import Torch
 
-/// One component with its local objective and an Adam of its own: the stage every local method
+/// One component with its local objective and an optimizer of its own (Adam unless chosen): the stage every local method
 /// (SCPL, Early Exit, AL) is made of. The method says what differs: the modules the stage
 /// computes with besides its component (a projection head, a classifier head, AL's block), the
 /// parameters its optimizer trains, and its forward and local loss.
@@ -17,12 +17,13 @@ final class ComponentStage: LocalStage {
   /// component alone unless given.
   init(
     index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
+    optimizer choice: OptimizerChoice = .adam,
     forward: ((Activation) throws -> Activation)? = nil,
     loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
   ) throws {
     self.index = index
     modules = [component] + others
-    optimizer = try Adam(parameters, lr: learningRate)
+    optimizer = try choice.make(parameters, lr: learningRate)
     forwardBody = forward ?? { try component($0) }
     lossBody = loss
   }

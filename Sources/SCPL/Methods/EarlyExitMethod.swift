@@ -37,7 +37,7 @@ public final class EarlyExitMethod: LocalMethod {
       return try ComponentStage(
         index: k, component: component, with: [head],
         parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
-        learningRate: options.learningRate
+        learningRate: options.learningRate, optimizer: options.optimizer
       ) { _, output, labels in
         try crossEntropy(head(component.features(output)), labels)
       }

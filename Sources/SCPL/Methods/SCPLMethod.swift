@@ -4,12 +4,12 @@ import Torch
 /// Supervised Contrastive Parallel Learning (the reference's `*_SCPL` and `*_SCPL_m` models): every
 /// component's input is detached; each component learns from its own supervised contrastive loss
 /// through its projection head; the last one also trains the classifier with cross-entropy on its
-/// *detached* features, so the classifier's loss never reaches the backbone. One Adam per
-/// component.
+/// *detached* features, so the classifier's loss never reaches the backbone. One optimizer per
+/// component. `MethodOptions.objective` swaps the contrastive loss for a local classifier.
 public final class SCPLMethod: LocalMethod {
   public let kind = MethodKind.scpl
   public let model: StagedModel
-  public let objectives: [LocalContrastiveLoss]
+  public let objectives: [any LocalObjective]
   public private(set) var stages: [any LocalStage] = []
   public var modules: [(String, Module)] {
     [("model", model)] + objectives.enumerated().map { ("objective\($0.offset + 1)", $0.element as Module) }
@@ -18,19 +18,24 @@ public final class SCPLMethod: LocalMethod {
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
-    let dims: ProjectionDimensions = model.family == .vision ? .vision : .nlp
-    objectives = try model.featureDims.map {
-      try LocalContrastiveLoss(
-        projection, inFeatures: $0, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
+    let dims = options.projectionDimensions ?? (model.family == .vision ? .vision : .nlp)
+    objectives = try model.featureDims.map { width -> any LocalObjective in
+      switch options.objective {
+      case .supervisedContrastive:
+        return try LocalContrastiveLoss(
+          projection, inFeatures: width, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
+      case .crossEntropy:
+        return try LocalCrossEntropyLoss(projection, inFeatures: width, dimensions: dims, classes: model.classCount)
+      }
     }
     stages = try model.components.indices.map { k in
       let (component, objective) = (model.components[k], objectives[k])
       // The last component also trains the classifier, on its detached features.
       let classifier = k == model.components.count - 1 ? model.classifier : nil
       return try ComponentStage(
-        index: k, component: component, with: [objective] + (classifier.map { [$0] } ?? []),
+        index: k, component: component, with: [objective as Module] + (classifier.map { [$0] } ?? []),
         parameters: model.parameters(ofComponent: k) + objective.trainableParameters(),
-        learningRate: options.learningRate
+        learningRate: options.learningRate, optimizer: options.optimizer
       ) { _, output, labels in
         let features = try component.features(output)
         let contrastive = try objective(features, labels: labels)

@@ -150,13 +150,46 @@ extension LocalMethod {
 /// Builds the method for a model.
 public struct MethodOptions: Sendable {
   public var learningRate = 1e-3
+  /// Each component's optimizer (BP's one); Adam unless set.
+  public var optimizer: OptimizerChoice = .adam
+  /// SCPL's local objective: the supervised contrastive loss (the paper's) unless set.
+  public var objective: LocalObjectiveKind = .supervisedContrastive
   public var temperature = 0.1
   /// nil: the family's default (vision mlp, text identity).
   public var projection: ProjectionKind?
+  /// The projection heads' hidden and output widths; nil: the family's (vision 512 and 1024, the
+  /// reference's; text 300 and 300).
+  public var projectionDimensions: ProjectionDimensions?
   public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
   /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
   public var associatedLearning: AssociatedLearningMethod.Sizes?
   public init() {}
+}
+
+/// The optimizer each component trains with.
+public enum OptimizerChoice: Sendable, Equatable {
+  /// Adam (β = 0.9, 0.999, ε = 1e-8), as the reference trains every method.
+  case adam
+  /// SGD with momentum and L2 weight decay, as PyTorch's (`NN.SGD`).
+  case sgd(momentum: Double, weightDecay: Double)
+
+  /// The optimizer over `parameters` at learning rate `lr`.
+  public func make(_ parameters: [Tensor], lr: Double) throws -> any Optimizer {
+    switch self {
+    case .adam: return try Adam(parameters, lr: lr)
+    case .sgd(let momentum, let weightDecay):
+      return try SGD(parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
+    }
+  }
+}
+
+/// The objective each SCPL component learns from (`LocalObjective`).
+public enum LocalObjectiveKind: String, ConfigChoice {
+  /// The supervised contrastive loss through a projection head (SCPL's).
+  case supervisedContrastive = "contrastive"
+  /// A local classifier through a projection head, trained with cross-entropy (`LocalCrossEntropyLoss`).
+  case crossEntropy = "cross-entropy"
+  public static let optionName = "--objective"
 }
 
 public enum Methods {

@@ -60,6 +60,12 @@ public enum ModelKind: String, ConfigChoice {
   }
 }
 
+/// Each component's optimizer (`--optimizer`); its settings are `--momentum` and `--weight-decay`.
+public enum OptimizerKind: String, ConfigChoice {
+  case adam, sgd
+  public static let optionName = "--optimizer"
+}
+
 /// How the learning rate moves over a run (`--lr-schedule`).
 public enum LearningRateScheduleKind: String, ConfigChoice {
   /// Cosine from --lr to --end-lr, set once per epoch (the reference's).

@@ -62,6 +62,17 @@ public struct TrainConfig: Codable, Sendable {
   /// Checkpoints kept per run: the newest K (the oldest are deleted once a newer one is on disk).
   public var keepCheckpoints: Int
   public var onNan: NonFinitePolicy
+  /// SCPL's local objective; nil in the config of a run made before the option (the contrastive loss).
+  public var objective: LocalObjectiveKind?
+  /// Each component's optimizer; nil in the config of a run made before the option (Adam).
+  public var optimizer: OptimizerKind?
+  /// SGD's momentum and L2 weight decay (nil: 0.9 and 0; Adam takes neither).
+  public var momentum: Double?
+  public var weightDecay: Double?
+  /// The projection heads' hidden and output widths (nil: the family's, vision 512 and 1024,
+  /// text 300 and 300).
+  public var headHidden: Int?
+  public var headOut: Int?
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -75,6 +86,7 @@ public struct TrainConfig: Codable, Sendable {
     case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints =
       "keep-checkpoints"
     case onNan = "on-nan"
+    case objective, optimizer, momentum, weightDecay = "weight-decay", headHidden = "head-hidden", headOut = "head-out"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -164,6 +176,12 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var checkpointEverySteps: Int?
   public var keepCheckpoints: Int?
   public var onNan: NonFinitePolicy?
+  public var objective: LocalObjectiveKind?
+  public var optimizer: OptimizerKind?
+  public var momentum: Double?
+  public var weightDecay: Double?
+  public var headHidden: Int?
+  public var headOut: Int?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -318,6 +336,13 @@ public struct PartialTrainConfig: Codable, Sendable {
       throw ConfigError("--recompute applies to --pipeline gpipe only, not \(pipeline)")
     }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    let optimizer = self.optimizer ?? .adam
+    if optimizer == .adam && (momentum != nil || weightDecay != nil) {
+      throw ConfigError("--momentum and --weight-decay set SGD's; they apply with --optimizer sgd, not adam")
+    }
+    if objective != nil && method != .scpl {
+      throw ConfigError("--objective chooses SCPL's local objective; --method \(method) has its own")
+    }
     let c = TrainConfig(
       model: model, method: method, dataset: dataset.name, dataDir: dataDir,
       epochs: epochs ?? 1, batchSize: batchSize ?? 128, testBatchSize: testBatchSize ?? 1000,
@@ -334,7 +359,9 @@ public struct PartialTrainConfig: Codable, Sendable {
       recompute: recompute ?? false,
       probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps,
       keepCheckpoints: keepCheckpoints ?? 2,
-      onNan: onNan ?? .stop)
+      onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
+      momentum: optimizer == .sgd ? momentum ?? 0.9 : nil, weightDecay: optimizer == .sgd ? weightDecay ?? 0 : nil,
+      headHidden: headHidden, headOut: headOut)
     try c.validate()
     return c
   }
@@ -399,6 +426,11 @@ extension TrainConfig {
     try count(keepCheckpoints, "keep-checkpoints", 1...Limits.keepCheckpoints)
     try count(checkpointEverySteps ?? 1, "checkpoint-every-steps", 1...Limits.checkpointEverySteps)
     try MicroBatches.check(microBatches, batchSize: batchSize)
+    try need(momentum.map { (0...1).contains($0) } ?? true, "--momentum must be in [0, 1], got \(momentum ?? 0)")
+    try need(
+      weightDecay.map { $0 >= 0 && $0.isFinite } ?? true, "--weight-decay must be 0 or more, got \(weightDecay ?? 0)")
+    try count(headHidden ?? 1, "head-hidden", 1...Limits.hidden)
+    try count(headOut ?? 1, "head-out", 1...Limits.hidden)
     try Self.checkFamilies(model, try DatasetCatalog.entry(dataset))
     try pipeline.check(method: method, deviceCount: devices.count)
     if let placement {
@@ -435,6 +467,14 @@ extension TrainConfig {
     o.temperature = temperature
     o.projection = projection
     o.divisor = divisor
+    o.objective = objective ?? .supervisedContrastive
+    if optimizer == .sgd { o.optimizer = .sgd(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0) }
+    if headHidden != nil || headOut != nil {
+      let text = (try? DatasetCatalog.entry(dataset).family) == .text
+      let family = text ? ProjectionDimensions.nlp : .vision
+      o.projectionDimensions = ProjectionDimensions(
+        hidden: headHidden ?? family.hidden, output: headOut ?? family.output)
+    }
     // The reference's ALComponent for its vanilla ConvNet is narrower than for VGG and ResNet.
     if model == .convnet { o.associatedLearning = .init(labelWidth: 300, bridgeHidden: 1500) }
     return o

@@ -119,6 +119,15 @@ public struct TrainOptions: ParsableArguments {
     help:
       "stop (the default: a loss that becomes NaN or infinite ends the run, naming it) or skip-batch (a batch whose loss or gradients are not finite updates nothing; each epoch counts them)."
   ) var onNan: NonFinitePolicy?
+  @Option(
+    help:
+      "SCPL's local objective: contrastive (the supervised contrastive loss, the paper's; default) or cross-entropy (a local classifier through the projection head)."
+  ) var objective: LocalObjectiveKind?
+  @Option(help: "Each component's optimizer: adam (default) or sgd.") var optimizer: OptimizerKind?
+  @Option(help: "SGD's momentum (default 0.9).") var momentum: Double?
+  @Option(help: "SGD's L2 weight decay (default 0).") var weightDecay: Double?
+  @Option(help: "Projection heads' hidden width (default: 512 for images, 300 for text).") var headHidden: Int?
+  @Option(help: "Projection heads' output width (default: 1024 for images, 300 for text).") var headOut: Int?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(
     help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).")
