@@ -60,6 +60,10 @@ let package = Package(
       name: "CustomCNN",
       dependencies: ["SCPL", "SCPLCLI", "NN", "Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/CustomCNN/Sources/CustomCNN"),
+    .executableTarget(
+      name: "LayerCut",
+      dependencies: ["SCPL", "SCPLCLI", "NN", "Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/LayerCut/Sources/LayerCut"),
     // Every parser of a user's file, as the fuzz targets and their regression test call it.
     .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "SCPLCLI", "Torch"]),
     // Helpers several test targets share (running python3 for the cross-checks).

@@ -103,4 +103,29 @@ final class ExampleTests: ScratchFolderTestCase {
     let paths = dependencies.compactMap { ($0["fileSystem"] as? [[String: Any]])?.first?["path"] as? String }
     XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, [root.standardizedFileURL.path])
   }
+
+  /// Examples/LayerCut: a flat list of 11 layers cut into 3 components by measured time (every
+  /// layer in exactly one, the counts printed), or by --balance, and trained with the run options.
+  func testTheLayerListIsCutAndTrained() throws {
+    let measured = scratch.appendingPathComponent("measured")
+    let run = try ScplProcess(options(measured, ["--components", "3", "--epochs", "1"]), executable: "LayerCut")
+      .finish(within: 240)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let line = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("layers per component: ") })
+    let counts = line.dropFirst("layers per component: [".count).dropLast().split(separator: ",").compactMap {
+      Int($0.trimmingCharacters(in: .whitespaces))
+    }
+    XCTAssertEqual(counts.count, 3, String(line))
+    XCTAssertEqual(counts.reduce(0, +), 11, String(line))
+    XCTAssertTrue(counts.allSatisfy { $0 >= 1 }, String(line))
+    let given = scratch.appendingPathComponent("given")
+    let balanced = try ScplProcess(options(given, ["--balance", "5,3,3", "--epochs", "1"]), executable: "LayerCut")
+      .finish(within: 240)
+    XCTAssertEqual(balanced.status, 0, balanced.stderr)
+    XCTAssertTrue(balanced.stdout.contains("layers per component: [5, 3, 3]"), balanced.stdout)
+    let summary = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: given.appendingPathComponent("summary.json")))
+        as? [String: Any])
+    XCTAssertEqual(summary["state"] as? String, "finished")
+  }
 }

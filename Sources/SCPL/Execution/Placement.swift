@@ -86,30 +86,8 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
       throw PipelineError(
         "\(deviceCount) devices for \(k) component(s): every device needs at least one component; use 1…\(k) devices")
     }
-    guard costs.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-      throw PipelineError("component costs must be finite and non-negative: \(costs)")
-    }
-    // best[d][i]: the smallest possible maximum load placing components 0..<i on devices 0..<d.
-    let prefix = costs.reduce(into: [0.0]) { $0.append($0.last! + $1) }
-    var best = Array(repeating: Array(repeating: Double.infinity, count: k + 1), count: deviceCount + 1)
-    var cut = Array(repeating: Array(repeating: 0, count: k + 1), count: deviceCount + 1)
-    best[0][0] = 0
-    for d in 1...deviceCount {
-      for i in d...k {
-        for j in (d - 1)..<i where best[d - 1][j].isFinite {  // device d−1 takes components j..<i
-          let load = Swift.max(best[d - 1][j], prefix[i] - prefix[j])
-          // `<=` with a little slack: on a tie the later cut wins, giving earlier devices more.
-          if load <= best[d][i] + 1e-12 * Swift.max(1, load) { best[d][i] = load; cut[d][i] = j }
-        }
-      }
-    }
-    var owner = Array(repeating: 0, count: k)
-    var end = k
-    for d in stride(from: deviceCount, through: 1, by: -1) {
-      let start = cut[d][end]
-      for c in start..<end { owner[c] = d - 1 }
-      end = start
-    }
+    let groups = try Grouping.balanced(costs: costs, into: deviceCount)
+    let owner = groups.enumerated().flatMap { d, group in group.map { _ in d } }
     return try Placement(owner, deviceCount: deviceCount)
   }
 

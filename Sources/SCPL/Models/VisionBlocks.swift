@@ -39,7 +39,8 @@ public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
   }
 }
 
-/// Builds a vision model from named units and a grouping into components.
+/// Builds a vision model from named units (a unit: the layers that stay together) and a
+/// grouping into components.
 struct VisionModelBuilder {
   let name: String
   /// Cut evenly, larger groups first (`Grouping.even`): for K = 4 that is the paper's grouping
@@ -53,16 +54,10 @@ struct VisionModelBuilder {
     guard k >= 1, k <= units.count else {
       throw TorchError("\(name) can be cut into 1…\(units.count) components, not \(k)")
     }
-    let groups = Grouping.even(Array(units.indices), into: k)
-    let components = groups.map { g in VisionComponent(g.flatMap { units[$0] }) }
-    // The classifier's input width comes from the last component's output on one probe sample.
-    let lastFeatures = try withNoGrad { () -> Int in
-      var x = try Tensor.zeros([2] + sampleShape)
-      for c in components { x = try c.inMode(training: false) { try c(Activation(x)).tensor } }
-      return x.count / 2
-    }
-    return try StagedModel(
-      name: name, family: .vision, components: components, classifier: classifier(lastFeatures),
-      classCount: classCount, sampleShape: sampleShape)
+    let unitGroups = Grouping.even(Array(units.indices), into: k)
+    let counts = unitGroups.map { g in g.reduce(0) { $0 + units[$1].count } }
+    return try StagedModel.cutting(
+      units.flatMap { $0 }, .balance(counts), name: name, sampleShape: sampleShape, classCount: classCount,
+      classifier: classifier)
   }
 }

@@ -29,7 +29,7 @@ struct Train: ParsableCommand {
 /// ```swift
 /// @main struct MyNet: ParsableCommand {
 ///   @OptionGroup var options: TrainOptions
-///   func run() throws { try options.train(model: { config, input in try buildMyNetwork(input) }) }
+///   func run() throws { try options.train(name: "my-net") { config, input in try buildMyNetwork(input) } }
 /// }
 /// ```
 public struct TrainOptions: ParsableArguments {
@@ -177,7 +177,7 @@ public struct TrainOptions: ParsableArguments {
   /// (nil: the built-in model `--model` names); `name` goes into the default run folder's name
   /// (`runs/<date>-<name>-<method>-<dataset>`). A stop signal ends the process as `scpl train`
   /// does (exit status 128 + the signal, after the checkpoint).
-  public func train(model: ModelBuilder? = nil, name: String? = nil) throws {
+  public func train(name: String? = nil, model: ModelBuilder? = nil) throws {
     let build = model ?? ModelFactory.build
     let link = try job.join()
     if let link, link.rank > 0 {

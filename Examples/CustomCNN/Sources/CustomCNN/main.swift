@@ -26,7 +26,7 @@ struct CustomCNN: ParsableCommand {
 
   @OptionGroup var options: TrainOptions
 
-  func run() throws { try options.train(model: customCNN, name: "custom-cnn") }
+  func run() throws { try options.train(name: "custom-cnn", model: customCNN) }
 }
 
 Engine.prepareProcess()  // OpenBLAS's best kernels for this CPU, as scpl runs with
