@@ -118,7 +118,7 @@ final class GPipeTests: XCTestCase {
   /// (3 × 2 rows) and uneven (2, 2, 1, 1) micro-batches, on 2 devices and on 4 (every boundary:
   /// the LSTM hands its state across too); the loss is the whole batch's mean cross-entropy.
   func testGPipeGradientsMatchWholeBatchBP() throws {
-    for model in ["convnet", "lstm"] {
+    for model in ["convnet", "lstm", "skip"] {  // skip: a tensor beside the main one crosses each boundary
       let (x, y) = try batches(model, count: 1)[0]
       try Torch.manualSeed(5)
       let reference = try BackpropMethod(model: tinyModel(model), options: MethodOptions())
@@ -168,7 +168,7 @@ final class GPipeTests: XCTestCase {
   /// LSTM: per tensor |Δg| ≤ 1e-5 · max|g| + 1e-9 (measured: at most 1e-8 absolute). The learning
   /// rate is 0, so the step leaves the weights (and the gradients) where they were computed.
   func testSCPLGPipeGradientsMatchOff() throws {
-    for model in ["convnet", "lstm"] {
+    for model in ["convnet", "lstm", "skip"] {
       let data = Array(try batches(model).prefix(1))
       for method in [MethodKind.scpl, .earlyExit, .al] {
         let reference = try train(model, method, options(.off, devices: 1), batches: data, learningRate: 0)

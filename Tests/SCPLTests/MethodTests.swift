@@ -11,7 +11,38 @@ func tinyModel(_ name: String, classes: Int = 3) throws -> StagedModel {
   case "lstm": return try TextModels.build(.lstm, vectors: Tensor.randn([20, 6]), classes: classes, hidden: 5)
   case "transformer":
     return try TextModels.build(.transformer, vectors: Tensor.randn([20, 6]), classes: classes, hidden: 5, heads: 2)
+  case "skip": return try SkipComponent.model(classes: classes)
   default: fatalError(name)
+  }
+}
+
+/// A network whose components send a tensor beside the main one (`Activation.extras`): the first
+/// puts its output there as "skip", and every later one adds it, through a linear map of its own,
+/// to its output and passes it on — a skip connection across every component boundary.
+final class SkipComponent: Module, Component, @unchecked Sendable {
+  let linear: Linear
+  let project: Linear?
+
+  init(width: Int, first: Bool) throws {
+    linear = try Linear(width, width)
+    project = first ? nil : try Linear(width, width)
+    super.init()
+  }
+
+  func callAsFunction(_ x: Activation) throws -> Activation {
+    var y = x.replacing(try linear(x.tensor).relu())
+    if let skip = x.extras["skip"], let project { y.tensor = try y.tensor + project(skip) }
+    y.extras["skip"] = x.extras["skip"] ?? y.tensor
+    return y
+  }
+
+  func features(_ y: Activation) throws -> Tensor { y.tensor }
+
+  static func model(classes: Int, width: Int = 6, components: Int = 4) throws -> StagedModel {
+    try StagedModel(
+      name: "skip", family: .vision,
+      components: try (0..<components).map { try SkipComponent(width: width, first: $0 == 0) },
+      classifier: try Sequential { try Linear(width, classes) }, classCount: classes, sampleShape: [width])
   }
 }
 

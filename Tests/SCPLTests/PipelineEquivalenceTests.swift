@@ -58,6 +58,37 @@ final class PipelineEquivalenceTests: XCTestCase {
       line: line)
   }
 
+  /// A tensor beside the main one (`Activation.extras`, a skip connection across every component
+  /// boundary) travels with it: detached between local components, handed to the next device (a
+  /// real copy here), and under BP's nmp its gradient flows back across devices, so every schedule
+  /// still trains the sequential loop's weights bit for bit. (GPipe's micro-batches: GPipeTests.)
+  func testExtrasCrossEveryBoundaryInEverySchedule() throws {
+    let data = try batches("skip")
+    for method in [MethodKind.scpl, .bp] {
+      let reference = try train("skip", method, .off, devices: 1, batches: data)
+      let schedules: [(PipelineKind, Int)] =
+        method == .bp ? [(.nmp, 2), (.nmp, 4)] : [(.async, 2), (.async, 4), (.overlap, 2)]
+      for (kind, devices) in schedules {
+        assertIdentical(
+          reference, try train("skip", method, kind, devices: devices, batches: data, copyEveryHandOff: true),
+          "skip \(method) \(kind) on \(devices) devices")
+      }
+    }
+  }
+
+  /// Micro-batches cut the extras with the rest and join them back.
+  func testExtrasAreCutIntoMicroBatchesAndJoined() throws {
+    let x = Activation(
+      try Tensor.randn([5, 3]), extras: ["skip": try Tensor.randn([5, 2]), "mask": try Tensor.ones([5, 4])])
+    let parts = try x.split(sizes: [2, 3])
+    XCTAssertEqual(parts.map { $0.extras["skip"]?.shape }, [[2, 2], [3, 2]])
+    let joined = try Activation.concatenated(parts)
+    XCTAssertEqual(joined.extraNames, ["mask", "skip"])
+    XCTAssertEqual(try joined.extras["skip"]!.bytes(), try x.extras["skip"]!.bytes())
+    XCTAssertEqual(try x.detached().extras.count, 2)
+    XCTAssertEqual(x.tensors.count, 3, "the hand-off moves and records the extras too")
+  }
+
   func testLocalMethodsTrainTheSameWeightsInEverySchedule() throws {
     for model in ["vgg", "lstm"] {
       let data = try batches(model)

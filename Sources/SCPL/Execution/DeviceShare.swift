@@ -18,7 +18,7 @@ extension Tensor: DeviceMovable {
 extension Activation: DeviceMovable {
   func moved(to device: Device) throws -> Activation { try to(device) }
   func copied() throws -> Activation { try mapTensors { try $0.clone() } }
-  var tensors: [Tensor] { slots.compactMap { $0 } }
+  var tensors: [Tensor] { slots.compactMap { $0 } + extraTensors }
 }
 
 /// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its

@@ -43,8 +43,11 @@ extension Activation {
     let hs = try state.map { try $0.h.split(sizes: sizes, axis: 1) }
     let cs = try state.map { try $0.c.split(sizes: sizes, axis: 1) }
     let paths = try labelPath.map { try $0.split(sizes: sizes) }
+    let extraParts = try extras.mapValues { try $0.split(sizes: sizes) }
     return sizes.indices.map { i in
-      Activation(tensors[i], mask: masks?[i], state: hs.map { ($0[i], cs![i]) }, labelPath: paths?[i])
+      Activation(
+        tensors[i], mask: masks?[i], state: hs.map { ($0[i], cs![i]) }, labelPath: paths?[i],
+        extras: extraParts.mapValues { $0[i] })
     }
   }
 
@@ -62,15 +65,19 @@ extension Activation {
       return try Tensor.cat(pieces, axis: axis)
     }
     let h = try joined("state", { $0.state?.h }, axis: 1), c = try joined("state", { $0.state?.c }, axis: 1)
+    var extras: [String: Tensor] = [:]
+    for name in first.extraNames { extras[name] = try joined("'\(name)'", { $0.extras[name] }) }
     return Activation(
       try Tensor.cat(parts.map(\.tensor)), mask: try joined("mask", \.mask),
-      state: h.map { ($0, c!) }, labelPath: try joined("label path", \.labelPath))
+      state: h.map { ($0, c!) }, labelPath: try joined("label path", \.labelPath), extras: extras)
   }
 
   /// The floating-point tensors gradients can flow through, by slot: tensor, state h, state c,
-  /// label path (nil where absent or not floating point, e.g. token ids).
+  /// label path, then the extras by name (nil where absent or not floating point, e.g. token ids).
   var gradientSlots: [Tensor?] {
-    [tensor, state?.h, state?.c, labelPath].map { t in t.flatMap { $0.dtype.isFloatingPoint ? $0 : nil } }
+    ([tensor, state?.h, state?.c, labelPath] + extraTensors.map { $0 }).map { t in
+      t.flatMap { $0.dtype.isFloatingPoint ? $0 : nil }
+    }
   }
 
   /// A device's input cut off from the previous device's graph, its floating-point tensors made
@@ -82,6 +89,6 @@ extension Activation {
     }
     return Activation(
       try leaf(tensor), mask: mask, state: try state.map { (try leaf($0.h), try leaf($0.c)) },
-      labelPath: try labelPath.map(leaf))
+      labelPath: try labelPath.map(leaf), extras: try extras.mapValues(leaf))
   }
 }

@@ -153,8 +153,13 @@ public final class RankLink: @unchecked Sendable {
 
   // MARK: Encoding
 
-  private static func activation(_ t: ArraySlice<Tensor?>) throws -> Activation {
-    guard let a = Activation(slots: Array(t)) else { throw TorchError("a message without its activation") }
+  /// The activation of a message: its five slots, then its extras' tensors named by `names`.
+  private static func activation(_ t: ArraySlice<Tensor?>, extras: ArraySlice<Tensor?> = [], names: [String] = [])
+    throws -> Activation
+  {
+    guard let a = Activation(slots: Array(t), extras: extras.compactMap { $0 }, named: names) else {
+      throw TorchError("a message without its activation")
+    }
     return a
   }
 
@@ -165,13 +170,13 @@ public final class RankLink: @unchecked Sendable {
     case .batch(let m):
       return Wire(
         ints: [2, Int64(m.batch), m.rate == nil ? 0 : 1], doubles: [m.start, m.rate ?? 0] + m.losses,
-        tensors: m.activation.slots + [m.labels])
+        tensors: m.activation.slots + [m.labels] + m.activation.extraTensors, names: m.activation.wireNames)
     case .endEpoch: return Wire(ints: [3])
     case .beginPrediction(let shared): return Wire(ints: [4], tensors: shared.map(\.1), names: shared.map(\.0))
     case .prediction(let b, let p):
       return Wire(
-        ints: [5, Int64(b), p.final == nil ? 0 : 1],
-        tensors: p.activation.slots + [p.final] + p.heads)
+        ints: [5, Int64(b), p.final == nil ? 0 : 1, Int64(p.heads.count)],
+        tensors: p.activation.slots + [p.final] + p.heads + p.activation.extraTensors, names: p.activation.wireNames)
     case .endPrediction: return Wire(ints: [6])
     case .sendState: return Wire(ints: [7])
     case .loadState(let named): return Wire(ints: [8], tensors: named.map(\.1), names: named.map(\.0))
@@ -186,19 +191,26 @@ public final class RankLink: @unchecked Sendable {
     case 0: return .beginRun(seed: UInt64(bitPattern: w.ints[1]), placement: w.ints.dropFirst(2).map(Int.init))
     case 1: return .beginEpoch
     case 2:
-      guard w.tensors.count == 6, let labels = w.tensors[5], w.doubles.count >= 2 else {
+      let names = w.names ?? []
+      guard w.tensors.count == 6 + names.count, let labels = w.tensors[5], w.doubles.count >= 2 else {
         throw TorchError("a malformed batch message")
       }
       return .batch(
         .init(
-          batch: Int(w.ints[1]), activation: try Self.activation(w.tensors[0..<5]), labels: labels,
+          batch: Int(w.ints[1]),
+          activation: try Self.activation(w.tensors[0..<5], extras: w.tensors[6...], names: names), labels: labels,
           losses: Array(w.doubles.dropFirst(2)), start: w.doubles[0], rate: w.ints[2] == 1 ? w.doubles[1] : nil))
     case 3: return .endEpoch
     case 4: return .beginPrediction(shared: Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
     case 5:
-      var p = PartialPrediction(try Self.activation(w.tensors[0..<5]))
+      let names = w.names ?? [], heads = Int(w.ints[3])
+      guard w.ints.count == 4, w.tensors.count == 6 + heads + names.count else {
+        throw TorchError("a malformed prediction message")
+      }
+      var p = PartialPrediction(
+        try Self.activation(w.tensors[0..<5], extras: w.tensors[(6 + heads)...], names: names))
       p.final = w.ints[2] == 1 ? w.tensors[5] : nil
-      p.heads = w.tensors.dropFirst(6).compactMap { $0 }
+      p.heads = w.tensors[6..<(6 + heads)].compactMap { $0 }
       return .prediction(batch: Int(w.ints[1]), p)
     case 6: return .endPrediction
     case 7: return .sendState
@@ -267,4 +279,9 @@ public final class RankLink: @unchecked Sendable {
     default: throw TorchError("an unknown result from rank \(source) (kind \(w.ints.first.map(String.init) ?? "none"))")
     }
   }
+}
+
+extension Activation {
+  /// The extras' names for a message: none at all (no names tensor sent) when there are none.
+  fileprivate var wireNames: [String]? { extras.isEmpty ? nil : extraNames }
 }

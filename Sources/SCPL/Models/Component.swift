@@ -20,7 +20,7 @@ public final class VisionComponent: Module, Component, @unchecked Sendable {
   }
 
   public func callAsFunction(_ x: Activation) throws -> Activation {
-    Activation(try layers(x.tensor), labelPath: x.labelPath)
+    x.replacing(try layers(x.tensor))
   }
 
   public func features(_ y: Activation) throws -> Tensor { try y.tensor.flattened(startAxis: 1) }

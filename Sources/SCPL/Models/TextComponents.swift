@@ -19,7 +19,7 @@ public final class EmbeddingComponent: Module, Component, @unchecked Sendable {
   }
 
   public func callAsFunction(_ x: Activation) throws -> Activation {
-    Activation(try embedding(x.tensor), mask: try x.tensor .!= 0, labelPath: x.labelPath)
+    Activation(try embedding(x.tensor), mask: try x.tensor .!= 0, labelPath: x.labelPath, extras: x.extras)
   }
 
   public func features(_ y: Activation) throws -> Tensor { try y.tensor.mean(axis: 1) }
@@ -39,7 +39,7 @@ public final class LSTMComponent: Module, Component, @unchecked Sendable {
 
   public func callAsFunction(_ x: Activation) throws -> Activation {
     let r = try lstm(x.tensor, initialState: x.state)
-    return Activation(r.output, mask: x.mask, state: (r.h, r.c), labelPath: x.labelPath)
+    return Activation(r.output, mask: x.mask, state: (r.h, r.c), labelPath: x.labelPath, extras: x.extras)
   }
 
   public func features(_ y: Activation) throws -> Tensor {
@@ -60,7 +60,7 @@ public final class TransformerComponent: Module, Component, @unchecked Sendable 
   }
 
   public func callAsFunction(_ x: Activation) throws -> Activation {
-    Activation(try block(x.tensor, keyPaddingMask: x.mask), mask: x.mask, labelPath: x.labelPath)
+    x.replacing(try block(x.tensor, keyPaddingMask: x.mask))
   }
 
   public func features(_ y: Activation) throws -> Tensor {
