@@ -69,7 +69,7 @@ let package = Package(
     // Helpers several test targets share (running python3 for the cross-checks).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
-    .testTarget(name: "NNTests", dependencies: ["NN", "Torch"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
     .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch", "TestSupport", "FuzzEntries"]),
     .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch", "TestSupport"]),

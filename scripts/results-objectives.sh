@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SCPL's local objectives side by side on a user's network (Examples/CustomCNN, three conv
-# components) and real Fashion-MNIST: the supervised contrastive loss (the paper's), a local
-# cross-entropy classifier per component, and BP for reference. Same seed, data, schedule
+# components) and real Fashion-MNIST: the supervised contrastive loss (the paper's; also with
+# smaller projection heads), a local cross-entropy classifier per component, DeInfoReg's objective
+# (with Adam, and with LARS as its paper trains), and BP for reference. Same seed, data, schedule
 # (async over two devices; BP: nmp) and epochs. Prints a Markdown table of the final test accuracy
 # and the time per epoch; the run folders stay under $OUT (default results-objectives/).
 set -euo pipefail
@@ -13,8 +14,15 @@ swift build -c release --product CustomCNN >&2
 BIN=$(swift build -c release --show-bin-path)/CustomCNN
 rm -rf "$OUT"
 common=(--epochs "$EPOCHS" --limit-train "$LIMIT" --devices 2 --threads 2 --threads-per-device 1 --seed 1)
-runs=("scpl:--method scpl" "scpl-local-ce:--method scpl --objective cross-entropy" "bp:--method bp --pipeline nmp")
-echo "| objective | final test accuracy | best | seconds per epoch (median) |"
+runs=(
+  "scpl:--method scpl"
+  "scpl-heads-64-128:--method scpl --head-hidden 64 --head-out 128"
+  "local-cross-entropy:--method scpl --objective cross-entropy"
+  "deinforeg:--method scpl --objective deinforeg"
+  "deinforeg-lars:--method scpl --objective deinforeg --optimizer lars --lr 0.1"
+  "bp:--method bp --pipeline nmp"
+)
+echo "| run | final test accuracy | best | seconds per epoch (median) |"
 echo "|---|---|---|---|"
 for r in "${runs[@]}"; do
   name=${r%%:*}

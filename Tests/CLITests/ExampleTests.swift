@@ -56,12 +56,14 @@ final class ExampleTests: ScratchFolderTestCase {
   /// with one micro-batch per mini-batch: more would sum gradients in another order, and its
   /// BatchNorm would see micro-batch statistics).
   func testEveryScheduleTrainsTheCustomCNNAsTheSequentialLoop() throws {
-    // SCPL with a local classifier per component and SGD, the head sizes given, as well.
+    // SCPL with a local classifier per component and SGD, the head sizes given, and with DeInfoReg's
+    // objective and LARS, as well.
     let localCE = [
       "--objective", "cross-entropy", "--optimizer", "sgd", "--lr", "0.05", "--head-hidden", "32", "--head-out", "16"
     ]
     for (method, extra, schedules) in [
-      ("scpl", [], ["async", "overlap", "scpl-gpipe"]), ("bp", [], ["nmp", "gpipe"]), ("scpl", localCE, ["async"])
+      ("scpl", [], ["async", "overlap", "scpl-gpipe"]), ("bp", [], ["nmp", "gpipe"]), ("scpl", localCE, ["async"]),
+      ("scpl", ["--objective", "deinforeg", "--optimizer", "lars", "--lr", "0.1"], ["async"])
     ] {
       let sequential = scratch.appendingPathComponent("\(method)-\(extra.count)-off")
       let one = try customCNN(options(sequential, ["--method", method, "--pipeline", "off", "--epochs", "1"] + extra))

@@ -26,6 +26,8 @@ public final class SCPLMethod: LocalMethod {
           projection, inFeatures: width, dimensions: dims, temperature: options.temperature, divisor: options.divisor)
       case .crossEntropy:
         return try LocalCrossEntropyLoss(projection, inFeatures: width, dimensions: dims, classes: model.classCount)
+      case .deInfoReg:
+        return try DeInfoRegLoss(projection, inFeatures: width, dimensions: dims, classes: model.classCount)
       }
     }
     stages = try model.components.indices.map { k in

@@ -172,6 +172,9 @@ public enum OptimizerChoice: Sendable, Equatable {
   case adam
   /// SGD with momentum and L2 weight decay, as PyTorch's (`NN.SGD`).
   case sgd(momentum: Double, weightDecay: Double)
+  /// LARS (`NN.LARS`): SGD with momentum whose step each parameter tensor scales by
+  /// η‖θ‖/‖∇θ + λθ‖ (biases and normalisation weights exempt), as DeInfoReg trains.
+  case lars(momentum: Double, weightDecay: Double, eta: Double)
 
   /// The optimizer over `parameters` at learning rate `lr`.
   public func make(_ parameters: [Tensor], lr: Double) throws -> any Optimizer {
@@ -179,6 +182,8 @@ public enum OptimizerChoice: Sendable, Equatable {
     case .adam: return try Adam(parameters, lr: lr)
     case .sgd(let momentum, let weightDecay):
       return try SGD(parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
+    case .lars(let momentum, let weightDecay, let eta):
+      return try LARS(parameters, lr: lr, momentum: momentum, weightDecay: weightDecay, eta: eta)
     }
   }
 }
@@ -189,6 +194,9 @@ public enum LocalObjectiveKind: String, ConfigChoice {
   case supervisedContrastive = "contrastive"
   /// A local classifier through a projection head, trained with cross-entropy (`LocalCrossEntropyLoss`).
   case crossEntropy = "cross-entropy"
+  /// DeInfoReg's invariance, variance and covariance terms through a projection head
+  /// (`DeInfoRegLoss`).
+  case deInfoReg = "deinforeg"
   public static let optionName = "--objective"
 }
 

@@ -62,7 +62,7 @@ public enum ModelKind: String, ConfigChoice {
 
 /// Each component's optimizer (`--optimizer`); its settings are `--momentum` and `--weight-decay`.
 public enum OptimizerKind: String, ConfigChoice {
-  case adam, sgd
+  case adam, sgd, lars
   public static let optionName = "--optimizer"
 }
 

@@ -66,7 +66,7 @@ public struct TrainConfig: Codable, Sendable {
   public var objective: LocalObjectiveKind?
   /// Each component's optimizer; nil in the config of a run made before the option (Adam).
   public var optimizer: OptimizerKind?
-  /// SGD's momentum and L2 weight decay (nil: 0.9 and 0; Adam takes neither).
+  /// SGD's and LARS's momentum and L2 weight decay (nil: 0.9 and 0; Adam takes neither).
   public var momentum: Double?
   public var weightDecay: Double?
   /// The projection heads' hidden and output widths (nil: the family's, vision 512 and 1024,
@@ -338,7 +338,8 @@ public struct PartialTrainConfig: Codable, Sendable {
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let optimizer = self.optimizer ?? .adam
     if optimizer == .adam && (momentum != nil || weightDecay != nil) {
-      throw ConfigError("--momentum and --weight-decay set SGD's; they apply with --optimizer sgd, not adam")
+      throw ConfigError(
+        "--momentum and --weight-decay set SGD's and LARS's; they apply with --optimizer sgd or lars, not adam")
     }
     if objective != nil && method != .scpl {
       throw ConfigError("--objective chooses SCPL's local objective; --method \(method) has its own")
@@ -360,7 +361,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps,
       keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
-      momentum: optimizer == .sgd ? momentum ?? 0.9 : nil, weightDecay: optimizer == .sgd ? weightDecay ?? 0 : nil,
+      momentum: optimizer == .adam ? nil : momentum ?? 0.9, weightDecay: optimizer == .adam ? nil : weightDecay ?? 0,
       headHidden: headHidden, headOut: headOut)
     try c.validate()
     return c
@@ -468,7 +469,11 @@ extension TrainConfig {
     o.projection = projection
     o.divisor = divisor
     o.objective = objective ?? .supervisedContrastive
-    if optimizer == .sgd { o.optimizer = .sgd(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0) }
+    switch optimizer ?? .adam {
+    case .adam: o.optimizer = .adam
+    case .sgd: o.optimizer = .sgd(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0)
+    case .lars: o.optimizer = .lars(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0, eta: 0.001)
+    }
     if headHidden != nil || headOut != nil {
       let text = (try? DatasetCatalog.entry(dataset).family) == .text
       let family = text ? ProjectionDimensions.nlp : .vision

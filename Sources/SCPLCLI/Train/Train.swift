@@ -121,11 +121,12 @@ public struct TrainOptions: ParsableArguments {
   ) var onNan: NonFinitePolicy?
   @Option(
     help:
-      "SCPL's local objective: contrastive (the supervised contrastive loss, the paper's; default) or cross-entropy (a local classifier through the projection head)."
+      "SCPL's local objective: contrastive (the supervised contrastive loss, the paper's; default), cross-entropy (a local classifier through the projection head) or deinforeg (DeInfoReg's invariance, variance and covariance terms)."
   ) var objective: LocalObjectiveKind?
-  @Option(help: "Each component's optimizer: adam (default) or sgd.") var optimizer: OptimizerKind?
-  @Option(help: "SGD's momentum (default 0.9).") var momentum: Double?
-  @Option(help: "SGD's L2 weight decay (default 0).") var weightDecay: Double?
+  @Option(help: "Each component's optimizer: adam (default), sgd or lars (LARS, η = 0.001, as DeInfoReg trains).")
+  var optimizer: OptimizerKind?
+  @Option(help: "SGD's and LARS's momentum (default 0.9).") var momentum: Double?
+  @Option(help: "SGD's and LARS's L2 weight decay (default 0).") var weightDecay: Double?
   @Option(help: "Projection heads' hidden width (default: 512 for images, 300 for text).") var headHidden: Int?
   @Option(help: "Projection heads' output width (default: 1024 for images, 300 for text).") var headOut: Int?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?

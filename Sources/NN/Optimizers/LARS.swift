@@ -1,0 +1,86 @@
+import Torch
+
+/// LARS, layer-wise adaptive rate scaling (You, Gitman and Ginsburg 2017), in the form VICReg's
+/// and DeInfoReg's reference code train with:
+///
+///     d ← ∇θ + λθ
+///     d ← d · η‖θ‖/‖d‖          (when both norms are positive; else d is left as it is)
+///     μ ← m·μ + d               (μ starts at 0)
+///     θ ← θ − lr·μ
+///
+/// With `exemptVectors` (the reference's `exclude_bias_and_norm`), one-dimensional parameters —
+/// biases and normalisation weights — take neither the weight decay nor the adaptation.
+public final class LARS: Optimizer {
+  public let parameters: [Tensor]
+  public var learningRate: Double
+  public let momentum: Double
+  public let weightDecay: Double
+  /// The trust coefficient η.
+  public let eta: Double
+  public let exemptVectors: Bool
+
+  /// Momentum buffers, indexed like `parameters`; nil until the parameter's first update.
+  private(set) var momentumBuffers: [Tensor?]
+
+  public init(
+    _ parameters: [Tensor], lr: Double, momentum: Double = 0.9, weightDecay: Double = 0, eta: Double = 0.001,
+    exemptVectors: Bool = true
+  ) throws {
+    try OptimizerState.checkParameters(parameters, "LARS")
+    guard lr >= 0, lr.isFinite else { throw TorchError("LARS: invalid learning rate \(lr) (must be ≥ 0)") }
+    guard momentum >= 0, momentum.isFinite else { throw TorchError("LARS: invalid momentum \(momentum) (must be ≥ 0)") }
+    guard weightDecay >= 0, weightDecay.isFinite else {
+      throw TorchError("LARS: invalid weight decay \(weightDecay) (must be ≥ 0)")
+    }
+    guard eta > 0, eta.isFinite else { throw TorchError("LARS: invalid trust coefficient η \(eta) (must be > 0)") }
+    self.parameters = parameters
+    learningRate = lr
+    self.momentum = momentum
+    self.weightDecay = weightDecay
+    self.eta = eta
+    self.exemptVectors = exemptVectors
+    momentumBuffers = Array(repeating: nil, count: parameters.count)
+  }
+
+  public let nonFinite = NonFiniteUpdates()
+
+  public func step() throws {
+    if try nonFinite.refuses(parameters) { return }
+    try withNoGrad {
+      for (i, p) in parameters.enumerated() {
+        guard let grad = try p.grad else { continue }
+        var d = grad
+        if !(exemptVectors && p.shape.count == 1) {
+          if weightDecay != 0 { d = try d + p * weightDecay }
+          let (parameterNorm, updateNorm) = (try p.norm().item(), try d.norm().item())
+          if parameterNorm > 0 && updateNorm > 0 { d = try d * (eta * parameterNorm / updateNorm) }
+        }
+        let buffer = try momentumBuffers[i] ?? Tensor.zeros(like: p)
+        try buffer.mul_(momentum)
+        try buffer.add_(d, alpha: 1)
+        momentumBuffers[i] = buffer
+        try p.add_(buffer, alpha: -learningRate)
+      }
+    }
+  }
+
+  static let keys: Set<String> = ["mu"]
+
+  public func stateDict() throws -> [(String, Tensor)] {
+    var out = [try OptimizerState.learningRateEntry(learningRate)]
+    for (i, buffer) in momentumBuffers.enumerated() {
+      if let buffer { out.append(("state.\(i).mu", buffer)) }
+    }
+    return out
+  }
+
+  public func loadStateDict(_ state: [String: Tensor]) throws {
+    let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "LARS")
+    var loaded = [Tensor?](repeating: nil, count: parameters.count)
+    for (i, entry) in parsed.perParameter {
+      loaded[i] = try OptimizerState.buffer(entry["mu"]!, like: parameters[i], name: "state.\(i).mu", optimizer: "LARS")
+    }
+    momentumBuffers = loaded
+    if let lr = parsed.learningRate { learningRate = lr }
+  }
+}
