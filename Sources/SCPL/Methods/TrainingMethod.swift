@@ -189,7 +189,7 @@ public enum OptimizerChoice: Sendable, Equatable {
 }
 
 /// The objective each SCPL component learns from (`LocalObjective`).
-public enum LocalObjectiveKind: String, ConfigChoice {
+public enum LocalObjectiveKind: String, Sendable, CaseIterable {
   /// The supervised contrastive loss through a projection head (SCPL's).
   case supervisedContrastive = "contrastive"
   /// A local classifier through a projection head, trained with cross-entropy (`LocalCrossEntropyLoss`).
@@ -197,7 +197,6 @@ public enum LocalObjectiveKind: String, ConfigChoice {
   /// DeInfoReg's invariance, variance and covariance terms through a projection head
   /// (`DeInfoRegLoss`).
   case deInfoReg = "deinforeg"
-  public static let optionName = "--objective"
 }
 
 public enum Methods {

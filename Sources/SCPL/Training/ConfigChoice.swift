@@ -60,6 +60,10 @@ public enum ModelKind: String, ConfigChoice {
   }
 }
 
+extension LocalObjectiveKind: ConfigChoice {
+  public static let optionName = "--objective"
+}
+
 /// Each component's optimizer (`--optimizer`); its settings are `--momentum` and `--weight-decay`.
 public enum OptimizerKind: String, ConfigChoice {
   case adam, sgd, lars
