@@ -15,6 +15,13 @@ final class ExampleTests: ScratchFolderTestCase {
     ] + extra
   }
 
+  /// The state summary.json gives the run in `folder`.
+  func state(of folder: URL) throws -> String? {
+    let summary = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+    return (summary as? [String: Any])?["state"] as? String
+  }
+
   func customCNN(_ arguments: [String]) throws -> Finished {
     try ScplProcess(arguments, executable: "CustomCNN").finish(within: 240)
   }
@@ -24,10 +31,7 @@ final class ExampleTests: ScratchFolderTestCase {
     let done = try customCNN(options(whole, ["--devices", "2"]))
     XCTAssertEqual(done.status, 0, done.stderr)
     XCTAssertTrue(done.stdout.contains("model: custom-cnn, 3 components"), done.stdout)
-    let summary = try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: whole.appendingPathComponent("summary.json")))
-        as? [String: Any])
-    XCTAssertEqual(summary["state"] as? String, "finished")
+    XCTAssertEqual(try state(of: whole), "finished")
     let files = try FileManager.default.contentsOfDirectory(atPath: whole.path)
     XCTAssertTrue(files.contains { $0.hasPrefix("events.out.tfevents.") }, "\(files)")
     XCTAssertEqual(Checkpoints(runFolder: whole).list().last?.epoch, 2)
@@ -125,9 +129,6 @@ final class ExampleTests: ScratchFolderTestCase {
       .finish(within: 240)
     XCTAssertEqual(balanced.status, 0, balanced.stderr)
     XCTAssertTrue(balanced.stdout.contains("layers per component: [5, 3, 3]"), balanced.stdout)
-    let summary = try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: given.appendingPathComponent("summary.json")))
-        as? [String: Any])
-    XCTAssertEqual(summary["state"] as? String, "finished")
+    XCTAssertEqual(try state(of: given), "finished")
   }
 }

@@ -13,23 +13,16 @@ import Torch
 ///   unbiased variance over the batch, divided by B: it keeps every feature from collapsing.
 /// - **covariance**: the sum of the squared off-diagonal entries of the features' covariance
 ///   (zᶜᵀzᶜ / B, zᶜ the batch-centred z), divided by D: it decorrelates the features.
-public final class DeInfoRegLoss: Module, LocalObjective, @unchecked Sendable {
+public final class DeInfoRegLoss: Module, HeadAndClassesObjective, @unchecked Sendable {
   public let head: ProjectionHead
   public let classes: Int
 
-  public init(head: ProjectionHead, classes: Int) throws {
+  /// `dtype` is the head's (the loss has no parameters of its own).
+  public init(head: ProjectionHead, classes: Int, dtype: DType = .float32) throws {
     guard classes >= 2 else { throw TorchError("DeInfoRegLoss needs at least 2 classes, got \(classes)") }
     self.head = head
     self.classes = classes
     super.init()
-  }
-
-  public convenience init(
-    _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision, classes: Int,
-    dtype: DType = .float32
-  ) throws {
-    try self.init(
-      head: try ProjectionHead(kind, inFeatures: inFeatures, dimensions: dimensions, dtype: dtype), classes: classes)
   }
 
   public func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {

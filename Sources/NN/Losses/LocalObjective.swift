@@ -15,11 +15,29 @@ public protocol LocalObjective: Module {
 
 extension LocalContrastiveLoss: LocalObjective {}
 
+/// An objective made of a projection head over the features and the class count (the local
+/// classifier, DeInfoReg's).
+public protocol HeadAndClassesObjective: LocalObjective {
+  init(head: ProjectionHead, classes: Int, dtype: DType) throws
+}
+
+extension HeadAndClassesObjective {
+  /// The objective through a head of `kind` over features `inFeatures` wide.
+  public init(
+    _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision, classes: Int,
+    dtype: DType = .float32
+  ) throws {
+    try self.init(
+      head: try ProjectionHead(kind, inFeatures: inFeatures, dimensions: dimensions, dtype: dtype), classes: classes,
+      dtype: dtype)
+  }
+}
+
 /// A local classifier: a projection head, then Linear(head's output → classes), trained with
 /// cross-entropy on the component's features — each component greedily learns to classify
 /// (Belilovsky et al.'s decoupled greedy learning, InfoPro's local classifiers). With the identity
 /// head it is a linear classifier on the flattened features.
-public final class LocalCrossEntropyLoss: Module, LocalObjective, @unchecked Sendable {
+public final class LocalCrossEntropyLoss: Module, HeadAndClassesObjective, @unchecked Sendable {
   public let head: ProjectionHead
   public let classifier: Linear
 
@@ -28,15 +46,6 @@ public final class LocalCrossEntropyLoss: Module, LocalObjective, @unchecked Sen
     self.head = head
     classifier = try Linear(head.outFeatures, classes, dtype: dtype)
     super.init()
-  }
-
-  public convenience init(
-    _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision, classes: Int,
-    dtype: DType = .float32
-  ) throws {
-    try self.init(
-      head: try ProjectionHead(kind, inFeatures: inFeatures, dimensions: dimensions, dtype: dtype), classes: classes,
-      dtype: dtype)
   }
 
   public func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {

@@ -64,23 +64,13 @@ public final class LARS: Optimizer {
     }
   }
 
-  static let keys: Set<String> = ["mu"]
-
   public func stateDict() throws -> [(String, Tensor)] {
-    var out = [try OptimizerState.learningRateEntry(learningRate)]
-    for (i, buffer) in momentumBuffers.enumerated() {
-      if let buffer { out.append(("state.\(i).mu", buffer)) }
-    }
-    return out
+    try OptimizerState.bufferEntries(momentumBuffers, key: "mu", learningRate: learningRate)
   }
 
   public func loadStateDict(_ state: [String: Tensor]) throws {
-    let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "LARS")
-    var loaded = [Tensor?](repeating: nil, count: parameters.count)
-    for (i, entry) in parsed.perParameter {
-      loaded[i] = try OptimizerState.buffer(entry["mu"]!, like: parameters[i], name: "state.\(i).mu", optimizer: "LARS")
-    }
-    momentumBuffers = loaded
-    if let lr = parsed.learningRate { learningRate = lr }
+    let loaded = try OptimizerState.loadBuffers(state, like: parameters, key: "mu", optimizer: "LARS")
+    momentumBuffers = loaded.buffers
+    if let lr = loaded.learningRate { learningRate = lr }
   }
 }

@@ -154,6 +154,26 @@ enum OptimizerState {
     return try withNoGrad { try saved.to(p.dtype).to(p.device).clone() }
   }
 
+  /// The state of an optimizer whose only per-parameter state is one buffer (SGD's momentum,
+  /// LARS's μ): the learning rate and `state.<i>.<key>` for each parameter that has one.
+  static func bufferEntries(_ buffers: [Tensor?], key: String, learningRate: Double) throws -> [(String, Tensor)] {
+    [try learningRateEntry(learningRate)]
+      + buffers.enumerated().compactMap { i, buffer in buffer.map { ("state.\(i).\(key)", $0) } }
+  }
+
+  /// Reads `bufferEntries`' state back: a buffer per parameter (nil where none was saved), each
+  /// checked against its parameter and copied, and the learning rate if saved.
+  static func loadBuffers(_ state: [String: Tensor], like parameters: [Tensor], key: String, optimizer: String)
+    throws -> (buffers: [Tensor?], learningRate: Double?)
+  {
+    let parsed = try parse(state, parameterCount: parameters.count, keys: [key], optimizer: optimizer)
+    var buffers = [Tensor?](repeating: nil, count: parameters.count)
+    for (i, entry) in parsed.perParameter {
+      buffers[i] = try buffer(entry[key]!, like: parameters[i], name: "state.\(i).\(key)", optimizer: optimizer)
+    }
+    return (buffers, parsed.learningRate)
+  }
+
   /// A saved step count, which must be a non-negative integer.
   static func stepCount(_ saved: Tensor, name: String, optimizer: String) throws -> Int {
     guard saved.count == 1 else {

@@ -65,25 +65,13 @@ public final class SGD: Optimizer {
     }
   }
 
-  static let keys: Set<String> = ["momentum_buffer"]
-
   public func stateDict() throws -> [(String, Tensor)] {
-    var out = [try OptimizerState.learningRateEntry(learningRate)]
-    for (i, buffer) in momentumBuffers.enumerated() {
-      if let buffer { out.append(("state.\(i).momentum_buffer", buffer)) }
-    }
-    return out
+    try OptimizerState.bufferEntries(momentumBuffers, key: "momentum_buffer", learningRate: learningRate)
   }
 
   public func loadStateDict(_ state: [String: Tensor]) throws {
-    let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "SGD")
-    var loaded = [Tensor?](repeating: nil, count: parameters.count)
-    for (i, entry) in parsed.perParameter {
-      loaded[i] = try OptimizerState.buffer(
-        entry["momentum_buffer"]!, like: parameters[i],
-        name: "state.\(i).momentum_buffer", optimizer: "SGD")
-    }
-    momentumBuffers = loaded
-    if let lr = parsed.learningRate { learningRate = lr }
+    let loaded = try OptimizerState.loadBuffers(state, like: parameters, key: "momentum_buffer", optimizer: "SGD")
+    momentumBuffers = loaded.buffers
+    if let lr = loaded.learningRate { learningRate = lr }
   }
 }

@@ -50,6 +50,10 @@ public enum ModelKind: String, ConfigChoice {
   case custom
   public static let optionName = "--model"
 
+  /// The built-in models: what `scpl` lists and builds. `custom` parses (a custom run's
+  /// config.json holds it) but is not offered as a choice.
+  public static var allCases: [ModelKind] { [.vgg, .resnet18, .convnet, .lstm, .transformer] }
+
   /// Whether the model reads images or token ids (nil for a custom network: its data decides).
   public var family: ModelFamily? {
     switch self {
