@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NN
+import Torch
 import XCTest
 @testable import SCPL
 @testable import SCPLCLI
@@ -72,6 +74,44 @@ final class TrainOptionsTests: XCTestCase {
       let message = TrainOptions.message(for: $0)
       XCTAssertTrue(message.contains("alexnet") && message.contains("vgg") && message.contains("transformer"), message)
     }
+  }
+
+  /// A program's own objective and optimizer reach every component through `train(method:)`:
+  /// the objective computes the loss (it counts its calls) and the checkpoint holds its modules
+  /// and the chosen optimizer's state.
+  func testAProgramsOwnObjectiveAndOptimizerTrainTheComponents() throws {
+    final class CountingObjective: Module, LocalObjective, @unchecked Sendable {
+      let inner: LocalCrossEntropyLoss
+      static let calls = LockedValue(0)
+      init(width: Int, classes: Int) throws {
+        inner = try LocalCrossEntropyLoss(
+          .linear, inFeatures: width, dimensions: .init(hidden: 8, output: 8), classes: classes)
+        super.init()
+      }
+      func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {
+        Self.calls.withLock { $0 += 1 }
+        return try inner(features, labels: labels)
+      }
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-own-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let train = try TrainOptions.parse([
+      "--model", "convnet", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125", "--components", "2",
+      "--limit-train", "128", "--limit-test", "64", "--batch-size", "32", "--epochs", "1", "--aug", "none",
+      "--devices", "2", "--placement", "0,1", "--out", dir.path
+    ])
+    try train.train(name: "own") { options in
+      options.customObjective = ObjectiveFactory(name: "counting") { _, width, classes in
+        try CountingObjective(width: width, classes: classes)
+      }
+      options.optimizer = .custom(OptimizerFactory(name: "sgd-0.5") { try SGD($0, lr: $1, momentum: 0.5) })
+    }
+    XCTAssertEqual(
+      CountingObjective.calls.withLock { $0 }, 2 * 4, "2 components × 4 batches (a given placement measures no costs)")
+    let checkpoint = try SafeTensors.load(from: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))
+    let names = Set(checkpoint.tensors.map(\.name))
+    XCTAssertTrue(names.contains("objective1.inner.classifier.weight"), "\(names.sorted())")
+    XCTAssertTrue(names.contains("optimizer2.state.0.momentum_buffer"), "\(names.sorted())")
   }
 
   /// The command runs end to end on real Fashion-MNIST (a few hundred images, one epoch, two

@@ -19,7 +19,8 @@ public final class SCPLMethod: LocalMethod {
     self.model = model
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
     let dims = options.projectionDimensions ?? (model.family == .vision ? .vision : .nlp)
-    objectives = try model.featureDims.map { width -> any LocalObjective in
+    objectives = try model.featureDims.enumerated().map { k, width -> any LocalObjective in
+      if let custom = options.customObjective { return try custom.make(k, width, model.classCount) }
       switch options.objective {
       case .supervisedContrastive:
         return try LocalContrastiveLoss(

@@ -154,6 +154,9 @@ public struct MethodOptions: Sendable {
   public var optimizer: OptimizerChoice = .adam
   /// SCPL's local objective: the supervised contrastive loss (the paper's) unless set.
   public var objective: LocalObjectiveKind = .supervisedContrastive
+  /// A program's own local objective for SCPL's components (any `LocalObjective`, e.g. with a
+  /// head module of its own); when set it replaces `objective`.
+  public var customObjective: ObjectiveFactory?
   public var temperature = 0.1
   /// nil: the family's default (vision mlp, text identity).
   public var projection: ProjectionKind?
@@ -166,6 +169,38 @@ public struct MethodOptions: Sendable {
   public init() {}
 }
 
+/// Makes a program's own local objective for each component of a model.
+public struct ObjectiveFactory: Sendable {
+  /// What the objective is, for messages.
+  public let name: String
+  let make: @Sendable (_ component: Int, _ featureWidth: Int, _ classCount: Int) throws -> any LocalObjective
+
+  /// `make(k, width, classes)`: the objective of component k, whose features are `width` wide.
+  public init(
+    name: String,
+    _ make: @escaping @Sendable (_ component: Int, _ featureWidth: Int, _ classCount: Int) throws -> any LocalObjective
+  ) {
+    self.name = name
+    self.make = make
+  }
+}
+
+/// Makes a program's own optimizer over a component's parameters at a learning rate.
+public struct OptimizerFactory: Sendable, Equatable {
+  /// What the optimizer is, for messages (and what makes two factories equal).
+  public let name: String
+  let make: @Sendable (_ parameters: [Tensor], _ learningRate: Double) throws -> any Optimizer
+
+  public init(
+    name: String, _ make: @escaping @Sendable (_ parameters: [Tensor], _ learningRate: Double) throws -> any Optimizer
+  ) {
+    self.name = name
+    self.make = make
+  }
+
+  public static func == (a: OptimizerFactory, b: OptimizerFactory) -> Bool { a.name == b.name }
+}
+
 /// The optimizer each component trains with.
 public enum OptimizerChoice: Sendable, Equatable {
   /// Adam (β = 0.9, 0.999, ε = 1e-8), as the reference trains every method.
@@ -175,6 +210,8 @@ public enum OptimizerChoice: Sendable, Equatable {
   /// LARS (`NN.LARS`): SGD with momentum whose step each parameter tensor scales by
   /// η‖θ‖/‖∇θ + λθ‖ (biases and normalisation weights exempt), as DeInfoReg trains.
   case lars(momentum: Double, weightDecay: Double, eta: Double)
+  /// A program's own.
+  case custom(OptimizerFactory)
 
   /// The optimizer over `parameters` at learning rate `lr`.
   public func make(_ parameters: [Tensor], lr: Double) throws -> any Optimizer {
@@ -184,6 +221,7 @@ public enum OptimizerChoice: Sendable, Equatable {
       return try SGD(parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
     case .lars(let momentum, let weightDecay, let eta):
       return try LARS(parameters, lr: lr, momentum: momentum, weightDecay: weightDecay, eta: eta)
+    case .custom(let factory): return try factory.make(parameters, lr)
     }
   }
 }

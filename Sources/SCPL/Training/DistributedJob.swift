@@ -125,7 +125,8 @@ public struct DistributedJob: Codable, Sendable {
 /// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
 public enum RankServer {
   public static func serve(
-    _ link: RankLink, job: DistributedJob, buildModel: ModelBuilder = ModelFactory.build, log: (String) -> Void
+    _ link: RankLink, job: DistributedJob, buildModel: ModelBuilder = ModelFactory.build,
+    adjustMethodOptions: (inout MethodOptions) -> Void = { _ in }, log: (String) -> Void
   ) throws {
     guard let config = job.config else { throw ConfigError("the job rank 0 sent has no configuration") }
     while true {
@@ -139,7 +140,9 @@ public enum RankServer {
           ModelInput(
             sampleShape: job.sampleShape, classCount: job.classCount,
             wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) }))
-        let method = try Methods.make(config.method, model: model, options: config.methodOptions)
+        var methodOptions = config.methodOptions
+        adjustMethodOptions(&methodOptions)
+        let method = try Methods.make(config.method, model: model, options: methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
         let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
         options.kind = .async

@@ -15,11 +15,11 @@ struct RunSetup {
   /// each), in rank order.
   init(
     _ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil,
-    buildModel: ModelBuilder = ModelFactory.build
+    buildModel: ModelBuilder = ModelFactory.build, methodOptions: MethodOptions? = nil
   ) throws {
     try Torch.manualSeed(seed)
     model = try buildModel(config, data.modelInput)
-    method = try Methods.make(config.method, model: model, options: config.methodOptions)
+    method = try Methods.make(config.method, model: model, options: methodOptions ?? config.methodOptions)
     loader = try DataLoader(
       data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)
     var options = try config.pipelineOptions(componentCount: model.components.count, link: link)

@@ -21,6 +21,9 @@ public final class Trainer {
   public var link: RankLink?
   /// Builds each run's network (the built-in model `config.model` names unless set).
   public var buildModel: ModelBuilder = ModelFactory.build
+  /// Changes the method's options the config gives (`TrainConfig.methodOptions`) before each run
+  /// builds its method: a program's own objective or optimizer.
+  public var adjustMethodOptions: (inout MethodOptions) -> Void = { _ in }
   /// The placement the last run trained with (set once its executor is made).
   public private(set) var placement: Placement?
   /// Stops the session after this many epochs, as an interruption would (after the checkpoint),
@@ -211,8 +214,11 @@ public final class Trainer {
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord])
   {
+    var methodOptions = config.methodOptions
+    adjustMethodOptions(&methodOptions)
     let setup = try RunSetup(
-      config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel)
+      config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel,
+      methodOptions: methodOptions)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     defer { executor.shutdown() }
     placement = executor.placement

@@ -44,11 +44,16 @@ struct DistributedOptions: ParsableArguments {
   }
 
   /// Ranks other than 0: agree on the options, take the job from rank 0, serve until it ends.
-  func serve(_ link: RankLink, partial: PartialTrainConfig, buildModel: @escaping ModelBuilder) throws {
+  func serve(
+    _ link: RankLink, partial: PartialTrainConfig, buildModel: @escaping ModelBuilder,
+    adjustMethodOptions: (inout MethodOptions) -> Void
+  ) throws {
     StopSignals.installForServingRank(link.rank)
     try DistributedJob.agree(on: partial, over: link.group)
     let job = try DistributedJob.share(nil, over: link.group)
-    try RankServer.serve(link, job: job, buildModel: buildModel) { print($0) }
+    try RankServer.serve(link, job: job, buildModel: buildModel, adjustMethodOptions: adjustMethodOptions) {
+      print($0)
+    }
   }
 
   /// Rank 0: runs `prepare` (reading the data, resolving the configuration) and tells the other

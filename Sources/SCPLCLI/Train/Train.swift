@@ -176,16 +176,23 @@ public struct TrainOptions: ParsableArguments {
   /// Runs the training these options describe (or continues `--resume`'s run folder), printing
   /// progress as `scpl train` does. `model` builds a network of the program's own for each run
   /// (nil: the built-in model `--model` names); `name` goes into the default run folder's name
-  /// (`runs/<date>-<name>-<method>-<dataset>`). A stop signal ends the process as `scpl train`
-  /// does (exit status 128 + the signal, after the checkpoint).
-  public func train(name: String? = nil, model: ModelBuilder? = nil) throws {
+  /// (`runs/<date>-<name>-<method>-<dataset>`); `method` changes the method's options the run
+  /// options give (a program's own objective, `MethodOptions.customObjective`, or optimizer,
+  /// `OptimizerChoice.custom`). A stop signal ends the process as `scpl train` does (exit status
+  /// 128 + the signal, after the checkpoint).
+  public func train(
+    name: String? = nil, model: ModelBuilder? = nil, method: @escaping (inout MethodOptions) -> Void = { _ in }
+  ) throws {
     let build = model ?? ModelFactory.build
     let link = try job.join()
     if let link, link.rank > 0 {
-      return try job.serve(link, partial: try partialConfig(custom: model != nil), buildModel: build)
+      return try job.serve(
+        link, partial: try partialConfig(custom: model != nil), buildModel: build, adjustMethodOptions: method)
     }
     defer { link?.endJob() }
-    if let resume { return try resumeRun(URL(fileURLWithPath: resume), link: link, buildModel: model) }
+    if let resume {
+      return try resumeRun(URL(fileURLWithPath: resume), link: link, buildModel: model, adjustMethodOptions: method)
+    }
     let partial = try partialConfig(custom: model != nil)
     try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
     var resolved = try partial.resolved()
@@ -211,6 +218,7 @@ public struct TrainOptions: ParsableArguments {
     print("run folder: \(folder.url.path)")
     let trainer = Trainer(config: resolved, data: data, folder: folder)
     trainer.buildModel = build
+    trainer.adjustMethodOptions = method
     trainer.link = link
     StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
@@ -266,7 +274,9 @@ public struct TrainOptions: ParsableArguments {
 extension TrainOptions {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
-  func resumeRun(_ url: URL, link: RankLink?, buildModel: ModelBuilder?) throws {
+  func resumeRun(
+    _ url: URL, link: RankLink?, buildModel: ModelBuilder?, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
+  ) throws {
     if let config {
       throw ConfigError(
         "--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))"
@@ -298,6 +308,7 @@ extension TrainOptions {
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.buildModel = buildModel ?? ModelFactory.build
+    trainer.adjustMethodOptions = adjustMethodOptions
     trainer.resume = point
     trainer.link = link
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
