@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
   libisal-dev           # Intel ISA-L: CRC-32C for TensorBoard's event files
   libgloo-dev           # gloo's headers, which torch's c10d ProcessGroupGloo.hpp includes (processes: docs/distributed.md)
+  pkgconf               # SwiftPM asks it where the pkg-config modules are (scpl-libtorch, scpl-tcmalloc)
 )
 PIP_PACKAGES=(
   safetensors           # tests check that our checkpoints load in Python's reader
