@@ -16,6 +16,8 @@ final class ScplProcess {
   let process = Process()
   private let out = Pipe(), err = Pipe()
   private var outData = Data(), errData = Data()
+  /// Guards `errData` while it grows, and wakes `waitForStandardError`.
+  private let errors = NSCondition()
   private let drained = DispatchGroup()
   private var exited = DispatchSemaphore(value: 0)
 
@@ -27,14 +29,36 @@ final class ScplProcess {
     process.standardOutput = out
     process.standardError = err
     exited = try runNoticingExit(process)
-    for (pipe, isOut) in [(out, true), (err, false)] {
-      drained.enter()
-      Thread { [self] in
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        if isOut { outData = data } else { errData = data }
-        drained.leave()
-      }.start()
+    drained.enter()
+    Thread { [self] in
+      outData = out.fileHandleForReading.readDataToEndOfFile()
+      drained.leave()
+    }.start()
+    // Standard error is read as it comes, so a test can wait for a line the program prints.
+    drained.enter()
+    Thread { [self] in
+      while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty {
+        errors.lock()
+        errData.append(chunk)
+        errors.broadcast()
+        errors.unlock()
+      }
+      errors.lock()
+      errors.broadcast()
+      errors.unlock()
+      drained.leave()
+    }.start()
+  }
+
+  /// Waits until standard error holds `text` (true), or `seconds` pass (false).
+  func waitForStandardError(_ text: String, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    errors.lock()
+    defer { errors.unlock() }
+    while !String(decoding: errData, as: UTF8.self).contains(text) {
+      guard errors.wait(until: deadline) else { return false }
     }
+    return true
   }
 
   /// Waits at most `seconds` (then kills it, and the test fails).

@@ -10,11 +10,12 @@ final class DataLoaderTests: XCTestCase {
   struct ProbeSource: BatchSource {
     var count: Int
     var classCount: Int { count }
-    var delay: TimeInterval = 0
     var failOn: Int? = nil
+    /// Counts the batches made, when given.
+    var made: LockedValue<Int>? = nil
 
     func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
-      if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+      made?.withLock { $0 += 1 }
       if let failOn, indices.contains(failOn) { throw DataError("probe: sample \(failOn) is unreadable") }
       let draws = indices.map { _ in Float(rng.uniformUnit()) }
       // Which intra-op count the making thread has (1 on loader threads).
@@ -126,9 +127,9 @@ final class DataLoaderTests: XCTestCase {
   }
 
   func testLeavingEarlyStopsAndJoinsTheWorkers() throws {
+    let made = LockedValue(0)
     let loader = try DataLoader(
-      ProbeSource(count: 400, delay: 0.01), batchSize: 2, seed: 1, workerThreads: 2, prefetch: 4)
-    let start = Date()
+      ProbeSource(count: 400, made: made), batchSize: 2, seed: 1, workerThreads: 2, prefetch: 4)
     for _ in 0..<3 {
       let batches = loader.epoch(0)
       var taken = 0
@@ -142,7 +143,9 @@ final class DataLoaderTests: XCTestCase {
     }
     // Each iterator was dropped at the end of its loop body: its deinit joined its threads.
     XCTAssertEqual(DataLoader.liveWorkerThreads, 0)
-    XCTAssertLessThan(Date().timeIntervalSince(start), 2, "200 batches of 10 ms were not all made")
+    // At most `prefetch` batches are made ahead of the consumer, so each epoch left after 2 made
+    // at most 2 + 4 of its 200 batches, however fast the workers ran.
+    XCTAssertLessThanOrEqual(made.withLock { $0 }, 3 * (2 + 4), "the workers went on after the epoch was left")
 
     let explicit = loader.epoch(1)
     _ = try explicit.next()

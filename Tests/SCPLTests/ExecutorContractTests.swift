@@ -49,16 +49,16 @@ final class ExecutorContractTests: XCTestCase {
     XCTAssertEqual(try off.trainEpoch(fakeBatches(2)).steps, 2)
 
     // nmp, BP: the forward of component 2 (on device 1) fails.
-    let model = try SleepyComponent.model(components: 2, seconds: 0)
+    let model = try ProbeComponent.model(components: 2)
     let nmp = try make(try BackpropMethod(model: model, options: MethodOptions()), .nmp, devices: 2)
     defer { nmp.shutdown() }
-    (model.components[1] as! SleepyComponent).fail = true
+    (model.components[1] as! ProbeComponent).fail = true
     delivered = []
     XCTAssertThrowsError(try nmp.trainEpoch(sleepyBatches(3)) { delivered.append($0.batch) }) {
-      XCTAssertEqual("\($0)", "component 2 on device 1 (cpu:1), batch 0: sleepy component broke on purpose")
+      XCTAssertEqual("\($0)", "component 2 on device 1 (cpu:1), batch 0: probe component broke on purpose")
     }
     XCTAssertEqual(delivered, [])
-    (model.components[1] as! SleepyComponent).fail = false
+    (model.components[1] as! ProbeComponent).fail = false
     XCTAssertEqual(try nmp.trainEpoch(sleepyBatches(3)).steps, 3)
   }
 
@@ -72,7 +72,7 @@ final class ExecutorContractTests: XCTestCase {
       throws -> [Data]
     {
       try Torch.manualSeed(5)
-      let m = try Methods.make(method, model: SleepyComponent.model(components: 2, seconds: 0))
+      let m = try Methods.make(method, model: ProbeComponent.model(components: 2))
       let e = try make(m, kind, devices: kind == .off ? 1 : 2)
       defer { e.shutdown() }
       var seen: [Int] = []

@@ -1,35 +1,37 @@
 import Foundation
 import XCTest
 import NN
+import TestSupport
 import Torch
 @testable import SCPL
 
-/// A component that sleeps in its forward (then applies a small Linear, so BP has something to
-/// differentiate) and can be told to fail: it shows GPipe's schedule without depending on how
-/// busy the cores are.
-final class SleepyComponent: Module, Component, @unchecked Sendable {
+/// A component that applies a small Linear (so BP has something to differentiate), can be told
+/// to fail, and joins a `Meeting` as "forward k" in its forward: it shows GPipe's schedule by the
+/// order of events, without depending on how busy the cores are.
+final class ProbeComponent: Module, Component, @unchecked Sendable {
   let linear: Linear
-  let seconds: Double
+  let index: Int
   var fail = false
+  var meeting: Meeting?
 
-  init(width: Int, seconds: Double) throws {
+  init(width: Int, index: Int) throws {
     linear = try Linear(width, width)
-    self.seconds = seconds
+    self.index = index
     super.init()
   }
 
   func callAsFunction(_ x: Activation) throws -> Activation {
-    if fail { throw TorchError("sleepy component broke on purpose") }
-    Thread.sleep(forTimeInterval: seconds)
+    if fail { throw TorchError("probe component broke on purpose") }
+    meeting?.inside("forward \(index)")
     return Activation(try linear(x.tensor))
   }
 
   func features(_ y: Activation) throws -> Tensor { y.tensor }
 
-  static func model(components: Int, seconds: Double) throws -> StagedModel {
+  static func model(components: Int) throws -> StagedModel {
     try StagedModel(
-      name: "sleepy", family: .vision,
-      components: (0..<components).map { _ in try SleepyComponent(width: 4, seconds: seconds) },
+      name: "probe", family: .vision,
+      components: (0..<components).map { try ProbeComponent(width: 4, index: $0) },
       classifier: try Sequential { try Linear(4, 2) }, classCount: 2, sampleShape: [4])
   }
 }
@@ -253,7 +255,11 @@ final class GPipeTests: XCTestCase {
     let data = try (0..<3).map { _ in
       (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
     }
-    let bp = try BackpropMethod(model: SleepyComponent.model(components: 2, seconds: 0.015), options: MethodOptions())
+    let bp = try BackpropMethod(model: ProbeComponent.model(components: 2), options: MethodOptions())
+    // Device 1's forward of micro-batch 1 and device 0's of micro-batch 2 meet (each waits inside
+    // its forward for the other): they run at the same time.
+    let meeting = Meeting(["forward 0": 1, "forward 1": 0])
+    for c in bp.model.components { (c as! ProbeComponent).meeting = meeting }
     let e = try Pipelines.make(bp, options(.gpipe, devices: 2, placement: [0, 1], microBatches: 4))
     defer { e.shutdown() }
     try e.trainEpoch(data)
@@ -269,9 +275,10 @@ final class GPipeTests: XCTestCase {
     }
     let d0 = spans.filter { $0.device == 0 && $0.kind == .forward },
       d1 = spans.filter { $0.device == 1 && $0.kind == .forward }
+    XCTAssertTrue(meeting.met, "no concurrent forwards")
     XCTAssertTrue(
       d1.contains { a in d0.contains { b in a.batch == b.batch && a.start < b.end && b.start < a.end } },
-      "no concurrent forwards")
+      "no concurrent forward spans")
     let events = ChromeTrace.events(e.timeline).filter { $0["ph"] as? String == "X" }
     XCTAssertTrue(
       events.contains {
@@ -286,7 +293,9 @@ final class GPipeTests: XCTestCase {
       (inputs: try Tensor.zeros([8, 1, 16, 16]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
     }
     func run(devices: Int) throws -> (seconds: Double, method: SleepingMethod, timeline: Timeline) {
-      let method = try SleepingMethod(components: 2, seconds: 0.015)
+      let method = try SleepingMethod(components: 2, seconds: 0)
+      // Device 0's learning of batch 0 and device 1's first forward meet: they run at once.
+      method.meeting = Meeting(["learn 0": 0, "forward 1": 0])
       let e = try Pipelines.make(
         method, options(.scplGPipe, devices: devices, placement: devices == 1 ? [0, 0] : [0, 1], microBatches: 4))
       defer { e.shutdown() }
@@ -294,6 +303,7 @@ final class GPipeTests: XCTestCase {
     }
     let two = try run(devices: 2)
     XCTAssertEqual(two.method.sleepers.map(\.learned), [3, 3])
+    XCTAssertTrue(two.method.meeting!.met, "device 0 never learned while device 1 ran a forward")
     let spans = two.timeline.spans
     for d in 0..<2 {
       XCTAssertEqual(spans.filter { $0.device == d && $0.kind == .forward && $0.microBatch != nil }.count, 3 * 4)
@@ -312,20 +322,20 @@ final class GPipeTests: XCTestCase {
     let data = try (0..<2).map { _ in
       (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
     }
-    let model = try SleepyComponent.model(components: 2, seconds: 0)
+    let model = try ProbeComponent.model(components: 2)
     let e = try Pipelines.make(
       BackpropMethod(model: model, options: MethodOptions()), options(.gpipe, devices: 2, microBatches: 4))
     defer { e.shutdown() }
-    (model.components[1] as! SleepyComponent).fail = true
+    (model.components[1] as! ProbeComponent).fail = true
     XCTAssertThrowsError(try e.trainEpoch(data)) {
       XCTAssertTrue(
         "\($0)".contains(
-          "component 2 on device 1 (cpu:1), batch 0, micro-batch 1 of 4: sleepy component broke on purpose"), "\($0)")
+          "component 2 on device 1 (cpu:1), batch 0, micro-batch 1 of 4: probe component broke on purpose"), "\($0)")
     }
-    (model.components[1] as! SleepyComponent).fail = false
+    (model.components[1] as! ProbeComponent).fail = false
     XCTAssertEqual(try e.trainEpoch(data).steps, 2)
 
-    let method = try SleepingMethod(components: 4, seconds: 0.001)
+    let method = try SleepingMethod(components: 4, seconds: 0)
     method.sleepers[2].failAtBatch = 1
     let s = try Pipelines.make(method, options(.scplGPipe, devices: 2, placement: [0, 0, 1, 1], microBatches: 2))
     defer { s.shutdown() }

@@ -6,7 +6,7 @@ import Torch
 
 /// The local losses of Early Exit and Associated Learning against values worked out by hand
 /// (all-zero weights) and against the same formulas written out in scalar Swift from the
-/// modules' weights (random weights). The model is two `SleepyComponent`s (a Linear 4→4 each,
+/// modules' weights (random weights). The model is two `ProbeComponent`s (a Linear 4→4 each,
 /// whose output is its features), two classes, a batch of two.
 final class LocalLossTests: XCTestCase {
   let inputs: [[Double]] = [[0.5, -1, 2, 0.25], [-0.75, 0.5, 0, 1.5]]
@@ -16,7 +16,7 @@ final class LocalLossTests: XCTestCase {
     (try Tensor(inputs.flatMap { $0.map(Float.init) }).reshaped([2, 4]), try Tensor(labels.map(Int64.init)))
   }
 
-  func model() throws -> StagedModel { try SleepyComponent.model(components: 2, seconds: 0) }
+  func model() throws -> StagedModel { try ProbeComponent.model(components: 2) }
 
   /// Component k's loss on the batch: the stage's forward on the sequential loop's input, then its `loss`.
   func loss(_ method: any LocalMethod, component k: Int) throws -> Double {
@@ -62,7 +62,7 @@ final class LocalLossTests: XCTestCase {
     // component's output, mean cross-entropy over the batch.
     try Torch.manualSeed(2)
     let method = try EarlyExitMethod(model: model(), options: MethodOptions())
-    let component = (method.model.components[0] as! SleepyComponent).linear
+    let component = (method.model.components[0] as! ProbeComponent).linear
     let head = linears(method.heads[0])
     var expected = 0.0
     for (x, y) in zip(inputs, labels) {
@@ -87,7 +87,7 @@ final class LocalLossTests: XCTestCase {
     // and the vector's entries.
     try Torch.manualSeed(2)
     let method = try AssociatedLearningMethod(model: model(), options: MethodOptions())
-    let component = (method.model.components[0] as! SleepyComponent).linear
+    let component = (method.model.components[0] as! ProbeComponent).linear
     let block = method.blocks[0]
     let (g, b, h) = (linears(block.encoder), linears(block.bridge), linears(block.decoder))
     var bridge = 0.0, autoencoder = 0.0
@@ -108,7 +108,7 @@ final class LocalLossTests: XCTestCase {
   func testAssociatedLearningDecodersAreReachedThroughTheHandOff() throws {
     try Torch.manualSeed(3)
     let method = try AssociatedLearningMethod(
-      model: try SleepyComponent.model(components: 3, seconds: 0), options: MethodOptions())
+      model: try ProbeComponent.model(components: 3), options: MethodOptions())
     method.train(false)
     let (inputs, _) = try batch()
     var asked: [Int] = []

@@ -1,10 +1,13 @@
 import Foundation
 import XCTest
 import NN
+import TestSupport
 import Torch
 @testable import SCPL
 
-/// A local method whose stages only sleep and count: it shows the schedule without numerics.
+/// A local method whose stages only count (and, given `seconds`, sleep as a stand-in for work of
+/// a known length): it shows the schedule without numerics. Its `meeting` proves which of its
+/// shares run at the same time: "forward k", "learn k" and "predict k" join it.
 final class SleepingMethod: LocalMethod {
   let kind = MethodKind.scpl
   let model: StagedModel
@@ -23,10 +26,12 @@ final class SleepingMethod: LocalMethod {
   var predictionCalls: [PredictionCall] { lock.lock(); defer { lock.unlock() }; return calls }
   /// Prediction throws in this component's share of this batch when set.
   var failPrediction: (component: Int, batch: Int)?
+  var meeting: Meeting? { didSet { for s in sleepers { s.meeting = meeting } } }
 
   /// Each share sleeps like a forward and notes where it ran; the last gives zero logits.
   func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws -> PartialPrediction {
-    Thread.sleep(forTimeInterval: seconds)
+    if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+    meeting?.inside("predict \(k)")
     lock.lock()
     let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order
     calls.append(PredictionCall(component: k, thread: pthread_self(), gradEnabled: isGradEnabled))
@@ -46,6 +51,7 @@ final class SleepingMethod: LocalMethod {
     var modules: [Module] { [] }
     /// Throws in `learn` of this batch when set.
     var failAtBatch: Int?
+    var meeting: Meeting?
     private let lock = NSLock()
     private var _learned = 0
     var learned: Int { lock.lock(); defer { lock.unlock() }; return _learned }
@@ -57,14 +63,16 @@ final class SleepingMethod: LocalMethod {
     }
 
     func forward(_ input: Activation) throws -> Activation {
-      Thread.sleep(forTimeInterval: seconds)
+      if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+      meeting?.inside("forward \(index)")
       return input
     }
 
     func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor { try Tensor.zeros([]) }
 
     func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
-      Thread.sleep(forTimeInterval: seconds)
+      if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+      meeting?.inside("learn \(index)")
       lock.lock(); defer { lock.unlock() }
       if let failAtBatch, _learned == failAtBatch { throw TorchError("stage \(index + 1) broke on purpose") }
       _learned += 1
@@ -97,19 +105,22 @@ final class PipelineScheduleTests: XCTestCase {
     return try Pipelines.make(method, options)
   }
 
-  /// Two devices, one 20 ms + 20 ms stage each: async overlaps batch t on device 1 with t+1 on
-  /// device 0. The order of events shows it (spans of the two devices overlap in time); how much
-  /// faster that makes an epoch is `scpl bench`'s to measure, not a unit test's.
+  /// Two devices, one stage each: async runs batch 0 on device 1 while device 0 runs batch 1.
+  /// The stages meet there (each waits inside its forward for the other), which a schedule that
+  /// ran them one after the other could not do; how much faster that makes an epoch is `scpl
+  /// bench`'s to measure, not a unit test's.
   func testAsyncOverlapsBatchesAcrossDevices() throws {
     let data = try fakeBatches(8)
-    let method = try SleepingMethod(components: 2, seconds: 0.02)
+    let method = try SleepingMethod(components: 2, seconds: 0)
+    method.meeting = Meeting(["forward 0": 1, "forward 1": 0])
     let pipelined = try executor(method, .async, devices: 2)
     defer { pipelined.shutdown() }
     var losses: [[Double]] = []
     try pipelined.trainEpoch(data) { losses.append($0.losses) }
     XCTAssertEqual(losses, Array(repeating: [0, 1], count: 8))
     XCTAssertEqual(method.sleepers.map(\.learned), [8, 8])
-    // The devices really ran at the same time: some forward of device 1 overlaps one of device 0.
+    XCTAssertTrue(method.meeting!.met, "device 1's batch 0 and device 0's batch 1 never ran at once")
+    // So the spans of the two devices overlap in time.
     let spans = pipelined.timeline.spans
     let d0 = spans.filter { $0.device == 0 }, d1 = spans.filter { $0.device == 1 }
     XCTAssertTrue(d1.contains { a in d0.contains { b in a.start < b.end && b.start < a.end } }, "no concurrent spans")
@@ -119,7 +130,7 @@ final class PipelineScheduleTests: XCTestCase {
   /// the executor usable.
   func testErrorInAStageIsRethrownWithItsPlace() throws {
     for kind in [PipelineKind.async, .overlap] {
-      let method = try SleepingMethod(components: 4, seconds: 0.001)
+      let method = try SleepingMethod(components: 4, seconds: 0)
       method.sleepers[2].failAtBatch = 3
       let e = try executor(method, kind, devices: 2)
       defer { e.shutdown() }
@@ -145,7 +156,7 @@ final class PipelineScheduleTests: XCTestCase {
   /// the same batches (the weights are those of training on exactly the batches fed).
   func testEarlyStopFromOnStepFinishesTheBatchesInFlight() throws {
     struct Stop: Error {}
-    let method = try SleepingMethod(components: 4, seconds: 0.002)
+    let method = try SleepingMethod(components: 4, seconds: 0)
     let e = try executor(method, .async, devices: 4, queueDepth: 1)
     defer { e.shutdown() }
     XCTAssertThrowsError(try e.trainEpoch(fakeBatches(40)) { if $0.batch == 2 { throw Stop() } }) {
