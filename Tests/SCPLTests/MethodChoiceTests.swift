@@ -22,7 +22,8 @@ final class MethodChoiceTests: XCTestCase {
     let options = config.methodOptions
     XCTAssertEqual(options.objective, .crossEntropy)
     XCTAssertEqual(options.optimizer, .sgd(momentum: 0.8, weightDecay: 0))
-    XCTAssertEqual(options.projectionDimensions, ProjectionDimensions(hidden: 64, output: 32))
+    XCTAssertEqual(options.projectionHidden, 64)
+    XCTAssertEqual(options.projectionOutput, 32)
     let model = try ConvNet.build(sampleShape: [1, 8, 8], classes: 3, components: 2, width: 0.125)
     let method = try XCTUnwrap(try Methods.make(.scpl, model: model, options: options) as? SCPLMethod)
     XCTAssertTrue(method.objectives.allSatisfy { $0 is LocalCrossEntropyLoss })
@@ -33,7 +34,8 @@ final class MethodChoiceTests: XCTestCase {
     let plain = try partial().resolved()
     XCTAssertEqual(plain.methodOptions.objective, .supervisedContrastive)
     XCTAssertEqual(plain.methodOptions.optimizer, .adam)
-    XCTAssertNil(plain.methodOptions.projectionDimensions)
+    XCTAssertNil(plain.methodOptions.projectionHidden)
+    XCTAssertNil(plain.methodOptions.projectionOutput)
   }
 
   func testChoicesThatDoNotApplyAreRefused() throws {

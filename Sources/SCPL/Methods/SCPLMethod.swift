@@ -18,7 +18,9 @@ public final class SCPLMethod: LocalMethod {
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
-    let dims = options.projectionDimensions ?? (model.family == .vision ? .vision : .nlp)
+    let family: ProjectionDimensions = model.family == .vision ? .vision : .nlp
+    let dims = ProjectionDimensions(
+      hidden: options.projectionHidden ?? family.hidden, output: options.projectionOutput ?? family.output)
     objectives = try model.featureDims.enumerated().map { k, width -> any LocalObjective in
       if let custom = options.customObjective { return try custom.make(k, width, model.classCount) }
       switch options.objective {

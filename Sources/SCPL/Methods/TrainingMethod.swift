@@ -160,9 +160,10 @@ public struct MethodOptions: Sendable {
   public var temperature = 0.1
   /// nil: the family's default (vision mlp, text identity).
   public var projection: ProjectionKind?
-  /// The projection heads' hidden and output widths; nil: the family's (vision 512 and 1024, the
-  /// reference's; text 300 and 300).
-  public var projectionDimensions: ProjectionDimensions?
+  /// The projection heads' hidden and output widths, each nil for the model family's (vision 512
+  /// and 1024, the reference's; text 300 and 300).
+  public var projectionHidden: Int?
+  public var projectionOutput: Int?
   public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
   /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
   public var associatedLearning: AssociatedLearningMethod.Sizes?

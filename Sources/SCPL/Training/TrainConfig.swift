@@ -474,12 +474,8 @@ extension TrainConfig {
     case .sgd: o.optimizer = .sgd(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0)
     case .lars: o.optimizer = .lars(momentum: momentum ?? 0.9, weightDecay: weightDecay ?? 0, eta: 0.001)
     }
-    if headHidden != nil || headOut != nil {
-      let text = (try? DatasetCatalog.entry(dataset).family) == .text
-      let family = text ? ProjectionDimensions.nlp : .vision
-      o.projectionDimensions = ProjectionDimensions(
-        hidden: headHidden ?? family.hidden, output: headOut ?? family.output)
-    }
+    o.projectionHidden = headHidden
+    o.projectionOutput = headOut
     // The reference's ALComponent for its vanilla ConvNet is narrower than for VGG and ResNet.
     if model == .convnet { o.associatedLearning = .init(labelWidth: 300, bridgeHidden: 1500) }
     return o
