@@ -222,10 +222,7 @@ extension AsyncPipelineExecutor {
     var out: [(String, Tensor)] = []
     for k in components(ofRank: r) {
       let stage = local.stages[k]
-      for m in stage.modules {
-        let prefix = try statePrefix(of: m, in: prefixes, component: k)
-        out += m.stateDict().map { (prefix + $0.0, $0.1) }
-      }
+      out += try moduleState(stage.modules, component: k, prefixes)
       out += try stage.optimizer.stateDict().map { ("optimizer\(k + 1).\($0.0)", $0.1) }
       out.append(("rng.component\(k)", try group.generators[k].state()))
     }
@@ -238,12 +235,7 @@ extension AsyncPipelineExecutor {
     let prefixes = local.statePrefixes()
     for k in components(ofRank: r) {
       let stage = local.stages[k]
-      for m in stage.modules {
-        let prefix = try statePrefix(of: m, in: prefixes, component: k)
-        try inContext("loading component \(k + 1)'s \(prefix.dropLast()) for rank \(r)") {
-          try m.loadStateDict(all.entries(under: prefix))
-        }
-      }
+      try loadModuleState(all, into: stage.modules, component: k, prefixes, purpose: "for rank \(r)")
       try stage.optimizer.loadStateDict(all.entries(under: "optimizer\(k + 1)."))
       guard let rng = all["rng.component\(k)"] else {
         throw PipelineError("no random state for component \(k + 1) of rank \(r)")
@@ -257,10 +249,7 @@ extension AsyncPipelineExecutor {
   func sharedState(ofRank r: Int) throws -> [(String, Tensor)] {
     let prefixes = local.statePrefixes()
     return try components(ofRank: r).flatMap { k in
-      try local.readByLaterPredictions(component: k).flatMap { m in
-        let prefix = try statePrefix(of: m, in: prefixes, component: k)
-        return m.stateDict().map { (prefix + $0.0, $0.1) }
-      }
+      try moduleState(local.readByLaterPredictions(component: k), component: k, prefixes)
     }
   }
 
@@ -270,11 +259,31 @@ extension AsyncPipelineExecutor {
     let all = Dictionary(named, uniquingKeysWith: { a, _ in a })
     let prefixes = local.statePrefixes()
     for k in (0..<r).flatMap(components(ofRank:)) {
-      for m in local.readByLaterPredictions(component: k) {
-        let prefix = try statePrefix(of: m, in: prefixes, component: k)
-        try inContext("loading component \(k + 1)'s \(prefix.dropLast()), shared for prediction") {
-          try m.loadStateDict(all.entries(under: prefix))
-        }
+      try loadModuleState(
+        all, into: local.readByLaterPredictions(component: k), component: k, prefixes, purpose: "shared for prediction")
+    }
+  }
+
+  /// `modules`' parameters and buffers (modules of component k), each under its checkpoint name.
+  private func moduleState(_ modules: [Module], component k: Int, _ prefixes: [ObjectIdentifier: String]) throws
+    -> [(String, Tensor)]
+  {
+    try modules.flatMap { m in
+      let prefix = try statePrefix(of: m, in: prefixes, component: k)
+      return m.stateDict().map { (prefix + $0.0, $0.1) }
+    }
+  }
+
+  /// Loads each of `modules` (modules of component k) from the entries of `all` under its
+  /// checkpoint name; an error names the module and `purpose`.
+  private func loadModuleState(
+    _ all: [String: Tensor], into modules: [Module], component k: Int, _ prefixes: [ObjectIdentifier: String],
+    purpose: String
+  ) throws {
+    for m in modules {
+      let prefix = try statePrefix(of: m, in: prefixes, component: k)
+      try inContext("loading component \(k + 1)'s \(prefix.dropLast()) \(purpose)") {
+        try m.loadStateDict(all.entries(under: prefix))
       }
     }
   }
