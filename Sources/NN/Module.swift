@@ -4,7 +4,9 @@ import Torch
 /// A tensor a module keeps but does not learn (BatchNorm's running statistics). It is saved in the
 /// state dict but never handed to an optimizer.
 public final class Buffer: @unchecked Sendable {
+  /// The stored tensor; loading a state dict copies into it in place.
   public let value: Tensor
+  /// Wraps `value` as a buffer.
   public init(_ value: Tensor) { self.value = value }
 }
 
@@ -24,8 +26,10 @@ public final class Buffer: @unchecked Sendable {
 /// Declare structure with `let` so the objects optimizers hold stay the ones the module uses;
 /// loading a state dict copies values into them in place.
 open class Module: @unchecked Sendable {
+  /// Whether this module is in training mode; set for a whole tree with `train(_:)` or `eval()`.
   public private(set) var isTraining = true
 
+  /// Creates a module in training mode.
   public init() {}
 
   // MARK: reflection
@@ -48,6 +52,7 @@ open class Module: @unchecked Sendable {
     return out
   }
 
+  /// This module's own buffers (not its children's), with their state-dict names.
   public func ownBuffers() -> [(String, Buffer)] {
     var out: [(String, Buffer)] = []
     forEachProperty { name, value in
@@ -131,11 +136,13 @@ open class Module: @unchecked Sendable {
     return out
   }
 
+  /// Every parameter in the tree, trainable or frozen, in the order of `namedParameters()`.
   public func parameters() -> [Tensor] { namedParameters().map(\.1) }
 
   /// The parameters an optimizer should update (those that require grad).
   public func trainableParameters() -> [Tensor] { parameters().filter(\.requiresGrad) }
 
+  /// Every buffer in the tree with its dotted name, in tree order.
   public func namedBuffers() -> [(String, Buffer)] {
     var out: [(String, Buffer)] = []
     for (path, module) in namedModules() {
@@ -146,6 +153,7 @@ open class Module: @unchecked Sendable {
 
   /// Number of scalar parameters (trainable or frozen).
   public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
+  /// Number of scalar parameters that require grad.
   public var trainableParameterCount: Int { trainableParameters().reduce(0) { $0 + $1.count } }
 
   // MARK: modes
@@ -155,6 +163,7 @@ open class Module: @unchecked Sendable {
     for (_, m) in namedModules() { m.isTraining = on }
   }
 
+  /// Switches the whole tree to evaluation mode; the same as `train(false)`.
   public func eval() { train(false) }
 
   /// Runs `body` with the whole tree in `training` mode, then puts every module's own mode back
@@ -208,10 +217,12 @@ open class Module: @unchecked Sendable {
     }
   }
 
+  /// Writes `stateDict()` to a safetensors file at `url`, with `metadata` as its string metadata.
   public func save(to url: URL, metadata: [String: String] = [:]) throws {
     try SafeTensors.save(stateDict(), to: url, metadata: metadata)
   }
 
+  /// Reads a safetensors file at `url` and loads its tensors with `loadStateDict(_:strict:)`.
   public func load(from url: URL, strict: Bool = true) throws {
     let file = try SafeTensors.load(from: url)
     try loadStateDict(
@@ -221,6 +232,7 @@ open class Module: @unchecked Sendable {
 
 /// A module that maps one tensor to one tensor (most layers).
 public protocol UnaryLayer: Module {
+  /// Applies the layer to `x`.
   func callAsFunction(_ x: Tensor) throws -> Tensor
 }
 
@@ -239,6 +251,7 @@ extension Module {
 }
 
 extension Sequence where Element == Module {
+  /// Records the current mode of every module in these trees, for `TrainingModes.restore()`.
   public func trainingModes() -> TrainingModes {
     TrainingModes(modes: flatMap { $0.namedModules().map { ($0.1, $0.1.isTraining) } })
   }

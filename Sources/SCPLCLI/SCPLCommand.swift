@@ -8,6 +8,7 @@ import Torch
 /// The `scpl` tool: its commands live in this library so tests can parse and run them; the
 /// executable target is one line that calls `SCPLCommand.start()`.
 public struct SCPLCommand: ParsableCommand {
+  /// A command with every option at its default; ArgumentParser fills them in as it parses.
   public init() {}
 
   /// Runs the tool for this process's command line (after choosing BLAS kernels and the host
@@ -37,6 +38,7 @@ public struct SCPLCommand: ParsableCommand {
       """
   }
 
+  /// The command's name, summary and subcommands (`train` when none is named).
   public static let configuration = CommandConfiguration(
     commandName: "scpl",
     abstract: "Train and measure networks with Supervised Contrastive Parallel Learning and its baselines.",

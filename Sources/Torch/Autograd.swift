@@ -2,6 +2,7 @@ import CTorch
 
 /// Reverse-mode differentiation, as libtorch's autograd does it.
 extension Tensor {
+  /// Whether autograd records the operations on this tensor to compute gradients.
   public var requiresGrad: Bool { ct_requires_grad(handle) != 0 }
 
   /// Marks a leaf tensor as one whose gradient should be accumulated. Returns `self`.
@@ -11,6 +12,7 @@ extension Tensor {
     return self
   }
 
+  /// Whether no recorded operation produced this tensor (only leaves accumulate `grad`).
   public var isLeaf: Bool { ct_is_leaf(handle) != 0 }
 
   /// The accumulated gradient, or nil when none has been computed since the last `zeroGrad()`.
@@ -62,4 +64,5 @@ public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
   return try body()
 }
 
+/// Whether gradient recording is on for the calling thread (off inside `withNoGrad`).
 public var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }

@@ -20,6 +20,7 @@ public enum CRC32C {
     return crc ^ 0xFFFF_FFFF
   }
 
+  /// The checksum of any contiguous bytes (an array, `Data`…); with `continuing`, carried on from an earlier one.
   public static func checksum<C: ContiguousBytes>(_ bytes: C, continuing previous: UInt32 = 0) -> UInt32 {
     bytes.withUnsafeBytes { checksum($0, continuing: previous) }
   }

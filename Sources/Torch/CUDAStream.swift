@@ -53,6 +53,7 @@ public enum GPUMemory {
     return Int(out)
   }
 
+  /// Resets GPU `gpu`'s peak so that `peakAllocatedBytes` counts from what is allocated now.
   public static func resetPeak(gpu: Int) throws {
     try check(ct_gpu_reset_peak(Int32(gpu)), "resetting cuda:\(gpu)'s peak memory")
   }

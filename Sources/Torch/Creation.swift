@@ -14,18 +14,21 @@ func validate(shape: [Int], _ op: String) throws {
 }
 
 extension Tensor {
+  /// A tensor of `shape` filled with zeros; throws on a negative size.
   public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
     try validate(shape: shape, "zeros")
     let d = device.code
     return try withShape(shape) { try wrap(ct_zeros($0, $1, dtype.rawValue, d.type, d.index), "zeros(\(shape))") }
   }
 
+  /// A tensor of `shape` filled with ones; throws on a negative size.
   public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
     try validate(shape: shape, "ones")
     let d = device.code
     return try withShape(shape) { try wrap(ct_ones($0, $1, dtype.rawValue, d.type, d.index), "ones(\(shape))") }
   }
 
+  /// A tensor of `shape` with every element `value`; throws on a negative size.
   public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu) throws
     -> Tensor
   {
@@ -65,6 +68,7 @@ extension Tensor {
     return try wrap(ct_randperm(Int64(n), d.type, d.index), "randperm(\(n))")
   }
 
+  /// The 1-D sequence `start`, `start + step`, … up to but excluding `end` (int64 by default).
   public static func arange(
     _ start: Double, _ end: Double, step: Double = 1, dtype: DType = .int64, device: Device = .cpu
   ) throws -> Tensor {
@@ -72,10 +76,12 @@ extension Tensor {
     return try wrap(ct_arange(start, end, step, dtype.rawValue, d.type, d.index), "arange(\(start), \(end), \(step))")
   }
 
+  /// The 1-D sequence 0 ..< `end` (int64 by default).
   public static func arange(_ end: Int, dtype: DType = .int64, device: Device = .cpu) throws -> Tensor {
     try arange(0, Double(end), dtype: dtype, device: device)
   }
 
+  /// The n×n identity matrix.
   public static func eye(_ n: Int, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
     let d = device.code
     return try wrap(ct_eye(Int64(n), dtype.rawValue, d.type, d.index), "eye(\(n))")
@@ -115,7 +121,9 @@ extension Tensor {
     self.init(owning: handle)
   }
 
+  /// Zeros of `t`'s shape, dtype and device.
   public static func zeros(like t: Tensor) throws -> Tensor { try zeros(t.shape, dtype: t.dtype, device: t.device) }
+  /// Ones of `t`'s shape, dtype and device.
   public static func ones(like t: Tensor) throws -> Tensor { try ones(t.shape, dtype: t.dtype, device: t.device) }
 }
 

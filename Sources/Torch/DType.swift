@@ -18,8 +18,10 @@ public enum DType: Int32, Sendable, CustomStringConvertible, CaseIterable {
     }
   }
 
+  /// Whether the type is float32 or float64.
   public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
+  /// The type's name as PyTorch spells it (`float32`, `int64`…).
   public var description: String {
     switch self {
     case .float32: return "float32"

@@ -34,6 +34,7 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// `cpu` or `cuda:N`, the form `init(parsing:)` reads.
   public var description: String {
     switch self {
     case .cpu: return "cpu"

@@ -7,11 +7,15 @@ import Foundation
 /// wrong shape. Nothing here opens a socket of its own; c10d does all the networking.
 public final class ProcessGroup: @unchecked Sendable {
   private let handle: ct_process_group
+  /// This process's rank, 0 ..< `worldSize`.
   public let rank: Int
+  /// The number of processes in the job.
   public let worldSize: Int
   /// How long any one operation may wait.
   public let timeout: Double
+  /// The host that rank 0's store listens on.
   public let masterAddress: String
+  /// The TCP port of rank 0's store.
   public let masterPort: Int
   /// The receives being waited on, so that `abandonReceives` can end them.
   private let receives = PendingReceives()
@@ -142,6 +146,8 @@ public final class ProcessGroup: @unchecked Sendable {
     return try t.contiguous()
   }
 
+  /// Starts sending `t` (a CPU tensor) to rank `dst` under `tag`; `wait()` on the result before
+  /// changing `t`.
   public func send(_ t: Tensor, to dst: Int, tag: Int) throws -> Work {
     let t = try wire(t)
     return try Work(
@@ -170,6 +176,7 @@ public final class ProcessGroup: @unchecked Sendable {
     ).wait()
   }
 
+  /// Waits until every rank has reached the barrier (at most `timeout`).
   public func barrier() throws { try Work(ct_pg_ibarrier(handle), "barrier", timeout: timeout, tensors: []).wait() }
 
   /// Rank `root`'s bytes, on every rank (the others pass anything, e.g. []).

@@ -4,6 +4,7 @@ import Foundation
 /// its old content or the whole new one: a temporary file in the same folder, fsync, rename over
 /// the target, fsync of the folder (so the rename itself is on disk).
 public enum DurableFile {
+  /// Replaces `url`'s content with `bytes`, all or nothing, and durably; throws naming the step that failed.
   public static func write<C: ContiguousBytes>(_ bytes: C, to url: URL) throws {
     let folder = url.deletingLastPathComponent()
     let temporary = folder.appendingPathComponent(

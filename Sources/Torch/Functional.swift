@@ -2,12 +2,15 @@ import CTorch
 
 /// Functional forms of the neural-network ops (the `NN` module's layers call these).
 public enum Functional {
+  /// x · weightᵀ + bias, with `weight` out×in (`torch.nn.functional.linear`).
   public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
     try wrap(
       ct_linear(x.handle, weight.handle, bias?.handle),
       "linear of \(x.shape) with weight \(weight.shape)")
   }
 
+  /// 2-D convolution of N×C×H×W `x` with `weight` (out × C/groups × kH × kW), as
+  /// `torch.nn.functional.conv2d`.
   public static func conv2d(
     _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
     padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
@@ -21,6 +24,7 @@ public enum Functional {
       "conv2d of \(x.shape) with weight \(weight.shape)")
   }
 
+  /// Max pooling of N×C×H×W `x` over `kernel` windows; `stride` defaults to the kernel size.
   public static func maxPool2d(
     _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
     padding: (Int, Int) = (0, 0)
@@ -32,6 +36,8 @@ public enum Functional {
         [Int64(padding.0), Int64(padding.1)]), "maxPool2d of \(x.shape)")
   }
 
+  /// Average pooling of N×C×H×W `x` over `kernel` windows; `stride` defaults to the kernel
+  /// size.
   public static func avgPool2d(
     _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
     padding: (Int, Int) = (0, 0)
@@ -43,6 +49,8 @@ public enum Functional {
         [Int64(padding.0), Int64(padding.1)]), "avgPool2d of \(x.shape)")
   }
 
+  /// Average pooling of N×C×H×W `x` down to `outputSize` (H, W) whatever its size
+  /// (`torch.nn.functional.adaptive_avg_pool2d`).
   public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) throws -> Tensor {
     try wrap(
       ct_adaptive_avg_pool2d(x.handle, [Int64(outputSize.0), Int64(outputSize.1)]),
@@ -70,6 +78,8 @@ public enum Functional {
         training ? 1 : 0, momentum, eps), "batchNorm of \(x.shape)")
   }
 
+  /// Layer normalisation over the trailing axes `normalizedShape`, then scaled by `weight`
+  /// and shifted by `bias` when given.
   public static func layerNorm(
     _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
     eps: Double = 1e-5
@@ -81,11 +91,14 @@ public enum Functional {
     }
   }
 
+  /// In training, zeroes each element with probability `p` and scales the rest by 1/(1−p);
+  /// otherwise returns `x`'s values. Throws when `p` is outside [0, 1].
   public static func dropout(_ x: Tensor, p: Double, training: Bool) throws -> Tensor {
     guard (0...1).contains(p) else { throw TorchError("dropout probability must be in [0, 1], got \(p)") }
     return try wrap(ct_dropout(x.handle, p, training ? 1 : 0), "dropout of \(x.shape)")
   }
 
+  /// The rows of `weight` picked by int64 `indices`: shape `indices.shape` + [columns].
   public static func embedding(_ indices: Tensor, weight: Tensor) throws -> Tensor {
     try wrap(ct_embedding(weight.handle, indices.handle), "embedding of ids \(indices.shape) in table \(weight.shape)")
   }
@@ -109,13 +122,16 @@ public enum Functional {
     return (Tensor(owning: out[0]!), Tensor(owning: out[1]!), Tensor(owning: out[2]!))
   }
 
+  /// Softmax along `axis`.
   public static func softmax(_ x: Tensor, axis: Int) throws -> Tensor {
     try wrap(ct_softmax(x.handle, Int64(axis)), "softmax along \(axis) of \(x.shape)")
   }
+  /// The logarithm of the softmax along `axis`, computed stably.
   public static func logSoftmax(_ x: Tensor, axis: Int) throws -> Tensor {
     try wrap(ct_log_softmax(x.handle, Int64(axis)), "logSoftmax along \(axis) of \(x.shape)")
   }
 
+  /// How a loss combines its per-element values: kept as they are, averaged or summed.
   public enum Reduction: Int32, Sendable { case none = 0, mean = 1, sum = 2 }
 
   /// Cross-entropy of logits `B×C` against int64 class indices `B`.
@@ -128,6 +144,7 @@ public enum Functional {
       "crossEntropy of logits \(logits.shape) and targets \(target.shape)")
   }
 
+  /// Squared differences between `a` and `b`, combined by `reduction`.
   public static func mseLoss(_ a: Tensor, _ b: Tensor, reduction: Reduction = .mean) throws -> Tensor {
     try wrap(ct_mse_loss(a.handle, b.handle, reduction.rawValue), "mseLoss of \(a.shape) and \(b.shape)")
   }

@@ -7,6 +7,7 @@ import CTorch
 public final class Generator: @unchecked Sendable {
   let handle: ct_generator
 
+  /// A generator seeded with `seed`.
   public init(seed: UInt64) throws {
     guard let h = ct_generator_new(seed) else { throw TorchError.last("Generator(seed: \(seed))") }
     handle = h
@@ -17,6 +18,7 @@ public final class Generator: @unchecked Sendable {
   /// The generator's state (a uint8 tensor, libtorch's format).
   public func state() throws -> Tensor { try wrap(ct_generator_get_state(handle), "Generator.state") }
 
+  /// Restores a state that `state()` returned; throws when the tensor is not one.
   public func setState(_ state: Tensor) throws {
     try check(
       ct_generator_set_state(handle, state.handle),

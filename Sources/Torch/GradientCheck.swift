@@ -3,10 +3,13 @@
 /// `f` maps the inputs to a tensor; the check differentiates the scalar `sum(f(x) · w)` for a fixed
 /// random weighting `w`, so every output element matters. Use float64 inputs.
 public enum GradientCheck {
+  /// The outcome of a check: the worst relative error and how many elements it covered.
   public struct Result: CustomStringConvertible {
     /// The largest |analytic − numeric| / max(1, |numeric|) over every checked element.
     public var maxError: Double
+    /// How many input elements were perturbed.
     public var checkedElements: Int
+    /// The error and the element count, in one line.
     public var description: String { "max error \(maxError) over \(checkedElements) elements" }
   }
 

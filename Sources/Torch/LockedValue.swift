@@ -5,6 +5,7 @@ public final class LockedValue<Value>: @unchecked Sendable {
   private let lock = NSLock()
   private var value: Value
 
+  /// A lock-guarded holder of `value`.
   public init(_ value: Value) { self.value = value }
 
   /// Runs `body` with the value, holding the lock; what `body` changes is kept.

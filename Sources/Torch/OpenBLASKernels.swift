@@ -8,6 +8,7 @@ import Foundation
 /// the program restarts itself once with the variable set (`Engine.prepareProcess`). A value the
 /// user set is never changed.
 public enum OpenBLASKernels {
+  /// The kernel families OpenBLAS falls back to when it does not recognise a CPU.
   public static let genericCores: Set<String> = [
     "Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Atom"
   ]

@@ -29,6 +29,7 @@ extension Engine {
 /// process on a terminal needs the setting; elsewhere the reporter is not interactive anyway.
 /// A SWIFT_BACKTRACE the user set is left alone.
 public enum CrashReports {
+  /// The SWIFT_BACKTRACE value given to a process on a terminal.
   public static let setting = "interactive=no"
 
   static func environmentChange() -> [String: String] {

@@ -93,19 +93,25 @@ public enum SafeTensors {
     try DurableFile.write(try encode(tensors, metadata: metadata), to: url)
   }
 
+  /// A decoded file: its tensors, its metadata and which checksum was verified.
   public struct File {
     /// Tensors in payload order.
     public var tensors: [(name: String, tensor: Tensor)]
+    /// The `__metadata__` strings, checksum keys included.
     public var metadata: [String: String]
     /// What the verified checksum covered.
     public var checksum: Checksum = .none
+    /// The tensor named `name`, or nil when the file has none.
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
   }
 
+  /// Reads and decodes the file at `url`; throws on a file that is not valid safetensors or fails its checksum.
   public static func load(from url: URL) throws -> File {
     return try decode(try RegularFile.read(url, what: "safetensors file"), source: url.path)
   }
 
+  /// Decodes safetensors bytes, verifying the checksum they carry; throws, naming `source`, on
+  /// bytes that are not a valid file or do not match their checksum.
   public static func decode(_ bytes: [UInt8], source: String = "<memory>") throws -> File {
     func fail(_ why: String) -> TorchError { TorchError("\(source) is not a valid safetensors file: \(why)") }
     guard bytes.count >= 8 else { throw fail("it has \(bytes.count) bytes, fewer than the 8-byte header length") }

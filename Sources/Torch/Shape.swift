@@ -2,6 +2,8 @@ import CTorch
 
 /// Reshaping, slicing, joining and indexing.
 extension Tensor {
+  /// The same elements in shape `shape` (one size may be -1, inferred): a view when the layout
+  /// allows, otherwise a copy.
   public func reshaped(_ shape: [Int]) throws -> Tensor {
     try withShape(shape) { try wrap(ct_reshape(handle, $0, $1), "reshape \(self.shape) to \(shape)") }
   }
@@ -9,9 +11,11 @@ extension Tensor {
   public func view(_ shape: [Int]) throws -> Tensor {
     try withShape(shape) { try wrap(ct_view(handle, $0, $1), "view \(self.shape) as \(shape)") }
   }
+  /// The axes reordered so that axis i of the result is axis `axes[i]` of this tensor (a view).
   public func permuted(_ axes: [Int]) throws -> Tensor {
     try withShape(axes) { try wrap(ct_permute(handle, $0, $1), "permute \(shape) by \(axes)") }
   }
+  /// Axes `a` and `b` swapped (a view).
   public func transposed(_ a: Int, _ b: Int) throws -> Tensor {
     try wrap(ct_transpose(handle, Int64(a), Int64(b)), "transpose \(a),\(b) of \(shape)")
   }
@@ -29,16 +33,19 @@ extension Tensor {
   public subscript(_ index: Int) -> Tensor {
     get throws { try select(axis: 0, index: index) }
   }
+  /// The entries at int64 `indices` along `axis`, in that order (a copy).
   public func indexSelect(axis: Int, _ indices: Tensor) throws -> Tensor {
     try wrap(ct_index_select(handle, Int64(axis), indices.handle), "indexSelect along \(axis) of \(shape)")
   }
 
+  /// The tensors joined along their existing axis `axis`; the other sizes must match.
   public static func cat(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
     let hs: [ct_tensor?] = tensors.map { $0.handle }
     return try withExtendedLifetime(tensors) {
       try wrap(ct_cat(hs, Int32(hs.count), Int64(axis)), "cat of \(tensors.map(\.shape)) along \(axis)")
     }
   }
+  /// The tensors, all of one shape, joined along a new axis inserted at `axis`.
   public static func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
     let hs: [ct_tensor?] = tensors.map { $0.handle }
     return try withExtendedLifetime(tensors) {
@@ -54,24 +61,32 @@ extension Tensor {
     return (0..<Int(n)).map { Tensor(owning: out[$0]!) }
   }
 
+  /// Axis `axis` removed when its size is 1; the same shape otherwise (a view).
   public func squeezed(axis: Int) throws -> Tensor {
     try wrap(ct_squeeze(handle, Int64(axis)), "squeeze \(axis) of \(shape)")
   }
+  /// A new axis of size 1 inserted at `axis` (a view).
   public func unsqueezed(axis: Int) throws -> Tensor {
     try wrap(ct_unsqueeze(handle, Int64(axis)), "unsqueeze \(axis) of \(shape)")
   }
+  /// A view broadcasting size-1 axes to `shape` without copying (-1 keeps an axis's size).
   public func expanded(to shape: [Int]) throws -> Tensor {
     try withShape(shape) { try wrap(ct_expand(handle, $0, $1), "expand \(self.shape) to \(shape)") }
   }
+  /// Axes `startAxis` through `endAxis` merged into one (negative axes count from the end).
   public func flattened(startAxis: Int = 0, endAxis: Int = -1) throws -> Tensor {
     try wrap(ct_flatten(handle, Int64(startAxis), Int64(endAxis)), "flatten \(shape)")
   }
+  /// The tensor tiled `repeats[i]` times along each axis i (`torch.Tensor.repeat`; a copy).
   public func repeated(_ repeats: [Int]) throws -> Tensor {
     try withShape(repeats) { try wrap(ct_repeat(handle, $0, $1), "repeat \(shape) by \(repeats)") }
   }
+  /// The order of elements reversed along each of `axes` (a copy).
   public func flipped(axes: [Int]) throws -> Tensor {
     try withShape(axes) { try wrap(ct_flip(handle, $0, $1), "flip \(shape) along \(axes)") }
   }
+  /// Values picked along `axis` at the int64 positions in `index` (`torch.gather`); the result
+  /// has `index`'s shape.
   public func gather(axis: Int, _ index: Tensor) throws -> Tensor {
     try wrap(ct_gather(handle, Int64(axis), index.handle), "gather along \(axis) of \(shape)")
   }
@@ -79,6 +94,7 @@ extension Tensor {
   public func scatter(axis: Int, _ index: Tensor, _ source: Tensor) throws -> Tensor {
     try wrap(ct_scatter(handle, Int64(axis), index.handle, source.handle), "scatter along \(axis) of \(shape)")
   }
+  /// A copy with `value` written at `index` along `axis`.
   public func scatter(axis: Int, _ index: Tensor, value: Double) throws -> Tensor {
     try wrap(ct_scatter_value(handle, Int64(axis), index.handle, value), "scatter along \(axis) of \(shape)")
   }

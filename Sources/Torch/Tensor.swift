@@ -13,8 +13,10 @@ public final class Tensor: @unchecked Sendable {
   init(owning handle: ct_tensor) { self.handle = handle }
   deinit { ct_free(handle) }
 
+  /// The number of axes.
   public var rank: Int { Int(ct_ndim(handle)) }
 
+  /// The size of each axis (empty for a zero-dimensional tensor).
   public var shape: [Int] {
     let n = rank
     if n == 0 { return [] }
@@ -29,8 +31,10 @@ public final class Tensor: @unchecked Sendable {
     return s[axis < 0 ? axis + s.count : axis]
   }
 
+  /// The number of elements.
   public var count: Int { Int(ct_numel(handle)) }
 
+  /// The element type.
   public var dtype: DType {
     guard let d = DType(rawValue: ct_dtype(handle)) else {
       fatalError("tensor holds a dtype this module does not model")
@@ -38,10 +42,12 @@ public final class Tensor: @unchecked Sendable {
     return d
   }
 
+  /// Where the storage lives: the CPU or a GPU.
   public var device: Device {
     ct_device_type(handle) == CT_CUDA_CODE ? .cuda(Int(ct_device_index(handle))) : .cpu
   }
 
+  /// Whether the elements are laid out row-major with no gaps (`contiguous()` makes them so).
   public var isContiguous: Bool { ct_is_contiguous(handle) != 0 }
 
   /// Reads every element (row-major) into a Swift array of the tensor's own element type.
@@ -81,19 +87,24 @@ public final class Tensor: @unchecked Sendable {
     return v
   }
 
+  /// The value of a one-element tensor, converted to an Int (truncated toward zero).
   public func itemInt() throws -> Int { Int(try item()) }
 
+  /// The elements converted to `dtype` (`self` when already of that type).
   public func to(_ dtype: DType) throws -> Tensor {
     if dtype == self.dtype { return self }
     return try wrap(ct_to_dtype(handle, dtype.rawValue), "to(\(dtype))")
   }
 
+  /// A copy on `device` (`self` when already there); `nonBlocking` lets the copy run
+  /// asynchronously where libtorch can, as PyTorch's `non_blocking`.
   public func to(_ device: Device, nonBlocking: Bool = false) throws -> Tensor {
     if device == self.device { return self }
     let c = device.code
     return try wrap(ct_to_device(handle, c.type, c.index, nonBlocking ? 1 : 0), "to(\(device))")
   }
 
+  /// The same values laid out row-major with no gaps (this tensor's storage when already so).
   public func contiguous() throws -> Tensor { try wrap(ct_contiguous(handle), "contiguous") }
 
   /// A copy with its own storage (autograd-tracked like PyTorch's clone).
@@ -101,6 +112,7 @@ public final class Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+  /// The shape, dtype and device, with the values when there are at most 16.
   public var description: String {
     var text = "Tensor(shape: \(shape), dtype: \(dtype), device: \(device)"
     if count <= 16, let values = try? to(.float64).toArray(Double.self) {

@@ -5,8 +5,11 @@ import CTorch
 /// Every tensor operation `throws`: a shape mismatch, a wrong dtype or a bad index becomes a
 /// `TorchError` carrying libtorch's own sentence, and the process goes on.
 public struct TorchError: Error, CustomStringConvertible, Sendable {
+  /// The sentence saying what failed.
   public let message: String
+  /// An error carrying `message`.
   public init(_ message: String) { self.message = message }
+  /// The message.
   public var description: String { message }
 
   /// The failure the shim recorded on this thread.

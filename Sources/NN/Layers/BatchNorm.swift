@@ -4,15 +4,22 @@ import Torch
 /// statistics (biased variance) and updates the running ones with `momentum` (unbiased
 /// variance); evaluation uses the running statistics.
 public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
+  /// The per-channel scale γ, of shape `features`, initialised to ones.
   public let weight: Tensor
+  /// The per-channel shift β, of shape `features`, initialised to zeros.
   public let bias: Tensor
+  /// Running per-channel mean used in evaluation, initialised to zeros.
   public let runningMean: Buffer
+  /// Running per-channel (unbiased) variance used in evaluation, initialised to ones.
   public let runningVar: Buffer
   /// Training forwards so far (an int64 scalar), kept as PyTorch keeps it, so the state dict
   /// loads into nn.BatchNorm strictly. With a fixed momentum nothing reads it.
   public let numBatchesTracked: Buffer
+  /// Number of channels C on axis 1.
   public let features: Int
+  /// Weight of the current batch when updating the running statistics.
   public let momentum: Double
+  /// Added to the variance before the square root, for numerical stability.
   public let eps: Double
   let expectedRanks: Set<Int>
 
@@ -30,6 +37,8 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Normalises `x` per channel; the output has the input's shape. Throws for a wrong rank or channel
+  /// count, or in training when a channel has only one value.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard expectedRanks.contains(x.rank), x.shape[1] == features else {
       throw TorchError(
@@ -49,6 +58,7 @@ public class BatchNorm: Module, UnaryLayer, @unchecked Sendable {
 
 /// BatchNorm over B×C (or B×C×L) inputs.
 public final class BatchNorm1d: BatchNorm, @unchecked Sendable {
+  /// A BatchNorm over `features` channels; throws unless `features` is positive.
   public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
     try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [2, 3])
   }
@@ -56,6 +66,7 @@ public final class BatchNorm1d: BatchNorm, @unchecked Sendable {
 
 /// BatchNorm over B×C×H×W inputs.
 public final class BatchNorm2d: BatchNorm, @unchecked Sendable {
+  /// A BatchNorm over `features` channels; throws unless `features` is positive.
   public init(_ features: Int, momentum: Double = 0.1, eps: Double = 1e-5, dtype: DType = .float32) throws {
     try super.init(features: features, momentum: momentum, eps: eps, dtype: dtype, ranks: [4])
   }

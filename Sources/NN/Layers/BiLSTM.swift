@@ -14,13 +14,21 @@ public final class BiLSTM: Module, @unchecked Sendable {
   public let weightIH: Tensor
   /// 4H×H.
   public let weightHH: Tensor
+  /// 4H, the input-side gate biases of the forward direction.
   public let biasIH: Tensor
+  /// 4H, the hidden-side gate biases of the forward direction.
   public let biasHH: Tensor
+  /// 4H×inputSize, `weightIH` of the backward direction.
   public let weightIHReverse: Tensor
+  /// 4H×H, `weightHH` of the backward direction.
   public let weightHHReverse: Tensor
+  /// 4H, `biasIH` of the backward direction.
   public let biasIHReverse: Tensor
+  /// 4H, `biasHH` of the backward direction.
   public let biasHHReverse: Tensor
+  /// Features per time step of the input.
   public let inputSize: Int
+  /// Hidden size H of each direction; the output has 2H features per step.
   public let hiddenSize: Int
   /// nn.LSTM's keys for layer 0, so the state dict loads into `nn.LSTM(bidirectional=True)`.
   override public var stateKeys: [String: String] {

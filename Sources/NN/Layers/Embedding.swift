@@ -5,7 +5,9 @@ import Torch
 public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
   /// count×dim. Frozen tables do not require grad, so `trainableParameters()` leaves them out.
   public let weight: Tensor
+  /// Number of rows (the vocabulary size); valid ids are 0..<count.
   public let count: Int
+  /// Size of each embedding vector.
   public let dim: Int
 
   /// Starts from a copy of `pretrained` (count×dim, floating point), so training never writes
@@ -33,6 +35,8 @@ public final class Embedding: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Looks up `ids` (int64, any shape) and returns ids.shape + [dim]. Throws for another dtype or an id
+  /// outside 0..<count.
   public func callAsFunction(_ ids: Tensor) throws -> Tensor {
     guard ids.dtype == .int64 else {
       throw TorchError("Embedding(\(count)×\(dim)) expects int64 ids, got \(ids.dtype) of shape \(ids.shape)")

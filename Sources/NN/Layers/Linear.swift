@@ -2,11 +2,17 @@ import Torch
 
 /// y = x Wᵀ + b, with W of shape out×in.
 public final class Linear: Module, UnaryLayer, @unchecked Sendable {
+  /// W, of shape outFeatures×inFeatures.
   public let weight: Tensor
+  /// b, of shape outFeatures, or nil when the layer was made without bias.
   public let bias: Tensor?
+  /// Size of the input's last axis.
   public let inFeatures: Int
+  /// Size of the output's last axis.
   public let outFeatures: Int
 
+  /// Weights and bias drawn from U(−1/√inFeatures, 1/√inFeatures), PyTorch's default; throws unless
+  /// both sizes are positive.
   public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32) throws {
     guard inFeatures > 0, outFeatures > 0 else {
       throw TorchError("Linear(\(inFeatures), \(outFeatures)): sizes must be positive")
@@ -19,6 +25,7 @@ public final class Linear: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Maps …×inFeatures to …×outFeatures; throws when the last axis is not `inFeatures`.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard x.rank >= 1, x.shape.last == inFeatures else {
       throw TorchError(

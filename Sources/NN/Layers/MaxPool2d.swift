@@ -3,7 +3,9 @@ import Torch
 /// 2-D max pooling without padding over B×C×H×W (or C×H×W) inputs; the reference's "MP" is
 /// `MaxPool2d(2)`.
 public final class MaxPool2d: Module, UnaryLayer, @unchecked Sendable {
+  /// Window height and width.
   public let kernelSize: (Int, Int)
+  /// Vertical and horizontal step between windows.
   public let stride: (Int, Int)
 
   /// `stride` defaults to the kernel size, as in PyTorch, so windows do not overlap.
@@ -17,6 +19,8 @@ public final class MaxPool2d: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Maps B×C×H×W to B×C×H'×W' (or C×H×W to C×H'×W'), H' = (H − kernel)/stride + 1 rounded down,
+  /// likewise W'. Throws for other ranks or inputs smaller than the kernel.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     let k = kernelSize
     guard x.rank == 4 || x.rank == 3, x.size(-2) >= k.0, x.size(-1) >= k.1 else {

@@ -5,15 +5,23 @@ import Torch
 /// scores = Q·Kᵀ/√(dim/heads), masked keys set to −1e9, softmax over keys, dropout on the
 /// probabilities, weighted sum of V; heads are concatenated and projected.
 public final class MultiHeadAttention: Module, UnaryLayer, @unchecked Sendable {
+  /// The query projection, dim→dim.
   public let query: Linear
+  /// The key projection, dim→dim.
   public let key: Linear
+  /// The value projection, dim→dim.
   public let value: Linear
+  /// The projection of the concatenated heads, dim→dim.
   public let output: Linear
   /// On the attention probabilities; a child module so `train()`/`eval()` reach it.
   public let attentionDropout: Dropout
+  /// Model width: the size of each token's input and output vector.
   public let dim: Int
+  /// Number of attention heads; each works on dim/heads features.
   public let heads: Int
 
+  /// Creates the four projections and the attention dropout with probability `dropout`; throws unless
+  /// `dim` is a positive multiple of `heads`.
   public init(dim: Int, heads: Int, dropout: Double = 0.1, dtype: DType = .float32) throws {
     guard dim > 0, heads > 0, dim % heads == 0 else {
       throw TorchError("MultiHeadAttention(dim \(dim), heads \(heads)): dim must be a positive multiple of heads")

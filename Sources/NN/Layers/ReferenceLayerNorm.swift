@@ -8,11 +8,16 @@ import Torch
 /// where std is the *unbiased* (N−1) standard deviation and eps (1e-6) is added to the std, not
 /// to the variance. `weight`/`bias` are the reference's `a_2`/`b_2` (start at 1 and 0).
 public final class ReferenceLayerNorm: Module, UnaryLayer, @unchecked Sendable {
+  /// The scale (the reference's `a_2`), of shape `dim`, initialised to ones.
   public let weight: Tensor
+  /// The shift (the reference's `b_2`), of shape `dim`, initialised to zeros.
   public let bias: Tensor
+  /// Size of the normalised last axis.
   public let dim: Int
+  /// Added to the standard deviation (not the variance) before dividing.
   public let eps: Double
 
+  /// A LayerNorm over a last axis of size `dim`; throws when `dim` < 2, whose unbiased std is undefined.
   public init(_ dim: Int, eps: Double = 1e-6, dtype: DType = .float32) throws {
     // The unbiased std of a single value is 0/0.
     guard dim >= 2 else {
@@ -25,6 +30,7 @@ public final class ReferenceLayerNorm: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Normalises over the last axis, which must be `dim`; the output has the input's shape.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard x.rank >= 1, x.shape.last == dim else {
       throw TorchError(

@@ -6,9 +6,13 @@ import Torch
 /// unused deep copy of the layer (doubling its reported count to 1 086 600); that copy is
 /// deliberately not reproduced.
 public final class TransformerEncoderBlock: Module, UnaryLayer, @unchecked Sendable {
+  /// The pre-LN encoder layer.
   public let layer: TransformerEncoderLayer
+  /// The LayerNorm applied to the layer's output.
   public let finalNorm: ReferenceLayerNorm
 
+  /// Creates the layer (model width `dim`, `heads` heads, feed-forward width `feedForwardDim`, one
+  /// `dropout` probability) and the final norm. Throws for sizes the sublayers reject.
   public init(dim: Int, heads: Int, feedForwardDim: Int, dropout: Double = 0.1, dtype: DType = .float32) throws {
     layer = try TransformerEncoderLayer(
       dim: dim, heads: heads, feedForwardDim: feedForwardDim,
@@ -17,6 +21,7 @@ public final class TransformerEncoderBlock: Module, UnaryLayer, @unchecked Senda
     super.init()
   }
 
+  /// The block without a mask: B×T×dim to B×T×dim.
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try self(x, keyPaddingMask: nil) }
 
   /// x: B×T×dim; keyPaddingMask: B×T, true where the token is real. Returns B×T×dim.

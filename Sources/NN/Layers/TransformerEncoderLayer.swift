@@ -10,13 +10,19 @@ import Torch
 /// Xavier-uniform after construction, as the reference does for its whole encoder; biases keep
 /// PyTorch's default. The reference's component adds a final LayerNorm: `TransformerEncoderBlock`.
 public final class TransformerEncoderLayer: Module, UnaryLayer, @unchecked Sendable {
+  /// LN₁, applied before attention.
   public let norm1: ReferenceLayerNorm
+  /// The self-attention sublayer.
   public let attention: MultiHeadAttention
+  /// Dropout on the attention sublayer's output, before the residual addition.
   public let dropout1: Dropout
+  /// LN₂, applied before the feed-forward network.
   public let norm2: ReferenceLayerNorm
   /// Linear(d→ff), ReLU, Dropout, Linear(ff→d): `feedForward.layers.0` and `.3` hold weights.
   public let feedForward: Sequential
+  /// Dropout on the feed-forward output, before the residual addition.
   public let dropout2: Dropout
+  /// Model width d: the size of each token's vector.
   public let dim: Int
 
   /// - Parameters:
@@ -46,6 +52,7 @@ public final class TransformerEncoderLayer: Module, UnaryLayer, @unchecked Senda
     }
   }
 
+  /// The layer without a mask: B×T×dim to B×T×dim.
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try self(x, keyPaddingMask: nil) }
 
   /// - Parameters:

@@ -14,7 +14,9 @@ import Torch
 /// - **covariance**: the sum of the squared off-diagonal entries of the features' covariance
 ///   (zᶜᵀzᶜ / B, zᶜ the batch-centred z), divided by D: it decorrelates the features.
 public final class DeInfoRegLoss: Module, HeadAndClassesObjective, @unchecked Sendable {
+  /// The projection head the features go through before normalisation.
   public let head: ProjectionHead
+  /// Number of classes, the width of the labels' one-hot codes.
   public let classes: Int
 
   /// `dtype` is the head's (the loss has no parameters of its own).
@@ -25,6 +27,8 @@ public final class DeInfoRegLoss: Module, HeadAndClassesObjective, @unchecked Se
     super.init()
   }
 
+  /// The loss (a scalar) of features `B×…` with int64 labels `B`: the sum of the three `terms`. Throws
+  /// when B < 2.
   public func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {
     let terms = try self.terms(features, labels: labels)
     return try terms.invariance + terms.variance + terms.covariance

@@ -4,15 +4,20 @@ import Torch
 /// (the reference's `LocalLoss`). The head is a child module, so it appears in the owning
 /// component's parameters and state dict, and that component's optimizer updates it.
 public final class LocalContrastiveLoss: Module, @unchecked Sendable {
+  /// The projection head, trained with the owning component.
   public let head: ProjectionHead
+  /// The supervised contrastive loss applied to the head's output.
   public let loss: SupervisedContrastiveLoss
 
+  /// The objective `loss` applied through `head`.
   public init(head: ProjectionHead, loss: SupervisedContrastiveLoss) {
     self.head = head
     self.loss = loss
     super.init()
   }
 
+  /// A head of `kind` over features `inFeatures` wide, followed by a supervised contrastive loss with
+  /// `temperature` and `divisor`. Throws for invalid widths or a non-positive temperature.
   public convenience init(
     _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
     temperature: Double = 0.1, divisor: SupervisedContrastiveLoss.Divisor = .perAnchor,

@@ -18,6 +18,7 @@ extension LocalContrastiveLoss: LocalObjective {}
 /// An objective made of a projection head over the features and the class count (the local
 /// classifier, DeInfoReg's).
 public protocol HeadAndClassesObjective: LocalObjective {
+  /// The objective through `head` for `classes` classes, with any parameters of its own in `dtype`.
   init(head: ProjectionHead, classes: Int, dtype: DType) throws
 }
 
@@ -38,9 +39,12 @@ extension HeadAndClassesObjective {
 /// (Belilovsky et al.'s decoupled greedy learning, InfoPro's local classifiers). With the identity
 /// head it is a linear classifier on the flattened features.
 public final class LocalCrossEntropyLoss: Module, HeadAndClassesObjective, @unchecked Sendable {
+  /// The projection head over the component's features.
   public let head: ProjectionHead
+  /// Linear(head's output width → classes), producing the logits.
   public let classifier: Linear
 
+  /// A classifier for `classes` classes on top of `head`; throws when `classes` < 2.
   public init(head: ProjectionHead, classes: Int, dtype: DType = .float32) throws {
     guard classes >= 2 else { throw TorchError("LocalCrossEntropyLoss needs at least 2 classes, got \(classes)") }
     self.head = head
@@ -48,6 +52,7 @@ public final class LocalCrossEntropyLoss: Module, HeadAndClassesObjective, @unch
     super.init()
   }
 
+  /// Mean cross-entropy of the classifier's logits for features `B×…` against int64 labels `B`.
   public func callAsFunction(_ features: Tensor, labels: Tensor) throws -> Tensor {
     try crossEntropy(classifier(head(features)), labels)
   }

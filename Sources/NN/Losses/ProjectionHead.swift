@@ -27,13 +27,17 @@ public enum ProjectionKind: String, Sendable, CaseIterable, CustomStringConverti
     }
   }
 
+  /// The long name, as the raw value (`mlp-bn` for `mlpBN`).
   public var description: String { rawValue }
 }
 
 /// Hidden and output widths of a projection head (the reference's defaults in `loss_fn.py`).
 public struct ProjectionDimensions: Sendable, Equatable {
+  /// Width of the hidden layer of the `mlp` and `mlp-bn` heads.
   public var hidden: Int
+  /// Width of the output of every head but the identity.
   public var output: Int
+  /// Widths `hidden` and `output`.
   public init(hidden: Int, output: Int) { self.hidden = hidden; self.output = output }
 
   /// Vision heads: Linear(dim, 512)–ReLU–Linear(512, 1024), `l` = Linear(dim, 1024).
@@ -45,13 +49,17 @@ public struct ProjectionDimensions: Sendable, Equatable {
 /// A projection head g (the reference's `Vision_Projector` / `NLP_Projector`). It flattens B×…
 /// inputs to B×D first, so a component can hand it its feature map directly.
 public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
+  /// Which of the head types this is.
   public let kind: ProjectionKind
+  /// Width D of the flattened input features.
   public let inFeatures: Int
   /// The width of the head's output (inFeatures for the identity head).
   public let outFeatures: Int
   /// The head's layers after flattening; empty for the identity head.
   public let body: Sequential
 
+  /// A head of `kind` over features `inFeatures` wide, with widths from `dimensions` (unused by the
+  /// identity head). Throws unless the widths it uses are positive.
   public init(
     _ kind: ProjectionKind, inFeatures: Int, dimensions: ProjectionDimensions = .vision,
     dtype: DType = .float32
@@ -90,6 +98,8 @@ public final class ProjectionHead: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// Flattens B×… to B×inFeatures and maps it to B×outFeatures. Throws for a rank below 2 or when the
+  /// flattened width is not `inFeatures`.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard x.rank >= 2 else {
       throw TorchError("ProjectionHead(\(kind)) expects a batch B×… of features, got shape \(x.shape)")

@@ -26,11 +26,14 @@ public struct SupervisedContrastiveLoss: Sendable {
     case batchTotal = "batch-total"
   }
 
+  /// The temperature τ dividing the similarities.
   public let temperature: Double
+  /// What each anchor's sum of positive log-probabilities is divided by.
   public let divisor: Divisor
   /// The floor of the norm in the L2 normalisation (torch.nn.functional.normalize's default).
   public static let normEpsilon = 1e-12
 
+  /// A loss with temperature `temperature`; throws unless it is positive and finite.
   public init(temperature: Double = 0.1, divisor: Divisor = .perAnchor) throws {
     guard temperature > 0, temperature.isFinite else {
       throw TorchError("SupervisedContrastiveLoss: the temperature must be a positive number, got \(temperature)")

@@ -10,10 +10,15 @@ import Torch
 /// t counts the steps *this parameter* has taken: a parameter without a gradient at some step is
 /// skipped and its count does not advance. State is created at a parameter's first update.
 public final class Adam: Optimizer {
+  /// The parameters updated, in the order that indexes the state dict.
   public let parameters: [Tensor]
+  /// The learning rate lr of the next step.
   public var learningRate: Double
+  /// (β₁, β₂), the decay rates of the first and second moment estimates.
   public let betas: (Double, Double)
+  /// ε, added to the bias-corrected √v in the denominator.
   public let eps: Double
+  /// λ, the L2 penalty folded into the gradient.
   public let weightDecay: Double
 
   struct State {
@@ -24,6 +29,8 @@ public final class Adam: Optimizer {
   /// Indexed like `parameters`; nil until the parameter's first update.
   private(set) var states: [State?]
 
+  /// Adam over `parameters` with PyTorch's defaults. Throws for an empty, non-floating-point or repeated
+  /// parameter list, a negative lr, eps or weight decay, or betas outside [0, 1).
   public init(
     _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
     eps: Double = 1e-8, weightDecay: Double = 0
@@ -43,8 +50,10 @@ public final class Adam: Optimizer {
     states = Array(repeating: nil, count: parameters.count)
   }
 
+  /// The non-finite-gradient policy `step` applies.
   public let nonFinite = NonFiniteUpdates()
 
+  /// Updates every parameter that has a gradient, as in the formula above.
   public func step() throws {
     if try nonFinite.refuses(parameters) { return }
     let (beta1, beta2) = betas
@@ -71,6 +80,7 @@ public final class Adam: Optimizer {
 
   static let keys: Set<String> = ["exp_avg", "exp_avg_sq", "step"]
 
+  /// The learning rate and, per updated parameter, `state.<i>.exp_avg`, `exp_avg_sq` and `step`.
   public func stateDict() throws -> [(String, Tensor)] {
     var out = [try OptimizerState.learningRateEntry(learningRate)]
     for (i, state) in states.enumerated() {
@@ -83,6 +93,8 @@ public final class Adam: Optimizer {
     return out
   }
 
+  /// Replaces the moments and step counts (and the learning rate if saved) with copies of `state`'s;
+  /// throws, changing nothing, for unknown or incomplete entries or wrong shapes.
   public func loadStateDict(_ state: [String: Tensor]) throws {
     let parsed = try OptimizerState.parse(state, parameterCount: parameters.count, keys: Self.keys, optimizer: "Adam")
     var loaded = [State?](repeating: nil, count: parameters.count)

@@ -11,17 +11,24 @@ import Torch
 /// With `exemptVectors` (the reference's `exclude_bias_and_norm`), one-dimensional parameters —
 /// biases and normalisation weights — take neither the weight decay nor the adaptation.
 public final class LARS: Optimizer {
+  /// The parameters updated, in the order that indexes the state dict.
   public let parameters: [Tensor]
+  /// The learning rate lr of the next step.
   public var learningRate: Double
+  /// m, the momentum coefficient.
   public let momentum: Double
+  /// λ, the weight decay added to the gradient before adaptation.
   public let weightDecay: Double
   /// The trust coefficient η.
   public let eta: Double
+  /// Whether one-dimensional parameters skip the weight decay and the adaptation.
   public let exemptVectors: Bool
 
   /// Momentum buffers, indexed like `parameters`; nil until the parameter's first update.
   private(set) var momentumBuffers: [Tensor?]
 
+  /// LARS over `parameters`. Throws for an empty, non-floating-point or repeated parameter list, a
+  /// negative or non-finite lr, momentum or weight decay, or η not positive and finite.
   public init(
     _ parameters: [Tensor], lr: Double, momentum: Double = 0.9, weightDecay: Double = 0, eta: Double = 0.001,
     exemptVectors: Bool = true
@@ -42,8 +49,10 @@ public final class LARS: Optimizer {
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
+  /// The non-finite-gradient policy `step` applies.
   public let nonFinite = NonFiniteUpdates()
 
+  /// Updates every parameter that has a gradient, as in the formula above.
   public func step() throws {
     if try nonFinite.refuses(parameters) { return }
     try withNoGrad {
@@ -64,10 +73,13 @@ public final class LARS: Optimizer {
     }
   }
 
+  /// The learning rate and `state.<i>.mu`, the momentum buffer of each updated parameter.
   public func stateDict() throws -> [(String, Tensor)] {
     try OptimizerState.bufferEntries(momentumBuffers, key: "mu", learningRate: learningRate)
   }
 
+  /// Replaces the momentum buffers (and the learning rate if saved) with copies of `state`'s; throws,
+  /// changing nothing, for unknown entries or wrong shapes.
   public func loadStateDict(_ state: [String: Tensor]) throws {
     let loaded = try OptimizerState.loadBuffers(state, like: parameters, key: "mu", optimizer: "LARS")
     momentumBuffers = loaded.buffers

@@ -10,7 +10,9 @@ import Torch
 /// `state.<index>.<key>` (e.g. `state.3.exp_avg`), plus `param_groups.0.lr`; they save through
 /// SafeTensors, and loading one replaces the whole state.
 public protocol Optimizer: AnyObject {
+  /// The parameters updated, in the order that indexes the state dict.
   var parameters: [Tensor] { get }
+  /// The learning rate the next `step` uses; a schedule sets it with `apply(_:epoch:step:)`.
   var learningRate: Double { get set }
   /// Applies one update from the parameters' current gradients.
   func step() throws
@@ -34,11 +36,14 @@ public protocol Optimizer: AnyObject {
 /// the buffers the optimizer's modules keep: a refused step puts them back as they were after the
 /// last accepted one, so a NaN batch leaves no trace there either.
 public final class NonFiniteUpdates: @unchecked Sendable {
+  /// Whether `step` refuses updates whose gradients are not all finite; off by default.
   public var skip = false
+  /// How many steps have been refused so far.
   public private(set) var skipped = 0
   private var buffers: [Tensor] = []
   private var lastGood: [Tensor] = []
 
+  /// A policy with `skip` off, nothing refused and no buffers protected.
   public init() {}
 
   /// Keeps a copy of `buffers` (their values now) to restore on a refused step.
@@ -64,14 +69,17 @@ public final class NonFiniteUpdates: @unchecked Sendable {
 }
 
 extension Optimizer {
+  /// Drops every parameter's gradient (PyTorch's `zero_grad(set_to_none=True)`).
   public func zeroGrad() throws {
     for p in parameters { try p.zeroGrad() }
   }
 
+  /// Writes `stateDict()` to a safetensors file at `url`, with `metadata` as its string metadata.
   public func save(to url: URL, metadata: [String: String] = [:]) throws {
     try SafeTensors.save(stateDict(), to: url, metadata: metadata)
   }
 
+  /// Reads a safetensors file at `url` and loads its tensors with `loadStateDict(_:)`.
   public func load(from url: URL) throws {
     let file = try SafeTensors.load(from: url)
     try loadStateDict(Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))

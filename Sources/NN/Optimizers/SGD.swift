@@ -7,16 +7,24 @@ import Torch
 ///     g ← g + μb with Nesterov, else g ← b
 ///     θ ← θ − lr·g
 public final class SGD: Optimizer {
+  /// The parameters updated, in the order that indexes the state dict.
   public let parameters: [Tensor]
+  /// The learning rate lr of the next step.
   public var learningRate: Double
+  /// μ, the momentum coefficient; 0 disables momentum.
   public let momentum: Double
+  /// The dampening applied to the gradient in the momentum update.
   public let dampening: Double
+  /// λ, the L2 penalty folded into the gradient.
   public let weightDecay: Double
+  /// Whether to use Nesterov momentum.
   public let nesterov: Bool
 
   /// Momentum buffers, indexed like `parameters`; nil until the parameter's first update.
   private(set) var momentumBuffers: [Tensor?]
 
+  /// SGD over `parameters`. Throws for an empty, non-floating-point or repeated parameter list, a
+  /// negative lr, momentum or weight decay, or Nesterov without positive momentum and zero dampening.
   public init(
     _ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
     weightDecay: Double = 0, nesterov: Bool = false
@@ -39,8 +47,10 @@ public final class SGD: Optimizer {
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
+  /// The non-finite-gradient policy `step` applies.
   public let nonFinite = NonFiniteUpdates()
 
+  /// Updates every parameter that has a gradient, as in the formula above.
   public func step() throws {
     if try nonFinite.refuses(parameters) { return }
     try withNoGrad {
@@ -65,10 +75,13 @@ public final class SGD: Optimizer {
     }
   }
 
+  /// The learning rate and `state.<i>.momentum_buffer` for each parameter that has a momentum buffer.
   public func stateDict() throws -> [(String, Tensor)] {
     try OptimizerState.bufferEntries(momentumBuffers, key: "momentum_buffer", learningRate: learningRate)
   }
 
+  /// Replaces the momentum buffers (and the learning rate if saved) with copies of `state`'s; throws,
+  /// changing nothing, for unknown entries or wrong shapes.
   public func loadStateDict(_ state: [String: Tensor]) throws {
     let loaded = try OptimizerState.loadBuffers(state, like: parameters, key: "momentum_buffer", optimizer: "SGD")
     momentumBuffers = loaded.buffers

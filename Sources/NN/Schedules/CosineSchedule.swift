@@ -10,20 +10,30 @@ import Torch
 /// s = (e − 1)·stepsPerEpoch, so the last epoch runs slightly above `end`. With `.perStep` s is the
 /// global step, and the rate reaches `end` once all S_max steps are taken.
 public struct CosineSchedule: LearningRateSchedule {
+  /// How often the rate changes: once per epoch or after every step.
   public enum Granularity: String, Sendable, CaseIterable {
+    /// The rate is set at the start of each epoch (the reference).
     case perEpoch
+    /// The rate follows the global step.
     case perStep
   }
 
+  /// The starting learning rate, at s = 0.
   public let base: Double
+  /// The final learning rate, at s = S_max.
   public let end: Double
+  /// Number of epochs in the schedule.
   public let epochs: Int
+  /// Optimizer steps per epoch.
   public let stepsPerEpoch: Int
+  /// Whether the rate changes per epoch or per step.
   public let granularity: Granularity
 
   /// S_max, the step count at which the rate reaches `end`.
   public var totalSteps: Int { epochs * stepsPerEpoch }
 
+  /// A schedule from `base` to `end` over `epochs` epochs of `stepsPerEpoch` steps; throws unless both
+  /// rates are finite and ≥ 0 and both counts are ≥ 1.
   public init(base: Double, end: Double, epochs: Int, stepsPerEpoch: Int, granularity: Granularity = .perEpoch) throws {
     guard base >= 0, base.isFinite, end >= 0, end.isFinite else {
       throw TorchError(
@@ -40,6 +50,8 @@ public struct CosineSchedule: LearningRateSchedule {
     self.granularity = granularity
   }
 
+  /// The rate for 1-based `epoch` (and global `step` with `.perStep`); throws when `epoch` is outside
+  /// 1…epochs or, per step, `step` outside 0…S_max.
   public func learningRate(epoch: Int, step: Int) throws -> Double {
     guard (1...epochs).contains(epoch) else {
       throw TorchError("CosineSchedule: epoch \(epoch) is outside 1…\(epochs)")

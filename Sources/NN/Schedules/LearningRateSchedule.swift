@@ -6,6 +6,7 @@ import Torch
 /// is asked for (0 before the first step). A schedule evaluated once per epoch passes the step at
 /// the start of that epoch, (epoch − 1)·stepsPerEpoch.
 public protocol LearningRateSchedule: Sendable {
+  /// The learning rate for 1-based `epoch` with `step` optimizer steps already taken.
   func learningRate(epoch: Int, step: Int) throws -> Double
 }
 
@@ -18,8 +19,10 @@ extension Optimizer {
 
 /// The same rate throughout (the NLP runs: base = end = 1e-3).
 public struct ConstantSchedule: LearningRateSchedule {
+  /// The learning rate returned for every epoch and step.
   public let rate: Double
 
+  /// A constant `rate`; throws unless it is finite and ≥ 0.
   public init(_ rate: Double) throws {
     guard rate >= 0, rate.isFinite else {
       throw TorchError("ConstantSchedule: the learning rate must be a finite number ≥ 0, got \(rate)")
@@ -27,6 +30,7 @@ public struct ConstantSchedule: LearningRateSchedule {
     self.rate = rate
   }
 
+  /// Returns `rate`; throws when `epoch` < 1 or `step` < 0.
   public func learningRate(epoch: Int, step: Int) throws -> Double {
     guard epoch >= 1 else { throw TorchError("ConstantSchedule: epochs count from 1, got epoch \(epoch)") }
     guard step >= 0 else { throw TorchError("ConstantSchedule: the step must be ≥ 0, got \(step)") }

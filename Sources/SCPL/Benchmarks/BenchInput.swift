@@ -1,11 +1,14 @@
 /// The shape of one synthetic sample in `scpl bench`: an image for the vision models (`--input
 /// CxHxW`), a sequence of token ids for the text models (`--seq-len L`).
 public enum BenchInput: Equatable, Sendable, CustomStringConvertible {
+  /// An image of `channels`×`height`×`width` floats (vision models).
   case image(channels: Int, height: Int, width: Int)
+  /// A sequence of `length` token ids (text models).
   case tokens(length: Int)
 
   /// CIFAR-10's 3×32×32 for vision models; 60 tokens for text models (`TrainingBenchmark.Setup`'s default).
   public static let defaultImage = BenchInput.image(channels: 3, height: 32, width: 32)
+  /// 60 token ids per sample, the default for text models.
   public static let defaultTokens = BenchInput.tokens(length: 60)
 
   /// Checks `input` and `seqLen` against `model`'s family: an image shape belongs to a vision

@@ -4,10 +4,14 @@ import Foundation
 /// method:pipeline runs, the ones left out with the reason, and the batch sizes. Every run is
 /// timed at every batch size.
 public struct BenchPlan: Equatable, Sendable {
+  /// One method run under one pipeline schedule, written "method:pipeline".
   public struct Run: Hashable, Sendable, CustomStringConvertible {
+    /// The training method.
     public var method: MethodKind
+    /// The pipeline schedule it runs under.
     public var pipeline: PipelineKind
 
+    /// The run of `method` under `pipeline`.
     public init(_ method: MethodKind, _ pipeline: PipelineKind) {
       self.method = method
       self.pipeline = pipeline
@@ -17,14 +21,19 @@ public struct BenchPlan: Equatable, Sendable {
     public var description: String { "\(method.rawValue):\(pipeline.rawValue)" }
   }
 
+  /// A run left out of the plan, with the reason it cannot run.
   public struct Skip: Equatable, Sendable {
+    /// The run left out.
     public var run: Run
     /// `PipelineKind.check`'s sentence.
     public var reason: String
   }
 
+  /// The runs to time, in order.
   public var runs: [Run]
+  /// The runs of the cross product that cannot run on the benchmark's devices.
   public var skipped: [Skip]
+  /// The batch sizes every run is timed at.
   public var batchSizes: [Int]
 
   /// The devices a run of `pipeline` gets in a benchmark over `devices`: all of them, except for

@@ -3,32 +3,44 @@ import Foundation
 /// One timed configuration of `scpl bench`: the one schema of its `--json` file, of the JSON and
 /// Markdown report under `--out`, and of the epoch-time chart's bars.
 public struct BenchRecord: Equatable, Sendable {
+  /// The model's name.
   public var model: String
+  /// The training method.
   public var method: MethodKind
+  /// The pipeline schedule.
   public var pipeline: PipelineKind
+  /// Samples per batch.
   public var batchSize: Int
   /// How many devices the run used (1 for `off`, which gets their threads instead).
   public var devices: Int
+  /// Intra-op threads each device's worker uses.
   public var threadsPerDevice: Int
+  /// The median seconds per timed step.
   public var stepSecondsMedian: Double
+  /// The fastest timed step, in seconds.
   public var stepSecondsMin: Double
+  /// Samples per second at the median step time.
   public var samplesPerSecond: Double
   /// Per device.
   public var busyFraction: [Double]
   /// The simulator's time per step for the run's schedule (nil where the schedule has no model).
   public var predictedStepSeconds: Double?
+  /// The placement of components on devices, as text ("–" if not given).
   public var placement: String
+  /// How many timed steps the figures come from.
   public var steps: Int
   /// The samples an epoch is taken to have for `epochSeconds` (CIFAR-10's 50 000 by default).
   public var epochSamples: Int
   /// The whole process's minor page faults and system seconds per timed step (nil if not measured).
   public var pageFaultsPerStep: Double?
+  /// The whole process's system seconds per timed step (nil if not measured).
   public var systemSecondsPerStep: Double?
   /// Per device, its GPU's peak memory in bytes (nil on CPU workers).
   public var peakGPUMemoryBytes: [Int]?
   /// How many timed rounds the figures summarise (`medianOverRounds`).
   public var rounds = 1
 
+  /// A record of the given figures; the page faults, system time and GPU memory are left nil.
   public init(
     model: String, method: MethodKind, pipeline: PipelineKind, batchSize: Int, devices: Int, threadsPerDevice: Int,
     stepSecondsMedian: Double, stepSecondsMin: Double, samplesPerSecond: Double, busyFraction: [Double],
@@ -109,6 +121,7 @@ public struct BenchRecord: Equatable, Sendable {
     stepSeconds * Double((epochSamples + batchSize - 1) / Swift.max(batchSize, 1))
   }
 
+  /// Seconds per epoch of `epochSamples` at the median step time.
   public var epochSeconds: Double {
     Self.epochSeconds(stepSeconds: stepSecondsMedian, batchSize: batchSize, epochSamples: epochSamples)
   }

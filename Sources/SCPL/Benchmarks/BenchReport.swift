@@ -3,10 +3,15 @@ import Foundation
 /// A benchmark's results: rows of named values, saved as JSON (an array of objects) and as a
 /// Markdown table, so every figure quoted in the docs comes from a file a command wrote.
 public struct BenchReport {
+  /// One cell of a report: text, a number, an integer, a list of numbers, or nothing.
   public enum Value: Encodable, CustomStringConvertible {
+    /// Text, as it is.
     case text(String)
+    /// A number, rounded in Markdown; JSON null if not finite.
     case number(Double)
+    /// A whole number.
     case integer(Int)
+    /// A list of numbers (e.g. one per device).
     case numbers([Double])
     /// No value: JSON null, "–" in Markdown.
     case null
@@ -22,6 +27,7 @@ public struct BenchReport {
       }
     }
 
+    /// The cell as Markdown shows it: numbers rounded to a few significant digits, lists joined by " / ".
     public var description: String {
       switch self {
       case .text(let s): return s
@@ -33,16 +39,22 @@ public struct BenchReport {
     }
   }
 
+  /// The heading of the Markdown table.
   public let title: String
+  /// The columns, in order; they name the keys of each row.
   public let columns: [String]
+  /// The rows added so far, each keyed by column name.
   public private(set) var rows: [[String: Value]] = []
+  /// Lines listed under the Markdown table.
   public var notes: [String] = []
 
+  /// An empty report with `title` and `columns`.
   public init(title: String, columns: [String]) {
     self.title = title
     self.columns = columns
   }
 
+  /// Appends `row`, its values keyed by column name.
   public mutating func add(_ row: [String: Value]) { rows.append(row) }
 
   static func format(_ d: Double) -> String {
@@ -54,6 +66,7 @@ public struct BenchReport {
     return String(format: "%.3e", d)
   }
 
+  /// The report as a Markdown section: a heading, the table, and the notes as a list.
   public var markdown: String {
     var lines = [
       "## \(title)", "", "| " + columns.joined(separator: " | ") + " |",
@@ -64,6 +77,7 @@ public struct BenchReport {
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// The rows as pretty-printed JSON with sorted keys, an array of objects.
   public func json() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

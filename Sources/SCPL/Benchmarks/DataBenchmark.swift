@@ -8,24 +8,35 @@ import Torch
 /// one training step of the small ConvNet on such a batch. The goal is a loader at least 3× faster
 /// than the step that consumes its batches. `scpl bench data` runs it.
 public enum DataBenchmark {
+  /// What the loader benchmark measures and on what.
   public struct Options {
+    /// Where the Fashion-MNIST files are.
     public var dataDirectory = FashionMNIST.defaultDirectory
+    /// Images per batch.
     public var batchSize = 128
     /// Batches timed per configuration (capped by the epoch's length).
     public var batches = 100
+    /// The loader thread counts to time, each a configuration.
     public var workerCounts = [0, 1, 2]
+    /// The augmentations to time, each a configuration.
     public var augmentations: [Augmentation] = [.strong]
+    /// Use only the first this many training images (nil: all).
     public var limitTrain: Int? = nil
     /// Also time random images shaped like CIFAR (3×32×32), so the full RGB jitter (saturation,
     /// hue, grayscale) is measured even where no CIFAR copy is installed.
     public var cifarShaped = true
+    /// Seed for the loader's shuffling and the random CIFAR-shaped images.
     public var seed: UInt64 = 1
     /// Also time a VGG (width 0.125) SCPL step on a strong batch, with `stepThreads` intra-op threads.
     public var trainingStep = true
+    /// Intra-op threads for the training step (all the machine's processors by default).
     public var stepThreads = ProcessInfo.processInfo.activeProcessorCount
+    /// The defaults: batch 128, 0, 1 and 2 loader threads, strong augmentation.
     public init() {}
   }
 
+  /// Times the loader for each data set, augmentation and thread count, logging each result through `log`,
+  /// and returns the table; with `trainingStep`, also one training step for comparison.
   public static func run(_ options: Options = Options(), log: (String) -> Void = { print($0) }) throws -> BenchReport {
     var report = BenchReport(
       title: "Loader speed (batch \(options.batchSize), libtorch \(EngineInfo.libtorchVersion))",

@@ -6,13 +6,20 @@ import Torch
 /// forward+backward and the fused LSTM op at a given intra-op thread count, plus the per-call
 /// cost of the boundary itself. `scpl bench engine` runs it.
 public enum EngineBenchmark {
+  /// What the engine benchmark measures.
   public struct Options {
+    /// The intra-op thread counts to time each operation at.
     public var threadCounts = [1, 2]
+    /// Timed repeats per operation and thread count (after one warm-up).
     public var repeats = 5
+    /// One-element adds timed per round of the boundary measurement.
     public var boundaryIterations = 200_000
+    /// The defaults: 1 and 2 threads, 5 repeats, 200 000 boundary iterations.
     public init() {}
   }
 
+  /// Times matrix product, convolution and LSTM at each thread count and the Swift → C boundary cost,
+  /// logging each result through `log`, and returns the table.
   public static func run(_ options: Options = Options(), log: (String) -> Void = { print($0) }) throws -> BenchReport {
     var report = BenchReport(
       title: "Engine speed (libtorch \(EngineInfo.libtorchVersion), \(EngineInfo.blas), \(EngineInfo.hostMemory))",
@@ -128,6 +135,7 @@ public enum EngineInfo {
   /// Whether CUDA is compiled into the linked libtorch.
   public static var cudaCompiled: Bool { Engine.cudaCompiled }
 
+  /// The BLAS the linked libtorch uses: MKL, or the system's library (OpenBLAS with its kernel name).
   public static var blas: String {
     if Engine.hasMKL { return "MKL (libtorch's own)" }
     let path =

@@ -4,12 +4,16 @@ import Foundation
 /// size along x, one bar per method:pipeline in each group, bar height = seconds per epoch.
 /// Pure — bars in, SVG text out — so the drawing is tested without timing anything.
 public enum EpochTimeChart {
+  /// One bar of the chart: a method:pipeline's seconds per epoch at one batch size.
   public struct Bar: Equatable, Sendable {
     /// The legend entry, e.g. "scpl:async".
     public var series: String
+    /// The batch size whose group the bar is in.
     public var batchSize: Int
+    /// Seconds per epoch, the bar's height.
     public var seconds: Double
 
+    /// A bar for `series` at `batchSize` of height `seconds`.
     public init(series: String, batchSize: Int, seconds: Double) {
       self.series = series
       self.batchSize = batchSize

@@ -5,9 +5,11 @@ import Torch
 /// A long run of training steps that watches for leaks and slow-downs (`scpl bench soak`,
 /// `make soak`): resident memory and the median step time, window by window.
 public enum Soak {
+  /// One window of a soak run: memory and step time at its end.
   public struct Window: Codable, Sendable {
     /// Steps done at the end of the window.
     public var step: Int
+    /// The process's resident memory at the end of the window, in MiB.
     public var residentMiB: Double
     /// Median interval between consecutive batches leaving the executor, in the window.
     public var medianStepSeconds: Double
@@ -57,9 +59,12 @@ public enum Soak {
   /// first window after warm-up to the largest after it, and the last window's median step time
   /// over the first's after warm-up.
   public struct Verdict: Sendable {
+    /// Resident memory's growth after warm-up, in MiB: the largest window's minus the first's.
     public let growthMiB: Double
+    /// The last window's median step time over the first's after warm-up.
     public let stepTimeRatio: Double
 
+    /// Judges `windows` after dropping the first `warmup`; throws if fewer than two are left.
     public init(_ windows: [Window], warmup: Int) throws {
       let settled = Array(windows.dropFirst(warmup))
       guard let first = settled.first, let last = settled.last, settled.count >= 2 else {

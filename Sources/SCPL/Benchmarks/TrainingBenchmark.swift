@@ -10,19 +10,28 @@ import Torch
 /// A step's time is `StepResult.interval`, the time between two consecutive batches leaving the
 /// executor: for a pipeline that is its throughput, not a batch's latency through all devices.
 public enum TrainingBenchmark {
+  /// What one benchmark run trains and how many steps it times.
   public struct Setup {
+    /// The training method.
     public var method: MethodKind
+    /// The pipeline schedule, devices and threads.
     public var pipeline: PipelineOptions
+    /// Samples per batch.
     public var batchSize: Int
+    /// Timed steps, after the warm-up.
     public var steps = 10
     /// Untimed steps first; nil: one per device, at least 2 (the pipeline is full afterwards).
     public var warmup: Int?
     /// Token ids per text sample (text models).
     public var textLength = 60
+    /// Seed for the model's weights and the synthetic batch.
     public var seed: UInt64 = 1
+    /// The method's options: learning rate, optimizer, local objective, heads.
     public var methodOptions = MethodOptions()
+    /// Where the batches come from: synthetic copies by default.
     public var batches = Batches.synthetic
 
+    /// A setup for `method` under `pipeline` at `batchSize`, other fields at their defaults.
     public init(method: MethodKind, pipeline: PipelineOptions, batchSize: Int) {
       self.method = method
       self.pipeline = pipeline
@@ -39,8 +48,11 @@ public enum TrainingBenchmark {
     case loader(DataLoader)
   }
 
+  /// What a benchmark run measured.
   public struct Result {
+    /// The schedule the executor ran.
     public let kind: PipelineKind
+    /// Which devices the components ran on.
     public let placement: Placement
     /// Seconds per timed step, in order.
     public let stepSeconds: [Double]
@@ -49,6 +61,7 @@ public enum TrainingBenchmark {
     public let busyFractions: [Double]
     /// The epoch's spans (warm-up included), for a Chrome trace.
     public let timeline: Timeline
+    /// Samples per batch.
     public let batchSize: Int
 
     /// The schedule simulator's time per step for this run's schedule, fed with the per-device
@@ -60,12 +73,17 @@ public enum TrainingBenchmark {
     /// Per device, its GPU's peak memory over the run (`GPUMemoryPeaks`; nil on CPU workers).
     public let peakGPUMemoryBytes: [Int]?
 
+    /// The median seconds per timed step.
     public var median: Double { stepSeconds.median }
+    /// The fastest timed step, in seconds (0 if none).
     public var min: Double { stepSeconds.min() ?? 0 }
+    /// Samples per second at the median step time.
     public var samplesPerSecond: Double { median > 0 ? Double(batchSize) / median : 0 }
+    /// The process's minor page faults per timed step.
     public var pageFaultsPerStep: Double {
       Double(timedUsage.minorPageFaults) / Double(Swift.max(stepSeconds.count, 1))
     }
+    /// The process's system seconds per timed step.
     public var systemSecondsPerStep: Double { timedUsage.systemSeconds / Double(Swift.max(stepSeconds.count, 1)) }
   }
 

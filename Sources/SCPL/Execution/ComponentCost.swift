@@ -18,10 +18,14 @@ import Torch
 ///   largest feature maps). Measured in eval mode with gradients dropped afterwards and no
 ///   optimizer step, so it changes no weight, statistic or random stream.
 public enum CostEstimate: String, CaseIterable, Sendable {
+  /// Each component's measured forward time.
   case forwardTime = "forward-time"
+  /// Each component's trainable parameter count.
   case parameters
+  /// Each component's measured forward and learning time (the default).
   case stepTime = "step-time"
 
+  /// Reads a cost estimate's name (forward-time, parameters or step-time), ignoring case.
   public init(parsing text: String) throws {
     guard let e = CostEstimate(rawValue: text.lowercased()) else {
       throw PipelineError(

@@ -18,17 +18,26 @@ import Torch
 /// the default tolerance, 1e-3 of each tensor's largest value, leaves a margin of ten and still
 /// misses nothing that a race produces. On CPU workers the result is bit for bit.
 public enum DeviceSelfTest {
+  /// One case's result: a model, method and schedule on the devices under test against CPU workers.
   public struct Outcome: Codable, Sendable {
+    /// The model trained: "vgg" or "lstm".
     public var model: String
+    /// The training method's name.
     public var method: String
+    /// The schedule's name.
     public var pipeline: String
+    /// The devices under test, as `--devices` writes them.
     public var devices: String
     /// The largest difference of any parameter or buffer, relative to the largest magnitude of
     /// the reference tensor, and of any step's loss, relative to the loss.
     public var maxWeightDifference: Double
+    /// The largest difference of any step's loss, relative to the reference loss.
     public var maxLossDifference: Double
+    /// Whether weights and losses are bit for bit the reference's.
     public var identical: Bool
+    /// Whether both differences are within the tolerance.
     public var passed: Bool
+    /// Wall-clock seconds the case took, reference run included.
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
@@ -37,6 +46,7 @@ public enum DeviceSelfTest {
     }
   }
 
+  /// The tolerance `run` uses unless told otherwise: 1e-3, relative.
   public static let defaultTolerance = 1e-3
 
   /// The (method, schedule) pairs that run on `deviceCount` devices: the sequential loops on one,

@@ -9,6 +9,7 @@ import Torch
 /// its own. One lane per GPU is the usual layout; several lanes of one GPU (`cuda:0x2`) let
 /// components on one GPU overlap, and make a pipeline on one GPU possible.
 public enum ComputeDevice: Hashable, Sendable, CustomStringConvertible {
+  /// CPU worker n: a worker thread of its own that computes on the CPU.
   case cpuWorker(Int)
   /// GPU `gpu`, lane `lane` (0-based; its own stream).
   case cuda(Int, lane: Int = 0)
@@ -42,6 +43,7 @@ public enum ComputeDevice: Hashable, Sendable, CustomStringConvertible {
 ///   `cpu:0…` (Debian's libtorch-dev is a CPU build, so here `2` means two CPU workers);
 /// - `cpu` alone means `cpu:0`.
 public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
+  /// The devices, in pipeline order.
   public let devices: [ComputeDevice]
 
   /// Devices taken as they are: for `acrossRanks`, whose stand-ins are not the user's choice.
@@ -63,6 +65,8 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
   /// is cut into more than `TrainConfig.Limits.components`.
   public static let maxCount = 64
 
+  /// Checks a device list: at least one device and at most `maxCount`, none twice, all CPU workers or all GPUs,
+  /// and only GPUs libtorch sees.
   public init(_ devices: [ComputeDevice]) throws {
     guard !devices.isEmpty else { throw PipelineError("--devices names no device") }
     guard devices.count <= Self.maxCount else {
@@ -96,6 +100,7 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     return try DeviceSpec((0..<count).map(ComputeDevice.cpuWorker))
   }
 
+  /// Parses `--devices`: a device list or a count, as described above, and checks it.
   public init(parsing text: String) throws {
     let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
     if let count = Int(trimmed) {
@@ -149,8 +154,11 @@ public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// How many devices there are.
   public var count: Int { devices.count }
+  /// Whether the devices are GPUs (they are all one kind).
   public var isCUDA: Bool { if case .cuda = devices[0] { return true } else { return false } }
+  /// The list as `--devices` writes it, e.g. "cpu:0,cpu:1".
   public var description: String { devices.map(\.description).joined(separator: ",") }
 }
 

@@ -15,8 +15,11 @@ import Torch
 /// the thread. Submitting from a worker to *itself* while its inbox is full would wait forever;
 /// executors only ever submit downstream.
 public final class DeviceWorker: @unchecked Sendable {
+  /// The device's position in the run's device list.
   public let index: Int
+  /// The device the worker computes on.
   public let device: ComputeDevice
+  /// libtorch intra-op threads the worker's thread uses.
   public let threads: Int
   /// The worker's CUDA stream (a GPU device's; nil on a CPU worker).
   public let stream: CUDAStream?

@@ -8,6 +8,7 @@ public struct EpochLearningRates: Sendable {
   /// The rate of batch t (0-based within the epoch); batches past the end take the last one.
   public let perBatch: [Double]
 
+  /// Takes the rates as given; throws if there are none or one is negative or not finite.
   public init(perBatch: [Double]) throws {
     guard !perBatch.isEmpty else { throw PipelineError("an epoch's learning rates need at least one batch's rate") }
     if let bad = perBatch.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
@@ -23,6 +24,7 @@ public struct EpochLearningRates: Sendable {
       perBatch: try (0..<Swift.max(batches, 1)).map { try schedule.learningRate(epoch: epoch, step: firstStep + $0) })
   }
 
+  /// The rate of batch t, clamped to the list (batches past the end take the last rate).
   public func rate(batch t: Int) -> Double { perBatch[Swift.min(Swift.max(t, 0), perBatch.count - 1)] }
 
   /// Sets batch t's rate on `optimizers`. Call on the worker about to run their update.

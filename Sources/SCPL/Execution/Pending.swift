@@ -30,6 +30,7 @@ public final class Pending<Value>: @unchecked Sendable {
     return result!
   }
 
+  /// Whether the outcome has been stored; never blocks.
   public var isDone: Bool {
     condition.lock()
     defer { condition.unlock() }

@@ -1,8 +1,11 @@
 /// A mistake in a pipeline's set-up (devices, placement, method) or a failure while it runs,
 /// told as a sentence.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
+  /// The sentence that says what went wrong.
   public let message: String
+  /// An error that says `message`.
   public init(_ message: String) { self.message = message }
+  /// The message itself.
   public var description: String { message }
 }
 

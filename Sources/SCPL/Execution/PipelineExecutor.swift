@@ -9,6 +9,7 @@ public struct StepResult: Sendable {
   /// When the first device started this batch and when the last one finished it (seconds on
   /// the shared monotonic clock, `Stopwatch.now()`).
   public let start: Double
+  /// When the last device finished this batch.
   public let end: Double
   /// The time since the previous batch finished (since the epoch began, for the first): the
   /// time per step as a pipeline delivers them, which is what pipelining shortens.
@@ -20,7 +21,9 @@ public struct StepResult: Sendable {
 
 /// What an epoch took.
 public struct EpochSummary: Sendable {
+  /// How many steps the epoch trained.
   public let steps: Int
+  /// The epoch's wall-clock seconds.
   public let seconds: Double
 }
 
@@ -84,18 +87,23 @@ public protocol PipelineExecutor: AnyObject {
 }
 
 extension PipelineExecutor {
+  /// The default for an executor in one process: nothing to gather.
   public func gatherState() throws {}
+  /// The default for an executor in one process: nothing to send.
   public func scatterState() throws {}
+  /// The default for an executor in one process: its timeline already has every span.
   public func gatherTimeline() throws {}
 }
 
 extension PipelineExecutor {
+  /// Trains one epoch on `batches` with the optimizers' own rates, calling `onStep` after each step.
   @discardableResult
   public func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
     try trainEpoch(batches, rates: nil, onStep: onStep)
   }
 
+  /// Trains one epoch on `batches`, with `rates` if given, ignoring the step results.
   @discardableResult
   public func trainEpoch<S: Sequence>(_ batches: S, rates: EpochLearningRates? = nil) throws -> EpochSummary
   where S.Element == (inputs: Tensor, labels: Tensor) {
@@ -107,9 +115,11 @@ extension PipelineExecutor {
 public struct PipelineOptions: Sendable {
   /// The schedule (`PipelineKind.defaultKind(for:deviceCount:)` is the CLI's default).
   public var kind: PipelineKind
+  /// The devices to run on.
   public var devices: DeviceSpec
   /// nil: `Placement.balanced` over `costEstimate`.
   public var placement: Placement?
+  /// How `Placement.balanced` weighs components when no placement is given (step time by default).
   public var costEstimate: CostEstimate = .stepTime
   /// libtorch intra-op threads of each device's worker.
   public var threadsPerDevice = 1
@@ -133,6 +143,7 @@ public struct PipelineOptions: Sendable {
   /// their tensors and skip it.
   var copyEveryHandOff = false
 
+  /// Options for `kind` on `devices`, with `placement` if given and every other setting at its default.
   public init(kind: PipelineKind, devices: DeviceSpec, placement: Placement? = nil) {
     self.kind = kind
     self.devices = devices
@@ -140,6 +151,7 @@ public struct PipelineOptions: Sendable {
   }
 }
 
+/// Builds pipeline executors.
 public enum Pipelines {
   /// Checks the options against the method and starts the executor's workers. Every mistake
   /// (a schedule the method cannot run, a placement that does not fit) is reported here, before

@@ -18,6 +18,7 @@ public enum PipelineKind: String, CaseIterable, Sendable {
   /// then learns on the whole mini-batch without waiting for the others.
   case scplGPipe = "scpl-gpipe"
 
+  /// Reads a `--pipeline` name, ignoring case; an unknown one is an error listing the known ones.
   public init(parsing text: String) throws {
     if let k = PipelineKind(rawValue: text.lowercased()) { self = k; return }
     let known = PipelineKind.allCases.map(\.rawValue).joined(separator: ", ")

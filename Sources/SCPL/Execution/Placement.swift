@@ -6,7 +6,9 @@ import Foundation
 /// 0,1,0,1), so activations flow one way, device d → d+1, and the bounded queues between
 /// workers can never wait on each other in a cycle. Every device gets at least one component.
 public struct Placement: Equatable, Sendable, CustomStringConvertible {
+  /// For each component, in order, the index of its device.
   public let deviceOfComponent: [Int]
+  /// How many devices the placement uses.
   public let deviceCount: Int
 
   /// Checks an explicit placement against the model and the devices.
@@ -91,6 +93,7 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
     return try Placement(owner, deviceCount: deviceCount)
   }
 
+  /// How many components the placement places.
   public var componentCount: Int { deviceOfComponent.count }
 
   /// The components of each device, in order.
@@ -98,6 +101,7 @@ public struct Placement: Equatable, Sendable, CustomStringConvertible {
     (0..<deviceCount).map { d in deviceOfComponent.indices.filter { deviceOfComponent[$0] == d } }
   }
 
+  /// The placement as `--placement` writes it, e.g. "0,0,1,1".
   public var description: String { deviceOfComponent.map(String.init).joined(separator: ",") }
 }
 

@@ -16,12 +16,18 @@ import Torch
 /// Each message is one `ProcessGroup.sendTensors`: a header of ints, a tensor of doubles, then
 /// the tensors it carries. Nothing else crosses.
 public final class RankLink: @unchecked Sendable {
+  /// The c10d process group the ranks talk over.
   public let group: ProcessGroup
+  /// This process's rank.
   public var rank: Int { group.rank }
+  /// How many ranks the job has.
   public var worldSize: Int { group.worldSize }
+  /// Whether this is rank 0, which reads the data.
   public var isFirst: Bool { rank == 0 }
+  /// Whether this is the last rank, which holds the pipeline's last devices.
   public var isLast: Bool { rank == worldSize - 1 }
 
+  /// A link over `group`.
   public init(_ group: ProcessGroup) { self.group = group }
 
   private enum Tag: Int { case chain = 0, results = 1 }

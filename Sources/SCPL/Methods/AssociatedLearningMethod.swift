@@ -17,18 +17,26 @@ import Torch
 /// ConvNet uses 300 and 1500). Text, after Wu et al. 2022's recurrent AL: label width 128 and a
 /// bridge Linear(→256) → Sigmoid → Linear(→128) → Sigmoid. The model's own classifier is unused.
 public final class AssociatedLearningMethod: LocalMethod {
+  /// Always `.al`.
   public let kind = MethodKind.al
+  /// The staged model whose components are the forward encoders f_i.
   public let model: StagedModel
+  /// The label-side modules of each component, in component order.
   public let blocks: [ALBlock]
+  /// One stage per component: its forward encoder and label block, with their own optimizer.
   public private(set) var stages: [any LocalStage] = []
+  /// The model and every label block ("al1", "al2", …), for modes and checkpoints.
   public var modules: [(String, Module)] {
     [("model", model)] + blocks.enumerated().map { ("al\($0.offset + 1)", $0.element as Module) }
   }
 
   /// The label-side modules of one component.
   public final class ALBlock: Module, @unchecked Sendable {
+    /// The label encoder g: the previous label code to this component's.
     public let encoder: Sequential  // g
+    /// The bridge b: the component's features to its label code.
     public let bridge: Sequential  // b
+    /// The decoder h: this component's label code back to the previous one.
     public let decoder: Sequential  // h
 
     init(featureDim: Int, labelIn: Int, labelWidth: Int, bridgeHidden: Int) throws {
@@ -47,14 +55,19 @@ public final class AssociatedLearningMethod: LocalMethod {
 
   /// The widths of the label-space blocks: the label code's width and the bridge's hidden width.
   public struct Sizes: Sendable, Equatable {
+    /// The width of every label code t_i.
     public var labelWidth: Int
+    /// The bridge's hidden width.
     public var bridgeHidden: Int
+    /// Sizes with the given label-code and bridge-hidden widths.
     public init(labelWidth: Int, bridgeHidden: Int) {
       self.labelWidth = labelWidth
       self.bridgeHidden = bridgeHidden
     }
   }
 
+  /// Builds each component's label block (sizes from `options.associatedLearning`, else the family's) and
+  /// its stage, which trains the component and its block with one optimizer on the bridge and auto-encoder losses.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let sizes =
@@ -93,6 +106,7 @@ public final class AssociatedLearningMethod: LocalMethod {
   /// Block k's decoder: the shortcut predictions of components k, k+1, … walk back through it.
   public func readByLaterPredictions(component k: Int) -> [Module] { [blocks[k].decoder] }
 
+  /// The model's first activation, with the labels one-hot encoded as the label path t_0.
   public func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation {
     var x = try model.firstActivation(inputs)
     x.labelPath = try labels.oneHot(classes: model.classCount).to(.float32).to(inputs.device)

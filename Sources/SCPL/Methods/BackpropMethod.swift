@@ -3,23 +3,32 @@ import Torch
 
 /// End-to-end backpropagation: cross-entropy at the end, one optimizer over every parameter.
 public final class BackpropMethod: TrainingMethod {
+  /// Always `.bp`.
   public let kind = MethodKind.bp
+  /// The model trained end to end.
   public let model: StagedModel
+  /// The one optimizer over every trainable parameter of the model.
   public let optimizer: any Optimizer
+  /// The one optimizer.
   public var optimizers: [any Optimizer] { [optimizer] }
+  /// The one loss: the model's cross-entropy.
   public let lossNames = ["cross-entropy"]
+  /// The model, for modes and checkpoints.
   public var modules: [(String, Module)] { [("model", model)] }
 
+  /// Makes the optimizer over every trainable parameter of `model`, as `options` chooses.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     optimizer = try options.optimizer.make(model.trainableParameters(), lr: options.learningRate)
   }
 
+  /// Cross-entropy of the whole model's output, backward through every component, and one update.
   public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
     let loss = try crossEntropy(model(inputs), labels)
     return [try optimizer.minimize(loss)]
   }
 
+  /// Component k of the model's forward; the last one also applies the classifier and sets `final`.
   public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
     -> PartialPrediction
   {

@@ -7,15 +7,21 @@ import Torch
 /// (the reference's `vision_Tail`) and Linear → Tanh → Linear for text (`NLP_Tail`). The test
 /// accuracy is the last head's; every head's accuracy is reported.
 public final class EarlyExitMethod: LocalMethod {
+  /// Always `.earlyExit`.
   public let kind = MethodKind.earlyExit
+  /// The staged model whose components train on their heads.
   public let model: StagedModel
   /// One head per component; the last is `model.classifier`.
   public let heads: [Sequential]
+  /// One stage per component: the component and its head, with their own optimizer.
   public private(set) var stages: [any LocalStage] = []
+  /// The model and the heads before the last ("head1", …), for modes and checkpoints.
   public var modules: [(String, Module)] {
     [("model", model)] + heads.dropLast().enumerated().map { ("head\($0.offset + 1)", $0.element as Module) }
   }
 
+  /// Builds a classifier head for each component but the last (which uses the model's classifier) and
+  /// a stage per component that trains it on its head's cross-entropy.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let c = model.classCount

@@ -17,6 +17,7 @@ public struct PartialPrediction: @unchecked Sendable {
   /// The final predictor's logits, set by the last component's share.
   public var final: Tensor?
 
+  /// The start of a prediction: `activation`, with no head logits and no final ones yet.
   public init(_ activation: Activation) { self.activation = activation }
 
   /// The finished prediction, with every logit tensor moved to `device` (nil: left where it is).
@@ -34,6 +35,7 @@ public struct PartialPrediction: @unchecked Sendable {
 public struct ComponentHandOff {
   private let move: (_ tensor: Tensor, _ component: Int) throws -> Tensor
 
+  /// A hand-off that brings a tensor to the device of the given component by calling `move`.
   public init(_ move: @escaping (_ tensor: Tensor, _ component: Int) throws -> Tensor) { self.move = move }
 
   /// `tensor` on component k's device.

@@ -7,14 +7,20 @@ import Torch
 /// *detached* features, so the classifier's loss never reaches the backbone. One optimizer per
 /// component. `MethodOptions.objective` swaps the contrastive loss for a local classifier.
 public final class SCPLMethod: LocalMethod {
+  /// Always `.scpl`.
   public let kind = MethodKind.scpl
+  /// The staged model whose components SCPL trains.
   public let model: StagedModel
+  /// Each component's local objective (projection head and loss), in component order.
   public let objectives: [any LocalObjective]
+  /// One stage per component: the component and its objective (the last also the classifier), with their own optimizer.
   public private(set) var stages: [any LocalStage] = []
+  /// The model and every objective ("objective1", …), for modes and checkpoints.
   public var modules: [(String, Module)] {
     [("model", model)] + objectives.enumerated().map { ("objective\($0.offset + 1)", $0.element as Module) }
   }
 
+  /// Builds each component's local objective, as `options` chooses, and its stage with its own optimizer.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)

@@ -3,9 +3,13 @@ import Torch
 
 /// The learning methods of the paper.
 public enum MethodKind: String, CaseIterable, Sendable {
+  /// End-to-end backpropagation (`BackpropMethod`).
   case bp
+  /// Supervised Contrastive Parallel Learning (`SCPLMethod`).
   case scpl
+  /// Early Exit: each component learns from its own classifier head (`EarlyExitMethod`).
   case earlyExit = "early-exit"
+  /// Associated Learning (`AssociatedLearningMethod`).
   case al
 
   /// Local methods train each component on its own objective with detached inputs.
@@ -15,7 +19,9 @@ public enum MethodKind: String, CaseIterable, Sendable {
 /// What a method predicts for a batch: the final predictor's logits and, for methods that have
 /// one per component, each component's head.
 public struct Prediction {
+  /// The final predictor's logits, B×classes.
   public var final: Tensor
+  /// Each component head's logits, in component order (empty for methods without heads).
   public var heads: [Tensor]
 }
 
@@ -46,8 +52,10 @@ public protocol TrainingMethod: AnyObject {
 }
 
 extension TrainingMethod {
+  /// The default: later components' predictions read none of component k's modules.
   public func readByLaterPredictions(component k: Int) -> [Module] { [] }
 
+  /// Puts every module of the method in training mode (`on`) or eval mode.
   public func train(_ on: Bool = true) {
     for (_, m) in modules { m.train(on) }
   }
@@ -76,6 +84,7 @@ extension TrainingMethod {
     modules.flatMap { prefix, m in m.stateDict().map { ("\(prefix).\($0.0)", $0.1) } }
   }
 
+  /// Loads parameters and buffers named as `stateDict()` names them.
   public func loadStateDict(_ state: [String: Tensor]) throws {
     for (prefix, m) in modules { try m.loadStateDict(state.entries(under: prefix + ".")) }
   }
@@ -109,19 +118,24 @@ public protocol LocalMethod: TrainingMethod {
 }
 
 extension LocalStage {
+  /// The default learning: `optimizer.minimize` of the local loss, which returns the loss's value.
   public func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
     try optimizer.minimize(loss(input: input, output: output, labels: labels))
   }
 }
 
 extension LocalMethod {
+  /// Each stage's optimizer, in stage order.
   public var optimizers: [any Optimizer] { stages.map(\.optimizer) }
+  /// "component1", "component2", …: one loss per stage.
   public var lossNames: [String] { stages.map { "component\($0.index + 1)" } }
 
+  /// The default: the model's first activation of `inputs`, without labels.
   public func firstActivation(inputs: Tensor, labels: Tensor) throws -> Activation {
     try model.firstActivation(inputs)
   }
 
+  /// One step of the stage loop: each stage's forward and learning in turn, on the previous one's detached output.
   public func trainStep(inputs: Tensor, labels: Tensor) throws -> [Double] {
     try trainStep(inputs: inputs, labels: labels) { _, work in try work() }
   }
@@ -149,6 +163,7 @@ extension LocalMethod {
 
 /// Builds the method for a model.
 public struct MethodOptions: Sendable {
+  /// Every optimizer's learning rate.
   public var learningRate = 1e-3
   /// Each component's optimizer (BP's one); Adam unless set.
   public var optimizer: OptimizerChoice = .adam
@@ -157,16 +172,20 @@ public struct MethodOptions: Sendable {
   /// A program's own local objective for SCPL's components (any `LocalObjective`, e.g. with a
   /// head module of its own); when set it replaces `objective`.
   public var customObjective: ObjectiveFactory?
+  /// The supervised contrastive loss's temperature τ.
   public var temperature = 0.1
   /// nil: the family's default (vision mlp, text identity).
   public var projection: ProjectionKind?
   /// The projection heads' hidden and output widths, each nil for the model family's (vision 512
   /// and 1024, the reference's; text 300 and 300).
   public var projectionHidden: Int?
+  /// The projection heads' output width (nil: the model family's).
   public var projectionOutput: Int?
+  /// What the supervised contrastive loss divides each anchor's sum by (per anchor, as the reference).
   public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
   /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
   public var associatedLearning: AssociatedLearningMethod.Sizes?
+  /// The defaults: Adam at 1e-3, the supervised contrastive loss at τ = 0.1, the family's heads.
   public init() {}
 }
 
@@ -192,6 +211,7 @@ public struct OptimizerFactory: Sendable, Equatable {
   public let name: String
   let make: @Sendable (_ parameters: [Tensor], _ learningRate: Double) throws -> any Optimizer
 
+  /// A factory called `name` that makes the optimizer with `make(parameters, learningRate)`.
   public init(
     name: String, _ make: @escaping @Sendable (_ parameters: [Tensor], _ learningRate: Double) throws -> any Optimizer
   ) {
@@ -199,6 +219,7 @@ public struct OptimizerFactory: Sendable, Equatable {
     self.make = make
   }
 
+  /// Two factories are equal when their names are.
   public static func == (a: OptimizerFactory, b: OptimizerFactory) -> Bool { a.name == b.name }
 }
 
@@ -238,7 +259,9 @@ public enum LocalObjectiveKind: String, Sendable, CaseIterable {
   case deInfoReg = "deinforeg"
 }
 
+/// Builds training methods.
 public enum Methods {
+  /// The method of `kind` for `model`, configured by `options`.
   public static func make(_ kind: MethodKind, model: StagedModel, options: MethodOptions = MethodOptions()) throws
     -> any TrainingMethod
   {

@@ -3,6 +3,7 @@ import Torch
 /// What one component hands to the next: the main tensor (a feature map B×C×H×W or a sequence
 /// B×T×D) plus what some model families carry along with it.
 public struct Activation: @unchecked Sendable {
+  /// The main tensor: a feature map B×C×H×W, a sequence B×T×D, or the raw inputs before the first component.
   public var tensor: Tensor
   /// Text models: bool B×T, true where the token is real (id ≠ 0). Computed once from the ids and
   /// passed unchanged through every component.
@@ -19,6 +20,7 @@ public struct Activation: @unchecked Sendable {
   /// devices as the main tensor's does.
   public var extras: [String: Tensor]
 
+  /// An activation of `tensor` with whatever else it carries.
   public init(
     _ tensor: Tensor, mask: Tensor? = nil, state: (h: Tensor, c: Tensor)? = nil, labelPath: Tensor? = nil,
     extras: [String: Tensor] = [:]
@@ -57,6 +59,7 @@ public struct Activation: @unchecked Sendable {
   /// The extras' tensors in `extraNames` order.
   public var extraTensors: [Tensor] { extraNames.map { extras[$0]! } }
 
+  /// The batch size: the main tensor's first dimension.
   public var batchSize: Int { tensor.shape[0] }
 
   /// The same values cut off from autograd: what crosses a component boundary in local learning.

@@ -12,16 +12,20 @@ public protocol Component: Module {
 
 /// A vision component: a stack of layers over feature maps; its features are the flattened map.
 public final class VisionComponent: Module, Component, @unchecked Sendable {
+  /// The component's layers, applied in order to the main tensor.
   public let layers: Sequential
 
+  /// A component of `layers`, in order.
   public init(_ layers: [any UnaryLayer]) {
     self.layers = Sequential(layers)
     super.init()
   }
 
+  /// The layers on the main tensor; everything else the activation carries passes on unchanged.
   public func callAsFunction(_ x: Activation) throws -> Activation {
     x.replacing(try layers(x.tensor))
   }
 
+  /// The output feature map flattened to B×D.
   public func features(_ y: Activation) throws -> Tensor { try y.tensor.flattened(startAxis: 1) }
 }

@@ -8,6 +8,8 @@ import Torch
 /// Units: one per conv. K = 4 pairs them as the paper (C1 = convs 1–2, …); other K (1…8) split
 /// the units evenly in order.
 public enum ConvNet {
+  /// The ConvNet for samples of `sampleShape` (C×H×W, at least 4×4) and `classes` classes, cut into `components`
+  /// (1…8), its channel counts scaled by `width`.
   public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0) throws
     -> StagedModel
   {

@@ -9,8 +9,11 @@ import Torch
 /// Units: [stem + block1] [block2] … [block8 + pool]. K = 4 uses the paper's stages
 /// (C1 = stem + blocks 1–2, C2 = blocks 3–4, …); other K (1…8) split the units evenly in order.
 public enum ResNet18 {
+  /// The kernel of the projection shortcut's convolution: 3×3 (the default) or 1×1.
   public enum Shortcut: String, Sendable, CaseIterable { case conv3x3 = "3x3", conv1x1 = "1x1" }
 
+  /// The ResNet-18 for samples of `sampleShape` (C×H×W, at least 8×8) and `classes` classes, cut into
+  /// `components` (1…8), its channel counts scaled by `width`, with `shortcut`'s projection kernel.
   public static func build(
     sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0,
     shortcut: Shortcut = .conv3x3

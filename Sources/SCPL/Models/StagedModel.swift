@@ -3,24 +3,33 @@ import Torch
 
 /// Which kind of input a model reads.
 public enum ModelFamily: String, Sendable {
+  /// Float samples of a fixed shape (`sampleShape`): images, or any float tensor a program's own network reads.
   case vision
+  /// Int64 token ids, B×T.
   case text
 }
 
 /// A network cut into components, with the classifier belonging to the last one.
 public final class StagedModel: Module, @unchecked Sendable {
+  /// The model's name, for messages ("vgg", "lstm", …).
   public let name: String
+  /// Which kind of input the model reads.
   public let family: ModelFamily
+  /// The components, in order; the first reads the inputs.
   public let components: [any Component]
+  /// The classifier, on the last component's features.
   public let classifier: Sequential
   /// Per component, the width of `features` (found by a probe forward at construction).
   public private(set) var featureDims: [Int] = []
   /// Per component, the shape of one sample's output (without the batch axis).
   public private(set) var outputShapes: [[Int]] = []
+  /// How many classes the classifier scores.
   public let classCount: Int
   /// The shape of one input sample (C×H×W, or [T] for text where T is a placeholder length).
   public let sampleShape: [Int]
 
+  /// Checks that there is at least one component, then probes the model with two dummy samples of
+  /// `sampleShape`, throwing with the failing component's number if they do not fit.
   public init(
     name: String, family: ModelFamily, components: [any Component], classifier: Sequential,
     classCount: Int, sampleShape: [Int]

@@ -8,6 +8,8 @@ import Torch
 /// [128] [256 MP] [256] [512 MP] [512 MP] [512 MP]. K = 4 uses the paper's components
 /// C1 = units 1–2, C2 = 3–4, C3 = 5, C4 = 6; other K (1…6) split the units evenly in order.
 public enum VGG {
+  /// The VGG for samples of `sampleShape` (C×H×W, at least 16×16) and `classes` classes, cut into `components`
+  /// (1…6), its channel counts scaled by `width`.
   public static func build(sampleShape: [Int], classes: Int, components: Int = 4, width: Double = 1.0) throws
     -> StagedModel
   {

@@ -17,9 +17,12 @@ func convBNAct(_ a: Int, _ b: Int, stride: Int = 1, activation: (any UnaryLayer)
 /// identity shortcut when the stride is 1, else a projection (3×3 conv + BN by default, 1×1 as an
 /// option).
 public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
+  /// Two 3×3 conv–BN units, the first with LeakyReLU.
   public let main: Sequential
+  /// The projection (conv + BN) when the stride or the channel count changes; nil for the identity.
   public let shortcut: Sequential?
 
+  /// A block from `a` to `b` channels at `stride`, with a `shortcutKernel`×`shortcutKernel` projection if needed.
   public init(_ a: Int, _ b: Int, stride: Int, shortcutKernel: Int = 3) throws {
     main = Sequential(try convBNAct(a, b, stride: stride, activation: LeakyReLU()) + convBNAct(b, b, activation: nil))
     if stride != 1 || a != b {
@@ -34,6 +37,7 @@ public final class BasicBlock: Module, UnaryLayer, @unchecked Sendable {
     super.init()
   }
 
+  /// The main path plus the shortcut, through LeakyReLU (slope 0.01).
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     try (main(x) + (shortcut.map { try $0(x) } ?? x)).leakyRelu(slope: 0.01)
   }

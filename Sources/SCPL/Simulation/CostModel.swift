@@ -9,10 +9,14 @@ extension ScheduleSimulator {
   ///     {"stages": [{"forward": 1, "loss": 3, "backward": 4, "update": 3, "transfer": 0}, ...],
   ///      "microBatches": 3}
   public struct CostModel: Equatable, Sendable {
+    /// The cost set's name, for reports: "figure13", "uniform", or a file's "name" (else its base name).
     public var name: String
+    /// One entry per stage.
     public var stages: [StageCosts]
+    /// The micro-batch count the costs were measured for, if any (a `Setup` uses it unless told otherwise).
     public var microBatches: Int?
 
+    /// A cost set called `name` of `stages`, measured for `microBatches` if given.
     public init(name: String, stages: [StageCosts], microBatches: Int? = nil) {
       self.name = name
       self.stages = stages

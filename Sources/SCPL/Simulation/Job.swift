@@ -1,6 +1,7 @@
 extension ScheduleSimulator {
   /// What a device is doing during a span.
   public enum Kind: String, CaseIterable, Codable, Sendable {
+    /// A forward, loss, backward, update or transfer, or nothing (idle).
     case forward, loss, backward, update, transfer, idle
 
     /// The text chart's letter: F, L, B, U, T, and '.' for idle.
@@ -22,18 +23,22 @@ extension ScheduleSimulator {
   /// also waits for the jobs named in `after`. `after` may only name jobs earlier in the list, so
   /// the list is always a valid order to time the jobs in (`ScheduleSimulator.time`).
   public struct Job: Equatable, Sendable {
+    /// The device that runs the job.
     public var device: Int
     /// The stage whose work this is (bp runs every stage on device 0).
     public var stage: Int
+    /// What kind of work the job is.
     public var kind: Kind
     /// 1-based; nil when the job covers the whole mini-batch.
     public var microBatch: Int?
     /// 1-based mini-batch number (only `async` has more than one).
     public var batch: Int
+    /// How long the job takes, in the costs' time unit.
     public var duration: Double
     /// Indices (into the plan) of the jobs that must finish before this one starts.
     public var after: [Int]
 
+    /// A job of `kind` for `stage` on `device`, lasting `duration`, that waits for the jobs in `after`.
     public init(
       device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
       duration: Double, after: [Int] = []

@@ -4,15 +4,22 @@ extension ScheduleSimulator {
   /// Times start at 0; a span [s, e) of unit-cost work covers the 1-based steps s+1 … e, which is
   /// how the paper's Figure 13 numbers its time steps.
   public struct Span: Codable, Equatable, Sendable {
+    /// The device busy (or idle) during the span.
     public var device: Int
+    /// The stage whose work this is (the device, for idle spans).
     public var stage: Int
+    /// What the device is doing.
     public var kind: Kind
     /// 1-based; nil for whole-mini-batch work and for idle spans.
     public var microBatch: Int?
+    /// 1-based mini-batch number (0 for idle spans).
     public var batch: Int
+    /// When the span starts.
     public var start: Double
+    /// When the span ends.
     public var end: Double
 
+    /// A span of `kind` work for `stage` on `device` over [start, end).
     public init(
       device: Int, stage: Int, kind: Kind, microBatch: Int? = nil, batch: Int = 1,
       start: Double, end: Double
@@ -30,17 +37,25 @@ extension ScheduleSimulator {
       Span(device: device, stage: device, kind: .idle, batch: 0, start: start, end: end)
     }
 
+    /// How long the span lasts.
     public var duration: Double { end - start }
   }
 
   /// A simulated schedule: its spans, device by device, and how long it took.
   public struct Result: Codable, Equatable, Sendable {
+    /// The schedule simulated.
     public var schedule: Schedule
+    /// The name of the costs it was fed.
     public var costsName: String
+    /// How many devices the schedule used (1 for bp, else one per stage).
     public var devices: Int
+    /// How many stages the costs describe.
     public var stages: Int
+    /// Micro-batches per mini-batch.
     public var microBatches: Int
+    /// Mini-batches simulated (more than 1 only for `async`).
     public var batches: Int
+    /// When devices apply their updates.
     public var update: UpdatePolicy
     /// When the last device finishes its last job.
     public var total: Double

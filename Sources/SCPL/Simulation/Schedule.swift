@@ -65,6 +65,7 @@ extension ScheduleSimulator {
     /// Each device updates as soon as its own backward is done.
     case perStage = "per-stage"
 
+    /// An update policy by name, ignoring case.
     public static func parse(_ name: String) throws -> UpdatePolicy {
       guard let p = UpdatePolicy(rawValue: name.lowercased()) else { throw SimulationError.unknownUpdatePolicy(name) }
       return p

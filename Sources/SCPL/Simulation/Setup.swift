@@ -9,8 +9,10 @@ extension ScheduleSimulator {
     public var microBatches: Int
     /// Mini-batches simulated by `async` (the others simulate one).
     public var batches: Int
+    /// When devices apply their updates in the one-mini-batch schedules.
     public var update: UpdatePolicy
 
+    /// A setup of `stages`' costs, `microBatches` per mini-batch, `batches` for `async`, and `update`.
     public init(stages: [StageCosts], microBatches: Int = 1, batches: Int = 8, update: UpdatePolicy = .synchronous) {
       self.stages = stages
       self.microBatches = microBatches
@@ -25,6 +27,7 @@ extension ScheduleSimulator {
         batches: batches, update: update)
     }
 
+    /// Throws unless there is at least one stage, one micro-batch and one batch.
     public func validate() throws {
       guard !stages.isEmpty else { throw SimulationError.stagesOutOfRange(stages.count) }
       guard microBatches >= 1 else { throw SimulationError.microBatchesOutOfRange(microBatches) }

@@ -2,16 +2,26 @@ import Foundation
 
 /// Everything that can be wrong with a simulation's input, each said in one sentence.
 public enum SimulationError: Error, Equatable, CustomStringConvertible, LocalizedError {
+  /// A schedule name that is not one.
   case unknownSchedule(String)
+  /// A stage count below 1.
   case stagesOutOfRange(Int)
+  /// A micro-batch count below 1.
   case microBatchesOutOfRange(Int)
+  /// A batch count below 1.
   case batchesOutOfRange(Int)
+  /// An update policy name that is not one.
   case unknownUpdatePolicy(String)
+  /// A costs file or name that cannot be used, and why.
   case badCostsFile(path: String, reason: String)
+  /// Costs for another number of stages than the one asked for.
   case stageCountMismatch(path: String, inFile: Int, requested: Int)
+  /// A trace that cannot be read as stage costs, and why.
   case badTrace(path: String, reason: String)
+  /// Both a costs file and a trace were given.
   case costsAndTrace(costs: String, trace: String)
 
+  /// The error's sentence.
   public var description: String {
     switch self {
     case .unknownSchedule(let name):
@@ -37,5 +47,6 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
     }
   }
 
+  /// The same sentence as `description`.
   public var errorDescription: String? { description }
 }

@@ -5,12 +5,18 @@
 /// the cost of moving one micro-batch's activation from this stage's device to the next one (the
 /// last stage's transfer is never used); NMP and GPipe pay it again to send the gradient back.
 public struct StageCosts: Codable, Equatable, Sendable {
+  /// One micro-batch's forward.
   public var forward: Double
+  /// The local loss, per mini-batch.
   public var loss: Double
+  /// One micro-batch's backward.
   public var backward: Double
+  /// The optimizer update, per mini-batch.
   public var update: Double
+  /// Moving one micro-batch's activation to the next stage's device.
   public var transfer: Double
 
+  /// The stage's costs, with no transfer cost unless given.
   public init(forward: Double, loss: Double, backward: Double, update: Double, transfer: Double = 0) {
     self.forward = forward
     self.loss = loss

@@ -20,15 +20,19 @@ import Foundation
 /// Either way `"dur"` is in microseconds, `"tid"` the device index (a number or a numeric string),
 /// other events are ignored, and every device from 0 to the highest one must have events.
 public struct TraceCosts: Equatable, Sendable {
+  /// Which kind of trace the costs came from: our executors' or a generic one.
   public enum Format: String, Sendable { case executor, generic }
 
+  /// One entry per device of the trace, in device order, in milliseconds.
   public var stages: [StageCosts]
   /// Batches the costs are averaged over (generic traces: the most any device had).
   public var batches: Int
   /// Micro-batches per batch that forward, backward and transfer were divided by.
   public var microBatches: Int
+  /// Which kind of trace it was.
   public var format: Format
 
+  /// Reads the Chrome trace file at `url`; see `read(data:path:microBatches:skipBatches:)`.
   public static func read(_ url: URL, microBatches: Int? = nil, skipBatches: Int = 0) throws -> TraceCosts {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {

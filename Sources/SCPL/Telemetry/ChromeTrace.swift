@@ -5,6 +5,7 @@ import Foundation
 /// track per device ("tid" = device index), named by thread_name metadata events, under its
 /// process ("pid": 0 in one process; the rank in a distributed run, one process row per rank).
 public enum ChromeTrace {
+  /// The trace's events: process and thread names and sort orders, then one complete event per span.
   public static func events(_ timeline: Timeline) -> [[String: Any]] {
     let origin = timeline.window.start
     let pid = timeline.processOfDevice
@@ -37,6 +38,7 @@ public enum ChromeTrace {
     return events
   }
 
+  /// The trace as JSON, `{"traceEvents": […], "displayTimeUnit": "ms"}`, ready to write to a file.
   public static func data(_ timeline: Timeline) throws -> Data {
     try JSONSerialization.data(
       withJSONObject: ["traceEvents": events(timeline), "displayTimeUnit": "ms"],

@@ -4,9 +4,12 @@ import Foundation
 /// operating system: minor page faults (pages mapped in, each zeroed by the kernel) and system
 /// time. Whole-process counts: every device worker and intra-op thread is included.
 public struct ProcessUsage: Equatable, Sendable {
+  /// Minor page faults.
   public var minorPageFaults: Int
+  /// Seconds spent in the kernel on the process's behalf.
   public var systemSeconds: Double
 
+  /// The counters as they stand now, since the process started.
   public static func now() -> ProcessUsage {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

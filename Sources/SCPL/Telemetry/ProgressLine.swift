@@ -16,6 +16,8 @@ public final class ProgressLine {
     fflush(stdout)
   }
 
+  /// A progress printer, live (rewriting one line) when standard output is a terminal; `minimumInterval`
+  /// and `maximumInterval` bound the seconds between plain lines otherwise.
   public init(live: Bool = isatty(STDOUT_FILENO) != 0, minimumInterval: Double = 10, maximumInterval: Double = 60) {
     self.live = live
     self.minimumInterval = minimumInterval
@@ -39,12 +41,14 @@ public final class ProgressLine {
     write(text() + "\n")
   }
 
+  /// Ends the epoch with `text` as a permanent line, and resets for the next epoch.
   public func finish(_ text: String) {
     write((live ? "\r\u{1B}[2K" : "") + text + "\n")
     lastDraw = -.infinity
     lastFraction = 0
   }
 
+  /// `seconds` as "m:ss", or "h:mm:ss" from an hour up, rounded to whole seconds.
   public static func duration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
     return s >= 3600

@@ -11,6 +11,7 @@ import Torch
 /// Intel ISA-L, `CRC32C`) and written through at once, so a reader sees each value as it is added and a
 /// killed process leaves at most a truncated last record, which TensorBoard skips.
 public final class TensorBoardEvents {
+  /// The event file being written.
   public let url: URL
   private let handle: FileHandle
 
@@ -81,6 +82,7 @@ public final class TensorBoardEvents {
 
 /// An event file that cannot be created or written.
 public struct TensorBoardError: Error, CustomStringConvertible, Sendable {
+  /// The sentence that says what failed.
   public let description: String
   init(_ description: String) { self.description = description }
 }

@@ -21,15 +21,21 @@ public enum SpanKind: String, Sendable, CaseIterable {
 
 /// One interval on one device, on the shared monotonic clock (`Stopwatch.now()`, seconds).
 public struct Span: Sendable, Equatable {
+  /// The device whose worker recorded the span.
   public var device: Int
+  /// What the device was doing.
   public var kind: SpanKind
+  /// The batch's index within the epoch (0-based).
   public var batch: Int
   /// The component the span belongs to, if one.
   public var component: Int?
   /// The micro-batch (0-based) under gpipe and scpl-gpipe; nil for whole-batch work.
   public var microBatch: Int? = nil
+  /// When the span started.
   public var start: Double
+  /// When the span ended.
   public var end: Double
+  /// How long the span lasted, in seconds.
   public var duration: Double { end - start }
 }
 
@@ -49,6 +55,7 @@ public final class Timeline: @unchecked Sendable {
   /// Per device, the index of its process in `processNames`.
   public private(set) var processOfDevice: [Int]
 
+  /// An empty timeline for devices with these display names, all in one process.
   public init(deviceNames: [String]) {
     self.deviceNames = deviceNames
     processOfDevice = Array(repeating: 0, count: deviceNames.count)
@@ -63,6 +70,7 @@ public final class Timeline: @unchecked Sendable {
     if let deviceNames, deviceNames.count == deviceCount { self.deviceNames = deviceNames }
   }
 
+  /// How many devices the timeline has.
   public var deviceCount: Int { deviceNames.count }
 
   /// Forgets earlier spans and opens a new window now.

@@ -7,6 +7,7 @@ public enum TimelineSVG {
     .forward: "#4e79a7", .learn: "#e15759", .step: "#f28e2b", .transfer: "#76b7b2", .wait: "#e8e8e8"
   ]
 
+  /// The timeline as an SVG document under `title`: one track per device, spans coloured by kind.
   public static func svg(_ timeline: Timeline, title: String) -> String {
     let spans = timeline.spans
     let (t0, t1) = timeline.window
