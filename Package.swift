@@ -13,7 +13,7 @@ import PackageDescription
 /// tests otherwise: with glibc's malloc libtorch's large CPU buffers are unmapped when freed and
 /// faulted in again, zeroed, at the next step (docs/performance.md, "Host memory").
 let fuzzing = ProcessInfo.processInfo.environment["SCPL_FUZZ"] == "1"
-let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg", "Cmdline"].map { "Fuzz\($0)" }
+let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg", "Png", "Cmdline"].map { "Fuzz\($0)" }
 
 let package = Package(
   name: "scpl-swift",
@@ -39,10 +39,11 @@ let package = Package(
     .target(name: "CTorch", dependencies: ["CLibTorch"] + (fuzzing ? [] : ["CTCMalloc"])),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CISAL", path: "Sources/CISAL"),
     .target(name: "Torch", dependencies: ["CTorch", "CISAL"]),
     .target(name: "NN", dependencies: ["Torch"]),
-    .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG"]),
+    .target(name: "Data", dependencies: ["Torch", "CZlib", "CTurboJPEG", "CPNG"]),
     .target(name: "SCPL", dependencies: ["Torch", "NN", "Data", .product(name: "Yams", package: "Yams"),
                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
@@ -64,6 +65,12 @@ let package = Package(
       name: "LayerCut",
       dependencies: ["SCPL", "SCPLCLI", "NN", "Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/LayerCut/Sources/LayerCut"),
+    .executableTarget(
+      name: "TextCSV",
+      dependencies: [
+        "SCPL", "SCPLCLI", "NN", "Torch", "Data", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/TextCSV/Sources/TextCSV"),
     // Every parser of a user's file, as the fuzz targets and their regression test call it.
     .target(name: "FuzzEntries", dependencies: ["Data", "SCPL", "SCPLCLI", "Torch"]),
     // Helpers several test targets share (running python3 for the cross-checks).
@@ -72,7 +79,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "TestSupport"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "Torch"]),
     .testTarget(name: "SCPLTests", dependencies: ["SCPL", "NN", "Data", "Torch", "TestSupport", "FuzzEntries"]),
-    .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Torch", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["SCPLCLI", "SCPL", "Data", "Torch", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17

@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libopenblas0-openmp   # BLAS for libtorch's matrix products (reference BLAS is ~18x slower)
   zlib1g-dev            # gzip'd IDX files
   libturbojpeg0-dev     # tiny-ImageNet's JPEG files (TurboJPEG API of libjpeg-turbo)
+  libpng-dev            # PNG files in an ImageFolder (libpng's simplified read API)
   dataset-fashion-mnist # the default data set: /usr/share/datasets/fashion-mnist
   libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
   libisal-dev           # Intel ISA-L: CRC-32C for TensorBoard's event files

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 NAMES=("$@")
-((${#NAMES[@]})) || NAMES=(idx cifar csv tsv glove safetensors yaml jpeg cmdline)
+((${#NAMES[@]})) || NAMES=(idx cifar csv tsv glove safetensors yaml jpeg png cmdline)
 export SCPL_FUZZ=1
 build=(swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address)
 target() { python3 -c "import sys; print('Fuzz' + sys.argv[1].capitalize())" "$1"; }

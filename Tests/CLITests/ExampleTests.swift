@@ -1,11 +1,14 @@
+import Data
 import Foundation
 import SCPL
 import TestSupport
 import XCTest
 
-/// Examples/CustomCNN, a program with a network of its own, built beside the tests: with
-/// `TrainOptions` it gets scpl train's run folder, metrics, TensorBoard events, checkpoints,
-/// `--resume` and signals, and every schedule trains its network as the sequential loop does.
+/// The examples, programs with a network (and data) of their own, built beside the tests. With
+/// `TrainOptions` Examples/CustomCNN gets scpl train's run folder, metrics, TensorBoard events,
+/// checkpoints, `--resume` and signals, and every schedule trains its network as the sequential
+/// loop does; Examples/LayerCut cuts a flat layer list; Examples/TextCSV trains its text model
+/// on a CSV file of its own with DeInfoReg's objective.
 final class ExampleTests: ScratchFolderTestCase {
   /// Two epochs of SCPL on 1024 real Fashion-MNIST images, one intra-op thread per device.
   func options(_ folder: URL, _ extra: [String] = []) -> [String] {
@@ -130,5 +133,66 @@ final class ExampleTests: ScratchFolderTestCase {
     XCTAssertEqual(balanced.status, 0, balanced.stderr)
     XCTAssertTrue(balanced.stdout.contains("layers per component: [5, 3, 3]"), balanced.stdout)
     XCTAssertEqual(try state(of: given), "finished")
+  }
+
+  /// `--model` naming a built-in network trains that one in the program, with the same data and
+  /// options (so a program compares its network with scpl's): the config records it.
+  func testABuiltInModelNamedOnTheCommandLineIsTrainedInstead() throws {
+    let folder = scratch.appendingPathComponent("convnet")
+    let run = try customCNN(
+      options(folder, ["--model", "convnet", "--width", "0.125", "--components", "2", "--epochs", "1", "--aug", "none"])
+    )
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stdout.contains("model: convnet"), run.stdout)
+    XCTAssertEqual(try RunIdentity.read(folder: folder).config.model, .convnet)
+    XCTAssertEqual(try state(of: folder), "finished")
+  }
+
+  /// Examples/TextCSV on a real CSV file (the Rotten Tomatoes snippets the bootstrap prepares,
+  /// its `category` column as the label: fresh, plot, rotten): the program's own data and text
+  /// model, DeInfoReg's objective by the program's default, recorded in config.json; the
+  /// built-in LSTM on the same data with `--model lstm`; and scpl refusing to resume the run.
+  func testTheTextModelTrainsOnACSVFileWithDeInfoReg() throws {
+    let csv = TextSet.rottenTomatoes.defaultDirectory(in: .default).appendingPathComponent(RottenTomatoes.fileName)
+    let base = [
+      "--file", csv.path, "--label-column", "category", "--epochs", "2", "--batch-size", "64", "--limit-train", "512",
+      "--limit-test", "256", "--threads", "1", "--threads-per-device", "1", "--devices", "2"
+    ]
+    let folder = scratch.appendingPathComponent("text")
+    let run = try ScplProcess(base + ["--out", folder.path], executable: "TextCSV").finish(within: 240)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stdout.contains("model: feed-forward, 3 components"), run.stdout)
+    XCTAssertEqual(try state(of: folder), "finished")
+    let config = try RunIdentity.read(folder: folder).config
+    XCTAssertEqual(config.model, .custom)
+    XCTAssertEqual(config.dataset, .custom)
+    XCTAssertEqual(config.objective, .deInfoReg)
+    XCTAssertEqual(Checkpoints(runFolder: folder).list().last?.epoch, 2)
+    let record = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json")))
+        as? [String: Any])
+    let data = try XCTUnwrap(record["data"] as? [String: String])
+    XCTAssertEqual(data["data_source"], "my-texts")
+    XCTAssertEqual(data["train_file"], csv.path)
+    XCTAssertEqual(data["train_samples"], "512")
+    let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    XCTAssertEqual(metrics.split(separator: "\n").count, 2, metrics)
+
+    let refused = try ScplProcess(["train", "--resume", folder.path]).finish(within: 60)
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertTrue(refused.stderr.contains("resume it with that program"), refused.stderr)
+
+    // --objective on the command line wins over the program's default; --model lstm trains the
+    // built-in bi-LSTM on the program's data.
+    let lstm = scratch.appendingPathComponent("lstm")
+    let built = try ScplProcess(
+      base + ["--model", "lstm", "--objective", "contrastive", "--epochs", "1", "--out", lstm.path],
+      executable: "TextCSV"
+    ).finish(within: 240)
+    XCTAssertEqual(built.status, 0, built.stderr)
+    let lstmConfig = try RunIdentity.read(folder: lstm).config
+    XCTAssertEqual(lstmConfig.model, .lstm)
+    XCTAssertEqual(lstmConfig.dataset, .custom)
+    XCTAssertEqual(lstmConfig.objective, .supervisedContrastive)
   }
 }

@@ -100,12 +100,12 @@ final class TrainOptionsTests: XCTestCase {
       "--limit-train", "128", "--limit-test", "64", "--batch-size", "32", "--epochs", "1", "--aug", "none",
       "--devices", "2", "--placement", "0,1", "--out", dir.path
     ])
-    try train.train(name: "own") { options in
+    try train.train(name: "own", method: { options in
       options.customObjective = ObjectiveFactory(name: "counting") { _, width, classes in
         try CountingObjective(width: width, classes: classes)
       }
       options.optimizer = .custom(OptimizerFactory(name: "sgd-0.5") { try SGD($0, lr: $1, momentum: 0.5) })
-    }
+    })
     XCTAssertEqual(
       CountingObjective.calls.withLock { $0 }, 2 * 4, "2 components × 4 batches (a given placement measures no costs)")
     let checkpoint = try SafeTensors.load(from: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Torch
 
-/// Decodes a list of JPEG files into one uint8 tensor N×3×H×W at the model's input size.
+/// Decodes a list of JPEG and PNG files (told apart by their first bytes) into one uint8 tensor N×3×H×W at the model's input size.
 ///
 /// Decoding runs on every core (one TurboJPEG codec per worker); resizing runs per chunk of 1024
 /// images as one batched tensor op, so memory holds one chunk of full-size pixels at a time.
@@ -67,7 +67,10 @@ enum ImageFiles {
           do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
             throw DataError("cannot read \(url.path): \(error.localizedDescription)")
           }
-          results.set(i, .success(try codec.decodeRGB(bytes, source: url.path)))
+          let image =
+            PNGCodec.isPNG(bytes)
+            ? try PNGCodec.decodeRGB(bytes, source: url.path) : try codec.decodeRGB(bytes, source: url.path)
+          results.set(i, .success(image))
         } catch {
           results.set(i, .failure(error))
         }

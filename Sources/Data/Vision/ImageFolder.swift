@@ -2,12 +2,13 @@ import Foundation
 import Torch
 
 /// torchvision's ImageFolder layout: `<split>/<class>/…/<image>`, one folder per class, class
-/// indices in the sorted order of the folder names, files in sorted path order. Only JPEG files
-/// (.jpg, .jpeg, any case) are decoded; other image formats are an error rather than a silent
-/// gap, and non-image files (notes, bounding-box lists) are ignored, as torchvision ignores them.
+/// indices in the sorted order of the folder names, files in sorted path order. JPEG (.jpg, .jpeg)
+/// and PNG (.png) files, any case, are decoded; other image formats are an error rather than a
+/// silent gap, and non-image files (notes, bounding-box lists) are ignored, as torchvision ignores
+/// them.
 public enum ImageFolder {
-  static let jpegExtensions: Set<String> = ["jpg", "jpeg"]
-  static let otherImageExtensions: Set<String> = ["png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
+  static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+  static let otherImageExtensions: Set<String> = ["ppm", "bmp", "pgm", "tif", "tiff", "webp"]
 
   /// The class folders of `directory`, sorted by name.
   public static func classes(in directory: URL) throws -> [String] {
@@ -31,7 +32,7 @@ public enum ImageFolder {
       }
       let folder = directory.appendingPathComponent(name)
       let files = try imageFiles(under: folder)
-      guard !files.isEmpty else { throw DataError("\(folder.path): class folder has no .jpg/.jpeg images") }
+      guard !files.isEmpty else { throw DataError("\(folder.path): class folder has no .jpg, .jpeg or .png images") }
       out += files.map { ($0, label) }
     }
     return out
@@ -52,7 +53,7 @@ public enum ImageFolder {
       classCount: classes.count, normalization: normalization, augmentation: augmentation)
   }
 
-  /// JPEG files anywhere under `folder`, in sorted path order.
+  /// JPEG and PNG files anywhere under `folder`, in sorted path order.
   static func imageFiles(under folder: URL) throws -> [URL] {
     guard
       let walker = FileManager.default.enumerator(
@@ -64,11 +65,11 @@ public enum ImageFolder {
     var files: [URL] = []
     for case let url as URL in walker {
       let ext = url.pathExtension.lowercased()
-      if jpegExtensions.contains(ext) {
+      if imageExtensions.contains(ext) {
         files.append(url)
       } else if otherImageExtensions.contains(ext) {
         throw DataError(
-          "\(url.path): only JPEG images are supported (decoded with libjpeg-turbo); convert .\(ext) files to JPEG")
+          "\(url.path): only JPEG and PNG images are supported (libjpeg-turbo, libpng); convert .\(ext) files to one of them")
       }
     }
     return files.sorted { $0.path < $1.path }

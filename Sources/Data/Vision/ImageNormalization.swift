@@ -26,6 +26,28 @@ public struct ImageNormalization: Sendable, Equatable {
     ImageNormalization(mean: Array(repeating: 0, count: channels), std: Array(repeating: 1, count: channels))
   }
 
+  /// The per-channel mean and standard deviation (population) of uint8 images N×C×H×W scaled to
+  /// [0, 1], summed in float64 over chunks of 1 024 images; a constant channel gets std 1.
+  public static func measured(_ images: Tensor) throws -> ImageNormalization {
+    guard images.dtype == .uint8, images.rank == 4, images.shape[0] > 0 else {
+      throw DataError("measuring a normalisation needs uint8 images N×C×H×W, got \(images.dtype) \(images.shape)")
+    }
+    let channels = images.shape[1]
+    var sum = [Double](repeating: 0, count: channels), squares = sum
+    var start = 0
+    while start < images.shape[0] {
+      let end = Swift.min(start + 1024, images.shape[0])
+      let x = try images.slice(axis: 0, start: start, end: end).to(.float64) / 255
+      for (c, v) in try x.sum(axes: [0, 2, 3]).toArray(Double.self).enumerated() { sum[c] += v }
+      for (c, v) in try (x * x).sum(axes: [0, 2, 3]).toArray(Double.self).enumerated() { squares[c] += v }
+      start = end
+    }
+    let n = Double(images.shape[0] * images.shape[2] * images.shape[3])
+    let mean = sum.map { $0 / n }
+    let std = zip(squares, mean).map { s, m in (Swift.max(s / n - m * m, 0)).squareRoot() }
+    return ImageNormalization(mean: mean, std: std.map { $0 > 1e-12 ? $0 : 1 })
+  }
+
   /// Normalises float pixels in [0, 1], N×C×H×W.
   public func apply(_ x: Tensor) throws -> Tensor {
     let shape = [1, channels, 1, 1]

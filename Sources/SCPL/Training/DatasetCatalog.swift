@@ -41,7 +41,17 @@ public struct LimitedSource: BatchSource {
 public enum DatasetName: String, ConfigChoice {
   case fashionMNIST = "fashion-mnist", cifar10, cifar100, tinyImageNet = "tiny-imagenet"
   case bbcNews = "bbc-news", rottenTomatoes = "rotten-tomatoes", agNews = "ag-news", imdb, sst2, dbpedia
+  /// Data of a program's own (`TrainOptions.train(data:)`, a `DataSource`): that program reads
+  /// it, so only it can train or resume such a run; `scpl` refuses it.
+  case custom
+  /// `--dataset`.
   public static let optionName = "--dataset"
+
+  /// The catalog's data sets: what `scpl` lists and reads. `custom` parses (a custom run's
+  /// config.json holds it) but is not offered as a choice.
+  public static var allCases: [DatasetName] {
+    [.fashionMNIST, .cifar10, .cifar100, .tinyImageNet, .bbcNews, .rottenTomatoes, .agNews, .imdb, .sst2, .dbpedia]
+  }
 }
 
 /// The data sets `scpl train --dataset` knows, with where each one is read from.
@@ -127,6 +137,11 @@ public enum DatasetCatalog {
 
   public static func entry(_ name: DatasetName) throws -> Entry {
     guard let e = entries.first(where: { $0.name == name }) else {
+      if name == .custom {
+        throw ConfigError(
+          "this run trained on data of its own program's (--dataset custom): only that program can read it; scpl reads \(DatasetName.choices)"
+        )
+      }
       throw ConfigError("the data set \(name) has no catalog entry")
     }
     return e
@@ -166,12 +181,7 @@ public enum DatasetCatalog {
       marker: marker, howToGet: howToGet
     ) { c in
       let (train, test, dir) = try read(c, c.aug)
-      let limitedTrain = try train.prefix(c.limitTrain)
-      return LoadedData(
-        train: limitedTrain, test: try test.prefix(c.limitTest),
-        trainProbe: try limitedTrain.with(augmentation: .none).prefix(2000),
-        trainName: train.name, testName: test.name, family: .vision, classCount: train.classCount,
-        sampleShape: train.sampleShape, facts: ["data_dir": dir.path, "augmentation": c.aug.rawValue])
+      return try LoadedData.images(train: train, test: test, config: c, facts: ["data_dir": dir.path])
     }
   }
 
@@ -187,31 +197,7 @@ public enum DatasetCatalog {
       defaultLocation: set.defaultDirectory(in: .default), marker: marker, howToGet: howToGet
     ) { c in
       let corpus = try set.load(directory: c.dataDir.map { URL(fileURLWithPath: $0) })
-      var options = TextPipeline.Options()
-      options.vocabularySize = c.vocabSize
-      options.maxLength = c.maxLen
-      options.labelNoiseRate = c.labelNoise
-      options.labelNoiseSeed = c.seed
-      let prepared = try TextPipeline.prepare(corpus, options: options)
-      let vectorsURL = c.wordVectors.map { URL(fileURLWithPath: $0) } ?? DataCache.default.glove6B50d
-      guard FileManager.default.fileExists(atPath: vectorsURL.path) else {
-        throw DataError(
-          "the word vectors \(vectorsURL.path) do not exist; run `make` (scripts/bootstrap.sh prepares GloVe 6B 50-d there) or pass --word-vectors FILE"
-        )
-      }
-      let vectors = try WordVectors.read(vectorsURL, keeping: Set(prepared.vocabulary.words))
-      let matrix = try EmbeddingMatrix(vocabulary: prepared.vocabulary, vectors: vectors, seed: c.seed)
-      var facts = [
-        "word_vectors": vectorsURL.path, "vocabulary_size": String(prepared.vocabulary.size),
-        "words_with_vectors": String(matrix.foundWords), "max_len": String(prepared.maxLength),
-        "noisy_labels": String(prepared.noisyLabels)
-      ]
-      if let seed = prepared.splitSeed { facts["split_seed"] = String(seed); facts["split"] = "stratified 80/20" }
-      let train = LimitedSource(prepared.train, c.limitTrain)
-      return LoadedData(
-        train: train, test: LimitedSource(prepared.test, c.limitTest), trainProbe: LimitedSource(train, 2000),
-        trainName: "\(name)/train", testName: "\(name)/test", family: .text, classCount: prepared.train.classCount,
-        sampleShape: [prepared.maxLength], wordVectors: matrix.weights, facts: facts)
+      return try LoadedData.text(corpus, config: c, name: name.rawValue)
     }
   }
 }

@@ -304,8 +304,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   /// `resolved()`, plus the defaults that depend on the loaded data: without `--heads`, the
   /// Transformer takes the largest head count up to 6 that divides the word-vector width (6 for
   /// the paper's 300-d vectors, 5 for the 50-d ones installed here).
-  public func resolved(fitting data: LoadedData) throws -> TrainConfig {
-    var c = try resolved()
+  public func resolved(fitting data: LoadedData, customData: DataSource? = nil) throws -> TrainConfig {
+    var c = try resolved(customData: customData)
     if heads == nil, let dim = data.wordVectors?.shape[1] {
       c.heads = (1...6).reversed().first { dim % $0 == 0 } ?? 1
     }
@@ -313,12 +313,26 @@ public struct PartialTrainConfig: Codable, Sendable {
   }
 
   /// Fills in defaults and checks every value, so a mistake stops the run before any data loads.
-  public func resolved() throws -> TrainConfig {
+  /// `customData` is the program's own data source, for `--dataset custom` (its family picks the
+  /// defaults a data set's family picks).
+  public func resolved(customData: DataSource? = nil) throws -> TrainConfig {
     let model = self.model ?? .vgg
     let method = self.method ?? .scpl
-    let dataset = try DatasetCatalog.entry(self.dataset ?? .fashionMNIST)
-    try TrainConfig.checkFamilies(model, dataset)
-    let vision = dataset.family == .vision
+    let datasetName = self.dataset ?? .fashionMNIST
+    let family: ModelFamily
+    if datasetName == .custom {
+      guard let customData else {
+        throw ConfigError(
+          "--dataset custom is data of a program's own (TrainOptions.train(data:)); scpl reads \(DatasetName.choices)")
+      }
+      family = customData.family
+      try TrainConfig.checkFamilies(model, data: family, named: customData.name)
+    } else {
+      let entry = try DatasetCatalog.entry(datasetName)
+      family = entry.family
+      try TrainConfig.checkFamilies(model, data: family, named: datasetName.rawValue)
+    }
+    let vision = family == .vision
     let lr = self.lr ?? 1e-3
     // A cosine schedule ends at 1e-5 unless told otherwise, for text too (asking for a cosine and
     // getting a constant rate would be a silent no-op); the constant one stays at --lr.
@@ -345,7 +359,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       throw ConfigError("--objective chooses SCPL's local objective; --method \(method) has its own")
     }
     let c = TrainConfig(
-      model: model, method: method, dataset: dataset.name, dataDir: dataDir,
+      model: model, method: method, dataset: datasetName, dataDir: dataDir,
       epochs: epochs ?? 1, batchSize: batchSize ?? 128, testBatchSize: testBatchSize ?? 1000,
       lr: lr, endLr: endLr ?? (schedule == .constant ? lr : 1e-5), lrSchedule: schedule,
       temperature: temperature ?? 0.1,
@@ -383,12 +397,12 @@ extension TrainConfig {
     public static var threads: Int { Swift.max(64, 4 * ProcessInfo.processInfo.activeProcessorCount) }
   }
 
-  /// Refuses an image model on text or a text model on images.
-  static func checkFamilies(_ model: ModelKind, _ dataset: DatasetCatalog.Entry) throws {
+  /// Refuses an image model on text or a text model on images (`name` names the data).
+  static func checkFamilies(_ model: ModelKind, data: ModelFamily, named name: String) throws {
     guard let family = model.family else { return }  // a custom network reads what its data holds
-    guard family == dataset.family else {
+    guard family == data else {
       throw ConfigError(
-        "the \(family.rawValue) model '\(model)' cannot train on the \(dataset.family.rawValue) data set '\(dataset.name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
+        "the \(family.rawValue) model '\(model)' cannot train on the \(data.rawValue) data set '\(name)'; \(model.family == .text ? "use lstm or transformer with a text data set" : "use vgg, resnet18 or convnet with an image data set")"
       )
     }
   }
@@ -432,7 +446,10 @@ extension TrainConfig {
       weightDecay.map { $0 >= 0 && $0.isFinite } ?? true, "--weight-decay must be 0 or more, got \(weightDecay ?? 0)")
     try count(headHidden ?? 1, "head-hidden", 1...Limits.hidden)
     try count(headOut ?? 1, "head-out", 1...Limits.hidden)
-    try Self.checkFamilies(model, try DatasetCatalog.entry(dataset))
+    // A program's own data is checked against the model when it loads (`DataSource.load`).
+    if dataset != .custom {
+      try Self.checkFamilies(model, data: try DatasetCatalog.entry(dataset).family, named: dataset.rawValue)
+    }
     try pipeline.check(method: method, deviceCount: devices.count)
     if let placement {
       try need(

@@ -33,11 +33,18 @@ struct Train: ParsableCommand {
 /// }
 /// ```
 public struct TrainOptions: ParsableArguments {
+  /// The options, all unset; ArgumentParser fills them in as it parses.
   public init() {}
 
-  @Option(help: "The network (default vgg; custom is a program's own, built by that program).") var model: ModelKind?
+  @Option(
+    help:
+      "The network (default vgg; in a program with a network of its own, that one unless a built-in one is named)."
+  ) var model: ModelKind?
   @Option(help: "The learning method (default scpl).") var method: MethodKind?
-  @Option(help: "The data set (default fashion-mnist).") var dataset: DatasetName?
+  @Option(
+    help:
+      "The data set (default fashion-mnist; in a program with data of its own, that data unless a built-in set is named)."
+  ) var dataset: DatasetName?
   @Option(help: "Directory to read the data set from (default: its place listed by `scpl datasets`).") var dataDir:
     String?
   @Option(help: "Passes over the training set (default 1; 3 in the run with no model, method or data set).") var epochs:
@@ -154,69 +161,103 @@ public struct TrainOptions: ParsableArguments {
     }
   }
 
-  /// "_batchSize" → "batch-size".
   /// The options of this run: the YAML file's, then the command line's, then the default run's.
-  /// With `custom` (a program's own network), `--model` is `custom` and the default run does not
-  /// apply.
-  func partialConfig(custom: Bool = false) throws -> PartialTrainConfig {
-    var file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
-    var given = try commandLine
-    guard custom else { return try given.overriding(DefaultRun.apply(to: file, commandLine: given)) }
-    if let named = given.model ?? file.model, named != .custom {
-      throw ConfigError(
-        "--model \(named) names a built-in network; this program trains its own (use scpl train for the built-in ones)")
+  /// A program's own network (`customModel`) or data (`customData`) is what the run trains
+  /// unless `--model` or `--dataset` names a built-in one; the default run does not apply then,
+  /// and the program's `defaults` fill in what neither the file nor the command line sets.
+  func partialConfig(customModel: Bool = false, customData: Bool = false, defaults: PartialTrainConfig = .init())
+    throws -> PartialTrainConfig
+  {
+    let file = try config.map { try PartialTrainConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? PartialTrainConfig()
+    let given = try commandLine
+    guard customModel || customData else { return try given.overriding(DefaultRun.apply(to: file, commandLine: given)) }
+    var programDefaults = defaults
+    // A program's default objective is SCPL's: it does not make a run of another method an error.
+    if (given.method ?? file.method ?? defaults.method ?? .scpl) != .scpl { programDefaults.objective = nil }
+    var merged = try given.overriding(file).overriding(programDefaults)
+    if customModel && merged.model == nil { merged.model = .custom }
+    if customData && merged.dataset == nil { merged.dataset = .custom }
+    return merged
+  }
+
+  /// Builds the network a run's config names: the program's own (`model`) for `--model custom`,
+  /// else the built-in one.
+  static func builder(_ model: ModelBuilder?) -> ModelBuilder {
+    guard let model else { return ModelFactory.build }
+    return { config, input in config.model == .custom ? try model(config, input) : try ModelFactory.build(config, input)
     }
-    given.model = .custom
-    file.model = .custom
-    return try given.overriding(file)
+  }
+
+  /// Reads the data a run's config names: the program's own (`data`) for `--dataset custom`, else
+  /// the catalog's data set.
+  static func loadData(_ config: TrainConfig, _ data: DataSource?) throws -> LoadedData {
+    guard config.dataset == .custom, let data else { return try DatasetCatalog.load(config) }
+    return try data.load(config)
+  }
+
+  /// Refuses `--model custom` in a program without a network of its own before any data loads.
+  static func checkCustomModel(_ config: TrainConfig, _ model: ModelBuilder?) throws {
+    if config.model == .custom && model == nil {
+      throw ConfigError(
+        "--model custom is a network of a program's own (TrainOptions.train(model:)); scpl builds \(ModelKind.choices)")
+    }
   }
 
   static func configKey(_ label: String) -> String { PartialTrainConfig.optionName(ofProperty: label) }
 
   /// Runs the training these options describe (or continues `--resume`'s run folder), printing
   /// progress as `scpl train` does. `model` builds a network of the program's own for each run
-  /// (nil: the built-in model `--model` names); `name` goes into the default run folder's name
-  /// (`runs/<date>-<name>-<method>-<dataset>`); `method` changes the method's options the run
+  /// and `data` reads data of its own; each is what the run trains unless `--model` or
+  /// `--dataset` names a built-in one (so the program can compare its network with `scpl`'s on
+  /// the same data, with the same machinery). `name` goes into the default run folder's name
+  /// (`runs/<date>-<name>-<method>-<data>`); `method` changes the method's options the run
   /// options give (a program's own objective, `MethodOptions.customObjective`, or optimizer,
-  /// `OptimizerChoice.custom`). A stop signal ends the process as `scpl train` does (exit status
+  /// `OptimizerChoice.custom`). `defaults` are the program's own defaults for the run options
+  /// (say `--objective deinforeg`): a YAML file or the command line overrides them, and config.json
+  /// records what the run used. A stop signal ends the process as `scpl train` does (exit status
   /// 128 + the signal, after the checkpoint).
   public func train(
-    name: String? = nil, model: ModelBuilder? = nil, method: @escaping (inout MethodOptions) -> Void = { _ in }
+    name: String? = nil, model: ModelBuilder? = nil, data: DataSource? = nil, defaults: PartialTrainConfig = .init(),
+    method: @escaping (inout MethodOptions) -> Void = { _ in }
   ) throws {
-    let build = model ?? ModelFactory.build
+    let build = Self.builder(model)
     let link = try job.join()
+    let partial = { try partialConfig(customModel: model != nil, customData: data != nil, defaults: defaults) }
     if let link, link.rank > 0 {
-      return try job.serve(
-        link, partial: try partialConfig(custom: model != nil), buildModel: build, adjustMethodOptions: method)
+      return try job.serve(link, partial: try partial(), buildModel: build, adjustMethodOptions: method)
     }
     defer { link?.endJob() }
     if let resume {
-      return try resumeRun(URL(fileURLWithPath: resume), link: link, buildModel: model, adjustMethodOptions: method)
+      return try resumeRun(
+        URL(fileURLWithPath: resume), link: link, model: model, data: data, partial: partial,
+        adjustMethodOptions: method)
     }
-    let partial = try partialConfig(custom: model != nil)
-    try link.map { try DistributedJob.agree(on: partial, over: $0.group) }
-    var resolved = try partial.resolved()
+    let given = try partial()
+    try link.map { try DistributedJob.agree(on: given, over: $0.group) }
+    var resolved = try given.resolved(customData: data)
+    try Self.checkCustomModel(resolved, model)
     try Threads.setThreadCount(resolved.threads)
     // Everything that can be checked before training is checked before the folder is written.
-    let data: LoadedData
-    (resolved, data) = try job.prepare(
+    let loaded: LoadedData
+    (resolved, loaded) = try job.prepare(
       link,
       { () throws -> (TrainConfig, LoadedData) in
-        let data = try DatasetCatalog.load(resolved)
-        let fitted = try partial.resolved(fitting: data)
-        let model = try build(fitted, data.modelInput)
+        let loaded = try Self.loadData(resolved, data)
+        let fitted = try given.resolved(fitting: loaded, customData: data)
+        let network = try build(fitted, loaded.modelInput)
         // --placement against the model
-        _ = try fitted.pipelineOptions(componentCount: model.components.count, link: link)
-        return (fitted, data)
+        _ = try fitted.pipelineOptions(componentCount: network.components.count, link: link)
+        return (fitted, loaded)
       }, job: { DistributedJob(config: $0.0, data: $0.1) })
     let folder =
       try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
       ?? RunFolder.createDefault(
-        model: name ?? resolved.model.rawValue, method: resolved.method.rawValue, dataset: resolved.dataset.rawValue)
-    try folder.writeConfig(RunConfigRecord(config: resolved, data: data))
-    print("data: \(data.trainName) \(data.train.count) samples, \(data.testName) \(data.test.count) samples")
+        model: resolved.model == .custom ? name ?? "custom" : resolved.model.rawValue, method: resolved.method.rawValue,
+        dataset: resolved.dataset == .custom ? data?.name ?? "custom" : resolved.dataset.rawValue)
+    try folder.writeConfig(RunConfigRecord(config: resolved, data: loaded))
+    print("data: \(loaded.trainName) \(loaded.train.count) samples, \(loaded.testName) \(loaded.test.count) samples")
     print("run folder: \(folder.url.path)")
-    let trainer = Trainer(config: resolved, data: data, folder: folder)
+    let trainer = Trainer(config: resolved, data: loaded, folder: folder)
     trainer.buildModel = build
     trainer.adjustMethodOptions = method
     trainer.link = link
@@ -225,7 +266,7 @@ public struct TrainOptions: ParsableArguments {
     print(
       String(
         format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
-        100 * summary.bestTestAccuracyMean, data.test.count,
+        100 * summary.bestTestAccuracyMean, loaded.test.count,
         resolved.times > 1
           ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
     print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
@@ -275,7 +316,8 @@ extension TrainOptions {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(
-    _ url: URL, link: RankLink?, buildModel: ModelBuilder?, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
+    _ url: URL, link: RankLink?, model: ModelBuilder?, data source: DataSource?,
+    partial: () throws -> PartialTrainConfig, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
   ) throws {
     if let config {
       throw ConfigError(
@@ -285,29 +327,27 @@ extension TrainOptions {
     let (config, point, data, folder) = try job.prepare(
       link,
       { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) in
-        try link.map { try DistributedJob.agree(on: try partialConfig(), over: $0.group) }
+        try link.map { try DistributedJob.agree(on: try partial(), over: $0.group) }
         // The folder is held from here on, so a second process cannot resume it at the same time
         // (inside `prepare`, so that the other ranks of a job hear why this one could not).
         let folder = try RunFolder(resuming: url)
         // The layout options given with --resume (devices, placement, pipeline, threads) replace
         // the run's: a run can continue on other devices or ranks.
         let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
-        switch (config.model, buildModel) {
-        case (.custom, nil):
+        if config.model == .custom && model == nil {
           throw ConfigError(
             "\(url.path) trained a network of its own program's (--model custom); resume it with that program")
-        case (let named, _?) where named != .custom:
+        }
+        if config.dataset == .custom && source == nil {
           throw ConfigError(
-            "\(url.path) trained the built-in \(named); this program trains its own network (resume it with scpl train)"
-          )
-        default: break
+            "\(url.path) trained on data of its own program's (--dataset custom); resume it with that program")
         }
         let point = try Trainer.ResumePoint.load(url)
         try Threads.setThreadCount(config.threads)
-        return (config, point, try DatasetCatalog.load(config), folder)
+        return (config, point, try Self.loadData(config, source), folder)
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
     let trainer = Trainer(config: config, data: data, folder: folder)
-    trainer.buildModel = buildModel ?? ModelFactory.build
+    trainer.buildModel = Self.builder(model)
     trainer.adjustMethodOptions = adjustMethodOptions
     trainer.resume = point
     trainer.link = link
