@@ -14,14 +14,23 @@ import Torch
 /// intra-op count is per thread) so loader work does not compete with the trainer's kernels for
 /// cores. At most `prefetch` batches are ready or being made ahead of the consumer.
 public struct DataLoader: Sendable {
+  /// The samples to load.
   public let source: any BatchSource
+  /// Samples per batch.
   public let batchSize: Int
+  /// The run's seed, from which every epoch's order and every batch's augmentation generator derive.
   public let seed: UInt64
+  /// Whether each epoch visits the samples in a seeded random order (otherwise in index order).
   public let shuffle: Bool
+  /// Whether the last, partial batch of an epoch is left out.
   public let dropLast: Bool
+  /// Background threads that make batches; 0 makes each batch on the consumer's thread.
   public let workerThreads: Int
+  /// How many batches at most are ready or being made ahead of the consumer.
   public let prefetch: Int
 
+  /// Creates a loader; throws `DataError` if a count is out of range, the source is empty, or `dropLast`
+  /// leaves no batch.
   public init(
     _ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
     workerThreads: Int = 0, prefetch: Int = 4

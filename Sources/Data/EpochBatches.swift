@@ -11,7 +11,9 @@ import Torch
 ///   e.g. after `break` — wakes every worker, lets each finish the batch it is making, and waits
 ///   for them to exit, so no thread outlives the iterator.
 public final class EpochBatches {
+  /// The epoch's index.
   public let epoch: Int
+  /// Batches in the epoch, including any skipped at a resumed start.
   public let count: Int
   private let loader: DataLoader
   private let order: [Int]

@@ -5,15 +5,19 @@ import Torch
 /// clothing pictures in 10 classes, in the IDX format. Debian's `dataset-fashion-mnist` installs
 /// it under /usr/share/datasets/fashion-mnist.
 public enum FashionMNIST {
+  /// Where Debian's `dataset-fashion-mnist` installs the files: /usr/share/datasets/fashion-mnist.
   public static let defaultDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
+  /// The names of the 10 classes, indexed by label.
   public static let classNames = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
   ]
   /// Per-pixel mean and standard deviation of the training images (after scaling to [0, 1]).
   public static let mean = 0.2860
+  /// Per-pixel standard deviation of the training images (after scaling to [0, 1]).
   public static let std = 0.3530
 
+  /// Which part of the data set to load: 60 000 training or 10 000 test images.
   public enum Split: String, Sendable { case train, test }
 
   static func file(_ directory: URL, _ stem: String) throws -> URL {

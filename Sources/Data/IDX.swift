@@ -5,6 +5,7 @@ import Torch
 /// a type code, the number of dimensions, each dimension as a big-endian UInt32, then the data
 /// big-endian in C order. Files may be gzip'd.
 public enum IDX {
+  /// The type code of an IDX file's elements (third byte of the header).
   public enum ElementType: UInt8, Sendable {
     case uint8 = 0x08, int8 = 0x09, int16 = 0x0B, int32 = 0x0C, float32 = 0x0D, float64 = 0x0E
     var size: Int {
@@ -17,13 +18,17 @@ public enum IDX {
     }
   }
 
+  /// A parsed IDX file: element type, shape and raw data bytes.
   public struct Array: Sendable {
+    /// The element type from the header.
     public var type: ElementType
+    /// The dimensions from the header, outermost first.
     public var shape: [Int]
     /// Raw big-endian element bytes.
     public var payload: [UInt8]
   }
 
+  /// Reads and parses an IDX file, gzip'd or not; throws `DataError` naming the byte offset of any problem.
   public static func read(_ url: URL) throws -> Array {
     try parse(try Gzip.readMaybeCompressed(url), source: url.path)
   }

@@ -2,6 +2,7 @@ import Torch
 
 /// An in-memory tensor data set is a batch source without augmentation: `rng` is not used.
 extension TensorDataset: BatchSource {
+  /// The samples at `indices`, stacked; throws `DataError` for an empty batch or an index out of range.
   public func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
     let index = try SampleIndices.tensor(indices, count: count, source: name)
     return (try inputs.indexSelect(axis: 0, index), try labels.indexSelect(axis: 0, index))

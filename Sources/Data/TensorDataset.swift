@@ -2,11 +2,16 @@ import Torch
 
 /// A data set held in memory as two tensors: inputs (N×…) and int64 labels (N).
 public struct TensorDataset: Sendable {
+  /// The data set's name, used in error messages.
   public let name: String
+  /// The samples, N×… (any element type).
   public let inputs: Tensor
+  /// The labels, int64 of shape N.
   public let labels: Tensor
+  /// Number of classes the labels range over.
   public let classCount: Int
 
+  /// Creates a data set, converting labels to int64; throws `DataError` if inputs and labels disagree or are empty.
   public init(name: String, inputs: Tensor, labels: Tensor, classCount: Int) throws {
     guard inputs.rank >= 1, labels.rank == 1, inputs.shape[0] == labels.shape[0] else {
       throw DataError("\(name): inputs \(inputs.shape) and labels \(labels.shape) disagree on the number of samples")
@@ -18,7 +23,9 @@ public struct TensorDataset: Sendable {
     self.classCount = classCount
   }
 
+  /// Number of samples, N.
   public var count: Int { labels.shape[0] }
+  /// The shape of one sample: the inputs' shape without its first dimension.
   public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
   /// The first `n` samples (for quick runs); the whole set when n is nil or larger.
@@ -34,7 +41,9 @@ public struct TensorDataset: Sendable {
 /// A small, fast, seedable generator (SplitMix64), so shuffles are reproducible on every platform.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   private var state: UInt64
+  /// Creates a generator whose sequence is fixed by `seed`.
   public init(seed: UInt64) { state = seed }
+  /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
@@ -46,9 +55,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// Mini-batches of a TensorDataset in a seeded random (or fixed) order.
 public struct Batches: Sequence {
+  /// The data set to cut into batches.
   public let dataset: TensorDataset
+  /// Samples per batch.
   public let batchSize: Int
+  /// Sample indices in the order they are served.
   public let order: [Int64]
+  /// Whether a last, partial batch is left out.
   public let dropLast: Bool
 
   /// - Parameters:
@@ -66,8 +79,10 @@ public struct Batches: Sequence {
     order = indices
   }
 
+  /// Number of batches (the last one partial unless `dropLast`).
   public var count: Int { order.count / batchSize + (dropLast || order.count % batchSize == 0 ? 0 : 1) }
 
+  /// An iterator over the batches as (inputs, labels) pairs, in `order`.
   public func makeIterator() -> AnyIterator<(inputs: Tensor, labels: Tensor)> {
     var start = 0
     return AnyIterator {

@@ -2,8 +2,11 @@ import Foundation
 
 /// One record of a CSV file: its fields and the line it starts on (1-based), for error messages.
 public struct CSVRecord: Sendable, Equatable {
+  /// The 1-based line the record starts on.
   public let line: Int
+  /// The record's fields, unquoted.
   public let fields: [String]
+  /// Creates a record from its starting line and fields.
   public init(line: Int, fields: [String]) {
     self.line = line
     self.fields = fields

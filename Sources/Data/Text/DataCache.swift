@@ -6,9 +6,12 @@ import Foundation
 /// must be downloaded by hand (AG's News, IMDB, SST-2, DBpedia) have a default folder here too,
 /// in which to put their published files.
 public struct DataCache: Sendable {
+  /// The environment variable naming the cache directory: `SCPL_DATA`.
   public static let environmentVariable = "SCPL_DATA"
+  /// The cache directory.
   public let root: URL
 
+  /// A cache rooted at `root`.
   public init(root: URL) { self.root = root }
 
   /// The cache named by the environment, or the default one.
@@ -18,6 +21,7 @@ public struct DataCache: Sendable {
     return DataCache(root: URL(fileURLWithPath: home).appendingPathComponent(".cache/scpl"))
   }
 
+  /// The cache named by the environment, or `~/.cache/scpl` (see `resolve(environment:)`).
   public static var `default`: DataCache { resolve() }
 
   // Prepared by the bootstrap.
@@ -29,9 +33,13 @@ public struct DataCache: Sendable {
   public var glove6B50d: URL { root.appendingPathComponent("glove/glove.6B.50d.txt") }
 
   // Put there by hand, in the published layouts.
+  /// Where AG's News goes by hand: `ag_news/` holding `train.csv` and `test.csv`.
   public var agNews: URL { root.appendingPathComponent("ag_news") }
+  /// Where IMDB goes by hand: `imdb/` holding `aclImdb/` or `IMDB Dataset.csv`.
   public var imdb: URL { root.appendingPathComponent("imdb") }
+  /// Where SST-2 goes by hand: `sst2/` holding GLUE's `train.tsv` and `dev.tsv`.
   public var sst2: URL { root.appendingPathComponent("sst2") }
+  /// Where DBpedia goes by hand: `dbpedia_14/` holding `train.csv` and `test.csv`.
   public var dbpedia: URL { root.appendingPathComponent("dbpedia_14") }
 
   /// `url` if something is there; otherwise an error saying how to get it: the bootstrap for what

@@ -6,6 +6,7 @@ import Torch
 /// Rows with no pre-trained vector — `<pad>`, `<unk>` and vocabulary words the vectors lack — get
 /// the reference's initialisation: each component uniform in [0, 1) (seeded here).
 public struct EmbeddingMatrix: Sendable {
+  /// How rows of `weights` line up with word ids.
   public enum Layout: String, Sendable, CaseIterable {
     /// Row i is the vector of the word with id i (our default; the correct one).
     case aligned
@@ -22,8 +23,10 @@ public struct EmbeddingMatrix: Sendable {
   public let foundWords: Int
   /// Vocabulary words in all.
   public let vocabularyWords: Int
+  /// How the rows were laid out.
   public let layout: Layout
 
+  /// Builds the matrix from `vectors` for every id of `vocabulary`; `seed` drives the random rows.
   public init(vocabulary: Vocabulary, vectors: WordVectors, layout: Layout = .aligned, seed: UInt64) throws {
     let d = vectors.dimension
     var rng = SplitMix64(seed: seed)

@@ -7,6 +7,7 @@
 /// entries with an apostrophe ("don't") never match: "don't" has become "dont", which is not
 /// listed, while the bare stems ("don", "t", "s", "ll") are.
 public enum StopWords {
+  /// The 179 stop words, in NLTK's order.
   public static let englishNLTK: [String] = [
     "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "you're", "you've",
     "you'll", "you'd", "your", "yours", "yourself", "yourselves", "he", "him", "his", "himself",
@@ -27,5 +28,6 @@ public enum StopWords {
     "wouldn't"
   ]
 
+  /// `englishNLTK` as a set, for lookups.
   public static let englishNLTKSet: Set<String> = Set(englishNLTK)
 }

@@ -4,7 +4,9 @@
 /// class proportions match in both splits and the same seed always gives the same split on every
 /// platform (SplitMix64 and a Fisher–Yates shuffle we write out ourselves).
 public enum StratifiedSplit {
+  /// The split seed used unless a run sets another: 42.
   public static let defaultSeed: UInt64 = 42
+  /// The share of each class that goes to the test split unless set otherwise: 0.2.
   public static let defaultTestFraction = 0.2
 
   /// Indices into `labels` of the training and the test documents, each in ascending order.

@@ -10,9 +10,12 @@
 ///
 /// A document whose token list comes out empty is dropped by the pipeline, with its label.
 public struct TextCleaner: Sendable {
+  /// Whether step 4 drops the tokens in `stopWords`.
   public var removeStopWords: Bool
+  /// The tokens dropped when `removeStopWords` is on; NLTK's English list by default.
   public var stopWords: Set<String>
 
+  /// Creates a cleaner; stop words are removed by default, using NLTK's English list.
   public init(removeStopWords: Bool = true, stopWords: Set<String> = StopWords.englishNLTKSet) {
     self.removeStopWords = removeStopWords
     self.stopWords = stopWords

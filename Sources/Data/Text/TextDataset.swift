@@ -5,13 +5,17 @@ import Torch
 /// int64 tensor. Batches are right-padded with `<pad>` (0) to the longest document *in the batch*,
 /// as the reference's collate function does.
 public struct TextDataset: BatchSource {
+  /// The data set's name, used in error messages.
   public let name: String
+  /// Number of classes the labels range over.
   public let classCount: Int
+  /// The most ids a document may have, and so the widest a batch can be.
   public let maxLength: Int
   /// Every document's ids, concatenated.
   let tokens: [Int64]
   /// Document i is tokens[offsets[i] ..< offsets[i + 1]].
   let offsets: [Int]
+  /// One int64 label per document, each in 0..<`classCount`.
   public let labels: [Int64]
 
   /// - Parameter documents: encoded documents (each 1…maxLength ids).
@@ -37,6 +41,7 @@ public struct TextDataset: BatchSource {
     self.labels = labels
   }
 
+  /// Number of documents.
   public var count: Int { labels.count }
 
   /// The ids of document `i` (no padding).

@@ -9,17 +9,22 @@
 ///   `vocabularyFromWholeCorpus = true` restores that;
 /// - `vocabularySize` is honoured (the reference always used 30 000, which is the default).
 public enum TextPipeline {
+  /// The choices of `prepare`; each default fixes a defect of the reference.
   public struct Options: Sendable {
+    /// Whether cleaning drops NLTK's English stop words (default true).
     public var removeStopWords = true
     /// Every id counts, `<pad>` and `<unk>` included.
     public var vocabularySize = Vocabulary.defaultSize
     /// nil: the corpus's `defaultMaxLength`.
     public var maxLength: Int? = nil
+    /// Whether the vocabulary also counts the test split, as the reference did for IMDB (default false).
     public var vocabularyFromWholeCorpus = false
     /// 0 = none (the reference's `--noise_rate` default).
     public var labelNoiseRate = 0.0
+    /// The seed of the label-noise draws.
     public var labelNoiseSeed: UInt64 = 0
 
+    /// Creates options; the defaults are the fixed behaviour described on `TextPipeline`.
     public init(
       removeStopWords: Bool = true, vocabularySize: Int = Vocabulary.defaultSize, maxLength: Int? = nil,
       vocabularyFromWholeCorpus: Bool = false, labelNoiseRate: Double = 0, labelNoiseSeed: UInt64 = 0
@@ -33,6 +38,8 @@ public enum TextPipeline {
     }
   }
 
+  /// Cleans, encodes and truncates `corpus` into training and test data sets, with a vocabulary built as
+  /// `options` says; throws `DataError` if the maximum length is not positive or a split is left empty.
   public static func prepare(_ corpus: TextCorpus, options: Options = Options()) throws -> PreparedText {
     let maxLength = options.maxLength ?? corpus.defaultMaxLength
     guard maxLength > 0 else {
@@ -80,16 +87,24 @@ public enum TextPipeline {
 
 /// The output of `TextPipeline.prepare`, with the facts a run should record.
 public struct PreparedText: Sendable {
+  /// The corpus's name.
   public let corpus: String
+  /// The class names, indexed by label.
   public let classNames: [String]
+  /// The encoded training split (with label noise, if any).
   public let train: TextDataset
+  /// The encoded test split.
   public let test: TextDataset
+  /// The vocabulary the documents were encoded with.
   public let vocabulary: Vocabulary
+  /// The length documents were truncated to.
   public let maxLength: Int
   /// Documents removed because cleaning left nothing of them.
   public let droppedEmptyTrain: Int
+  /// Test documents removed because cleaning left nothing of them.
   public let droppedEmptyTest: Int
   /// Training labels that label noise actually changed.
   public let noisyLabels: Int
+  /// The seed of the corpus's stratified split; nil when the published split was used.
   public let splitSeed: UInt64?
 }

@@ -7,8 +7,11 @@
 /// `size` counts every id, so a vocabulary of size N holds N − 2 words; the reference ignored its
 /// `--vocab_size` option and always used 30 000 — which is our default.
 public struct Vocabulary: Sendable {
+  /// The id of `<pad>`, which pads batches: 0.
   public static let padID: Int64 = 0
+  /// The id of `<unk>`, given to words outside the vocabulary: 1.
   public static let unknownID: Int64 = 1
+  /// The default size, every id included: 30 000 (the reference's value).
   public static let defaultSize = 30_000
 
   /// The words by id minus 2 (most frequent first).

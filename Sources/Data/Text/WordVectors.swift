@@ -8,6 +8,7 @@ import Foundation
 /// 400 000 lines, a vocabulary 30 000 words), but every line's dimension is checked, so a
 /// damaged file is reported wherever the damage is.
 public struct WordVectors: Sendable {
+  /// Number of values per word, D.
   public let dimension: Int
   /// The words read, in file order.
   public let words: [String]

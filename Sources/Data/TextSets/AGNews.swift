@@ -5,10 +5,12 @@ import Foundation
 /// description` with class 1–4, quoted CSV, no header. The text is title and description joined
 /// by a space, as HuggingFace's `ag_news` (which the reference used) builds it.
 public enum AGNews {
+  /// The four topics, indexed by label (class 1 in the files is label 0).
   public static let classNames = ["World", "Sports", "Business", "Sci/Tech"]
   /// The reference README's max_len.
   public static let defaultMaxLength = 60
 
+  /// Reads `train.csv` and `test.csv` from `directory`; throws `DataError` naming the line of a malformed row.
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "AG's News")
     var train = LabeledTexts(), test = LabeledTexts()

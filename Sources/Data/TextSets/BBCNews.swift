@@ -14,6 +14,7 @@ public enum BBCNews {
   /// 90th percentile 355, the longest 2 237. 400 (DBpedia's value) keeps 94 % of them whole.
   public static let defaultMaxLength = 400
 
+  /// Reads every `<class>/NNN.txt` under `directory` and cuts a stratified 80/20 split seeded by `splitSeed`.
   public static func load(directory: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "BBC News")
     let classFolders = try TextSetFiles.sortedContents(directory).filter(TextSetFiles.isDirectory)

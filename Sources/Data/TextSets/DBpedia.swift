@@ -5,6 +5,7 @@ import Foundation
 /// content` with class 1–14, quoted CSV, no header. The text is the content alone, the field the
 /// reference used.
 public enum DBpedia {
+  /// The 14 ontology classes, indexed by label (class 1 in the files is label 0).
   public static let classNames = [
     "Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder",
     "MeanOfTransportation", "Building", "NaturalPlace", "Village", "Animal",
@@ -13,6 +14,7 @@ public enum DBpedia {
   /// The reference README's max_len.
   public static let defaultMaxLength = 400
 
+  /// Reads `train.csv` and `test.csv` from `directory`; throws `DataError` naming the line of a malformed row.
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "DBpedia")
     var train = LabeledTexts(), test = LabeledTexts()

@@ -12,6 +12,7 @@ import Foundation
 /// cleaning deletes. The reference kept IMDB's stop words and built its vocabulary before the
 /// split; `TextPipeline.Options` has the switches to do so.
 public enum IMDB {
+  /// The class names by label: positive is 0, negative 1, as in the reference.
   public static let classNames = ["positive", "negative"]
   /// The reference README's max_len.
   public static let defaultMaxLength = 350

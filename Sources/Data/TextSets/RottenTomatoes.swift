@@ -9,17 +9,21 @@ import Foundation
 /// Labels as SST-2: negative (rotten) → 0, positive (fresh) → 1. No official split: a seeded,
 /// stratified 80/20 one is cut (`splitSeed`).
 public enum RottenTomatoes {
+  /// The class names by label: rotten reviews are 0, fresh ones 1.
   public static let classNames = ["negative", "positive"]
+  /// The CSV's file name inside the data directory.
   public static let fileName = "rotten_tomatoes_corpus_full.csv"
   /// Snippets are short: after cleaning with stop words removed the median is 10 tokens, the
   /// 99th percentile 23, the longest 39. 30 keeps all but 3 of the 12 808 whole.
   public static let defaultMaxLength = 30
 
+  /// Reads `fileName` from `directory` (see `loadCSV(_:splitSeed:)`).
   public static func load(directory: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "Rotten Tomatoes")
     return try loadCSV(directory.appendingPathComponent(fileName), splitSeed: splitSeed)
   }
 
+  /// Reads the CSV at `url`, drops plot summaries and cuts a stratified 80/20 split seeded by `splitSeed`.
   public static func loadCSV(_ url: URL, splitSeed: UInt64 = StratifiedSplit.defaultSeed) throws -> TextCorpus {
     try TextSetFiles.requireFile(url, "Rotten Tomatoes CSV")
     let records = try CSV.read(url)

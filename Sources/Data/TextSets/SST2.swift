@@ -6,10 +6,12 @@ import Foundation
 /// so the dev set is the test set, as in the reference. The files are not quoted (sentences keep
 /// their `"` characters), so each line is split at its tab and nothing else.
 public enum SST2 {
+  /// The class names by label: 0 negative, 1 positive.
   public static let classNames = ["negative", "positive"]
   /// The reference README's max_len.
   public static let defaultMaxLength = 15
 
+  /// Reads `train.tsv` as the training split and `dev.tsv` as the test split from `directory`.
   public static func load(directory: URL) throws -> TextCorpus {
     try TextSetFiles.requireDirectory(directory, "SST-2")
     return TextCorpus(

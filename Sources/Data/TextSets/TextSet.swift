@@ -3,9 +3,13 @@ import Foundation
 /// The text data sets by name (the reference's `--dataset` names, plus our two offline
 /// stand-ins), each with its default place in the data cache.
 public enum TextSet: String, Sendable, CaseIterable {
+  /// AG's News (4 news topics).
   case agNews = "ag_news"
+  /// IMDB movie-review sentiment.
   case imdb
+  /// SST-2 sentence sentiment (GLUE).
   case sst2
+  /// DBpedia ontology classification (14 classes).
   case dbpedia = "dbpedia_14"
   /// Offline stand-in for AG's News.
   case bbcNews = "bbc_news"
@@ -19,6 +23,7 @@ public enum TextSet: String, Sendable, CaseIterable {
   /// single-CSV layout).
   public var usesSeededSplit: Bool { self == .bbcNews || self == .rottenTomatoes || self == .imdb }
 
+  /// The set's folder in `cache`, where it is looked for when no directory is given.
   public func defaultDirectory(in cache: DataCache) -> URL {
     switch self {
     case .agNews: return cache.agNews

@@ -21,6 +21,8 @@ public enum Augmentation: String, Sendable, CaseIterable {
   /// Rows of the output per input image.
   public var views: Int { self == .strong ? 2 : 1 }
 
+  /// Augments uint8 `images` N×C×H×W and returns float32 inputs (2N rows for `strong`) with their labels;
+  /// throws `DataError` if the images' channels do not match `normalization`.
   public func apply(
     images: Tensor, labels: Tensor, normalization: ImageNormalization,
     rng: inout SplitMix64

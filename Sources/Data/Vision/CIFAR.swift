@@ -14,33 +14,46 @@ import Torch
 ///
 /// The directory given may be the one holding the files or the one the archive was unpacked in.
 public enum CIFAR {
+  /// Which part of the data set to load: the training or the test records.
   public enum Split: String, Sendable { case train, test }
 
+  /// How one of the two CIFAR versions stores its records and where its files are.
   public struct Format: Sendable {
+    /// The data set's name, e.g. `cifar10`.
     public let name: String
     /// The folder the official archive unpacks to.
     public let folder: String
+    /// Number of classes: 10 or 100.
     public let classCount: Int
     /// Label bytes before the pixels, and which of them is the label.
     public let labelBytes: Int
+    /// The index, among the label bytes, of the byte used as the label.
     public let labelByte: Int
+    /// The normalisation of the version's training images.
     public let normalization: ImageNormalization
+    /// The file names of a split, read in this order.
     public let files: @Sendable (Split) -> [String]
 
+    /// Bytes per record: the label bytes plus 3072 pixel bytes.
     public var recordSize: Int { labelBytes + pixelBytes }
+    /// Pixel bytes per record: 3×32×32.
     public var pixelBytes: Int { 3 * 32 * 32 }
   }
 
+  /// CIFAR-10: `cifar-10-batches-bin/`, one label byte per record, 10 classes.
   public static let cifar10 = Format(
     name: "cifar10", folder: "cifar-10-batches-bin", classCount: 10, labelBytes: 1, labelByte: 0,
     normalization: .cifar10,
     files: { $0 == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"] })
 
+  /// CIFAR-100: `cifar-100-binary/`, a coarse and a fine label byte per record; the fine label (100 classes) is used.
   public static let cifar100 = Format(
     name: "cifar100", folder: "cifar-100-binary", classCount: 100, labelBytes: 2, labelByte: 1,
     normalization: .cifar100,
     files: { $0 == .train ? ["train.bin"] : ["test.bin"] })
 
+  /// Loads a split as uint8 images N×3×32×32 with int64 labels; throws `DataError` for a missing file, or
+  /// naming the file and byte of a truncated record or a label out of range.
   public static func load(
     _ format: Format, _ split: Split, directory: URL,
     augmentation: Augmentation = .none

@@ -7,6 +7,7 @@ import Torch
 /// to [0, 1]. Grayscale uses ITU-R 601 luma (0.299, 0.587, 0.114), PIL's `convert("L")`, which is
 /// what the reference applies to its PIL images.
 public enum ColorAdjust {
+  /// ITU-R 601 luma weights of red, green and blue, used for grayscale.
   public static let luma: [Double] = [0.299, 0.587, 0.114]
 
   /// N×1×H×W luma of RGB images; a one-channel image is its own grayscale.

@@ -8,16 +8,25 @@ import Torch
 /// One-channel images (Fashion-MNIST) get brightness and contrast only, in the order they have in
 /// `order`; saturation, hue and grayscale mean nothing for them and are skipped.
 public struct ColorJitter: Sendable, Equatable {
+  /// One of the four adjustments of ColorJitter.
   public enum Operation: Int, Sendable, CaseIterable { case brightness, contrast, saturation, hue }
 
+  /// Whether the colour jitter is applied at all (drawn with p 0.8).
   public var applied: Bool
+  /// The order of the four adjustments.
   public var order: [Operation]
+  /// The brightness factor, in [0.6, 1.4] when drawn.
   public var brightness: Double
+  /// The contrast factor, in [0.6, 1.4] when drawn.
   public var contrast: Double
+  /// The saturation factor, in [0.6, 1.4] when drawn.
   public var saturation: Double
+  /// The hue shift as a fraction of the colour circle, in [−0.1, 0.1] when drawn.
   public var hue: Double
+  /// Whether the image is turned grayscale afterwards (drawn with p 0.2).
   public var grayscale: Bool
 
+  /// Creates a draw; the defaults leave an image unchanged.
   public init(
     applied: Bool, order: [Operation] = Operation.allCases, brightness: Double = 1, contrast: Double = 1,
     saturation: Double = 1, hue: Double = 0, grayscale: Bool = false

@@ -4,10 +4,14 @@ import Torch
 /// the crop window's top-left corner in the zero-padded image (0 ... 2·padding on each axis) and
 /// whether the crop is mirrored left–right.
 public struct CropFlip: Sendable, Equatable {
+  /// The crop window's top row in the padded image, 0...2·padding.
   public var top: Int
+  /// The crop window's left column in the padded image, 0...2·padding.
   public var left: Int
+  /// Whether the crop is mirrored left–right.
   public var flip: Bool
 
+  /// Creates a draw from its window corner and flip.
   public init(top: Int, left: Int, flip: Bool) {
     self.top = top
     self.left = left

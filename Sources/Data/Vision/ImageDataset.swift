@@ -3,13 +3,21 @@ import Torch
 /// Images held as uint8 N×C×H×W — a quarter of the memory of float32 — with int64 labels, the
 /// data set's normalisation and an augmentation mode. Pixels become floats one batch at a time.
 public struct ImageDataset: BatchSource {
+  /// The data set's name, used in error messages.
   public let name: String
+  /// The images, uint8 N×C×H×W, contiguous.
   public let images: Tensor
+  /// The labels, int64 of shape N.
   public let labels: Tensor
+  /// Number of classes the labels range over.
   public let classCount: Int
+  /// The per-channel normalisation applied to every batch.
   public let normalization: ImageNormalization
+  /// How batches are augmented (`none` for testing).
   public var augmentation: Augmentation
 
+  /// Creates a data set; throws `DataError` unless the images are uint8 N×C×H×W with one label each and
+  /// as many channels as `normalization`.
   public init(
     name: String, images: Tensor, labels: Tensor, classCount: Int,
     normalization: ImageNormalization, augmentation: Augmentation = .none
@@ -32,6 +40,7 @@ public struct ImageDataset: BatchSource {
     self.augmentation = augmentation
   }
 
+  /// Number of images, N.
   public var count: Int { images.size(0) }
   /// C, H, W.
   public var sampleShape: [Int] { Array(images.shape.dropFirst()) }
@@ -52,6 +61,8 @@ public struct ImageDataset: BatchSource {
       classCount: classCount, normalization: normalization, augmentation: augmentation)
   }
 
+  /// The images at `indices`, augmented and normalised as float32, with their labels; `rng` drives the
+  /// augmentation.
   public func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
     let index = try SampleIndices.tensor(indices, count: count, source: name)
     return try augmentation.apply(

@@ -3,9 +3,12 @@ import Torch
 /// Per-channel mean and standard deviation of a data set's training images after scaling pixels
 /// to [0, 1]; a batch is normalised as (x − mean) / std, channel by channel.
 public struct ImageNormalization: Sendable, Equatable {
+  /// Per-channel means.
   public let mean: [Double]
+  /// Per-channel standard deviations, all positive.
   public let std: [Double]
 
+  /// Creates a normalisation with one mean and one positive std per channel (a precondition).
   public init(mean: [Double], std: [Double]) {
     precondition(mean.count == std.count && !mean.isEmpty, "one mean and one std per channel")
     precondition(std.allSatisfy { $0 > 0 }, "standard deviations must be positive")
@@ -13,13 +16,18 @@ public struct ImageNormalization: Sendable, Equatable {
     self.std = std
   }
 
+  /// Number of channels.
   public var channels: Int { mean.count }
 
   // The reference's `utils/vision.py` normalisation. The values are torchvision's usual ones,
   // copied by the reference code.
+  /// CIFAR-10's values, as the reference's `utils/vision.py` uses them.
   public static let cifar10 = ImageNormalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010])
+  /// CIFAR-100's values, as the reference's `utils/vision.py` uses them.
   public static let cifar100 = ImageNormalization(mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761])
+  /// tiny-ImageNet's values, as the reference's `utils/vision.py` uses them.
   public static let tinyImageNet = ImageNormalization(mean: [0.4802, 0.4481, 0.3975], std: [0.2770, 0.2691, 0.2821])
+  /// Fashion-MNIST's values: `FashionMNIST.mean` and `FashionMNIST.std` on its one channel.
   public static let fashionMNIST = ImageNormalization(mean: [FashionMNIST.mean], std: [FashionMNIST.std])
   /// No change: for inspecting augmented pixels in [0, 1].
   public static func identity(channels: Int) -> ImageNormalization {

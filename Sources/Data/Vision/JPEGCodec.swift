@@ -12,15 +12,20 @@ import CTurboJPEG
 public final class JPEGCodec {
   /// Interleaved 8-bit pixels, rows top to bottom: H×W×3 (RGB) or H×W×1 (grey).
   public struct Image: Sendable {
+    /// Width in pixels.
     public let width: Int
+    /// Height in pixels.
     public let height: Int
+    /// Channels per pixel: 3 (RGB) or 1 (grey).
     public let channels: Int
+    /// The pixel bytes, H×W×channels.
     public let pixels: [UInt8]
   }
 
   private var decoder: tjhandle?
   private var encoder: tjhandle?
 
+  /// Creates a codec; its TurboJPEG handles are made on first use.
   public init() {}
 
   deinit {

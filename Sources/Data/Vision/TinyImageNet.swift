@@ -16,9 +16,13 @@ import Torch
 /// on one layout is scored correctly on the other. `automatic` picks `official` when `wnids.txt`
 /// or `val/val_annotations.txt` exists, `imageFolder` otherwise.
 public enum TinyImageNet {
+  /// Which folder layout to read; `automatic` picks one from the files present.
   public enum Layout: String, Sendable, CaseIterable { case automatic, official, imageFolder }
+  /// Which part to load: the training images or the validation images (used as the test set).
   public enum Split: String, Sendable { case train, val }
 
+  /// Loads a split as uint8 images N×3×size×size, resized from 64×64, with labels the indices of the
+  /// sorted wnids; throws `DataError` naming any missing or malformed file.
   public static func load(
     _ split: Split, directory: URL, layout: Layout = .automatic, size: Int = 32,
     augmentation: Augmentation = .none

@@ -2,6 +2,7 @@ import Data
 import NN
 import Torch
 
+/// Counting right answers of a classifier's logits.
 public enum Accuracy {
   /// Number of rows whose arg-max logit equals the label.
   public static func correct(logits: Tensor, labels: Tensor) throws -> Int {

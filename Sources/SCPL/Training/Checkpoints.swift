@@ -12,8 +12,10 @@ import Torch
 /// older ones beyond the newest `keep` are deleted, so a crash at any moment leaves at least one
 /// complete checkpoint once one was written.
 public struct Checkpoints {
+  /// The `checkpoints` folder inside the run folder.
   public let url: URL
 
+  /// One checkpoint file, as its name describes it.
   public struct Entry: Equatable {
     /// 1-based, as in the file name.
     public let run: Int
@@ -21,9 +23,11 @@ public struct Checkpoints {
     public let epoch: Int
     /// Steps of the next epoch done (0: at the end of `epoch`).
     public let step: Int
+    /// The checkpoint file.
     public let url: URL
   }
 
+  /// The checkpoints of the run folder at `runFolder`.
   public init(runFolder: URL) { url = runFolder.appendingPathComponent("checkpoints") }
 
   /// The file of run `run`'s checkpoint after `epoch` complete epochs and `step` steps of the next.

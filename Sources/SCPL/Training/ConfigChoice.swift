@@ -4,8 +4,11 @@ import NN
 /// A mistake in a run's configuration (an unknown value, a number out of range, options that do
 /// not go together), told as a sentence that names the option.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
+  /// What is wrong, as a sentence naming the option.
   public let message: String
+  /// Creates an error with the given message.
   public init(_ message: String) { self.message = message }
+  /// The message, unchanged.
   public var description: String { message }
 }
 
@@ -20,6 +23,7 @@ where RawValue == String {
 }
 
 extension ConfigChoice {
+  /// Parses `text`, ignoring case; throws `ConfigError` listing the choices when it is none of them.
   public init(parsing text: String) throws {
     guard let value = Self(rawValue: text.lowercased()) else {
       throw ConfigError("unknown \(Self.optionName) '\(text)': expected one of \(Self.choices)")
@@ -39,6 +43,7 @@ extension ConfigChoice {
     try c.encode(rawValue)
   }
 
+  /// The value as written on the command line (its raw value).
   public var description: String { rawValue }
 }
 
@@ -48,6 +53,7 @@ public enum ModelKind: String, ConfigChoice {
   /// A network of a program's own (`TrainOptions.train(model:)`): that program builds it, so
   /// only it can train, resume or evaluate such a run; `scpl` refuses it.
   case custom
+  /// `--model`.
   public static let optionName = "--model"
 
   /// The built-in models: what `scpl` lists and builds. `custom` parses (a custom run's
@@ -65,12 +71,14 @@ public enum ModelKind: String, ConfigChoice {
 }
 
 extension LocalObjectiveKind: ConfigChoice {
+  /// `--objective`.
   public static let optionName = "--objective"
 }
 
 /// Each component's optimizer (`--optimizer`); its settings are `--momentum` and `--weight-decay`.
 public enum OptimizerKind: String, ConfigChoice {
   case adam, sgd, lars
+  /// `--optimizer`.
   public static let optionName = "--optimizer"
 }
 
@@ -82,6 +90,7 @@ public enum LearningRateScheduleKind: String, ConfigChoice {
   case cosineStep = "cosine-step"
   /// --lr throughout.
   case constant
+  /// `--lr-schedule`.
   public static let optionName = "--lr-schedule"
 }
 
@@ -92,6 +101,7 @@ public enum NonFinitePolicy: String, ConfigChoice {
   /// The batch's update is not applied (every optimizer refuses a non-finite step), the run goes
   /// on, and each epoch's record counts the refused updates.
   case skipBatch = "skip-batch"
+  /// `--on-nan`.
   public static let optionName = "--on-nan"
 }
 

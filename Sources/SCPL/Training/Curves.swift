@@ -4,6 +4,7 @@ import Foundation
 /// train and test, and for Early Exit and AL each component head's test accuracy. With several
 /// runs (`--times`), each run's lines share their series' colour; later runs are dashed.
 public enum Curves {
+  /// The SVG text of curves.svg for `records` (one or several runs), with `title` on top.
   public static func svg(records: [EpochRecord], title: String) -> String {
     let runs = Set(records.map(\.run)).sorted()
     let lossNames = Array(Set(records.flatMap(\.losses.keys))).sorted()

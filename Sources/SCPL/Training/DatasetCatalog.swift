@@ -5,13 +5,19 @@ import Torch
 /// A data set ready for training: both splits as loader sources, and what the model needs to
 /// know about them.
 public struct LoadedData {
+  /// The training split (for images, augmented as `--aug` says).
   public var train: any BatchSource
+  /// The test split, without augmentation.
   public var test: any BatchSource
   /// Up to 2 000 training samples without augmentation, for the per-epoch training accuracy.
   public var trainProbe: any BatchSource
+  /// The training split's name, e.g. `cifar10/train`.
   public var trainName: String
+  /// The test split's name, e.g. `cifar10/test`.
   public var testName: String
+  /// Whether the data is images or text.
   public var family: ModelFamily
+  /// Number of classes.
   public var classCount: Int
   /// One sample's shape (C×H×W for images; [maxLen] for text).
   public var sampleShape: [Int]
@@ -23,15 +29,20 @@ public struct LoadedData {
 
 /// The first `count` samples of another source (`--limit-train`, `--limit-test`, probes).
 public struct LimitedSource: BatchSource {
+  /// The source the samples come from.
   public let base: any BatchSource
+  /// How many of `base`'s samples are used: the first `count`.
   public let count: Int
+  /// Number of classes of `base`.
   public var classCount: Int { base.classCount }
 
+  /// The first `limit` samples of `base` (all of them when `limit` is nil or larger).
   public init(_ base: any BatchSource, _ limit: Int?) {
     self.base = base
     count = Swift.min(limit ?? base.count, base.count)
   }
 
+  /// The samples at `indices` of `base`.
   public func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
     try base.batch(indices: indices, rng: &rng)
   }
@@ -56,12 +67,17 @@ public enum DatasetName: String, ConfigChoice {
 
 /// The data sets `scpl train --dataset` knows, with where each one is read from.
 public enum DatasetCatalog {
+  /// One data set of the catalog: what it is, where it is read from, and how to load it.
   public struct Entry: Sendable {
+    /// The name `--dataset` takes.
     public let name: DatasetName
+    /// Whether it holds images or text.
     public let family: ModelFamily
+    /// One line saying what it is, as `scpl datasets` lists it.
     public let summary: String
     /// One sample as the models see it: C×H×W for images; for text, [the default --max-len].
     public let sampleShape: [Int]
+    /// Number of classes.
     public let classCount: Int
     /// Where it is read from without --data-dir.
     public let defaultLocation: URL
@@ -80,6 +96,7 @@ public enum DatasetCatalog {
     }
   }
 
+  /// Every data set `scpl` can read, in the order `scpl datasets` lists them.
   public static let entries: [Entry] = [
     vision(
       .fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes", shape: [1, 28, 28], classes: 10,
@@ -135,6 +152,7 @@ public enum DatasetCatalog {
       classes: DBpedia.classNames.count, marker: "test.csv")
   ]
 
+  /// The catalog's entry for `name`; throws `ConfigError` for `custom`, which only its own program can read.
   public static func entry(_ name: DatasetName) throws -> Entry {
     guard let e = entries.first(where: { $0.name == name }) else {
       if name == .custom {
@@ -147,6 +165,7 @@ public enum DatasetCatalog {
     return e
   }
 
+  /// Loads the data set `config.dataset` names, as `config` says (directory, limits, augmentation, text options).
   public static func load(_ config: TrainConfig) throws -> LoadedData { try entry(config.dataset).load(config) }
 
   static func directory(_ c: TrainConfig, _ cacheName: String) -> URL {

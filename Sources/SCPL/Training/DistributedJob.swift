@@ -5,9 +5,13 @@ import Torch
 /// `MASTER_ADDR`, `MASTER_PORT` (`LOCAL_RANK` is not read: a rank's devices, GPUs included, are
 /// its `--devices`).
 public struct DistributedEnvironment: Sendable, Equatable {
+  /// This process's rank, 0..<`worldSize` (`RANK`).
   public var rank: Int
+  /// The number of processes in the job (`WORLD_SIZE`).
   public var worldSize: Int
+  /// Rank 0's host (`MASTER_ADDR`, default 127.0.0.1).
   public var masterAddress: String
+  /// The port of rank 0's store (`MASTER_PORT`, default 29500; the next one under torchrun's agent store).
   public var masterPort: Int
   /// `SCPL_STORE_FILE` (set by `scpl launch`): the ranks, all on this host, meet in this file
   /// (a c10d FileStore in a folder only this user can read) instead of on a TCP port.
@@ -16,6 +20,7 @@ public struct DistributedEnvironment: Sendable, Equatable {
   /// job's claims apart from the previous attempt's.
   public var storeKeyPrefix = "scpl/"
 
+  /// Creates an environment from its values; `storeFile` nil meets over TCP.
   public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, storeFile: String? = nil) {
     self.rank = rank
     self.worldSize = worldSize
@@ -61,14 +66,19 @@ public struct DistributedEnvironment: Sendable, Equatable {
 /// the facts of the data a model is built from, so the other ranks never open the data set. Or,
 /// when rank 0 could not start, why.
 public struct DistributedJob: Codable, Sendable {
+  /// The resolved configuration; nil when rank 0 sends an error instead.
   public var config: TrainConfig?
+  /// One sample's shape, as the model is built for it.
   public var sampleShape: [Int] = []
+  /// Number of classes.
   public var classCount = 0
   /// Text models: the embedding's shape. The other ranks build the model with zeros of this
   /// shape (the embedding is component 1, on rank 0), so they draw the same initial weights.
   public var wordVectorsShape: [Int]?
+  /// Why rank 0 could not start the run; nil when it could.
   public var error: String?
 
+  /// The job of a run rank 0 is about to start with `config` on `data`.
   public init(config: TrainConfig, data: LoadedData) {
     self.config = config
     sampleShape = data.sampleShape
@@ -76,6 +86,7 @@ public struct DistributedJob: Codable, Sendable {
     wordVectorsShape = data.wordVectors?.shape
   }
 
+  /// A job that tells the other ranks rank 0 could not start, and why.
   public init(error: String) { self.error = error }
 
   /// Rank 0: sends the job to every rank. Others: receives it (throws rank 0's error if it had one).
@@ -124,6 +135,8 @@ public struct DistributedJob: Codable, Sendable {
 /// components through the async pipeline until rank 0 ends the run; leave when rank 0 ends the
 /// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
 public enum RankServer {
+  /// Serves this rank's components for every run rank 0 begins, until rank 0 ends the job; `buildModel` and
+  /// `adjustMethodOptions` must match rank 0's, and `log` receives progress lines.
   public static func serve(
     _ link: RankLink, job: DistributedJob, buildModel: ModelBuilder = ModelFactory.build,
     adjustMethodOptions: (inout MethodOptions) -> Void = { _ in }, log: (String) -> Void

@@ -4,8 +4,11 @@ import Torch
 
 /// Test-time accuracy of a method: the final predictor's and each component head's.
 public enum Evaluation {
+  /// The accuracies of one evaluation, each a fraction in [0, 1].
   public struct Result: Sendable {
+    /// The final predictor's accuracy.
     public var accuracy: Double
+    /// Each component head's accuracy (Early Exit, AL); empty for methods without heads.
     public var headAccuracies: [Double]
   }
 

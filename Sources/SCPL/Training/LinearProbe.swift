@@ -8,11 +8,17 @@ import Torch
 /// own except the last, so this is how a run shows every component's share (`scpl train
 /// --probe`). The model runs in eval mode without gradients; nothing of the method changes.
 public enum LinearProbe {
+  /// How the probe trains.
   public struct Options: Sendable {
+    /// Training samples whose features train the probe, the first ones of the set (default 5000).
     public var trainSamples = 5000
+    /// Passes over those samples (default 15).
     public var epochs = 15
+    /// Samples per probe batch (default 250).
     public var batchSize = 250
+    /// Adam's learning rate (default 0.01).
     public var learningRate = 1e-2
+    /// The default options.
     public init() {}
   }
 

@@ -3,10 +3,14 @@ import Torch
 /// What a network is built for: the shape of one sample, the number of classes, and for text the
 /// word vectors (nil for images).
 public struct ModelInput {
+  /// One sample's shape: C×H×W for images, [maxLen] for text.
   public var sampleShape: [Int]
+  /// Number of classes.
   public var classCount: Int
+  /// Text: the embedding matrix, one row per token id; nil for images.
   public var wordVectors: Tensor?
 
+  /// Creates the input description of a network.
   public init(sampleShape: [Int], classCount: Int, wordVectors: Tensor? = nil) {
     self.sampleShape = sampleShape
     self.classCount = classCount
@@ -35,6 +39,8 @@ public enum ModelFactory {
     try build(config, sampleShape: input.sampleShape, classCount: input.classCount, wordVectors: input.wordVectors)
   }
 
+  /// The built-in model `config.model` names, for samples of `sampleShape` and `classCount` classes; throws
+  /// `ConfigError` for `custom`, or for a text model without `wordVectors`.
   public static func build(_ config: TrainConfig, sampleShape: [Int], classCount: Int, wordVectors: Tensor?) throws
     -> StagedModel
   {

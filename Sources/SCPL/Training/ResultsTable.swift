@@ -6,6 +6,7 @@ public enum ResultsTable {
   static let methodOrder = ["bp", "early-exit", "al", "scpl"]
   static let modelOrder = ["convnet", "vgg", "resnet18", "lstm", "transformer"]
 
+  /// One Markdown table per data set of `summaries`; where a cell has several summaries the last one is shown.
   public static func markdown(_ summaries: [RunSummary]) -> String {
     var out: [String] = []
     for dataset in Array(Set(summaries.map(\.dataset))).sorted() {
@@ -31,6 +32,7 @@ public enum ResultsTable {
 
 /// `scpl summary`: the per-component table of a model.
 public enum ModelSummary {
+  /// A Markdown table of `m`'s components: parameters, output shape and local-loss features of each.
   public static func markdown(_ m: StagedModel) -> String {
     var lines = [
       "\(m.name): \(m.components.count) components, \(m.parameterCount) parameters, input \(m.sampleShape)", "",

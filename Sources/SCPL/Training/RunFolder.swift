@@ -11,6 +11,7 @@ import Torch
 /// to start a run or to resume one, is refused with a sentence naming the holder. The kernel
 /// drops the lock when the process ends, however it ends.
 public final class RunFolder {
+  /// The folder.
   public let url: URL
   /// The run's identity, written into config.json (`run_id`) and every checkpoint, so a
   /// checkpoint copied in from another run is recognised. Nil for a folder of an older version.
@@ -100,6 +101,7 @@ public final class RunFolder {
     throw RunFolderError("a thousand run folders named \(base.path)… exist already; give --out")
   }
 
+  /// The default folder of a run: `runs/<yyyyMMdd-HHmmss>-<model>-<method>-<dataset>`, the time in UTC.
   public static func defaultURL(model: String, method: String, dataset: String, now: Date = Date()) -> URL {
     let f = DateFormatter()
     f.dateFormat = "yyyyMMdd-HHmmss"
@@ -107,6 +109,7 @@ public final class RunFolder {
     return URL(fileURLWithPath: "runs/\(f.string(from: now))-\(model)-\(method)-\(dataset)")
   }
 
+  /// Writes `data` to the file `name` in the folder, atomically and durably.
   public func write(_ name: String, _ data: Data) throws {
     try exclusively {
       do { try DurableFile.write(data, to: url.appendingPathComponent(name)) } catch {
@@ -130,6 +133,7 @@ public final class RunFolder {
     body()
   }
 
+  /// Writes `value` as pretty-printed JSON with sorted keys to the file `name` in the folder.
   public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -197,8 +201,11 @@ final class FolderLock {
 
 /// A run folder that cannot be created, written or read back (`--out`, `--resume`).
 public struct RunFolderError: Error, CustomStringConvertible, Sendable {
+  /// What went wrong, as a sentence naming the folder or file.
   public let message: String
+  /// Creates an error with the given message.
   public init(_ message: String) { self.message = message }
+  /// The message, unchanged.
   public var description: String { message }
 }
 
@@ -207,6 +214,7 @@ public final class StopRequest: @unchecked Sendable {
   private let lock = NSLock()
   private var name: String?
 
+  /// A request that no signal has made yet.
   public init() {}
 
   /// The signal that asked to stop ("SIGTERM"), once one did.
@@ -215,6 +223,7 @@ public final class StopRequest: @unchecked Sendable {
     return name
   }
 
+  /// Asks training to stop; `signal` names the signal ("SIGTERM"). Only the first request is kept.
   public func request(_ signal: String) {
     lock.lock(); defer { lock.unlock() }
     if name == nil { name = signal }

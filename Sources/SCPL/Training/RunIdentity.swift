@@ -9,11 +9,13 @@ import Torch
 public struct RunIdentity {
   /// Nil for a folder written by an older version (no `run_id` in config.json).
   public let runID: String?
+  /// The resolved options the run trains with.
   public let config: TrainConfig
 
   /// The metadata keys a checkpoint carries for this.
   static let runIDKey = "run_id", configKey = "config"
 
+  /// An identity from its parts.
   public init(runID: String?, config: TrainConfig) {
     self.runID = runID
     self.config = config

@@ -2,18 +2,25 @@ import Foundation
 
 /// One line of metrics.jsonl: one epoch of one run.
 public struct EpochRecord: Codable, Sendable {
+  /// The run's index, 0-based.
   public var run: Int
+  /// The run's seed.
   public var seed: UInt64
+  /// The epoch, 1-based.
   public var epoch: Int
+  /// The learning rate the epoch started with.
   public var lr: Double
   /// Mean training loss per named loss (one per component for local methods).
   public var losses: [String: Double]
+  /// Accuracy on up to 2 000 training samples without augmentation, a fraction in [0, 1].
   public var trainAccuracy: Double
+  /// Accuracy on the test set, a fraction in [0, 1].
   public var testAccuracy: Double
   /// Accuracy of each component's own head (Early Exit, AL); empty for methods without them.
   public var componentTestAccuracy: [Double]
   /// Sum of the training steps' wall time (data loading and evaluation excluded, as the reference).
   public var epochSeconds: Double
+  /// Training samples per second of step time.
   public var trainSamplesPerSecond: Double
   /// With `--on-nan skip-batch`: the updates refused in the epoch because a loss or gradient was
   /// not finite (one per optimizer per batch); nil under `stop`.
@@ -29,13 +36,21 @@ public struct EpochRecord: Codable, Sendable {
 
 /// summary.json: the runs of one configuration, ready for `scpl report`.
 public struct RunSummary: Codable, Sendable {
+  /// One run's results.
   public struct Run: Codable, Sendable {
+    /// The run's seed.
     public var seed: UInt64
+    /// Test accuracy after the last epoch, a fraction in [0, 1].
     public var testAccuracy: Double
+    /// The highest test accuracy of any epoch.
     public var bestTestAccuracy: Double
+    /// The epoch (1-based) of the highest test accuracy, the first one on ties.
     public var bestEpoch: Int
+    /// Each component head's test accuracy after the last epoch; empty for methods without heads.
     public var componentTestAccuracy: [Double]
+    /// Each epoch's training step time, in seconds.
     public var epochSeconds: [Double]
+    /// Training samples per second, the mean over the epochs.
     public var trainSamplesPerSecond: Double
     /// Per device, the fraction of the last epoch's training time it was computing.
     public var deviceBusyFraction: [Double]? = nil
@@ -53,15 +68,25 @@ public struct RunSummary: Codable, Sendable {
     }
   }
 
+  /// The model's name, e.g. `vgg`.
   public var model: String
+  /// The method's name, e.g. `scpl`.
   public var method: String
+  /// The data set's name, e.g. `cifar10`.
   public var dataset: String
+  /// Epochs per run.
   public var epochs: Int
+  /// Components the model was cut into.
   public var components: Int
+  /// The runs finished, in seed order.
   public var runs: [Run]
+  /// Mean over the runs of the last epoch's test accuracy.
   public var testAccuracyMean: Double
+  /// Population standard deviation over the runs of the last epoch's test accuracy.
   public var testAccuracyStd: Double
+  /// Mean over the runs of the best test accuracy.
   public var bestTestAccuracyMean: Double
+  /// Population standard deviation over the runs of the best test accuracy.
   public var bestTestAccuracyStd: Double
   /// Where the run stands (nil in summaries written before states were recorded).
   public var state: RunState?
@@ -75,6 +100,7 @@ public struct RunSummary: Codable, Sendable {
     case bestTestAccuracyMean = "best_test_accuracy_mean", bestTestAccuracyStd = "best_test_accuracy_std"
   }
 
+  /// A summary of `runs`, computing the means and standard deviations; `state` is left nil.
   public init(model: String, method: String, dataset: String, epochs: Int, components: Int, runs: [Run]) {
     self.model = model
     self.method = method
@@ -93,6 +119,7 @@ public enum RunState: String, Codable, Sendable {
   case running, finished, interrupted, failed
 }
 
+/// Summary statistics over runs.
 public enum Statistics {
   /// Mean and population standard deviation (ddof 0, as the reference reports over runs).
   public static func meanAndStd(_ xs: [Double]) -> (Double, Double) {

@@ -9,35 +9,65 @@ import Yams
 /// (vision: cosine 1e-3 → 1e-5 per epoch, strong augmentation for SCPL; text: constant 1e-3), so
 /// `config.json` records exactly what ran.
 public struct TrainConfig: Codable, Sendable {
+  /// `--model`: the network (default vgg).
   public var model: ModelKind
+  /// `--method`: the learning method (default scpl).
   public var method: MethodKind
+  /// `--dataset`: the data set (default fashion-mnist).
   public var dataset: DatasetName
+  /// `--data-dir`: where to read the data set from (nil: its default place, listed by `scpl datasets`).
   public var dataDir: String?
+  /// `--epochs`: passes over the training set (default 1).
   public var epochs: Int
+  /// `--batch-size`: samples per mini-batch, N; strong augmentation trains on 2N rows (default 128).
   public var batchSize: Int
+  /// `--test-batch-size`: samples per evaluation batch (default 1000).
   public var testBatchSize: Int
+  /// `--lr`: the base learning rate (default 0.001).
   public var lr: Double
+  /// `--end-lr`: the cosine schedules' final learning rate (default 1e-5; the constant schedule keeps `--lr`).
   public var endLr: Double
+  /// `--lr-schedule`: how the learning rate moves (default cosine for images, constant for text).
   public var lrSchedule: LearningRateScheduleKind
+  /// `--temperature`: the contrastive loss's temperature (default 0.1).
   public var temperature: Double
+  /// `--projection`: the projection head (default mlp for images, identity for text).
   public var projection: ProjectionKind
+  /// `--components`: how many components (stages) the model is cut into (default 4).
   public var components: Int
+  /// `--width`: multiplier of every channel count, 1.0 being the paper's model (default 1.0).
   public var width: Double
+  /// `--aug`: image augmentation (default strong for SCPL on images, basic for other methods on images, none for text).
   public var aug: Augmentation
+  /// `--times`: number of runs, seeded `seed`, `seed` + 1, … (default 1).
   public var times: Int
+  /// `--seed`: the seed of the first run (default 1).
   public var seed: UInt64
+  /// `--max-len`: text tokens kept per document (nil: the data set's default).
   public var maxLen: Int?
+  /// `--hidden`: text models' hidden size, the LSTM's per direction or the Transformer's feed-forward (default 300).
   public var hidden: Int
+  /// `--heads`: the Transformer's attention heads (default 6, or the most up to 6 dividing the word-vector width).
   public var heads: Int
+  /// `--vocab-size`: text vocabulary size, `<pad>` and `<unk>` included (default 30 000).
   public var vocabSize: Int
+  /// `--word-vectors`: a GloVe-format word-vector file (nil: GloVe 6B 50-d in the data cache).
   public var wordVectors: String?
+  /// `--label-noise`: the fraction of training labels replaced at random, text only (default 0).
   public var labelNoise: Double
+  /// `--limit-train`: use only the first N training samples (nil: all).
   public var limitTrain: Int?
+  /// `--limit-test`: use only the first N test samples (nil: all).
   public var limitTest: Int?
+  /// `--threads`: intra-op threads (default: every core).
   public var threads: Int
+  /// `--out`: the run folder (nil: runs/<date>-<model>-<method>-<dataset>).
   public var out: String?
+  /// `--shortcut`: ResNet-18's projection shortcut (default 3x3, the reference's).
   public var shortcut: ResNet18.Shortcut
+  /// `--divisor`: the contrastive loss's divisor (default per-anchor, the reference's).
   public var divisor: SupervisedContrastiveLoss.Divisor
+  /// `--pipeline`: how components execute (default async for local methods, nmp for BP on several devices, else off).
   public var pipeline: PipelineKind
   /// The devices, parsed and checked once (`DeviceSpec(parsing:)`); config.json holds them as
   /// their list ("cpu:0,cpu:1").
@@ -45,8 +75,11 @@ public struct TrainConfig: Codable, Sendable {
   /// Component → device by hand (nil: balanced by measured cost); config.json holds its text
   /// ("0,0,1,1"). With --distributed it indexes every rank's devices, rank 0's first.
   public var placement: Placement?
+  /// `--threads-per-device`: intra-op threads of each device's worker (default `threads` divided among the devices).
   public var threadsPerDevice: Int
+  /// `--queue-depth`: batches each device's inbox holds (default 2).
   public var queueDepth: Int
+  /// `--profile`: write trace.json and timeline.svg of the last epoch (default false).
   public var profile: Bool
   /// gpipe and scpl-gpipe: micro-batches per mini-batch.
   public var microBatches: Int
@@ -61,6 +94,7 @@ public struct TrainConfig: Codable, Sendable {
   public var checkpointEverySteps: Int?
   /// Checkpoints kept per run: the newest K (the oldest are deleted once a newer one is on disk).
   public var keepCheckpoints: Int
+  /// `--on-nan`: what a NaN or infinite loss or gradient does (default stop).
   public var onNan: NonFinitePolicy
   /// SCPL's local objective; nil in the config of a run made before the option (the contrastive loss).
   public var objective: LocalObjectiveKind?
@@ -68,10 +102,12 @@ public struct TrainConfig: Codable, Sendable {
   public var optimizer: OptimizerKind?
   /// SGD's and LARS's momentum and L2 weight decay (nil: 0.9 and 0; Adam takes neither).
   public var momentum: Double?
+  /// `--weight-decay`: SGD's and LARS's L2 weight decay (nil with Adam, default 0 otherwise).
   public var weightDecay: Double?
   /// The projection heads' hidden and output widths (nil: the family's, vision 512 and 1024,
   /// text 300 and 300).
   public var headHidden: Int?
+  /// `--head-out`: the projection heads' output width (nil: 1024 for images, 300 for text).
   public var headOut: Int?
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
@@ -85,6 +121,7 @@ public struct TrainConfig: Codable, Sendable {
     case microBatches = "micro-batches", recompute, probe
     case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints =
       "keep-checkpoints"
+    /// The key of `onNan`.
     case onNan = "on-nan"
     case objective, optimizer, momentum, weightDecay = "weight-decay", headHidden = "head-hidden", headOut = "head-out"
   }
@@ -134,57 +171,106 @@ extension TrainConfig {
 
 /// The same options, each optional: what a user actually said.
 public struct PartialTrainConfig: Codable, Sendable {
+  /// `--model`, nil when not given.
   public var model: ModelKind?
+  /// `--method`, nil when not given.
   public var method: MethodKind?
+  /// `--dataset`, nil when not given.
   public var dataset: DatasetName?
+  /// `--data-dir`, nil when not given.
   public var dataDir: String?
+  /// `--epochs`, nil when not given.
   public var epochs: Int?
+  /// `--batch-size`, nil when not given.
   public var batchSize: Int?
+  /// `--test-batch-size`, nil when not given.
   public var testBatchSize: Int?
+  /// `--lr`, nil when not given.
   public var lr: Double?
+  /// `--end-lr`, nil when not given.
   public var endLr: Double?
+  /// `--lr-schedule`, nil when not given.
   public var lrSchedule: LearningRateScheduleKind?
+  /// `--temperature`, nil when not given.
   public var temperature: Double?
+  /// `--projection`, nil when not given.
   public var projection: ProjectionKind?
+  /// `--components`, nil when not given.
   public var components: Int?
+  /// `--width`, nil when not given.
   public var width: Double?
+  /// `--aug`, nil when not given.
   public var aug: Augmentation?
+  /// `--times`, nil when not given.
   public var times: Int?
+  /// `--seed`, nil when not given.
   public var seed: UInt64?
+  /// `--max-len`, nil when not given.
   public var maxLen: Int?
+  /// `--hidden`, nil when not given.
   public var hidden: Int?
+  /// `--heads`, nil when not given.
   public var heads: Int?
+  /// `--vocab-size`, nil when not given.
   public var vocabSize: Int?
+  /// `--word-vectors`, nil when not given.
   public var wordVectors: String?
+  /// `--label-noise`, nil when not given.
   public var labelNoise: Double?
+  /// `--limit-train`, nil when not given.
   public var limitTrain: Int?
+  /// `--limit-test`, nil when not given.
   public var limitTest: Int?
+  /// `--threads`, nil when not given.
   public var threads: Int?
+  /// `--out`, nil when not given.
   public var out: String?
+  /// `--shortcut`, nil when not given.
   public var shortcut: ResNet18.Shortcut?
+  /// `--divisor`, nil when not given.
   public var divisor: SupervisedContrastiveLoss.Divisor?
+  /// `--pipeline`, nil when not given.
   public var pipeline: PipelineKind?
+  /// `--devices`, nil when not given.
   public var devices: DeviceSpec?
+  /// `--placement`, nil when not given.
   public var placement: Placement?
+  /// `--threads-per-device`, nil when not given.
   public var threadsPerDevice: Int?
+  /// `--queue-depth`, nil when not given.
   public var queueDepth: Int?
+  /// `--profile`, nil when not given.
   public var profile: Bool?
+  /// `--micro-batches`, nil when not given.
   public var microBatches: Int?
+  /// `--recompute`, nil when not given.
   public var recompute: Bool?
+  /// `--probe`, nil when not given.
   public var probe: Bool?
+  /// `--checkpoint-every`, nil when not given.
   public var checkpointEvery: Int?
+  /// `--checkpoint-every-steps`, nil when not given.
   public var checkpointEverySteps: Int?
+  /// `--keep-checkpoints`, nil when not given.
   public var keepCheckpoints: Int?
+  /// `--on-nan`, nil when not given.
   public var onNan: NonFinitePolicy?
+  /// `--objective`, nil when not given.
   public var objective: LocalObjectiveKind?
+  /// `--optimizer`, nil when not given.
   public var optimizer: OptimizerKind?
+  /// `--momentum`, nil when not given.
   public var momentum: Double?
+  /// `--weight-decay`, nil when not given.
   public var weightDecay: Double?
+  /// `--head-hidden`, nil when not given.
   public var headHidden: Int?
+  /// `--head-out`, nil when not given.
   public var headOut: Int?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
+  /// A config with no option set.
   public init() {}
 
   /// Reads a YAML file whose keys are the command-line option names (`batch-size: 64`).
@@ -386,10 +472,13 @@ extension TrainConfig {
   /// The largest value each count may take, checked before anything is allocated: past these a
   /// run cannot fit in any machine's memory or time, and arithmetic on the value could overflow.
   public enum Limits {
+    /// The most `--epochs` and the most `--times`.
     public static let epochs = 100_000, times = 10_000
     /// Samples per batch (also evaluation's); a batch is one tensor, and 2²⁰ 28×28 images are 3 GiB.
     public static let batchSize = 1 << 20
+    /// The most `--components`, `--hidden` (and head widths), `--heads`, `--vocab-size` and `--max-len`.
     public static let components = 64, hidden = 1 << 16, heads = 1 << 10, vocabSize = 1 << 24, maxLen = 1 << 20
+    /// The most `--queue-depth`, `--checkpoint-every`, `--checkpoint-every-steps` and `--keep-checkpoints`.
     public static let queueDepth = 1 << 10, checkpointEvery = 1 << 20, checkpointEverySteps = 1 << 30,
       keepCheckpoints = 1 << 20
     /// Intra-op threads: four per core of this machine, and at least 64 so a config moves between
@@ -479,6 +568,8 @@ extension TrainConfig {
     return o
   }
 
+  /// The learning method's options these settings describe: learning rate, temperature, projection, divisor,
+  /// local objective, optimizer and projection-head widths.
   public var methodOptions: MethodOptions {
     var o = MethodOptions()
     o.learningRate = lr

@@ -6,11 +6,15 @@ import Torch
 /// Runs a resolved config: `times` runs (seeds seed, seed+1, …), each for `epochs` epochs,
 /// writing metrics as it goes and the summary at the end.
 public final class Trainer {
+  /// The resolved options of the run.
   public let config: TrainConfig
+  /// The data to train and test on.
   public let data: LoadedData
+  /// The run folder the trainer writes to.
   public let folder: RunFolder
   /// Receives human-readable progress (the CLI prints it).
   public var log: (String) -> Void = { print($0) }
+  /// The progress line printed during each epoch.
   public var progress = ProgressLine()
   /// Background threads preparing batches (each with one intra-op thread).
   public var loaderThreads = 1
@@ -33,21 +37,31 @@ public final class Trainer {
   /// checkpoint of that step is written, `run()` throws `Interrupted`). Tests only.
   public var interruptAfterSteps: Int?
   private var stepsThisSession = 0
+  /// The session stopped before its end (a signal, or a test's limit); the folder keeps its newest checkpoint.
   public struct Interrupted: Error, CustomStringConvertible {
+    /// Why it stopped, as a sentence.
     public var reason = "interrupted"
+    /// The reason.
     public var description: String { reason }
   }
 
   /// A loss that became NaN or infinite: which one, when, and what usually causes it. The run
   /// stops; its folder keeps the run's newest checkpoint.
   public struct Diverged: Error, CustomStringConvertible {
+    /// The name of the loss that was not finite.
     public let loss: String
+    /// The value it took: NaN or ±infinity.
     public let value: Double
+    /// The epoch it happened in, 1-based.
     public let epoch: Int
+    /// The step of that epoch, 1-based.
     public let step: Int
+    /// The epoch of the run's newest checkpoint (0: none).
     public let checkpointEpoch: Int
+    /// The learning method, which decides the likely causes named.
     public let method: MethodKind
 
+    /// The sentence to show: what diverged, where, what is kept and the usual causes.
     public var description: String {
       let kept =
         checkpointEpoch > 0
@@ -71,8 +85,11 @@ public final class Trainer {
   public struct ResumePoint {
     /// 0-based.
     public var run: Int
+    /// Epochs the checkpoint has complete.
     public var epoch: Int
+    /// The checkpoint's tensors by name: the modules', the optimizers' and the random states.
     public var state: [String: Tensor]
+    /// The epoch records up to the checkpoint.
     public var records: [EpochRecord]
     /// A checkpoint in the middle of epoch `epoch + 1`: how far that epoch had come.
     public var progress: EpochProgress?
@@ -113,12 +130,15 @@ public final class Trainer {
   /// The epoch of the current run's newest checkpoint (0: none yet).
   private var lastCheckpointEpoch = 0
 
+  /// A trainer of `config` on `data`, writing to `folder`.
   public init(config: TrainConfig, data: LoadedData, folder: RunFolder) {
     self.config = config
     self.data = data
     self.folder = folder
   }
 
+  /// Trains every run, writing summary.json as running, then finished, interrupted or failed; returns the
+  /// final summary. Throws `Interrupted` when stopped, `Diverged` when a loss is not finite under `--on-nan stop`.
   public func run() throws -> RunSummary {
     try folder.writeJSON("summary.json", summary(.running))
     // The final summary and the mark that the session ended, with no `abandon` in between.
@@ -484,11 +504,17 @@ public final class Trainer {
   /// How far an epoch has come: its steps done and the sums its record is made of. A checkpoint
   /// within an epoch keeps it, so the resumed epoch's record equals the uninterrupted one's.
   public struct EpochProgress: Codable, Sendable {
+    /// Steps of the epoch done.
     public var step = 0
+    /// Per loss, the sum over samples of the batch losses (batch mean × batch size).
     public var lossSums: [Double]
+    /// Per loss, the samples its sum counts (batches with a non-finite loss are left out).
     public var lossSamples: [Int]
+    /// Training samples seen in the epoch.
     public var seen = 0
+    /// Step time of the epoch so far, in seconds.
     public var seconds = 0.0
+    /// Updates refused in the epoch because a loss or gradient was not finite.
     public var skipped = 0
 
     init(lossCount: Int) {
