@@ -7,7 +7,7 @@ JOBS ?= 2
 # finds it (a local wheel folder), else the PyPI wheel of the same version.
 LIBTORCH2_VERSION ?= 2.13.0
 
-.PHONY: bootstrap build release test test-libtorch2 check-dependency demo bench soak fuzz allocators format clean
+.PHONY: bootstrap build release test test-libtorch2 check-dependency docs demo bench soak fuzz allocators format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -19,10 +19,12 @@ release: bootstrap
 	$(SWIFT) build -c release -j $(JOBS) --product scpl
 
 # The whole test suite (debug build; XCTest; the examples are targets of the package, so they
-# build once with everything else), then a package that depends on this one by version.
+# build once with everything else), the DocC documentation without warnings, then a package
+# that depends on this one by version.
 test: bootstrap
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build --disable-swift-testing
+	bash scripts/docs.sh
 	bash scripts/check-versioned-dependency.sh
 
 # The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder.
@@ -37,6 +39,11 @@ test-libtorch2: bootstrap
 # its tests: about 1.5 minutes here). `make test` runs it last.
 check-dependency: bootstrap
 	bash scripts/check-versioned-dependency.sh
+
+# DocC documentation of the library products into .build/docs (fails on a DocC warning). `make
+# test` runs it too, so the doc comments keep matching the code.
+docs: bootstrap
+	bash scripts/docs.sh
 
 # The default training run on real Fashion-MNIST.
 demo: release

@@ -13,6 +13,9 @@ import PackageDescription
 /// tests otherwise: with glibc's malloc libtorch's large CPU buffers are unmapped when freed and
 /// faulted in again, zeroed, at the next step (docs/performance.md, "Host memory").
 let fuzzing = ProcessInfo.processInfo.environment["SCPL_FUZZ"] == "1"
+/// `make docs` sets SCPL_DOCS=1: the DocC plugin is added (a program that depends on this package
+/// does not resolve it).
+let documenting = ProcessInfo.processInfo.environment["SCPL_DOCS"] == "1"
 let fuzzTargets = ["Idx", "Cifar", "Csv", "Tsv", "Glove", "Safetensors", "Yaml", "Jpeg", "Png", "Cmdline"].map { "Fuzz\($0)" }
 
 let package = Package(
@@ -30,7 +33,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
-  ],
+  ] + (documenting ? [.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0")] : []),
   targets: [
     .systemLibrary(name: "CLibTorch", path: "Sources/CLibTorch", pkgConfig: "scpl-libtorch",
                    providers: [.apt(["libtorch-dev"])]),

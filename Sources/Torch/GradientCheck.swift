@@ -13,9 +13,9 @@ public enum GradientCheck {
     public var description: String { "max error \(maxError) over \(checkedElements) elements" }
   }
 
-  /// - Parameters:
-  ///   - inputs: leaf tensors (float64) to differentiate; they are set to require grad.
-  ///   - maxElementsPerInput: checks at most this many elements of each input (spread evenly).
+  /// Compares the gradient autograd gives `f`'s scalar output with central differences of step
+  /// `epsilon`. `inputs` are the leaf tensors (float64) to differentiate (they are set to require
+  /// grad); at most `maxElementsPerInput` elements of each are checked, spread evenly.
   public static func run(
     inputs: [Tensor], epsilon: Double = 1e-6, maxElementsPerInput: Int = 24,
     _ f: () throws -> Tensor

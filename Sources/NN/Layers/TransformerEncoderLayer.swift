@@ -25,9 +25,10 @@ public final class TransformerEncoderLayer: Module, UnaryLayer, @unchecked Senda
   /// Model width d: the size of each token's vector.
   public let dim: Int
 
-  /// - Parameters:
-  ///   - dropout: one probability for the attention probabilities, the FFN hidden activation and
-  ///     both sublayer outputs (the reference uses 0.1 everywhere).
+  /// A layer of width `dim` with `heads` attention heads (dividing `dim`) and a feed-forward
+  /// hidden width of `feedForwardDim`, its weights in `dtype`. `dropout` is one probability for
+  /// the attention probabilities, the FFN hidden activation and both sublayer outputs (the
+  /// reference uses 0.1 everywhere).
   public init(dim: Int, heads: Int, feedForwardDim: Int, dropout: Double = 0.1, dtype: DType = .float32) throws {
     self.dim = dim
     norm1 = try ReferenceLayerNorm(dim, dtype: dtype)
