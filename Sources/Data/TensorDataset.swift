@@ -64,8 +64,8 @@ public struct Batches: Sequence {
   /// Whether a last, partial batch is left out.
   public let dropLast: Bool
 
-  /// - Parameters:
-  ///   - shuffleSeed: nil keeps the data set's order (evaluation).
+  /// Batches of `batchSize` samples of `dataset`, shuffled by `shuffleSeed` (nil keeps the data
+  /// set's order, for evaluation); `dropLast` leaves out a last, partial batch.
   public init(_ dataset: TensorDataset, batchSize: Int, shuffleSeed: UInt64?, dropLast: Bool = false) throws {
     guard batchSize > 0 else { throw DataError("the batch size must be positive, got \(batchSize)") }
     self.dataset = dataset

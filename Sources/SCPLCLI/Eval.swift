@@ -11,6 +11,29 @@ struct Eval: ParsableCommand {
       "Evaluate a checkpoint on a data set's test split: its accuracy, and each component head's for Early Exit and AL."
   )
 
+  @OptionGroup var options: EvalOptions
+
+  func run() throws { print(try evaluate().text) }
+
+  /// The built-in pieces' evaluation (what `run` prints, and the tests read).
+  func evaluate() throws -> (result: Evaluation.Result, text: String) { try options.evaluate() }
+}
+
+/// The options of `scpl eval`, and the evaluation they describe: a checkpoint (or a run folder's
+/// newest valid one) rebuilt with its run's configuration and scored on a test split. A program
+/// with a network or data of its own takes them as an option group and passes its own pieces,
+/// as it does to `TrainOptions.train`:
+///
+/// ```swift
+/// struct Evaluate: ParsableCommand {
+///   @OptionGroup var options: EvalOptions
+///   func run() throws { print(try options.evaluate(model: myNetwork, data: myData).text) }
+/// }
+/// ```
+public struct EvalOptions: ParsableArguments {
+  /// The options, all unset; ArgumentParser fills them in as it parses.
+  public init() {}
+
   @Option(
     help:
       "A checkpoint file (a run folder's checkpoints/run<R>-epoch<E>.safetensors), or a run folder (its newest valid checkpoint)."
@@ -25,21 +48,29 @@ struct Eval: ParsableCommand {
   @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
   @Option(help: "Samples per evaluation batch (default: the run's --test-batch-size).") var batchSize: Int?
 
-  func validate() throws {
+  /// Refuses a test limit below 1 and a batch size out of range, before anything loads.
+  public func validate() throws {
     if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be at least 1, got \(limitTest)") }
     if let batchSize, !(1...TrainConfig.Limits.batchSize).contains(batchSize) {
       throw ValidationError("--batch-size must be between 1 and \(TrainConfig.Limits.batchSize), got \(batchSize)")
     }
   }
 
-  func run() throws { print(try evaluate().text) }
-
-  /// The accuracies, and what `run` prints.
-  func evaluate() throws -> (result: Evaluation.Result, text: String) {
+  /// The accuracies, and the lines `scpl eval` prints. `model` builds the network of a run that
+  /// trained a program's own (`--model custom`), `data` reads its data (`--dataset custom`), and
+  /// `method` makes the same changes to the method's options the training run made (a program's
+  /// own objective or optimizer, whose modules the checkpoint holds).
+  public func evaluate(
+    model: ModelBuilder? = nil, data source: DataSource? = nil, method: (inout MethodOptions) -> Void = { _ in }
+  ) throws -> (result: Evaluation.Result, text: String) {
     let (file, name, identity) = try Self.open(URL(fileURLWithPath: checkpoint))
     var config = identity.config
+    if config.model == .custom && model == nil {
+      throw ConfigError(
+        "the checkpoint's run trained a network of its own program's (--model custom); evaluate it with that program")
+    }
     if let dataset, dataset != config.dataset {
-      guard try DatasetCatalog.entry(config.dataset).family != .text else {
+      guard config.dataset != .custom, try DatasetCatalog.entry(config.dataset).family != .text else {
         throw ConfigError(
           "the checkpoint's model reads \(config.dataset)'s vocabulary; a text model can only be evaluated on the data set it was trained on"
         )
@@ -50,19 +81,20 @@ struct Eval: ParsableCommand {
       config.dataDir = dataDir
     }
     config.limitTest = limitTest
-    let data = try DatasetCatalog.load(config)
-    let method: any TrainingMethod
+    let data = try TrainOptions.loadData(config, source)
+    let trained: any TrainingMethod
     do {
-      let model = try ModelFactory.build(
-        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
-      method = try Methods.make(config.method, model: model, options: config.methodOptions)
-      try method.loadStateDict(Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
+      let network = try TrainOptions.builder(model)(config, data.modelInput)
+      var options = config.methodOptions
+      method(&options)
+      trained = try Methods.make(config.method, model: network, options: options)
+      try trained.loadStateDict(Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
     } catch {
       throw ConfigError(
         "the checkpoint \(name) (\(config.model) · \(config.method)) does not fit \(data.testName) (samples \(data.sampleShape), \(data.classCount) classes): \(error)"
       )
     }
-    let result = try Evaluation.run(method, on: data.test, batchSize: batchSize ?? config.testBatchSize)
+    let result = try Evaluation.run(trained, on: data.test, batchSize: batchSize ?? config.testBatchSize)
     var lines = [
       "checkpoint: \(name) (\(config.model) · \(config.method), run \(file.metadata["run"] ?? "?"), epoch \(file.metadata["epoch"] ?? "?"))",
       String(format: "test accuracy: %.2f%% on %d samples of %@", 100 * result.accuracy, data.test.count, data.testName)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import NN
 import Torch
@@ -100,12 +101,14 @@ final class TrainOptionsTests: XCTestCase {
       "--limit-train", "128", "--limit-test", "64", "--batch-size", "32", "--epochs", "1", "--aug", "none",
       "--devices", "2", "--placement", "0,1", "--out", dir.path
     ])
-    try train.train(name: "own", method: { options in
-      options.customObjective = ObjectiveFactory(name: "counting") { _, width, classes in
-        try CountingObjective(width: width, classes: classes)
-      }
-      options.optimizer = .custom(OptimizerFactory(name: "sgd-0.5") { try SGD($0, lr: $1, momentum: 0.5) })
-    })
+    try train.train(
+      name: "own",
+      method: { options in
+        options.customObjective = ObjectiveFactory(name: "counting") { _, width, classes in
+          try CountingObjective(width: width, classes: classes)
+        }
+        options.optimizer = .custom(OptimizerFactory(name: "sgd-0.5") { try SGD($0, lr: $1, momentum: 0.5) })
+      })
     XCTAssertEqual(
       CountingObjective.calls.withLock { $0 }, 2 * 4, "2 components × 4 batches (a given placement measures no costs)")
     let checkpoint = try SafeTensors.load(from: dir.appendingPathComponent("checkpoints/run1-epoch0001.safetensors"))
@@ -159,6 +162,48 @@ final class TrainOptionsTests: XCTestCase {
     XCTAssertThrowsError(try Eval.parse(["--checkpoint", dir.appendingPathComponent("metrics.jsonl").path]).evaluate())
     {
       XCTAssertTrue("\($0)".contains("not a valid safetensors file"), "\($0)")
+    }
+  }
+
+  /// A program's own network on its own data in memory (float vectors, not images): trained with
+  /// the run options, evaluated by `EvalOptions` with the program's pieces to the accuracy the run
+  /// reported, and refused by name without them.
+  func testAProgramsOwnNetworkOnItsOwnTensorsIsTrainedAndEvaluated() throws {
+    try Torch.manualSeed(3)
+    let labels = try Tensor((0..<256).map { Int64($0 % 3) })
+    // Three classes a linear model can tell apart: the class shifts one coordinate.
+    let inputs = try Tensor.randn([256, 6]) + (labels.to(.float32).unsqueezed(axis: 1) * 2)
+    let train = try TensorDataset(
+      name: "v", inputs: inputs.slice(axis: 0, end: 192), labels: labels.slice(axis: 0, end: 192), classCount: 3)
+    let test = try TensorDataset(
+      name: "v", inputs: inputs.slice(axis: 0, start: 192), labels: labels.slice(axis: 0, start: 192), classCount: 3)
+    let data = try DataSource.tensors(name: "vectors", train: train, test: test)
+    let network: ModelBuilder = { _, input in
+      try StagedModel.cutting(
+        [try Linear(input.sampleShape[0], 16), ReLU(), try Linear(16, 16), ReLU()], .balance([2, 2]),
+        name: "mlp", sampleShape: input.sampleShape, classCount: input.classCount
+      ) { width in try Sequential { try Linear(width, input.classCount) } }
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-tensors-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try TrainOptions.parse([
+      "--epochs", "2", "--batch-size", "32", "--components", "2", "--devices", "2", "--threads", "1", "--out", dir.path
+    ]).train(name: "mlp", model: network, data: data)
+    let config = try RunIdentity.read(folder: dir).config
+    XCTAssertEqual(config.model, .custom)
+    XCTAssertEqual(config.dataset, .custom)
+    XCTAssertEqual(config.projection, .mlp, "float samples take the vision defaults")
+    let records = try EpochRecord.readLines(dir.appendingPathComponent("metrics.jsonl"))
+    XCTAssertEqual(records.count, 2)
+
+    let evaluated = try EvalOptions.parse(["--checkpoint", dir.path]).evaluate(model: network, data: data)
+    XCTAssertEqual(evaluated.result.accuracy, records[1].testAccuracy)
+    XCTAssertTrue(evaluated.text.contains("on 64 samples of vectors/test"), evaluated.text)
+    XCTAssertThrowsError(try EvalOptions.parse(["--checkpoint", dir.path]).evaluate()) {
+      XCTAssertTrue("\($0)".contains("evaluate it with that program"), "\($0)")
+    }
+    XCTAssertThrowsError(try EvalOptions.parse(["--checkpoint", dir.path]).evaluate(model: network)) {
+      XCTAssertTrue("\($0)".contains("only that program can read it"), "\($0)")
     }
   }
 }

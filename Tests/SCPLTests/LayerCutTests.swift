@@ -24,6 +24,32 @@ final class LayerCutTests: XCTestCase {
     XCTAssertEqual(model.featureDims, [8, 8, 8])
   }
 
+  /// A features function given to the cut: conv maps pooled per channel (B×C) instead of
+  /// flattened (B×C·H·W), for every component's objective and the classifier's width.
+  func testAGivenFeaturesFunctionSizesTheHeadsAndTheClassifier() throws {
+    let convs: [any UnaryLayer] = [
+      try Conv2d(1, 4, kernelSize: 3, padding: 1), ReLU(), try Conv2d(4, 6, kernelSize: 3, padding: 1)
+    ]
+    var classifierWidth = 0
+    let pooled = try StagedModel.cutting(
+      convs, .balance([2, 1]), name: "pooled", sampleShape: [1, 5, 5], classCount: 3,
+      features: VisionComponent.globalAveragePool
+    ) { width in
+      classifierWidth = width
+      return try Sequential { try Linear(width, 3) }
+    }
+    XCTAssertEqual(pooled.featureDims, [4, 6])
+    XCTAssertEqual(classifierWidth, 6)
+    let x = try Tensor.randn([2, 1, 5, 5])
+    let first = try pooled.components[0](Activation(x))
+    let mean = try first.tensor.mean(axes: [2, 3]).toArray(Float.self)
+    XCTAssertEqual(try pooled.components[0].features(first).toArray(Float.self), mean)
+    let flat = try StagedModel.cutting(
+      convs, .balance([2, 1]), name: "flat", sampleShape: [1, 5, 5], classCount: 3
+    ) { width in try Sequential { try Linear(width, 3) } }
+    XCTAssertEqual(flat.featureDims, [100, 150])
+  }
+
   /// Two expensive layers at the ends of a list of cheap ones: a cut in two by measured time puts
   /// them in different components (which cheap layers go where is within the noise).
   func testMeasuredTimeSeparatesTheExpensiveLayers() throws {

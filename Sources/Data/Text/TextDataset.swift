@@ -18,7 +18,8 @@ public struct TextDataset: BatchSource {
   /// One int64 label per document, each in 0..<`classCount`.
   public let labels: [Int64]
 
-  /// - Parameter documents: encoded documents (each 1…maxLength ids).
+  /// A data set `name` of encoded `documents` (each 1…`maxLength` ids) with one label each in
+  /// 0..<`classCount`.
   public init(name: String, documents: [[Int64]], labels: [Int64], classCount: Int, maxLength: Int) throws {
     guard documents.count == labels.count else {
       throw DataError("\(name): \(documents.count) documents but \(labels.count) labels")

@@ -69,7 +69,8 @@ public enum ImageFolder {
         files.append(url)
       } else if otherImageExtensions.contains(ext) {
         throw DataError(
-          "\(url.path): only JPEG and PNG images are supported (libjpeg-turbo, libpng); convert .\(ext) files to one of them")
+          "\(url.path): only JPEG and PNG images are supported (libjpeg-turbo, libpng); convert .\(ext) files to one of them"
+        )
       }
     }
     return files.sorted { $0.path < $1.path }

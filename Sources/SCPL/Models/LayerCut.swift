@@ -67,18 +67,19 @@ public enum LayerCut: Sendable, Equatable {
 
 extension StagedModel {
   /// A vision network from a flat list of layers, cut into components by `cut`: each component a
-  /// `VisionComponent` of its layers (its features the flattened output), and the classifier
-  /// `classifier(width)` over the last one's features, `width` found by a probe forward.
+  /// `VisionComponent` of its layers (its features the flattened output, or what `features`
+  /// makes of it), and the classifier `classifier(width)` over the last one's features, `width`
+  /// found by a probe forward.
   public static func cutting(
     _ layers: [any UnaryLayer], _ cut: LayerCut, name: String, sampleShape: [Int], classCount: Int,
-    classifier: (_ featureWidth: Int) throws -> Sequential
+    features: ((Tensor) throws -> Tensor)? = nil, classifier: (_ featureWidth: Int) throws -> Sequential
   ) throws -> StagedModel {
     let groups = try cut.groups(layers, sampleShape: sampleShape)
-    let components = groups.map { g in VisionComponent(g.map { layers[$0] }) }
+    let components = groups.map { g in VisionComponent(g.map { layers[$0] }, features: features) }
     let width = try withNoGrad { () -> Int in
-      var x = try Tensor.zeros([2] + sampleShape)
-      for c in components { x = try c.inMode(training: false) { try c(Activation(x)).tensor } }
-      return x.count / 2
+      var x = try Activation(Tensor.zeros([2] + sampleShape))
+      for c in components { x = try c.inMode(training: false) { try c(x) } }
+      return try components[components.count - 1].features(x).shape[1]
     }
     return try StagedModel(
       name: name, family: .vision, components: components, classifier: classifier(width), classCount: classCount,
