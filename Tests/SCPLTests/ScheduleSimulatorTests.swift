@@ -163,7 +163,8 @@ final class ScheduleSimulatorTests: XCTestCase {
 
   func testSpansTileEveryDeviceFromZeroToTotal() throws {
     for schedule in Sim.Schedule.allCases {
-      let r = try figure13(schedule)
+      // interleaved-1f1b needs a micro-batch count that is a multiple of the 4 devices.
+      let r = try Sim.run(schedule, Sim.Setup(.figure13, microBatches: schedule == .interleaved1F1B ? 4 : nil))
       for d in 0..<r.devices {
         let mine = r.spans(device: d)
         XCTAssertEqual(mine.first?.start, 0, "\(schedule)")
@@ -221,14 +222,18 @@ final class ScheduleSimulatorTests: XCTestCase {
   // MARK: inputs and errors
 
   func testScheduleNames() throws {
-    XCTAssertEqual(Sim.Schedule.allCases.map(\.rawValue), ["bp", "nmp", "overlap", "async", "gpipe", "scpl-gpipe"])
+    XCTAssertEqual(
+      Sim.Schedule.allCases.map(\.rawValue),
+      ["bp", "nmp", "overlap", "async", "gpipe", "scpl-gpipe", "1f1b", "interleaved-1f1b", "zb-h1"])
     XCTAssertEqual(try Sim.Schedule.parse("scpl-gpipe"), .scplGPipe)
-    XCTAssertEqual(try Sim.Schedule.parseList("all").count, 6)
+    XCTAssertEqual(try Sim.Schedule.parseList("all").count, 9)
     XCTAssertEqual(try Sim.Schedule.parseList("overlap, gpipe,scpl-gpipe"), [.overlap, .gpipe, .scplGPipe])
     XCTAssertThrowsError(try Sim.Schedule.parseList("gpipe,"))
     XCTAssertThrowsError(try Sim.Schedule.parse("pipedream")) { error in
       XCTAssertEqual(
-        "\(error)", "Unknown schedule 'pipedream'; choose one of bp, nmp, overlap, async, gpipe, scpl-gpipe or all.")
+        "\(error)",
+        "Unknown schedule 'pipedream'; choose one of bp, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, interleaved-1f1b, zb-h1 or all."
+      )
     }
   }
 

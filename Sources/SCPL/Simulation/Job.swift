@@ -1,10 +1,11 @@
 extension ScheduleSimulator {
   /// What a device is doing during a span.
   public enum Kind: String, CaseIterable, Codable, Sendable {
-    /// A forward, loss, backward, update or transfer, or nothing (idle).
-    case forward, loss, backward, update, transfer, idle
+    /// A forward, loss, backward, update or transfer, or nothing (idle). Under zb-h1 `backward` is
+    /// the input-gradient pass B and `weight` the weight-gradient pass W.
+    case forward, loss, backward, update, transfer, idle, weight
 
-    /// The text chart's letter: F, L, B, U, T, and '.' for idle.
+    /// The text chart's letter: F, L, B, U, T, W, and '.' for idle.
     public var letter: Character {
       switch self {
       case .forward: return "F"
@@ -13,6 +14,7 @@ extension ScheduleSimulator {
       case .update: return "U"
       case .transfer: return "T"
       case .idle: return "."
+      case .weight: return "W"
       }
     }
   }

@@ -11,6 +11,9 @@ extension ScheduleSimulator.Schedule {
     case .async: p.asynchronous()
     case .gpipe: p.gpipe()
     case .scplGPipe: p.scplGPipe()
+    case .oneFOneB: p.interleaved(chunks: 1, splitBackward: false)
+    case .interleaved1F1B: p.interleaved(chunks: setup.chunksPerDevice, splitBackward: false)
+    case .zbH1: p.interleaved(chunks: 1, splitBackward: true)
     }
     return p.jobs
   }
@@ -148,5 +151,43 @@ private struct PlanBuilder {
       for m in stride(from: M, through: 1, by: -1) { add(.backward, stage: k, micro: m, c[k].backward) }
     }
     updates()
+  }
+
+  /// The 1F1B family as jobs, in `OneFOneBOrder.merged`'s order. Virtual stage s = chunk·K +
+  /// device costs 1/v of its device's stage; a forward waits for the previous virtual stage's
+  /// transfer of the same micro-batch, the last stage computes each micro-batch's loss (1/M of
+  /// the mini-batch's) right after its forward, and a backward (B) waits for the next stage's
+  /// gradient; under `splitBackward` B and W each cost half the backward. Then the updates.
+  mutating func interleaved(chunks v: Int, splitBackward: Bool) {
+    let S = K * v
+    var sent: [[Int: Int]] = Array(repeating: [:], count: S)  // stage → micro → its forward's send job
+    var gradient: [[Int: Int]] = Array(repeating: [:], count: S)  // stage → micro → its backward's send job
+    let backwardShare = (splitBackward ? 0.5 : 1) / Double(v)
+    for (d, step) in OneFOneBOrder.merged(devices: K, microBatches: M, chunks: v, splitBackward: splitBackward) {
+      let (m, s) = (step.micro, step.stage(device: d, devices: K))
+      switch step {
+      case .forward:
+        let j = add(
+          .forward, stage: s, device: d, micro: m + 1, c[d].forward / Double(v), after: [s == 0 ? nil : sent[s - 1][m]])
+        if s < S - 1 {
+          sent[s][m] = add(.transfer, stage: s, device: d, micro: m + 1, c[d].transfer, after: [j])
+        } else {
+          add(.loss, stage: s, device: d, micro: m + 1, c[d].loss / Double(M))
+        }
+      case .backward:
+        let j = add(
+          .backward, stage: s, device: d, micro: m + 1, c[d].backward * backwardShare,
+          after: [s == S - 1 ? nil : gradient[s + 1][m]])
+        if s > 0 {
+          gradient[s][m] = add(.transfer, stage: s, device: d, micro: m + 1, c[(s - 1) % K].transfer, after: [j])
+        }
+      case .weight:
+        add(.weight, stage: s, device: d, micro: m + 1, c[d].backward * backwardShare)
+      }
+    }
+    var last: [Int: Int] = [:]
+    for (i, j) in jobs.enumerated() { last[j.device] = i }
+    let barrier = policy == .synchronous ? Array(last.values) : []
+    for d in 0..<K { add(.update, stage: d, device: d, c[d].update, after: barrier) }
   }
 }

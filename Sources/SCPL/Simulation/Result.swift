@@ -61,6 +61,11 @@ extension ScheduleSimulator {
     public var total: Double
     /// `total` for the one-batch schedules; for `async`, the steady-state time per batch.
     public var perBatch: Double
+    /// The most micro-batches any stage holds the activations of at once (`peakInFlightPerStage`'s
+    /// largest): what a schedule's activation memory grows with.
+    public var peakInFlight: Int
+    /// Per stage (virtual stage under interleaved-1f1b), the most micro-batches it holds at once.
+    public var peakInFlightPerStage: [Int]
     /// Every device's time line from 0 to `total`, in order, gaps filled with idle spans
     /// (zero-length jobs, e.g. free transfers, are left out).
     public var spans: [Span]

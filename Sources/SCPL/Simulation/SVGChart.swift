@@ -3,7 +3,8 @@ import Foundation
 extension ScheduleSimulator {
   /// Colours of the work kinds in the SVG (idle is left blank).
   public static let colours: [Kind: String] = [
-    .forward: "#4e79a7", .loss: "#f28e2b", .backward: "#e15759", .update: "#59a14f", .transfer: "#9c755f"
+    .forward: "#4e79a7", .loss: "#f28e2b", .backward: "#e15759", .update: "#59a14f", .transfer: "#9c755f",
+    .weight: "#b07aa1"
   ]
 
   /// An SVG drawing of one or more results stacked top to bottom on a shared time scale: for each,
@@ -55,7 +56,8 @@ extension ScheduleSimulator {
     }
     var x = left
     body.append("<g class=\"legend\">")
-    for kind in Kind.allCases where kind != .idle {
+    let shown = Set(results.flatMap { $0.spans.map(\.kind) })
+    for kind in Kind.allCases where kind != .idle && (kind != .weight || shown.contains(.weight)) {
       body.append(#"<rect x="\#(f(x))" y="\#(f(y))" width="12" height="12" fill="\#(colours[kind]!)"/>"#)
       body.append(#"<text x="\#(f(x + 16))" y="\#(f(y + 10))">\#(kind.rawValue)</text>"#)
       x += 100

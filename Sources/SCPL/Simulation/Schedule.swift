@@ -26,6 +26,22 @@ extension ScheduleSimulator {
     /// mini-batch right after its last micro-batch's forward, then its own backwards M…1 without
     /// waiting for any other device; then the updates.
     case scplGPipe = "scpl-gpipe"
+    /// One forward, one backward (PipeDream-Flush / DAPPLE): BP over micro-batches, each device
+    /// running K−1−k warm-up forwards, then alternating one forward and one backward, then the
+    /// remaining backwards; the loss is computed per micro-batch on the last device. The same work
+    /// as GPipe, with at most K − k micro-batches held on device k instead of M.
+    case oneFOneB = "1f1b"
+    /// Megatron's interleaved 1F1B: each device holds `chunksPerDevice` (v) non-contiguous chunks
+    /// of the network (chunk c of device d is virtual stage c·K + d, costing 1/v of the device's
+    /// stage), which divides the pipeline bubble by about v at the price of v times the transfers.
+    /// M must be a multiple of K, as Megatron requires.
+    case interleaved1F1B = "interleaved-1f1b"
+    /// Zero bubble ZB-H1 (Qi et al., 2024): 1F1B with each backward split into the input-gradient
+    /// pass B (half the backward's cost), which the previous device waits for, and the
+    /// weight-gradient pass W (the other half), which nothing waits for: device k keeps up to k
+    /// W passes waiting (`OneFOneBOrder`), so the gradients go back sooner and the W passes fill
+    /// the tail; every device holds at most K micro-batches, 1F1B's peak.
+    case zbH1 = "zb-h1"
 
     /// The simulated form of an executor's schedule: the one mapping between the two enums (the
     /// simulator's `bp` is the sequential loop's `off`).
@@ -54,8 +70,14 @@ extension ScheduleSimulator {
       }
     }
 
+    /// Whether this schedule can run `setup`: interleaved-1f1b needs a micro-batch count that is a
+    /// multiple of the device count.
+    public func applies(to setup: Setup) -> Bool {
+      self != .interleaved1F1B || setup.microBatches % setup.stages.count == 0
+    }
+
     /// Whether this schedule splits a mini-batch into micro-batches (the others run it whole).
-    public var usesMicroBatches: Bool { self == .gpipe || self == .scplGPipe }
+    public var usesMicroBatches: Bool { [.gpipe, .scplGPipe, .oneFOneB, .interleaved1F1B, .zbH1].contains(self) }
   }
 
   /// When a device applies its update in the one-mini-batch schedules (bp and async ignore it).

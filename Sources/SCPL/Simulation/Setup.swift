@@ -11,6 +11,8 @@ extension ScheduleSimulator {
     public var batches: Int
     /// When devices apply their updates in the one-mini-batch schedules.
     public var update: UpdatePolicy
+    /// Chunks of the network each device holds under interleaved-1f1b (v; default 2).
+    public var chunksPerDevice = 2
 
     /// A setup of `stages`' costs, `microBatches` per mini-batch, `batches` for `async`, and `update`.
     public init(stages: [StageCosts], microBatches: Int = 1, batches: Int = 8, update: UpdatePolicy = .synchronous) {
@@ -32,6 +34,7 @@ extension ScheduleSimulator {
       guard !stages.isEmpty else { throw SimulationError.stagesOutOfRange(stages.count) }
       guard microBatches >= 1 else { throw SimulationError.microBatchesOutOfRange(microBatches) }
       guard batches >= 1 else { throw SimulationError.batchesOutOfRange(batches) }
+      guard chunksPerDevice >= 1 else { throw SimulationError.chunksOutOfRange(chunksPerDevice) }
     }
 
     /// Resolves command-line style inputs, checking each before anything runs: `stages` (K),

@@ -20,6 +20,10 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
   case badTrace(path: String, reason: String)
   /// Both a costs file and a trace were given.
   case costsAndTrace(costs: String, trace: String)
+  /// A chunks-per-device count below 1.
+  case chunksOutOfRange(Int)
+  /// Interleaved 1F1B with a micro-batch count that is not a multiple of the device count.
+  case interleavedMicroBatches(microBatches: Int, devices: Int)
 
   /// The error's sentence.
   public var description: String {
@@ -44,6 +48,11 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
       return "The trace \(path) cannot be read as stage costs: \(reason)."
     case .costsAndTrace(let costs, let trace):
       return "Give the costs either as --costs (\(costs)) or as --from-trace (\(trace)), not both."
+    case .chunksOutOfRange(let v):
+      return "The number of chunks per device must be at least 1, got \(v)."
+    case .interleavedMicroBatches(let m, let k):
+      return
+        "interleaved-1f1b sends micro-batches round the \(k) devices in groups of \(k), so --micro-batches must be a multiple of \(k), got \(m)."
     }
   }
 

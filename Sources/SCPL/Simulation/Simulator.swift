@@ -22,6 +22,9 @@ extension ScheduleSimulator {
   /// Plans, times and summarises one schedule.
   public static func run(_ schedule: Schedule, _ setup: Setup, costsName: String = "custom") throws -> Result {
     try setup.validate()
+    if !schedule.applies(to: setup) {
+      throw SimulationError.interleavedMicroBatches(microBatches: setup.microBatches, devices: setup.stages.count)
+    }
     let plan = schedule.plan(setup)
     let times = time(plan)
     let work = zip(plan, times).map { job, t in
@@ -32,19 +35,57 @@ extension ScheduleSimulator {
     let devices = schedule == .bp ? 1 : setup.stages.count
     let total = times.map(\.end).max() ?? 0
     let batches = schedule == .async ? setup.batches : 1
+    let held = peakInFlight(work)
     return Result(
       schedule: schedule, costsName: costsName, devices: devices, stages: setup.stages.count,
       microBatches: setup.microBatches, batches: batches, update: setup.update, total: total,
       perBatch: steadyState(work, batches: batches, total: total),
+      peakInFlight: held.max() ?? 0, peakInFlightPerStage: held,
       spans: withIdle(work.filter { $0.end > $0.start }, devices: devices, total: total))
   }
 
-  /// Every schedule (or the given ones) on the same setup.
+  /// Per stage (virtual stage under interleaved-1f1b), the most micro-batches (or mini-batches)
+  /// whose activations it holds at once: from the start of its forward of one to the end of its
+  /// last backward of it (the W pass under zb-h1, which still reads the saved activations).
+  static func peakInFlight(_ work: [Span]) -> [Int] {
+    struct Key: Hashable {
+      let stage: Int, batch: Int, micro: Int
+    }
+    var from: [Key: Double] = [:], to: [Key: Double] = [:]
+    for span in work {
+      let key = Key(stage: span.stage, batch: span.batch, micro: span.microBatch ?? 0)
+      switch span.kind {
+      case .forward: from[key] = min(from[key] ?? span.start, span.start)
+      case .backward, .weight: to[key] = max(to[key] ?? span.end, span.end)
+      default: break
+      }
+    }
+    let stages = (from.keys.map(\.stage).max() ?? -1) + 1
+    return (0..<stages).map { stage in
+      // Ends sort before starts at the same time: a micro-batch freed as another is taken in is
+      // not held twice.
+      var events: [(time: Double, change: Int)] = []
+      for (key, start) in from where key.stage == stage {
+        events.append((start, 1))
+        events.append((to[key] ?? .infinity, -1))
+      }
+      events.sort { $0.time != $1.time ? $0.time < $1.time : $0.change < $1.change }
+      var held = 0, peak = 0
+      for e in events {
+        held += e.change
+        peak = max(peak, held)
+      }
+      return peak
+    }
+  }
+
+  /// The given schedules on the same setup (default: every schedule that applies to it).
   public static func runAll(
-    _ setup: Setup, costsName: String = "custom",
-    schedules: [Schedule] = Schedule.allCases
+    _ setup: Setup, costsName: String = "custom", schedules: [Schedule]? = nil
   ) throws -> [Result] {
-    try schedules.map { try run($0, setup, costsName: costsName) }
+    try (schedules ?? Schedule.allCases.filter { $0.applies(to: setup) }).map {
+      try run($0, setup, costsName: costsName)
+    }
   }
 
   /// With one batch, the total. With several, the time between the last two batches' completions,

@@ -6,6 +6,9 @@ extension ScheduleSimulator {
     if t == t.rounded(), Swift.abs(t) < 1e15 { return String(Int(t)) }
     var s = String(format: "%.3f", t)
     while s.hasSuffix("0") { s.removeLast() }
+    // 510.9996 rounds to "511.000": no trailing point, which SVG's number syntax refuses (a
+    // renderer then draws the rectangle at x = 0).
+    if s.hasSuffix(".") { s.removeLast() }
     return s
   }
 
@@ -71,7 +74,8 @@ extension ScheduleSimulator.Result {
         labels[d].padding(toLength: pad - 1, withPad: " ", startingAt: 0) + "|"
           + chartRow(device: d, maxWidth: maxWidth) + "|")
     }
-    var legend = "F forward  L loss  B backward  U update  T transfer  . idle"
+    var legend =
+      "F forward  L loss  B backward\(schedule == .zbH1 ? " (input gradient)  W weight gradient" : "")  U update  T transfer  . idle"
     if unit != 1 { legend += "  (one character = \(f(unit)) time units)" }
     lines.append(legend)
     lines.append(totalLine)
@@ -107,10 +111,13 @@ extension ScheduleSimulator {
   /// (default: the nmp result among `results`; "-" when there is none).
   public static func summaryTable(_ results: [Result], baseline: Result? = nil) -> String {
     let base = (baseline ?? results.first { $0.schedule == .nmp })?.perBatch
-    let header = ["schedule", "devices", "batches", "total", "per batch", "vs nmp"]
+    let header = ["schedule", "devices", "batches", "total", "per batch", "peak held", "vs nmp"]
     let rows = results.map { r -> [String] in
       let speedup = base.map { r.perBatch > 0 ? String(format: "%.2fx", $0 / r.perBatch) : "-" } ?? "-"
-      return [r.schedule.rawValue, String(r.devices), String(r.batches), format(r.total), format(r.perBatch), speedup]
+      return [
+        r.schedule.rawValue, String(r.devices), String(r.batches), format(r.total), format(r.perBatch),
+        String(r.peakInFlight), speedup
+      ]
     }
     let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
     func line(_ cells: [String]) -> String {

@@ -16,7 +16,10 @@ struct Simulate: ParsableCommand {
       See docs/simulator.md.
       """)
 
-  @Option(help: "bp, nmp, overlap, async, gpipe, scpl-gpipe, a comma-separated list of them, or all.")
+  @Option(
+    help:
+      "bp, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, interleaved-1f1b, zb-h1, a comma-separated list of them, or all."
+  )
   var schedule = "all"
 
   @Option(help: "Stages, one device each (default: the costs' stage count, else 4).")
@@ -45,10 +48,16 @@ struct Simulate: ParsableCommand {
   @Option(help: "synchronous (all devices update after every backward) or per-stage.")
   var update = "synchronous"
 
+  @Option(help: "interleaved-1f1b: chunks of the network each device holds (default 2).")
+  var chunksPerDevice = 2
+
   @Option(help: "Write an SVG chart to this path.")
   var svg: String?
 
-  @Option(help: "Write the results (spans and totals) as JSON to this path.")
+  @Option(
+    help:
+      "Write the results as JSON to this path: {\"schedules\": [{schedule, total, per_batch, peak_in_flight, spans, …}]}."
+  )
   var json: String?
 
   @Option(help: "Widest text chart, in characters.")
@@ -61,9 +70,12 @@ struct Simulate: ParsableCommand {
     guard fromTrace != nil || skipBatches == 0 else {
       throw ValidationError("--skip-batches only applies with --from-trace")
     }
-    let (model, setup) = try ScheduleSimulator.Setup.resolve(
+    let (model, resolved) = try ScheduleSimulator.Setup.resolve(
       costs: costs, trace: fromTrace, skipBatches: skipBatches, stages: stages, microBatches: microBatches,
       batches: batches, update: update)
+    var setup = resolved
+    setup.chunksPerDevice = chunksPerDevice
+    try setup.validate()
     if let fromTrace {
       print("costs from \(fromTrace) (ms per batch, per micro-batch for forward/backward/transfer):")
       for (d, c) in setup.stages.enumerated() {
@@ -74,7 +86,13 @@ struct Simulate: ParsableCommand {
       }
     }
 
-    let results = try ScheduleSimulator.runAll(setup, costsName: model.name, schedules: schedules)
+    // "all" leaves out what cannot run on this setup (and says so); a schedule named is an error.
+    let runnable = schedule.lowercased() == "all" ? schedules.filter { $0.applies(to: setup) } : schedules
+    for skipped in schedules where !runnable.contains(skipped) {
+      print(
+        "(\(skipped.rawValue) left out: it needs --micro-batches to be a multiple of the \(setup.stages.count) stages)")
+    }
+    let results = try ScheduleSimulator.runAll(setup, costsName: model.name, schedules: runnable)
     if results.count == 1 {
       print(results[0].textChart(maxWidth: width), terminator: "")
     } else {
@@ -91,9 +109,11 @@ struct Simulate: ParsableCommand {
       print("wrote \(svg)")
     }
     if let json {
+      struct Report: Encodable { let schedules: [ScheduleSimulator.Result] }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(results).write(to: URL(fileURLWithPath: json), options: .atomic)
+      encoder.keyEncodingStrategy = .convertToSnakeCase
+      try encoder.encode(Report(schedules: results)).write(to: URL(fileURLWithPath: json), options: .atomic)
       print("wrote \(json)")
     }
   }
