@@ -39,6 +39,18 @@ int ct_backward_many(const ct_tensor *ts, const ct_tensor *grads, int n) {
     torch::autograd::backward(roots, gs);
   })
 }
+int ct_backward_to(const ct_tensor *ts, const ct_tensor *grads, int n, const ct_tensor *inputs, int n_inputs,
+                   int retain_graph) {
+  CT_STATUS_BODY({
+    std::vector<at::Tensor> roots, gs, to;
+    for (int i = 0; i < n; i++) {
+      roots.push_back(ref(ts[i]));
+      gs.push_back(ref(grads[i]));
+    }
+    for (int i = 0; i < n_inputs; i++) to.push_back(ref(inputs[i]));
+    torch::autograd::backward(roots, gs, retain_graph != 0, false, to);
+  })
+}
 ct_tensor ct_detach(ct_tensor t) { CT_TENSOR_BODY(ref(t).detach()) }
 int ct_set_data(ct_tensor t, ct_tensor src) { CT_STATUS_BODY({ ref(t).set_data(ref(src)); }) }
 void ct_set_grad_enabled(int enabled) { at::GradMode::set_enabled(enabled != 0); }

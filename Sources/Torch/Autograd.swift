@@ -47,6 +47,28 @@ extension Tensor {
     }
   }
 
+  /// One backward pass from `roots` (seeded with `gradients`) that accumulates gradients only
+  /// into `inputs` (PyTorch's `torch.autograd.backward(…, inputs=…)`): the parts of the graph
+  /// that lead to nothing in `inputs` are not computed. With `retainGraph` the graph stays for
+  /// another pass — zero-bubble schedules run the input-gradient pass first, then, later, the
+  /// weight-gradient pass from the same roots. Nothing to do when `roots` or `inputs` is empty.
+  public static func backward(
+    _ roots: [Tensor], gradients: [Tensor], inputs: [Tensor], retainGraph: Bool
+  ) throws {
+    guard roots.count == gradients.count else {
+      throw TorchError("backward: \(roots.count) root(s) but \(gradients.count) gradient(s)")
+    }
+    guard !roots.isEmpty, !inputs.isEmpty else { return }
+    let rs: [ct_tensor?] = roots.map { $0.handle }
+    let gs: [ct_tensor?] = gradients.map { $0.handle }
+    let xs: [ct_tensor?] = inputs.map { $0.handle }
+    try withExtendedLifetime((roots, gradients, inputs)) {
+      try check(
+        ct_backward_to(rs, gs, Int32(rs.count), xs, Int32(xs.count), retainGraph ? 1 : 0),
+        "backward from \(roots.map(\.shape)) to \(inputs.count) input(s)")
+    }
+  }
+
   /// The same values, cut off from the autograd graph (shares storage).
   public func detached() throws -> Tensor { try wrap(ct_detach(handle), "detach") }
 

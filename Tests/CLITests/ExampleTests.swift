@@ -69,7 +69,8 @@ final class ExampleTests: ScratchFolderTestCase {
       "--objective", "cross-entropy", "--optimizer", "sgd", "--lr", "0.05", "--head-hidden", "32", "--head-out", "16"
     ]
     for (method, extra, schedules) in [
-      ("scpl", [], ["async", "overlap", "scpl-gpipe"]), ("bp", [], ["nmp", "gpipe"]), ("scpl", localCE, ["async"]),
+      ("scpl", [], ["async", "overlap", "scpl-gpipe"]), ("bp", [], ["nmp", "gpipe", "1f1b", "zb-h1"]),
+      ("scpl", localCE, ["async"]),
       ("scpl", ["--objective", "deinforeg", "--optimizer", "lars", "--lr", "0.1"], ["async"])
     ] {
       let sequential = scratch.appendingPathComponent("\(method)-\(extra.count)-off")
@@ -77,7 +78,7 @@ final class ExampleTests: ScratchFolderTestCase {
       XCTAssertEqual(one.status, 0, one.stderr)
       for schedule in schedules {
         let folder = scratch.appendingPathComponent("\(method)-\(extra.count)-\(schedule)")
-        let gpipe = schedule.hasSuffix("gpipe") ? ["--micro-batches", "1"] : []
+        let gpipe = ["gpipe", "scpl-gpipe", "1f1b", "zb-h1"].contains(schedule) ? ["--micro-batches", "1"] : []
         let run = try customCNN(
           options(
             folder, ["--method", method, "--pipeline", schedule, "--devices", "2", "--epochs", "1"] + gpipe + extra))

@@ -149,6 +149,66 @@ final class GPipeTests: XCTestCase {
     }
   }
 
+  /// 1F1B is GPipe's work in another order: on every model, device count and micro-batch count,
+  /// with and without recompute, the mini-batch loss is GPipe's bit for bit (the same per
+  /// micro-batch losses, added in the same order), and every parameter's gradient GPipe's within
+  /// 1e-6 (measured: at most 1.2e-8; each device adds its micro-batches 1…M where GPipe adds M…1).
+  /// Device d held at most K − d micro-batches' graphs at once, where GPipe held all M. zb-h1
+  /// (its backward split into the input pass and the weight pass) gives 1f1b's gradients exactly.
+  func test1F1BComputesGPipesGradientsHoldingFewerMicroBatches() throws {
+    for model in ["convnet", "lstm", "skip"] {
+      let (x, y) = try batches(model, count: 1)[0]
+      for (devices, microBatches, recompute) in [(2, 3, false), (2, 6, true), (4, 4, false), (4, 6, false)] {
+        let placement = devices == 2 ? [0, 0, 1, 1] : [0, 1, 2, 3]
+        var results: [(loss: Double, gradients: [(String, Tensor)], held: [Int])] = []
+        for kind in [PipelineKind.gpipe, .oneFOneB, .zbH1] {
+          try Torch.manualSeed(5)
+          let bp = try BackpropMethod(model: tinyModel(model), options: MethodOptions())
+          let executor = try Pipelines.make(
+            bp, options(kind, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))
+          defer { executor.shutdown() }
+          let schedule = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
+          XCTAssertEqual(schedule.kind, kind)
+          let loss = try schedule.backpropagate(0, x, y)
+          let gradients = try bp.model.namedParameters().map { ($0.0, try XCTUnwrap($0.1.grad, $0.0)) }
+          results.append((loss, gradients, schedule.peakHeldMicroBatches))
+        }
+        let label = "\(model) on \(devices) devices, M=\(microBatches), recompute=\(recompute)"
+        let rows = min(microBatches, x.shape[0])
+        XCTAssertEqual(results[1].loss, results[0].loss, label)
+        XCTAssertLessThan(try maxDifference(results[0].gradients, results[1].gradients), 1e-6, label)
+        XCTAssertEqual(results[0].held, Array(repeating: rows, count: devices), "gpipe: \(label)")
+        XCTAssertEqual(results[1].held, (0..<devices).map { min(devices - $0, rows) }, "1f1b: \(label)")
+        // zb-h1's split passes compute 1f1b's gradients bit for bit (the same kernels, the W
+        // passes in 1f1b's micro-batch order), holding at most K micro-batches on any device.
+        XCTAssertEqual(results[2].loss, results[0].loss, label)
+        XCTAssertEqual(try maxDifference(results[1].gradients, results[2].gradients), 0, "zb-h1: \(label)")
+        XCTAssertEqual(results[2].held, (0..<devices).map { _ in min(devices, rows) }, "zb-h1: \(label)")
+      }
+    }
+  }
+
+  /// Three steps of 1f1b train gpipe's weights within 1e-5, with the same losses within 1e-6; and
+  /// a run option asks for it as for gpipe.
+  func test1F1BWeightsMatchGPipeAfterThreeSteps() throws {
+    let data = try batches("convnet")
+    let gpipe = try train("convnet", .bp, options(.gpipe, devices: 2, placement: [0, 0, 1, 1]), batches: data)
+    let oneF = try train("convnet", .bp, options(.oneFOneB, devices: 2, placement: [0, 0, 1, 1]), batches: data)
+    XCTAssertLessThan(try maxDifference(gpipe.state, oneF.state), 1e-5)
+    for (a, b) in zip(gpipe.losses, oneF.losses) { XCTAssertEqual(a[0], b[0], accuracy: 1e-6) }
+    var p = PartialTrainConfig()
+    p.method = .bp
+    p.pipeline = .oneFOneB
+    p.devices = try DeviceSpec(parsing: "2")
+    p.microBatches = 4
+    p.recompute = true
+    let config = try p.resolved()
+    XCTAssertEqual(config.pipeline, .oneFOneB)
+    XCTAssertEqual(config.microBatches, 4)
+    p.method = .scpl
+    XCTAssertThrowsError(try p.resolved()) { XCTAssertTrue("\($0)".contains("serves BP only"), "\($0)") }
+  }
+
   /// Three steps of gpipe (2 devices, 3 micro-batches) train `off`'s weights within 1e-5
   /// (measured: at most 2.1e-7), with and without recompute; the losses agree within 1e-5.
   func testGPipeWeightsMatchOffAfterThreeSteps() throws {
@@ -360,8 +420,8 @@ final class GPipeTests: XCTestCase {
     let bp = try Methods.make(.bp, model: model), scpl = try Methods.make(.scpl, model: model)
     let cases: [(any TrainingMethod, PipelineOptions, String)] = [
       (bp, try options(.gpipe, devices: 2, microBatches: 0), "--micro-batches must be at least 1"),
-      (scpl, try options(.scplGPipe, devices: 2, recompute: true), "applies to --pipeline gpipe only"),
-      (scpl, try options(.async, devices: 2, recompute: true), "applies to --pipeline gpipe only"),
+      (scpl, try options(.scplGPipe, devices: 2, recompute: true), "applies to --pipeline gpipe, 1f1b and zb-h1 only"),
+      (scpl, try options(.async, devices: 2, recompute: true), "applies to --pipeline gpipe, 1f1b and zb-h1 only"),
       (scpl, try options(.gpipe, devices: 2), "use scpl-gpipe"),
       (bp, try options(.scplGPipe, devices: 2), "for BP use gpipe")
     ]
@@ -399,12 +459,12 @@ final class GPipeTests: XCTestCase {
       (
         {
           $0.method = .scpl; $0.pipeline = .async; $0.microBatches = 2
-        }, "--micro-batches applies to --pipeline gpipe and scpl-gpipe"
+        }, "--micro-batches applies to --pipeline gpipe, 1f1b, zb-h1 and scpl-gpipe"
       ),
       (
         {
           $0.method = .scpl; $0.pipeline = .scplGPipe; $0.recompute = true
-        }, "--recompute applies to --pipeline gpipe only"
+        }, "--recompute applies to --pipeline gpipe, 1f1b and zb-h1 only"
       ),
       ({ $0.method = .scpl }, "use scpl-gpipe")
     ]

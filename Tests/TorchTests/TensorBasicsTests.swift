@@ -70,4 +70,22 @@ final class TensorBasicsTests: XCTestCase {
     try (x * x).sum().backward()
     XCTAssertEqual(try x.grad?.toArray(Float.self), [2, 4])
   }
+
+  /// A backward split in two passes from the same root — first into the input only, keeping the
+  /// graph, then into the weight — gives each exactly the gradient one whole backward gives, and
+  /// each pass touches nothing else: y = sum(w · x²) has dy/dx = 2wx and dy/dw = x².
+  func testBackwardIntoChosenInputsSplitsAPass() throws {
+    let x = try Tensor([1, 2, 3] as [Float]).requiringGrad()
+    let w = try Tensor([4, 5, 6] as [Float]).requiringGrad()
+    let y = try (w * x * x).sum()
+    let one = try Tensor.ones([])
+    try Tensor.backward([y], gradients: [one], inputs: [x], retainGraph: true)
+    XCTAssertEqual(try x.grad?.toArray(Float.self), [8, 20, 36])
+    XCTAssertNil(try w.grad, "the input pass leaves the weight alone")
+    try Tensor.backward([y], gradients: [one], inputs: [w], retainGraph: false)
+    XCTAssertEqual(try w.grad?.toArray(Float.self), [1, 4, 9])
+    XCTAssertEqual(try x.grad?.toArray(Float.self), [8, 20, 36], "the weight pass leaves the input alone")
+    // The graph is gone after the second pass.
+    XCTAssertThrowsError(try Tensor.backward([y], gradients: [one], inputs: [w], retainGraph: false))
+  }
 }

@@ -234,6 +234,11 @@ int ct_backward(ct_tensor t, ct_tensor grad, int retain_graph);
 /// One backward pass from several roots at once, each seeded with its gradient
 /// (torch.autograd.backward(tensors, grads)); the graph is freed.
 int ct_backward_many(const ct_tensor *tensors, const ct_tensor *grads, int n);
+/// torch::autograd::backward from n roots seeded with grads, accumulating only into the n_inputs
+/// tensors `inputs` (their .grad), keeping the graph when retain_graph is 1: zero bubble's split
+/// of a backward into the input-gradient pass and the weight-gradient pass.
+int ct_backward_to(const ct_tensor *tensors, const ct_tensor *grads, int n, const ct_tensor *inputs, int n_inputs,
+                   int retain_graph);
 ct_tensor ct_detach(ct_tensor t);
 /// Points `t` at `src`'s storage, keeping t's identity and requires-grad flag (PyTorch's
 /// `param.data = src`); used to move parameters between devices.

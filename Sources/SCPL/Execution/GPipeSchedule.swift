@@ -24,20 +24,46 @@ import Torch
 /// The gradients, and so the weights, are whole-batch BP's up to floating-point rounding — except
 /// with BatchNorm, whose batch statistics are per micro-batch (and whose running averages, under
 /// `recompute`, see every micro-batch twice).
+///
+/// `--pipeline 1f1b` is the same work in another order (`OneFOneBOrder`): device d runs K−1−d
+/// warm-up forwards, then alternates one forward and one backward, micro-batches 1…M, so it holds
+/// at most K − d micro-batches' graphs where GPipe holds all M. A backward lets go of its
+/// micro-batch's graph and hand-offs as it ends. Each device adds its micro-batches' gradients in
+/// the order 1…M where GPipe adds M…1, so the two agree up to rounding, not bit for bit.
 final class GPipeSchedule: BatchSchedule {
-  let kind = PipelineKind.gpipe
+  /// GPipe's order (every forward, then every backward, M…1), 1F1B's, or ZB-H1's (1F1B's with
+  /// each backward split into its input-gradient and weight-gradient passes).
+  enum Order { case gpipe, oneFOneB, zeroBubble }
+
+  let kind: PipelineKind
   private let bp: BackpropMethod
   let group: DeviceGroup
   let microBatches: Int
   let recompute: Bool
+  let order: Order
   var method: any TrainingMethod { bp }
+  /// Per device, the most micro-batches whose forward had run and whose backward had not, over
+  /// the batches trained so far: GPipe's M, 1F1B's at most K − d.
+  var peakHeldMicroBatches: [Int] { held.withLock { $0.peak } }
+  private let held: LockedValue<(now: [Int], peak: [Int])>
 
-  init(_ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool) throws {
+  init(_ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool, order: Order = .gpipe) throws {
     self.bp = bp
     self.group = group
     self.microBatches = microBatches
     self.recompute = recompute
+    self.order = order
+    kind = [.gpipe: .gpipe, .oneFOneB: .oneFOneB, .zeroBubble: .zbH1][order]!
+    held = LockedValue((Array(repeating: 0, count: group.count), Array(repeating: 0, count: group.count)))
     try group.place(bp.model)
+  }
+
+  /// Counts micro-batch graphs held on device `d` (`change` +1 after a forward, −1 after a backward).
+  private func hold(_ d: Int, _ change: Int) {
+    held.withLock {
+      $0.now[d] += change
+      $0.peak[d] = max($0.peak[d], $0.now[d])
+    }
   }
 
   func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
@@ -54,21 +80,51 @@ final class GPipeSchedule: BatchSchedule {
     let shares: [Double]
   }
 
-  /// What device d keeps of micro-batch m between its forward and its backward.
-  private struct Forward: MicroBatchForward {
+  /// What device d keeps of micro-batch m between its forward and its backward, in a box the
+  /// backward empties, so a graph lives no longer than the schedule needs it.
+  private final class Forward: MicroBatchForward, @unchecked Sendable {
     /// The device's input: on devices after the first, with gradient leaves (`gradientLeaves`),
     /// except under `recompute`, where the leaves are made at the recomputation.
-    let input: Activation
+    var input: Activation?
     /// The device's output with its graph (nil under `recompute`).
-    let output: Activation?
-    let handoff: Activation?
+    var output: Activation?
+    /// The detached output on the next device (nil on the last device), which its forward reads.
+    var handoff: Activation?
+    /// zb-h1: the roots of the backward and their gradients, kept from the input-gradient pass
+    /// for the weight-gradient pass.
+    var roots: [Tensor] = []
+    var rootGradients: [Tensor] = []
+
+    init(input: Activation, output: Activation?, handoff: Activation?) {
+      self.input = input
+      self.output = output
+      self.handoff = handoff
+    }
+
+    /// Lets go of everything: the backward has run.
+    func release() {
+      input = nil
+      output = nil
+      handoff = nil
+      roots = []
+      rootGradients = []
+    }
   }
 
   /// What device d's backward of micro-batch m hands up: the gradient of each of its input's
-  /// `gradientSlots`, on device d−1 (empty on device 0), and, on the last device, the loss.
-  private struct Backward {
-    let inputGradients: [Tensor?]
+  /// `gradientSlots`, on device d−1 (empty on device 0), which device d−1's backward lets go of,
+  /// and, on the last device, the loss.
+  private final class Backward: @unchecked Sendable {
+    private(set) var inputGradients: [Tensor?]
     let loss: Double?
+
+    init(inputGradients: [Tensor?], loss: Double?) {
+      self.inputGradients = inputGradients
+      self.loss = loss
+    }
+
+    /// Lets go of the gradients: the previous device's backward has used them.
+    func release() { inputGradients = [] }
   }
 
   /// Zeroes the gradients, then runs every micro-batch's forward and backward as GPipe schedules
@@ -91,27 +147,69 @@ final class GPipeSchedule: BatchSchedule {
       }
     }
     let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
-    let forwards = try group.pipelinedForwards(
-      jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }
-    ) {
-      [self] share, x in try forward(share, x)
-    }
-
-    // Backwards in reverse micro-batch order, from the last device up; device d's job for m
-    // waits for device d+1's gradients.
+    var forwards: [[Pending<Forward>?]] = Array(repeating: Array(repeating: nil, count: group.count), count: count)
     var backwards: [[Pending<Backward>?]] = Array(repeating: Array(repeating: nil, count: group.count), count: count)
-    for m in (0..<count).reversed() {
-      for d in (0...last).reversed() {
-        let stored = forwards[m][d], later = d < last ? backwards[m][d + 1] : nil
-        let share = group.share(d, batch: t, microBatch: m, of: count)
-        backwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Backward in
-          try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait())
+    /// Queues device d's backward of micro-batch m (under zb-h1 its input-gradient pass), which
+    /// waits for device d+1's gradients.
+    func queueBackward(_ m: Int, _ d: Int) throws {
+      let stored = forwards[m][d]!, later = d < last ? backwards[m][d + 1] : nil
+      let share = group.share(d, batch: t, microBatch: m, of: count)
+      let pass: BackwardPass = order == .zeroBubble ? .inputs : .whole
+      backwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Backward in
+        let result = try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait(), pass: pass)
+        try later?.wait().release()
+        if pass == .whole {
+          try stored.wait().release()
+          hold(d, -1)
+        }
+        return result
+      }
+    }
+    /// zb-h1: queues device d's weight-gradient pass of micro-batch m, after its input pass.
+    func queueWeights(_ m: Int, _ d: Int) throws {
+      let stored = forwards[m][d]!, inputPass = backwards[m][d]!
+      let share = group.share(d, batch: t, microBatch: m, of: count)
+      weights.append(
+        try jobs.submit(group.workers[d]) { [self] in
+          _ = try inputPass.wait()
+          try weightPass(share, stored.wait())
+          try stored.wait().release()
+          hold(d, -1)
+        })
+    }
+    var weights: [Pending<Void>] = []
+    switch order {
+    case .gpipe:
+      let rows = try group.pipelinedForwards(
+        jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }
+      ) {
+        [self] share, x in try forward(share, x)
+      }
+      forwards = rows.map { $0.map { $0 } }
+      // Backwards in reverse micro-batch order, from the last device up.
+      for m in (0..<count).reversed() { for d in (0...last).reversed() { try queueBackward(m, d) } }
+    case .oneFOneB, .zeroBubble:
+      // Each device's steps in 1F1B (or ZB-H1) order, queued in an order where every job comes
+      // after the jobs it waits for (a worker runs its jobs in the order they are queued).
+      let steps = OneFOneBOrder.merged(devices: group.count, microBatches: count, splitBackward: order == .zeroBubble)
+      for (d, step) in steps {
+        let m = step.micro
+        switch step {
+        case .forward:
+          let previous = d > 0 ? forwards[m][d - 1] : nil
+          let share = group.share(d, batch: t, microBatch: m, of: count)
+          forwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Forward in
+            try forward(share, try previous.map { try $0.wait().handoff! } ?? prepared.wait().inputs[m])
+          }
+        case .backward: try queueBackward(m, d)
+        case .weight: try queueWeights(m, d)
         }
       }
     }
 
     _ = try prepared.wait()
-    for row in forwards { for job in row { _ = try job.wait() } }
+    for row in forwards { for job in row { _ = try job!.wait() } }
+    for job in weights { try job.wait() }
     var losses: [Double] = []
     for m in 0..<count {
       for d in (0...last).reversed() {
@@ -144,18 +242,28 @@ final class GPipeSchedule: BatchSchedule {
   private func forward(_ share: DeviceShare, _ received: Activation) throws -> Forward {
     let input = share.isFirst || recompute ? received : try received.gradientLeaves()
     let output = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
-    return Forward(
+    let kept = Forward(
       input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached())
     )
+    hold(share.device, 1)
+    return kept
   }
+
+  /// Which gradients a backward computes: all (gpipe, 1f1b), or under zb-h1 first those of the
+  /// device's input only, keeping the graph (B), then, later, those of its weights (W).
+  enum BackwardPass { case whole, inputs }
 
   /// Device d's backward of micro-batch m: on the last device from the micro-batch's weighted
   /// cross-entropy, elsewhere from the gradients device d+1 computed for this device's output.
-  private func backward(_ share: DeviceShare, _ stored: Forward, from later: Backward?, prepared: Prepared) throws
-    -> Backward
-  {
+  /// Under `.inputs` only the input's gradients are computed, and the roots are kept in `stored`
+  /// for `weightPass`.
+  private func backward(
+    _ share: DeviceShare, _ stored: Forward, from later: Backward?, prepared: Prepared, pass: BackwardPass
+  ) throws -> Backward {
     let model = bp.model
-    var input = stored.input
+    guard var input = stored.input else {
+      throw PipelineError("micro-batch \(share.microBatch ?? 0) was released before its backward")
+    }
     let output: Activation
     if let o = stored.output {
       output = o
@@ -164,20 +272,30 @@ final class GPipeSchedule: BatchSchedule {
       output = try components(share, input)
     }
     var loss: Double?
-    try share.learn(component: nil, share.isLast ? "loss and backward" : "backward") {
+    let what = pass == .inputs ? "input gradients" : share.isLast ? "loss and backward" : "backward"
+    try share.learn(component: nil, what) {
+      var roots: [Tensor] = [], gradients: [Tensor] = []
       if share.isLast {
         let m = share.microBatch!
         let l = try crossEntropy(model.logits(lastOutput: output), prepared.labels[m]) * prepared.shares[m]
-        try l.backward()
         loss = try l.item()
+        roots = [l]
+        gradients = [try Tensor.ones([], dtype: l.dtype, device: l.device)]
       } else {
-        var roots: [Tensor] = [], gradients: [Tensor] = []
         for (root, gradient) in zip(output.gradientSlots, later?.inputGradients ?? []) {
           guard let root, root.requiresGrad, let gradient else { continue }
           roots.append(root)
           gradients.append(gradient)
         }
+      }
+      switch pass {
+      case .whole:
         try Tensor.backward(roots, gradients: gradients)
+      case .inputs:
+        let leaves = input.gradientSlots.compactMap { $0 }.filter(\.requiresGrad)
+        try Tensor.backward(roots, gradients: gradients, inputs: leaves, retainGraph: true)
+        stored.roots = roots
+        stored.rootGradients = gradients
       }
     }
     guard !share.isFirst else { return Backward(inputGradients: [], loss: loss) }
@@ -185,5 +303,16 @@ final class GPipeSchedule: BatchSchedule {
     return Backward(
       inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handOff($0, to: share.device - 1) } },
       loss: loss)
+  }
+
+  /// zb-h1's W pass: the gradients of the device's weights (its components', and on the last
+  /// device the classifier's) from the roots its input pass kept, accumulated as a whole backward
+  /// would; the graph is freed.
+  private func weightPass(_ share: DeviceShare, _ stored: Forward) throws {
+    let model = bp.model
+    try share.learn(component: nil, "weight gradients") {
+      let weights = share.components.flatMap { model.parameters(ofComponent: $0) }
+      try Tensor.backward(stored.roots, gradients: stored.rootGradients, inputs: weights, retainGraph: false)
+    }
   }
 }

@@ -176,9 +176,9 @@ public enum Pipelines {
       }
     }
     try MicroBatches.check(options.microBatches)
-    guard !options.recompute || kind == .gpipe else {
+    guard !options.recompute || [.gpipe, .oneFOneB, .zbH1].contains(kind) else {
       throw PipelineError(
-        "--recompute re-materialises GPipe's forwards for their backwards and applies to --pipeline gpipe only, not \(kind.rawValue)"
+        "--recompute re-materialises each micro-batch's forward for its backward and applies to --pipeline gpipe, 1f1b and zb-h1 only, not \(kind.rawValue)"
       )
     }
     let componentCount = method.model.components.count
@@ -208,6 +208,14 @@ public enum Pipelines {
       case (.gpipe, let bp as BackpropMethod):
         return BatchByBatchExecutor(
           try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
+      case (.oneFOneB, let bp as BackpropMethod):
+        return BatchByBatchExecutor(
+          try GPipeSchedule(
+            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .oneFOneB))
+      case (.zbH1, let bp as BackpropMethod):
+        return BatchByBatchExecutor(
+          try GPipeSchedule(
+            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .zeroBubble))
       case (.overlap, let local as any LocalMethod): return BatchByBatchExecutor(try OverlapSchedule(local, group))
       case (.scplGPipe, let local as any LocalMethod):
         return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))

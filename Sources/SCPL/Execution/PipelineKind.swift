@@ -17,6 +17,14 @@ public enum PipelineKind: String, CaseIterable, Sendable {
   /// SCPL + GPipe (local methods): micro-batches pipelined through the forwards; each component
   /// then learns on the whole mini-batch without waiting for the others.
   case scplGPipe = "scpl-gpipe"
+  /// One forward, one backward (BP only; PipeDream-Flush / DAPPLE): GPipe's micro-batches and
+  /// flush, each device running its backward of a micro-batch as soon as it can (after K−1−d
+  /// warm-up forwards), so device d holds at most K − d micro-batches' activations, not all M.
+  case oneFOneB = "1f1b"
+  /// Zero bubble ZB-H1 (BP only; Qi et al., 2024): 1F1B with each backward split into the
+  /// input-gradient pass, which the previous device waits for, and the weight-gradient pass,
+  /// which device d holds back (up to d of them) to run where 1F1B would wait.
+  case zbH1 = "zb-h1"
 
   /// Reads a `--pipeline` name, ignoring case; an unknown one is an error listing the known ones.
   public init(parsing text: String) throws {
@@ -53,10 +61,10 @@ public enum PipelineKind: String, CaseIterable, Sendable {
           "--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp"
         )
       }
-    case .gpipe:
+    case .gpipe, .oneFOneB, .zbH1:
       guard !method.isLocal else {
         throw PipelineError(
-          "--pipeline gpipe back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)"
+          "--pipeline \(rawValue) back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)"
         )
       }
     case .scplGPipe:

@@ -53,6 +53,8 @@ extension ScheduleSimulator {
       case .async: self = .async
       case .gpipe: self = .gpipe
       case .scplGPipe: self = .scplGPipe
+      case .oneFOneB: self = .oneFOneB
+      case .zbH1: self = .zbH1
       }
     }
 

@@ -429,11 +429,11 @@ public struct PartialTrainConfig: Codable, Sendable {
     }
     let devices = try self.devices ?? DeviceSpec(parsing: "1")
     let pipeline = self.pipeline ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
-    if microBatches != nil && ![.gpipe, .scplGPipe].contains(pipeline) {
-      throw ConfigError("--micro-batches applies to --pipeline gpipe and scpl-gpipe, not \(pipeline)")
+    if microBatches != nil && ![.gpipe, .scplGPipe, .oneFOneB, .zbH1].contains(pipeline) {
+      throw ConfigError("--micro-batches applies to --pipeline gpipe, 1f1b, zb-h1 and scpl-gpipe, not \(pipeline)")
     }
-    if recompute == true && pipeline != .gpipe {
-      throw ConfigError("--recompute applies to --pipeline gpipe only, not \(pipeline)")
+    if recompute == true && ![.gpipe, .oneFOneB, .zbH1].contains(pipeline) {
+      throw ConfigError("--recompute applies to --pipeline gpipe, 1f1b and zb-h1 only, not \(pipeline)")
     }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let optimizer = self.optimizer ?? .adam

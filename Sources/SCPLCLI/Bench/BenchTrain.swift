@@ -33,7 +33,8 @@ extension Bench {
     @Option(help: "Comma-separated methods: bp, scpl, early-exit, al (default bp,scpl).")
     var methods: String?
 
-    @Option(help: "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe (default nmp,overlap,async).")
+    @Option(
+      help: "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, zb-h1 (default nmp,overlap,async).")
     var pipelines: String?
 
     @Option(

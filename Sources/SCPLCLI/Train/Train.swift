@@ -94,7 +94,7 @@ public struct TrainOptions: ParsableArguments {
   var divisor: SupervisedContrastiveLoss.Divisor?
   @Option(
     help:
-      "Execution: off, nmp or gpipe (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one."
+      "Execution: off, nmp, gpipe, 1f1b or zb-h1 (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one."
   ) var pipeline: PipelineKind?
   @Option(
     help:
@@ -107,8 +107,9 @@ public struct TrainOptions: ParsableArguments {
   @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).")
   var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
-  @Option(help: "gpipe, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
-  @Flag(help: "gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.")
+  @Option(help: "gpipe, 1f1b, zb-h1, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
+  @Flag(
+    help: "gpipe, 1f1b, zb-h1: recompute each micro-batch's forward before its backward instead of keeping its graph.")
   var recompute = false
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Flag(
