@@ -37,6 +37,10 @@ public struct BenchRecord: Equatable, Sendable {
   public var systemSecondsPerStep: Double?
   /// Per device, its GPU's peak memory in bytes (nil on CPU workers).
   public var peakGPUMemoryBytes: [Int]?
+  /// gpipe, 1f1b, zb-h1: per device, the most micro-batches it held the graphs of at once.
+  public var peakHeldMicroBatches: [Int]?
+  /// gpipe, 1f1b, zb-h1: per device, the most bytes of held micro-batches' component outputs.
+  public var peakHeldActivationBytes: [Int]?
   /// How many timed rounds the figures summarise (`medianOverRounds`).
   public var rounds = 1
 
@@ -77,6 +81,8 @@ public struct BenchRecord: Equatable, Sendable {
     pageFaultsPerStep = result.pageFaultsPerStep
     systemSecondsPerStep = result.systemSecondsPerStep
     peakGPUMemoryBytes = result.peakGPUMemoryBytes
+    peakHeldMicroBatches = result.peakHeldMicroBatches
+    peakHeldActivationBytes = result.peakHeldActivationBytes
   }
 
   /// One record for several rounds of the same configuration: each figure is the median over
@@ -108,6 +114,11 @@ public struct BenchRecord: Equatable, Sendable {
     let peaks = rounds.compactMap(\.peakGPUMemoryBytes)  // the highest of the rounds, per device
     merged.peakGPUMemoryBytes =
       peaks.isEmpty ? nil : peaks[0].indices.map { d in peaks.map { $0.indices.contains(d) ? $0[d] : 0 }.max() ?? 0 }
+    // Held counts and bytes are the schedule's, the same every round: the highest, per device.
+    for path in [\BenchRecord.peakHeldMicroBatches, \BenchRecord.peakHeldActivationBytes] {
+      let all = rounds.compactMap { $0[keyPath: path] }
+      merged[keyPath: path] = all.first.map { first in first.indices.map { d in all.map { $0[d] }.max() ?? 0 } }
+    }
     merged.rounds = rounds.count
     return merged
   }
@@ -140,7 +151,8 @@ public struct BenchRecord: Equatable, Sendable {
     "method", "pipeline", "batch_size", "devices", "threads_per_device", "placement", "steps", "rounds",
     "step_seconds_median",
     "step_seconds_min", "samples_per_second", "busy_fraction", "predicted_step_seconds", "efficiency", "epoch_seconds",
-    "page_faults_per_step", "system_seconds_per_step", "peak_gpu_memory_bytes"
+    "page_faults_per_step", "system_seconds_per_step", "peak_gpu_memory_bytes", "peak_held_micro_batches",
+    "peak_held_activation_bytes"
   ]
 
   /// The record as a report row: `requiredKeys` plus placement, steps, rounds, efficiency, epoch_samples,
@@ -157,7 +169,9 @@ public struct BenchRecord: Equatable, Sendable {
       "epoch_samples": .integer(epochSamples), "epoch_seconds": .number(epochSeconds),
       "page_faults_per_step": pageFaultsPerStep.map { .number($0) } ?? .null,
       "system_seconds_per_step": systemSecondsPerStep.map { .number($0) } ?? .null,
-      "peak_gpu_memory_bytes": peakGPUMemoryBytes.map { .numbers($0.map(Double.init)) } ?? .null
+      "peak_gpu_memory_bytes": peakGPUMemoryBytes.map { .numbers($0.map(Double.init)) } ?? .null,
+      "peak_held_micro_batches": peakHeldMicroBatches.map { .numbers($0.map(Double.init)) } ?? .null,
+      "peak_held_activation_bytes": peakHeldActivationBytes.map { .numbers($0.map(Double.init)) } ?? .null
     ]
   }
 }

@@ -72,6 +72,11 @@ public enum TrainingBenchmark {
     public let timedUsage: ProcessUsage
     /// Per device, its GPU's peak memory over the run (`GPUMemoryPeaks`; nil on CPU workers).
     public let peakGPUMemoryBytes: [Int]?
+    /// gpipe, 1f1b, zb-h1: per device, the most micro-batches whose graphs it held at once, and
+    /// the most bytes of their component outputs (`GPipeSchedule`); nil for the other schedules.
+    public var peakHeldMicroBatches: [Int]? = nil
+    /// See `peakHeldMicroBatches`.
+    public var peakHeldActivationBytes: [Int]? = nil
 
     /// The median seconds per timed step.
     public var median: Double { stepSeconds.median }
@@ -134,12 +139,17 @@ public enum TrainingBenchmark {
     let timed = Array(results.dropFirst(warmup))
     let stepSeconds = timed.map(\.interval)
     let timedBatches = warmup..<(warmup + setup.steps)
-    return Result(
+    var result = Result(
       kind: executor.kind, placement: executor.placement, stepSeconds: stepSeconds,
       busyFractions: busyFractions(executor.timeline, batches: timedBatches, seconds: stepSeconds.reduce(0, +)),
       timeline: executor.timeline, batchSize: setup.batchSize,
       predictedStepSeconds: try predictedStepSeconds(executor.kind, executor.timeline, batches: timedBatches),
       timedUsage: timedUsage, peakGPUMemoryBytes: try GPUMemoryPeaks.read(executor.devices.devices))
+    if let micro = (executor as? BatchByBatchExecutor<GPipeSchedule>)?.schedule {
+      result.peakHeldMicroBatches = micro.peakHeldMicroBatches
+      result.peakHeldActivationBytes = micro.peakHeldActivationBytes
+    }
+    return result
   }
 
   /// Feeds the simulator with what each device spent per batch (`StageCosts.fromSpans`: its

@@ -45,7 +45,11 @@ final class GPipeSchedule: BatchSchedule {
   /// Per device, the most micro-batches whose forward had run and whose backward had not, over
   /// the batches trained so far: GPipe's M, 1F1B's at most K − d.
   var peakHeldMicroBatches: [Int] { held.withLock { $0.peak } }
-  private let held: LockedValue<(now: [Int], peak: [Int])>
+  /// Per device, the most bytes of held micro-batches' component outputs at once (each component's
+  /// output activation, the part of a graph's saved tensors the schedule can count; the layers
+  /// inside a component save more): what the schedules' activation memory differs by.
+  var peakHeldActivationBytes: [Int] { held.withLock { $0.peakBytes } }
+  private let held: LockedValue<(now: [Int], peak: [Int], bytes: [Int], peakBytes: [Int])>
 
   init(_ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool, order: Order = .gpipe) throws {
     self.bp = bp
@@ -54,15 +58,19 @@ final class GPipeSchedule: BatchSchedule {
     self.recompute = recompute
     self.order = order
     kind = [.gpipe: .gpipe, .oneFOneB: .oneFOneB, .zeroBubble: .zbH1][order]!
-    held = LockedValue((Array(repeating: 0, count: group.count), Array(repeating: 0, count: group.count)))
+    let zeros = Array(repeating: 0, count: group.count)
+    held = LockedValue((zeros, zeros, zeros, zeros))
     try group.place(bp.model)
   }
 
-  /// Counts micro-batch graphs held on device `d` (`change` +1 after a forward, −1 after a backward).
-  private func hold(_ d: Int, _ change: Int) {
+  /// Counts micro-batch graphs held on device `d`, and their component outputs' bytes (`change`
+  /// +1 after a forward, −1 after the backward that lets go of it).
+  private func hold(_ d: Int, _ change: Int, bytes: Int) {
     held.withLock {
       $0.now[d] += change
       $0.peak[d] = max($0.peak[d], $0.now[d])
+      $0.bytes[d] += change * bytes
+      $0.peakBytes[d] = max($0.peakBytes[d], $0.bytes[d])
     }
   }
 
@@ -90,6 +98,8 @@ final class GPipeSchedule: BatchSchedule {
     var output: Activation?
     /// The detached output on the next device (nil on the last device), which its forward reads.
     var handoff: Activation?
+    /// The bytes of the device's component outputs for this micro-batch (`peakHeldActivationBytes`).
+    var activationBytes = 0
     /// zb-h1: the roots of the backward and their gradients, kept from the input-gradient pass
     /// for the weight-gradient pass.
     var roots: [Tensor] = []
@@ -159,8 +169,9 @@ final class GPipeSchedule: BatchSchedule {
         let result = try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait(), pass: pass)
         try later?.wait().release()
         if pass == .whole {
-          try stored.wait().release()
-          hold(d, -1)
+          let kept = try stored.wait()
+          hold(d, -1, bytes: kept.activationBytes)
+          kept.release()
         }
         return result
       }
@@ -172,9 +183,10 @@ final class GPipeSchedule: BatchSchedule {
       weights.append(
         try jobs.submit(group.workers[d]) { [self] in
           _ = try inputPass.wait()
-          try weightPass(share, stored.wait())
-          try stored.wait().release()
-          hold(d, -1)
+          let kept = try stored.wait()
+          try weightPass(share, kept)
+          hold(d, -1, bytes: kept.activationBytes)
+          kept.release()
         })
     }
     var weights: [Pending<Void>] = []
@@ -232,20 +244,30 @@ final class GPipeSchedule: BatchSchedule {
     }
   }
 
-  /// The share's components on its micro-batch, in order, keeping the graph.
-  private func components(_ share: DeviceShare, _ x: Activation) throws -> Activation {
+  /// The share's components on its micro-batch, in order, keeping the graph; `bytes` adds up the
+  /// bytes of each component's output.
+  private func components(_ share: DeviceShare, _ x: Activation, bytes: UnsafeMutablePointer<Int>? = nil) throws
+    -> Activation
+  {
     let model = bp.model
-    return try share.throughComponents(x) { k, y in try share.forward(component: k) { try model.components[k](y) } }
+    return try share.throughComponents(x) { k, y in
+      let out = try share.forward(component: k) { try model.components[k](y) }
+      bytes?.pointee += out.tensors.map { $0.count * $0.dtype.byteSize }.reduce(0, +)
+      return out
+    }
   }
 
   /// Device d's forward of micro-batch m, and the hand-off to the next device.
   private func forward(_ share: DeviceShare, _ received: Activation) throws -> Forward {
     let input = share.isFirst || recompute ? received : try received.gradientLeaves()
-    let output = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
+    var bytes = 0
+    let output =
+      recompute ? try withNoGrad { try components(share, input) } : try components(share, input, bytes: &bytes)
     let kept = Forward(
       input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached())
     )
-    hold(share.device, 1)
+    kept.activationBytes = bytes
+    hold(share.device, 1, bytes: bytes)
     return kept
   }
 

@@ -34,7 +34,9 @@ extension Bench {
     var methods: String?
 
     @Option(
-      help: "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, zb-h1 (default nmp,overlap,async).")
+      help:
+        "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, zb-h1 (default nmp,overlap,async)."
+    )
     var pipelines: String?
 
     @Option(
@@ -109,7 +111,7 @@ extension Bench {
     @Option(help: "Capacity of each device's inbox.")
     var queueDepth = 2
 
-    @Option(help: "gpipe and scpl-gpipe: micro-batches per batch.")
+    @Option(help: "gpipe, 1f1b, zb-h1 and scpl-gpipe: micro-batches per batch.")
     var microBatches = 4
 
     @Flag(help: "gpipe: recompute each micro-batch's forward before its backward.")
