@@ -74,7 +74,10 @@ extension ScheduleSimulator {
   /// A time axis from 0 to `total` with about ten round-numbered ticks.
   static func axis(total: Double, left: Double, y: Double, scale: Double) -> String {
     let f = format
-    let step = niceStep(total / 10)
+    // About ten ticks, but never closer than the widest label needs (a chart drawn short beside a
+    // longer one would otherwise print its labels over each other).
+    let widest = Double(f(total).count) * 7.5 + 10
+    let step = niceStep(Swift.max(total / 10, widest / Swift.max(scale, 1e-12)))
     var parts = [
       #"<g class="axis">"#,
       #"<line x1="\#(f(left))" y1="\#(f(y))" x2="\#(f(left + total * scale))" y2="\#(f(y))" stroke="black"/>"#

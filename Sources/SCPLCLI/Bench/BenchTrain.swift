@@ -127,6 +127,12 @@ extension Bench {
     var json: String?
 
     @Option(
+      help:
+        "Also write each method's measured per-component costs, per micro-batch of batch-size / micro-batches rows, as `scpl simulate --costs` files <dir>/<model>-<method>-costs.json (one stage per component)."
+    )
+    var stageCosts: String?
+
+    @Option(
       help: "Also write a Chrome trace per configuration into this directory (trace-<method>-<pipeline>-b<batch>.json)."
     )
     var trace: String?
@@ -235,6 +241,7 @@ extension Bench {
 
     func run() throws {
       let r = try resolve()
+      if let stageCosts { try writeStageCosts(r, to: URL(fileURLWithPath: stageCosts)) }
       for skip in r.plan.skipped { print("skipped \(skip.run): \(skip.reason)") }
       let sizes = r.plan.batchSizes.map(String.init).joined(separator: ",")
       var report = BenchReport(
@@ -349,6 +356,37 @@ extension Bench {
     func loadAverage() -> String {
       (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init)
         ?? "?"
+    }
+  }
+}
+
+extension Bench.TrainSteps {
+  /// `--stage-costs`: for each method of the plan, every component's forward and learning time
+  /// on a probe of one micro-batch's rows (`CostEstimate`, as placement measures them; the
+  /// backward is the learning time less the forward, which for BP includes a stand-in loss), as
+  /// a costs file the simulator reads. Loss, update and transfer are left at 0: on CPU workers the
+  /// hand-off is a reference, and the update is small beside the passes.
+  func writeStageCosts(_ r: Resolved, to dir: URL) throws {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let rows = Swift.max(1, (r.plan.batchSizes.first ?? 128) / microBatches)
+    for methodKind in Set(r.plan.runs.map(\.method)).sorted(by: { $0.rawValue < $1.rawValue }) {
+      try Torch.manualSeed(1)
+      let model = try r.makeModel()
+      let method = try Methods.make(methodKind, model: model)
+      let probe = try TrainingBenchmark.syntheticBatch(model, batchSize: rows).inputs
+      let forward = try CostEstimate.forwardTime.costs(of: model, probe: probe)
+      let step = try CostEstimate.stepTime.costs(of: method, probe: probe)
+      let stages = zip(forward, step).map { f, s in
+        StageCosts(forward: f * 1000, loss: 0, backward: Swift.max(s - f, 0) * 1000, update: 0)
+      }
+      let costs = ScheduleSimulator.CostModel(
+        name: "\(model.name)-\(methodKind.rawValue)", stages: stages, microBatches: microBatches)
+      let file = dir.appendingPathComponent("\(model.name)-\(methodKind.rawValue)-costs.json")
+      try costs.json().write(to: file, options: .atomic)
+      print(
+        "wrote \(file.path): per component, ms per micro-batch of \(rows) rows: "
+          + stages.map { String(format: "forward %.2f backward %.2f", $0.forward, $0.backward) }.joined(separator: "; ")
+      )
     }
   }
 }
