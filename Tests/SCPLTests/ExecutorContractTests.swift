@@ -34,8 +34,8 @@ final class ExecutorContractTests: XCTestCase {
   /// batches before it are delivered, and the executor trains again afterwards.
   func testAStageErrorUnderOffAndNMPSaysWhereAndTheExecutorRecovers() throws {
     // off, local method: the sequential step fails in component 3 at its fourth batch.
-    let local = try SleepingMethod(components: 4, seconds: 0)
-    local.sleepers[2].failAtBatch = 3
+    let local = try CountingMethod(components: 4, seconds: 0)
+    local.counters[2].failAtBatch = 3
     let off = try make(local, .off, devices: 1)
     defer { off.shutdown() }
     var delivered: [Int] = []
@@ -44,8 +44,8 @@ final class ExecutorContractTests: XCTestCase {
     }
     XCTAssertEqual(delivered, [0, 1, 2])
     XCTAssertEqual(
-      local.sleepers.map(\.learned), [4, 4, 3, 3], "components 1 and 2 learned batch 3 before component 3 failed")
-    local.sleepers[2].failAtBatch = nil
+      local.counters.map(\.learned), [4, 4, 3, 3], "components 1 and 2 learned batch 3 before component 3 failed")
+    local.counters[2].failAtBatch = nil
     XCTAssertEqual(try off.trainEpoch(fakeBatches(2)).steps, 2)
 
     // nmp, BP: the forward of component 2 (on device 1) fails.
@@ -101,13 +101,16 @@ final class ExecutorContractTests: XCTestCase {
   }
 
   /// `shutdown()` from another thread while an async epoch runs: the epoch ends with an error
-  /// that says the devices were shut down, within a bounded time, every worker's thread has
-  /// exited, and every component learned the same batches (none learned one its predecessor
-  /// dropped).
+  /// that says the devices were shut down, every worker's thread has exited, the epoch stopped
+  /// where it was shut down, and every component learned the same batches (none learned one its
+  /// predecessor dropped). Component 1 stays inside its forward of batch 5 until the shutdown has
+  /// been asked, so the shutdown always lands mid-epoch, however fast or slow the machine.
   func testShutdownDuringAnAsyncEpochEndsItWithAnError() throws {
-    let method = try SleepingMethod(components: 2, seconds: 0.01)
+    let method = try CountingMethod(components: 2, seconds: 0)
     let e = try make(method, .async, devices: 2)
     let group = (e as! AsyncPipelineExecutor).group
+    var asked = false
+    method.counters[0].hold = (5, { asked = group.workers[0].waitUntilShutDown(seconds: 60) })
     let start = Date()
     // Shut down from another thread once the epoch is under way (its 5th step delivered).
     XCTAssertThrowsError(
@@ -115,10 +118,12 @@ final class ExecutorContractTests: XCTestCase {
         if step.batch == 4 { DispatchQueue.global().async { e.shutdown() } }
       }
     ) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
-    XCTAssertLessThan(Date().timeIntervalSince(start), 3, "200 batches would take over 4 s")
+    XCTAssertTrue(asked, "component 1 waited in batch 5 until the shutdown was asked")
+    XCTAssertLessThan(Date().timeIntervalSince(start), 3, "the shutdown ends the epoch, not a time-out")
     e.shutdown()  // idempotent, and waits for the one from the other thread
     XCTAssertTrue(group.workers.allSatisfy(\.hasExited))
-    let learned = method.sleepers.map(\.learned)
+    let learned = method.counters.map(\.learned)
+    XCTAssertEqual(learned[0], 6, "component 1 learned batches 0…5 and no more: \(learned)")
     XCTAssertGreaterThan(learned[1], 0)
     XCTAssertLessThanOrEqual(learned[1], learned[0], "component 2 never learns a batch component 1 did not: \(learned)")
     XCTAssertThrowsError(try e.trainEpoch(fakeBatches(1))) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }

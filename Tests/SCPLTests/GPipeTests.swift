@@ -352,8 +352,8 @@ final class GPipeTests: XCTestCase {
     let data = try (0..<3).map { _ in
       (inputs: try Tensor.zeros([8, 1, 16, 16]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
     }
-    func run(devices: Int) throws -> (seconds: Double, method: SleepingMethod, timeline: Timeline) {
-      let method = try SleepingMethod(components: 2, seconds: 0)
+    func run(devices: Int) throws -> (seconds: Double, method: CountingMethod, timeline: Timeline) {
+      let method = try CountingMethod(components: 2, seconds: 0)
       // Device 0's learning of batch 0 and device 1's first forward meet: they run at once.
       method.meeting = Meeting(["learn 0": 0, "forward 1": 0])
       let e = try Pipelines.make(
@@ -362,7 +362,7 @@ final class GPipeTests: XCTestCase {
       return (try e.trainEpoch(data).seconds, method, e.timeline)
     }
     let two = try run(devices: 2)
-    XCTAssertEqual(two.method.sleepers.map(\.learned), [3, 3])
+    XCTAssertEqual(two.method.counters.map(\.learned), [3, 3])
     XCTAssertTrue(two.method.meeting!.met, "device 0 never learned while device 1 ran a forward")
     let spans = two.timeline.spans
     for d in 0..<2 {
@@ -395,8 +395,8 @@ final class GPipeTests: XCTestCase {
     (model.components[1] as! ProbeComponent).fail = false
     XCTAssertEqual(try e.trainEpoch(data).steps, 2)
 
-    let method = try SleepingMethod(components: 4, seconds: 0)
-    method.sleepers[2].failAtBatch = 1
+    let method = try CountingMethod(components: 4, seconds: 0)
+    method.counters[2].failAtBatch = 1
     let s = try Pipelines.make(method, options(.scplGPipe, devices: 2, placement: [0, 0, 1, 1], microBatches: 2))
     defer { s.shutdown() }
     var delivered: [Int] = []
@@ -408,7 +408,7 @@ final class GPipeTests: XCTestCase {
       }
     ) { XCTAssertTrue("\($0)".contains("component 3 on device 1 (cpu:1), batch 1: stage 3 broke on purpose"), "\($0)") }
     XCTAssertEqual(delivered, [0])
-    method.sleepers[2].failAtBatch = nil
+    method.counters[2].failAtBatch = nil
     XCTAssertEqual(
       try s.trainEpoch(
         try (0..<2).map { _ in (inputs: try Tensor.zeros([4, 1, 16, 16]), labels: try Tensor([Int64(0), 1, 0, 1])) }

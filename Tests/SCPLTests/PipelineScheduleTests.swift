@@ -5,10 +5,11 @@ import TestSupport
 import Torch
 @testable import SCPL
 
-/// A local method whose stages only count (and, given `seconds`, sleep as a stand-in for work of
-/// a known length): it shows the schedule without numerics. Its `meeting` proves which of its
-/// shares run at the same time: "forward k", "learn k" and "predict k" join it.
-final class SleepingMethod: LocalMethod {
+/// A local method whose stages only count (and, given `seconds`, hold their thread for work of a
+/// known length, `busyWork`): it shows the schedule without numerics. Its `meeting` proves which
+/// of its shares run at the same time: "forward k", "learn k" and "predict k" join it; a stage's
+/// `hold` makes one of its forwards wait for an event the test names.
+final class CountingMethod: LocalMethod {
   let kind = MethodKind.scpl
   let model: StagedModel
   var stages: [any LocalStage] = []
@@ -26,11 +27,11 @@ final class SleepingMethod: LocalMethod {
   var predictionCalls: [PredictionCall] { lock.lock(); defer { lock.unlock() }; return calls }
   /// Prediction throws in this component's share of this batch when set.
   var failPrediction: (component: Int, batch: Int)?
-  var meeting: Meeting? { didSet { for s in sleepers { s.meeting = meeting } } }
+  var meeting: Meeting? { didSet { for s in counters { s.meeting = meeting } } }
 
-  /// Each share sleeps like a forward and notes where it ran; the last gives zero logits.
+  /// Each share works like a forward and notes where it ran; the last gives zero logits.
   func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws -> PartialPrediction {
-    if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+    if seconds > 0 { busyWork(seconds: seconds) }
     meeting?.inside("predict \(k)")
     lock.lock()
     let batch = calls.filter { $0.component == k }.count  // one worker per component: batch order
@@ -52,8 +53,12 @@ final class SleepingMethod: LocalMethod {
     /// Throws in `learn` of this batch when set.
     var failAtBatch: Int?
     var meeting: Meeting?
+    /// At its forward of batch `call` (0-based), the stage runs `wait` first: it stays inside
+    /// that forward until the event `wait` waits for.
+    var hold: (call: Int, wait: () -> Void)?
     private let lock = NSLock()
     private var _learned = 0
+    private var forwards = 0
     var learned: Int { lock.lock(); defer { lock.unlock() }; return _learned }
 
     init(index: Int, seconds: Double) throws {
@@ -63,7 +68,12 @@ final class SleepingMethod: LocalMethod {
     }
 
     func forward(_ input: Activation) throws -> Activation {
-      if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+      lock.lock()
+      let call = forwards
+      forwards += 1
+      lock.unlock()
+      if let hold, hold.call == call { hold.wait() }
+      if seconds > 0 { busyWork(seconds: seconds) }
       meeting?.inside("forward \(index)")
       return input
     }
@@ -71,7 +81,7 @@ final class SleepingMethod: LocalMethod {
     func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor { try Tensor.zeros([]) }
 
     func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
-      if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
+      if seconds > 0 { busyWork(seconds: seconds) }
       meeting?.inside("learn \(index)")
       lock.lock(); defer { lock.unlock() }
       if let failAtBatch, _learned == failAtBatch { throw TorchError("stage \(index + 1) broke on purpose") }
@@ -86,7 +96,7 @@ final class SleepingMethod: LocalMethod {
     stages = try (0..<components).map { try Stage(index: $0, seconds: seconds) }
   }
 
-  var sleepers: [Stage] { stages.map { $0 as! Stage } }
+  var counters: [Stage] { stages.map { $0 as! Stage } }
 }
 
 final class PipelineScheduleTests: XCTestCase {
@@ -111,14 +121,14 @@ final class PipelineScheduleTests: XCTestCase {
   /// bench`'s to measure, not a unit test's.
   func testAsyncOverlapsBatchesAcrossDevices() throws {
     let data = try fakeBatches(8)
-    let method = try SleepingMethod(components: 2, seconds: 0)
+    let method = try CountingMethod(components: 2, seconds: 0)
     method.meeting = Meeting(["forward 0": 1, "forward 1": 0])
     let pipelined = try executor(method, .async, devices: 2)
     defer { pipelined.shutdown() }
     var losses: [[Double]] = []
     try pipelined.trainEpoch(data) { losses.append($0.losses) }
     XCTAssertEqual(losses, Array(repeating: [0, 1], count: 8))
-    XCTAssertEqual(method.sleepers.map(\.learned), [8, 8])
+    XCTAssertEqual(method.counters.map(\.learned), [8, 8])
     XCTAssertTrue(method.meeting!.met, "device 1's batch 0 and device 0's batch 1 never ran at once")
     // So the spans of the two devices overlap in time.
     let spans = pipelined.timeline.spans
@@ -130,8 +140,8 @@ final class PipelineScheduleTests: XCTestCase {
   /// the executor usable.
   func testErrorInAStageIsRethrownWithItsPlace() throws {
     for kind in [PipelineKind.async, .overlap] {
-      let method = try SleepingMethod(components: 4, seconds: 0)
-      method.sleepers[2].failAtBatch = 3
+      let method = try CountingMethod(components: 4, seconds: 0)
+      method.counters[2].failAtBatch = 3
       let e = try executor(method, kind, devices: 2)
       defer { e.shutdown() }
       var delivered: [Int] = []
@@ -146,8 +156,8 @@ final class PipelineScheduleTests: XCTestCase {
       // async: no component learns a batch its predecessor failed on. overlap: the failing step's
       // other learns were already queued (component 4's input, from component 3's forward, is
       // sound), and they finish before the error is rethrown.
-      XCTAssertEqual(method.sleepers[3].learned, kind == .async ? 3 : 4, "\(kind)")
-      method.sleepers[2].failAtBatch = nil
+      XCTAssertEqual(method.counters[3].learned, kind == .async ? 3 : 4, "\(kind)")
+      method.counters[2].failAtBatch = nil
       XCTAssertEqual(try e.trainEpoch(fakeBatches(2)).steps, 2, "\(kind): the executor still works")
     }
   }
@@ -156,13 +166,13 @@ final class PipelineScheduleTests: XCTestCase {
   /// the same batches (the weights are those of training on exactly the batches fed).
   func testEarlyStopFromOnStepFinishesTheBatchesInFlight() throws {
     struct Stop: Error {}
-    let method = try SleepingMethod(components: 4, seconds: 0)
+    let method = try CountingMethod(components: 4, seconds: 0)
     let e = try executor(method, .async, devices: 4, queueDepth: 1)
     defer { e.shutdown() }
     XCTAssertThrowsError(try e.trainEpoch(fakeBatches(40)) { if $0.batch == 2 { throw Stop() } }) {
       XCTAssertTrue($0 is Stop)
     }
-    let learned = method.sleepers.map(\.learned)
+    let learned = method.counters.map(\.learned)
     XCTAssertEqual(Set(learned).count, 1, "every component learned the same batches: \(learned)")
     XCTAssertLessThan(learned[0], 40)
     XCTAssertGreaterThanOrEqual(learned[0], 3)

@@ -120,7 +120,7 @@ final class PlacedPredictionTests: XCTestCase {
   /// could not do. How much faster that makes an evaluation is `scpl bench`'s to measure.
   func testPredictionRunsOnThePlacedWorkersAndPipelinesBatches() throws {
     let inputs = try (0..<8).map { _ in try Tensor.zeros([2, 1, 16, 16]) }
-    let method = try SleepingMethod(components: 2, seconds: 0)
+    let method = try CountingMethod(components: 2, seconds: 0)
     method.meeting = Meeting(["predict 0": 1, "predict 1": 0])
     var options = PipelineOptions(kind: .async, devices: try .cpuWorkers(2))
     options.placement = try Placement([0, 1], deviceCount: 2)
@@ -149,7 +149,7 @@ final class PlacedPredictionTests: XCTestCase {
   /// An error in one component's share stops the evaluation with the place it happened; the
   /// batches before it were delivered, nothing hangs, and the executor still works afterwards.
   func testAnErrorDuringPredictionIsRethrownAndTheExecutorStillWorks() throws {
-    let method = try SleepingMethod(components: 4, seconds: 0)
+    let method = try CountingMethod(components: 4, seconds: 0)
     let executor = try executor(method, .async, devices: 2)
     defer { executor.shutdown() }
     let inputs = try (0..<8).map { _ in try Tensor.zeros([2, 1, 16, 16]) }

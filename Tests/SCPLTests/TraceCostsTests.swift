@@ -110,11 +110,11 @@ final class TraceCostsTests: XCTestCase {
   }
 
   /// `scpl simulate --from-trace` predicts what a pipeline measured: an async run over two
-  /// devices whose stages sleep (so the times hold on a busy machine) is written as a trace, read
+  /// devices whose stages each hold their thread for 10 ms of work (`busyWork`) is written as a trace, read
   /// back as stage costs, simulated, and the predicted time per batch is compared with the
   /// measured interval between batches in the steady state.
   func testATracesPredictionMatchesTheMeasuredStep() throws {
-    let method = try SleepingMethod(components: 2, seconds: 0.01)
+    let method = try CountingMethod(components: 2, seconds: 0.01)
     var options = PipelineOptions(kind: .async, devices: try .cpuWorkers(2))
     options.placement = try Placement([0, 1], deviceCount: 2)
     let e = try Pipelines.make(method, options)
@@ -133,7 +133,7 @@ final class TraceCostsTests: XCTestCase {
       microBatches: nil, update: "per-stage")
     XCTAssertEqual(setup.stages.count, 2)
     let predicted = try ScheduleSimulator.run(.async, setup).perBatch / 1000
-    // Each device sleeps 10 ms forward + 10 ms learn per batch: 20 ms per batch, pipelined.
+    // Each device works 10 ms forward + 10 ms learn per batch: 20 ms per batch, pipelined.
     XCTAssertEqual(measured, 0.020, accuracy: 0.006, "measured \(measured) s")
     XCTAssertEqual(predicted, measured, accuracy: 0.15 * measured, "predicted \(predicted) s, measured \(measured) s")
   }

@@ -46,3 +46,11 @@ public func runNoticingExit(_ process: Process) throws -> DispatchSemaphore {
 public func waitForExit(_ exited: DispatchSemaphore, seconds: Double) -> Bool {
   exited.wait(timeout: .now() + seconds) == .success
 }
+
+/// Holds the calling thread for `seconds` of work, as a compute kernel would: it spins on the
+/// monotonic clock instead of sleeping, so the core stays taken (a sleeping stage would free it,
+/// which no real stage does) and the work ends at its deadline, whenever the thread was woken.
+public func busyWork(seconds: Double) {
+  let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+  while DispatchTime.now().uptimeNanoseconds < end {}
+}

@@ -31,6 +31,8 @@ public final class DeviceWorker: @unchecked Sendable {
 
   private let inbox: BlockingQueue<Job>
   private let finished = Pending<Void>()
+  /// Fulfilled by the first `shutdown()`, once its queued jobs are cancelled and its inbox closed.
+  private let shutDownAsked = Pending<Void>()
   private var thread: Thread!
   private let stateLock = NSLock()
   private var shutDown = false
@@ -118,9 +120,14 @@ public final class DeviceWorker: @unchecked Sendable {
     if first {
       let error = PipelineError("device \(index) (\(device)) was shut down before this job ran")
       for job in inbox.close(discardingPending: true) { job.cancel(error) }
+      shutDownAsked.fulfil(.success(()))
     }
     if Thread.current !== thread { _ = finished.outcome() }
   }
+
+  /// Waits (at most `seconds`) until `shutdown()` has been asked and has closed the inbox; true if
+  /// it has. Lets a job that must not finish before a shutdown wait for that event.
+  func waitUntilShutDown(seconds: Double) -> Bool { shutDownAsked.wait(seconds: seconds) }
 
   /// True once the thread has left its loop (after `shutdown`).
   public var hasExited: Bool { finished.isDone }

@@ -30,6 +30,15 @@ public final class Pending<Value>: @unchecked Sendable {
     return result!
   }
 
+  /// Waits at most `seconds` for the outcome; true if it came (whatever it was).
+  func wait(seconds: Double) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    let deadline = Date().addingTimeInterval(seconds)
+    while result == nil && condition.wait(until: deadline) {}
+    return result != nil
+  }
+
   /// Whether the outcome has been stored; never blocks.
   public var isDone: Bool {
     condition.lock()
