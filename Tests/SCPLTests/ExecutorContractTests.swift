@@ -15,7 +15,7 @@ final class ExecutorContractTests: XCTestCase {
     }
   }
 
-  func sleepyBatches(_ n: Int) throws -> [(inputs: Tensor, labels: Tensor)] {
+  func probeBatches(_ n: Int) throws -> [(inputs: Tensor, labels: Tensor)] {
     try Torch.manualSeed(3)
     return try (0..<n).map { _ in (inputs: try Tensor.randn([8, 4]), labels: try Tensor((0..<8).map { Int64($0 % 2) }))
     }
@@ -54,12 +54,12 @@ final class ExecutorContractTests: XCTestCase {
     defer { nmp.shutdown() }
     (model.components[1] as! ProbeComponent).fail = true
     delivered = []
-    XCTAssertThrowsError(try nmp.trainEpoch(sleepyBatches(3)) { delivered.append($0.batch) }) {
+    XCTAssertThrowsError(try nmp.trainEpoch(probeBatches(3)) { delivered.append($0.batch) }) {
       XCTAssertEqual("\($0)", "component 2 on device 1 (cpu:1), batch 0: probe component broke on purpose")
     }
     XCTAssertEqual(delivered, [])
     (model.components[1] as! ProbeComponent).fail = false
-    XCTAssertEqual(try nmp.trainEpoch(sleepyBatches(3)).steps, 3)
+    XCTAssertEqual(try nmp.trainEpoch(probeBatches(3)).steps, 3)
   }
 
   /// `onStep` throwing under an executor that finishes each batch before the next: no further
@@ -67,7 +67,7 @@ final class ExecutorContractTests: XCTestCase {
   /// compared bit for bit with a run that was only given those batches.
   func testOnStepThrowingStopsTheBatchByBatchExecutorsAfterThatBatch() throws {
     struct Stop: Error {}
-    let data = try sleepyBatches(5)
+    let data = try probeBatches(5)
     func run(_ method: MethodKind, _ kind: PipelineKind, _ batches: [(inputs: Tensor, labels: Tensor)], stopAt: Int?)
       throws -> [Data]
     {

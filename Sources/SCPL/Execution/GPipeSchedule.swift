@@ -57,7 +57,11 @@ final class GPipeSchedule: BatchSchedule {
     self.microBatches = microBatches
     self.recompute = recompute
     self.order = order
-    kind = [.gpipe: .gpipe, .oneFOneB: .oneFOneB, .zeroBubble: .zbH1][order]!
+    switch order {
+    case .gpipe: kind = .gpipe
+    case .oneFOneB: kind = .oneFOneB
+    case .zeroBubble: kind = .zbH1
+    }
     let zeros = Array(repeating: 0, count: group.count)
     held = LockedValue((zeros, zeros, zeros, zeros))
     try group.place(bp.model)
@@ -99,16 +103,17 @@ final class GPipeSchedule: BatchSchedule {
     /// The detached output on the next device (nil on the last device), which its forward reads.
     var handoff: Activation?
     /// The bytes of the device's component outputs for this micro-batch (`peakHeldActivationBytes`).
-    var activationBytes = 0
+    let activationBytes: Int
     /// zb-h1: the roots of the backward and their gradients, kept from the input-gradient pass
     /// for the weight-gradient pass.
     var roots: [Tensor] = []
     var rootGradients: [Tensor] = []
 
-    init(input: Activation, output: Activation?, handoff: Activation?) {
+    init(input: Activation, output: Activation?, handoff: Activation?, activationBytes: Int) {
       self.input = input
       self.output = output
       self.handoff = handoff
+      self.activationBytes = activationBytes
     }
 
     /// Lets go of everything: the backward has run.
@@ -244,30 +249,29 @@ final class GPipeSchedule: BatchSchedule {
     }
   }
 
-  /// The share's components on its micro-batch, in order, keeping the graph; `bytes` adds up the
-  /// bytes of each component's output.
-  private func components(_ share: DeviceShare, _ x: Activation, bytes: UnsafeMutablePointer<Int>? = nil) throws
-    -> Activation
-  {
+  /// The share's components on its micro-batch, in order, keeping the graph, and the bytes of
+  /// their outputs (each component's output activation: what `peakHeldActivationBytes` counts).
+  private func components(_ share: DeviceShare, _ x: Activation) throws -> (output: Activation, bytes: Int) {
     let model = bp.model
-    return try share.throughComponents(x) { k, y in
+    var bytes = 0
+    let output = try share.throughComponents(x) { k, y in
       let out = try share.forward(component: k) { try model.components[k](y) }
-      bytes?.pointee += out.tensors.map { $0.count * $0.dtype.byteSize }.reduce(0, +)
+      bytes += out.tensors.map { $0.count * $0.dtype.byteSize }.reduce(0, +)
       return out
     }
+    return (output, bytes)
   }
 
   /// Device d's forward of micro-batch m, and the hand-off to the next device.
   private func forward(_ share: DeviceShare, _ received: Activation) throws -> Forward {
     let input = share.isFirst || recompute ? received : try received.gradientLeaves()
-    var bytes = 0
-    let output =
-      recompute ? try withNoGrad { try components(share, input) } : try components(share, input, bytes: &bytes)
+    // Under recompute no graph is kept until the backward recomputes it: nothing is held but the input.
+    let (output, bytes) = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
     let kept = Forward(
-      input: input, output: recompute ? nil : output, handoff: share.isLast ? nil : try share.handOff(output.detached())
-    )
-    kept.activationBytes = bytes
-    hold(share.device, 1, bytes: bytes)
+      input: input, output: recompute ? nil : output,
+      handoff: share.isLast ? nil : try share.handOff(output.detached()),
+      activationBytes: recompute ? 0 : bytes)
+    hold(share.device, 1, bytes: kept.activationBytes)
     return kept
   }
 
@@ -291,7 +295,7 @@ final class GPipeSchedule: BatchSchedule {
       output = o
     } else {  // recompute: the forward again, now recording the graph
       if !share.isFirst { input = try input.gradientLeaves() }
-      output = try components(share, input)
+      output = try components(share, input).output
     }
     var loss: Double?
     let what = pass == .inputs ? "input gradients" : share.isLast ? "loss and backward" : "backward"

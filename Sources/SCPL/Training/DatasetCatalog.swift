@@ -102,10 +102,10 @@ public enum DatasetCatalog {
       .fashionMNIST, "Fashion-MNIST: 60 000 + 10 000 grey 28×28 images, 10 classes", shape: [1, 28, 28], classes: 10,
       at: FashionMNIST.defaultDirectory, marker: "t10k-labels-idx1-ubyte.gz",
       howToGet: "apt-get install dataset-fashion-mnist (scripts/bootstrap.sh does)"
-    ) { c, aug in
+    ) { c in
       let dir = c.dataDir.map { URL(fileURLWithPath: $0) } ?? FashionMNIST.defaultDirectory
       return (
-        try FashionMNIST.images(.train, directory: dir, augmentation: aug),
+        try FashionMNIST.images(.train, directory: dir),
         try FashionMNIST.images(.test, directory: dir), dir
       )
     },
@@ -123,10 +123,10 @@ public enum DatasetCatalog {
       shape: [3, 32, 32], classes: 200, at: DataCache.default.root.appendingPathComponent("tiny-imagenet-200"),
       marker: "train",
       howToGet: "download tiny-imagenet-200 and unpack it there (train/ and val/), or pass --data-dir"
-    ) { c, aug in
+    ) { c in
       let dir = directory(c, "tiny-imagenet-200")
       return (
-        try TinyImageNet.load(.train, directory: dir, augmentation: aug), try TinyImageNet.load(.val, directory: dir),
+        try TinyImageNet.load(.train, directory: dir), try TinyImageNet.load(.val, directory: dir),
         dir
       )
     },
@@ -181,10 +181,10 @@ public enum DatasetCatalog {
       name, summary, shape: [3, 32, 32], classes: classes,
       at: DataCache.default.root.appendingPathComponent(name.rawValue),
       marker: marker, howToGet: howToGet
-    ) { c, aug in
+    ) { c in
       let dir = directory(c, name.rawValue)
       return (
-        try CIFAR.load(format, .train, directory: dir, augmentation: aug),
+        try CIFAR.load(format, .train, directory: dir),
         try CIFAR.load(format, .test, directory: dir), dir
       )
     }
@@ -193,13 +193,14 @@ public enum DatasetCatalog {
   static func vision(
     _ name: DatasetName, _ summary: String, shape: [Int], classes: Int, at location: URL, marker: String,
     howToGet: String,
-    _ read: @escaping @Sendable (TrainConfig, Augmentation) throws -> (ImageDataset, ImageDataset, URL)
+    // Both splits as read, without augmentation: `LoadedData.images` applies `--aug` to training.
+    _ read: @escaping @Sendable (TrainConfig) throws -> (ImageDataset, ImageDataset, URL)
   ) -> Entry {
     Entry(
       name: name, family: .vision, summary: summary, sampleShape: shape, classCount: classes, defaultLocation: location,
       marker: marker, howToGet: howToGet
     ) { c in
-      let (train, test, dir) = try read(c, c.aug)
+      let (train, test, dir) = try read(c)
       return try LoadedData.images(train: train, test: test, config: c, facts: ["data_dir": dir.path])
     }
   }
