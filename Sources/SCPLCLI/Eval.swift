@@ -65,12 +65,11 @@ public struct EvalOptions: ParsableArguments {
   ) throws -> (result: Evaluation.Result, text: String) {
     let (file, name, identity) = try Self.open(URL(fileURLWithPath: checkpoint))
     var config = identity.config
-    if config.model == .custom && model == nil {
-      throw ConfigError(
-        "the checkpoint's run trained a network of its own program's (--model custom); evaluate it with that program")
-    }
     if let dataset, dataset != config.dataset {
-      guard config.dataset != .custom, try DatasetCatalog.entry(config.dataset).family != .text else {
+      // A program's own data is text when its source says so (without the source, the model
+      // decides whether the other set fits).
+      let family = config.dataset == .custom ? source?.family : try DatasetCatalog.entry(config.dataset).family
+      guard family != .text else {
         throw ConfigError(
           "the checkpoint's model reads \(config.dataset)'s vocabulary; a text model can only be evaluated on the data set it was trained on"
         )
@@ -81,6 +80,10 @@ public struct EvalOptions: ParsableArguments {
       config.dataDir = dataDir
     }
     config.limitTest = limitTest
+    // After the data set is chosen: a run of a program's own data evaluated on a built-in set
+    // does not need that program's data.
+    try TrainOptions.requireOwnPieces(
+      config, model: model, data: source, run: "the checkpoint's run", action: "evaluate")
     let data = try TrainOptions.loadData(config, source)
     let trained: any TrainingMethod
     do {

@@ -203,7 +203,9 @@ final class TrainOptionsTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("evaluate it with that program"), "\($0)")
     }
     XCTAssertThrowsError(try EvalOptions.parse(["--checkpoint", dir.path]).evaluate(model: network)) {
-      XCTAssertTrue("\($0)".contains("only that program can read it"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains("trained on data of its own program's (--dataset custom); evaluate it with that program"),
+        "\($0)")
     }
   }
 }

@@ -196,6 +196,24 @@ public struct TrainOptions: ParsableArguments {
     return try data.load(config)
   }
 
+  /// Refuses to `action` ("resume", "evaluate") the run `run` trained with a program's own network
+  /// or data when this program does not supply that piece: the folder holds the weights, not the
+  /// code that builds or reads them.
+  static func requireOwnPieces(
+    _ config: TrainConfig, model: ModelBuilder?, data: DataSource?, run: String, action: String
+  )
+    throws
+  {
+    if config.model == .custom && model == nil {
+      throw ConfigError(
+        "\(run) trained a network of its own program's (--model custom); \(action) it with that program")
+    }
+    if config.dataset == .custom && data == nil {
+      throw ConfigError(
+        "\(run) trained on data of its own program's (--dataset custom); \(action) it with that program")
+    }
+  }
+
   /// Refuses `--model custom` in a program without a network of its own before any data loads.
   static func checkCustomModel(_ config: TrainConfig, _ model: ModelBuilder?) throws {
     if config.model == .custom && model == nil {
@@ -335,14 +353,7 @@ extension TrainOptions {
         // The layout options given with --resume (devices, placement, pipeline, threads) replace
         // the run's: a run can continue on other devices or ranks.
         let config = try RunIdentity.read(folder: url).config.withLayout(of: try commandLine)
-        if config.model == .custom && model == nil {
-          throw ConfigError(
-            "\(url.path) trained a network of its own program's (--model custom); resume it with that program")
-        }
-        if config.dataset == .custom && source == nil {
-          throw ConfigError(
-            "\(url.path) trained on data of its own program's (--dataset custom); resume it with that program")
-        }
+        try Self.requireOwnPieces(config, model: model, data: source, run: url.path, action: "resume")
         let point = try Trainer.ResumePoint.load(url)
         try Threads.setThreadCount(config.threads)
         return (config, point, try Self.loadData(config, source), folder)
