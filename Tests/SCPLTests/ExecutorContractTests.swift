@@ -103,21 +103,25 @@ final class ExecutorContractTests: XCTestCase {
   /// `shutdown()` from another thread while an async epoch runs: the epoch ends with an error
   /// that says the devices were shut down, every worker's thread has exited, the epoch stopped
   /// where it was shut down, and every component learned the same batches (none learned one its
-  /// predecessor dropped). Component 1 stays inside its forward of batch 5 until the shutdown has
-  /// been asked, so the shutdown always lands mid-epoch, however fast or slow the machine.
+  /// predecessor dropped). Component 1, in its forward of batch 5, asks for the shutdown from
+  /// another thread and stays inside that forward until the shutdown has been asked, so the
+  /// shutdown always lands mid-epoch, however fast or slow the machine. (Not from `onStep`: the
+  /// caller's thread delivers steps only between feeding batches, and with device 0 held it is
+  /// blocked feeding, so a step it would wait for may never be delivered.)
   func testShutdownDuringAnAsyncEpochEndsItWithAnError() throws {
     let method = try CountingMethod(components: 2, seconds: 0)
     let e = try make(method, .async, devices: 2)
     let group = (e as! AsyncPipelineExecutor).group
     var asked = false
-    method.counters[0].hold = (5, { asked = group.workers[0].waitUntilShutDown(seconds: 60) })
-    let start = Date()
-    // Shut down from another thread once the epoch is under way (its 5th step delivered).
-    XCTAssertThrowsError(
-      try e.trainEpoch(fakeBatches(200)) { step in
-        if step.batch == 4 { DispatchQueue.global().async { e.shutdown() } }
+    method.counters[0].hold = (
+      5,
+      {
+        DispatchQueue.global().async { e.shutdown() }
+        asked = group.workers[0].waitUntilShutDown(seconds: 60)
       }
-    ) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
+    )
+    let start = Date()
+    XCTAssertThrowsError(try e.trainEpoch(fakeBatches(200))) { XCTAssertTrue("\($0)".contains("shut down"), "\($0)") }
     XCTAssertTrue(asked, "component 1 waited in batch 5 until the shutdown was asked")
     XCTAssertLessThan(Date().timeIntervalSince(start), 3, "the shutdown ends the epoch, not a time-out")
     e.shutdown()  // idempotent, and waits for the one from the other thread
