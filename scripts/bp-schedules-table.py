@@ -2,7 +2,7 @@
 """The SCPL-vs-BP table of docs/performance.md from scripts/bench-bp-schedules.sh's JSON files:
 per model, each run's median step time, samples/s, its ratio to SCPL async's samples/s, and for
 the micro-batched BP schedules the peak micro-batches held and the peak held component-output
-bytes per device (MiB), with 1f1b's and zb-h1's bytes relative to gpipe's.
+bytes per device (MiB), with the other schedules' bytes relative to gpipe's.
 Usage: bp-schedules-table.py bench-results/bp-schedules/vgg.json bench-results/bp-schedules/lstm.json"""
 import json, sys
 

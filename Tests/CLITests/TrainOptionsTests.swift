@@ -122,7 +122,7 @@ final class TrainOptionsTests: XCTestCase {
   func testATinyTrainRunWritesItsRunFolder() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-run-\(UUID())")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var train = try TrainOptions.parse([
+    let train = try TrainOptions.parse([
       "--model", "vgg", "--method", "scpl", "--dataset", "fashion-mnist", "--width", "0.125",
       "--limit-train", "256", "--limit-test", "128", "--batch-size", "64", "--epochs", "1",
       "--devices", "2", "--lr-schedule", "cosine-step", "--out", dir.path

@@ -14,10 +14,14 @@ final class PlacedPredictionTests: XCTestCase {
   /// Every logit tensor of a prediction as bytes, the final one first.
   func bytes(_ p: Prediction) throws -> [Data] { try ([p.final] + p.heads).map { Data(try $0.bytes()) } }
 
-  /// An executor over one device, or two with the placement 0,0,1,1 (no timing involved).
+  /// An executor over one device, or two with the placement 0,0,1,1 (no timing involved); under
+  /// interleaved-1f1b, one component per stage, stage s on device s mod 2.
   func executor(_ method: any TrainingMethod, _ kind: PipelineKind, devices: Int) throws -> any PipelineExecutor {
     var options = PipelineOptions(kind: kind, devices: try .cpuWorkers(devices))
-    options.placement = try Placement(devices == 1 ? [0, 0, 0, 0] : [0, 0, 1, 1], deviceCount: devices)
+    options.placement =
+      try kind == .interleaved1F1B
+      ? Placement([0, 1, 2, 3], deviceCount: 4)
+      : Placement(devices == 1 ? [0, 0, 0, 0] : [0, 0, 1, 1], deviceCount: devices)
     return try Pipelines.make(method, options)
   }
 
@@ -56,7 +60,7 @@ final class PlacedPredictionTests: XCTestCase {
       for method in MethodKind.allCases {
         let kinds: [(PipelineKind, Int)] =
           method == .bp
-          ? [(.off, 1), (.nmp, 2), (.gpipe, 2)]
+          ? [(.off, 1), (.nmp, 2), (.gpipe, 2), (.interleaved1F1B, 2)]
           : [(.off, 1), (.async, 2), (.overlap, 2), (.scplGPipe, 2)]
         for (kind, devices) in kinds {
           let label = "\(model) \(method.rawValue) \(kind.rawValue) on \(devices) device(s)"

@@ -187,7 +187,8 @@ final class PlacementTests: XCTestCase {
     XCTAssertEqual(try PipelineKind(parsing: "SCPL-GPipe"), .scplGPipe)
     XCTAssertThrowsError(try PipelineKind(parsing: "fast")) {
       XCTAssertTrue(
-        "\($0)".contains("expected one of off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, zb-h1"), "\($0)")
+        "\($0)".contains("expected one of off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, interleaved-1f1b, zb-h1"),
+        "\($0)")
     }
     XCTAssertEqual(PipelineKind.defaultKind(for: .scpl, deviceCount: 1), .async)
     XCTAssertEqual(PipelineKind.defaultKind(for: .bp, deviceCount: 2), .nmp)

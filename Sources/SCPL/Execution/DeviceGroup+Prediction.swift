@@ -1,17 +1,18 @@
 import Torch
 
 extension DeviceGroup {
-  /// Runs `method`'s prediction over batches through the placement: for each batch, device d's
-  /// worker runs the prediction shares (`TrainingMethod.predict(component:_:)`) of its components
-  /// and moves the activation to device d+1 (a real copy when the tensor device changes); the
-  /// last device brings the logits to the CPU. Eval mode for the whole call, no gradients on
+  /// Runs `method`'s prediction over batches through the placement: for each batch, stage s's
+  /// device's worker runs the prediction shares (`TrainingMethod.predict(component:_:)`) of the
+  /// stage's components and moves the activation to stage s+1's device (a real copy when the
+  /// tensor device changes); the last stage brings the logits to the CPU. A stage is a device
+  /// except under interleaved-1f1b, where the batch goes round the devices once per chunk. Eval mode for the whole call, no gradients on
   /// every worker (grad mode is per thread), the modules' mode restored at the end.
   ///
-  /// The schedule is data, as in the GPipe executors: batch t is one job per device, submitted
-  /// at once, device d's job waiting for device d−1's. Workers take jobs in order, so device 0
+  /// The schedule is data, as in the GPipe executors: batch t is one job per stage, submitted
+  /// at once, stage s's job waiting for stage s−1's. Workers take jobs in order, so device 0
   /// goes on with batch t+1 while device 1 runs batch t; a full inbox makes the feeding thread
-  /// wait, which bounds the batches in flight. Jobs only ever wait on an earlier device, whose
-  /// jobs are already queued, so nothing can wait in a cycle.
+  /// wait, which bounds the batches in flight. A job only ever waits on a job queued before it,
+  /// so nothing can wait in a cycle.
   ///
   /// `onBatch` gets each batch's prediction on the caller's thread, in batch order. After an
   /// error (in a job, or thrown by `onBatch`) no further batch is fed; the batches in flight
@@ -58,7 +59,7 @@ extension DeviceGroup {
     if let failure { throw failure }
   }
 
-  /// Queues batch t's job on every device; returns the last one's. If a submit fails (a worker
+  /// Queues batch t's job of every stage; returns the last one's. If a submit fails (a worker
   /// shut down), waits for the jobs already queued before rethrowing, so none runs after return.
   private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<
     PartialPrediction
@@ -66,13 +67,13 @@ extension DeviceGroup {
     let jobs = JobSet()
     var last: Pending<PartialPrediction>?
     do {
-      for d in 0..<count {
+      for s in 0..<stageCount {
         let previous = last
-        let share = predictionShare(d, batch: t)
-        last = try jobs.submit(workers[d]) { [self] () throws -> PartialPrediction in
+        let share = predictionShare(s, batch: t)
+        last = try jobs.submit(workers[share.device]) { [self] () throws -> PartialPrediction in
           let received =
             try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
-          // Device d's components' shares of the prediction, then the hand-off to device d+1.
+          // Stage s's components' shares of the prediction, then the hand-off to stage s+1's device.
           return try withNoGrad {
             try share.handOff(
               share.throughComponents(received) { k, x in

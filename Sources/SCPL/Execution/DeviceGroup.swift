@@ -4,8 +4,13 @@ import Torch
 
 /// The devices of one executor: one started worker per device, the placement of components on
 /// them, and the timeline their spans go to.
+///
+/// The placement places components on **stages**: one per device under every schedule but
+/// interleaved-1f1b, which cuts the network into K·v stages (v chunks per device) and runs stage
+/// s on device s mod K, so a micro-batch goes round the devices v times.
 final class DeviceGroup {
   let devices: DeviceSpec
+  /// Components on stages (contiguous; stage s on device `device(ofStage: s)`).
   let placement: Placement
   let workers: [DeviceWorker]
   let timeline: Timeline
@@ -21,9 +26,9 @@ final class DeviceGroup {
 
   init(
     devices: DeviceSpec, placement: Placement, threadsPerDevice: Int, queueDepth: Int, seed: UInt64 = 0,
-    copyEveryHandOff: Bool = false
+    chunksPerDevice: Int = 1, copyEveryHandOff: Bool = false
   ) throws {
-    try placement.check(componentCount: placement.componentCount, deviceCount: devices.count)
+    try placement.check(componentCount: placement.componentCount, deviceCount: devices.count * chunksPerDevice)
     generators = try (0..<placement.componentCount).map { try Generator(seed: Self.generatorSeed(seed, component: $0)) }
     var started: [DeviceWorker] = []
     do {
@@ -49,7 +54,15 @@ final class DeviceGroup {
     timeline = Timeline(deviceNames: devices.devices.enumerated().map { "device \($0.offset) (\($0.element))" })
   }
 
+  /// How many devices (workers).
   var count: Int { workers.count }
+  /// How many stages the placement cuts the network into: `count`, or `count` × interleaved-1f1b's
+  /// chunks per device.
+  var stageCount: Int { placement.deviceCount }
+  /// The device that runs stage s.
+  func device(ofStage s: Int) -> Int { s % count }
+  /// The device that runs component k.
+  func device(ofComponent k: Int) -> Int { device(ofStage: placement.deviceOfComponent[k]) }
 
   /// Waits until every GPU worker's stream has run what was queued on it (nothing on CPU workers).
   func synchronizeStreams() throws {
@@ -65,22 +78,22 @@ final class DeviceGroup {
   func tensorDevice(_ d: Int) -> Device { devices.devices[d].tensorDevice }
 
   /// Where component k's tensors live.
-  func tensorDevice(ofComponent k: Int) -> Device { tensorDevice(placement.deviceOfComponent[k]) }
+  func tensorDevice(ofComponent k: Int) -> Device { tensorDevice(device(ofComponent: k)) }
 
   /// Moves modules (parameters and buffers, identities kept) to device d. A no-op on CPU workers.
   func place(_ modules: [Module], onDevice d: Int) throws {
     for m in modules { try m.move(to: tensorDevice(d)) }
   }
 
-  /// Moves each of a BP model's components to its device, and the classifier to the last one.
+  /// Moves each of a BP model's components to its device, and the classifier to the last stage's.
   func place(_ model: StagedModel) throws {
-    for (k, c) in model.components.enumerated() { try place([c], onDevice: placement.deviceOfComponent[k]) }
-    try place([model.classifier], onDevice: count - 1)
+    for (k, c) in model.components.enumerated() { try place([c], onDevice: device(ofComponent: k)) }
+    try place([model.classifier], onDevice: device(ofStage: stageCount - 1))
   }
 
   /// Moves every local stage's modules to the device its component is placed on.
   func place(_ stages: [any LocalStage]) throws {
-    for (k, stage) in stages.enumerated() { try place(stage.modules, onDevice: placement.deviceOfComponent[k]) }
+    for (k, stage) in stages.enumerated() { try place(stage.modules, onDevice: device(ofComponent: k)) }
   }
 
   /// Opens an epoch: the method's modules in training mode, the timeline's window started.

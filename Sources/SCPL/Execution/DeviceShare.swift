@@ -21,7 +21,8 @@ extension Activation: DeviceMovable {
   var tensors: [Tensor] { slots.compactMap { $0 } + extraTensors }
 }
 
-/// Device d's share of one batch (or one micro-batch): the one mechanism every schedule runs its
+/// Stage s's share of one batch (or one micro-batch), on the device that runs the stage (device s,
+/// but under interleaved-1f1b device s mod K): the one mechanism every schedule runs its
 /// work through. Executors and the placed prediction decide *when* each device does what; a share
 /// does it — the device's components in placement order, each forward and learn recorded as a
 /// span and any error told with where it happened ("component 3 on device 1 (cpu:1), batch 5,
@@ -35,7 +36,8 @@ extension Activation: DeviceMovable {
 /// job that runs the work.
 struct DeviceShare {
   let group: DeviceGroup
-  let device: Int
+  /// The stage (`DeviceGroup.placement`); the device under every schedule but interleaved-1f1b.
+  let stage: Int
   let batch: Int
   /// The micro-batch (0-based) under gpipe and scpl-gpipe, and how many there are.
   let microBatch: Int?
@@ -45,15 +47,19 @@ struct DeviceShare {
   /// Prefix of every error context ("predicting: ").
   let purpose: String
 
-  /// The components placed on this device, in order.
-  var components: [Int] { group.placement.components[device] }
-  var isFirst: Bool { device == 0 }
-  var isLast: Bool { device == group.count - 1 }
+  /// The device that runs the stage (its worker, its spans).
+  var device: Int { group.device(ofStage: stage) }
+  /// The components placed on this stage, in order.
+  var components: [Int] { group.placement.components[stage] }
+  var isFirst: Bool { stage == 0 }
+  var isLast: Bool { stage == group.stageCount - 1 }
   var tensorDevice: Device { group.tensorDevice(device) }
 
-  /// "device 1 (cpu:1), batch 5[, micro-batch 2 of 4]": where the work runs, for error messages.
+  /// "device 1 (cpu:1)[, stage 4 of 4], batch 5[, micro-batch 2 of 4]": where the work runs, for
+  /// error messages (the stage where a device runs several).
   var place: String {
-    "device \(device) (\(group.devices.devices[device])), batch \(batch)"
+    "device \(device) (\(group.devices.devices[device]))"
+      + (group.stageCount == group.count ? "" : ", stage \(stage + 1) of \(group.stageCount)") + ", batch \(batch)"
       + (microBatch.map { ", micro-batch \($0 + 1) of \(microBatchCount)" } ?? "")
   }
 
@@ -151,27 +157,33 @@ struct DeviceShare {
   /// A prediction share's way to another component's modules (Associated Learning's decoder
   /// chain): the same hand-off, to the device that component is placed on.
   var componentHandOff: ComponentHandOff {
-    ComponentHandOff { [self] tensor, k in try handOff(tensor, to: group.placement.deviceOfComponent[k]) }
+    ComponentHandOff { [self] tensor, k in try handOff(tensor, to: group.device(ofComponent: k)) }
   }
 
-  /// `value` for the next device (unchanged on the last device).
+  /// `value` for the next stage's device (unchanged on the last stage).
   func handOff<T: DeviceMovable>(_ value: T) throws -> T {
-    isLast ? value : try handOff(value, to: device + 1)
+    isLast ? value : try handOff(value, to: group.device(ofStage: stage + 1))
+  }
+
+  /// `value` (gradients going back) for the previous stage's device.
+  func handBack<T: DeviceMovable>(_ value: T) throws -> T {
+    try handOff(value, to: group.device(ofStage: stage - 1))
   }
 }
 
 extension DeviceGroup {
-  /// Device d's share of batch t (micro-batch m of `count`), recording spans on the timeline.
-  func share(_ d: Int, batch t: Int, microBatch m: Int? = nil, of count: Int = 1) -> DeviceShare {
+  /// Stage s's share of batch t (micro-batch m of `count`), recording spans on the timeline.
+  /// Stage s is device s under every schedule but interleaved-1f1b.
+  func share(_ s: Int, batch t: Int, microBatch m: Int? = nil, of count: Int = 1) -> DeviceShare {
     DeviceShare(
-      group: self, device: d, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
+      group: self, stage: s, batch: t, microBatch: m, microBatchCount: count, timeline: timeline, purpose: "")
   }
 
-  /// Device d's share of predicting batch t: no spans (prediction runs outside an epoch's
+  /// Stage s's share of predicting batch t: no spans (prediction runs outside an epoch's
   /// window), errors told as "predicting: …".
-  func predictionShare(_ d: Int, batch t: Int) -> DeviceShare {
+  func predictionShare(_ s: Int, batch t: Int) -> DeviceShare {
     DeviceShare(
-      group: self, device: d, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
+      group: self, stage: s, batch: t, microBatch: nil, microBatchCount: 1, timeline: nil, purpose: "predicting: ")
   }
 
   /// Runs `body` (batch t's preparation: its inputs moved to device 0 and wrapped as the first

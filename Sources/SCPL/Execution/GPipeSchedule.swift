@@ -30,10 +30,17 @@ import Torch
 /// at most K − d micro-batches' graphs where GPipe holds all M. A backward lets go of its
 /// micro-batch's graph and hand-offs as it ends. Each device adds its micro-batches' gradients in
 /// the order 1…M where GPipe adds M…1, so the two agree up to rounding, not bit for bit.
+///
+/// `--pipeline interleaved-1f1b` runs 1F1B over K·v stages (`DeviceGroup.placement`), stage s on
+/// device s mod K, in Megatron's interleaved order (`OneFOneBOrder` with v chunks): each
+/// device's idle time shrinks by about v, for v times the hand-offs and v−1 more warm-up
+/// micro-batches held on device 0. The stages are what the other schedules call devices: a
+/// stage hands its output to the next stage's device (device 0 again after the last device) and
+/// its input's gradients back to the previous stage's.
 final class GPipeSchedule: BatchSchedule {
-  /// GPipe's order (every forward, then every backward, M…1), 1F1B's, or ZB-H1's (1F1B's with
-  /// each backward split into its input-gradient and weight-gradient passes).
-  enum Order { case gpipe, oneFOneB, zeroBubble }
+  /// GPipe's order (every forward, then every backward, M…1), 1F1B's, interleaved 1F1B's, or
+  /// ZB-H1's (1F1B's with each backward split into its input-gradient and weight-gradient passes).
+  enum Order { case gpipe, oneFOneB, interleaved, zeroBubble }
 
   let kind: PipelineKind
   private let bp: BackpropMethod
@@ -43,7 +50,9 @@ final class GPipeSchedule: BatchSchedule {
   let order: Order
   var method: any TrainingMethod { bp }
   /// Per device, the most micro-batches whose forward had run and whose backward had not, over
-  /// the batches trained so far: GPipe's M, 1F1B's at most K − d.
+  /// the batches trained so far: GPipe's M, 1F1B's at most K − d. Under interleaved-1f1b each
+  /// chunk's forward counts (a micro-batch in two chunks of a device counts twice, each holding
+  /// a chunk's share of the layers): compare the schedules by `peakHeldActivationBytes`.
   var peakHeldMicroBatches: [Int] { held.withLock { $0.peak } }
   /// Per device, the most bytes of held micro-batches' component outputs at once (each component's
   /// output activation, the part of a graph's saved tensors the schedule can count; the layers
@@ -60,6 +69,7 @@ final class GPipeSchedule: BatchSchedule {
     switch order {
     case .gpipe: kind = .gpipe
     case .oneFOneB: kind = .oneFOneB
+    case .interleaved: kind = .interleaved1F1B
     case .zeroBubble: kind = .zbH1
     }
     let zeros = Array(repeating: 0, count: group.count)
@@ -142,12 +152,12 @@ final class GPipeSchedule: BatchSchedule {
     func release() { inputGradients = [] }
   }
 
-  /// Zeroes the gradients, then runs every micro-batch's forward and backward as GPipe schedules
-  /// them; returns the mini-batch's cross-entropy. Leaves the accumulated gradients for `update`.
+  /// Zeroes the gradients, then runs every micro-batch's forward and backward in the schedule's
+  /// order; returns the mini-batch's cross-entropy. Leaves the accumulated gradients for `update`.
   /// No job of this batch is still running when it returns, whatever failed.
   func backpropagate(_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> Double {
     let (model, optimizer, group, microBatches) = (bp.model, bp.optimizer, self.group, self.microBatches)
-    let last = group.count - 1
+    let last = group.stageCount - 1
     let jobs = JobSet()
     defer { jobs.settle() }
 
@@ -157,70 +167,45 @@ final class GPipeSchedule: BatchSchedule {
         let x = try model.firstActivation(inputs.to(here))
         let sizes = MicroBatches.sizes(rows: x.batchSize, count: microBatches)
         return Prepared(
-          inputs: try x.split(sizes: sizes), labels: try labels.to(group.tensorDevice(last)).split(sizes: sizes),
+          inputs: try x.split(sizes: sizes),
+          labels: try labels.to(group.tensorDevice(group.device(ofStage: last))).split(sizes: sizes),
           shares: sizes.map { Double($0) / Double(x.batchSize) })
       }
     }
     let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
-    var forwards: [[Pending<Forward>?]] = Array(repeating: Array(repeating: nil, count: group.count), count: count)
-    var backwards: [[Pending<Backward>?]] = Array(repeating: Array(repeating: nil, count: group.count), count: count)
-    /// Queues device d's backward of micro-batch m (under zb-h1 its input-gradient pass), which
-    /// waits for device d+1's gradients.
-    func queueBackward(_ m: Int, _ d: Int) throws {
-      let stored = forwards[m][d]!, later = d < last ? backwards[m][d + 1] : nil
-      let share = group.share(d, batch: t, microBatch: m, of: count)
-      let pass: BackwardPass = order == .zeroBubble ? .inputs : .whole
-      backwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Backward in
-        let result = try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait(), pass: pass)
-        try later?.wait().release()
-        if pass == .whole {
-          let kept = try stored.wait()
-          hold(d, -1, bytes: kept.activationBytes)
-          kept.release()
-        }
-        return result
-      }
-    }
-    /// zb-h1: queues device d's weight-gradient pass of micro-batch m, after its input pass.
-    func queueWeights(_ m: Int, _ d: Int) throws {
-      let stored = forwards[m][d]!, inputPass = backwards[m][d]!
-      let share = group.share(d, batch: t, microBatch: m, of: count)
-      weights.append(
-        try jobs.submit(group.workers[d]) { [self] in
-          _ = try inputPass.wait()
-          let kept = try stored.wait()
-          try weightPass(share, kept)
-          hold(d, -1, bytes: kept.activationBytes)
-          kept.release()
-        })
-    }
+    let empty: [[Pending<Forward>?]] = Array(repeating: Array(repeating: nil, count: group.stageCount), count: count)
+    var forwards = empty
+    var backwards: [[Pending<Backward>?]] = empty.map { $0.map { _ in nil } }
     var weights: [Pending<Void>] = []
-    switch order {
-    case .gpipe:
-      let rows = try group.pipelinedForwards(
-        jobs, batch: t, microBatches: count, input: { try prepared.wait().inputs[$0] }
-      ) {
-        [self] share, x in try forward(share, x)
-      }
-      forwards = rows.map { $0.map { $0 } }
-      // Backwards in reverse micro-batch order, from the last device up.
-      for m in (0..<count).reversed() { for d in (0...last).reversed() { try queueBackward(m, d) } }
-    case .oneFOneB, .zeroBubble:
-      // Each device's steps in 1F1B (or ZB-H1) order, queued in an order where every job comes
-      // after the jobs it waits for (a worker runs its jobs in the order they are queued).
-      let steps = OneFOneBOrder.merged(devices: group.count, microBatches: count, splitBackward: order == .zeroBubble)
-      for (d, step) in steps {
-        let m = step.micro
-        switch step {
-        case .forward:
-          let previous = d > 0 ? forwards[m][d - 1] : nil
-          let share = group.share(d, batch: t, microBatch: m, of: count)
-          forwards[m][d] = try jobs.submit(group.workers[d]) { [self] () throws -> Forward in
-            try forward(share, try previous.map { try $0.wait().handoff! } ?? prepared.wait().inputs[m])
-          }
-        case .backward: try queueBackward(m, d)
-        case .weight: try queueWeights(m, d)
+    // Every stage's steps, queued in an order where each job comes after the jobs it waits for
+    // (a worker runs its jobs in the order they are queued).
+    for (m, s, step) in steps(microBatches: count) {
+      let share = group.share(s, batch: t, microBatch: m, of: count)
+      let worker = group.workers[share.device]
+      switch step {
+      case .forward:
+        let previous = s > 0 ? forwards[m][s - 1] : nil
+        forwards[m][s] = try jobs.submit(worker) { [self] () throws -> Forward in
+          try forward(share, try previous.map { try $0.wait().handoff! } ?? prepared.wait().inputs[m])
         }
+      case .backward:
+        // Under zb-h1 the input-gradient pass; it waits for the next stage's gradients.
+        let stored = forwards[m][s]!, later = s < last ? backwards[m][s + 1] : nil
+        let pass: BackwardPass = order == .zeroBubble ? .inputs : .whole
+        backwards[m][s] = try jobs.submit(worker) { [self] () throws -> Backward in
+          let result = try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait(), pass: pass)
+          try later?.wait().release()
+          if pass == .whole { try letGo(share, stored.wait()) }
+          return result
+        }
+      case .weight:  // zb-h1's weight-gradient pass, after the input pass
+        let stored = forwards[m][s]!, inputPass = backwards[m][s]!
+        weights.append(
+          try jobs.submit(worker) { [self] in
+            _ = try inputPass.wait()
+            try weightPass(share, stored.wait())
+            try letGo(share, stored.wait())
+          })
       }
     }
 
@@ -229,11 +214,44 @@ final class GPipeSchedule: BatchSchedule {
     for job in weights { try job.wait() }
     var losses: [Double] = []
     for m in 0..<count {
-      for d in (0...last).reversed() {
-        if let loss = try backwards[m][d]!.wait().loss { losses.append(loss) }
+      for s in (0...last).reversed() {
+        if let loss = try backwards[m][s]!.wait().loss { losses.append(loss) }
       }
     }
     return losses.reduce(0, +)
+  }
+
+  /// What a stage does when: (micro-batch, stage, step) in an order where each step comes after
+  /// those it waits for. GPipe: every forward, micro-batches 1…M each through every stage, then
+  /// every backward, M…1 each from the last stage up. The 1F1B family: `OneFOneBOrder`'s.
+  /// Interleaved 1F1B goes round the devices in groups of K micro-batches; a batch cut into a
+  /// count that is not a multiple of K (a short last batch: one row per micro-batch) runs in
+  /// GPipe's order instead, which computes the same gradients.
+  private func steps(microBatches count: Int) -> [(micro: Int, stage: Int, step: OneFOneBOrder.Step)] {
+    let (K, S) = (group.count, group.stageCount)
+    func placed(_ list: [(device: Int, step: OneFOneBOrder.Step)]) -> [(Int, Int, OneFOneBOrder.Step)] {
+      list.map { ($0.step.micro, $0.step.stage(device: $0.device, devices: K), $0.step) }
+    }
+    switch order {
+    case .oneFOneB, .zeroBubble:
+      return placed(OneFOneBOrder.merged(devices: K, microBatches: count, splitBackward: order == .zeroBubble))
+    case .interleaved where count % K == 0:
+      return placed(OneFOneBOrder.merged(devices: K, microBatches: count, chunks: S / K))
+    case .gpipe, .interleaved:
+      let forwards = (0..<count).flatMap { m in
+        (0..<S).map { s in (m, s, OneFOneBOrder.Step.forward(micro: m, chunk: s / K)) }
+      }
+      let backwards = (0..<count).reversed().flatMap { m in
+        (0..<S).reversed().map { s in (m, s, OneFOneBOrder.Step.backward(micro: m, chunk: s / K)) }
+      }
+      return forwards + backwards
+    }
+  }
+
+  /// The backward is done with stage `share`'s micro-batch: its graph and hand-offs go.
+  private func letGo(_ share: DeviceShare, _ kept: Forward) {
+    hold(share.device, -1, bytes: kept.activationBytes)
+    kept.release()
   }
 
   /// The one optimizer step of a mini-batch, on device 0's worker (whose backward finishes last).
@@ -327,7 +345,7 @@ final class GPipeSchedule: BatchSchedule {
     guard !share.isFirst else { return Backward(inputGradients: [], loss: loss) }
     // The hand-back: gradients go up to the previous device.
     return Backward(
-      inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handOff($0, to: share.device - 1) } },
+      inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handBack($0) } },
       loss: loss)
   }
 

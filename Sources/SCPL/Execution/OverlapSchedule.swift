@@ -28,13 +28,13 @@ final class OverlapSchedule: BatchSchedule {
     }
     var learning: [Pending<Double>] = []
     for (k, stage) in stages.enumerated() {
-      let share = group.share(group.placement.deviceOfComponent[k], batch: t)
+      let share = group.share(group.placement.deviceOfComponent[k], batch: t)  // component k's stage
       let input = x, stageLabels = try labels.to(share.tensorDevice)
       // Forward, then the hand-off to the next component's device, before this one learns.
       let (output, handoff) = try group.workers[share.device].run { () throws -> (Activation, Activation?) in
         let y = try share.forward(component: k) { try stage.forward(input) }
         guard k + 1 < stages.count else { return (y, nil) }
-        return (y, try share.handOff(y.detached(), to: group.placement.deviceOfComponent[k + 1]))
+        return (y, try share.handOff(y.detached(), to: group.device(ofComponent: k + 1)))
       }
       learning.append(
         try jobs.submit(group.workers[share.device]) {

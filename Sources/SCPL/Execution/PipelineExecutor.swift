@@ -42,6 +42,8 @@ public protocol PipelineExecutor: AnyObject {
   var kind: PipelineKind { get }
   var method: any TrainingMethod { get }
   var devices: DeviceSpec { get }
+  /// Which component runs where: on device d, or under interleaved-1f1b on stage s (device s mod
+  /// K; `PipelineOptions.chunksPerDevice`).
   var placement: Placement { get }
   /// The spans every worker recorded during the last (or current) epoch.
   var timeline: Timeline { get }
@@ -131,6 +133,10 @@ public struct PipelineOptions: Sendable {
   /// gpipe: recompute each micro-batch's forward just before its backward instead of keeping its
   /// graph (`--recompute`).
   public var recompute = false
+  /// interleaved-1f1b: the chunks (stages) of the network each device holds
+  /// (`--chunks-per-device`); the placement, given or balanced, then places the components on
+  /// devices × chunks stages, stage s on device s mod K.
+  public var chunksPerDevice = 2
   /// Seeds the components' random generators (dropout): component k draws from a stream derived
   /// from (seed, k), whatever device runs it, so a run's draws depend on neither the placement
   /// nor how the worker threads interleave.
@@ -176,29 +182,41 @@ public enum Pipelines {
       }
     }
     try MicroBatches.check(options.microBatches)
-    guard !options.recompute || [.gpipe, .oneFOneB, .zbH1].contains(kind) else {
+    guard !options.recompute || kind.backPropagatesMicroBatches else {
       throw PipelineError(
-        "--recompute re-materialises each micro-batch's forward for its backward and applies to --pipeline gpipe, 1f1b and zb-h1 only, not \(kind.rawValue)"
+        "--recompute re-materialises each micro-batch's forward for its backward and applies to --pipeline gpipe, 1f1b, interleaved-1f1b and zb-h1 only, not \(kind.rawValue)"
       )
     }
     let componentCount = method.model.components.count
+    // The placement places components on stages: one per device, or interleaved-1f1b's chunks.
+    let chunks = kind == .interleaved1F1B ? options.chunksPerDevice : 1
+    if kind == .interleaved1F1B {
+      try Interleaving.check(
+        chunksPerDevice: chunks, devices: deviceCount, microBatches: options.microBatches, components: componentCount)
+    }
+    let stageCount = deviceCount * chunks
     let placement: Placement
     if let p = options.placement {
-      try p.check(componentCount: componentCount, deviceCount: deviceCount)
+      if kind == .interleaved1F1B {
+        try Interleaving.check(p, components: componentCount, devices: deviceCount, chunksPerDevice: chunks)
+      } else {
+        try p.check(componentCount: componentCount, deviceCount: deviceCount)
+      }
       placement = p
-    } else if deviceCount == 1 {
+    } else if stageCount == 1 {
       placement = try Placement(Array(repeating: 0, count: componentCount), deviceCount: 1)
     } else {
-      guard deviceCount <= componentCount else {
+      guard stageCount <= componentCount else {
         throw PipelineError(
           "\(deviceCount) devices for \(method.model.name)'s \(componentCount) components: every device needs at least one component; use at most \(componentCount) devices"
         )
       }
-      placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: deviceCount)
+      placement = try .balanced(costs: options.costEstimate.costs(of: method, probe: probe), deviceCount: stageCount)
     }
     let group = try DeviceGroup(
       devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
-      queueDepth: options.queueDepth, seed: options.seed, copyEveryHandOff: options.copyEveryHandOff)
+      queueDepth: options.queueDepth, seed: options.seed, chunksPerDevice: chunks,
+      copyEveryHandOff: options.copyEveryHandOff)
     do {
       // `kind.check` has matched the method to the schedule: BP's schedules get a BackpropMethod,
       // the local ones a LocalMethod.
@@ -212,6 +230,10 @@ public enum Pipelines {
         return BatchByBatchExecutor(
           try GPipeSchedule(
             bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .oneFOneB))
+      case (.interleaved1F1B, let bp as BackpropMethod):
+        return BatchByBatchExecutor(
+          try GPipeSchedule(
+            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .interleaved))
       case (.zbH1, let bp as BackpropMethod):
         return BatchByBatchExecutor(
           try GPipeSchedule(

@@ -21,10 +21,22 @@ public enum PipelineKind: String, CaseIterable, Sendable {
   /// flush, each device running its backward of a micro-batch as soon as it can (after K−1−d
   /// warm-up forwards), so device d holds at most K − d micro-batches' activations, not all M.
   case oneFOneB = "1f1b"
+  /// Interleaved 1F1B (BP only; Megatron-LM's virtual pipeline): the network cut into K·v
+  /// stages, stage s on device s mod K, so each device holds v non-contiguous chunks
+  /// (`--chunks-per-device` v); 1F1B over the stages, which divides the bubble by about v for v
+  /// times the hand-offs.
+  case interleaved1F1B = "interleaved-1f1b"
   /// Zero bubble ZB-H1 (BP only; Qi et al., 2024): 1F1B with each backward split into the
   /// input-gradient pass, which the previous device waits for, and the weight-gradient pass,
   /// which device d holds back (up to d of them) to run where 1F1B would wait.
   case zbH1 = "zb-h1"
+
+  /// BP's micro-batched schedules (gpipe, 1f1b, interleaved-1f1b, zb-h1): GPipe's work over
+  /// micro-batches in their orders, which `--recompute` applies to.
+  public var backPropagatesMicroBatches: Bool { [.gpipe, .oneFOneB, .interleaved1F1B, .zbH1].contains(self) }
+
+  /// The schedules that cut a mini-batch into `--micro-batches`: BP's micro-batched ones and scpl-gpipe.
+  public var takesMicroBatches: Bool { backPropagatesMicroBatches || self == .scplGPipe }
 
   /// Reads a `--pipeline` name, ignoring case; an unknown one is an error listing the known ones.
   public init(parsing text: String) throws {
@@ -61,7 +73,7 @@ public enum PipelineKind: String, CaseIterable, Sendable {
           "--pipeline \(rawValue) needs a local method (scpl, early-exit, al): BP's backward crosses every component; use nmp"
         )
       }
-    case .gpipe, .oneFOneB, .zbH1:
+    case .gpipe, .oneFOneB, .interleaved1F1B, .zbH1:
       guard !method.isLocal else {
         throw PipelineError(
           "--pipeline \(rawValue) back-propagates micro-batches through every device and serves BP only; \(method.rawValue) is a local method: use scpl-gpipe (or async, overlap)"

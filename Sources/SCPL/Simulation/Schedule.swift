@@ -54,6 +54,7 @@ extension ScheduleSimulator {
       case .gpipe: self = .gpipe
       case .scplGPipe: self = .scplGPipe
       case .oneFOneB: self = .oneFOneB
+      case .interleaved1F1B: self = .interleaved1F1B
       case .zbH1: self = .zbH1
       }
     }

@@ -85,6 +85,9 @@ public struct TrainConfig: Codable, Sendable {
   public var microBatches: Int
   /// gpipe: recompute each micro-batch's forward before its backward instead of keeping its graph.
   public var recompute: Bool
+  /// `--chunks-per-device`: interleaved-1f1b's chunks of the network on each device (default 2;
+  /// nil under every other pipeline).
+  public var chunksPerDevice: Int?
   /// After training, a linear probe of each component's features (`LinearProbe`).
   public var probe: Bool
   /// A checkpoint after every N-th epoch (and always after the last).
@@ -118,7 +121,7 @@ public struct TrainConfig: Codable, Sendable {
     case lrSchedule = "lr-schedule", maxLen = "max-len", vocabSize = "vocab-size", wordVectors = "word-vectors"
     case labelNoise = "label-noise", limitTrain = "limit-train", limitTest = "limit-test"
     case pipeline, devices, placement, profile, threadsPerDevice = "threads-per-device", queueDepth = "queue-depth"
-    case microBatches = "micro-batches", recompute, probe
+    case microBatches = "micro-batches", recompute, probe, chunksPerDevice = "chunks-per-device"
     case checkpointEvery = "checkpoint-every", checkpointEverySteps = "checkpoint-every-steps", keepCheckpoints =
       "keep-checkpoints"
     /// The key of `onNan`.
@@ -146,7 +149,7 @@ extension TrainConfig {
   /// them (resume a distributed run in one process, or the other way round) and still continue
   /// the same training.
   public static let layoutKeys: Set<String> = [
-    "devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth"
+    "devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth", "chunks-per-device"
   ]
 
   /// This config with the layout options `given` names replaced; any other option in `given`
@@ -163,7 +166,10 @@ extension TrainConfig {
     guard !changes.isEmpty else { return self }
     var object = try RunIdentity.fields(self)
     for (key, value) in changes { object[key] = value }
-    let merged = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: object))
+    var merged = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: object))
+    // Chunks belong to interleaved-1f1b: a run resumed under another pipeline drops them, one
+    // resumed under interleaved-1f1b without them gets the default.
+    merged.chunksPerDevice = merged.pipeline == .interleaved1F1B ? merged.chunksPerDevice ?? 2 : nil
     try merged.validate()
     return merged
   }
@@ -245,6 +251,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var microBatches: Int?
   /// `--recompute`, nil when not given.
   public var recompute: Bool?
+  /// `--chunks-per-device`, nil when not given.
+  public var chunksPerDevice: Int?
   /// `--probe`, nil when not given.
   public var probe: Bool?
   /// `--checkpoint-every`, nil when not given.
@@ -429,11 +437,16 @@ public struct PartialTrainConfig: Codable, Sendable {
     }
     let devices = try self.devices ?? DeviceSpec(parsing: "1")
     let pipeline = self.pipeline ?? PipelineKind.defaultKind(for: method, deviceCount: devices.count)
-    if microBatches != nil && ![.gpipe, .scplGPipe, .oneFOneB, .zbH1].contains(pipeline) {
-      throw ConfigError("--micro-batches applies to --pipeline gpipe, 1f1b, zb-h1 and scpl-gpipe, not \(pipeline)")
+    if microBatches != nil && !pipeline.takesMicroBatches {
+      throw ConfigError(
+        "--micro-batches applies to --pipeline gpipe, 1f1b, interleaved-1f1b, zb-h1 and scpl-gpipe, not \(pipeline)")
     }
-    if recompute == true && ![.gpipe, .oneFOneB, .zbH1].contains(pipeline) {
-      throw ConfigError("--recompute applies to --pipeline gpipe, 1f1b and zb-h1 only, not \(pipeline)")
+    if recompute == true && !pipeline.backPropagatesMicroBatches {
+      throw ConfigError(
+        "--recompute applies to --pipeline gpipe, 1f1b, interleaved-1f1b and zb-h1 only, not \(pipeline)")
+    }
+    if chunksPerDevice != nil && pipeline != .interleaved1F1B {
+      throw ConfigError("--chunks-per-device applies to --pipeline interleaved-1f1b only, not \(pipeline)")
     }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let optimizer = self.optimizer ?? .adam
@@ -457,7 +470,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       pipeline: pipeline, devices: devices, placement: placement,
       threadsPerDevice: threadsPerDevice ?? (devices.count == 1 ? threads : Swift.max(1, threads / devices.count)),
       queueDepth: queueDepth ?? 2, profile: profile ?? false, microBatches: microBatches ?? 4,
-      recompute: recompute ?? false,
+      recompute: recompute ?? false, chunksPerDevice: pipeline == .interleaved1F1B ? chunksPerDevice ?? 2 : nil,
       probe: probe ?? false, checkpointEvery: checkpointEvery ?? 1, checkpointEverySteps: checkpointEverySteps,
       keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
@@ -549,6 +562,14 @@ extension TrainConfig {
       devices.count <= components,
       "--devices \(devices) names \(devices.count) devices for \(components) components: every device needs at least one component; use at most \(components) devices"
     )
+    if let v = chunksPerDevice {
+      try need(
+        pipeline == .interleaved1F1B, "--chunks-per-device applies to --pipeline interleaved-1f1b only, not \(pipeline)"
+      )
+      try count(v, "chunks-per-device", 1...Limits.components)
+      try Interleaving.check(
+        chunksPerDevice: v, devices: devices.count, microBatches: microBatches, components: components)
+    }
   }
 
   /// The executor options these settings describe (placement checked against the model later).
@@ -558,12 +579,18 @@ extension TrainConfig {
   public func pipelineOptions(componentCount: Int, link: RankLink? = nil) throws -> PipelineOptions {
     var spec = devices
     if let link { spec = try .acrossRanks(spec, rank: link.rank, of: link.worldSize) }
-    try placement?.check(componentCount: componentCount, deviceCount: spec.count)
+    if let placement, let chunksPerDevice {
+      try Interleaving.check(
+        placement, components: componentCount, devices: spec.count, chunksPerDevice: chunksPerDevice)
+    } else {
+      try placement?.check(componentCount: componentCount, deviceCount: spec.count)
+    }
     var o = PipelineOptions(kind: pipeline, devices: spec, placement: placement)
     o.threadsPerDevice = threadsPerDevice
     o.queueDepth = queueDepth
     o.microBatches = microBatches
     o.recompute = recompute
+    if let chunksPerDevice { o.chunksPerDevice = chunksPerDevice }
     o.link = link
     return o
   }

@@ -35,7 +35,7 @@ extension Bench {
 
     @Option(
       help:
-        "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, zb-h1 (default nmp,overlap,async)."
+        "Comma-separated pipelines: off, nmp, overlap, async, gpipe, scpl-gpipe, 1f1b, interleaved-1f1b, zb-h1 (default nmp,overlap,async)."
     )
     var pipelines: String?
 
@@ -111,11 +111,14 @@ extension Bench {
     @Option(help: "Capacity of each device's inbox.")
     var queueDepth = 2
 
-    @Option(help: "gpipe, 1f1b, zb-h1 and scpl-gpipe: micro-batches per batch.")
+    @Option(help: "gpipe, 1f1b, interleaved-1f1b, zb-h1 and scpl-gpipe: micro-batches per batch.")
     var microBatches = 4
 
     @Flag(help: "gpipe: recompute each micro-batch's forward before its backward.")
     var recompute = false
+
+    @Option(help: "interleaved-1f1b: chunks of the network each device holds.")
+    var chunksPerDevice = 2
 
     @Option(help: "Directory for the JSON, Markdown and SVG results.")
     var out = "bench-results"
@@ -141,7 +144,8 @@ extension Bench {
       let counts = [
         ("--steps", steps), ("--rounds", rounds), ("--threads-per-device", threadsPerDevice),
         ("--queue-depth", queueDepth),
-        ("--components", components), ("--micro-batches", microBatches), ("--epoch-samples", epochSamples)
+        ("--components", components), ("--micro-batches", microBatches), ("--epoch-samples", epochSamples),
+        ("--chunks-per-device", chunksPerDevice)
       ]
       if let (name, value) = counts.first(where: { $0.1 < 1 }) {
         throw ValidationError("\(name) must be at least 1, got \(value)")
@@ -176,6 +180,11 @@ extension Bench {
         let input = try BenchInput.resolve(model: model, input: input, seqLen: seqLen)
         let placement = try self.placement.map {
           try Placement(parsing: $0, componentCount: components, deviceCount: spec.count)
+        }
+        if placement != nil, plan.runs.contains(where: { $0.pipeline == .interleaved1F1B }) {
+          throw ValidationError(
+            "--placement places components on the \(spec.count) devices, but interleaved-1f1b places them on \(spec.count * chunksPerDevice) stages (\(chunksPerDevice) per device): leave --placement out, or bench interleaved-1f1b on its own"
+          )
         }
         let costEstimate = try CostEstimate(parsing: self.costEstimate)
         if !real, dataset != nil || dataDir != nil {
@@ -258,12 +267,14 @@ extension Bench {
       var roundsOf = Array(repeating: [BenchRecord](), count: configurations.count)
       for round in 1...rounds {
         for (index, (batchSize, run)) in configurations.enumerated() {
-          let placementKey = "\(run.method.rawValue) \(batchSize)"
+          // interleaved-1f1b's placement is over its stages, not the devices.
+          let placementKey = "\(run.method.rawValue) \(batchSize)\(run.pipeline == .interleaved1F1B ? " stages" : "")"
           var options = PipelineOptions(kind: run.pipeline, devices: r.spec)
           options.threadsPerDevice = threadsPerDevice
           options.queueDepth = queueDepth
           options.microBatches = microBatches
           options.recompute = recompute && run.pipeline == .gpipe
+          options.chunksPerDevice = chunksPerDevice
           options.costEstimate = r.costEstimate
           if run.pipeline == .off {
             // The sequential reference on one device with the same cores as the pipelines.

@@ -94,7 +94,7 @@ public struct TrainOptions: ParsableArguments {
   var divisor: SupervisedContrastiveLoss.Divisor?
   @Option(
     help:
-      "Execution: off, nmp, gpipe, 1f1b or zb-h1 (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one."
+      "Execution: off, nmp, gpipe, 1f1b, interleaved-1f1b or zb-h1 (BP), overlap, async or scpl-gpipe (local methods). Default: async for local methods, nmp for BP on several devices, off on one."
   ) var pipeline: PipelineKind?
   @Option(
     help:
@@ -107,10 +107,17 @@ public struct TrainOptions: ParsableArguments {
   @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).")
   var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
-  @Option(help: "gpipe, 1f1b, zb-h1, scpl-gpipe: micro-batches per mini-batch (default 4).") var microBatches: Int?
+  @Option(help: "gpipe, 1f1b, interleaved-1f1b, zb-h1, scpl-gpipe: micro-batches per mini-batch (default 4).")
+  var microBatches: Int?
   @Flag(
-    help: "gpipe, 1f1b, zb-h1: recompute each micro-batch's forward before its backward instead of keeping its graph.")
+    help:
+      "gpipe, 1f1b, interleaved-1f1b, zb-h1: recompute each micro-batch's forward before its backward instead of keeping its graph."
+  )
   var recompute = false
+  @Option(
+    help:
+      "interleaved-1f1b: chunks of the network each device holds (default 2); the network is cut into devices × chunks stages, stage s on device s mod devices, and --placement places components on those stages."
+  ) var chunksPerDevice: Int?
   @Flag(help: "Write trace.json (Chrome/Perfetto) and timeline.svg of the last epoch.") var profile = false
   @Flag(
     help:
