@@ -9,7 +9,10 @@ final class BenchPlanTests: XCTestCase {
     let (runs, skipped) = BenchPlan.crossing(methods: MethodKind.allCases, pipelines: PipelineKind.allCases, devices: 2)
     let local: [PipelineKind] = [.off, .overlap, .async, .scplGPipe]
     let expected =
-      [Run(.bp, .off), Run(.bp, .nmp), Run(.bp, .gpipe), Run(.bp, .oneFOneB), Run(.bp, .zbH1)]
+      [
+        Run(.bp, .off), Run(.bp, .nmp), Run(.bp, .gpipe), Run(.bp, .oneFOneB), Run(.bp, .interleaved1F1B),
+        Run(.bp, .zbH1)
+      ]
       + [MethodKind.scpl, .earlyExit, .al].flatMap { m in local.map { Run(m, $0) } }
     XCTAssertEqual(Set(runs), Set(expected))
     XCTAssertEqual(runs.count, expected.count)
