@@ -8,7 +8,7 @@ import Torch
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Evaluate a checkpoint on a data set's test split: its accuracy, and each component head's for Early Exit and AL."
+      "Evaluate a checkpoint on a data set's test split: its accuracy, each component's predictor's or head's (scpl --predictors, early-exit, al), and with --adaptive an early exit per sample."
   )
 
   @OptionGroup var options: EvalOptions
@@ -47,9 +47,28 @@ public struct EvalOptions: ParsableArguments {
   @Option(help: "Where that data set's files are (default: as `scpl datasets` lists).") var dataDir: String?
   @Option(help: "Use only the first N test samples (default: all).") var limitTest: Int?
   @Option(help: "Samples per evaluation batch (default: the run's --test-batch-size).") var batchSize: Int?
+  @Option(
+    help:
+      "Adaptive inference per sample: confidence:P (exit at the first predictor whose top softmax exceeds P), patience:N (N consecutive predictors agree) or agreement:C (adjacent predictors agree, logits' cosine ≥ C). Needs a predictor per component (scpl --predictors, early-exit, al)."
+  ) var adaptive: String?
+  @Flag(help: "With --adaptive: evaluate a range of the rule's thresholds and draw accuracy against compute.")
+  var sweep = false
+  @Flag(
+    help:
+      "With --adaptive: decide per batch, as DecoupleFlow does (a batch goes on until every sample in it may exit), for comparison."
+  ) var perBatch = false
+  @Option(help: "With --adaptive: write the result (and the sweep's points) as JSON to this file.") var json: String?
+  @Option(help: "With --sweep: where to draw the curve (default: adaptive.svg in the checkpoint's run folder).")
+  var plot: String?
 
   /// Refuses a test limit below 1 and a batch size out of range, before anything loads.
   public func validate() throws {
+    if adaptive == nil, sweep || perBatch || json != nil || plot != nil {
+      throw ValidationError(
+        "--sweep, --per-batch, --json and --plot describe an adaptive evaluation; give --adaptive RULE too")
+    }
+    if plot != nil && !sweep { throw ValidationError("--plot draws the sweep's curve; give --sweep too") }
+    if let adaptive { _ = try ExitRule(parsing: adaptive) }
     if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be at least 1, got \(limitTest)") }
     if let batchSize, !(1...TrainConfig.Limits.batchSize).contains(batchSize) {
       throw ValidationError("--batch-size must be between 1 and \(TrainConfig.Limits.batchSize), got \(batchSize)")
@@ -63,7 +82,7 @@ public struct EvalOptions: ParsableArguments {
   public func evaluate(
     model: ModelBuilder? = nil, data source: DataSource? = nil, method: (inout MethodOptions) -> Void = { _ in }
   ) throws -> (result: Evaluation.Result, text: String) {
-    let (file, name, identity) = try Self.open(URL(fileURLWithPath: checkpoint))
+    let (file, name, identity, folder) = try Self.open(URL(fileURLWithPath: checkpoint))
     var config = identity.config
     if let dataset, dataset != config.dataset {
       // A program's own data is text when its source says so (without the source, the model
@@ -98,6 +117,24 @@ public struct EvalOptions: ParsableArguments {
       )
     }
     let result = try Evaluation.run(trained, on: data.test, batchSize: batchSize ?? config.testBatchSize)
+    var adaptiveLines: [String] = []
+    if let adaptive {
+      let report = try AdaptiveReport.evaluate(
+        trained, on: data.test, batchSize: batchSize ?? config.testBatchSize, rule: try ExitRule(parsing: adaptive),
+        sweep: sweep, perBatch: perBatch)
+      var written: [String] = []
+      if let json {
+        try report.json().write(to: URL(fileURLWithPath: json), atomically: true, encoding: .utf8)
+        written.append(json)
+      }
+      if sweep {
+        let url = plot.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("adaptive.svg")
+        try report.svg(title: "\(config.model) · \(config.method) on \(data.testName)").write(
+          to: url, atomically: true, encoding: .utf8)
+        written.append(url.path)
+      }
+      adaptiveLines = [report.text] + written.map { "wrote \($0)" }
+    }
     var lines = [
       "checkpoint: \(name) (\(config.model) · \(config.method), run \(file.metadata["run"] ?? "?"), epoch \(file.metadata["epoch"] ?? "?"))",
       String(format: "test accuracy: %.2f%% on %d samples of %@", 100 * result.accuracy, data.test.count, data.testName)
@@ -105,13 +142,13 @@ public struct EvalOptions: ParsableArguments {
     lines += result.headAccuracies.enumerated().map {
       String(format: "  head %d: %.2f%%", $0.offset + 1, 100 * $0.element)
     }
-    return (result, lines.joined(separator: "\n"))
+    return (result, (lines + adaptiveLines).joined(separator: "\n"))
   }
 
-  /// The checkpoint, its path and its run's identity, from a checkpoint file or a run folder. A
-  /// checkpoint is evaluated with the configuration of the run that wrote it, so it must belong
-  /// to the folder's run (`RunIdentity`).
-  static func open(_ url: URL) throws -> (file: SafeTensors.File, name: String, identity: RunIdentity) {
+  /// The checkpoint, its path, its run's identity and its run folder, from a checkpoint file or a
+  /// run folder. A checkpoint is evaluated with the configuration of the run that wrote it, so it
+  /// must belong to the folder's run (`RunIdentity`).
+  static func open(_ url: URL) throws -> (file: SafeTensors.File, name: String, identity: RunIdentity, folder: URL) {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
       throw RunFolderError("\(url.path) does not exist")
@@ -130,13 +167,13 @@ public struct EvalOptions: ParsableArguments {
       guard let (entry, file) = try Checkpoints(runFolder: url).newestValid(of: identity, warn: { print($0) }) else {
         throw RunFolderError("\(url.path) holds no valid checkpoint (checkpoints/run<R>-epoch<E>.safetensors)")
       }
-      return (file, entry.url.path, identity)
+      return (file, entry.url.path, identity, folder)
     }
     guard let file = given else { throw RunFolderError("\(url.path) is neither a folder nor a file") }
     let run = file.metadata["run"].flatMap { Int($0) } ?? 1
     if let why = try identity.mismatch(file.metadata, run: run, file: url.path) {
       throw RunFolderError("the checkpoint \(url.path) is not of the run in \(folder.path): \(why)")
     }
-    return (file, url.path, identity)
+    return (file, url.path, identity, folder)
   }
 }

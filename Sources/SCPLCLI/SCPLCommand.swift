@@ -59,6 +59,7 @@ extension LearningRateScheduleKind: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}
 extension ProjectionKind: ExpressibleByArgument {}
+extension PredictorKind: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}
 extension SupervisedContrastiveLoss.Divisor: ExpressibleByArgument {}
 extension ResNet18.Shortcut: ExpressibleByArgument {}

@@ -4,8 +4,10 @@ import Torch
 /// Early Exit (greedy, gradient-isolated): like SCPL, but each component learns from the
 /// cross-entropy of its own small classifier head. The last component's head is the model's
 /// classifier; earlier heads are Flatten → Linear(→500) → Sigmoid → Linear(→classes) for vision
-/// (the reference's `vision_Tail`) and Linear → Tanh → Linear for text (`NLP_Tail`). The test
-/// accuracy is the last head's; every head's accuracy is reported.
+/// (the reference's `vision_Tail`) and Linear → Tanh → Linear for text (`NLP_Tail`), or the
+/// predictors `MethodOptions.predictors` names (Early Exit's heads are its components'
+/// predictors: SCPL's `--predictors` builds the same ones). The test accuracy is the last head's;
+/// every head's accuracy is reported.
 public final class EarlyExitMethod: LocalMethod {
   /// Always `.earlyExit`.
   public let kind = MethodKind.earlyExit
@@ -25,8 +27,10 @@ public final class EarlyExitMethod: LocalMethod {
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
     let c = model.classCount
+    let hidden = options.projectionHidden ?? (model.family == .vision ? ProjectionDimensions.vision : .nlp).hidden
     var heads: [Sequential] = try model.featureDims.dropLast().map { dim in
-      model.family == .vision
+      if let kind = options.predictors { return try kind.make(width: dim, hidden: hidden, classes: c) }
+      return model.family == .vision
         ? try Sequential {
           Flatten(); try Linear(dim, 500); Sigmoid(); try Linear(500, c)
         }

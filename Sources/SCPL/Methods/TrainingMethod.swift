@@ -183,6 +183,13 @@ public struct MethodOptions: Sendable {
   public var projectionOutput: Int?
   /// What the supervised contrastive loss divides each anchor's sum by (per anchor, as the reference).
   public var divisor: SupervisedContrastiveLoss.Divisor = .perAnchor
+  /// A predictor per component (`PredictorKind`): SCPL's with its local objective, Early Exit's
+  /// heads; nil: none for SCPL, the reference's heads for Early Exit.
+  public var predictors: PredictorKind?
+  /// How much of each predictor's cross-entropy gradient reaches its component under SCPL
+  /// (`Tensor.scalingGradient(by:)`): DecoupleFlow's 0.001 by default; 0 trains the predictors on
+  /// detached features.
+  public var predictorWeight = 0.001
   /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
   public var associatedLearning: AssociatedLearningMethod.Sizes?
   /// The defaults: Adam at 1e-3, the supervised contrastive loss at τ = 0.1, the family's heads.

@@ -108,6 +108,8 @@ public enum NonFinitePolicy: String, ConfigChoice {
 extension MethodKind: ConfigChoice { public static let optionName = "--method" }
 extension PipelineKind: ConfigChoice { public static let optionName = "--pipeline" }
 extension ProjectionKind: ConfigChoice { public static let optionName = "--projection" }
+
+extension PredictorKind: ConfigChoice { public static let optionName = "--predictors" }
 extension Augmentation: ConfigChoice { public static let optionName = "--aug" }
 extension SupervisedContrastiveLoss.Divisor: ConfigChoice { public static let optionName = "--divisor" }
 extension ResNet18.Shortcut: ConfigChoice { public static let optionName = "--shortcut" }

@@ -112,6 +112,12 @@ public struct TrainConfig: Codable, Sendable {
   public var headHidden: Int?
   /// `--head-out`: the projection heads' output width (nil: 1024 for images, 300 for text).
   public var headOut: Int?
+  /// `--predictors`: a predictor per component (SCPL; Early Exit's heads); nil: none (SCPL),
+  /// the reference's heads (Early Exit).
+  public var predictors: PredictorKind?
+  /// `--predictor-weight`: how much of a predictor's gradient reaches its component under SCPL
+  /// (nil without predictors; default 0.001).
+  public var predictorWeight: Double?
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -127,6 +133,7 @@ public struct TrainConfig: Codable, Sendable {
     /// The key of `onNan`.
     case onNan = "on-nan"
     case objective, optimizer, momentum, weightDecay = "weight-decay", headHidden = "head-hidden", headOut = "head-out"
+    case predictors, predictorWeight = "predictor-weight"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -275,6 +282,10 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var headHidden: Int?
   /// `--head-out`, nil when not given.
   public var headOut: Int?
+  /// `--predictors`, nil when not given.
+  public var predictors: PredictorKind?
+  /// `--predictor-weight`, nil when not given.
+  public var predictorWeight: Double?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -454,6 +465,17 @@ public struct PartialTrainConfig: Codable, Sendable {
       throw ConfigError(
         "--momentum and --weight-decay set SGD's and LARS's; they apply with --optimizer sgd or lars, not adam")
     }
+    if predictors != nil && ![.scpl, .earlyExit].contains(method) {
+      throw ConfigError(
+        "--predictors gives each SCPL component a predictor (and chooses Early Exit's heads); --method \(method) has \(method == .al ? "its own per-component predictions" : "no components that learn on their own")"
+      )
+    }
+    if predictorWeight != nil && (predictors == nil || method != .scpl) {
+      throw ConfigError(
+        method == .scpl
+          ? "--predictor-weight weighs the predictors' gradient; give --predictors too"
+          : "--predictor-weight applies to SCPL's predictors; Early Exit trains each component on its head alone")
+    }
     if objective != nil && method != .scpl {
       throw ConfigError("--objective chooses SCPL's local objective; --method \(method) has its own")
     }
@@ -475,7 +497,8 @@ public struct PartialTrainConfig: Codable, Sendable {
       keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
       momentum: optimizer == .adam ? nil : momentum ?? 0.9, weightDecay: optimizer == .adam ? nil : weightDecay ?? 0,
-      headHidden: headHidden, headOut: headOut)
+      headHidden: headHidden, headOut: headOut, predictors: predictors,
+      predictorWeight: predictors != nil && method == .scpl ? predictorWeight ?? 0.001 : nil)
     try c.validate()
     return c
   }
@@ -548,6 +571,9 @@ extension TrainConfig {
       weightDecay.map { $0 >= 0 && $0.isFinite } ?? true, "--weight-decay must be 0 or more, got \(weightDecay ?? 0)")
     try count(headHidden ?? 1, "head-hidden", 1...Limits.hidden)
     try count(headOut ?? 1, "head-out", 1...Limits.hidden)
+    try need(
+      predictorWeight.map { $0 >= 0 && $0 <= 1000 } ?? true,
+      "--predictor-weight must be between 0 and 1000, got \(predictorWeight ?? 0)")
     // A program's own data is checked against the model when it loads (`DataSource.load`).
     if dataset != .custom {
       try Self.checkFamilies(model, data: try DatasetCatalog.entry(dataset).family, named: dataset.rawValue)
@@ -611,6 +637,8 @@ extension TrainConfig {
     }
     o.projectionHidden = headHidden
     o.projectionOutput = headOut
+    o.predictors = predictors
+    if let predictorWeight { o.predictorWeight = predictorWeight }
     // The reference's ALComponent for its vanilla ConvNet is narrower than for VGG and ResNet.
     if model == .convnet { o.associatedLearning = .init(labelWidth: 300, bridgeHidden: 1500) }
     return o

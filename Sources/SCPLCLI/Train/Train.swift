@@ -144,6 +144,14 @@ public struct TrainOptions: ParsableArguments {
   @Option(help: "SGD's and LARS's L2 weight decay (default 0).") var weightDecay: Double?
   @Option(help: "Projection heads' hidden width (default: 512 for images, 300 for text).") var headHidden: Int?
   @Option(help: "Projection heads' output width (default: 1024 for images, 300 for text).") var headOut: Int?
+  @Option(
+    help:
+      "A predictor per component, trained beside its local objective: identity (one linear map), linear (two) or mlp (two with a ReLU); each component's test accuracy is reported, and `scpl eval --adaptive` exits at them. scpl, or early-exit's heads (default: none; early-exit: the reference's heads)."
+  ) var predictors: PredictorKind?
+  @Option(
+    help:
+      "How much of each predictor's cross-entropy gradient reaches its component (scpl; default 0.001, DecoupleFlow's; 0: the predictors read detached features)."
+  ) var predictorWeight: Double?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(
     help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).")
