@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import SCPL
 import Torch
@@ -58,6 +59,10 @@ public struct EvalOptions: ParsableArguments {
       "With --adaptive: decide per batch, as DecoupleFlow does (a batch goes on until every sample in it may exit), for comparison."
   ) var perBatch = false
   @Option(help: "With --adaptive: write the result (and the sweep's points) as JSON to this file.") var json: String?
+  @Option(
+    help:
+      "With --adaptive: predict through a placement on these devices, as training does (default: the run's --devices; on several, the run's pipeline and placement, a balanced one balanced again by forward time)."
+  ) var devices: String?
   @Option(help: "With --sweep: where to draw the curve (default: adaptive.svg in the checkpoint's run folder).")
   var plot: String?
 
@@ -68,6 +73,9 @@ public struct EvalOptions: ParsableArguments {
         "--sweep, --per-batch, --json and --plot describe an adaptive evaluation; give --adaptive RULE too")
     }
     if plot != nil && !sweep { throw ValidationError("--plot draws the sweep's curve; give --sweep too") }
+    if devices != nil && adaptive == nil {
+      throw ValidationError("--devices places an adaptive evaluation; give --adaptive RULE too")
+    }
     if let adaptive { _ = try ExitRule(parsing: adaptive) }
     if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be at least 1, got \(limitTest)") }
     if let batchSize, !(1...TrainConfig.Limits.batchSize).contains(batchSize) {
@@ -119,8 +127,13 @@ public struct EvalOptions: ParsableArguments {
     let result = try Evaluation.run(trained, on: data.test, batchSize: batchSize ?? config.testBatchSize)
     var adaptiveLines: [String] = []
     if let adaptive {
+      let batch = batchSize ?? config.testBatchSize
+      var rng = SplitMix64(seed: 0)
+      let probe = try data.test.batch(indices: Array(0..<Swift.min(batch, data.test.count)), rng: &rng).inputs
+      let executor = try placed(trained, config, probe: probe)
+      defer { executor?.shutdown() }
       let report = try AdaptiveReport.evaluate(
-        trained, on: data.test, batchSize: batchSize ?? config.testBatchSize, rule: try ExitRule(parsing: adaptive),
+        trained, executor: executor, on: data.test, batchSize: batch, rule: try ExitRule(parsing: adaptive),
         sweep: sweep, perBatch: perBatch)
       var written: [String] = []
       if let json {
@@ -143,6 +156,21 @@ public struct EvalOptions: ParsableArguments {
       String(format: "  head %d: %.2f%%", $0.offset + 1, 100 * $0.element)
     }
     return (result, (lines + adaptiveLines).joined(separator: "\n"))
+  }
+
+  /// The executor an adaptive evaluation predicts through: on the run's devices (or `--devices`),
+  /// with the run's pipeline and placement; nil on one device (the method on this thread).
+  func placed(_ method: any TrainingMethod, _ config: TrainConfig, probe: Tensor) throws -> (any PipelineExecutor)? {
+    let given = try devices.map { try DeviceSpec(parsing: $0) }
+    let spec = given ?? config.devices
+    guard spec.count > 1 else { return nil }
+    var options =
+      given == nil
+      ? try config.pipelineOptions(componentCount: method.model.components.count)
+      : PipelineOptions(kind: PipelineKind.defaultKind(for: config.method, deviceCount: spec.count), devices: spec)
+    options.costEstimate = .forwardTime
+    options.threadsPerDevice = Swift.max(1, config.threads / spec.count)
+    return try Pipelines.make(method, options, probe: probe)
   }
 
   /// The checkpoint, its path, its run's identity and its run folder, from a checkpoint file or a

@@ -38,6 +38,11 @@ final class AdaptiveEvalTests: XCTestCase {
     XCTAssertEqual(first["accuracy"] as? Double, record.componentTestAccuracy[0])
     XCTAssertGreaterThan(try XCTUnwrap(first["seconds_per_sample"] as? Double), 0)
 
+    // Through a placement on two devices: the same exits, so the same accuracy and components.
+    let one = try adaptive("patience:2"), two = try adaptive("patience:2", ["--devices", "2"])
+    for key in ["accuracy", "mean_components"] { XCTAssertEqual(one[key] as? Double, two[key] as? Double, key) }
+    XCTAssertEqual(one["exits_per_component"] as? [Int], two["exits_per_component"] as? [Int])
+
     let swept = try adaptive("confidence:0.9", ["--sweep"])
     let points = try XCTUnwrap(swept["points"] as? [[String: Any]])
     let components = points.compactMap { $0["mean_components"] as? Double }

@@ -192,6 +192,46 @@ final class AdaptiveInferenceTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(batch[0], sample.max()!)
   }
 
+  /// Through a placement on two devices (components 1–2 on device 0, 3–4 on device 1) an
+  /// adaptive prediction is the one on one device, bit for bit: the same exits and the same
+  /// logits (samples that left at component 1 or 2 never reach device 1).
+  func testAdaptivePredictionThroughAPlacementIsTheSequentialOne() throws {
+    for model in ["vgg", "lstm"] {
+      let (method, data) = try trained(.scpl, model)
+      var options = PipelineOptions(kind: .async, devices: try .cpuWorkers(2))
+      options.placement = try Placement([0, 0, 1, 1], deviceCount: 2)
+      let executor = try Pipelines.make(method, options)
+      defer { executor.shutdown() }
+      let batches = try (0..<3).map { try data.inputs.slice(axis: 0, start: 4 * $0, end: 4 * $0 + 4) }
+      for rule in [ExitRule.confidence(0.4), .patience(2), .confidence(0), .confidence(1)] {
+        let policy = ExitPolicy(rule)
+        var placed: [(Data, [Int])] = []
+        try executor.predict(batches, exiting: policy) { _, p in
+          placed.append((Data(try p.final.bytes()), try XCTUnwrap(p.exits)))
+        }
+        let sequential = try onOneThread {
+          try method.inMode(training: false) {
+            try withNoGrad {
+              try batches.map { b -> (Data, [Int]) in
+                let p = try method.predict(inputs: b, exiting: policy)
+                return (Data(try p.final.bytes()), p.exits!)
+              }
+            }
+          }
+        }
+        XCTAssertEqual(placed.map(\.1), sequential.map(\.1), "\(model) \(rule)")
+        XCTAssertEqual(placed.map(\.0), sequential.map(\.0), "\(model) \(rule): logits")
+      }
+    }
+  }
+
+  /// Runs `body` on a worker with one intra-op thread, like the pipeline's.
+  func onOneThread<T>(_ body: @escaping () throws -> T) throws -> T {
+    let worker = try DeviceWorker(index: 0, device: .cpuWorker(0), threads: 1)
+    defer { worker.shutdown() }
+    return try worker.run(body)
+  }
+
   func testAMethodWithoutPredictorsIsRefused() throws {
     let (method, data) = try trained(.bp)
     let full = try AdaptiveInference.full(method, on: data, batchSize: 6)

@@ -134,9 +134,14 @@ extension AsyncPipelineExecutor {
 
   // MARK: Prediction across ranks
 
-  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  func predict<S: Sequence>(
+    _ inputs: S, exiting: ExitPolicy?, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor {
-    guard let link, !link.isLast else { return try group.predict(method, inputs, onBatch: onBatch) }
+    guard let link, !link.isLast else { return try group.predict(method, inputs, exiting: exiting, onBatch: onBatch) }
+    guard exiting == nil else {
+      throw PipelineError("adaptive inference runs in one process; evaluate the run's checkpoint with scpl eval")
+    }
     // Safe to switch: no job is in flight (see `DeviceGroup.beginEpoch`).
     try local.inMode(training: false) { try predictAcrossRanks(link, inputs, onBatch: onBatch) }
   }

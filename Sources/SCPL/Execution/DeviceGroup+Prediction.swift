@@ -14,20 +14,24 @@ extension DeviceGroup {
   /// wait, which bounds the batches in flight. A job only ever waits on a job queued before it,
   /// so nothing can wait in a cycle.
   ///
+  /// With `exiting`, each sample leaves at the component `ExitPolicy` says (the rest of the batch
+  /// goes on, smaller, to the next component and device; a batch whose samples have all left
+  /// does nothing on the later devices), and the prediction carries each sample's exit.
+  ///
   /// `onBatch` gets each batch's prediction on the caller's thread, in batch order. After an
   /// error (in a job, or thrown by `onBatch`) no further batch is fed; the batches in flight
   /// finish, and the first error is rethrown.
   func predict<S: Sequence>(
-    _ method: any TrainingMethod, _ inputs: S,
+    _ method: any TrainingMethod, _ inputs: S, exiting: ExitPolicy? = nil,
     onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
   ) throws
   where S.Element == Tensor {
     // Safe to switch: no job is in flight (see `beginEpoch`).
-    try method.inMode(training: false) { try predictInEvalMode(method, inputs, onBatch: onBatch) }
+    try method.inMode(training: false) { try predictInEvalMode(method, inputs, exiting, onBatch: onBatch) }
   }
 
   private func predictInEvalMode<S: Sequence>(
-    _ method: any TrainingMethod, _ inputs: S,
+    _ method: any TrainingMethod, _ inputs: S, _ exiting: ExitPolicy?,
     onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
   ) throws
   where S.Element == Tensor {
@@ -51,7 +55,7 @@ extension DeviceGroup {
     var iterator = inputs.makeIterator()
     var t = 0
     while failure == nil, let x = iterator.next() {
-      do { inFlight.append((t, try submitPrediction(method, t, x))) } catch { failure = error }
+      do { inFlight.append((t, try submitPrediction(method, t, x, exiting))) } catch { failure = error }
       t += 1
       deliver(all: false)
     }
@@ -61,9 +65,11 @@ extension DeviceGroup {
 
   /// Queues batch t's job of every stage; returns the last one's. If a submit fails (a worker
   /// shut down), waits for the jobs already queued before rethrowing, so none runs after return.
-  private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor) throws -> Pending<
-    PartialPrediction
-  > {
+  private func submitPrediction(_ method: any TrainingMethod, _ t: Int, _ inputs: Tensor, _ exiting: ExitPolicy?)
+    throws -> Pending<
+      PartialPrediction
+    >
+  {
     let jobs = JobSet()
     var last: Pending<PartialPrediction>?
     do {
@@ -72,12 +78,19 @@ extension DeviceGroup {
         let share = predictionShare(s, batch: t)
         last = try jobs.submit(workers[share.device]) { [self] () throws -> PartialPrediction in
           let received =
-            try previous?.wait() ?? preparing(t) { PartialPrediction(try method.model.firstActivation(inputs.to($0))) }
+            try previous?.wait()
+            ?? preparing(t) {
+              var x = PartialPrediction(try method.model.firstActivation(inputs.to($0)))
+              x.progress = exiting.map { ExitProgress($0, rows: x.activation.batchSize) }
+              return x
+            }
           // Stage s's components' shares of the prediction, then the hand-off to stage s+1's device.
           return try withNoGrad {
             try share.handOff(
               share.throughComponents(received) { k, x in
-                try share.run("component \(k + 1)") { try method.predict(component: k, x, via: share.componentHandOff) }
+                try share.run("component \(k + 1)") {
+                  try method.predictAndExit(component: k, x, via: share.componentHandOff)
+                }
               })
           }
         }

@@ -15,8 +15,10 @@ extension DeviceGroupExecutor {
 
   func shutdown() { group.shutdown() }
 
-  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  func predict<S: Sequence>(
+    _ inputs: S, exiting: ExitPolicy?, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor {
-    try group.predict(method, inputs, onBatch: onBatch)
+    try group.predict(method, inputs, exiting: exiting, onBatch: onBatch)
   }
 }

@@ -70,7 +70,13 @@ public protocol PipelineExecutor: AnyObject {
   ///
   /// Call it between epochs, from the thread that trains: `trainEpoch` returns only once every
   /// batch it fed has drained from every device, so no training work is left in flight.
-  func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void) throws
+  ///
+  /// With `exiting` (adaptive inference), each sample leaves at the component the policy says,
+  /// the rest going on as a smaller batch, so a pipelined model stops a sample on the device of
+  /// the component it leaves at; `Prediction.exits` says where each left. One process only.
+  func predict<S: Sequence>(
+    _ inputs: S, exiting: ExitPolicy?, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void
+  ) throws
   where S.Element == Tensor
 
   /// Stops and joins every worker. Idempotent; the executor takes no more epochs afterwards.
@@ -98,6 +104,13 @@ extension PipelineExecutor {
 }
 
 extension PipelineExecutor {
+  /// Predicts every sample through every component (`predict(_:exiting:onBatch:)` without exits).
+  public func predict<S: Sequence>(_ inputs: S, onBatch: (_ batch: Int, _ prediction: Prediction) throws -> Void)
+    throws
+  where S.Element == Tensor {
+    try predict(inputs, exiting: nil, onBatch: onBatch)
+  }
+
   /// Trains one epoch on `batches` with the optimizers' own rates, calling `onStep` after each step.
   @discardableResult
   public func trainEpoch<S: Sequence>(_ batches: S, onStep: (StepResult) throws -> Void) throws -> EpochSummary

@@ -16,12 +16,18 @@ public struct PartialPrediction: @unchecked Sendable {
   public var heads: [Tensor] = []
   /// The final predictor's logits, set by the last component's share.
   public var final: Tensor?
+  /// An adaptive prediction's exits so far (nil: every sample runs every component).
+  public var progress: ExitProgress?
 
   /// The start of a prediction: `activation`, with no head logits and no final ones yet.
   public init(_ activation: Activation) { self.activation = activation }
 
   /// The finished prediction, with every logit tensor moved to `device` (nil: left where it is).
   public func finished(on device: Device? = nil) throws -> Prediction {
+    if let progress {
+      let logits = try progress.finalLogits()
+      return Prediction(final: try device.map { try logits.to($0) } ?? logits, heads: [], exits: progress.exits)
+    }
     guard let final else { throw TorchError("the last component's share of the prediction set no final logits") }
     guard let device else { return Prediction(final: final, heads: heads) }
     return Prediction(final: try final.to(device), heads: try heads.map { try $0.to(device) })

@@ -21,8 +21,12 @@ public enum MethodKind: String, CaseIterable, Sendable {
 public struct Prediction {
   /// The final predictor's logits, B×classes.
   public var final: Tensor
-  /// Each component head's logits, in component order (empty for methods without heads).
+  /// Each component head's logits, in component order (empty for methods without heads, and for
+  /// an adaptive prediction).
   public var heads: [Tensor]
+  /// An adaptive prediction's component (1-based) each sample left at, whose logits `final`
+  /// holds (`ExitPolicy`); nil when every sample ran every component.
+  public var exits: [Int]? = nil
 }
 
 /// A way of training a staged model: which losses drive which parameters.

@@ -41,106 +41,107 @@ public enum AdaptiveInference {
     public var componentSeconds: [Double]
   }
 
-  /// Each sample's class and the component (1-based) it exited at, for one batch of `inputs`.
-  /// `perBatch`: the batch goes on as a whole until every sample in it may exit (DecoupleFlow's
-  /// batch-level exit), for comparison. Call in eval mode under `withNoGrad`.
+  /// Each sample's class and the component (1-based) it exited at, for one batch of `inputs`
+  /// (`TrainingMethod.predict(inputs:exiting:)`). Call in eval mode under `withNoGrad`.
   public static func predict(_ method: any TrainingMethod, inputs: Tensor, rule: ExitRule, perBatch: Bool = false)
-    throws -> (
-      classes: [Int], exits: [Int]
-    )
+    throws -> (classes: [Int], exits: [Int])
   {
-    let count = method.model.components.count
-    var x = PartialPrediction(try method.model.firstActivation(inputs))
-    let rows = x.activation.batchSize
-    var going = Array(0..<rows)  // the original rows of the samples still going
-    var classes = Array(repeating: -1, count: rows), exits = Array(repeating: 0, count: rows)
-    var state = ExitRule.State(rows: rows)
-    for k in 0..<count where !going.isEmpty {
-      x.heads = []
-      x = try method.predict(component: k, x, via: .sameDevice)
-      let last = k == count - 1
-      guard let logits = last ? x.final : x.heads.last, last || x.heads.count == 1 else {
-        throw ConfigError(
-          "adaptive inference needs a prediction per component; \(method.kind.rawValue) makes none for component \(k + 1): train SCPL with --predictors, or Early Exit or AL"
-        )
-      }
-      let table = try Self.rows(logits)
-      var leaving = last ? Array(repeating: true, count: going.count) : rule.exits(table, &state)
-      if perBatch { leaving = Array(repeating: leaving.allSatisfy { $0 }, count: leaving.count) }
-      var kept: [Int] = []
-      for (r, leaves) in leaving.enumerated() {
-        guard leaves else { kept.append(r); continue }
-        let row = table[r]
-        classes[going[r]] = row.indices.max { row[$0] < row[$1] } ?? 0
-        exits[going[r]] = k + 1
-      }
-      guard !kept.isEmpty, kept.count < going.count else { going = kept.map { going[$0] }; continue }
-      x.activation = try x.activation.rows(kept)
-      state.keep(kept)
-      going = kept.map { going[$0] }
-    }
-    return (classes, exits)
+    let p = try method.predict(inputs: inputs, exiting: ExitPolicy(rule, perBatch: perBatch))
+    return (try p.final.argmax(axis: 1).toArray(Int64.self).map(Int.init), p.exits ?? [])
   }
 
-  /// A B×C logits tensor as B rows of floats, on the CPU.
-  static func rows(_ logits: Tensor) throws -> [[Float]] {
-    let c = logits.shape[1]
-    let flat = try logits.to(.cpu).to(.float32).toArray(Float.self)
-    return stride(from: 0, to: flat.count, by: c).map { Array(flat[$0..<($0 + c)]) }
-  }
-
-  /// The full network on every batch of `source`: accuracy, seconds per sample, and each
-  /// component's forward seconds per sample (timed component by component).
-  public static func full(_ method: any TrainingMethod, on source: any BatchSource, batchSize: Int) throws -> Full {
-    var right = 0, seen = 0
-    var seconds = 0.0
+  /// The full network on every batch of `source`: accuracy and seconds per sample (through
+  /// `executor`'s placement when given, else on the calling thread), and each component's
+  /// forward seconds per sample, timed component by component on the calling thread.
+  public static func full(
+    _ method: any TrainingMethod, executor: (any PipelineExecutor)? = nil, on source: any BatchSource,
+    batchSize: Int
+  ) throws -> Full {
     var componentSeconds = Array(repeating: 0.0, count: method.model.components.count)
-    try evaluating(method, source, batchSize) { inputs, labels in
-      let start = Stopwatch.now()
+    var seen = 0
+    try evaluating(method, source, batchSize) { inputs, _ in
       var x = PartialPrediction(try method.model.firstActivation(inputs))
       for k in method.model.components.indices {
         let t = Stopwatch.now()
         x = try method.predict(component: k, x, via: .sameDevice)
         componentSeconds[k] += Stopwatch.now() - t
       }
-      let logits = try x.finished().final
-      seconds += Stopwatch.now() - start
-      right += try Accuracy.correct(logits: logits, labels: labels)
-      seen += labels.shape[0]
+      seen += inputs.shape[0]
     }
-    let n = Double(Swift.max(seen, 1))
+    let (tally, seconds) = try predictions(method, executor, source, batchSize, exiting: nil)
+    let n = Double(Swift.max(tally.seen, 1))
     return Full(
-      accuracy: Double(right) / n, secondsPerSample: seconds / n, componentSeconds: componentSeconds.map { $0 / n })
+      accuracy: Double(tally.right) / n, secondsPerSample: seconds / n,
+      componentSeconds: componentSeconds.map { $0 / Double(Swift.max(seen, 1)) })
   }
 
-  /// `rule` on every batch of `source`, timed; `full` weighs the components for `computeFraction`.
-  /// `perBatch`: decided per batch (see `predict`).
+  /// `rule` on every batch of `source`, timed, through `executor`'s placement when given (a
+  /// pipelined model stops each sample on the device of the component it leaves at), else on
+  /// the calling thread; `full` weighs the components for `computeFraction`. `perBatch`: decided
+  /// per batch (`ExitPolicy`).
   public static func run(
-    _ method: any TrainingMethod, on source: any BatchSource, batchSize: Int, rule: ExitRule, full: Full,
-    perBatch: Bool = false
+    _ method: any TrainingMethod, executor: (any PipelineExecutor)? = nil, on source: any BatchSource,
+    batchSize: Int, rule: ExitRule, full: Full, perBatch: Bool = false
   ) throws -> Result {
-    let count = method.model.components.count
-    var right = 0, seen = 0, seconds = 0.0
-    var exitsPerComponent = Array(repeating: 0, count: count)
-    try evaluating(method, source, batchSize) { inputs, labels in
-      let start = Stopwatch.now()
-      let (classes, exits) = try predict(method, inputs: inputs, rule: rule, perBatch: perBatch)
-      seconds += Stopwatch.now() - start
-      let truth = try labels.to(.cpu).to(.int64).toArray(Int64.self)
-      right += zip(classes, truth).filter { Int64($0) == $1 }.count
-      for e in exits { exitsPerComponent[e - 1] += 1 }
-      seen += truth.count
-    }
-    let n = Double(Swift.max(seen, 1))
+    let (tally, seconds) = try predictions(
+      method, executor, source, batchSize, exiting: ExitPolicy(rule, perBatch: perBatch))
+    let n = Double(Swift.max(tally.seen, 1))
     // A sample that exits at component k ran components 1…k.
     let total = full.componentSeconds.reduce(0, +)
     let prefix = full.componentSeconds.indices.map { full.componentSeconds[0...$0].reduce(0, +) }
-    let used = exitsPerComponent.enumerated().map { Double($1) * prefix[$0] }.reduce(0, +)
+    let used = tally.exits.enumerated().map { Double($1) * prefix[$0] }.reduce(0, +)
     return Result(
-      rule: rule, perBatch: perBatch, accuracy: Double(right) / n,
-      meanComponents: Double(exitsPerComponent.enumerated().map { ($0 + 1) * $1 }.reduce(0, +)) / n,
-      exitsPerComponent: exitsPerComponent, secondsPerSample: seconds / n,
-      computeFraction: total > 0 ? used / (n * total) : 1, samples: seen)
+      rule: rule, perBatch: perBatch, accuracy: Double(tally.right) / n,
+      meanComponents: Double(tally.exits.enumerated().map { ($0 + 1) * $1 }.reduce(0, +)) / n,
+      exitsPerComponent: tally.exits, secondsPerSample: seconds / n,
+      computeFraction: total > 0 ? used / (n * total) : 1, samples: tally.seen)
+  }
+
+  /// Right answers and exits per component so far.
+  private struct Tally {
+    var right = 0, seen = 0
+    var exits: [Int]
+
+    mutating func add(_ p: Prediction, labels: Tensor, components: Int) throws {
+      right += try Accuracy.correct(logits: p.final, labels: labels)
+      seen += labels.shape[0]
+      for e in p.exits ?? Array(repeating: components, count: labels.shape[0]) { exits[e - 1] += 1 }
+    }
+  }
+
+  /// Every batch of `source` predicted (with `exiting`'s exits), tallied, and the seconds the
+  /// predictions took.
+  private static func predictions(
+    _ method: any TrainingMethod, _ executor: (any PipelineExecutor)?, _ source: any BatchSource, _ batchSize: Int,
+    exiting: ExitPolicy?
+  ) throws -> (Tally, Double) {
+    let count = method.model.components.count
+    var tally = Tally(exits: Array(repeating: 0, count: count))
+    var seconds = 0.0
+    if let executor {
+      let epoch = try loader(source, batchSize)
+      var inputs: [Tensor] = [], labels: [Tensor] = []
+      while let batch = try epoch.next() {
+        inputs.append(batch.inputs)
+        labels.append(batch.labels)
+      }
+      let start = Stopwatch.now()
+      try executor.predict(inputs, exiting: exiting) { t, p in try tally.add(p, labels: labels[t], components: count) }
+      seconds = Stopwatch.now() - start
+      return (tally, seconds)
+    }
+    try evaluating(method, source, batchSize) { inputs, labels in
+      let start = Stopwatch.now()
+      let p =
+        try exiting.map { try method.predict(inputs: inputs, exiting: $0) } ?? method.predict(inputs: inputs)
+      seconds += Stopwatch.now() - start
+      try tally.add(p, labels: labels, components: count)
+    }
+    return (tally, seconds)
+  }
+
+  private static func loader(_ source: any BatchSource, _ batchSize: Int) throws -> EpochBatches {
+    try DataLoader(source, batchSize: batchSize, seed: 0, shuffle: false, workerThreads: 0).epoch(1)
   }
 
   /// Runs `body` on every batch of `source` in order, in eval mode without gradients.
@@ -148,24 +149,11 @@ public enum AdaptiveInference {
     _ method: any TrainingMethod, _ source: any BatchSource, _ batchSize: Int,
     _ body: (_ inputs: Tensor, _ labels: Tensor) throws -> Void
   ) throws {
-    let batches = try DataLoader(source, batchSize: batchSize, seed: 0, shuffle: false, workerThreads: 0).epoch(1)
+    let batches = try loader(source, batchSize)
     try method.inMode(training: false) {
       try withNoGrad {
         while let batch = try batches.next() { try body(batch.inputs, batch.labels) }
       }
     }
-  }
-}
-
-extension Activation {
-  /// The rows (samples) at `indices`, in that order: the tensor, the mask, the label path and the
-  /// extras along axis 0, the LSTM state (2×B×H) along axis 1.
-  public func rows(_ indices: [Int]) throws -> Activation {
-    let index = try Tensor(indices.map(Int64.init)).to(tensor.device)
-    func pick(_ t: Tensor, axis: Int = 0) throws -> Tensor { try t.indexSelect(axis: axis, index) }
-    return Activation(
-      try pick(tensor), mask: try mask.map { try pick($0) },
-      state: try state.map { (try pick($0.h, axis: 1), try pick($0.c, axis: 1)) },
-      labelPath: try labelPath.map { try pick($0) }, extras: try extras.mapValues { try pick($0) })
   }
 }

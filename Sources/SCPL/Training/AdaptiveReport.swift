@@ -17,18 +17,20 @@ public struct AdaptiveReport: Sendable {
   /// Evaluates `rule` (and, with `sweep`, each threshold of `rule.sweep(components:)`) on
   /// `source`, timing the full network first.
   /// `perBatch`: each decision per batch instead of per sample.
+  /// With `executor`, every prediction runs through its placement (`AdaptiveInference`).
   public static func evaluate(
-    _ method: any TrainingMethod, on source: any BatchSource, batchSize: Int, rule: ExitRule, sweep: Bool,
-    perBatch: Bool = false
+    _ method: any TrainingMethod, executor: (any PipelineExecutor)? = nil, on source: any BatchSource,
+    batchSize: Int, rule: ExitRule, sweep: Bool, perBatch: Bool = false
   ) throws -> AdaptiveReport {
-    let full = try AdaptiveInference.full(method, on: source, batchSize: batchSize)
+    let full = try AdaptiveInference.full(method, executor: executor, on: source, batchSize: batchSize)
     let result = try AdaptiveInference.run(
-      method, on: source, batchSize: batchSize, rule: rule, full: full, perBatch: perBatch)
+      method, executor: executor, on: source, batchSize: batchSize, rule: rule, full: full, perBatch: perBatch)
     let points =
       sweep
       ? try rule.sweep(components: method.model.components.count).map {
         try AdaptiveInference.run(
-          method, on: source, batchSize: batchSize, rule: rule.with(threshold: $0), full: full, perBatch: perBatch)
+          method, executor: executor, on: source, batchSize: batchSize, rule: rule.with(threshold: $0), full: full,
+          perBatch: perBatch)
       } : []
     return AdaptiveReport(full: full, result: result, points: points)
   }

@@ -18,26 +18,26 @@ public enum ExitRule: Equatable, Sendable, CustomStringConvertible {
   public init(parsing text: String) throws {
     let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
     let forms = "confidence:P (P in [0, 1]), patience:N (N ≥ 1) or agreement:C (C in [-1, 1])"
-    guard parts.count == 2 else { throw ConfigError("--adaptive '\(text)' is not a rule: use \(forms)") }
+    guard parts.count == 2 else { throw AdaptiveError("--adaptive '\(text)' is not a rule: use \(forms)") }
     let value = parts[1].trimmingCharacters(in: .whitespaces)
     switch parts[0].lowercased() {
     case "confidence":
       guard let p = Double(value), (0...1).contains(p) else {
-        throw ConfigError("--adaptive confidence:P takes a probability in [0, 1], got '\(value)'")
+        throw AdaptiveError("--adaptive confidence:P takes a probability in [0, 1], got '\(value)'")
       }
       self = .confidence(p)
     case "patience":
       guard let n = Int(value), n >= 1 else {
-        throw ConfigError("--adaptive patience:N takes a count of at least 1, got '\(value)'")
+        throw AdaptiveError("--adaptive patience:N takes a count of at least 1, got '\(value)'")
       }
       self = .patience(n)
     case "agreement":
       guard let c = Double(value), (-1...1).contains(c) else {
-        throw ConfigError("--adaptive agreement:C takes a cosine similarity in [-1, 1], got '\(value)'")
+        throw AdaptiveError("--adaptive agreement:C takes a cosine similarity in [-1, 1], got '\(value)'")
       }
       self = .agreement(c)
     default:
-      throw ConfigError("--adaptive: unknown rule '\(parts[0])'; use \(forms)")
+      throw AdaptiveError("--adaptive: unknown rule '\(parts[0])'; use \(forms)")
     }
   }
 
@@ -151,4 +151,15 @@ public enum ExitRule: Equatable, Sendable, CustomStringConvertible {
     }
     return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
   }
+}
+
+/// A rule that cannot be read, or a network that cannot exit early (no prediction per
+/// component), told as a sentence.
+public struct AdaptiveError: Error, CustomStringConvertible, Sendable {
+  /// What is wrong.
+  public let message: String
+  /// An error with the given message.
+  public init(_ message: String) { self.message = message }
+  /// The message, unchanged.
+  public var description: String { message }
 }
