@@ -9,6 +9,9 @@ final class ComponentStage: LocalStage {
   let index: Int
   let modules: [Module]
   let optimizer: any Optimizer
+  /// The method's active components (`GrowthSchedule`): until this stage's component joins, its
+  /// forward hands its input on and it learns nothing (its loss is NaN: no value).
+  let active: ActiveComponents?
   private let forwardBody: (Activation) throws -> Activation
   private let lossBody: (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
 
@@ -17,18 +20,27 @@ final class ComponentStage: LocalStage {
   /// component alone unless given.
   init(
     index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
-    optimizer choice: OptimizerChoice = .adam,
+    optimizer choice: OptimizerChoice = .adam, active: ActiveComponents? = nil,
     forward: ((Activation) throws -> Activation)? = nil,
     loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
   ) throws {
     self.index = index
     modules = [component] + others
     optimizer = try choice.make(parameters, lr: learningRate)
+    self.active = active
     forwardBody = forward ?? { try component($0) }
     lossBody = loss
   }
 
-  func forward(_ input: Activation) throws -> Activation { try forwardBody(input) }
+  func forward(_ input: Activation) throws -> Activation {
+    guard active?.contains(index) ?? true else { return input }
+    return try forwardBody(input)
+  }
+
+  func learn(input: Activation, output: Activation, labels: Tensor) throws -> Double {
+    guard active?.contains(index) ?? true else { return .nan }
+    return try optimizer.minimize(loss(input: input, output: output, labels: labels))
+  }
 
   func loss(input: Activation, output: Activation, labels: Tensor) throws -> Tensor {
     try lossBody(input, output, labels)

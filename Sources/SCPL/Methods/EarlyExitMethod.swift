@@ -8,7 +8,7 @@ import Torch
 /// predictors `MethodOptions.predictors` names (Early Exit's heads are its components'
 /// predictors: SCPL's `--predictors` builds the same ones). The test accuracy is the last head's;
 /// every head's accuracy is reported.
-public final class EarlyExitMethod: LocalMethod {
+public final class EarlyExitMethod: GrowingMethod {
   /// Always `.earlyExit`.
   public let kind = MethodKind.earlyExit
   /// The staged model whose components train on their heads.
@@ -17,6 +17,8 @@ public final class EarlyExitMethod: LocalMethod {
   public let heads: [Sequential]
   /// One stage per component: the component and its head, with their own optimizer.
   public private(set) var stages: [any LocalStage] = []
+  /// The components that train and predict now (all, unless a `GrowthSchedule` says otherwise).
+  public let active: ActiveComponents
   /// The model and the heads before the last ("head1", …), for modes and checkpoints.
   public var modules: [(String, Module)] {
     [("model", model)] + heads.dropLast().enumerated().map { ("head\($0.offset + 1)", $0.element as Module) }
@@ -26,6 +28,7 @@ public final class EarlyExitMethod: LocalMethod {
   /// a stage per component that trains it on its head's cross-entropy.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
+    active = ActiveComponents(model.components.count)
     let c = model.classCount
     let hidden = options.projectionHidden ?? (model.family == .vision ? ProjectionDimensions.vision : .nlp).hidden
     var heads: [Sequential] = try model.featureDims.dropLast().map { dim in
@@ -47,7 +50,7 @@ public final class EarlyExitMethod: LocalMethod {
       return try ComponentStage(
         index: k, component: component, with: [head],
         parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
-        learningRate: options.learningRate, optimizer: options.optimizer
+        learningRate: options.learningRate, optimizer: options.optimizer, active: active
       ) { _, output, labels in
         try crossEntropy(head(component.features(output)), labels)
       }
@@ -58,12 +61,13 @@ public final class EarlyExitMethod: LocalMethod {
   public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
     -> PartialPrediction
   {
+    guard active.contains(k) else { return x }  // not joined yet: the last one that has predicts
     var y = x
     let c = model.components[k]
     y.activation = try c(x.activation)
     let logits = try heads[k](c.features(y.activation))
     y.heads.append(logits)
-    if k == model.components.count - 1 { y.final = logits }
+    if k == active.count - 1 { y.final = logits }
     return y
   }
 }

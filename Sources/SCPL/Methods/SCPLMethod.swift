@@ -13,7 +13,7 @@ import Torch
 /// last component's predictor is the model's classifier, which then follows the same weight.
 /// Each prediction then carries every component's logits (`Prediction.heads`), which evaluation
 /// reports per component and adaptive inference exits at (`AdaptiveInference`).
-public final class SCPLMethod: LocalMethod {
+public final class SCPLMethod: GrowingMethod {
   /// Always `.scpl`.
   public let kind = MethodKind.scpl
   /// The staged model whose components SCPL trains.
@@ -25,6 +25,8 @@ public final class SCPLMethod: LocalMethod {
   public let predictors: [Sequential]
   /// One stage per component: the component and its objective (the last also the classifier), with their own optimizer.
   public private(set) var stages: [any LocalStage] = []
+  /// The components that train and predict now (all, unless a `GrowthSchedule` says otherwise).
+  public let active: ActiveComponents
   /// The model, every objective ("objective1", …) and every predictor ("predictor1", …), for
   /// modes and checkpoints.
   public var modules: [(String, Module)] {
@@ -35,6 +37,7 @@ public final class SCPLMethod: LocalMethod {
   /// Builds each component's local objective, as `options` chooses, and its stage with its own optimizer.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
+    active = ActiveComponents(model.components.count)
     let projection = options.projection ?? (model.family == .vision ? .mlp : .identity)
     let family: ProjectionDimensions = model.family == .vision ? .vision : .nlp
     let dims = ProjectionDimensions(
@@ -67,7 +70,7 @@ public final class SCPLMethod: LocalMethod {
       return try ComponentStage(
         index: k, component: component, with: [objective as Module] + (predictor.map { [$0] } ?? []),
         parameters: model.parameters(ofComponent: k) + objective.trainableParameters() + own,
-        learningRate: options.learningRate, optimizer: options.optimizer
+        learningRate: options.learningRate, optimizer: options.optimizer, active: active
       ) { _, output, labels in
         let features = try component.features(output)
         let local = try objective(features, labels: labels)
@@ -82,10 +85,12 @@ public final class SCPLMethod: LocalMethod {
   public func predict(component k: Int, _ x: PartialPrediction, via handOff: ComponentHandOff) throws
     -> PartialPrediction
   {
+    guard active.contains(k) else { return x }  // not joined yet: the last one that has predicts
     var y = try model.predict(component: k, x)
     guard !predictors.isEmpty else { return y }
     y.heads.append(
       try predictors.indices.contains(k) ? predictors[k](model.components[k].features(y.activation)) : y.final!)
+    if k == active.count - 1 { y.final = y.heads.last }
     return y
   }
 }

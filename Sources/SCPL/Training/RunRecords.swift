@@ -25,12 +25,15 @@ public struct EpochRecord: Codable, Sendable {
   /// With `--on-nan skip-batch`: the updates refused in the epoch because a loss or gradient was
   /// not finite (one per optimizer per batch); nil under `stop`.
   public var skippedUpdates: Int?
+  /// With `--grow-at`: how many components trained in the epoch (`GrowthSchedule`); nil without.
+  public var activeComponents: Int? = nil
 
   enum CodingKeys: String, CodingKey {
     case run, seed, epoch, lr, losses
     case trainAccuracy = "train_accuracy", testAccuracy = "test_accuracy"
     case componentTestAccuracy = "component_test_accuracy", epochSeconds = "epoch_seconds"
     case trainSamplesPerSecond = "train_samples_per_second", skippedUpdates = "skipped_updates"
+    case activeComponents = "active_components"
   }
 }
 

@@ -118,6 +118,8 @@ public struct TrainConfig: Codable, Sendable {
   /// `--predictor-weight`: how much of a predictor's gradient reaches its component under SCPL
   /// (nil without predictors; default 0.001).
   public var predictorWeight: Double?
+  /// `--grow-at`: the epochs after which components 2, 3, … join (nil: all train from the start).
+  public var growAt: GrowthSchedule?
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -133,7 +135,7 @@ public struct TrainConfig: Codable, Sendable {
     /// The key of `onNan`.
     case onNan = "on-nan"
     case objective, optimizer, momentum, weightDecay = "weight-decay", headHidden = "head-hidden", headOut = "head-out"
-    case predictors, predictorWeight = "predictor-weight"
+    case predictors, predictorWeight = "predictor-weight", growAt = "grow-at"
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -286,6 +288,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var predictors: PredictorKind?
   /// `--predictor-weight`, nil when not given.
   public var predictorWeight: Double?
+  /// `--grow-at`, nil when not given.
+  public var growAt: GrowthSchedule?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -498,7 +502,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
       momentum: optimizer == .adam ? nil : momentum ?? 0.9, weightDecay: optimizer == .adam ? nil : weightDecay ?? 0,
       headHidden: headHidden, headOut: headOut, predictors: predictors,
-      predictorWeight: predictors != nil && method == .scpl ? predictorWeight ?? 0.001 : nil)
+      predictorWeight: predictors != nil && method == .scpl ? predictorWeight ?? 0.001 : nil, growAt: growAt)
     try c.validate()
     return c
   }
@@ -574,6 +578,13 @@ extension TrainConfig {
     try need(
       predictorWeight.map { $0 >= 0 && $0 <= 1000 } ?? true,
       "--predictor-weight must be between 0 and 1000, got \(predictorWeight ?? 0)")
+    if let growAt {
+      try need(
+        method == .earlyExit || (method == .scpl && predictors != nil),
+        "--grow-at trains the first components alone, and the last one that has joined predicts: it needs a prediction per component, --method scpl with --predictors or --method early-exit"
+      )
+      try growAt.check(components: components, totalEpochs: epochs)
+    }
     // A program's own data is checked against the model when it loads (`DataSource.load`).
     if dataset != .custom {
       try Self.checkFamilies(model, data: try DatasetCatalog.entry(dataset).family, named: dataset.rawValue)

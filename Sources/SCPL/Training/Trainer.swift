@@ -234,6 +234,10 @@ public final class Trainer {
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord])
   {
+    if link != nil, let growAt = config.growAt {
+      // The other ranks build their components in their own processes and would not see them join.
+      throw ConfigError("--grow-at \(growAt) runs in one process; train without --distributed")
+    }
     var methodOptions = config.methodOptions
     adjustMethodOptions(&methodOptions)
     let setup = try RunSetup(
@@ -291,7 +295,11 @@ public final class Trainer {
     func refused() -> Int { method.optimizers.reduce(0) { $0 + $1.nonFinite.skipped } }
     var busy: [Double] = []
     try GPUMemoryPeaks.reset(executor.devices.devices)
+    let growing = method as? any GrowingMethod
     for epoch in firstEpoch...config.epochs {
+      // Only the components that have joined train and predict (safe to set: no job is in flight).
+      let active = config.growAt?.activeComponents(inEpoch: epoch) ?? method.model.components.count
+      growing?.active.count = active
       // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
       // batch is left out of its epoch mean); a resumed epoch starts from its checkpoint's.
       var sofar =
@@ -320,7 +328,8 @@ public final class Trainer {
             feed.next(count, unless: { [stopRequest] in stopRequest.signalName != nil }), rates: rates
           ) { result in
             let t = segmentStart + result.batch  // the batch's index in the epoch
-            if !skipping, let k = result.losses.firstIndex(where: { !$0.isFinite }) {
+            // A component that has not joined yet has no loss (NaN), as a skipped batch's.
+            if !skipping, let k = result.losses.prefix(active).firstIndex(where: { !$0.isFinite }) {
               throw Diverged(
                 loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
                 checkpointEpoch: lastCheckpointEpoch, method: config.method)
@@ -335,7 +344,7 @@ public final class Trainer {
             step += 1
             stepsThisSession += 1
             try events.add(
-              zip(method.lossNames, result.losses).map { ("train/loss/\($0)", $1) } + [
+              zip(method.lossNames, result.losses).prefix(active).map { ("train/loss/\($0)", $1) } + [
                 ("train/learning_rate", rates.rate(batch: result.batch))
               ],
               step: step)
@@ -398,7 +407,7 @@ public final class Trainer {
         losses: Dictionary(uniqueKeysWithValues: zip(method.lossNames, lossMeans()).filter { $0.1.isFinite }),
         trainAccuracy: train.accuracy, testAccuracy: test.accuracy, componentTestAccuracy: test.headAccuracies,
         epochSeconds: stepSeconds, trainSamplesPerSecond: Double(sofar.seen) / stepSeconds,
-        skippedUpdates: skipping ? refused() - refusedBefore : nil)
+        skippedUpdates: skipping ? refused() - refusedBefore : nil, activeComponents: config.growAt.map { _ in active })
       records.append(record)
       if let n = record.skippedUpdates, n > 0 {
         log("epoch \(epoch): \(n) update(s) skipped because a loss or gradient was not finite (--on-nan skip-batch)")

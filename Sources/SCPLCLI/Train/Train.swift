@@ -152,6 +152,10 @@ public struct TrainOptions: ParsableArguments {
     help:
       "How much of each predictor's cross-entropy gradient reaches its component (scpl; default 0.001, DecoupleFlow's; 0: the predictors read detached features)."
   ) var predictorWeight: Double?
+  @Option(
+    help:
+      "Grow the network as DASCPL does: train the first component alone, and add component i+1 after epoch E_i (e.g. 1,2,3 with 4 components); joined components keep training, and the last joined one predicts. Needs scpl --predictors or early-exit."
+  ) var growAt: String?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(
     help: "Continue an interrupted run folder from its last checkpoint (other options are taken from its config.json).")
