@@ -28,17 +28,20 @@ print("| variant | seed | test accuracy per epoch (%) | active components | trai
 print("|---|---|---|---|---|---|")
 totals = {}
 for variant in ["all", "grow"]:
-    rows = [json.loads(l) for l in open(f"{out}/{variant}/metrics.jsonl")]
+    rows = [json.loads(l) for l in open(out + "/" + variant + "/metrics.jsonl")]
     for run in sorted({r["run"] for r in rows}):
         rs = [r for r in rows if r["run"] == run]
         total = sum(r["epoch_seconds"] for r in rs)
         totals.setdefault(variant, []).append((rs[-1]["test_accuracy"], total))
-        print(f"| {variant} | {rs[0]['seed']} | {' / '.join(f'{100 * r['test_accuracy']:.2f}' for r in rs)} | "
-              f"{' / '.join(str(r.get('active_components', 4)) for r in rs)} | "
-              f"{' / '.join(f'{r['epoch_seconds']:.0f}' for r in rs)} | {total:.0f} |")
+        accuracy = " / ".join("%.2f" % (100 * r["test_accuracy"]) for r in rs)
+        active = " / ".join(str(r.get("active_components", 4)) for r in rs)
+        seconds = " / ".join("%.0f" % r["epoch_seconds"] for r in rs)
+        print("| %s | %d | %s | %s | %s | %.0f |" % (variant, rs[0]["seed"], accuracy, active, seconds, total))
 print()
 for variant, xs in totals.items():
-    acc = [a for a, _ in xs]; secs = [s for _, s in xs]
-    print(f"{variant}: final test accuracy {100 * statistics.mean(acc):.2f} ± {100 * statistics.pstdev(acc):.2f} %, "
-          f"training time {statistics.mean(secs):.0f} ± {statistics.pstdev(secs):.0f} s (n={len(xs)})")
+    acc = [a for a, _ in xs]
+    secs = [s for _, s in xs]
+    print("%s: final test accuracy %.2f ± %.2f %%, training time %.0f ± %.0f s (n=%d)" % (
+        variant, 100 * statistics.mean(acc), 100 * statistics.pstdev(acc), statistics.mean(secs),
+        statistics.pstdev(secs), len(xs)))
 PY
