@@ -36,11 +36,15 @@ final class GrowthTests: XCTestCase {
     p.method = .scpl
     p.epochs = 4
     p.growAt = g
+    XCTAssertEqual(try p.resolved().predictors, .mlp, "SCPL grows with DASCPL's predictors unless told which")
+    p.predictors = .linear
+    XCTAssertEqual(try p.resolved().growAt, g)
+    XCTAssertEqual(try p.resolved().predictors, .linear)
+    p.method = .bp
+    p.predictors = nil
     XCTAssertThrowsError(try p.resolved()) {
       XCTAssertTrue("\($0)".contains("needs a prediction per component"), "\($0)")
     }
-    p.predictors = .linear
-    XCTAssertEqual(try p.resolved().growAt, g)
   }
 
   /// A component that has not joined: its forward hands the input on, it learns nothing (NaN,

@@ -36,8 +36,11 @@ public enum AdaptiveInference {
   /// The full network on the same batches: its accuracy, its time and each component's forward
   /// time per sample (what `computeFraction` weighs components by).
   public struct Full: Sendable {
+    /// The full network's accuracy, a fraction in [0, 1].
     public var accuracy: Double
+    /// Its wall-clock seconds per sample, through the same placement as the adaptive passes.
     public var secondsPerSample: Double
+    /// Each component's forward seconds per sample, on the calling thread.
     public var componentSeconds: [Double]
   }
 

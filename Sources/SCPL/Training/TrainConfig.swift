@@ -421,6 +421,12 @@ public struct PartialTrainConfig: Codable, Sendable {
     return c
   }
 
+  /// `--predictors`, or for SCPL under `--grow-at` (whose last joined component predicts) mlp,
+  /// DASCPL's own models' way: every one of them carries predictors.
+  func predictors(for method: MethodKind) -> PredictorKind? {
+    predictors ?? (growAt != nil && method == .scpl ? .mlp : nil)
+  }
+
   /// Fills in defaults and checks every value, so a mistake stops the run before any data loads.
   /// `customData` is the program's own data source, for `--dataset custom` (its family picks the
   /// defaults a data set's family picks).
@@ -501,8 +507,9 @@ public struct PartialTrainConfig: Codable, Sendable {
       keepCheckpoints: keepCheckpoints ?? 2,
       onNan: onNan ?? .stop, objective: objective ?? .supervisedContrastive, optimizer: optimizer,
       momentum: optimizer == .adam ? nil : momentum ?? 0.9, weightDecay: optimizer == .adam ? nil : weightDecay ?? 0,
-      headHidden: headHidden, headOut: headOut, predictors: predictors,
-      predictorWeight: predictors != nil && method == .scpl ? predictorWeight ?? 0.001 : nil, growAt: growAt)
+      headHidden: headHidden, headOut: headOut, predictors: predictors(for: method),
+      predictorWeight: predictors(for: method) != nil && method == .scpl ? predictorWeight ?? 0.001 : nil,
+      growAt: growAt)
     try c.validate()
     return c
   }

@@ -154,7 +154,7 @@ public struct TrainOptions: ParsableArguments {
   ) var predictorWeight: Double?
   @Option(
     help:
-      "Grow the network as DASCPL does: train the first component alone, and add component i+1 after epoch E_i (e.g. 1,2,3 with 4 components); joined components keep training, and the last joined one predicts. Needs scpl --predictors or early-exit."
+      "Grow the network as DASCPL does: train the first component alone, and add component i+1 after epoch E_i (e.g. 1,2,3 with 4 components); joined components keep training, and the last joined one predicts, so it needs a predictor per component: scpl (whose --predictors it sets to mlp unless given) or early-exit (default: every component from the start)."
   ) var growAt: String?
   @Option(help: "A YAML file of options (keys are the long option names; the command line wins).") var config: String?
   @Option(
