@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libtcmalloc-minimal4  # tcmalloc, linked as the programs' malloc (docs/performance.md, "Host memory")
   libisal-dev           # Intel ISA-L: CRC-32C for TensorBoard's event files
   libgloo-dev           # gloo's headers, which torch's c10d ProcessGroupGloo.hpp includes (processes: docs/distributed.md)
+  iproute2              # ip netns / veth / tc: scripts/two-hosts.sh's two hosts on this machine
+  iptables              # random packet loss on that link where the kernel has no tc netem
   pkgconf               # SwiftPM asks it where the pkg-config modules are (scpl-libtorch, scpl-tcmalloc)
 )
 PIP_PACKAGES=(

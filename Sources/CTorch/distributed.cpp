@@ -14,6 +14,11 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -33,15 +38,46 @@ struct ct_work_s {
 
 namespace {
 
+// The local address this host's kernel would send from to reach `master` (a UDP socket's
+// connect sends nothing; it only picks the route), or "" when there is none or it is a loopback
+// address. On a host with several interfaces (or in a network namespace, where the host's name
+// resolves to an address the namespace does not have) this is the interface the other ranks
+// can reach, which the host's name need not be.
+std::string address_towards(const std::string &master) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo *found = nullptr;
+  if (getaddrinfo(master.c_str(), "9", &hints, &found) != 0 || !found) return "";
+  std::string local;
+  const int fd = socket(found->ai_family, SOCK_DGRAM, 0);
+  if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
+    sockaddr_storage self{};
+    socklen_t length = sizeof self;
+    char text[INET6_ADDRSTRLEN] = {0};
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&self), &length) == 0 &&
+        getnameinfo(reinterpret_cast<sockaddr *>(&self), length, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0) {
+      local = text;
+    }
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  const bool loopback = local.rfind("127.", 0) == 0 || local == "::1";
+  return loopback ? "" : local;
+}
+
 // The network device Gloo's connections use: the interface GLOO_SOCKET_IFNAME names (as in
 // PyTorch), the loopback device when the master is on this host's loopback, otherwise the
-// address this host's name resolves to (falling back to loopback).
+// address this host sends from towards the master, and only when there is none the address
+// this host's name resolves to (torch's default, falling back to loopback).
 std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master) {
   if (const char *ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
     return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
   }
   if (master == "127.0.0.1" || master == "localhost" || master == "::1") {
     return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  }
+  if (const std::string local = address_towards(master); !local.empty()) {
+    return c10d::ProcessGroupGloo::createDeviceForHostname(local);
   }
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }

@@ -151,7 +151,8 @@ public final class ProcessGroup: @unchecked Sendable {
   public func send(_ t: Tensor, to dst: Int, tag: Int) throws -> Work {
     let t = try wire(t)
     return try Work(
-      ct_pg_isend(handle, t.handle, Int32(dst), Int32(tag)), "sending \(t.shape) to rank \(dst)", timeout: timeout,
+      ct_pg_isend(handle, t.handle, Int32(dst), Int32(tag)), "sending a tensor of shape \(t.shape) to rank \(dst)",
+      timeout: timeout,
       tensors: [t])
   }
 
@@ -160,7 +161,8 @@ public final class ProcessGroup: @unchecked Sendable {
   public func receive(into t: Tensor, from src: Int?, tag: Int) throws -> Work {
     try Work(
       ct_pg_irecv(handle, t.handle, Int32(src ?? -1), Int32(tag)),
-      "receiving \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout, tensors: [t],
+      "receiving a tensor of shape \(t.shape) from \(src.map { "rank \($0)" } ?? "any rank")", timeout: timeout,
+      tensors: [t],
       receives: receives)
   }
 

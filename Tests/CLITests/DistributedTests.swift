@@ -313,8 +313,10 @@ final class DistributedTests: XCTestCase {
 
   /// `scpl launch` passes each rank's line on as it comes, whatever its output is (here a pipe):
   /// rank 0's first lines arrive while the job still runs. Before, launch read 64 KiB at a time
-  /// and a 40-second job's log stayed empty until it ended.
-  func testLaunchPassesEachLineOnAsItComes() throws {
+  /// and a 40-second job's log stayed empty until it ended. And while the job runs, no rank
+  /// listens on anything but loopback: the ranks meet in a FileStore (no store port) and Gloo
+  /// binds 127.0.0.1.
+  func testLaunchPassesEachLineOnAsItComesAndListensOnLoopbackOnly() throws {
     let folder = scratch.appendingPathComponent("lines")
     let (launch, pipe) = try startScpl(
       ["launch", "--nproc", "2", "--"] + vgg(epochs: 40) + ["--placement", "0,0,1,1", "--out", folder.path])
@@ -326,6 +328,12 @@ final class DistributedTests: XCTestCase {
     let text = read(pipe, until: "[rank 0] run folder: \(folder.path)\n", seconds: 120)
     XCTAssertTrue(text.contains("[rank 0] run folder: \(folder.path)\n"), text)
     XCTAssertTrue(launch.isRunning, "the line came before the job ended")
+    let ranks = try childProcesses(of: launch.processIdentifier)
+    XCTAssertEqual(ranks.count, 2)
+    for pid in [launch.processIdentifier] + ranks {
+      let open = listeningSockets(ofProcess: pid).filter { !$0.address.hasPrefix("127.") }
+      XCTAssertTrue(open.isEmpty, "process \(pid) listens beyond loopback: \(open)")
+    }
   }
 
   func testRanksWithDifferentOptionsAreRefusedAtStartUp() throws {

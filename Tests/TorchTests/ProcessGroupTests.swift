@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Torch
 import XCTest
 
@@ -153,6 +154,72 @@ final class ProcessGroupTests: XCTestCase {
       XCTAssertThrowsError(try group.receiveTensors(from: 1, tag: 1)) { XCTAssertEqual("\($0)", "\(reason)") }
       try group.sendTensors([try Tensor([7] as [Double])], to: 1, tag: 2)
     }
+  }
+
+  /// A stranger that reaches the job's ports and speaks garbage — random bytes to every port the
+  /// job listens on: the store's, and Gloo's where its transport keeps listening once the ranks
+  /// are connected (libtorch 2.x's does; 1.13's closes them) — is refused, and the job goes on:
+  /// after it, the ranks still exchange tensors and reduce them.
+  func testAStrangerSpeakingGarbageToTheJobsPortsLeavesItUnharmed() throws {
+    let port = try freeLoopbackPort()
+    let joined = DispatchGroup()
+    joined.enter()
+    joined.enter()
+    let strangerDone = DispatchSemaphore(value: 0)
+    try ranks(2) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
+      joined.leave()
+      if r == 0 {
+        XCTAssertEqual(joined.wait(timeout: .now() + 30), .success)
+        let ports = Array(Set(listeningSockets().map(\.port))).sorted()
+        XCTAssertTrue(ports.contains(port), "the store's port \(port) is not among \(ports)")
+        // Random bytes, and each of the first 32 command bytes followed by the largest length a
+        // field could claim (a server that believed it would try to allocate 16 EiB).
+        for p in ports {
+          var generator = SystemRandomNumberGenerator()
+          Self.speakGarbage((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }, to: p)
+          for command in 0..<32 { Self.speakGarbage([UInt8(command)] + Array(repeating: 0xFF, count: 64), to: p) }
+        }
+        // The store still answers (a stray claim of rank 1 is refused through it)…
+        XCTAssertThrowsError(
+          try ProcessGroup(rank: 1, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port, timeout: 5)
+        ) { e in
+          XCTAssertTrue("\(e)".contains("rank 1 of the job at 127.0.0.1:\(port) is already taken"), "\(e)")
+        }
+        strangerDone.signal()
+      } else {
+        XCTAssertEqual(strangerDone.wait(timeout: .now() + 30), .success)
+      }
+      // … and the ranks still talk.
+      try group.barrier()
+      if r == 0 {
+        try group.sendTensors([try Tensor([3, 4] as [Double])], to: 1, tag: 5)
+      } else {
+        let (_, got) = try group.receiveTensors(from: 0, tag: 5)
+        XCTAssertEqual(try got[0]!.toArray(Double.self), [3, 4])
+      }
+      let x = try Tensor([Double(r + 1)])
+      try group.allReduceSum(x)
+      XCTAssertEqual(try x.toArray(Double.self), [3])
+    }
+  }
+
+  /// Connects to 127.0.0.1:`port`, writes `garbage`, and hangs up.
+  private static func speakGarbage(_ garbage: [UInt8], to port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return XCTFail("no socket") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard connected == 0 else { return XCTFail("could not connect to port \(port)") }
+    _ = garbage.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
   }
 
   func testAPortInUseIsNamed() throws {

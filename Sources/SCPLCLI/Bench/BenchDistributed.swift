@@ -7,16 +7,18 @@ import Torch
 
 extension Bench {
   /// The same SCPL async pipeline as N worker threads of one process and as N processes over
-  /// c10d's Gloo on loopback, each run by the real commands (`scpl train`, `scpl launch`),
-  /// interleaved over rounds.
+  /// c10d's Gloo on loopback (or on the hosts `--rank-command` reaches), each run by the real
+  /// commands (`scpl train`, `scpl launch` or `scpl train --distributed` per rank), interleaved
+  /// over rounds.
   struct Distributed: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "distributed",
       abstract:
-        "Throughput of the async pipeline as N threads in one process and as N processes over Gloo on loopback.",
+        "Throughput of the async pipeline as N threads in one process and as N processes over Gloo (loopback, or the hosts --rank-command reaches).",
       discussion: """
         Each round runs `scpl train --devices N` (threads) and then `scpl launch --nproc N -- train` \
-        (processes) with the same model, data, placement and one intra-op thread per device, for --epochs \
+        (processes; with --rank-command, each rank's `scpl train --distributed` through its command, as on \
+        several hosts) with the same model, data, placement and one intra-op thread per device, for --epochs \
         epochs on the first --limit-train training samples; a variant's figure is the median over epochs 2… \
         of the training samples/s its metrics.jsonl records (evaluation excluded), and the report gives the \
         median over rounds and the ratio processes / threads measured in the same round. It also reports the \
@@ -36,6 +38,22 @@ extension Bench {
     @Option(help: "Rounds (threads then processes in each).") var rounds = 3
     @Option(help: "Component → rank (default: contiguous, even).") var placement: String?
     @Option(help: "Directory for the report.") var out = "bench-results"
+    @Option(
+      help: ArgumentHelp(
+        "A command that runs rank k's process on its host, given once per rank in rank order (e.g. \"ip netns exec host-a\" or \"ssh host-a\"): the ranks are started by hand with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT instead of by `scpl launch` (default: none, launch on this host).",
+        valueName: "command"))
+    var rankCommand: [String] = []
+    @Option(help: "With --rank-command: rank 0's address as the other ranks reach it (default 127.0.0.1).")
+    var masterAddr = "127.0.0.1"
+    @Option(help: "With --rank-command: the port of rank 0's store (default 29500).") var masterPort = 29500
+
+    func validate() throws {
+      guard rankCommand.isEmpty || rankCommand.count == ranks else {
+        throw ValidationError(
+          "--rank-command is given \(rankCommand.count) time(s) for \(ranks) ranks: give it once per rank, in rank order"
+        )
+      }
+    }
 
     func run() throws {
       let dataset = self.dataset ?? (model.family == .vision ? .fashionMNIST : .bbcNews)
@@ -61,7 +79,11 @@ extension Bench {
         let a = scratch.appendingPathComponent("threads-\(round)"),
           b = scratch.appendingPathComponent("processes-\(round)")
         try runScpl(args + ["--devices", String(ranks), "--out", a.path])
-        try runScpl(["launch", "--nproc", String(ranks), "--"] + args + ["--out", b.path])
+        if rankCommand.isEmpty {
+          try runScpl(["launch", "--nproc", String(ranks), "--"] + args + ["--out", b.path])
+        } else {
+          try runRanks(args + ["--distributed", "--out", b.path])
+        }
         let (t, p) = (try samplesPerSecond(a), try samplesPerSecond(b))
         let send = try sendMillisecondsPerStep(b)
         threads.append(t); processes.append(p); ratios.append(p / t); sendMs.append(send)
@@ -78,10 +100,11 @@ extension Bench {
         "threads_samples_per_second": threads, "processes_samples_per_second": processes, "ratio_per_round": ratios,
         "median_threads_samples_per_second": threads.median, "median_processes_samples_per_second": processes.median,
         "median_ratio": ratios.median, "bytes_per_batch_per_boundary": bytes, "rank0_send_ms_per_step": sendMs,
-        "libtorch": EngineInfo.libtorchVersion
+        "libtorch": EngineInfo.libtorchVersion,
+        "rank_commands": rankCommand
       ]
       let markdown = """
-        | \(model) · scpl · async, \(ranks) ranks, batch \(batchSize) | threads (1 process) | processes (Gloo, loopback) | processes / threads |
+        | \(model) · scpl · async, \(ranks) ranks, batch \(batchSize) | threads (1 process) | processes (Gloo, \(rankCommand.isEmpty ? "loopback" : "over \(masterAddr)")) | processes / threads |
         |---|---|---|---|
         | samples/s (median of \(rounds) round(s)) | \(String(format: "%.1f", threads.median)) | \(String(format: "%.1f", processes.median)) | \(String(format: "%.3f", ratios.median)) |
 
@@ -113,6 +136,39 @@ extension Bench {
       guard p.terminationStatus == 0 else {
         throw ValidationError("scpl \(arguments.joined(separator: " ")) failed: \(message)")
       }
+    }
+
+    /// Runs this `scpl` with `arguments` as every rank of a job, rank k through `rankCommand[k]`
+    /// (its words split at spaces) with the rendezvous in its environment; throws naming the
+    /// first rank that ends with a non-zero status.
+    private func runRanks(_ arguments: [String]) throws {
+      let scpl = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+      // Each rank's standard error goes to a file (a pipe read after another rank's could fill
+      // and stall that rank).
+      var processes: [(Process, URL)] = []
+      for (rank, command) in rankCommand.enumerated() {
+        let p = Process()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("scpl-bench-rank\(rank)-\(UUID()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments =
+          command.split(separator: " ").map(String.init)
+          + [
+            "env", "RANK=\(rank)", "WORLD_SIZE=\(ranks)", "MASTER_ADDR=\(masterAddr)", "MASTER_PORT=\(masterPort)", scpl
+          ] + arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: log)
+        try p.run()
+        processes.append((p, log))
+      }
+      var failures: [String] = []
+      for (rank, (p, log)) in processes.enumerated() {
+        p.waitUntilExit()
+        let message = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: log)
+        if p.terminationStatus != 0 { failures.append("rank \(rank) (\(rankCommand[rank])) failed: \(message)") }
+      }
+      if let first = failures.first { throw ValidationError(first) }
     }
 
     /// The median training samples/s of epochs 2… of a run folder.
