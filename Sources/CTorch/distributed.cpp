@@ -12,6 +12,7 @@
 #include "internal.h"  // first: it sets how libtorch's headers are compiled
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <arpa/inet.h>
@@ -29,6 +30,10 @@ using std::chrono::milliseconds;
 struct ct_process_group_s {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  // The network device the group's connections use; its subgroups use it too.
+  std::shared_ptr<::gloo::transport::Device> device;
+  // Where this job's keys go in the store (subgroups rendezvous under it).
+  std::string key_prefix;
 };
 
 struct ct_work_s {
@@ -121,11 +126,12 @@ ct_process_group ct_process_group_new(const char *master_addr, int master_port, 
       throw std::runtime_error("the job at " + where + " has WORLD_SIZE=" + std::string(size.begin(), size.end()) +
                                ", but this process was started with WORLD_SIZE=" + std::to_string(world_size));
     }
+    auto device = gloo_device(master_addr);
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
-    gloo_options->devices.push_back(gloo_device(master_addr));
+    gloo_options->devices.push_back(device);
     gloo_options->threads = 2;
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);
-    return new ct_process_group_s{store, group};
+    return new ct_process_group_s{store, group, device, prefix};
   } catch (const std::exception &e) {
     set_error(e.what());
   } catch (...) {
@@ -135,6 +141,30 @@ ct_process_group ct_process_group_new(const char *master_addr, int master_port, 
 }
 
 void ct_process_group_free(ct_process_group g) { delete g; }
+
+ct_process_group ct_process_group_subgroup(ct_process_group parent, const char *name, const int *ranks, int count,
+                                           int64_t timeout_ms) {
+  try {
+    const int me = parent->group->getRank();
+    int index = -1;
+    for (int i = 0; i < count; ++i) {
+      if (ranks[i] == me) index = i;
+    }
+    if (index < 0) throw std::runtime_error("rank " + std::to_string(me) + " is not a member of the group " + name);
+    // The members meet in the job's store under a prefix of the group's own, as torch's new_group does.
+    auto store = c10::make_intrusive<c10d::PrefixStore>(parent->key_prefix + "group/" + name + "/", parent->store);
+    auto options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
+    options->devices.push_back(parent->device);
+    options->threads = 2;
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, index, count, options);
+    return new ct_process_group_s{parent->store, group, parent->device, parent->key_prefix + "group/" + name + "/"};
+  } catch (const std::exception &e) {
+    set_error(e.what());
+  } catch (...) {
+    set_error("unknown C++ exception in c10d");
+  }
+  return nullptr;
+}
 
 ct_work ct_pg_isend(ct_process_group g, ct_tensor t, int dst, int tag) {
   try {

@@ -61,7 +61,47 @@ public final class ProcessGroup: @unchecked Sendable {
     self.masterPort = masterPort
   }
 
+  /// A group made by `subgroup`: its handle, with this process's rank in it.
+  private init(
+    subgroup handle: ct_process_group, rank: Int, worldSize: Int, timeout: Double, masterAddress: String,
+    masterPort: Int
+  ) {
+    self.handle = handle
+    self.rank = rank
+    self.worldSize = worldSize
+    self.timeout = timeout
+    self.masterAddress = masterAddress
+    self.masterPort = masterPort
+  }
+
   deinit { ct_process_group_free(handle) }
+
+  /// A group of some of this job's ranks, for collectives (and sends) among them only: `ranks`
+  /// are ranks of this group, distinct, and this process's rank among them; in the subgroup,
+  /// `ranks[i]` is rank i. Every member calls it with the same `name` and `ranks` (non-members do
+  /// not), and the members meet in this group's store under `name`, as torch's `new_group` does;
+  /// the subgroup's connections use this group's network interface. Waits at most `timeout`
+  /// seconds for the other members. Several subgroups may be made and used at once (one per
+  /// pipeline stage among replicas, say); each is independent of this group once made.
+  public func subgroup(_ name: String, ranks: [Int]) throws -> ProcessGroup {
+    guard !ranks.isEmpty, Set(ranks).count == ranks.count, ranks.allSatisfy({ (0..<worldSize).contains($0) }) else {
+      throw TorchError("the group \(name) needs distinct ranks of 0…\(worldSize - 1), got \(ranks)")
+    }
+    guard let index = ranks.firstIndex(of: rank) else {
+      throw TorchError("rank \(rank) is not among the ranks \(ranks) of the group \(name)")
+    }
+    let h = ranks.map(Int32.init).withUnsafeBufferPointer {
+      ct_process_group_subgroup(handle, name, $0.baseAddress, Int32(ranks.count), Int64(timeout * 1000))
+    }
+    guard let h else {
+      throw TorchError(
+        "rank \(rank) could not form the group \(name) with ranks \(ranks) within \(Self.seconds(timeout)): \(TorchError.last("c10d").message)"
+      )
+    }
+    return ProcessGroup(
+      subgroup: h, rank: index, worldSize: ranks.count, timeout: timeout, masterAddress: masterAddress,
+      masterPort: masterPort)
+  }
 
   static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
 
@@ -70,6 +110,13 @@ public final class ProcessGroup: @unchecked Sendable {
   /// for what will never come ends now rather than at the timeout. Sends still work (to tell
   /// the ranks that are alive to leave).
   public func abandonReceives(because cause: Error) { receives.abandon(because: cause) }
+
+  /// Waits (at most `seconds`) until `count` receives of this process are being waited on (in
+  /// `Work.wait`); false when they were not. For a thread that must act while a receive is under
+  /// way, such as a test of `abandonReceives`, without guessing how long that takes to begin.
+  public func waitUntilReceiving(_ count: Int = 1, seconds: Double) -> Bool {
+    receives.waitUntilWaiting(count, before: Date().addingTimeInterval(seconds))
+  }
 
   /// A pending operation; `wait()` it once.
   public final class Work: @unchecked Sendable {
@@ -115,7 +162,8 @@ public final class ProcessGroup: @unchecked Sendable {
 
   /// The receives being waited on, and whether they were abandoned (and why).
   fileprivate final class PendingReceives: @unchecked Sendable {
-    private let lock = NSLock()
+    /// Guards the fields; broadcast when a wait begins (`waitUntilWaiting`).
+    private let lock = NSCondition()
     private var waiting: [ObjectIdentifier: Work] = [:]
     private var abandonedBecause: Error?
 
@@ -125,6 +173,14 @@ public final class ProcessGroup: @unchecked Sendable {
       lock.lock(); defer { lock.unlock() }
       if let abandonedBecause { throw abandonedBecause }
       waiting[ObjectIdentifier(w)] = w
+      lock.broadcast()
+    }
+
+    /// Whether `count` receives were being waited on before `deadline`.
+    func waitUntilWaiting(_ count: Int, before deadline: Date) -> Bool {
+      lock.lock(); defer { lock.unlock() }
+      while waiting.count < count { guard lock.wait(until: deadline) else { return waiting.count >= count } }
+      return true
     }
 
     func end(_ w: Work) { lock.lock(); waiting[ObjectIdentifier(w)] = nil; lock.unlock() }

@@ -147,12 +147,53 @@ final class ProcessGroupTests: XCTestCase {
         return
       }
       let reason = TorchError("rank 0 could not send to rank 1: gone")
-      DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { group.abandonReceives(because: reason) }
+      // Abandoned once the receive below is under way (an event, not a guessed delay).
+      Thread {
+        XCTAssertTrue(group.waitUntilReceiving(seconds: 10), "the receive never began")
+        group.abandonReceives(because: reason)
+      }.start()
       let start = Date()
       XCTAssertThrowsError(try group.receiveTensors(from: nil, tag: 1)) { XCTAssertEqual("\($0)", "\(reason)") }
       XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the receive waited on after it was abandoned")
       XCTAssertThrowsError(try group.receiveTensors(from: 1, tag: 1)) { XCTAssertEqual("\($0)", "\(reason)") }
       try group.sendTensors([try Tensor([7] as [Double])], to: 1, tag: 2)
+    }
+  }
+
+  /// Subgroups, as replicas of a pipeline use them: four ranks in a 2 × 2 grid form a group per
+  /// row and per column; each all-reduces within its own groups only, a send inside a group uses
+  /// the group's numbering, and a rank outside a group's list cannot join it.
+  func testSubgroupsReduceAmongTheirMembersOnly() throws {
+    let port = try freeLoopbackPort()
+    try ranks(4) { r in
+      let group = try ProcessGroup(rank: r, worldSize: 4, masterAddress: "127.0.0.1", masterPort: port, timeout: 20)
+      let (row, column) = (r / 2, r % 2)
+      // The column group lists its ranks high to low: rank 2 + column is its rank 0.
+      let rowGroup = try group.subgroup("row\(row)", ranks: [2 * row, 2 * row + 1])
+      let columnGroup = try group.subgroup("column\(column)", ranks: [2 + column, column])
+      XCTAssertEqual(rowGroup.rank, column)
+      XCTAssertEqual(columnGroup.rank, 1 - row)
+      XCTAssertEqual(columnGroup.worldSize, 2)
+      let x = try Tensor([Double(1 << r)])
+      try rowGroup.allReduceSum(x)
+      XCTAssertEqual(try x.toArray(Double.self), [Double((1 << (2 * row)) * 3)], "rank \(r)'s row")
+      let y = try Tensor([Double(1 << r)])
+      try columnGroup.allReduceSum(y)
+      XCTAssertEqual(try y.toArray(Double.self), [Double((1 << column) * 5)], "rank \(r)'s column")
+      if columnGroup.rank == 0 {
+        try columnGroup.sendTensors([try Tensor([Double(r)])], to: 1, tag: 3)
+      } else {
+        let (source, got) = try columnGroup.receiveTensors(from: 0, tag: 3)
+        XCTAssertEqual(source, 0)
+        XCTAssertEqual(try got[0]!.toArray(Double.self), [Double(2 + column)])
+      }
+      XCTAssertThrowsError(try group.subgroup("others", ranks: [(r + 1) % 4, (r + 2) % 4])) {
+        XCTAssertTrue("\($0)".contains("rank \(r) is not among the ranks"), "\($0)")
+      }
+      XCTAssertThrowsError(try group.subgroup("twice", ranks: [r, r])) {
+        XCTAssertTrue("\($0)".contains("needs distinct ranks"), "\($0)")
+      }
+      try group.barrier()
     }
   }
 

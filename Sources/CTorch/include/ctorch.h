@@ -276,6 +276,13 @@ typedef struct ct_process_group_s *ct_process_group;
 ct_process_group ct_process_group_new(const char *master_addr, int master_port, const char *store_file, const char *key_prefix,
                                       int rank, int world_size, int64_t timeout_ms);
 void ct_process_group_free(ct_process_group g);
+/// A Gloo group of `count` of the job's ranks (`ranks`, distinct, in order: ranks[i] is the
+/// subgroup's rank i), meeting in `parent`'s store under `name`: every member calls it with the
+/// same name and ranks (non-members do not), waiting up to `timeout_ms` for the others. For
+/// collectives among some ranks only. NULL with the error set on failure. Freed with
+/// ct_process_group_free (independently of `parent`).
+ct_process_group ct_process_group_subgroup(ct_process_group parent, const char *name, const int *ranks, int count,
+                                           int64_t timeout_ms);
 /// A pending operation; wait for it with ct_work_wait, then free it.
 typedef struct ct_work_s *ct_work;
 /// Sends the (contiguous CPU) tensor to rank `dst` under `tag`.
