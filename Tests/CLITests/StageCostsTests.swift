@@ -28,4 +28,22 @@ final class StageCostsTests: XCTestCase {
       XCTAssertGreaterThan(result.total, 0)
     }
   }
+
+  /// `scpl simulate --replicas R --allreduce C`: the links' rows in the chart and the hand-computed
+  /// total (docs/simulator.md); a count of costs that fits no stage count is refused, and replicas
+  /// without an all-reduce cost are said to cost nothing.
+  func testSimulateReplicasWithAnAllReduceCost() throws {
+    let run = try ScplProcess(["simulate", "--schedule", "nmp", "--stages", "2", "--replicas", "2", "--allreduce", "1"])
+      .finish(within: 60)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stdout.contains("link0 |.......A.|") && run.stdout.contains("link1 |.....A...|"), run.stdout)
+    XCTAssertTrue(run.stdout.contains("total 9"), run.stdout)
+    let wrong = try ScplProcess(["simulate", "--stages", "2", "--replicas", "2", "--allreduce", "1,2,3"]).finish(
+      within: 60)
+    XCTAssertNotEqual(wrong.status, 0)
+    XCTAssertTrue(
+      wrong.stderr.contains("--allreduce takes one non-negative number, or one per stage (2)"), wrong.stderr)
+    let free = try ScplProcess(["simulate", "--schedule", "async", "--replicas", "4"]).finish(within: 60)
+    XCTAssertTrue(free.stdout.contains("the 4 replicas' all-reduces cost nothing; set --allreduce"), free.stdout)
+  }
 }

@@ -291,7 +291,7 @@ final class ScheduleSimulatorTests: XCTestCase {
       ),
       (
         #"{"stages": [{"forwrd": 1}]}"#,
-        "stage 0 has unknown key 'forwrd' (expected forward, loss, backward, update, transfer)"
+        "stage 0 has unknown key 'forwrd' (expected forward, loss, backward, update, transfer, allreduce)"
       ),
       (#"{"stages": [{"forward": 1}, {"loss": -1}]}"#, "stage 1 loss must be a non-negative number"),
       (#"{"stages": [{"forward": "1"}]}"#, "stage 0 forward must be a non-negative number"),

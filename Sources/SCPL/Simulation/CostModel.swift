@@ -6,7 +6,7 @@ extension ScheduleSimulator {
   ///
   /// File format (JSON); missing cost keys count as 0, unknown keys are errors:
   ///
-  ///     {"stages": [{"forward": 1, "loss": 3, "backward": 4, "update": 3, "transfer": 0}, ...],
+  ///     {"stages": [{"forward": 1, "loss": 3, "backward": 4, "update": 3, "transfer": 0, "allreduce": 0}, ...],
   ///      "microBatches": 3}
   public struct CostModel: Equatable, Sendable {
     /// The cost set's name, for reports: "figure13", "uniform", or a file's "name" (else its base name).
@@ -86,7 +86,8 @@ extension ScheduleSimulator {
           }
           v.append(number)
         }
-        stages.append(StageCosts(forward: v[0], loss: v[1], backward: v[2], update: v[3], transfer: v[4]))
+        stages.append(
+          StageCosts(forward: v[0], loss: v[1], backward: v[2], update: v[3], transfer: v[4], allreduce: v[5]))
       }
       var micro: Int?
       if let raw = object["microBatches"] {

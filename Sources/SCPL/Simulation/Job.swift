@@ -2,10 +2,11 @@ extension ScheduleSimulator {
   /// What a device is doing during a span.
   public enum Kind: String, CaseIterable, Codable, Sendable {
     /// A forward, loss, backward, update or transfer, or nothing (idle). Under zb-h1 `backward` is
-    /// the input-gradient pass B and `weight` the weight-gradient pass W.
-    case forward, loss, backward, update, transfer, idle, weight
+    /// the input-gradient pass B and `weight` the weight-gradient pass W. `allreduce` is a stage's
+    /// gradients averaged among the replicas, on its device's link (`Setup.replicas`).
+    case forward, loss, backward, update, transfer, idle, weight, allreduce
 
-    /// The text chart's letter: F, L, B, U, T, W, and '.' for idle.
+    /// The text chart's letter: F, L, B, U, T, W, A, and '.' for idle.
     public var letter: Character {
       switch self {
       case .forward: return "F"
@@ -15,6 +16,7 @@ extension ScheduleSimulator {
       case .transfer: return "T"
       case .idle: return "."
       case .weight: return "W"
+      case .allreduce: return "A"
       }
     }
   }

@@ -19,6 +19,14 @@ extension ScheduleSimulator.Schedule {
   }
 }
 
+extension ScheduleSimulator {
+  /// Device d's link to the other replicas (`Setup.replicas`) is simulated as device
+  /// `linkDevice + d`, a row of its own, so that an all-reduce overlaps the device's compute but
+  /// not the device's other all-reduces (one link each, as one NCCL or Gloo stream per device).
+  /// `run` renumbers these rows to follow the compute devices.
+  static let linkDevice = 1_000_000
+}
+
 /// Appends the jobs of each schedule; `add` returns the new job's index so later jobs can wait
 /// for it. Stage k runs on device k except in bp.
 private struct PlanBuilder {
@@ -28,6 +36,8 @@ private struct PlanBuilder {
   let M: Int
   let N: Int
   let policy: ScheduleSimulator.UpdatePolicy
+  /// Replicas of the pipeline (1: no all-reduce).
+  let R: Int
   var jobs: [Job] = []
 
   init(_ s: ScheduleSimulator.Setup) {
@@ -36,6 +46,7 @@ private struct PlanBuilder {
     M = s.microBatches
     N = s.batches
     policy = s.update
+    R = s.replicas
   }
 
   var whole: Double { Double(M) }
@@ -64,20 +75,45 @@ private struct PlanBuilder {
     return add(.transfer, stage: k, micro: micro, c[k - 1].transfer * (micro == nil ? whole : 1))
   }
 
+  /// With replicas, the all-reduce of `stage`'s gradients (cost `cost`: the stage's, or a
+  /// device's under interleaved-1f1b) on device `device`'s link, once job `after` (its last
+  /// backward) is done; nil with one replica.
+  mutating func allReduce(stage: Int, device: Int, batch: Int = 1, cost: Double, after: Int) -> Int? {
+    guard R > 1 else { return nil }
+    return add(
+      .allreduce, stage: stage, device: ScheduleSimulator.linkDevice + device, batch: batch,
+      cost * 2 * Double(R - 1) / Double(R), after: [after])
+  }
+
   /// One update per stage, each after every device's last job (synchronous) or only after its own
-  /// device's earlier jobs (per stage; the device order already says that).
+  /// device's earlier jobs (per stage; the device order already says that). With replicas, each
+  /// stage's gradients are first all-reduced, starting when its last backward ends (so a stage's
+  /// all-reduce overlaps the backwards of the stages before it, as DDP's buckets overlap the
+  /// backward), and its update waits for its all-reduce.
   mutating func updates() {
+    var reduced: [Int?] = Array(repeating: nil, count: K)
+    if R > 1 {
+      var lastBackward: [Int: Int] = [:]
+      for (i, j) in jobs.enumerated() where j.kind == .backward || j.kind == .weight { lastBackward[j.stage] = i }
+      // In the order the backwards end, which is the order one link (bp's) takes them in.
+      for (k, b) in lastBackward.sorted(by: { $0.value < $1.value }) {
+        reduced[k] = allReduce(stage: k, device: jobs[b].device, cost: c[k].allreduce, after: b)
+      }
+    }
     var last: [Int: Int] = [:]
     for (i, j) in jobs.enumerated() { last[j.device] = i }
-    let barrier = policy == .synchronous ? Array(last.values) : []
-    for k in 0..<K { add(.update, stage: k, c[k].update, after: barrier) }
+    let barrier: [Int?] = policy == .synchronous ? Array(last.values) : []
+    let onDevice0 = jobs.allSatisfy { $0.device == 0 || $0.device >= ScheduleSimulator.linkDevice }
+    for k in 0..<K {
+      add(.update, stage: k, device: onDevice0 ? 0 : k, c[k].update, after: barrier + [reduced[k]])
+    }
   }
 
   mutating func backprop() {
     for k in 0..<K { add(.forward, stage: k, device: 0, c[k].forward * whole) }
     add(.loss, stage: K - 1, device: 0, c[K - 1].loss)
     for k in (0..<K).reversed() { add(.backward, stage: k, device: 0, c[k].backward * whole) }
-    for k in 0..<K { add(.update, stage: k, device: 0, c[k].update) }
+    updates()
   }
 
   mutating func naiveModelParallel() {
@@ -113,8 +149,9 @@ private struct PlanBuilder {
         add(.forward, stage: k, batch: t, c[k].forward * whole, after: [input])
         input = sendForward(stage: k, batch: t)
         add(.loss, stage: k, batch: t, c[k].loss)
-        add(.backward, stage: k, batch: t, c[k].backward * whole)
-        add(.update, stage: k, batch: t, c[k].update)
+        let b = add(.backward, stage: k, batch: t, c[k].backward * whole)
+        let reduced = allReduce(stage: k, device: k, batch: t, cost: c[k].allreduce, after: b)
+        add(.update, stage: k, batch: t, c[k].update, after: [reduced])
       }
     }
   }
@@ -185,9 +222,19 @@ private struct PlanBuilder {
         add(.weight, stage: s, device: d, micro: m + 1, c[d].backward * backwardShare)
       }
     }
+    // With replicas, each device all-reduces its chunks' gradients after its last backward.
+    var reduced: [Int?] = Array(repeating: nil, count: K)
+    if R > 1 {
+      var lastBackward: [Int: Int] = [:]
+      for (i, j) in jobs.enumerated() where j.kind == .backward || j.kind == .weight { lastBackward[j.device] = i }
+      for d in 0..<K {
+        guard let b = lastBackward[d] else { continue }
+        reduced[d] = allReduce(stage: jobs[b].stage, device: d, cost: c[d].allreduce, after: b)
+      }
+    }
     var last: [Int: Int] = [:]
     for (i, j) in jobs.enumerated() { last[j.device] = i }
-    let barrier = policy == .synchronous ? Array(last.values) : []
-    for d in 0..<K { add(.update, stage: d, device: d, c[d].update, after: barrier) }
+    let barrier: [Int?] = policy == .synchronous ? Array(last.values) : []
+    for d in 0..<K { add(.update, stage: d, device: d, c[d].update, after: barrier + [reduced[d]]) }
   }
 }

@@ -57,6 +57,9 @@ extension ScheduleSimulator {
     public var batches: Int
     /// When devices apply their updates.
     public var update: UpdatePolicy
+    /// Replicas of the pipeline (`Setup.replicas`). With more than one, `spans` also holds each
+    /// device's link, as device `devices + d` (its all-reduces, idle between them).
+    public var replicas = 1
     /// When the last device finishes its last job.
     public var total: Double
     /// `total` for the one-batch schedules; for `async`, the steady-state time per batch.

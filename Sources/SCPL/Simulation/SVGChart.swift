@@ -4,7 +4,7 @@ extension ScheduleSimulator {
   /// Colours of the work kinds in the SVG (idle is left blank).
   public static let colours: [Kind: String] = [
     .forward: "#4e79a7", .loss: "#f28e2b", .backward: "#e15759", .update: "#59a14f", .transfer: "#9c755f",
-    .weight: "#b07aa1"
+    .weight: "#b07aa1", .allreduce: "#76b7b2"
   ]
 
   /// An SVG drawing of one or more results stacked top to bottom on a shared time scale: for each,
@@ -24,9 +24,10 @@ extension ScheduleSimulator {
       body.append(
         #"<text class="title" x="\#(f(left))" y="\#(f(y))" font-weight="bold">\#(SVG.escape(r.title))</text>"#)
       y += 8
-      for d in 0..<r.devices {
+      for d in 0..<r.rows {
         body.append("<g class=\"track\" data-device=\"\(d)\">")
-        body.append(#"<text x="8" y="\#(f(y + trackHeight * 0.7))">GPU\#(d)</text>"#)
+        let name = d < r.devices ? "GPU\(d)" : "link\(d - r.devices)"
+        body.append(#"<text x="8" y="\#(f(y + trackHeight * 0.7))">\#(name)</text>"#)
         body.append(
           #"<rect class="lane" x="\#(f(left))" y="\#(f(y))" width="\#(f(r.total * scale))" height="\#(trackHeight)" fill="\#(laneColour)"/>"#
         )
@@ -57,7 +58,7 @@ extension ScheduleSimulator {
     var x = left
     body.append("<g class=\"legend\">")
     let shown = Set(results.flatMap { $0.spans.map(\.kind) })
-    for kind in Kind.allCases where kind != .idle && (kind != .weight || shown.contains(.weight)) {
+    for kind in Kind.allCases where kind != .idle && (![.weight, .allreduce].contains(kind) || shown.contains(kind)) {
       body.append(#"<rect x="\#(f(x))" y="\#(f(y))" width="12" height="12" fill="\#(colours[kind]!)"/>"#)
       body.append(#"<text x="\#(f(x + 16))" y="\#(f(y + 10))">\#(kind.rawValue)</text>"#)
       x += 100

@@ -13,6 +13,12 @@ extension ScheduleSimulator {
     public var update: UpdatePolicy
     /// Chunks of the network each device holds under interleaved-1f1b (v; default 2).
     public var chunksPerDevice = 2
+    /// Replicas of the whole pipeline, each on its own devices and its own share of the batch
+    /// (data parallelism over pipelines): with more than one, each stage's gradients are
+    /// all-reduced among the replicas after its backward, on its device's link, a ring
+    /// all-reduce of 2(R−1)/R × its `allreduce` cost; its update waits for that. The replicas
+    /// run the same schedule at the same time, so one of them is simulated.
+    public var replicas = 1
 
     /// A setup of `stages`' costs, `microBatches` per mini-batch, `batches` for `async`, and `update`.
     public init(stages: [StageCosts], microBatches: Int = 1, batches: Int = 8, update: UpdatePolicy = .synchronous) {
@@ -35,6 +41,7 @@ extension ScheduleSimulator {
       guard microBatches >= 1 else { throw SimulationError.microBatchesOutOfRange(microBatches) }
       guard batches >= 1 else { throw SimulationError.batchesOutOfRange(batches) }
       guard chunksPerDevice >= 1 else { throw SimulationError.chunksOutOfRange(chunksPerDevice) }
+      guard replicas >= 1 else { throw SimulationError.replicasOutOfRange(replicas) }
     }
 
     /// Resolves command-line style inputs, checking each before anything runs: `stages` (K),

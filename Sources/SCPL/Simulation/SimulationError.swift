@@ -22,6 +22,8 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
   case costsAndTrace(costs: String, trace: String)
   /// A chunks-per-device count below 1.
   case chunksOutOfRange(Int)
+  /// Fewer than one replica.
+  case replicasOutOfRange(Int)
   /// Interleaved 1F1B with a micro-batch count that is not a multiple of the device count.
   case interleavedMicroBatches(microBatches: Int, devices: Int)
 
@@ -50,6 +52,8 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible, Localize
       return "Give the costs either as --costs (\(costs)) or as --from-trace (\(trace)), not both."
     case .chunksOutOfRange(let v):
       return "The number of chunks per device must be at least 1, got \(v)."
+    case .replicasOutOfRange(let r):
+      return "The number of replicas must be at least 1, got \(r)."
     case .interleavedMicroBatches(let m, let k):
       return
         "interleaved-1f1b sends micro-batches round the \(k) devices in groups of \(k), so --micro-batches must be a multiple of \(k), got \(m)."

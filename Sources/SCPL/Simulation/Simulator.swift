@@ -27,21 +27,24 @@ extension ScheduleSimulator {
     }
     let plan = schedule.plan(setup)
     let times = time(plan)
+    let devices = schedule == .bp ? 1 : setup.stages.count
+    // Device d's link (`linkDevice + d`) becomes row `devices + d`, after the compute devices.
+    let links = setup.replicas > 1 ? devices : 0
     let work = zip(plan, times).map { job, t in
       Span(
-        device: job.device, stage: job.stage, kind: job.kind, microBatch: job.microBatch,
-        batch: job.batch, start: t.start, end: t.end)
+        device: job.device >= linkDevice ? devices + job.device - linkDevice : job.device, stage: job.stage,
+        kind: job.kind, microBatch: job.microBatch, batch: job.batch, start: t.start, end: t.end)
     }
-    let devices = schedule == .bp ? 1 : setup.stages.count
     let total = times.map(\.end).max() ?? 0
     let batches = schedule == .async ? setup.batches : 1
     let held = peakInFlight(work)
     return Result(
       schedule: schedule, costsName: costsName, devices: devices, stages: setup.stages.count,
-      microBatches: setup.microBatches, batches: batches, update: setup.update, total: total,
+      microBatches: setup.microBatches, batches: batches, update: setup.update, replicas: setup.replicas,
+      total: total,
       perBatch: steadyState(work, batches: batches, total: total),
       peakInFlight: held.max() ?? 0, peakInFlightPerStage: held,
-      spans: withIdle(work.filter { $0.end > $0.start }, devices: devices, total: total))
+      spans: withIdle(work.filter { $0.end > $0.start }, devices: devices + links, total: total))
   }
 
   /// Per stage (virtual stage under interleaved-1f1b), the most micro-batches (or mini-batches)

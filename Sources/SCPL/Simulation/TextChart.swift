@@ -31,6 +31,9 @@ extension ScheduleSimulator.Result {
     return (columns, total / Double(columns))
   }
 
+  /// The chart's rows: the devices, then, with replicas, each device's link (its all-reduces).
+  public var rows: Int { replicas > 1 ? 2 * devices : devices }
+
   /// One device's row: a letter per column (F, L, B, U, T; '.' idle), each column showing the kind
   /// of work that fills most of its time slice.
   public func chartRow(device: Int, maxWidth: Int = 100) -> String {
@@ -52,7 +55,7 @@ extension ScheduleSimulator.Result {
   public func textChart(maxWidth: Int = 100) -> String {
     let (columns, unit) = chartScale(maxWidth: maxWidth)
     let f = ScheduleSimulator.format
-    let labels = (0..<devices).map { "GPU\($0)" }
+    let labels = (0..<rows).map { $0 < devices ? "GPU\($0)" : "link\($0 - devices)" }
     let pad = (labels.map(\.count).max() ?? 0) + 2
     // Round-numbered times at least ten columns apart, each written from its column onwards.
     var ruler = [Character](repeating: " ", count: columns + 12)
@@ -69,13 +72,13 @@ extension ScheduleSimulator.Result {
     var lines = [title]
     while ruler.last == " " { ruler.removeLast() }
     lines.append(String(repeating: " ", count: pad) + String(ruler))
-    for d in 0..<devices {
+    for d in 0..<rows {
       lines.append(
         labels[d].padding(toLength: pad - 1, withPad: " ", startingAt: 0) + "|"
           + chartRow(device: d, maxWidth: maxWidth) + "|")
     }
     var legend =
-      "F forward  L loss  B backward\(schedule == .zbH1 ? " (input gradient)  W weight gradient" : "")  U update  T transfer  . idle"
+      "F forward  L loss  B backward\(schedule == .zbH1 ? " (input gradient)  W weight gradient" : "")  U update  T transfer\(rows > devices ? "  A all-reduce" : "")  . idle"
     if unit != 1 { legend += "  (one character = \(f(unit)) time units)" }
     lines.append(legend)
     lines.append(totalLine)
@@ -95,6 +98,7 @@ extension ScheduleSimulator.Result {
     case .async: parts.append("\(batches) batch\(batches == 1 ? "" : "es"), each device updates on its own")
     default: parts.append("\(update.rawValue) update")
     }
+    if replicas > 1 { parts.append("\(replicas) replicas all-reducing each stage's gradients") }
     return "\(schedule.rawValue) on \(devices) device\(devices == 1 ? "" : "s"): " + parts.joined(separator: ", ")
   }
 

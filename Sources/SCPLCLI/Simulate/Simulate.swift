@@ -7,7 +7,7 @@ struct Simulate: ParsableCommand {
     abstract:
       "Simulate a training schedule from per-stage costs (no tensors): a text chart, the total, optional SVG and JSON.",
     discussion: """
-      Forward, backward and transfer costs are per micro-batch; loss and update per mini-batch. \
+      Forward, backward and transfer costs are per micro-batch; loss, update and allreduce per mini-batch. \
       Without --costs every stage costs forward 1, loss 1, backward 2, update 1, transfer 0. \
       With several schedules (a list, or all) it prints a table of totals and speed-ups per batch \
       over nmp instead of a chart. With --from-trace the costs are measured from a Chrome trace \
@@ -51,6 +51,18 @@ struct Simulate: ParsableCommand {
   @Option(help: "interleaved-1f1b: chunks of the network each device holds (default 2).")
   var chunksPerDevice = 2
 
+  @Option(
+    help:
+      "Replicas of the pipeline (data parallelism over pipelines): with more than 1, each stage all-reduces its gradients (the costs' allreduce, times 2(R-1)/R) on its device's link before its update (default 1)."
+  )
+  var replicas = 1
+
+  @Option(
+    help: ArgumentHelp(
+      "Each stage's all-reduce cost (sending its gradients once over a replica's link): one number for every stage, or one per stage, comma-separated; replaces the costs' allreduce (default: the costs', else 0).",
+      valueName: "cost[,cost...]"))
+  var allreduce: String?
+
   @Option(help: "Write an SVG chart to this path.")
   var svg: String?
 
@@ -75,6 +87,21 @@ struct Simulate: ParsableCommand {
       batches: batches, update: update)
     var setup = resolved
     setup.chunksPerDevice = chunksPerDevice
+    setup.replicas = replicas
+    if let allreduce {
+      let values = allreduce.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard values.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }),
+        values.count == 1 || values.count == setup.stages.count
+      else {
+        throw ValidationError(
+          "--allreduce takes one non-negative number, or one per stage (\(setup.stages.count)), comma-separated; got \(allreduce)"
+        )
+      }
+      for k in setup.stages.indices { setup.stages[k].allreduce = values.count == 1 ? values[0]! : values[k]! }
+    }
+    if replicas > 1, setup.stages.allSatisfy({ $0.allreduce == 0 }) {
+      print("(every stage's allreduce cost is 0: the \(replicas) replicas' all-reduces cost nothing; set --allreduce)")
+    }
     try setup.validate()
     if let fromTrace {
       print("costs from \(fromTrace) (ms per batch, per micro-batch for forward/backward/transfer):")
