@@ -10,9 +10,12 @@ extension ScheduleSimulator {
   /// An SVG drawing of one or more results stacked top to bottom on a shared time scale: for each,
   /// a title, one track per device (`<g class="track">`) with a coloured rectangle per span, a time
   /// axis, and the total; a legend at the bottom.
-  public static func svg(_ results: [Result], width: Double = 900) -> String {
+  /// The drawing is `width` wide, or wider where a title needs it (12 px monospace: about 7.3 px
+  /// a character), so no title is cut off.
+  public static func svg(_ results: [Result], width requested: Double = 900) -> String {
     let laneColour = "#f2f2f2"
     let left = 60.0, right = 20.0, trackHeight = 22.0, gap = 6.0
+    let width = max(requested, Double(results.map(\.title.count).max() ?? 0) * 7.3 + left + right)
     let longest = max(results.map(\.total).max() ?? 1, 1e-9)
     let scale = (width - left - right) / longest
     let f = format

@@ -98,7 +98,7 @@ extension ScheduleSimulator.Result {
     case .async: parts.append("\(batches) batch\(batches == 1 ? "" : "es"), each device updates on its own")
     default: parts.append("\(update.rawValue) update")
     }
-    if replicas > 1 { parts.append("\(replicas) replicas all-reducing each stage's gradients") }
+    if replicas > 1 { parts.append("\(replicas) replicas") }
     return "\(schedule.rawValue) on \(devices) device\(devices == 1 ? "" : "s"): " + parts.joined(separator: ", ")
   }
 
