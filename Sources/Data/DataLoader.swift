@@ -9,6 +9,15 @@ import Torch
 /// only on (seed, epoch, t) — never on which thread made it or when — so 0, 1 or 8 worker threads
 /// give bit-identical batches, and they are always handed out in order.
 ///
+/// Replicas: a loader of replica r of R (`replica`, `replicas`) serves r's shard of every epoch,
+/// as PyTorch's `DistributedSampler` does: the epoch's order (the same shuffle on every replica,
+/// from the same seed) is padded to a multiple of R with its own first samples, and replica r
+/// takes its positions r, r+R, r+2R, …; its batches of `batchSize` come from that shard. So
+/// every replica has ⌈N/R⌉ samples and the same number of batches, the shards are disjoint but
+/// for the at most R−1 padding samples, and together they cover the epoch; batch t of every
+/// replica together is the epoch's samples tRB ..< (t+1)RB (a global batch of R × `batchSize`).
+/// A replica's batch augments with a generator of its own (seed, epoch, t, r).
+///
 /// Threads: with `workerThreads` = 0 the consumer's thread makes each batch when asked. Otherwise
 /// each epoch starts that many OS threads; each first calls `Threads.setThreadCount(1)` (libtorch's
 /// intra-op count is per thread) so loader work does not compete with the trainer's kernels for
@@ -28,22 +37,31 @@ public struct DataLoader: Sendable {
   public let workerThreads: Int
   /// How many batches at most are ready or being made ahead of the consumer.
   public let prefetch: Int
+  /// This loader's replica, 0 ..< `replicas` (data parallelism: each serves its own shard).
+  public let replica: Int
+  /// The replicas sharing each epoch (1: this loader serves every sample).
+  public let replicas: Int
 
-  /// Creates a loader; throws `DataError` if a count is out of range, the source is empty, or `dropLast`
-  /// leaves no batch.
+  /// Creates a loader (of replica `replica` of `replicas`: its shard of each epoch); throws
+  /// `DataError` if a count is out of range, the source is empty, or `dropLast` leaves no batch.
   public init(
     _ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
-    workerThreads: Int = 0, prefetch: Int = 4
+    workerThreads: Int = 0, prefetch: Int = 4, replica: Int = 0, replicas: Int = 1
   ) throws {
+    guard replicas >= 1, (0..<replicas).contains(replica) else {
+      throw DataError("replica \(replica) is not one of \(replicas) replica(s) (0…\(max(replicas, 1) - 1))")
+    }
     guard batchSize > 0 else { throw DataError("the batch size must be positive, got \(batchSize)") }
     guard workerThreads >= 0 else {
       throw DataError("the number of loader threads must be 0 or more, got \(workerThreads)")
     }
     guard prefetch >= 1 else { throw DataError("the prefetch depth must be at least 1 batch, got \(prefetch)") }
     guard source.count > 0 else { throw DataError("the data set is empty: nothing to load") }
-    if dropLast && source.count < batchSize {
+    let shard = (source.count + replicas - 1) / replicas
+    if dropLast && shard < batchSize {
       throw DataError(
-        "dropping the last partial batch leaves no batch: \(source.count) samples, batch size \(batchSize)")
+        "dropping the last partial batch leaves no batch: \(shard) samples\(replicas > 1 ? " per replica" : ""), batch size \(batchSize)"
+      )
     }
     self.source = source
     self.batchSize = batchSize
@@ -52,27 +70,43 @@ public struct DataLoader: Sendable {
     self.dropLast = dropLast
     self.workerThreads = workerThreads
     self.prefetch = prefetch
+    self.replica = replica
+    self.replicas = replicas
   }
+
+  /// The samples this loader serves per epoch: all of them, or a replica's ⌈N/R⌉.
+  public var shardSize: Int { (source.count + replicas - 1) / replicas }
 
   /// Batches per epoch (the last one partial unless `dropLast`).
   /// (Written so that no batch size, however large, overflows.)
-  public var batchCount: Int { source.count / batchSize + (dropLast || source.count % batchSize == 0 ? 0 : 1) }
+  public var batchCount: Int { shardSize / batchSize + (dropLast || shardSize % batchSize == 0 ? 0 : 1) }
 
   // Stream tags keep the shuffle's generator and the batches' generators apart.
   static let shuffleStream: UInt64 = 0x5348_5546_464C_4531  // "SHUFFLE1"
   static let batchStream: UInt64 = 0x4241_5443_4845_5331  // "BATCHES1"
 
-  /// Sample indices of epoch `epoch` in the order they are served.
+  /// Sample indices of epoch `epoch` in the order this loader serves them (a replica's shard).
   public func order(epoch: Int) -> [Int] {
+    let all = epochOrder(epoch)
+    guard replicas > 1 else { return all }
+    let padded = all + all.prefix(shardSize * replicas - all.count)
+    return Array(stride(from: replica, to: padded.count, by: replicas).map { padded[$0] })
+  }
+
+  /// Every sample of epoch `epoch` in the epoch's order (what the replicas share out).
+  public func epochOrder(_ epoch: Int) -> [Int] {
     let all = Array(0..<source.count)
     guard shuffle else { return all }
     var rng = SplitMix64(seed: SplitMix64.derive(seed, Self.shuffleStream, UInt64(bitPattern: Int64(epoch))))
     return rng.shuffled(all)
   }
 
-  /// The seed of batch `index`'s augmentation generator in epoch `epoch`.
+  /// The seed of batch `index`'s augmentation generator in epoch `epoch` (one of each replica's).
   public func batchSeed(epoch: Int, index: Int) -> UInt64 {
-    SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index))
+    replicas == 1
+      ? SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index))
+      : SplitMix64.derive(
+        SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index)), UInt64(replica))
   }
 
   /// Makes batch `index` of an epoch whose order is `order`, on the calling thread.
