@@ -89,15 +89,19 @@ private struct PlanBuilder {
   /// device's earlier jobs (per stage; the device order already says that). With replicas, each
   /// stage's gradients are first all-reduced, starting when its last backward ends (so a stage's
   /// all-reduce overlaps the backwards of the stages before it, as DDP's buckets overlap the
-  /// backward), and its update waits for its all-reduce.
-  mutating func updates() {
+  /// backward), and its update waits for its all-reduce. `byDevice` (interleaved-1f1b, whose
+  /// stages are virtual): update k is device k's, and the all-reduce of device k's chunks starts
+  /// after the device's last backward.
+  mutating func updates(byDevice: Bool = false) {
     var reduced: [Int?] = Array(repeating: nil, count: K)
     if R > 1 {
-      var lastBackward: [Int: Int] = [:]
-      for (i, j) in jobs.enumerated() where j.kind == .backward || j.kind == .weight { lastBackward[j.stage] = i }
+      var lastBackward: [Int: Int] = [:]  // stage (or device) → its last backward
+      for (i, j) in jobs.enumerated() where j.kind == .backward || j.kind == .weight {
+        lastBackward[byDevice ? j.device : j.stage] = i
+      }
       // In the order the backwards end, which is the order one link (bp's) takes them in.
       for (k, b) in lastBackward.sorted(by: { $0.value < $1.value }) {
-        reduced[k] = allReduce(stage: k, device: jobs[b].device, cost: c[k].allreduce, after: b)
+        reduced[k] = allReduce(stage: jobs[b].stage, device: jobs[b].device, cost: c[k].allreduce, after: b)
       }
     }
     var last: [Int: Int] = [:]
@@ -222,19 +226,6 @@ private struct PlanBuilder {
         add(.weight, stage: s, device: d, micro: m + 1, c[d].backward * backwardShare)
       }
     }
-    // With replicas, each device all-reduces its chunks' gradients after its last backward.
-    var reduced: [Int?] = Array(repeating: nil, count: K)
-    if R > 1 {
-      var lastBackward: [Int: Int] = [:]
-      for (i, j) in jobs.enumerated() where j.kind == .backward || j.kind == .weight { lastBackward[j.device] = i }
-      for d in 0..<K {
-        guard let b = lastBackward[d] else { continue }
-        reduced[d] = allReduce(stage: jobs[b].stage, device: d, cost: c[d].allreduce, after: b)
-      }
-    }
-    var last: [Int: Int] = [:]
-    for (i, j) in jobs.enumerated() { last[j.device] = i }
-    let barrier: [Int?] = policy == .synchronous ? Array(last.values) : []
-    for d in 0..<K { add(.update, stage: d, device: d, c[d].update, after: barrier + [reduced[d]]) }
+    updates(byDevice: true)
   }
 }
