@@ -87,6 +87,17 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+// A Gloo group of `size` ranks meeting in `store` on `device`, this process being `rank`; its
+// operations time out after `timeout_ms`.
+c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo_group(const c10::intrusive_ptr<c10d::Store> &store, int rank, int size,
+                                                       std::shared_ptr<::gloo::transport::Device> device,
+                                                       int64_t timeout_ms) {
+  auto options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
+  options->devices.push_back(std::move(device));
+  options->threads = 2;
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+}
+
 ct_work make_work(c10::intrusive_ptr<c10d::Work> w, bool is_receive = false) { return new ct_work_s{std::move(w), is_receive}; }
 
 }  // namespace
@@ -127,10 +138,7 @@ ct_process_group ct_process_group_new(const char *master_addr, int master_port, 
                                ", but this process was started with WORLD_SIZE=" + std::to_string(world_size));
     }
     auto device = gloo_device(master_addr);
-    auto gloo_options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
-    gloo_options->devices.push_back(device);
-    gloo_options->threads = 2;
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);
+    auto group = gloo_group(store, rank, world_size, device, timeout_ms);
     return new ct_process_group_s{store, group, device, prefix};
   } catch (const std::exception &e) {
     set_error(e.what());
@@ -152,12 +160,10 @@ ct_process_group ct_process_group_subgroup(ct_process_group parent, const char *
     }
     if (index < 0) throw std::runtime_error("rank " + std::to_string(me) + " is not a member of the group " + name);
     // The members meet in the job's store under a prefix of the group's own, as torch's new_group does.
-    auto store = c10::make_intrusive<c10d::PrefixStore>(parent->key_prefix + "group/" + name + "/", parent->store);
-    auto options = c10d::ProcessGroupGloo::Options::create(milliseconds(timeout_ms));
-    options->devices.push_back(parent->device);
-    options->threads = 2;
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, index, count, options);
-    return new ct_process_group_s{parent->store, group, parent->device, parent->key_prefix + "group/" + name + "/"};
+    const std::string prefix = parent->key_prefix + "group/" + name + "/";
+    auto store = c10::make_intrusive<c10d::PrefixStore>(prefix, parent->store);
+    auto group = gloo_group(store, index, count, parent->device, timeout_ms);
+    return new ct_process_group_s{parent->store, group, parent->device, prefix};
   } catch (const std::exception &e) {
     set_error(e.what());
   } catch (...) {
