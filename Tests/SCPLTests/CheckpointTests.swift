@@ -25,14 +25,7 @@ final class CheckpointTests: XCTestCase {
   }
 
   func train(_ config: TrainConfig, into url: URL, resume: Trainer.ResumePoint? = nil) throws {
-    let data = try DatasetCatalog.load(config)
-    let folder = resume == nil ? try RunFolder(url) : try RunFolder(resuming: url)
-    if resume == nil { try folder.writeConfig(["config": config]) }
-    let t = Trainer(config: config, data: data, folder: folder)
-    t.log = { _ in }
-    t.progress = ProgressLine(live: false)
-    t.resume = resume
-    _ = try t.run()
+    _ = try quietTrainer(config, try DatasetCatalog.load(config), at: url, resume: resume).run()
   }
 
   func names(_ url: URL) -> [String] { Checkpoints(runFolder: url).list().map(\.url.lastPathComponent) }
@@ -107,15 +100,10 @@ final class CheckpointTests: XCTestCase {
     let resolved = try p.resolved(fitting: data)
     // Each session places the four components differently: the draws belong to components, not
     // devices, so the placement changes nothing.
-    func trainer(_ url: URL, placement: String, resuming: Bool = false) throws -> Trainer {
+    func trainer(_ url: URL, placement: String, resume: Trainer.ResumePoint? = nil) throws -> Trainer {
       var config = resolved
       config.placement = try Placement(parsing: placement)
-      let folder = resuming ? try RunFolder(resuming: url) : try RunFolder(url)
-      if !resuming { try folder.writeConfig(["config": config]) }
-      let t = Trainer(config: config, data: data, folder: folder)
-      t.log = { _ in }
-      t.progress = ProgressLine(live: false)
-      return t
+      return try quietTrainer(config, data, at: url, resume: resume)
     }
     let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
     _ = try trainer(straight, placement: "0,0,0,1").run()
@@ -124,9 +112,7 @@ final class CheckpointTests: XCTestCase {
       first.interruptAfterEpochs = 1
       XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
     }
-    let resumed = try trainer(interrupted, placement: "0,0,1,1", resuming: true)
-    resumed.resume = try Trainer.ResumePoint.load(interrupted)
-    _ = try resumed.run()
+    _ = try trainer(interrupted, placement: "0,0,1,1", resume: try Trainer.ResumePoint.load(interrupted)).run()
 
     let a = try SafeTensors.load(from: Checkpoints(runFolder: straight).list().last!.url)
     let b = try SafeTensors.load(from: Checkpoints(runFolder: interrupted).list().last!.url)

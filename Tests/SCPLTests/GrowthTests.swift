@@ -74,15 +74,6 @@ final class GrowthTests: XCTestCase {
     return try p.resolved()
   }
 
-  func trainer(_ url: URL, _ config: TrainConfig, _ data: LoadedData) throws -> Trainer {
-    let folder = try RunFolder(url)
-    try folder.writeConfig(["config": config])
-    let t = Trainer(config: config, data: data, folder: folder)
-    t.log = { _ in }
-    t.progress = ProgressLine(live: false)
-    return t
-  }
-
   /// `--grow-at 1,2,3 --components 4 --epochs 4` records 1, 2, 3, 4 active components, each
   /// epoch's losses and predictors only of the joined ones; stopped after epoch 2 (a growth step)
   /// and resumed, it ends with the uninterrupted run's weights, optimizer state and metrics bit
@@ -91,7 +82,7 @@ final class GrowthTests: XCTestCase {
     let config = try config()
     let data = try DatasetCatalog.load(config)
     let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
-    _ = try trainer(straight, config, data).run()
+    _ = try quietTrainer(config, data, at: straight).run()
     let records = try EpochRecord.readLines(straight.appendingPathComponent("metrics.jsonl"))
     XCTAssertEqual(records.map(\.activeComponents), [1, 2, 3, 4])
     XCTAssertEqual(records.map { $0.losses.count }, [1, 2, 3, 4])
@@ -99,17 +90,13 @@ final class GrowthTests: XCTestCase {
     XCTAssertEqual(records.map(\.testAccuracy), records.map { $0.componentTestAccuracy.last! })
 
     do {
-      let first = try trainer(interrupted, config, data)
+      let first = try quietTrainer(config, data, at: interrupted)
       first.interruptAfterEpochs = 2
       XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
     }
     let point = try Trainer.ResumePoint.load(interrupted)
     XCTAssertEqual(point.epoch, 2)
-    let resumed = Trainer(config: config, data: data, folder: try RunFolder(resuming: interrupted))
-    resumed.log = { _ in }
-    resumed.progress = ProgressLine(live: false)
-    resumed.resume = point
-    _ = try resumed.run()
+    _ = try quietTrainer(config, data, at: interrupted, resume: point).run()
     let name = "checkpoints/run1-epoch0004.safetensors"
     let a = try SafeTensors.load(from: straight.appendingPathComponent(name))
     let b = try SafeTensors.load(from: interrupted.appendingPathComponent(name))

@@ -17,13 +17,7 @@ final class MidEpochResumeTests: XCTestCase {
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
   func trainer(_ config: TrainConfig, _ data: LoadedData, _ url: URL, resuming: Bool = false) throws -> Trainer {
-    let folder = resuming ? try RunFolder(resuming: url) : try RunFolder(url)
-    if !resuming { try folder.writeConfig(["config": config]) }
-    let t = Trainer(config: config, data: data, folder: folder)
-    t.log = { _ in }
-    t.progress = ProgressLine(live: false)
-    if resuming { t.resume = try Trainer.ResumePoint.load(url, warn: { _ in }) }
-    return t
+    try quietTrainer(config, data, at: url, resume: resuming ? try Trainer.ResumePoint.load(url, warn: { _ in }) : nil)
   }
 
   /// Trains `p` straight, and again stopped after `stopAfter` steps and resumed; compares.

@@ -443,18 +443,10 @@ final class TrainingRunTests: XCTestCase {
     p.limitTrain = 256; p.limitTest = 100; p.batchSize = 64; p.aug = .strong; p.times = 2; p.threads = 1
     let config = try p.resolved()
     let data = try DatasetCatalog.load(config)
-    func trainer(_ url: URL) throws -> Trainer {
-      let folder = try RunFolder(url)
-      try folder.writeConfig(["config": config])
-      let t = Trainer(config: config, data: data, folder: folder)
-      t.log = { _ in }
-      t.progress = ProgressLine(live: false)
-      return t
-    }
     let straight = dir.appendingPathComponent("straight"), interrupted = dir.appendingPathComponent("interrupted")
-    _ = try trainer(straight).run()
+    _ = try quietTrainer(config, data, at: straight).run()
     do {  // the first session ends (and lets go of its folder) before the resume opens it
-      let first = try trainer(interrupted)
+      let first = try quietTrainer(config, data, at: interrupted)
       first.interruptAfterEpochs = 4  // run 1 complete, run 2 stopped after its first epoch
       XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Trainer.Interrupted) }
     }
@@ -466,11 +458,7 @@ final class TrainingRunTests: XCTestCase {
     let point = try Trainer.ResumePoint.load(interrupted)
     XCTAssertEqual(point.run, 1)
     XCTAssertEqual(point.epoch, 1)
-    let resumed = Trainer(config: config, data: data, folder: try RunFolder(resuming: interrupted))
-    resumed.log = { _ in }
-    resumed.progress = ProgressLine(live: false)
-    resumed.resume = point
-    _ = try resumed.run()
+    _ = try quietTrainer(config, data, at: interrupted, resume: point).run()
 
     for name in ["checkpoints/run1-epoch0003.safetensors", "checkpoints/run2-epoch0003.safetensors"] {
       let a = try SafeTensors.load(from: straight.appendingPathComponent(name))
