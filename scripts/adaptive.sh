@@ -11,13 +11,9 @@ swift build -c release --product scpl >/dev/null
 BIN=$(swift build -c release --show-bin-path)/scpl
 mkdir -p "$OUT"
 
-run() {  # name, then scpl train options; a folder that already holds a finished run is kept
-  local name=$1; shift
-  if grep -qs '"state" *: *"finished"' "$OUT/$name/summary.json"; then echo "== $name: already finished, kept"; return; fi
-  rm -rf "${OUT:?}/$name"
-  echo "== $name: scpl train $*"
-  "$BIN" train "$@" --out "$OUT/$name" 2>&1 | grep -E "^(run|final)" || true
-}
+source scripts/train-once.sh
+SHOW='^(run|final)'
+run() { train_once "$@"; }  # name, then scpl train options
 
 sweeps() {  # run folder: each rule swept per sample, confidence also per batch
   local name=$1

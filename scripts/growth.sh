@@ -13,14 +13,10 @@ BIN=$(swift build -c release --show-bin-path)/scpl
 mkdir -p "$OUT"
 COMMON=(--model vgg --dataset fashion-mnist --width 0.125 --aug basic --batch-size 64 --devices 2 --method scpl
   --predictors mlp --epochs 4 --times 3)
-for variant in all grow; do
-  extra=()
-  [[ $variant == grow ]] && extra=(--grow-at 1,2,3)
-  if grep -qs '"state" *: *"finished"' "$OUT/$variant/summary.json"; then echo "== $variant: already finished, kept"; continue; fi
-  rm -rf "${OUT:?}/$variant"
-  echo "== $variant: scpl train ${COMMON[*]} ${extra[*]}"
-  "$BIN" train "${COMMON[@]}" "${extra[@]}" --out "$OUT/$variant" 2>&1 | grep -E "^final" || true
-done
+source scripts/train-once.sh
+SHOW='^final'
+train_once all "${COMMON[@]}"
+train_once grow "${COMMON[@]}" --grow-at 1,2,3
 python3 - "$OUT" <<'PY'
 import json, statistics, sys
 out = sys.argv[1]

@@ -13,15 +13,8 @@ swift build -c release --product scpl >/dev/null
 BIN=$(swift build -c release --show-bin-path)/scpl
 mkdir -p "$OUT"
 
-run() {  # name, then scpl train options; a folder that already holds a finished run is kept
-  local name=$1; shift
-  if grep -qs '"state" *: *"finished"' "$OUT/$name/summary.json"; then echo "== $name: already finished, kept"; return; fi
-  rm -rf "${OUT:?}/$name"
-  echo "== $name: scpl train $*"
-  local start=$SECONDS
-  "$BIN" train "$@" --out "$OUT/$name" 2>&1 | grep -E "^(data|final|epoch)" || true
-  echo "   ($((SECONDS - start)) s)"
-}
+source scripts/train-once.sh
+run() { train_once "$@"; }  # name, then scpl train options
 
 # Fashion-MNIST, VGG at width 0.125 (16–64 channels), cosine 1e-3 → 1e-5, one weak view (basic
 # augmentation) for every method so they see the same data. SCPL at batch 64: twice BP's updates
