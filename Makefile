@@ -27,12 +27,17 @@ test: bootstrap
 	bash scripts/docs.sh
 	bash scripts/check-versioned-dependency.sh
 
-# The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder.
+# The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder,
+# less FuzzRegressionTests: it replays inputs through the file and command-line parsers, which
+# are Swift alone (their tensors are made by the SafeTensors code SafeTensorsTests covers here),
+# and `make test` runs it. Its command-line part alone takes 2-4 minutes, almost all of it
+# ArgumentParser checking scpl's own option declarations on every parse of a debug build.
 test-libtorch2: bootstrap
 	@dir=$$(bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)+cpu 2>/dev/null || bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)) && \
 	  echo "libtorch 2.x: $$dir" && \
 	  bash scripts/with-libtorch.sh $$dir $(SWIFT) build --build-tests -j $(JOBS) --scratch-path .build-libtorch2 && \
-	  bash scripts/with-libtorch.sh $$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2
+	  bash scripts/with-libtorch.sh $$dir $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-libtorch2 \
+	    --skip FuzzRegressionTests
 
 # SwiftPM accepts the package as a versioned dependency: builds a package that depends on a tagged
 # clone of HEAD (committed work only) with `from: "0.2.0"` (a fresh build of the framework without

@@ -21,6 +21,13 @@ final class FuzzRegressionTests: XCTestCase {
   func testEveryParserSurvivesItsSeedsRegressionsAndMutations() throws {
     var inputs = 0
     for (name, parse) in FuzzEntries.all {
+      let (started, before) = (Date(), inputs)
+      defer {
+        print(
+          String(
+            format: "fuzz regressions: %@: %d inputs in %.1f s", name, inputs - before,
+            Date().timeIntervalSince(started)))
+      }
       func run(_ bytes: [UInt8]) { parse(bytes); inputs += 1 }
       let seeds = try files("corpus", name).map { try [UInt8](Data(contentsOf: $0)) }
       XCTAssertFalse(seeds.isEmpty, "Fuzz/corpus/\(name) holds no seed input")
