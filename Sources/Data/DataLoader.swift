@@ -16,7 +16,9 @@ import Torch
 /// every replica has ⌈N/R⌉ samples and the same number of batches, the shards are disjoint but
 /// for the at most R−1 padding samples, and together they cover the epoch; batch t of every
 /// replica together is the epoch's samples tRB ..< (t+1)RB (a global batch of R × `batchSize`).
-/// A replica's batch augments with a generator of its own (seed, epoch, t, r).
+/// A replica's batch augments with a generator of its own (seed, epoch, t, r). A loader of
+/// `everyReplica` serves all R shards at once (R replicas in one process): its batch t is the
+/// replicas' batches t, concatenated in replica order, each exactly as replica r's loader makes it.
 ///
 /// Threads: with `workerThreads` = 0 the consumer's thread makes each batch when asked. Otherwise
 /// each epoch starts that many OS threads; each first calls `Threads.setThreadCount(1)` (libtorch's
@@ -41,12 +43,16 @@ public struct DataLoader: Sendable {
   public let replica: Int
   /// The replicas sharing each epoch (1: this loader serves every sample).
   public let replicas: Int
+  /// Whether each batch holds every replica's batch, concatenated in replica order (`replica`
+  /// is then 0 and means nothing).
+  public let everyReplica: Bool
 
-  /// Creates a loader (of replica `replica` of `replicas`: its shard of each epoch); throws
-  /// `DataError` if a count is out of range, the source is empty, or `dropLast` leaves no batch.
+  /// Creates a loader (of replica `replica` of `replicas`: its shard of each epoch; of all of
+  /// them at once with `everyReplica`); throws `DataError` if a count is out of range, the source
+  /// is empty, or `dropLast` leaves no batch.
   public init(
     _ source: any BatchSource, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false,
-    workerThreads: Int = 0, prefetch: Int = 4, replica: Int = 0, replicas: Int = 1
+    workerThreads: Int = 0, prefetch: Int = 4, replica: Int = 0, replicas: Int = 1, everyReplica: Bool = false
   ) throws {
     guard replicas >= 1, (0..<replicas).contains(replica) else {
       throw DataError("replica \(replica) is not one of \(replicas) replica(s) (0…\(max(replicas, 1) - 1))")
@@ -72,6 +78,7 @@ public struct DataLoader: Sendable {
     self.prefetch = prefetch
     self.replica = replica
     self.replicas = replicas
+    self.everyReplica = everyReplica
   }
 
   /// The samples this loader serves per epoch: all of them, or a replica's ⌈N/R⌉.
@@ -86,12 +93,21 @@ public struct DataLoader: Sendable {
   static let batchStream: UInt64 = 0x4241_5443_4845_5331  // "BATCHES1"
 
   /// Sample indices of epoch `epoch` in the order this loader serves them (a replica's shard).
-  public func order(epoch: Int) -> [Int] {
+  public func order(epoch: Int) -> [Int] { shard(replica, of: paddedOrder(epoch)) }
+
+  /// The epoch's order padded to a multiple of R with its own first samples: what the replicas share out.
+  func paddedOrder(_ epoch: Int) -> [Int] {
     let all = epochOrder(epoch)
-    guard replicas > 1 else { return all }
-    let padded = all + all.prefix(shardSize * replicas - all.count)
-    return Array(stride(from: replica, to: padded.count, by: replicas).map { padded[$0] })
+    return all + all.prefix(shardSize * replicas - all.count)
   }
+
+  /// Replica r's positions r, r+R, r+2R, … of `padded`.
+  func shard(_ r: Int, of padded: [Int]) -> [Int] {
+    replicas == 1 ? padded : Array(stride(from: r, to: padded.count, by: replicas).map { padded[$0] })
+  }
+
+  /// What `makeBatch` cuts epoch `epoch`'s batches from: this replica's shard, or every replica's.
+  func servedOrder(_ epoch: Int) -> [Int] { everyReplica ? paddedOrder(epoch) : order(epoch: epoch) }
 
   /// Every sample of epoch `epoch` in the epoch's order (what the replicas share out).
   public func epochOrder(_ epoch: Int) -> [Int] {
@@ -102,25 +118,38 @@ public struct DataLoader: Sendable {
   }
 
   /// The seed of batch `index`'s augmentation generator in epoch `epoch` (one of each replica's).
-  public func batchSeed(epoch: Int, index: Int) -> UInt64 {
+  public func batchSeed(epoch: Int, index: Int) -> UInt64 { batchSeed(epoch: epoch, index: index, replica: replica) }
+
+  /// Replica r's seed of batch `index`'s augmentation generator in epoch `epoch`.
+  func batchSeed(epoch: Int, index: Int, replica: Int) -> UInt64 {
     replicas == 1
       ? SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index))
       : SplitMix64.derive(
         SplitMix64.derive(seed, Self.batchStream, UInt64(bitPattern: Int64(epoch)), UInt64(index)), UInt64(replica))
   }
 
-  /// Makes batch `index` of an epoch whose order is `order`, on the calling thread.
+  /// Makes batch `index` of an epoch whose order is `order` (`order(epoch:)`; every replica's
+  /// `paddedOrder` for `everyReplica`), on the calling thread.
   func makeBatch(order: [Int], epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor) {
+    guard everyReplica else { return try makeBatch(shard: order, replica: replica, epoch: epoch, index: index) }
+    let parts = try (0..<replicas).map {
+      try makeBatch(shard: shard($0, of: order), replica: $0, epoch: epoch, index: index)
+    }
+    return try ReplicaBatches.join(parts)
+  }
+
+  private func makeBatch(shard: [Int], replica: Int, epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor)
+  {
     let start = index * batchSize
-    let indices = Array(order[start..<(start + min(batchSize, order.count - start))])
-    var rng = SplitMix64(seed: batchSeed(epoch: epoch, index: index))
+    let indices = Array(shard[start..<(start + min(batchSize, shard.count - start))])
+    var rng = SplitMix64(seed: batchSeed(epoch: epoch, index: index, replica: replica))
     return try source.batch(indices: indices, rng: &rng)
   }
 
   /// Batch `index` of epoch `epoch`, made on the calling thread (for tests and one-off use).
   public func batch(epoch: Int, index: Int) throws -> (inputs: Tensor, labels: Tensor) {
     guard (0..<batchCount).contains(index) else { throw DataError("batch \(index) is outside 0..<\(batchCount)") }
-    return try makeBatch(order: order(epoch: epoch), epoch: epoch, index: index)
+    return try makeBatch(order: servedOrder(epoch), epoch: epoch, index: index)
   }
 
   /// The batches of one epoch, in order. Read them with `while let batch = try batches.next()`;

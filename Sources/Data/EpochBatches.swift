@@ -27,7 +27,7 @@ public final class EpochBatches {
     self.loader = loader
     self.epoch = epoch
     self.count = loader.batchCount
-    let order = loader.order(epoch: epoch)
+    let order = loader.servedOrder(epoch)
     self.order = order
     delivered = min(max(first, 0), count)
     state = PrefetchState(total: count, window: loader.prefetch, first: delivered)

@@ -49,7 +49,8 @@ final class TrainOptionsTests: XCTestCase {
       ("on-nan", "skip-batch", "skip-batch"), ("objective", "cross-entropy", "cross-entropy"),
       ("optimizer", "sgd", "sgd"), ("momentum", "0.5", 0.5), ("weight-decay", "0.001", 0.001),
       ("head-hidden", "64", 64), ("head-out", "32", 32),
-      ("predictors", "linear", "linear"), ("predictor-weight", "0.01", 0.01), ("grow-at", "1", "1")
+      ("predictors", "linear", "linear"), ("predictor-weight", "0.01", 0.01), ("grow-at", "1", "1"),
+      ("replicas", "2", 2)
     ]
     XCTAssertEqual(Set(given.map(\.0)), declaredKeys(), "the table covers every option")
     let train = try TrainOptions.parse(given.flatMap { ["--\($0.0)"] + ($0.1.map { [$0] } ?? []) })

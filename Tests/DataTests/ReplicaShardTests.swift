@@ -71,4 +71,58 @@ final class ReplicaShardTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("5 samples per replica, batch size 8"), "\($0)")
     }
   }
+
+  /// A loader of every replica serves, as batch t, the replicas' own batches t joined in replica
+  /// order (augmentation draws included), which `ReplicaBatches.split` gives back exactly.
+  func testALoaderOfEveryReplicaJoinsTheReplicasBatches() throws {
+    /// One augmentation draw per sample, as a row of its own.
+    struct Rows: BatchSource {
+      var count: Int
+      var classCount: Int { count }
+      func batch(indices: [Int], rng: inout SplitMix64) throws -> (inputs: Tensor, labels: Tensor) {
+        (
+          try Tensor(indices.map { _ in Float(rng.uniformUnit()) }, shape: [indices.count, 1]),
+          try Tensor(indices.map(Int64.init))
+        )
+      }
+    }
+    let shards = try (0..<3).map {
+      try DataLoader(Rows(count: 11), batchSize: 2, seed: 7, replica: $0, replicas: 3)
+    }
+    let all = try DataLoader(Rows(count: 11), batchSize: 2, seed: 7, replicas: 3, everyReplica: true)
+    XCTAssertEqual(all.batchCount, shards[0].batchCount)
+    for t in 0..<all.batchCount {
+      let parts = try ReplicaBatches.split(try all.batch(epoch: 4, index: t), replicas: 3)
+      for (r, part) in parts.enumerated() {
+        let own = try shards[r].batch(epoch: 4, index: t)
+        XCTAssertEqual(
+          try part.labels.toArray(Int64.self), try own.labels.toArray(Int64.self), "batch \(t), replica \(r)")
+        XCTAssertEqual(
+          try part.inputs.toArray(Float.self), try own.inputs.toArray(Float.self), "batch \(t), replica \(r)")
+      }
+    }
+  }
+
+  /// Text batches pad to their own longest document: the join pads the narrower replica's
+  /// batch, and the split gives each replica its own width back.
+  func testTextBatchesOfEveryReplicaSplitToTheirOwnWidths() throws {
+    let documents: [[Int64]] = [[5], [6, 7, 8, 9], [3, 4], [2], [7, 7, 7], [9, 9]]
+    let text = try TextDataset(name: "t", documents: documents, labels: [0, 1, 0, 1, 0, 1], classCount: 2, maxLength: 8)
+    let shards = try (0..<2).map {
+      try DataLoader(text, batchSize: 3, seed: 3, shuffle: false, replica: $0, replicas: 2)
+    }
+    let all = try DataLoader(text, batchSize: 3, seed: 3, shuffle: false, replicas: 2, everyReplica: true)
+    let joined = try all.batch(epoch: 1, index: 0)
+    XCTAssertEqual(joined.inputs.shape, [6, 4])
+    let parts = try ReplicaBatches.split(joined, replicas: 2)
+    for r in 0..<2 {
+      let own = try shards[r].batch(epoch: 1, index: 0)
+      XCTAssertEqual(parts[r].inputs.shape, own.inputs.shape, "replica \(r)")
+      XCTAssertEqual(try parts[r].inputs.toArray(Int64.self), try own.inputs.toArray(Int64.self))
+    }
+    XCTAssertEqual(parts.map { $0.inputs.shape[1] }, [3, 4], "documents 0, 2, 4 are at most 3 long; 1, 3, 5 at most 4")
+    XCTAssertThrowsError(try ReplicaBatches.split(joined, replicas: 4)) {
+      XCTAssertTrue("\($0)".contains("does not split into 4 equal replica batches"), "\($0)")
+    }
+  }
 }

@@ -83,7 +83,7 @@ public final class AssociatedLearningMethod: LocalMethod {
       return try ComponentStage(
         index: k, component: component, with: [block],
         parameters: component.trainableParameters() + block.trainableParameters(), learningRate: options.learningRate,
-        optimizer: options.optimizer,
+        optimizer: options.optimizer, averaging: options.gradientAveraging,
         forward: { input in
           guard let t = input.labelPath else {
             throw TorchError("Associated Learning: component \(k + 1) received no label path")

@@ -19,7 +19,9 @@ public final class BackpropMethod: TrainingMethod {
   /// Makes the optimizer over every trainable parameter of `model`, as `options` chooses.
   public init(model: StagedModel, options: MethodOptions) throws {
     self.model = model
-    optimizer = try options.optimizer.make(model.trainableParameters(), lr: options.learningRate)
+    let own = try options.optimizer.make(model.trainableParameters(), lr: options.learningRate)
+    // Replicas: the whole network's gradients average after the backward, as DDP's do (unbucketed).
+    optimizer = options.gradientAveraging.map { ReplicaAveragedOptimizer(own, averaging: $0, group: 0) } ?? own
   }
 
   /// Cross-entropy of the whole model's output, backward through every component, and one update.

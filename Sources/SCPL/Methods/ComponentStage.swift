@@ -4,7 +4,8 @@ import Torch
 /// One component with its local objective and an optimizer of its own (Adam unless chosen): the stage every local method
 /// (SCPL, Early Exit, AL) is made of. The method says what differs: the modules the stage
 /// computes with besides its component (a projection head, a classifier head, AL's block), the
-/// parameters its optimizer trains, and its forward and local loss.
+/// parameters its optimizer trains, and its forward and local loss. With `averaging`, the
+/// optimizer averages the component's gradients with its replicas' before each update.
 final class ComponentStage: LocalStage {
   let index: Int
   let modules: [Module]
@@ -20,13 +21,17 @@ final class ComponentStage: LocalStage {
   /// component alone unless given.
   init(
     index: Int, component: any Component, with others: [Module], parameters: [Tensor], learningRate: Double,
-    optimizer choice: OptimizerChoice = .adam, active: ActiveComponents? = nil,
+    optimizer choice: OptimizerChoice = .adam, averaging: (any GradientAveraging)? = nil,
+    active: ActiveComponents? = nil,
     forward: ((Activation) throws -> Activation)? = nil,
     loss: @escaping (_ input: Activation, _ output: Activation, _ labels: Tensor) throws -> Tensor
   ) throws {
     self.index = index
     modules = [component] + others
-    optimizer = try choice.make(parameters, lr: learningRate)
+    let own = try choice.make(parameters, lr: learningRate)
+    // Replicas (data parallelism): this component's gradients average with its replicas' as soon
+    // as its own backward ends, whatever the other components are doing.
+    optimizer = averaging.map { ReplicaAveragedOptimizer(own, averaging: $0, group: index) } ?? own
     self.active = active
     forwardBody = forward ?? { try component($0) }
     lossBody = loss

@@ -50,7 +50,8 @@ public final class EarlyExitMethod: GrowingMethod {
       return try ComponentStage(
         index: k, component: component, with: [head],
         parameters: model.parameters(ofComponent: k) + (isLast ? [] : head.trainableParameters()),
-        learningRate: options.learningRate, optimizer: options.optimizer, active: active
+        learningRate: options.learningRate, optimizer: options.optimizer, averaging: options.gradientAveraging,
+        active: active
       ) { _, output, labels in
         try crossEntropy(head(component.features(output)), labels)
       }

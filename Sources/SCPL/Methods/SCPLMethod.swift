@@ -70,7 +70,8 @@ public final class SCPLMethod: GrowingMethod {
       return try ComponentStage(
         index: k, component: component, with: [objective as Module] + (predictor.map { [$0] } ?? []),
         parameters: model.parameters(ofComponent: k) + objective.trainableParameters() + own,
-        learningRate: options.learningRate, optimizer: options.optimizer, active: active
+        learningRate: options.learningRate, optimizer: options.optimizer, averaging: options.gradientAveraging,
+        active: active
       ) { _, output, labels in
         let features = try component.features(output)
         let local = try objective(features, labels: labels)

@@ -196,6 +196,10 @@ public struct MethodOptions: Sendable {
   public var predictorWeight = 0.001
   /// AL's block sizes; nil: the family's (vision 500 and 2500, text 128 and 256).
   public var associatedLearning: AssociatedLearningMethod.Sizes?
+  /// Data parallelism: each optimizer averages its gradients with the other replicas' before
+  /// its update (`ReplicaAveragedOptimizer`), a local method's per component, BP's all at once.
+  /// nil: no replicas.
+  public var gradientAveraging: (any GradientAveraging)?
   /// The defaults: Adam at 1e-3, the supervised contrastive loss at τ = 0.1, the family's heads.
   public init() {}
 }

@@ -95,9 +95,14 @@ public struct RunSummary: Codable, Sendable {
   public var state: RunState?
   /// What stopped it, as a sentence, when it was interrupted or failed.
   public var stoppedBecause: String?
+  /// Copies of the pipeline that trained together (`--replicas`; nil in older summaries: 1).
+  public var replicas: Int?
+  /// Samples per step over every replica: replicas × `--batch-size` (nil in older summaries).
+  public var globalBatchSize: Int?
 
   enum CodingKeys: String, CodingKey {
-    case model, method, dataset, epochs, components, runs, state
+    case model, method, dataset, epochs, components, runs, state, replicas
+    case globalBatchSize = "global_batch_size"
     case stoppedBecause = "stopped_because"
     case testAccuracyMean = "test_accuracy_mean", testAccuracyStd = "test_accuracy_std"
     case bestTestAccuracyMean = "best_test_accuracy_mean", bestTestAccuracyStd = "best_test_accuracy_std"

@@ -1,10 +1,17 @@
 import Data
+import NN
 import Torch
 
 /// What one run trains with, built the way every run builds it (`Trainer`, `Soak`): libtorch
 /// seeded, the model and method, the shuffling loader, and the executor. The executor is made
 /// before the first step (on GPUs it moves the modules first, so optimizer state is born on the
 /// right device); the caller shuts it down.
+///
+/// With `--replicas R` (R > 1), R models and methods are built from the same seed, each
+/// averaging its gradients through one `ThreadReplicas`, each with an executor of its own on the
+/// same devices (its own workers) and replica 0's placement; `executor` is the
+/// `ReplicatedExecutor` over them, `model` and `method` are replica 0's, and the loader serves
+/// every replica's shard at once.
 struct RunSetup {
   let model: StagedModel
   let method: any TrainingMethod
@@ -17,16 +24,33 @@ struct RunSetup {
     _ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil,
     buildModel: ModelBuilder = ModelFactory.build, methodOptions: MethodOptions? = nil
   ) throws {
-    try Torch.manualSeed(seed)
-    model = try buildModel(config, data.modelInput)
-    method = try Methods.make(config.method, model: model, options: methodOptions ?? config.methodOptions)
+    let count = config.replicaCount
     loader = try DataLoader(
-      data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4)
-    var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
-    options.seed = seed
-    // Only a balanced placement over several devices measures its step-time costs on a real batch.
-    let needsProbe = options.devices.count > 1 && options.placement == nil
-    executor = try Pipelines.make(
-      method, options, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
+      data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4,
+      replicas: count, everyReplica: count > 1)
+    let meeting = count > 1 ? try ThreadReplicas(count: count) : nil
+    var replicas: [(model: StagedModel, method: any TrainingMethod, executor: any PipelineExecutor)] = []
+    for r in 0..<count {
+      try Torch.manualSeed(seed)
+      let model = try buildModel(config, data.modelInput)
+      var options = methodOptions ?? config.methodOptions
+      options.gradientAveraging = meeting?.averaging(replica: r)
+      let method = try Methods.make(config.method, model: model, options: options)
+      var pipeline = try config.pipelineOptions(componentCount: model.components.count, link: link)
+      pipeline.seed = seed
+      if let first = replicas.first { pipeline.placement = first.executor.placement }
+      // Only a balanced placement over several devices measures its step-time costs on a real
+      // batch (one replica's share of the first).
+      let needsProbe = pipeline.devices.count > 1 && pipeline.placement == nil
+      let probe =
+        needsProbe ? try ReplicaBatches.split(loader.batch(epoch: 1, index: 0), replicas: count)[0].inputs : nil
+      replicas.append((model, method, try Pipelines.make(method, pipeline, probe: probe)))
+    }
+    (model, method) = (replicas[0].model, replicas[0].method)
+    if let meeting {
+      executor = try ReplicatedExecutor(replicas.map(\.executor), meeting: meeting)
+    } else {
+      executor = replicas[0].executor
+    }
   }
 }

@@ -120,6 +120,13 @@ public struct TrainConfig: Codable, Sendable {
   public var predictorWeight: Double?
   /// `--grow-at`: the epochs after which components 2, 3, … join (nil: all train from the start).
   public var growAt: GrowthSchedule?
+  /// `--replicas`: copies of the pipeline, each training on its own share of every batch, their
+  /// gradients averaged before each update (data parallelism); nil in the config of a run made
+  /// before the option (1).
+  public var replicas: Int?
+
+  /// The number of replicas (`replicas`, 1 when absent).
+  public var replicaCount: Int { replicas ?? 1 }
 
   /// The keys of YAML files and config.json: the long option names of `scpl train`.
   public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -135,7 +142,7 @@ public struct TrainConfig: Codable, Sendable {
     /// The key of `onNan`.
     case onNan = "on-nan"
     case objective, optimizer, momentum, weightDecay = "weight-decay", headHidden = "head-hidden", headOut = "head-out"
-    case predictors, predictorWeight = "predictor-weight", growAt = "grow-at"
+    case predictors, predictorWeight = "predictor-weight", growAt = "grow-at", replicas
   }
 
   /// A resolved config as a run folder's config.json holds it, checked as if it had just been
@@ -158,7 +165,7 @@ extension TrainConfig {
   /// them (resume a distributed run in one process, or the other way round) and still continue
   /// the same training.
   public static let layoutKeys: Set<String> = [
-    "devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth", "chunks-per-device"
+    "devices", "placement", "pipeline", "threads", "threads-per-device", "queue-depth", "chunks-per-device", "replicas"
   ]
 
   /// This config with the layout options `given` names replaced; any other option in `given`
@@ -290,6 +297,8 @@ public struct PartialTrainConfig: Codable, Sendable {
   public var predictorWeight: Double?
   /// `--grow-at`, nil when not given.
   public var growAt: GrowthSchedule?
+  /// `--replicas`, nil when not given.
+  public var replicas: Int?
 
   typealias CodingKeys = TrainConfig.CodingKeys
 
@@ -509,7 +518,7 @@ public struct PartialTrainConfig: Codable, Sendable {
       momentum: optimizer == .adam ? nil : momentum ?? 0.9, weightDecay: optimizer == .adam ? nil : weightDecay ?? 0,
       headHidden: headHidden, headOut: headOut, predictors: predictors(for: method),
       predictorWeight: predictors(for: method) != nil && method == .scpl ? predictorWeight ?? 0.001 : nil,
-      growAt: growAt)
+      growAt: growAt, replicas: replicas ?? 1)
     try c.validate()
     return c
   }
@@ -525,6 +534,8 @@ extension TrainConfig {
     public static let batchSize = 1 << 20
     /// The most `--components`, `--hidden` (and head widths), `--heads`, `--vocab-size` and `--max-len`.
     public static let components = 64, hidden = 1 << 16, heads = 1 << 10, vocabSize = 1 << 24, maxLen = 1 << 20
+    /// The most `--replicas`.
+    public static let replicas = 64
     /// The most `--queue-depth`, `--checkpoint-every`, `--checkpoint-every-steps` and `--keep-checkpoints`.
     public static let queueDepth = 1 << 10, checkpointEvery = 1 << 20, checkpointEverySteps = 1 << 30,
       keepCheckpoints = 1 << 20
@@ -585,6 +596,10 @@ extension TrainConfig {
     try need(
       predictorWeight.map { $0 >= 0 && $0 <= 1000 } ?? true,
       "--predictor-weight must be between 0 and 1000, got \(predictorWeight ?? 0)")
+    try count(replicaCount, "replicas", 1...Limits.replicas)
+    try need(
+      growAt == nil || replicaCount == 1,
+      "--grow-at changes which components train as the epochs go, in one pipeline; train with --replicas 1")
     if let growAt {
       try need(
         method == .earlyExit || (method == .scpl && predictors != nil),

@@ -168,6 +168,8 @@ public final class Trainer {
       epochs: config.epochs, components: config.components, runs: state.withLock { $0.runs })
     s.state = runState
     s.stoppedBecause = because
+    s.replicas = config.replicaCount
+    s.globalBatchSize = config.replicaCount * config.batchSize
     return s
   }
 
@@ -224,12 +226,7 @@ public final class Trainer {
         "curves.svg",
         Data(Curves.svg(records: curves, title: "\(config.model) · \(config.method) · \(config.dataset)").utf8))
     }
-    var summary = RunSummary(
-      model: config.model.rawValue, method: config.method.rawValue, dataset: config.dataset.rawValue,
-      epochs: config.epochs,
-      components: config.components, runs: runs)
-    summary.state = .finished
-    return summary
+    return summary(.finished)  // of the runs `finished` recorded
   }
 
   func trainOnce(run: Int, seed: UInt64, from resumePoint: ResumePoint? = nil) throws -> (RunSummary.Run, [EpochRecord])
@@ -238,19 +235,25 @@ public final class Trainer {
       // The other ranks build their components in their own processes and would not see them join.
       throw ConfigError("--grow-at \(growAt) runs in one process; train without --distributed")
     }
+    if link != nil, config.replicaCount > 1 {
+      throw ConfigError(
+        "--replicas \(config.replicaCount) runs its replicas as threads of one process for now; train without --distributed (or with --replicas 1)"
+      )
+    }
     var methodOptions = config.methodOptions
     adjustMethodOptions(&methodOptions)
     let setup = try RunSetup(
       config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel,
       methodOptions: methodOptions)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
+    let replicaMethods = (executor as? ReplicatedExecutor)?.methods ?? [method]
     defer { executor.shutdown() }
     placement = executor.placement
     let stepsPerEpoch = loader.batchCount
     let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
     if run == 0 {
       log(
-        "model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)"
+        "model: \(model.name), \(model.components.count) components, \(model.parameterCount) parameters; method: \(method.kind.rawValue); pipeline: \(executor.kind.rawValue) on \(executor.devices) (placement \(executor.placement), \(config.threadsPerDevice) thread(s) per device)\(config.replicaCount > 1 ? "; \(config.replicaCount) replicas of it, a global batch of \(config.replicaCount * config.batchSize)" : "")"
       )
     }
     var records: [EpochRecord] = []
@@ -262,6 +265,11 @@ public final class Trainer {
       for (i, o) in method.optimizers.enumerated() {
         let prefix = "optimizer\(i + 1)."
         try o.loadStateDict(p.state.entries(under: prefix))
+      }
+      if let progress = p.progress, progress.replicaCount != config.replicaCount {
+        throw ConfigError(
+          "the newest checkpoint is within epoch \(p.epoch + 1), written by \(progress.replicaCount) replica(s); resume it with --replicas \(progress.replicaCount) (another number of replicas resumes from a checkpoint at an epoch's end)"
+        )
       }
       records = p.records.filter { $0.run == run }
       step = p.epoch * stepsPerEpoch + (p.progress?.step ?? 0)
@@ -284,8 +292,9 @@ public final class Trainer {
     let events = try TensorBoardEvents(
       folder: config.times == 1 ? folder.url : folder.url.appendingPathComponent("run-\(run + 1)"))
     let skipping = config.onNan == .skipBatch
-    for o in method.optimizers { o.nonFinite.skip = skipping }
-    if skipping {
+    for method in replicaMethods {
+      for o in method.optimizers { o.nonFinite.skip = skipping }
+      guard skipping else { continue }
       // Each optimizer guards the buffers of the modules it trains: a local stage's, or BP's all.
       let groups: [(any Optimizer, [Module])] =
         (method as? any LocalMethod).map { $0.stages.map { ($0.optimizer, $0.modules) } }
@@ -303,7 +312,8 @@ public final class Trainer {
       // Per loss: the sum over samples and the samples counted (a non-finite loss of a skipped
       // batch is left out of its epoch mean); a resumed epoch starts from its checkpoint's.
       var sofar =
-        (epoch == firstEpoch ? resumePoint?.progress : nil) ?? EpochProgress(lossCount: method.lossNames.count)
+        (epoch == firstEpoch ? resumePoint?.progress : nil)
+        ?? EpochProgress(lossCount: method.lossNames.count, replicas: config.replicaCount)
       let refusedBefore = refused() - sofar.skipped
       func lossMeans() -> [Double] { zip(sofar.lossSums, sofar.lossSamples).map { $1 > 0 ? $0 / Double($1) : .nan } }
       let lr = try schedule.learningRate(epoch: epoch, step: step - sofar.step)
@@ -525,10 +535,16 @@ public final class Trainer {
     public var seconds = 0.0
     /// Updates refused in the epoch because a loss or gradient was not finite.
     public var skipped = 0
+    /// The replicas whose steps `step` counts (nil in checkpoints written before replicas: 1).
+    public var replicas: Int?
 
-    init(lossCount: Int) {
+    /// The replicas whose steps `step` counts.
+    public var replicaCount: Int { replicas ?? 1 }
+
+    init(lossCount: Int, replicas: Int) {
       lossSums = Array(repeating: 0, count: lossCount)
       lossSamples = Array(repeating: 0, count: lossCount)
+      self.replicas = replicas
     }
   }
 

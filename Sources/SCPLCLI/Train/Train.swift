@@ -107,6 +107,10 @@ public struct TrainOptions: ParsableArguments {
   @Option(help: "Intra-op threads of each device's worker (default: --threads divided among the devices).")
   var threadsPerDevice: Int?
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
+  @Option(
+    help:
+      "Copies of the pipeline, each on --devices devices of its own, each training on its own --batch-size share of every batch (a global batch of R × --batch-size), their gradients averaged before each update: data parallelism (default 1)."
+  ) var replicas: Int?
   @Option(help: "gpipe, 1f1b, interleaved-1f1b, zb-h1, scpl-gpipe: micro-batches per mini-batch (default 4).")
   var microBatches: Int?
   @Flag(
