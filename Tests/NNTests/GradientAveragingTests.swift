@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Torch
 import XCTest
 
@@ -11,17 +12,11 @@ import XCTest
 final class GradientAveragingTests: XCTestCase {
   /// Runs `work(r)` for r in 0..<n on n threads at once; returns each one's error, if any.
   func onThreads(_ n: Int, _ work: @escaping @Sendable (Int) throws -> Void) -> [Error?] {
-    let errors = LockedValue<[Error?]>(Array(repeating: nil, count: n))
-    let group = DispatchGroup()
-    for r in 0..<n {
-      group.enter()
-      Thread {
-        do { try work(r) } catch { errors.withLock { $0[r] = error } }
-        group.leave()
-      }.start()
+    guard let errors = TestSupport.onThreads(n, seconds: 60, work) else {
+      XCTFail("the replicas did not all finish")
+      return Array(repeating: TorchError("did not finish"), count: n)
     }
-    XCTAssertEqual(group.wait(timeout: .now() + 60), .success, "the replicas did not all finish")
-    return errors.withLock { $0 }
+    return errors
   }
 
   /// Three replicas' SGD (lr 1) on gradients 1·g, 2·g, 6·g: each applies the mean, 3·g, and
@@ -108,6 +103,69 @@ final class GradientAveragingTests: XCTestCase {
     for e in shapes {
       let text = "\(e.map { "\($0)" } ?? "no error")"
       XCTAssertTrue(text.contains("differ in shape") && text.contains("replica 1: [[2]]"), text)
+    }
+  }
+
+  // MARK: Across processes
+
+  /// Two "components" (a Linear each, each with its own Adam and its own group) of replica r
+  /// trained 3 steps on its quarter of a batch, averaging through `averaging(r)` (made on r's
+  /// thread); returns every parameter's bytes, per replica.
+  func trainReplicas(_ count: Int, averaging: @escaping @Sendable (Int) throws -> any GradientAveraging) throws
+    -> [[[UInt8]]]
+  {
+    try Torch.manualSeed(11)
+    let x = try Tensor.randn([4 * count, 5])
+    let y = try Tensor((0..<(4 * count)).map { Int64($0 % 3) })
+    // Made here, one after another: libtorch's seed is the process's, not a thread's.
+    let layers = try (0..<count).map { _ in
+      try Torch.manualSeed(12)
+      return (try Linear(5, 4), try Linear(4, 3))
+    }
+    let results = LockedValue<[[[UInt8]]]>(Array(repeating: [], count: count))
+    let errors = onThreads(count) { r in
+      let averaging = try averaging(r)
+      let (first, second) = layers[r]
+      let optimizers = try [first, second].enumerated().map { k, layer in
+        ReplicaAveragedOptimizer(try Adam(layer.trainableParameters(), lr: 0.05), averaging: averaging, group: k)
+      }
+      let rows = (4 * r, 4 * r + 4)
+      let (mine, labels) = (
+        try x.slice(axis: 0, start: rows.0, end: rows.1), try y.slice(axis: 0, start: rows.0, end: rows.1)
+      )
+      for _ in 0..<3 {
+        let hidden = try first(mine)
+        try optimizers[0].minimize(try (hidden * hidden).mean())
+        try optimizers[1].minimize(try crossEntropy(try second(try hidden.detached().relu()), labels))
+      }
+      let bytes = try (first.trainableParameters() + second.trainableParameters()).map { try $0.bytes() }
+      results.withLock { $0[r] = bytes }
+    }
+    let failed = errors.compactMap { $0 }
+    if !failed.isEmpty { throw TorchError(failed.map { "\($0)" }.joined(separator: "; ")) }
+    return results.withLock { $0 }
+  }
+
+  /// The same training averaged across c10d process groups (one per component, rank r being
+  /// replica r) and between threads gives the same bits, for two replicas (Gloo's sum) and for
+  /// three (the replicas' buckets summed in replica order); every replica ends equal.
+  func testProcessGroupsAverageExactlyAsThreadsDo() throws {
+    for count in [2, 3] {
+      let meeting = try ThreadReplicas(count: count)
+      let threaded = try trainReplicas(count) { meeting.averaging(replica: $0) }
+      let port = try freeLoopbackPort()
+      let processes = try trainReplicas(count) { r in
+        let world = try ProcessGroup(
+          rank: r, worldSize: count, masterAddress: "127.0.0.1", masterPort: port, timeout: 30)
+        let averaging = try ProcessReplicas(replicas: count)
+        for k in 0..<2 { try averaging.add(try world.subgroup("component\(k)", ranks: Array(0..<count)), for: k) }
+        return averaging
+      }
+      XCTAssertEqual(threaded.count, count)
+      for r in 0..<count {
+        XCTAssertEqual(threaded[r], threaded[0], "\(count) replicas: thread replica \(r) differs from replica 0")
+        XCTAssertTrue(processes[r] == threaded[r], "\(count) replicas: process replica \(r) differs from the threads'")
+      }
     }
   }
 }

@@ -7,20 +7,13 @@ import XCTest
 /// exchange tensors and run collectives; failures come back as errors naming the rank, address
 /// or port, within the timeout.
 final class ProcessGroupTests: XCTestCase {
-  /// Runs `body(rank)` for ranks 0..<world on their own threads; rethrows the first error.
+  /// Runs `body(rank)` for ranks 0..<world on their own threads; rethrows their errors.
   private func ranks(_ world: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
-    final class Errors: @unchecked Sendable { let lock = NSLock(); var list: [Error] = [] }
-    let errors = Errors()
-    let done = DispatchGroup()
-    for r in 0..<world {
-      done.enter()
-      Thread {
-        defer { done.leave() }
-        do { try body(r) } catch { errors.lock.lock(); errors.list.append(error); errors.lock.unlock() }
-      }.start()
+    guard let errors = onThreads(world, seconds: 60, body) else {
+      return XCTFail("the ranks did not finish within 60 s")
     }
-    XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "the ranks did not finish within 60 s")
-    if !errors.list.isEmpty { throw TorchError(errors.list.map { "\($0)" }.joined(separator: "; ")) }
+    let failed = errors.compactMap { $0 }
+    if !failed.isEmpty { throw TorchError(failed.map { "\($0)" }.joined(separator: "; ")) }
   }
 
   func testSendReceiveAndCollectivesBetweenTwoRanks() throws {
