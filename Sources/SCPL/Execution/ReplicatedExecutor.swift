@@ -70,19 +70,22 @@ final class ReplicatedExecutor: PipelineExecutor {
       }.start()
     }
 
-    var steps: [Int: [StepResult]] = [:]  // batch → the replicas' results so far
+    var steps: [Int: [StepResult?]] = [:]  // batch → each replica's result, once it has come
     var delivered = 0
     var previousEnd = started
     var stop: Error?  // from onStep: feed no more, let every replica finish what it has
     var ended: [Result<EpochSummary, Error>?] = Array(repeating: nil, count: count)
     func take(_ report: Report) {
       switch report {
-      case .step(_, let result):
-        steps[result.batch, default: []].append(result)
-        while stop == nil, let done = steps[delivered], done.count == count {
+      case .step(let r, let result):
+        steps[result.batch, default: Array(repeating: nil, count: count)][r] = result
+        while stop == nil, let all = steps[delivered], case let done = all.compactMap({ $0 }), done.count == count {
           steps[delivered] = nil
           let (start, end) = (done.map(\.start).min()!, done.map(\.end).max()!)
-          let losses = (0..<done[0].losses.count).map { i in done.map { $0.losses[i] }.reduce(0, +) / Double(count) }
+          // Summed in replica order, times 1/R: the mean `ProcessReplicas` computes across processes.
+          let losses = (0..<done[0].losses.count).map { i in
+            done.map { $0.losses[i] }.reduce(0, +) * (1 / Double(count))
+          }
           do {
             try onStep(
               StepResult(batch: delivered, losses: losses, start: start, end: end, interval: end - previousEnd))

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Torch
 
 /// Where this process stands in a distributed run, as torchrun tells it: `RANK`, `WORLD_SIZE`,
@@ -136,10 +137,13 @@ public struct DistributedJob: Codable, Sendable {
 /// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
 public enum RankServer {
   /// Serves this rank's components for every run rank 0 begins, until rank 0 ends the job; `buildModel` and
-  /// `adjustMethodOptions` must match rank 0's, and `log` receives progress lines.
+  /// `adjustMethodOptions` must match rank 0's, and `log` receives progress lines. In a job of
+  /// replicas, `link` is this rank's replica's chain and its components' gradients average with
+  /// the other replicas' through `replicas`.
   public static func serve(
     _ link: RankLink, job: DistributedJob, buildModel: ModelBuilder = ModelFactory.build,
-    adjustMethodOptions: (inout MethodOptions) -> Void = { _ in }, log: (String) -> Void
+    adjustMethodOptions: (inout MethodOptions) -> Void = { _ in }, replicas: DistributedReplicas? = nil,
+    log: (String) -> Void
   ) throws {
     guard let config = job.config else { throw ConfigError("the job rank 0 sent has no configuration") }
     while true {
@@ -155,6 +159,8 @@ public enum RankServer {
             wordVectors: try job.wordVectorsShape.map { try Tensor.zeros($0) }))
         var methodOptions = config.methodOptions
         adjustMethodOptions(&methodOptions)
+        let averaging = try replicas.map { try ProcessReplicas(replicas: $0.replicas) }
+        methodOptions.gradientAveraging = averaging
         let method = try Methods.make(config.method, model: model, options: methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
         let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
@@ -165,6 +171,9 @@ public enum RankServer {
           throw PipelineError("a distributed run serves an async pipeline")
         }
         defer { executor.shutdown() }
+        if let replicas, let averaging {
+          try replicas.addGroups(to: averaging, components: executor.components(ofRank: link.rank), run: seed)
+        }
         log(
           "serving component(s) \(executor.components(ofRank: link.rank).map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))"
         )

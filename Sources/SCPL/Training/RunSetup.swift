@@ -12,6 +12,9 @@ import Torch
 /// same devices (its own workers) and replica 0's placement; `executor` is the
 /// `ReplicatedExecutor` over them, `model` and `method` are replica 0's, and the loader serves
 /// every replica's shard at once.
+///
+/// A leader of a distributed job of replicas (`replicas`) builds only its own replica: its
+/// shard of the data, its optimizers averaging through process groups, replica 0's placement.
 struct RunSetup {
   let model: StagedModel
   let method: any TrainingMethod
@@ -22,10 +25,17 @@ struct RunSetup {
   /// each), in rank order.
   init(
     _ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int, link: RankLink? = nil,
-    buildModel: ModelBuilder = ModelFactory.build, methodOptions: MethodOptions? = nil
+    buildModel: ModelBuilder = ModelFactory.build, methodOptions: MethodOptions? = nil,
+    replicas distributed: DistributedReplicas? = nil
   ) throws {
+    if let distributed {
+      self = try Self.leading(
+        distributed, config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel,
+        methodOptions: methodOptions)
+      return
+    }
     let count = config.replicaCount
-    loader = try DataLoader(
+    let loader = try DataLoader(
       data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4,
       replicas: count, everyReplica: count > 1)
     let meeting = count > 1 ? try ThreadReplicas(count: count) : nil
@@ -46,11 +56,48 @@ struct RunSetup {
         needsProbe ? try ReplicaBatches.split(loader.batch(epoch: 1, index: 0), replicas: count)[0].inputs : nil
       replicas.append((model, method, try Pipelines.make(method, pipeline, probe: probe)))
     }
-    (model, method) = (replicas[0].model, replicas[0].method)
-    if let meeting {
-      executor = try ReplicatedExecutor(replicas.map(\.executor), meeting: meeting)
+    self.init(
+      model: replicas[0].model, method: replicas[0].method, loader: loader,
+      executor: try meeting.map { try ReplicatedExecutor(replicas.map(\.executor), meeting: $0) }
+        ?? replicas[0].executor)
+  }
+
+  private init(model: StagedModel, method: any TrainingMethod, loader: DataLoader, executor: any PipelineExecutor) {
+    (self.model, self.method, self.loader, self.executor) = (model, method, loader, executor)
+  }
+
+  /// The leader of replica r of a distributed job: replica r's shard, its method averaging
+  /// through process groups (one per component this rank trains), replica 0's placement.
+  private static func leading(
+    _ replicas: DistributedReplicas, _ config: TrainConfig, data: LoadedData, seed: UInt64, loaderThreads: Int,
+    link: RankLink?, buildModel: ModelBuilder, methodOptions: MethodOptions?
+  ) throws -> RunSetup {
+    let loader = try DataLoader(
+      data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4,
+      replica: replicas.replica, replicas: replicas.replicas)
+    try Torch.manualSeed(seed)
+    let model = try buildModel(config, data.modelInput)
+    let averaging = try ProcessReplicas(replicas: replicas.replicas)
+    var options = methodOptions ?? config.methodOptions
+    options.gradientAveraging = averaging
+    let method = try Methods.make(config.method, model: model, options: options)
+    var pipeline = try config.pipelineOptions(componentCount: model.components.count, link: link)
+    pipeline.seed = seed
+    let executor: any PipelineExecutor
+    if replicas.replica == 0 {
+      let needsProbe = pipeline.devices.count > 1 && pipeline.placement == nil
+      executor = try Pipelines.make(
+        method, pipeline, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
+      _ = try replicas.agreePlacement(executor.placement)
     } else {
-      executor = replicas[0].executor
+      pipeline.placement = try replicas.agreePlacement(nil)
+      executor = try Pipelines.make(method, pipeline)
     }
+    // BP averages its one optimizer (group 0); a local method each component this rank trains.
+    let mine =
+      method is any LocalMethod
+      ? (executor as? AsyncPipelineExecutor)?.components(ofRank: 0) ?? Array(0..<model.components.count) : [0]
+    try replicas.addGroups(to: averaging, components: mine, run: seed)
+    return RunSetup(model: model, method: method, loader: loader, executor: executor)
   }
 }

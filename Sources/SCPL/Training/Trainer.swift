@@ -23,6 +23,10 @@ public final class Trainer {
   /// Rank 0 of a distributed run (`scpl train --distributed`): the pipeline's devices are all
   /// ranks', in rank order.
   public var link: RankLink?
+  /// A leader of a distributed job of replicas (`DistributedReplicas`): this process trains its
+  /// replica (`link` is its chain, nil when the replica is this rank alone), agreeing with the
+  /// other leaders before each batch and averaging each step's losses with theirs.
+  public var replicas: DistributedReplicas?
   /// Builds each run's network (the built-in model `config.model` names unless set).
   public var buildModel: ModelBuilder = ModelFactory.build
   /// Changes the method's options the config gives (`TrainConfig.methodOptions`) before each run
@@ -235,16 +239,15 @@ public final class Trainer {
       // The other ranks build their components in their own processes and would not see them join.
       throw ConfigError("--grow-at \(growAt) runs in one process; train without --distributed")
     }
-    if link != nil, config.replicaCount > 1 {
+    if let replicas, replicas.replicas != config.replicaCount {
       throw ConfigError(
-        "--replicas \(config.replicaCount) runs its replicas as threads of one process for now; train without --distributed (or with --replicas 1)"
-      )
+        "the job has \(replicas.replicas) replicas, but the run asks for --replicas \(config.replicaCount)")
     }
     var methodOptions = config.methodOptions
     adjustMethodOptions(&methodOptions)
     let setup = try RunSetup(
       config, data: data, seed: seed, loaderThreads: loaderThreads, link: link, buildModel: buildModel,
-      methodOptions: methodOptions)
+      methodOptions: methodOptions, replicas: replicas)
     let (model, method, loader, executor) = (setup.model, setup.method, setup.loader, setup.executor)
     let replicaMethods = (executor as? ReplicatedExecutor)?.methods ?? [method]
     defer { executor.shutdown() }
@@ -333,18 +336,41 @@ public final class Trainer {
         // Every batch's rate, applied by the executor on the worker that runs each update.
         let rates = try EpochLearningRates(schedule, epoch: epoch, firstStep: step, batches: count)
         let segmentRun: EpochSummary
+        // Replicas across processes: every leader feeds a batch only if none wants to stop, so
+        // they all feed the same batches; a divergence waits for that vote (`diverged`).
+        var diverged: Diverged?
+        var voteFailure: Error?
+        let feedNoMore = { [stopRequest, replicas] () -> Bool in
+          guard let replicas else { return stopRequest.signalName != nil }
+          guard voteFailure == nil else { return true }
+          do {
+            guard try replicas.agreeToStop(stopRequest.signalName != nil || diverged != nil) else { return false }
+            stopRequest.request(stopRequest.signalName ?? "a stop on another replica")
+          } catch {
+            voteFailure = error
+          }
+          return true
+        }
         do {
-          segmentRun = try executor.trainEpoch(
-            feed.next(count, unless: { [stopRequest] in stopRequest.signalName != nil }), rates: rates
-          ) { result in
+          segmentRun = try executor.trainEpoch(feed.next(count, unless: feedNoMore), rates: rates) { outcome in
+            let result =
+              try replicas.map {
+                StepResult(
+                  batch: outcome.batch, losses: try $0.meanLosses(outcome.losses), start: outcome.start,
+                  end: outcome.end, interval: outcome.interval)
+              } ?? outcome
             let t = segmentStart + result.batch  // the batch's index in the epoch
             // A component that has not joined yet has no loss (NaN), as a skipped batch's.
             if !skipping, let k = result.losses.prefix(active).firstIndex(where: { !$0.isFinite }) {
-              throw Diverged(
+              let error = Diverged(
                 loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
                 checkpointEpoch: lastCheckpointEpoch, method: config.method)
+              guard replicas != nil else { throw error }
+              if diverged == nil { diverged = error }
             }
-            let n = feed.sizes[t - resumedAt]
+            guard diverged == nil else { return }
+            // Every replica's batch counts (a replica's share of the global batch, in a process of one).
+            let n = feed.sizes[t - resumedAt] * (replicas?.replicas ?? 1)
             for (i, l) in result.losses.enumerated() where l.isFinite {
               sofar.lossSums[i] += l * Double(n)
               sofar.lossSamples[i] += n
@@ -377,6 +403,8 @@ public final class Trainer {
           )
         }
         try feed.rethrow()
+        if let voteFailure { throw voteFailure }
+        if let diverged { throw diverged }
         sofar.seconds += segmentRun.seconds
         sofar.skipped = refused() - refusedBefore
         if let limit = interruptAfterSteps, stepsThisSession >= limit { stopRequest.request("interruptAfterSteps") }

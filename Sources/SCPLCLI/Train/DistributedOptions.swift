@@ -43,17 +43,41 @@ struct DistributedOptions: ParsableArguments {
     return RankLink(group)
   }
 
-  /// Ranks other than 0: agree on the options, take the job from rank 0, serve until it ends.
+  /// Ranks other than 0 (of the job, or of a replica's chain): agree on the options, take the
+  /// job from rank 0, serve until it ends.
   func serve(
     _ link: RankLink, partial: PartialTrainConfig, buildModel: @escaping ModelBuilder,
-    adjustMethodOptions: (inout MethodOptions) -> Void
+    adjustMethodOptions: (inout MethodOptions) -> Void, replicas: DistributedReplicas? = nil
   ) throws {
     StopSignals.installForServingRank(link.rank)
     try DistributedJob.agree(on: partial, over: link.group)
     let job = try DistributedJob.share(nil, over: link.group)
-    try RankServer.serve(link, job: job, buildModel: buildModel, adjustMethodOptions: adjustMethodOptions) {
+    try RankServer.serve(
+      link, job: job, buildModel: buildModel, adjustMethodOptions: adjustMethodOptions, replicas: replicas
+    ) {
       print($0)
     }
+  }
+
+  /// A job of `--replicas R` > 1: every rank agrees on the options over the whole job, then forms
+  /// its replica's chain and its groups (`DistributedReplicas`). nil for a job of one pipeline.
+  func replicas(of world: RankLink, partial: () throws -> PartialTrainConfig, resuming: Bool) throws
+    -> DistributedReplicas?
+  {
+    if resuming {
+      // The leaders of the other replicas would need the checkpoint: a resume runs in one process.
+      let count = (try? partial())?.replicas ?? 1
+      if count > 1 {
+        throw ConfigError(
+          "--resume of a job of --replicas \(count) runs in one process for now: `scpl train --resume DIR --replicas \(count)` continues it, each replica on threads of its own"
+        )
+      }
+      return nil
+    }
+    let given = try partial()
+    guard let count = given.replicas, count > 1 else { return nil }
+    try DistributedJob.agree(on: given, over: world.group)
+    return try DistributedReplicas(world: world.group, replicas: count)
   }
 
   /// Rank 0: runs `prepare` (reading the data, resolving the configuration) and tells the other

@@ -263,9 +263,16 @@ public struct TrainOptions: ParsableArguments {
     method: @escaping (inout MethodOptions) -> Void = { _ in }
   ) throws {
     let build = Self.builder(model)
-    let link = try job.join()
+    let world = try job.join()
     let partial = { try partialConfig(customModel: model != nil, customData: data != nil, defaults: defaults) }
-    if let link, link.rank > 0 {
+    // A job of replicas: every rank forms its groups; each replica's leader drives its own chain.
+    let replicas = try world.flatMap { try job.replicas(of: $0, partial: partial, resuming: resume != nil) }
+    let link = replicas.map(\.chain) ?? world
+    if let replicas, !replicas.isLeader, let link {
+      return try job.serve(
+        link, partial: try partial(), buildModel: build, adjustMethodOptions: method, replicas: replicas)
+    }
+    if replicas == nil, let link, link.rank > 0 {
       return try job.serve(link, partial: try partial(), buildModel: build, adjustMethodOptions: method)
     }
     defer { link?.endJob() }
@@ -291,8 +298,16 @@ public struct TrainOptions: ParsableArguments {
         _ = try fitted.pipelineOptions(componentCount: network.components.count, link: link)
         return (fitted, loaded)
       }, job: { DistributedJob(config: $0.0, data: $0.1) })
+    // Only replica 0 writes the run folder; another replica's leader keeps its records in a
+    // temporary folder, removed when it ends.
+    let scratch = replicas.flatMap {
+      $0.replica > 0
+        ? FileManager.default.temporaryDirectory.appendingPathComponent(
+          "scpl-replica\($0.replica)-\(UUID().uuidString)") : nil
+    }
+    defer { scratch.map { try? FileManager.default.removeItem(at: $0) } }
     let folder =
-      try resolved.out.map { try RunFolder(URL(fileURLWithPath: $0)) }
+      try (scratch?.path ?? resolved.out).map { try RunFolder(URL(fileURLWithPath: $0)) }
       ?? RunFolder.createDefault(
         model: resolved.model == .custom ? name ?? "custom" : resolved.model.rawValue, method: resolved.method.rawValue,
         dataset: resolved.dataset == .custom ? data?.name ?? "custom" : resolved.dataset.rawValue)
@@ -303,8 +318,14 @@ public struct TrainOptions: ParsableArguments {
     trainer.buildModel = build
     trainer.adjustMethodOptions = method
     trainer.link = link
+    trainer.replicas = replicas
     StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
+    if let scratch {
+      return print(
+        "replica \(replicas!.replica) of \(resolved.replicaCount) done (its records were in \(scratch.path); rank 0 writes the run folder)"
+      )
+    }
     print(
       String(
         format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
