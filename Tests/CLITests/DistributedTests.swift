@@ -296,9 +296,7 @@ final class DistributedTests: XCTestCase {
     XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1")
     // into epoch 2
     XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
-    for pid in [launch.process.processIdentifier] + (try childProcesses(of: launch.process.processIdentifier)) {
-      kill(pid, SIGINT)
-    }
+    try pressControlC(launch.process)
     let stopped = launch.finish(within: 120)
     XCTAssertEqual(stopped.status, 130, stopped.stderr)
     let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
@@ -363,13 +361,4 @@ final class DistributedTests: XCTestCase {
     XCTAssertTrue(alone.stderr.contains("127.0.0.1:\(port)"), alone.stderr)
   }
 
-  /// The pids of `parent`'s children (from /proc: each of its threads lists those it started).
-  func childProcesses(of parent: Int32) throws -> [Int32] {
-    let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")
-    return tasks.flatMap { task in
-      ((try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? "").split(
-        separator: " "
-      ).compactMap { Int32($0) }
-    }.sorted()
-  }
 }

@@ -27,3 +27,18 @@ func assertSameTraining(
   let differing = x.tensors.keys.filter { x.tensors[$0] != y.tensors[$0] }.sorted()
   XCTAssertEqual(differing, [], "tensors that differ \(message)", file: file, line: line)
 }
+
+/// The pids of `parent`'s children (from /proc: each of its threads lists those it started).
+func childProcesses(of parent: Int32) throws -> [Int32] {
+  let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")
+  return tasks.flatMap { task in
+    ((try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? "").split(
+      separator: " "
+    ).compactMap { Int32($0) }
+  }.sorted()
+}
+
+/// Ctrl-C as a terminal delivers it: SIGINT to `launch` and to every rank it started.
+func pressControlC(_ launch: Process) throws {
+  for pid in [launch.processIdentifier] + (try childProcesses(of: launch.processIdentifier)) { kill(pid, SIGINT) }
+}
