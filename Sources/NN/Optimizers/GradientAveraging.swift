@@ -51,7 +51,8 @@ public final class ReplicaAveragedOptimizer: Optimizer {
   /// Averages the gradients present (every replica has the same ones: the same network on a
   /// batch of the same shape), then steps `inner`.
   public func step() throws {
-    try averaging.average(try inner.parameters.compactMap { try $0.grad }, group: group)
+    let gradients = try inner.parameters.compactMap { try $0.grad }
+    try AveragingObserver.run { try averaging.average(gradients, group: group) }
     try inner.step()
   }
 
@@ -59,6 +60,34 @@ public final class ReplicaAveragedOptimizer: Optimizer {
   public func stateDict() throws -> [(String, Tensor)] { try inner.stateDict() }
   /// Loads `inner`'s state.
   public func loadStateDict(_ state: [String: Tensor]) throws { try inner.loadStateDict(state) }
+}
+
+/// Lets a thread watch the gradient averaging its optimizers do: a pipeline's worker times each
+/// component's all-reduce (a trace span) by running the component's learning inside `observing`.
+public enum AveragingObserver {
+  private final class Box {
+    let observe: (() throws -> Void) throws -> Void
+    init(_ observe: @escaping (() throws -> Void) throws -> Void) { self.observe = observe }
+  }
+  private static let key = "scpl.averaging-observer"
+
+  /// Runs `body`; every averaging a `ReplicaAveragedOptimizer` does on this thread meanwhile runs
+  /// as `observe(averaging)`, which must call `averaging` once.
+  public static func observing<T>(_ observe: @escaping (() throws -> Void) throws -> Void, _ body: () throws -> T)
+    rethrows -> T
+  {
+    let dictionary = Thread.current.threadDictionary
+    let outer = dictionary[key]
+    dictionary[key] = Box(observe)
+    defer { dictionary[key] = outer }
+    return try body()
+  }
+
+  /// `averaging`, through this thread's observer if it has one.
+  static func run(_ averaging: () throws -> Void) throws {
+    guard let box = Thread.current.threadDictionary[key] as? Box else { return try averaging() }
+    try withoutActuallyEscaping(averaging) { try box.observe($0) }
+  }
 }
 
 /// `GradientAveraging` between the replicas of one process, each on its own threads: replica r

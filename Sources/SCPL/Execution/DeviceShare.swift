@@ -1,3 +1,4 @@
+import NN
 import Torch
 
 /// Something a device hands to another: moved as a whole to the receiving device's tensors.
@@ -80,7 +81,12 @@ struct DeviceShare {
   func learn<T>(component k: Int?, _ what: String? = nil, everyDevice: Bool = false, _ body: () throws -> T) throws -> T
   {
     try run(what ?? k.map { "component \($0 + 1)" } ?? "learning") {
-      try measure(.learn, component: k, everyDevice: everyDevice) { try k.map { try drawing(for: $0, body) } ?? body() }
+      try measure(.learn, component: k, everyDevice: everyDevice) {
+        // With replicas, the component's all-reduce is a span of its own inside this one.
+        try AveragingObserver.observing({ averaging in try measure(.allreduce, component: k) { try averaging() } }) {
+          try k.map { try drawing(for: $0, body) } ?? body()
+        }
+      }
     }
   }
 

@@ -14,9 +14,12 @@ public enum SpanKind: String, Sendable, CaseIterable {
   case transfer
   /// Blocked: handing work to a next device whose inbox is full.
   case wait
+  /// Averaging a component's gradients with its replicas' (`--replicas`): inside the component's
+  /// learn span, from the end of its backward to its update.
+  case allreduce
 
-  /// Whether the device computes during this kind of span.
-  public var isBusy: Bool { self != .wait }
+  /// Whether the device computes during this kind of span (an all-reduce lies inside a learn span).
+  public var isBusy: Bool { self != .wait && self != .allreduce }
 }
 
 /// One interval on one device, on the shared monotonic clock (`Stopwatch.now()`, seconds).

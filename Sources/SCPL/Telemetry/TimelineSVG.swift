@@ -4,7 +4,8 @@ import Foundation
 /// picture of the paper's Figure 4 for a real run.
 public enum TimelineSVG {
   static let colours: [SpanKind: String] = [
-    .forward: "#4e79a7", .learn: "#e15759", .step: "#f28e2b", .transfer: "#76b7b2", .wait: "#e8e8e8"
+    .forward: "#4e79a7", .learn: "#e15759", .step: "#f28e2b", .transfer: "#76b7b2", .wait: "#e8e8e8",
+    .allreduce: "#b07aa1"
   ]
 
   /// The timeline as an SVG document under `title`: one track per device, spans coloured by kind.

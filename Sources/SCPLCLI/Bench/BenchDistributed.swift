@@ -26,9 +26,18 @@ extension Bench {
         rank 0's milliseconds per step in its send (its trace's transfer spans, from --profile). Target: \
         processes keep at least 85 % of the threads' throughput (VGG width 0.25, batch 128, 2 ranks). \
         Results go to <out>/distributed-<model>.json and .md.
+
+        With --replicas R, each round runs three variants: R replicas of the pipeline as threads of one \
+        process (`train --devices N --replicas R`), as R × N processes (`launch --nproc R×N -- train --devices 1 \
+        --replicas R`), and one pipeline on R times the batch (`train --devices N --batch-size R×B`); the \
+        report adds the bytes each step all-reduces (every component's gradients) and, from the processes' \
+        trace, the all-reduce milliseconds per step and the share of them during which another device of \
+        the pipeline was computing (hidden). Target: processes keep at least 85 % of the threads' \
+        throughput. Results go to <out>/distributed-replicas-<model>.json and .md.
         """)
 
-    @Option(help: "Ranks (and threads).") var ranks = 2
+    @Option(help: "Ranks (and threads) of one pipeline.") var ranks = 2
+    @Option(help: "Replicas of the pipeline (data parallelism; see the discussion).") var replicas = 1
     @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model: ModelKind = .vgg
     @Option(help: "Data set (default fashion-mnist for vision models, bbc-news for text).") var dataset: DatasetName?
     @Option(help: "Channel width multiplier of vision models.") var width = 0.25
@@ -48,6 +57,10 @@ extension Bench {
     @Option(help: "With --rank-command: the port of rank 0's store (default 29500).") var masterPort = 29500
 
     func validate() throws {
+      guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1, got \(replicas)") }
+      guard replicas == 1 || rankCommand.isEmpty else {
+        throw ValidationError("--replicas runs its processes with scpl launch on this host; leave out --rank-command")
+      }
       guard rankCommand.isEmpty || rankCommand.count == ranks else {
         throw ValidationError(
           "--rank-command is given \(rankCommand.count) time(s) for \(ranks) ranks: give it once per rank, in rank order"
@@ -56,6 +69,7 @@ extension Bench {
     }
 
     func run() throws {
+      if replicas > 1 { return try runReplicas() }
       let dataset = self.dataset ?? (model.family == .vision ? .fashionMNIST : .bbcNews)
       let components = 4
       let placement = self.placement ?? (0..<components).map { String($0 * ranks / components) }.joined(separator: ",")
@@ -120,6 +134,136 @@ extension Bench {
       try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
       print("\n" + markdown)
       print("saved \(directory.appendingPathComponent(stem).path).json and .md")
+    }
+
+    /// `--replicas R`: the replicas as threads, as processes, and one pipeline on R × the batch.
+    private func runReplicas() throws {
+      let dataset = self.dataset ?? (model.family == .vision ? .fashionMNIST : .bbcNews)
+      let components = 4
+      let placement = self.placement ?? (0..<components).map { String($0 * ranks / components) }.joined(separator: ",")
+      func args(batch: Int) -> [String] {
+        var a = [
+          "train", "--model", model.rawValue, "--method", "scpl", "--dataset", dataset.rawValue, "--epochs",
+          String(epochs), "--batch-size", String(batch), "--limit-train", String(limitTrain), "--limit-test", "100",
+          "--threads", "1", "--threads-per-device", "1", "--placement", placement, "--lr-schedule", "constant"
+        ]
+        if model.family == .vision { a += ["--width", String(width), "--aug", "none"] }
+        return a
+      }
+      let bytes = try allReducedBytes(dataset: dataset)
+      print(
+        "bench distributed: \(model) · scpl · async, \(replicas) replicas of \(ranks) ranks (placement \(placement)), batch \(batchSize) per replica, \(limitTrain) samples × \(epochs) epochs, \(rounds) round(s)"
+      )
+      print("bytes all-reduced per step (every component's gradients, on each replica): \(bytes)")
+      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "scpl-bench-replicas-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: scratch) }
+      var threads: [Double] = [], processes: [Double] = [], single: [Double] = []
+      var ratios: [Double] = [], allreduceMs: [Double] = [], hidden: [Double] = []
+      for round in 1...rounds {
+        let (a, b, c) = (
+          scratch.appendingPathComponent("threads-\(round)"), scratch.appendingPathComponent("processes-\(round)"),
+          scratch.appendingPathComponent("single-\(round)")
+        )
+        let replicated = args(batch: batchSize) + ["--replicas", String(replicas)]
+        try runScpl(replicated + ["--devices", String(ranks), "--out", a.path])
+        try runScpl(
+          ["launch", "--nproc", String(ranks * replicas), "--"] + replicated
+            + ["--devices", "1", "--profile", "--out", b.path])
+        try runScpl(args(batch: replicas * batchSize) + ["--devices", String(ranks), "--out", c.path])
+        let (t, p, o) = (try samplesPerSecond(a), try samplesPerSecond(b), try samplesPerSecond(c))
+        let (ms, share) = try allReduceFigures(b)
+        threads.append(t); processes.append(p); single.append(o); ratios.append(p / t)
+        allreduceMs.append(ms); hidden.append(share)
+        print(
+          String(
+            format:
+              "round %d: threads %.1f, processes %.1f (×%.3f), one pipeline on ×%d the batch %.1f samples/s; all-reduce %.2f ms/step, %.0f%% hidden",
+            round, t, p, p / t, replicas, o, ms, 100 * share))
+      }
+      let report: [String: Any] = [
+        "model": model.rawValue, "dataset": dataset.rawValue, "ranks_per_replica": ranks, "replicas": replicas,
+        "placement": placement, "batch_size_per_replica": batchSize,
+        "width": model.family == .vision ? width : NSNull(), "epochs": epochs, "limit_train": limitTrain,
+        "rounds": rounds, "threads_samples_per_second": threads, "processes_samples_per_second": processes,
+        "one_pipeline_samples_per_second": single, "ratio_per_round": ratios,
+        "median_threads_samples_per_second": threads.median, "median_processes_samples_per_second": processes.median,
+        "median_one_pipeline_samples_per_second": single.median, "median_ratio": ratios.median,
+        "allreduced_bytes_per_step": bytes, "allreduce_ms_per_step": allreduceMs, "allreduce_hidden_share": hidden,
+        "libtorch": EngineInfo.libtorchVersion
+      ]
+      let f = { (x: Double) in String(format: "%.1f", x) }
+      let markdown = """
+        | \(model) · scpl · async, \(replicas) replicas × \(ranks) ranks, batch \(batchSize) per replica | samples/s (median of \(rounds) round(s)) |
+        |---|---|
+        | replicas as threads (1 process) | \(f(threads.median)) |
+        | replicas as processes (Gloo, loopback) | \(f(processes.median)) |
+        | one pipeline, batch \(replicas * batchSize) | \(f(single.median)) |
+        | processes / threads (per round, median) | \(String(format: "%.3f", ratios.median)) |
+
+        Each step all-reduces \(bytes) bytes per replica (every component's gradients, one bucket per component); in the \
+        processes' trace, all-reduce takes \(String(format: "%.2f", allreduceMs.median)) ms per step, \(String(format: "%.0f", 100 * hidden.median)) % of it \
+        while another device of the pipeline computes (medians over rounds).
+        Target: processes / threads ≥ 0.85 — \(ratios.median >= 0.85 ? "met" : "not met").
+
+        """
+      let directory = URL(fileURLWithPath: out)
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      let stem = "distributed-replicas-\(model.rawValue)"
+      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(
+        to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
+      try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
+      print("\n" + markdown)
+      print("saved \(directory.appendingPathComponent(stem).path).json and .md")
+    }
+
+    /// The bytes of every optimizer's parameters of the SCPL method (what each replica all-reduces per step).
+    private func allReducedBytes(dataset: DatasetName) throws -> Int {
+      var p = PartialTrainConfig()
+      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize
+      p.limitTest = 1
+      if model.family == .vision { p.width = width; p.aug = Augmentation.none }
+      let data = try DatasetCatalog.load(try p.resolved())
+      let config = try p.resolved(fitting: data)
+      let model = try ModelFactory.build(
+        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let method = try Methods.make(.scpl, model: model, options: config.methodOptions)
+      return method.optimizers.flatMap(\.parameters).reduce(0) { $0 + $1.count * $1.dtype.byteSize }
+    }
+
+    /// From a run's trace: all-reduce milliseconds per step (every device's, summed), and the
+    /// share of that time during which another device computed (its busy spans, less its own
+    /// all-reduces).
+    private func allReduceFigures(_ folder: URL) throws -> (msPerStep: Double, hidden: Double) {
+      let data = try Data(contentsOf: folder.appendingPathComponent("trace.json"))
+      let events =
+        (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []
+      typealias Interval = (device: Int, start: Double, end: Double)
+      var reduces: [Interval] = [], busy: [Interval] = []
+      var steps = Set<Int>()
+      for e in events where e["ph"] as? String == "X" {
+        guard let device = e["tid"] as? Int, let ts = e["ts"] as? Double, let dur = e["dur"] as? Double else { continue }
+        if let batch = (e["args"] as? [String: Any])?["batch"] as? Int { steps.insert(batch) }
+        switch e["cat"] as? String {
+        case "allreduce": reduces.append((device, ts, ts + dur))
+        case "forward", "learn", "step", "transfer": busy.append((device, ts, ts + dur))
+        default: break
+        }
+      }
+      func overlap(_ a: Interval, _ b: Interval) -> Double { max(0, min(a.end, b.end) - max(a.start, b.start)) }
+      let total = reduces.reduce(0) { $0 + $1.end - $1.start }
+      // Per all-reduce, the most any one other device computed during it: its busy time then,
+      // less its own all-reduces (with two devices per pipeline, exactly the hidden time).
+      func time(_ spans: [Interval], on d: Int, during r: Interval) -> Double {
+        spans.filter { $0.device == d }.map { overlap($0, r) }.reduce(0, +)
+      }
+      var hidden = 0.0
+      for r in reduces {
+        let others = Set(busy.map(\.device)).subtracting([r.device])
+        let computing = others.map { time(busy, on: $0, during: r) - time(reduces, on: $0, during: r) }
+        hidden += min(r.end - r.start, max(0, computing.max() ?? 0))
+      }
+      return (steps.isEmpty ? .nan : total / 1000 / Double(steps.count), total > 0 ? hidden / total : 0)
     }
 
     /// Runs this `scpl` with `arguments`, its output discarded; throws on a non-zero exit.
