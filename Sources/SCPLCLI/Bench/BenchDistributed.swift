@@ -242,7 +242,9 @@ extension Bench {
       var reduces: [Interval] = [], busy: [Interval] = []
       var steps = Set<Int>()
       for e in events where e["ph"] as? String == "X" {
-        guard let device = e["tid"] as? Int, let ts = e["ts"] as? Double, let dur = e["dur"] as? Double else { continue }
+        guard let device = e["tid"] as? Int, let ts = e["ts"] as? Double, let dur = e["dur"] as? Double else {
+          continue
+        }
         if let batch = (e["args"] as? [String: Any])?["batch"] as? Int { steps.insert(batch) }
         switch e["cat"] as? String {
         case "allreduce": reduces.append((device, ts, ts + dur))
