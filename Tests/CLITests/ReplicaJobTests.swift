@@ -67,14 +67,16 @@ final class ReplicaJobTests: XCTestCase {
     }
   }
 
-  /// Ctrl-C reaches every rank of a job of two replicas: the leaders agree to stop at the same
-  /// step, rank 0 writes a checkpoint of it, the job ends with 130. A resume across processes is
-  /// refused with a sentence; in one process, as two replicas of threads, it finishes the run,
-  /// bit for bit the run that was never stopped.
+  /// Ctrl-C reaches every rank of a job of two replicas of two ranks: the leaders agree to stop at the same
+  /// step, rank 0 writes a checkpoint of it, the job ends with 130. The job resumes across
+  /// processes (replica 0's leader sends the other the checkpoint) and finishes the run, bit for
+  /// bit the same replicas as threads never stopped; so does a copy of the stopped folder
+  /// resumed in one process.
   func testCtrlCStopsEveryReplicaAtOneStepAndTheRunResumes() throws {
     let base = vgg(epochs: 2, samples: 2048)
     let folder = scratch.appendingPathComponent("ctrl-c")
-    let launch = try ScplProcess(["launch", "--nproc", "2", "--"] + base + ["--timeout", "30", "--out", folder.path])
+    let launch = try ScplProcess(
+      ["launch", "--nproc", "4", "--"] + base + ["--devices", "1", "--timeout", "30", "--out", folder.path])
     let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
     XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1")
     XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
@@ -86,14 +88,18 @@ final class ReplicaJobTests: XCTestCase {
     XCTAssertTrue(
       Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step")
 
-    let refused = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--replicas", "2"])
-    XCTAssertNotEqual(refused.status, 0)
-    XCTAssertTrue(refused.stderr.contains("runs in one process for now"), refused.stderr)
-    let resumed = try run(["train", "--resume", folder.path, "--replicas", "2"])
+    let copy = scratch.appendingPathComponent("ctrl-c-copy")
+    try FileManager.default.copyItem(at: folder, to: copy)
+    let resumed = try run(["launch", "--nproc", "4", "--", "train", "--resume", folder.path, "--timeout", "30"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertTrue(resumed.stdout.contains("[rank 2] replica 1 of 2 resumed and done"), resumed.stdout)
+    XCTAssertFalse(resumed.stderr.contains("Error"), "no rank reported an error: \(resumed.stderr)")
+    let inOneProcess = try run(["train", "--resume", copy.path, "--devices", "2"])
+    XCTAssertEqual(inOneProcess.status, 0, inOneProcess.stderr)
     let straight = scratch.appendingPathComponent("straight")
-    let whole = try run(base + ["--out", straight.path])
+    let whole = try run(base + ["--devices", "2", "--out", straight.path])
     XCTAssertEqual(whole.status, 0, whole.stderr)
     try assertSameTraining(straight, folder)
+    try assertSameTraining(straight, copy)
   }
 }

@@ -91,4 +91,66 @@ public final class DistributedReplicas: @unchecked Sendable {
     try lossMeans.average([t], group: 0)
     return try t.toArray(Double.self)
   }
+
+  /// What replica 0's leader tells the others when a job of replicas resumes: the run's
+  /// configuration, where its checkpoint left off, and the checkpoint's tensors' names and
+  /// shapes (the tensors follow, one broadcast each); or why it could not resume.
+  private struct ResumeHeader: Codable {
+    struct TensorInfo: Codable {
+      var name: String
+      var shape: [Int]
+      var dtype: Int32
+    }
+    var config: TrainConfig?
+    var run = 0, epoch = 0
+    var records: [EpochRecord] = []
+    var progress: Trainer.EpochProgress?
+    var tensors: [TensorInfo] = []
+    var error: String?
+  }
+
+  /// Leaders, when a job of replicas resumes: replica 0's leader passes the run's configuration
+  /// and checkpoint (or the error that stopped it reading them), every other leader gets them,
+  /// so that each replica resumes from replica 0's state. Throws replica 0's error on the others.
+  public func shareResume(_ mine: Result<(config: TrainConfig, point: Trainer.ResumePoint), Error>?) throws -> (
+    config: TrainConfig, point: Trainer.ResumePoint
+  ) {
+    guard let group = stopVotes else { throw PipelineError("only a replica's leader shares the resumed run") }
+    var header = ResumeHeader()
+    var tensors: [Tensor] = []
+    switch mine {
+    case .success(let (config, point)):
+      let named = point.state.sorted { $0.key < $1.key }
+      header.config = config
+      (header.run, header.epoch, header.records, header.progress) = (
+        point.run, point.epoch, point.records, point.progress
+      )
+      header.tensors = named.map { .init(name: $0.key, shape: $0.value.shape, dtype: $0.value.dtype.rawValue) }
+      tensors = try named.map { try $0.value.contiguous() }
+    case .failure(let error): header.error = "\(error)"
+    case nil: break
+    }
+    let bytes = try group.broadcastBytes(group.rank == 0 ? Array(try JSONEncoder().encode(header)) : [], from: 0)
+    let told = try JSONDecoder().decode(ResumeHeader.self, from: Data(bytes))
+    if let error = told.error {
+      if case .failure(let mine) = mine { throw mine }
+      throw ConfigError("replica 0 could not resume the run: \(error)")
+    }
+    guard let config = told.config else { throw PipelineError("replica 0 sent no configuration to resume") }
+    if group.rank != 0 {
+      tensors = try told.tensors.map { info in
+        guard let dtype = DType(rawValue: info.dtype) else {
+          throw PipelineError("replica 0 sent \(info.name) of an unknown type \(info.dtype)")
+        }
+        return try Tensor.zeros(info.shape, dtype: dtype)
+      }
+    }
+    for t in tensors { try group.broadcast(t, from: 0) }
+    let state = Dictionary(uniqueKeysWithValues: zip(told.tensors.map(\.name), tensors))
+    return (
+      config,
+      Trainer.ResumePoint(
+        run: told.run, epoch: told.epoch, state: state, records: told.records, progress: told.progress)
+    )
+  }
 }

@@ -351,51 +351,57 @@ public final class Trainer {
           }
           return true
         }
+        /// What a step's losses do (averaged over the replicas first, with replicas): the epoch's
+        /// sums, TensorBoard, the progress line; a loss that is not finite stops the run.
+        func account(_ result: StepResult) throws {
+          let t = segmentStart + result.batch  // the batch's index in the epoch
+          // A component that has not joined yet has no loss (NaN), as a skipped batch's.
+          if !skipping, let k = result.losses.prefix(active).firstIndex(where: { !$0.isFinite }) {
+            let error = Diverged(
+              loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
+              checkpointEpoch: lastCheckpointEpoch, method: config.method)
+            guard replicas != nil else { throw error }
+            if diverged == nil { diverged = error }
+          }
+          guard diverged == nil else { return }
+          // Every replica's batch counts (a replica's share of the global batch, in a process of one).
+          let n = feed.sizes[t - resumedAt] * (replicas?.replicas ?? 1)
+          for (i, l) in result.losses.enumerated() where l.isFinite {
+            sofar.lossSums[i] += l * Double(n)
+            sofar.lossSamples[i] += n
+          }
+          sofar.seen += n
+          sofar.step = t + 1
+          step += 1
+          stepsThisSession += 1
+          try events.add(
+            zip(method.lossNames, result.losses).prefix(active).map { ("train/loss/\($0)", $1) } + [
+              ("train/learning_rate", rates.rate(batch: result.batch))
+            ],
+            step: step)
+          let done = Double(t + 1) / Double(stepsPerEpoch)
+          let elapsed = Stopwatch.now() - wall
+          let remaining = elapsed / Double(t + 1 - resumedAt) * Double(stepsPerEpoch - t - 1)
+          progress.update(
+            fraction: done,
+            String(
+              format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1,
+              config.times,
+              epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
+              Double(sofar.seen - seenBefore) / elapsed, ProgressLine.duration(elapsed),
+              ProgressLine.duration(remaining)))
+        }
+        // With replicas, each step's losses are averaged on a thread of their own (`StepLossMeans`).
+        let stepMeans = replicas.map(StepLossMeans.init)
+        defer { stepMeans?.abandon() }
         do {
           segmentRun = try executor.trainEpoch(feed.next(count, unless: feedNoMore), rates: rates) { outcome in
-            let result =
-              try replicas.map {
-                StepResult(
-                  batch: outcome.batch, losses: try $0.meanLosses(outcome.losses), start: outcome.start,
-                  end: outcome.end, interval: outcome.interval)
-              } ?? outcome
-            let t = segmentStart + result.batch  // the batch's index in the epoch
-            // A component that has not joined yet has no loss (NaN), as a skipped batch's.
-            if !skipping, let k = result.losses.prefix(active).firstIndex(where: { !$0.isFinite }) {
-              let error = Diverged(
-                loss: method.lossNames[k], value: result.losses[k], epoch: epoch, step: t + 1,
-                checkpointEpoch: lastCheckpointEpoch, method: config.method)
-              guard replicas != nil else { throw error }
-              if diverged == nil { diverged = error }
-            }
-            guard diverged == nil else { return }
-            // Every replica's batch counts (a replica's share of the global batch, in a process of one).
-            let n = feed.sizes[t - resumedAt] * (replicas?.replicas ?? 1)
-            for (i, l) in result.losses.enumerated() where l.isFinite {
-              sofar.lossSums[i] += l * Double(n)
-              sofar.lossSamples[i] += n
-            }
-            sofar.seen += n
-            sofar.step = t + 1
-            step += 1
-            stepsThisSession += 1
-            try events.add(
-              zip(method.lossNames, result.losses).prefix(active).map { ("train/loss/\($0)", $1) } + [
-                ("train/learning_rate", rates.rate(batch: result.batch))
-              ],
-              step: step)
-            let done = Double(t + 1) / Double(stepsPerEpoch)
-            let elapsed = Stopwatch.now() - wall
-            let remaining = elapsed / Double(t + 1 - resumedAt) * Double(stepsPerEpoch - t - 1)
-            progress.update(
-              fraction: done,
-              String(
-                format: "run %d/%d epoch %d/%d  %3.0f%%  loss %@  lr %.3g  %.0f samples/s  elapsed %@  ETA %@", run + 1,
-                config.times,
-                epoch, config.epochs, 100 * done, Self.format(lossMeans()), rates.rate(batch: result.batch),
-                Double(sofar.seen - seenBefore) / elapsed, ProgressLine.duration(elapsed),
-                ProgressLine.duration(remaining)))
+            guard let stepMeans else { return try account(outcome) }
+            stepMeans.post(outcome)
+            for mean in stepMeans.ready() { try account(mean) }
           }
+          // The means of the last steps, once every leader has posted them.
+          for mean in try stepMeans?.finish() ?? [] { try account(mean) }
         } catch let error where link != nil && !(error is Diverged) && !(error is Interrupted) {
           // A distributed run: say where the run stood when a rank was lost.
           throw RunFolderError(

@@ -61,22 +61,21 @@ struct DistributedOptions: ParsableArguments {
 
   /// A job of `--replicas R` > 1: every rank agrees on the options over the whole job, then forms
   /// its replica's chain and its groups (`DistributedReplicas`). nil for a job of one pipeline.
-  func replicas(of world: RankLink, partial: () throws -> PartialTrainConfig, resuming: Bool) throws
+  /// Resuming `folder`, rank 0 tells every rank R: its --replicas, else the run's own.
+  func replicas(of world: RankLink, partial: () throws -> PartialTrainConfig, resuming folder: URL?) throws
     -> DistributedReplicas?
   {
-    if resuming {
-      // The leaders of the other replicas would need the checkpoint: a resume runs in one process.
-      let count = (try? partial())?.replicas ?? 1
-      if count > 1 {
-        throw ConfigError(
-          "--resume of a job of --replicas \(count) runs in one process for now: `scpl train --resume DIR --replicas \(count)` continues it, each replica on threads of its own"
-        )
-      }
-      return nil
+    var count: Int?
+    if let folder {
+      let mine =
+        world.rank == 0
+        ? ((try? partial())?.replicas ?? (try? RunIdentity.read(folder: folder).config.replicaCount) ?? 1) : 0
+      count = Int(String(decoding: try world.group.broadcastBytes(Array(String(mine).utf8), from: 0), as: UTF8.self))
+    } else {
+      count = try partial().replicas
     }
-    let given = try partial()
-    guard let count = given.replicas, count > 1 else { return nil }
-    try DistributedJob.agree(on: given, over: world.group)
+    guard let count, count > 1 else { return nil }
+    try DistributedJob.agree(on: try partial(), over: world.group)
     return try DistributedReplicas(world: world.group, replicas: count)
   }
 

@@ -266,7 +266,9 @@ public struct TrainOptions: ParsableArguments {
     let world = try job.join()
     let partial = { try partialConfig(customModel: model != nil, customData: data != nil, defaults: defaults) }
     // A job of replicas: every rank forms its groups; each replica's leader drives its own chain.
-    let replicas = try world.flatMap { try job.replicas(of: $0, partial: partial, resuming: resume != nil) }
+    let replicas = try world.flatMap {
+      try job.replicas(of: $0, partial: partial, resuming: resume.map { URL(fileURLWithPath: $0) })
+    }
     let link = replicas.map(\.chain) ?? world
     if let replicas, !replicas.isLeader, let link {
       return try job.serve(
@@ -278,7 +280,7 @@ public struct TrainOptions: ParsableArguments {
     defer { link?.endJob() }
     if let resume {
       return try resumeRun(
-        URL(fileURLWithPath: resume), link: link, model: model, data: data, partial: partial,
+        URL(fileURLWithPath: resume), link: link, replicas: replicas, model: model, data: data, partial: partial,
         adjustMethodOptions: method)
     }
     let given = try partial()
@@ -313,19 +315,21 @@ public struct TrainOptions: ParsableArguments {
         dataset: resolved.dataset == .custom ? data?.name ?? "custom" : resolved.dataset.rawValue)
     try folder.writeConfig(RunConfigRecord(config: resolved, data: loaded))
     print("data: \(loaded.trainName) \(loaded.train.count) samples, \(loaded.testName) \(loaded.test.count) samples")
-    print("run folder: \(folder.url.path)")
+    if let replicas, scratch != nil {
+      print("replica \(replicas.replica) of \(replicas.replicas) (rank 0 writes the run folder)")
+    } else {
+      print("run folder: \(folder.url.path)")
+    }
     let trainer = Trainer(config: resolved, data: loaded, folder: folder)
     trainer.buildModel = build
     trainer.adjustMethodOptions = method
     trainer.link = link
     trainer.replicas = replicas
     StopSignals.install(for: trainer)
-    let summary = try Self.running(trainer)
-    if let scratch {
-      return print(
-        "replica \(replicas!.replica) of \(resolved.replicaCount) done (its records were in \(scratch.path); rank 0 writes the run folder)"
-      )
+    if let replicas, scratch != nil {
+      return try Self.following(trainer, replicas, done: "done")
     }
+    let summary = try Self.running(trainer)
     print(
       String(
         format: "final test accuracy: %.2f%% (best %.2f%%) on %d test samples%@", 100 * summary.testAccuracyMean,
@@ -333,6 +337,20 @@ public struct TrainOptions: ParsableArguments {
         resolved.times > 1
           ? String(format: ", mean of %d runs (best ± %.2f)", resolved.times, 100 * summary.bestTestAccuracyStd) : ""))
     print(Self.picture(summary.runs.first, config: resolved, placement: trainer.placement, folder: folder.url.path))
+  }
+
+  /// The leader of replica r > 0 runs its trainer: its records go to a temporary folder, so what
+  /// it says names rank 0's run folder instead (a stop ends the process as `running` does).
+  static func following(_ trainer: Trainer, _ replicas: DistributedReplicas, done: String) throws {
+    let replica = "replica \(replicas.replica) of \(replicas.replicas)"
+    do {
+      _ = try trainer.run()
+    } catch is Trainer.Interrupted {
+      FileHandle.standardError.write(
+        Data("\(replica) stopped at the step the replicas agreed on; rank 0's run folder keeps the checkpoint\n".utf8))
+      throw ExitCode(StopSignals.exitStatus(trainer.stopRequest.signalName))
+    }
+    print("\(replica) \(done) (rank 0 writes the run folder)")
   }
 
   /// Runs the trainer; a run stopped by a signal ends the process with 128 + the signal's number
@@ -379,7 +397,7 @@ extension TrainOptions {
   /// Continues a run folder: same config, data and seeds; training restarts after the last epoch
   /// whose checkpoint was written, and the metrics, curves and summary are completed.
   func resumeRun(
-    _ url: URL, link: RankLink?, model: ModelBuilder?, data source: DataSource?,
+    _ url: URL, link: RankLink?, replicas: DistributedReplicas? = nil, model: ModelBuilder?, data source: DataSource?,
     partial: () throws -> PartialTrainConfig, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
   ) throws {
     if let config {
@@ -387,7 +405,42 @@ extension TrainOptions {
         "--resume continues a run with the options in its config.json; --config \(config) would be ignored, so it is refused (only where the run computes may change: \(TrainConfig.layoutKeys.sorted().map { "--\($0)" }.joined(separator: ", ")))"
       )
     }
-    let (config, point, data, folder) = try job.prepare(
+    if let replicas, replicas.replica > 0 {
+      return try resumeReplica(
+        replicas, link: link, model: model, data: source, partial: partial, adjustMethodOptions: adjustMethodOptions)
+    }
+    let prepared: (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder)
+    do {
+      prepared = try prepareResume(url, link: link, model: model, data: source, partial: partial)
+    } catch {
+      _ = try? replicas?.shareResume(.failure(error))  // the other replicas' leaders hear why
+      throw error
+    }
+    // The other replicas' leaders resume from replica 0's configuration and checkpoint.
+    _ = try replicas?.shareResume(.success((prepared.0, prepared.1)))
+    let (config, point, data, folder) = prepared
+    let trainer = Trainer(config: config, data: data, folder: folder)
+    trainer.buildModel = Self.builder(model)
+    trainer.adjustMethodOptions = adjustMethodOptions
+    trainer.resume = point
+    trainer.link = link
+    trainer.replicas = replicas
+    print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
+    StopSignals.install(for: trainer)
+    let summary = try Self.running(trainer)
+    print(
+      String(
+        format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean,
+        100 * summary.bestTestAccuracyMean))
+  }
+
+  /// Rank 0 of a resume: the run's configuration (with the layout options given), its newest
+  /// checkpoint, its data and its folder, held; the other ranks of its chain hear the job.
+  private func prepareResume(
+    _ url: URL, link: RankLink?, model: ModelBuilder?, data source: DataSource?,
+    partial: () throws -> PartialTrainConfig
+  ) throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) {
+    try job.prepare(
       link,
       { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData, RunFolder) in
         try link.map { try DistributedJob.agree(on: try partial(), over: $0.group) }
@@ -402,18 +455,36 @@ extension TrainOptions {
         try Threads.setThreadCount(config.threads)
         return (config, point, try Self.loadData(config, source), folder)
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
+  }
+
+  /// The leader of replica r > 0 of a job of replicas that resumes: replica 0's leader sends the
+  /// run's configuration and checkpoint; this replica resumes from them, its data read here, its
+  /// records in a temporary folder.
+  private func resumeReplica(
+    _ replicas: DistributedReplicas, link: RankLink?, model: ModelBuilder?, data source: DataSource?,
+    partial: () throws -> PartialTrainConfig, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
+  ) throws {
+    let (config, point, data) = try job.prepare(
+      link,
+      { () throws -> (TrainConfig, Trainer.ResumePoint, LoadedData) in
+        try link.map { try DistributedJob.agree(on: try partial(), over: $0.group) }
+        let (config, point) = try replicas.shareResume(nil)
+        try Threads.setThreadCount(config.threads)
+        return (config, point, try Self.loadData(config, source))
+      }, job: { DistributedJob(config: $0.0, data: $0.2) })
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "scpl-replica\(replicas.replica)-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let folder = try RunFolder(scratch)
+    try folder.writeConfig(RunConfigRecord(config: config, data: data))
     let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.buildModel = Self.builder(model)
     trainer.adjustMethodOptions = adjustMethodOptions
     trainer.resume = point
     trainer.link = link
-    print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
+    trainer.replicas = replicas
     StopSignals.install(for: trainer)
-    let summary = try Self.running(trainer)
-    print(
-      String(
-        format: "final test accuracy: %.2f%% (best %.2f%%)", 100 * summary.testAccuracyMean,
-        100 * summary.bestTestAccuracyMean))
+    try Self.following(trainer, replicas, done: "resumed and done")
   }
 }
 
