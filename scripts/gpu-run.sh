@@ -3,9 +3,9 @@
 # built against): unpacks .gpu-check/scpl-gpu.tar.xz, runs `scpl selftest --cuda`, then
 # `scpl bench train` of BP off, BP nmp, SCPL async and SCPL scpl-gpipe for the VGG at the paper's
 # width and timing batch sizes (32 … 512) and for the LSTM, each component on a lane (stream) of
-# GPU 0. Everything lands in $OUT (default gpu-results): logs, selftest.json, the bench JSON and
-# Markdown, status.txt with each step's exit status. Each step is bounded in time, and a failing
-# step does not stop the next.
+# GPU 0, then trains two replicas of a two-lane pipeline (`--replicas 2`). Everything lands in
+# $OUT (default gpu-results): logs, selftest.json, the bench JSON and Markdown, status.txt with
+# each step's exit status. Each step is bounded in time, and a failing step does not stop the next.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-results}
@@ -42,3 +42,7 @@ step bench-vgg 240 "$SCPL" bench train --model vgg --width 1 --runs bp:off,bp:nm
   --devices cuda:0x4 --batch-sizes 32,64,128,256,512 --steps 10 --out "$OUT" --stem gpu-vgg
 step bench-lstm 150 "$SCPL" bench train --model lstm --runs bp:off,bp:nmp,scpl:async,scpl:scpl-gpipe \
   --devices cuda:0x4 --batch-sizes 128,512,1024 --steps 10 --out "$OUT" --stem gpu-lstm
+# Two replicas of a two-lane pipeline on GPU 0, each replica with lanes (streams) of its own, their
+# gradients averaged on the host (ThreadReplicas); the run folder is kept for its summary.
+step replicas-2lanes 120 "$SCPL" train --model vgg --width 0.25 --devices cuda:0x2 --replicas 2 --epochs 1 \
+  --limit-train 4096 --limit-test 1000 --batch-size 128 --out "$OUT/replicas-2lanes"
