@@ -75,12 +75,16 @@ struct Launch: ParsableCommand {
       }
       ranks.append(p)
     }
-    forwardStops(to: ranks)
+    let stopping = forwardStops(to: ranks)
     var failure: (rank: Int, status: Int32)?
     for _ in 0..<nproc {
       let (rank, status) = exits.next()
       guard status != 0, failure == nil else { continue }
       failure = (rank, status)
+      // A stop that reached every rank (Ctrl-C): a rank that has stopped is not a failure the
+      // others must be stopped for; they stop at the step the run agreed on (a replica's leader
+      // may end before rank 0 has written the checkpoint, which a second signal would cut short).
+      if stopping.withLock({ $0 }), [128 + SIGINT, 128 + SIGTERM].contains(status) { continue }
       FileHandle.standardError.write(
         Data("scpl launch: rank \(rank) exited with status \(status); stopping the other ranks\n".utf8))
       for p in ranks where p.isRunning { p.terminate() }
@@ -98,14 +102,18 @@ struct Launch: ParsableCommand {
   /// Ctrl-C reaches launch and every rank at once: launch lets rank 0 stop the run (it drains the
   /// pipeline and writes a checkpoint; the other ranks wait for it). A SIGTERM sent to launch
   /// alone goes on to rank 0. A second signal kills every rank and exits.
-  private func forwardStops(to ranks: [Process]) {
+  /// Returns whether a first signal has come.
+  private func forwardStops(to ranks: [Process]) -> LockedValue<Bool> {
+    let stopping = LockedValue(false)
     StopSignals.handle(
       first: { name in
+        stopping.withLock { $0 = true }
         if name == "SIGTERM", let first = ranks.first, first.isRunning { kill(first.processIdentifier, SIGTERM) }
       },
       second: { _ in
         for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) }
       })
+    return stopping
   }
 
   /// A process's exit status as a shell reports it (128 + the signal that killed it).
