@@ -292,18 +292,7 @@ final class DistributedTests: XCTestCase {
       ["launch", "--nproc", "2", "--"] + vgg(epochs: 3, samples: 2048)
         + ["--placement", "0,0,1,1", "--timeout", "30", "--out", folder.path])
     let metrics = folder.appendingPathComponent("metrics.jsonl")
-    let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
-    XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1")
-    // into epoch 2
-    XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
-    try pressControlC(launch.process)
-    let stopped = launch.finish(within: 120)
-    XCTAssertEqual(stopped.status, 130, stopped.stderr)
-    let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
-    XCTAssertTrue(summary.contains("\"interrupted\"") && summary.contains("stopped by SIGINT in epoch 2"), summary)
-    XCTAssertTrue(
-      Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 },
-      "a checkpoint of the step in epoch 2")
+    try stopInEpochTwo(launch, folder)
     let resumed = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--timeout", "30"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertEqual(try EpochRecord.readLines(metrics).map(\.epoch), [1, 2, 3])

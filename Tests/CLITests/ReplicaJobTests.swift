@@ -77,16 +77,7 @@ final class ReplicaJobTests: XCTestCase {
     let folder = scratch.appendingPathComponent("ctrl-c")
     let launch = try ScplProcess(
       ["launch", "--nproc", "4", "--"] + base + ["--devices", "1", "--timeout", "30", "--out", folder.path])
-    let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
-    XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1")
-    XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded")
-    try pressControlC(launch.process)
-    let stopped = launch.finish(within: 120)
-    XCTAssertEqual(stopped.status, 130, stopped.stderr)
-    let because = try summary(folder)["stopped_because"] as? String ?? ""
-    XCTAssertTrue(because.contains("stopped by SIGINT in epoch 2"), because)
-    XCTAssertTrue(
-      Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step")
+    try stopInEpochTwo(launch, folder)
 
     let copy = scratch.appendingPathComponent("ctrl-c-copy")
     try FileManager.default.copyItem(at: folder, to: copy)

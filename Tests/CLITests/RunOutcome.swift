@@ -42,3 +42,22 @@ func childProcesses(of parent: Int32) throws -> [Int32] {
 func pressControlC(_ launch: Process) throws {
   for pid in [launch.processIdentifier] + (try childProcesses(of: launch.processIdentifier)) { kill(pid, SIGINT) }
 }
+
+/// Presses Ctrl-C on `launch` once its run in `folder` has a checkpoint of epoch 1 and a step
+/// of epoch 2; checks that the job ends with 130, summary.json saying where it stopped, and a
+/// checkpoint of that step.
+func stopInEpochTwo(_ launch: ScplProcess, _ folder: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+  let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
+  XCTAssertTrue(waitForFile(checkpoint, seconds: 180), "no checkpoint after epoch 1", file: file, line: line)
+  XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded", file: file, line: line)
+  try pressControlC(launch.process)
+  let stopped = launch.finish(within: 120)
+  XCTAssertEqual(stopped.status, 130, stopped.stderr, file: file, line: line)
+  let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
+  XCTAssertTrue(
+    summary.contains("\"interrupted\"") && summary.contains("stopped by SIGINT in epoch 2"), summary, file: file,
+    line: line)
+  XCTAssertTrue(
+    Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step",
+    file: file, line: line)
+}

@@ -126,14 +126,7 @@ extension Bench {
         Target (VGG width 0.25, batch 128, 2 ranks): processes / threads ≥ 0.85 — \(ratios.median >= 0.85 ? "met" : "not met").
 
         """
-      let directory = URL(fileURLWithPath: out)
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let stem = "distributed-\(model.rawValue)"
-      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(
-        to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
-      try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
-      print("\n" + markdown)
-      print("saved \(directory.appendingPathComponent(stem).path).json and .md")
+      try save(report, markdown, stem: "distributed-\(model.rawValue)")
     }
 
     /// `--replicas R`: the replicas as threads, as processes, and one pipeline on R × the batch.
@@ -207,26 +200,12 @@ extension Bench {
         Target: processes / threads ≥ 0.85 — \(ratios.median >= 0.85 ? "met" : "not met").
 
         """
-      let directory = URL(fileURLWithPath: out)
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let stem = "distributed-replicas-\(model.rawValue)"
-      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(
-        to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
-      try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
-      print("\n" + markdown)
-      print("saved \(directory.appendingPathComponent(stem).path).json and .md")
+      try save(report, markdown, stem: "distributed-replicas-\(model.rawValue)")
     }
 
     /// The bytes of every optimizer's parameters of the SCPL method (what each replica all-reduces per step).
     private func allReducedBytes(dataset: DatasetName) throws -> Int {
-      var p = PartialTrainConfig()
-      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize
-      p.limitTest = 1
-      if model.family == .vision { p.width = width; p.aug = Augmentation.none }
-      let data = try DatasetCatalog.load(try p.resolved())
-      let config = try p.resolved(fitting: data)
-      let model = try ModelFactory.build(
-        config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      let (config, _, model) = try oneBatchModel(dataset: dataset)
       let method = try Methods.make(.scpl, model: model, options: config.methodOptions)
       return method.optimizers.flatMap(\.parameters).reduce(0) { $0 + $1.count * $1.dtype.byteSize }
     }
@@ -266,6 +245,17 @@ extension Bench {
         hidden += min(r.end - r.start, max(0, computing.max() ?? 0))
       }
       return (steps.isEmpty ? .nan : total / 1000 / Double(steps.count), total > 0 ? hidden / total : 0)
+    }
+
+    /// Writes `report` and `markdown` to <out>/<stem>.json and .md, and prints the Markdown.
+    private func save(_ report: [String: Any], _ markdown: String, stem: String) throws {
+      let directory = URL(fileURLWithPath: out)
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]).write(
+        to: directory.appendingPathComponent("\(stem).json"), options: .atomic)
+      try Data(markdown.utf8).write(to: directory.appendingPathComponent("\(stem).md"), options: .atomic)
+      print("\n" + markdown)
+      print("saved \(directory.appendingPathComponent(stem).path).json and .md")
     }
 
     /// Runs this `scpl` with `arguments`, its output discarded; throws on a non-zero exit.
@@ -334,17 +324,23 @@ extension Bench {
       return steps > 0 ? sends.reduce(0, +) / 1000 / Double(steps) : .nan
     }
 
-    /// The bytes one batch carries across each rank boundary: the activation the boundary's
-    /// component hands on (with its mask, state or label path) and the labels.
-    private func boundaryBytes(dataset: DatasetName, placement: String) throws -> [Int] {
+    /// The benched model, built as the runs build it, and its data of one batch.
+    private func oneBatchModel(dataset: DatasetName) throws -> (TrainConfig, LoadedData, StagedModel) {
       var p = PartialTrainConfig()
-      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize;
+      p.model = model; p.method = .scpl; p.dataset = dataset; p.batchSize = batchSize; p.limitTrain = batchSize
       p.limitTest = 1
       if model.family == .vision { p.width = width; p.aug = Augmentation.none }
       let data = try DatasetCatalog.load(try p.resolved())
       let config = try p.resolved(fitting: data)
-      let model = try ModelFactory.build(
+      let built = try ModelFactory.build(
         config, sampleShape: data.sampleShape, classCount: data.classCount, wordVectors: data.wordVectors)
+      return (config, data, built)
+    }
+
+    /// The bytes one batch carries across each rank boundary: the activation the boundary's
+    /// component hands on (with its mask, state or label path) and the labels.
+    private func boundaryBytes(dataset: DatasetName, placement: String) throws -> [Int] {
+      let (_, data, model) = try oneBatchModel(dataset: dataset)
       let layout = try Placement(parsing: placement, componentCount: model.components.count, deviceCount: ranks)
       let batch = try DataLoader(data.train, batchSize: batchSize, seed: 1, shuffle: false, workerThreads: 0).batch(
         epoch: 1, index: 0)

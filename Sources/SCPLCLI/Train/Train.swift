@@ -419,12 +419,9 @@ extension TrainOptions {
     // The other replicas' leaders resume from replica 0's configuration and checkpoint.
     _ = try replicas?.shareResume(.success((prepared.0, prepared.1)))
     let (config, point, data, folder) = prepared
-    let trainer = Trainer(config: config, data: data, folder: folder)
-    trainer.buildModel = Self.builder(model)
-    trainer.adjustMethodOptions = adjustMethodOptions
-    trainer.resume = point
-    trainer.link = link
-    trainer.replicas = replicas
+    let trainer = Self.resuming(
+      config, data, folder, from: point, link: link, replicas: replicas, model: model,
+      adjustMethodOptions: adjustMethodOptions)
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
     StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
@@ -457,6 +454,20 @@ extension TrainOptions {
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
   }
 
+  /// A trainer that resumes `config`'s run from `point`, writing to `folder`.
+  private static func resuming(
+    _ config: TrainConfig, _ data: LoadedData, _ folder: RunFolder, from point: Trainer.ResumePoint, link: RankLink?,
+    replicas: DistributedReplicas?, model: ModelBuilder?, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
+  ) -> Trainer {
+    let trainer = Trainer(config: config, data: data, folder: folder)
+    trainer.buildModel = builder(model)
+    trainer.adjustMethodOptions = adjustMethodOptions
+    trainer.resume = point
+    trainer.link = link
+    trainer.replicas = replicas
+    return trainer
+  }
+
   /// The leader of replica r > 0 of a job of replicas that resumes: replica 0's leader sends the
   /// run's configuration and checkpoint; this replica resumes from them, its data read here, its
   /// records in a temporary folder.
@@ -477,12 +488,9 @@ extension TrainOptions {
     defer { try? FileManager.default.removeItem(at: scratch) }
     let folder = try RunFolder(scratch)
     try folder.writeConfig(RunConfigRecord(config: config, data: data))
-    let trainer = Trainer(config: config, data: data, folder: folder)
-    trainer.buildModel = Self.builder(model)
-    trainer.adjustMethodOptions = adjustMethodOptions
-    trainer.resume = point
-    trainer.link = link
-    trainer.replicas = replicas
+    let trainer = Self.resuming(
+      config, data, folder, from: point, link: link, replicas: replicas, model: model,
+      adjustMethodOptions: adjustMethodOptions)
     StopSignals.install(for: trainer)
     try Self.following(trainer, replicas, done: "resumed and done")
   }
