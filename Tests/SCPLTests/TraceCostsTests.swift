@@ -67,6 +67,21 @@ final class TraceCostsTests: XCTestCase {
       steady.stages)
   }
 
+  /// A replica's trace: each component's all-reduce is a span inside its learn span; it becomes
+  /// the stage's all-reduce cost, and the backward is the learn span without it.
+  func testAnAllReduceInsideALearnSpanIsTheStagesAllReduceCost() throws {
+    let t = Timeline(deviceNames: ["device 0"])
+    for batch in 0..<2 {
+      let at = Double(batch)
+      t.record(Span(device: 0, kind: .forward, batch: batch, component: 0, start: at, end: at + 0.002))
+      t.record(Span(device: 0, kind: .learn, batch: batch, component: 0, start: at + 0.002, end: at + 0.010))
+      t.record(Span(device: 0, kind: .allreduce, batch: batch, component: 0, start: at + 0.005, end: at + 0.008))
+    }
+    assertCosts(
+      try TraceCosts.read(data: try ChromeTrace.data(t)).stages,
+      [StageCosts(forward: 2, loss: 0, backward: 5, update: 0, transfer: 0, allreduce: 3)])
+  }
+
   func testMicroBatchesAreCountedFromTheTraceAndDivideForwardAndBackward() throws {
     let t = Timeline(deviceNames: ["device 0"])
     for m in 0..<2 {

@@ -6,8 +6,11 @@ extension StageCosts {
   /// Device d becomes stage d, with its span time summed per kind and divided by `batches`:
   ///
   /// - forward ← forward spans;
-  /// - backward ← learn spans. A local stage's learn is its loss, backward and update timed as
-  ///   one, so they are charged to the backward and loss = update = 0;
+  /// - backward ← learn spans, less the all-reduces inside them. A local stage's learn is its
+  ///   loss, backward and update timed as one, so they are charged to the backward and
+  ///   loss = update = 0;
+  /// - allreduce ← allreduce spans (a replica's gradients averaged with the others', `--replicas`),
+  ///   per batch;
   /// - update ← step spans (gpipe's one optimizer step per batch, or the `off` executor's whole
   ///   step, which has no finer split);
   /// - transfer ← transfer spans;
@@ -24,8 +27,9 @@ extension StageCosts {
     let n = Double(Swift.max(batches, 1)), m = Double(Swift.max(microBatches, 1))
     return sums.map { total in
       StageCosts(
-        forward: (total[.forward] ?? 0) / n / m, loss: 0, backward: (total[.learn] ?? 0) / n / m,
-        update: (total[.step] ?? 0) / n, transfer: (total[.transfer] ?? 0) / n / m)
+        forward: (total[.forward] ?? 0) / n / m, loss: 0,
+        backward: ((total[.learn] ?? 0) - (total[.allreduce] ?? 0)) / n / m, update: (total[.step] ?? 0) / n,
+        transfer: (total[.transfer] ?? 0) / n / m, allreduce: (total[.allreduce] ?? 0) / n)
     }
   }
 }

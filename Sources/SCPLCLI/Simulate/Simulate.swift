@@ -108,8 +108,9 @@ struct Simulate: ParsableCommand {
       for (d, c) in setup.stages.enumerated() {
         print(
           String(
-            format: "  device %d: forward %.3f, backward (learn) %.3f, update (step) %.3f, transfer %.3f",
-            d, c.forward, c.backward, c.update, c.transfer))
+            format: "  device %d: forward %.3f, backward (learn) %.3f, update (step) %.3f, transfer %.3f%@",
+            d, c.forward, c.backward, c.update, c.transfer,
+            c.allreduce > 0 ? String(format: ", all-reduce %.3f (in the learn spans)", c.allreduce) : ""))
       }
     }
 
