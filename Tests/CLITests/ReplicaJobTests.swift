@@ -93,4 +93,18 @@ final class ReplicaJobTests: XCTestCase {
     try assertSameTraining(straight, folder)
     try assertSameTraining(straight, copy)
   }
+
+  /// Three ranks cannot be two replicas: every rank says so before any data loads or folder is made.
+  func testRanksThatDoNotDivideIntoReplicasAreRefused() throws {
+    let folder = scratch.appendingPathComponent("three")
+    let job = try run(["launch", "--nproc", "3", "--"] + vgg(epochs: 1) + ["--timeout", "30", "--out", folder.path])
+    XCTAssertNotEqual(job.status, 0)
+    for rank in 0..<3 {
+      XCTAssertTrue(
+        job.stderr.contains(
+          "[rank \(rank)] Error: --replicas 2 needs a number of ranks divisible by it (R replicas of P ranks each), but the job has 3"
+        ), job.stderr)
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path), "no run folder")
+  }
 }

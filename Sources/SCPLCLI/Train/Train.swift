@@ -109,7 +109,7 @@ public struct TrainOptions: ParsableArguments {
   @Option(help: "Batches each device's inbox holds (default 2).") var queueDepth: Int?
   @Option(
     help:
-      "Copies of the pipeline, each on --devices devices of its own, each training on its own --batch-size share of every batch (a global batch of R × --batch-size), their gradients averaged before each update: data parallelism (default 1)."
+      "Copies of the pipeline, each training on its own --batch-size share of every batch (a global batch of R × --batch-size), their gradients averaged before each update: data parallelism. In one process each copy has workers of its own on the --devices listed; under scpl launch or --distributed the ranks form R pipelines of equal length (default 1)."
   ) var replicas: Int?
   @Option(help: "gpipe, 1f1b, interleaved-1f1b, zb-h1, scpl-gpipe: micro-batches per mini-batch (default 4).")
   var microBatches: Int?
