@@ -142,7 +142,9 @@ public final class ThreadReplicas: @unchecked Sendable {
 
   private func exchange(_ gradients: [Tensor], group: Int, replica r: Int) throws {
     guard count > 1 else { return }
-    let mine = try gradients.map { try $0.to(.cpu).clone() }
+    // This replica's own copy on the CPU (`to` already copies a GPU tensor): the others read it
+    // until the mean is made, and replica 0's becomes the sum.
+    let mine = try gradients.map { $0.device == .cpu ? try $0.clone() : try $0.to(.cpu) }
     condition.lock()
     defer { condition.unlock() }
     func waitUntil(_ ready: () -> Bool) throws {
@@ -169,7 +171,7 @@ public final class ThreadReplicas: @unchecked Sendable {
       }
       round.mean = try withNoGrad {
         try (0..<mine.count).map { i in
-          let sum = try all[0][i].clone()
+          let sum = all[0][i]  // replica 0's copy, read by no one else
           for other in all.dropFirst() { try sum.add_(other[i]) }
           try sum.mul_(1 / Double(count))
           return sum
