@@ -39,22 +39,14 @@ struct RunSetup {
       data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4,
       replicas: count, everyReplica: count > 1)
     let meeting = count > 1 ? try ThreadReplicas(count: count) : nil
-    var replicas: [(model: StagedModel, method: any TrainingMethod, executor: any PipelineExecutor)] = []
+    var replicas: [Replica] = []
     for r in 0..<count {
-      try Torch.manualSeed(seed)
-      let model = try buildModel(config, data.modelInput)
-      var options = methodOptions ?? config.methodOptions
-      options.gradientAveraging = meeting?.averaging(replica: r)
-      let method = try Methods.make(config.method, model: model, options: options)
-      var pipeline = try config.pipelineOptions(componentCount: model.components.count, link: link)
-      pipeline.seed = seed
-      if let first = replicas.first { pipeline.placement = first.executor.placement }
-      // Only a balanced placement over several devices measures its step-time costs on a real
-      // batch (one replica's share of the first).
-      let needsProbe = pipeline.devices.count > 1 && pipeline.placement == nil
-      let probe =
-        needsProbe ? try ReplicaBatches.split(loader.batch(epoch: 1, index: 0), replicas: count)[0].inputs : nil
-      replicas.append((model, method, try Pipelines.make(method, pipeline, probe: probe)))
+      replicas.append(
+        try Self.replica(
+          config, data: data, seed: seed, link: link, buildModel: buildModel, methodOptions: methodOptions,
+          averaging: meeting?.averaging(replica: r), placement: replicas.first?.executor.placement,
+          // One replica's share of the first batch.
+          firstBatch: { try ReplicaBatches.split(loader.batch(epoch: 1, index: 0), replicas: count)[0].inputs }))
     }
     self.init(
       model: replicas[0].model, method: replicas[0].method, loader: loader,
@@ -66,6 +58,28 @@ struct RunSetup {
     (self.model, self.method, self.loader, self.executor) = (model, method, loader, executor)
   }
 
+  typealias Replica = (model: StagedModel, method: any TrainingMethod, executor: any PipelineExecutor)
+
+  /// One copy of the run: libtorch seeded, the model, its method (averaging its gradients
+  /// through `averaging`, if given) and its executor on `placement`; without one, a balanced
+  /// placement over several devices measures its step-time costs on `firstBatch()`.
+  private static func replica(
+    _ config: TrainConfig, data: LoadedData, seed: UInt64, link: RankLink?, buildModel: ModelBuilder,
+    methodOptions: MethodOptions?, averaging: (any GradientAveraging)?, placement: Placement?,
+    firstBatch: () throws -> Tensor
+  ) throws -> Replica {
+    try Torch.manualSeed(seed)
+    let model = try buildModel(config, data.modelInput)
+    var options = methodOptions ?? config.methodOptions
+    options.gradientAveraging = averaging
+    let method = try Methods.make(config.method, model: model, options: options)
+    var pipeline = try config.pipelineOptions(componentCount: model.components.count, link: link)
+    pipeline.seed = seed
+    if let placement { pipeline.placement = placement }
+    let needsProbe = pipeline.devices.count > 1 && pipeline.placement == nil
+    return (model, method, try Pipelines.make(method, pipeline, probe: needsProbe ? try firstBatch() : nil))
+  }
+
   /// The leader of replica r of a distributed job: replica r's shard, its method averaging
   /// through process groups (one per component this rank trains), replica 0's placement.
   private static func leading(
@@ -75,24 +89,13 @@ struct RunSetup {
     let loader = try DataLoader(
       data.train, batchSize: config.batchSize, seed: seed, shuffle: true, workerThreads: loaderThreads, prefetch: 4,
       replica: replicas.replica, replicas: replicas.replicas)
-    try Torch.manualSeed(seed)
-    let model = try buildModel(config, data.modelInput)
     let averaging = try ProcessReplicas(replicas: replicas.replicas)
-    var options = methodOptions ?? config.methodOptions
-    options.gradientAveraging = averaging
-    let method = try Methods.make(config.method, model: model, options: options)
-    var pipeline = try config.pipelineOptions(componentCount: model.components.count, link: link)
-    pipeline.seed = seed
-    let executor: any PipelineExecutor
-    if replicas.replica == 0 {
-      let needsProbe = pipeline.devices.count > 1 && pipeline.placement == nil
-      executor = try Pipelines.make(
-        method, pipeline, probe: needsProbe ? try loader.batch(epoch: 1, index: 0).inputs : nil)
-      _ = try replicas.agreePlacement(executor.placement)
-    } else {
-      pipeline.placement = try replicas.agreePlacement(nil)
-      executor = try Pipelines.make(method, pipeline)
-    }
+    // Replica 0 places the components (measuring, unless --placement says); the others take its placement.
+    let placement = replicas.replica == 0 ? nil : try replicas.agreePlacement(nil)
+    let (model, method, executor) = try replica(
+      config, data: data, seed: seed, link: link, buildModel: buildModel, methodOptions: methodOptions,
+      averaging: averaging, placement: placement, firstBatch: { try loader.batch(epoch: 1, index: 0).inputs })
+    if replicas.replica == 0 { _ = try replicas.agreePlacement(executor.placement) }
     // BP averages its one optimizer (group 0); a local method each component this rank trains.
     let mine =
       method is any LocalMethod
