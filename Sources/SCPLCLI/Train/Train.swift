@@ -320,12 +320,9 @@ public struct TrainOptions: ParsableArguments {
     } else {
       print("run folder: \(folder.url.path)")
     }
-    let trainer = Trainer(config: resolved, data: loaded, folder: folder)
-    trainer.buildModel = build
-    trainer.adjustMethodOptions = method
-    trainer.link = link
-    trainer.replicas = replicas
-    StopSignals.install(for: trainer)
+    let trainer = Self.trainer(
+      resolved, loaded, folder, resuming: nil, link: link, replicas: replicas, model: model,
+      adjustMethodOptions: method)
     if let replicas, scratch != nil {
       return try Self.following(trainer, replicas, done: "done")
     }
@@ -419,11 +416,10 @@ extension TrainOptions {
     // The other replicas' leaders resume from replica 0's configuration and checkpoint.
     _ = try replicas?.shareResume(.success((prepared.0, prepared.1)))
     let (config, point, data, folder) = prepared
-    let trainer = Self.resuming(
-      config, data, folder, from: point, link: link, replicas: replicas, model: model,
+    let trainer = Self.trainer(
+      config, data, folder, resuming: point, link: link, replicas: replicas, model: model,
       adjustMethodOptions: adjustMethodOptions)
     print("resuming \(url.path) from run \(point.run + 1), epoch \(point.epoch) of \(config.epochs)")
-    StopSignals.install(for: trainer)
     let summary = try Self.running(trainer)
     print(
       String(
@@ -454,10 +450,12 @@ extension TrainOptions {
       }, job: { DistributedJob(config: $0.0, data: $0.2) })
   }
 
-  /// A trainer that resumes `config`'s run from `point`, writing to `folder`.
-  private static func resuming(
-    _ config: TrainConfig, _ data: LoadedData, _ folder: RunFolder, from point: Trainer.ResumePoint, link: RankLink?,
-    replicas: DistributedReplicas?, model: ModelBuilder?, adjustMethodOptions: @escaping (inout MethodOptions) -> Void
+  /// The trainer of `config`'s run (from `point`, when resuming), writing to `folder`, with the
+  /// stop signals installed for it.
+  static func trainer(
+    _ config: TrainConfig, _ data: LoadedData, _ folder: RunFolder, resuming point: Trainer.ResumePoint?,
+    link: RankLink?, replicas: DistributedReplicas?, model: ModelBuilder?,
+    adjustMethodOptions: @escaping (inout MethodOptions) -> Void
   ) -> Trainer {
     let trainer = Trainer(config: config, data: data, folder: folder)
     trainer.buildModel = builder(model)
@@ -465,6 +463,7 @@ extension TrainOptions {
     trainer.resume = point
     trainer.link = link
     trainer.replicas = replicas
+    StopSignals.install(for: trainer)
     return trainer
   }
 
@@ -488,10 +487,9 @@ extension TrainOptions {
     defer { try? FileManager.default.removeItem(at: scratch) }
     let folder = try RunFolder(scratch)
     try folder.writeConfig(RunConfigRecord(config: config, data: data))
-    let trainer = Self.resuming(
-      config, data, folder, from: point, link: link, replicas: replicas, model: model,
+    let trainer = Self.trainer(
+      config, data, folder, resuming: point, link: link, replicas: replicas, model: model,
       adjustMethodOptions: adjustMethodOptions)
-    StopSignals.install(for: trainer)
     try Self.following(trainer, replicas, done: "resumed and done")
   }
 }
