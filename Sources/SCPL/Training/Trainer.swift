@@ -520,6 +520,9 @@ public final class Trainer {
     _ method: any TrainingMethod, executor: any PipelineExecutor, run: Int, epoch: Int, step: Int = 0,
     progress: EpochProgress? = nil, seed: UInt64
   ) throws {
+    // Another replica's leader writes none: its replica equals replica 0's, whose checkpoint
+    // rank 0 writes (and a resume hands to the others: `DistributedReplicas.shareResume`).
+    guard (replicas?.replica ?? 0) == 0 else { return }
     let generators = executor.generators
     try executor.gatherState()  // the other ranks' components, in a distributed run
     var tensors = method.stateDict()
