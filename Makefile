@@ -30,8 +30,9 @@ test: bootstrap
 # The same suite built against libtorch 2.x (scripts/get-libtorch.sh), in its own build folder,
 # less FuzzRegressionTests: it replays inputs through the file and command-line parsers, which
 # are Swift alone (their tensors are made by the SafeTensors code SafeTensorsTests covers here),
-# and `make test` runs it. Its command-line part alone takes 2-4 minutes, almost all of it
-# ArgumentParser checking scpl's own option declarations on every parse of a debug build.
+# and `make test` runs it. Its command-line part alone took 76 s on this two-core machine (251-292 s
+# on an earlier, slower one, on one thread), almost all of it ArgumentParser checking scpl's own
+# option declarations on every parse of a debug build (`perf record` of the test).
 test-libtorch2: bootstrap
 	@dir=$$(bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)+cpu 2>/dev/null || bash scripts/get-libtorch.sh $(LIBTORCH2_VERSION)) && \
 	  echo "libtorch 2.x: $$dir" && \
