@@ -257,6 +257,15 @@ public final class ProcessGroup: @unchecked Sendable {
   /// Sends tensors of any shape and dtype (nil: an absent optional) as one message: a fixed-size
   /// header of their shapes, then each tensor. `receiveTensors` on the other side rebuilds them.
   public func sendTensors(_ tensors: [Tensor?], to dst: Int, tag: Int) throws {
+    for w in try postTensors(tensors, to: dst, tag: tag) { try w.wait() }
+  }
+
+  /// Starts sending `tensors` as `sendTensors` does and returns at once: the message goes out
+  /// while the caller goes on, and each returned `Work` must be waited for before the tensors
+  /// change. A rank that sends to a rank which sends back before it receives (a pipeline's
+  /// activations down and gradients up) cannot wait in its send. Messages posted to one rank
+  /// under one tag arrive in the order posted; post one message at a time per rank and tag.
+  public func postTensors(_ tensors: [Tensor?], to dst: Int, tag: Int) throws -> [Work] {
     guard tensors.count <= Self.maxTensors else {
       throw TorchError("a message holds at most \(Self.maxTensors) tensors, not \(tensors.count)")
     }
@@ -276,7 +285,7 @@ public final class ProcessGroup: @unchecked Sendable {
     for t in tensors.compactMap({ $0 }) where t.shape.reduce(1, *) > 0 {
       pending.append(try send(t, to: dst, tag: tag))
     }
-    for w in pending { try w.wait() }
+    return pending
   }
 
   /// The next message `sendTensors` sent under `tag` from rank `src` (from any rank when nil):

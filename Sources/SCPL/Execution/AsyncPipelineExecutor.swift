@@ -24,13 +24,15 @@ final class AsyncPipelineExecutor: DeviceGroupExecutor {
   /// `AsyncPipelineExecutor+Ranks.swift`). The schedule below is the same either way.
   let boundary: ProcessBoundary?
   var shutDown = false
+  /// On a rank other than 0: the epoch being served (`serveTraining`).
+  var servedEpoch: Epoch?
 
   init(_ local: any LocalMethod, _ group: DeviceGroup, boundary: ProcessBoundary? = nil, seed: UInt64 = 0) throws {
     self.local = local
     self.group = group
     self.boundary = boundary
     try group.place(local.stages)
-    try boundary?.begin(self, seed: seed)
+    try boundary?.begin(group, seed: seed)
   }
 
   /// A batch between two devices: the activation for the next device's first component, the

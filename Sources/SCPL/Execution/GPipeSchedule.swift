@@ -37,6 +37,12 @@ import Torch
 /// micro-batches held on device 0. The stages are what the other schedules call devices: a
 /// stage hands its output to the next stage's device (device 0 again after the last device) and
 /// its input's gradients back to the previous stage's.
+///
+/// Across the ranks of a c10d job (`boundary`) every rank runs its own stages' jobs of the same
+/// order; a hand-off or hand-back between stages of two ranks is a message
+/// (`ProcessBoundary+Stages.swift`), and each rank's update steps the parameters it trained (Adam
+/// and SGD update each parameter from its own gradient and state, so the ranks' steps together
+/// are the one step of one process).
 final class GPipeSchedule: BatchSchedule {
   /// GPipe's order (every forward, then every backward, M…1), 1F1B's, interleaved 1F1B's, or
   /// ZB-H1's (1F1B's with each backward split into its input-gradient and weight-gradient passes).
@@ -48,6 +54,8 @@ final class GPipeSchedule: BatchSchedule {
   let microBatches: Int
   let recompute: Bool
   let order: Order
+  /// Set when the stages span the ranks of a job: this rank runs only its own stages.
+  let boundary: ProcessBoundary?
   var method: any TrainingMethod { bp }
   /// Per device, the most micro-batches whose forward had run and whose backward had not, over
   /// the batches trained so far: GPipe's M, 1F1B's at most K − d. Under interleaved-1f1b each
@@ -60,8 +68,12 @@ final class GPipeSchedule: BatchSchedule {
   var peakHeldActivationBytes: [Int] { held.withLock { $0.peakBytes } }
   private let held: LockedValue<(now: [Int], peak: [Int], bytes: [Int], peakBytes: [Int])>
 
-  init(_ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool, order: Order = .gpipe) throws {
+  init(
+    _ bp: BackpropMethod, _ group: DeviceGroup, microBatches: Int, recompute: Bool, order: Order = .gpipe,
+    boundary: ProcessBoundary? = nil
+  ) throws {
     self.bp = bp
+    self.boundary = boundary
     self.group = group
     self.microBatches = microBatches
     self.recompute = recompute
@@ -91,8 +103,15 @@ final class GPipeSchedule: BatchSchedule {
   func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
     let loss = try backpropagate(t, inputs, labels)
     try update(t, rates)
-    return [loss]
+    return loss.map { [$0] } ?? []
   }
+
+  /// Whether stage s runs in this process (every stage without a boundary).
+  private func isHere(_ s: Int) -> Bool { boundary?.isHere(stage: s, in: group) ?? true }
+
+  /// The device whose worker zeroes the gradients and steps this process's optimizer: device 0,
+  /// or this rank's first.
+  private var home: Int { boundary.map { $0.devices(ofRank: $0.link.rank).lowerBound } ?? 0 }
 
   /// A mini-batch cut into micro-batches on device 0, labels on the last device.
   private struct Prepared {
@@ -153,48 +172,63 @@ final class GPipeSchedule: BatchSchedule {
   }
 
   /// Zeroes the gradients, then runs every micro-batch's forward and backward in the schedule's
-  /// order; returns the mini-batch's cross-entropy. Leaves the accumulated gradients for `update`.
-  /// No job of this batch is still running when it returns, whatever failed.
-  func backpropagate(_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> Double {
+  /// order; returns the mini-batch's cross-entropy (nil on a rank without the last stage).
+  /// Leaves the accumulated gradients for `update`. No job of this batch is still running, and
+  /// no message of it is on its way, when it returns, whatever failed.
+  func backpropagate(_ t: Int, _ inputs: Tensor, _ labels: Tensor) throws -> Double? {
     let (model, optimizer, group, microBatches) = (bp.model, bp.optimizer, self.group, self.microBatches)
     let last = group.stageCount - 1
     let jobs = JobSet()
-    defer { jobs.settle() }
+    defer {
+      jobs.settle()
+      try? boundary?.settleSends(quietly: true)
+    }
 
-    let prepared = try jobs.submit(group.workers[0]) { () throws -> Prepared in
+    // The row count from the labels: a rank other than 0 has the labels only.
+    let rows = labels.shape.first ?? 0
+    let sizes = MicroBatches.sizes(rows: rows, count: microBatches)
+    let prepared = try jobs.submit(group.workers[home]) { [self] () throws -> Prepared in
       try group.preparing(t) { here in
         try optimizer.zeroGrad()
+        let labels =
+          isHere(last) ? try labels.to(group.tensorDevice(group.device(ofStage: last))).split(sizes: sizes) : []
+        let shares = sizes.map { Double($0) / Double(rows) }
+        guard isHere(0) else { return Prepared(inputs: [], labels: labels, shares: shares) }
         let x = try model.firstActivation(inputs.to(here))
-        let sizes = MicroBatches.sizes(rows: x.batchSize, count: microBatches)
-        return Prepared(
-          inputs: try x.split(sizes: sizes),
-          labels: try labels.to(group.tensorDevice(group.device(ofStage: last))).split(sizes: sizes),
-          shares: sizes.map { Double($0) / Double(x.batchSize) })
+        return Prepared(inputs: try x.split(sizes: sizes), labels: labels, shares: shares)
       }
     }
-    let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
+    let count = sizes.count
     let empty: [[Pending<Forward>?]] = Array(repeating: Array(repeating: nil, count: group.stageCount), count: count)
     var forwards = empty
     var backwards: [[Pending<Backward>?]] = empty.map { $0.map { _ in nil } }
     var weights: [Pending<Void>] = []
     // Every stage's steps, queued in an order where each job comes after the jobs it waits for
     // (a worker runs its jobs in the order they are queued).
-    for (m, s, step) in steps(microBatches: count) {
+    for (m, s, step) in steps(microBatches: count) where isHere(s) {
       let share = group.share(s, batch: t, microBatch: m, of: count)
       let worker = group.workers[share.device]
       switch step {
       case .forward:
         let previous = s > 0 ? forwards[m][s - 1] : nil
         forwards[m][s] = try jobs.submit(worker) { [self] () throws -> Forward in
-          try forward(share, try previous.map { try $0.wait().handoff! } ?? prepared.wait().inputs[m])
+          let input =
+            try s == 0
+            ? prepared.wait().inputs[m]
+            : previous.map { try $0.wait().handoff! } ?? boundary!.receiveForward(for: share)
+          return try forward(share, input)
         }
       case .backward:
         // Under zb-h1 the input-gradient pass; it waits for the next stage's gradients.
         let stored = forwards[m][s]!, later = s < last ? backwards[m][s + 1] : nil
         let pass: BackwardPass = order == .zeroBubble ? .inputs : .whole
         backwards[m][s] = try jobs.submit(worker) { [self] () throws -> Backward in
-          let result = try backward(share, stored.wait(), from: later?.wait(), prepared: prepared.wait(), pass: pass)
-          try later?.wait().release()
+          // The next stage's gradients: from its job here, or from its rank.
+          let fromLater =
+            try s == last
+            ? nil : later?.wait() ?? Backward(inputGradients: boundary!.receiveBackward(for: share), loss: nil)
+          let result = try backward(share, stored.wait(), from: fromLater, prepared: prepared.wait(), pass: pass)
+          fromLater?.release()
           if pass == .whole { try letGo(share, stored.wait()) }
           return result
         }
@@ -210,15 +244,17 @@ final class GPipeSchedule: BatchSchedule {
     }
 
     _ = try prepared.wait()
-    for row in forwards { for job in row { _ = try job!.wait() } }
+    for row in forwards { for job in row { _ = try job?.wait() } }
     for job in weights { try job.wait() }
     var losses: [Double] = []
     for m in 0..<count {
       for s in (0...last).reversed() {
-        if let loss = try backwards[m][s]!.wait().loss { losses.append(loss) }
+        if let loss = try backwards[m][s]?.wait().loss { losses.append(loss) }
       }
     }
-    return losses.reduce(0, +)
+    jobs.settle()
+    try boundary?.settleSends(quietly: false)
+    return isHere(last) ? losses.reduce(0, +) : nil
   }
 
   /// What a stage does when: (micro-batch, stage, step) in an order where each step comes after
@@ -254,10 +290,11 @@ final class GPipeSchedule: BatchSchedule {
     kept.release()
   }
 
-  /// The one optimizer step of a mini-batch, on device 0's worker (whose backward finishes last).
+  /// The one optimizer step of a mini-batch, on device 0's worker (whose backward finishes last),
+  /// or across ranks each rank's step of its own parameters on its first device's worker.
   func update(_ t: Int, _ rates: EpochLearningRates?) throws {
-    let (optimizer, share) = (bp.optimizer, group.share(0, batch: t))
-    try group.workers[0].run {
+    let (optimizer, share) = (bp.optimizer, group.share(home, batch: t))
+    try group.workers[home].run {
       try share.run("update") {
         try share.measure(.step) {
           rates?.apply(batch: t, to: [optimizer])
@@ -285,10 +322,14 @@ final class GPipeSchedule: BatchSchedule {
     let input = share.isFirst || recompute ? received : try received.gradientLeaves()
     // Under recompute no graph is kept until the backward recomputes it: nothing is held but the input.
     let (output, bytes) = recompute ? try withNoGrad { try components(share, input) } : try components(share, input)
+    var handoff: Activation?
+    if boundary?.handsOnAcross(share) == true {
+      try boundary!.sendForward(output.detached(), from: share)
+    } else if !share.isLast {
+      handoff = try share.handOff(output.detached())
+    }
     let kept = Forward(
-      input: input, output: recompute ? nil : output,
-      handoff: share.isLast ? nil : try share.handOff(output.detached()),
-      activationBytes: recompute ? 0 : bytes)
+      input: input, output: recompute ? nil : output, handoff: handoff, activationBytes: recompute ? 0 : bytes)
     hold(share.device, 1, bytes: kept.activationBytes)
     return kept
   }
@@ -326,11 +367,7 @@ final class GPipeSchedule: BatchSchedule {
         roots = [l]
         gradients = [try Tensor.ones([], dtype: l.dtype, device: l.device)]
       } else {
-        for (root, gradient) in zip(output.gradientSlots, later?.inputGradients ?? []) {
-          guard let root, root.requiresGrad, let gradient else { continue }
-          roots.append(root)
-          gradients.append(gradient)
-        }
+        (roots, gradients) = output.backwardRoots(later?.inputGradients ?? [])
       }
       switch pass {
       case .whole:
@@ -343,6 +380,10 @@ final class GPipeSchedule: BatchSchedule {
       }
     }
     guard !share.isFirst else { return Backward(inputGradients: [], loss: loss) }
+    if boundary?.handsBackAcross(share) == true {  // the previous stage is another rank's
+      try boundary!.sendBackward(input.gradientSlots.map { try $0?.grad }, from: share)
+      return Backward(inputGradients: [], loss: loss)
+    }
     // The hand-back: gradients go up to the previous device.
     return Backward(
       inputGradients: try input.gradientSlots.map { try $0?.grad.map { try share.handBack($0) } },

@@ -80,6 +80,19 @@ extension Activation {
     }
   }
 
+  /// Where a stage's backward starts when its output fed a later stage: each of the output's
+  /// `gradientSlots` that records gradients, with the gradient the later stage computed for it
+  /// (`gradients`, by slot; a slot without one is left out).
+  func backwardRoots(_ gradients: [Tensor?]) -> (roots: [Tensor], gradients: [Tensor]) {
+    var roots: [Tensor] = [], given: [Tensor] = []
+    for (root, gradient) in zip(gradientSlots, gradients) {
+      guard let root, root.requiresGrad, let gradient else { continue }
+      roots.append(root)
+      given.append(gradient)
+    }
+    return (roots, given)
+  }
+
   /// A device's input cut off from the previous device's graph, its floating-point tensors made
   /// fresh leaves that record gradients: after this device's backward, their `grad`s (by slot,
   /// `gradientSlots`) are what the previous device back-propagates from.

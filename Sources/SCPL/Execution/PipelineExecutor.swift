@@ -155,7 +155,8 @@ public struct PipelineOptions: Sendable {
   /// nor how the worker threads interleave.
   public var seed: UInt64 = 0
   /// The ranks of a c10d job the devices belong to (`--distributed`: rank r has devices
-  /// r·L … r·L + L − 1); only `--pipeline async` runs across ranks.
+  /// r·L … r·L + L − 1). Every schedule but `overlap` (and `off`, which has one device) runs
+  /// across ranks, bit for bit as in one process.
   public var link: RankLink?
   /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
   /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
@@ -183,10 +184,9 @@ public enum Pipelines {
     let kind = options.kind
     try kind.check(method: method.kind, deviceCount: deviceCount)
     if let link = options.link {
-      guard kind == .async else {
+      guard kind != .overlap else {
         throw PipelineError(
-          "--distributed runs --pipeline async (SCPL, Early Exit, AL) across ranks; \(kind.rawValue) runs in one process"
-        )
+          "--pipeline overlap runs in one process; across ranks use async or scpl-gpipe (SCPL, Early Exit, AL)")
       }
       guard deviceCount % link.worldSize == 0 else {
         throw PipelineError(
@@ -230,32 +230,33 @@ public enum Pipelines {
       devices: options.devices, placement: placement, threadsPerDevice: options.threadsPerDevice,
       queueDepth: options.queueDepth, seed: options.seed, chunksPerDevice: chunks,
       copyEveryHandOff: options.copyEveryHandOff)
+    // Across ranks: the boundary that knows this rank's devices and carries what crosses.
+    let boundary = options.link.map { ProcessBoundary(link: $0, deviceCount: group.count) }
     do {
       // `kind.check` has matched the method to the schedule: BP's schedules get a BackpropMethod,
       // the local ones a LocalMethod.
+      func batchByBatch<S: BatchSchedule>(_ schedule: S) throws -> any PipelineExecutor {
+        try BatchByBatchExecutor(schedule, boundary: boundary, seed: options.seed)
+      }
+      func gpipe(_ bp: BackpropMethod, _ order: GPipeSchedule.Order) throws -> any PipelineExecutor {
+        try batchByBatch(
+          GPipeSchedule(
+            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: order,
+            boundary: boundary))
+      }
       switch (kind, method) {
-      case (.off, _): return BatchByBatchExecutor(try SequentialSchedule(method, group))
-      case (.nmp, let bp as BackpropMethod): return BatchByBatchExecutor(try NaiveModelParallelSchedule(bp, group))
-      case (.gpipe, let bp as BackpropMethod):
-        return BatchByBatchExecutor(
-          try GPipeSchedule(bp, group, microBatches: options.microBatches, recompute: options.recompute))
-      case (.oneFOneB, let bp as BackpropMethod):
-        return BatchByBatchExecutor(
-          try GPipeSchedule(
-            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .oneFOneB))
-      case (.interleaved1F1B, let bp as BackpropMethod):
-        return BatchByBatchExecutor(
-          try GPipeSchedule(
-            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .interleaved))
-      case (.zbH1, let bp as BackpropMethod):
-        return BatchByBatchExecutor(
-          try GPipeSchedule(
-            bp, group, microBatches: options.microBatches, recompute: options.recompute, order: .zeroBubble))
-      case (.overlap, let local as any LocalMethod): return BatchByBatchExecutor(try OverlapSchedule(local, group))
+      case (.off, _): return try batchByBatch(SequentialSchedule(method, group))
+      case (.nmp, let bp as BackpropMethod):
+        return try batchByBatch(NaiveModelParallelSchedule(bp, group, boundary: boundary))
+      case (.gpipe, let bp as BackpropMethod): return try gpipe(bp, .gpipe)
+      case (.oneFOneB, let bp as BackpropMethod): return try gpipe(bp, .oneFOneB)
+      case (.interleaved1F1B, let bp as BackpropMethod): return try gpipe(bp, .interleaved)
+      case (.zbH1, let bp as BackpropMethod): return try gpipe(bp, .zeroBubble)
+      case (.overlap, let local as any LocalMethod): return try batchByBatch(OverlapSchedule(local, group))
       case (.scplGPipe, let local as any LocalMethod):
-        return BatchByBatchExecutor(try SCPLGPipeSchedule(local, group, microBatches: options.microBatches))
+        return try batchByBatch(
+          SCPLGPipeSchedule(local, group, microBatches: options.microBatches, boundary: boundary))
       case (.async, let local as any LocalMethod):
-        let boundary = options.link.map { ProcessBoundary(link: $0, deviceCount: group.count) }
         return try AsyncPipelineExecutor(local, group, boundary: boundary, seed: options.seed)
       default: throw PipelineError("--pipeline \(kind.rawValue) cannot train \(method.kind.rawValue)")
       }

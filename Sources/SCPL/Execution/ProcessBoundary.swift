@@ -1,14 +1,17 @@
 import Foundation
 import Torch
 
-/// The boundary of the async pipeline when its devices span the ranks of a c10d job: rank r
-/// holds devices r·L … r·L + L − 1 (L per rank). It knows which devices are this rank's, sends a
+/// The boundary of a pipeline whose devices span the ranks of a c10d job: rank r holds devices
+/// r·L … r·L + L − 1 (L per rank). It knows which devices are this rank's. Under async it sends a
 /// batch for the next rank's first device down the chain, sends a later rank's outcomes up to
-/// rank 0, and hears them there (`RemoteResults`).
+/// rank 0, and hears them there (`RemoteResults`); the batch-by-batch schedules' messages between
+/// stages are in `ProcessBoundary+Stages.swift`.
 final class ProcessBoundary {
   let link: RankLink
   /// Devices per rank.
   let devicesPerRank: Int
+  /// A batch-by-batch step's messages to other ranks still on their way (`settleSends`).
+  let sends = LockedValue<[ProcessGroup.Work]>([])
 
   init(link: RankLink, deviceCount: Int) {
     self.link = link
@@ -21,8 +24,7 @@ final class ProcessBoundary {
 
   /// At the start of a run: names the trace's processes and devices by rank, and on rank 0 tells
   /// the other ranks to build the same model with this seed and placement, then serve it.
-  func begin(_ executor: AsyncPipelineExecutor, seed: UInt64) throws {
-    let group = executor.group
+  func begin(_ group: DeviceGroup, seed: UInt64) throws {
     // Every rank has the same --devices: with GPUs, another rank's device d (a CPU stand-in
     // here) is, there, the GPU this rank has at the same position (DeviceSpec.acrossRanks).
     let l = devicesPerRank, mine = group.devices.devices[devices(ofRank: link.rank)]

@@ -30,7 +30,26 @@ public final class RankLink: @unchecked Sendable {
   /// A link over `group`.
   public init(_ group: ProcessGroup) { self.group = group }
 
+  /// The chain and the results; the stages' two streams (`StageStream`) are tags 3 and 4 (tag 2
+  /// is `DistributedJob.agree`'s, before any run).
   private enum Tag: Int { case chain = 0, results = 1 }
+
+  /// The streams between the stages of a batch-by-batch schedule across ranks (nmp, gpipe and
+  /// its 1F1B family, scpl-gpipe): activations on their way forward, gradients on their way back.
+  /// Each has a c10d tag of its own, so a rank's forward hand-offs and its gradients' hand-backs
+  /// never interleave on the wire, whichever workers send them.
+  enum StageStream: Int { case activations = 3, gradients = 4 }
+
+  /// Which piece of a step a stage message carries: the batch, its micro-batch (0 for nmp) and
+  /// the stage that receives it. The receiver checks it, so a message out of order is an error
+  /// that says so, never another micro-batch's tensors used in silence.
+  struct StageKey: Equatable, CustomStringConvertible {
+    let batch: Int
+    let microBatch: Int
+    let stage: Int
+
+    var description: String { "batch \(batch), micro-batch \(microBatch + 1), stage \(stage + 1)" }
+  }
 
   /// What travels down the chain.
   enum Down {
@@ -38,6 +57,10 @@ public final class RankLink: @unchecked Sendable {
     /// this placement (component → device).
     case beginRun(seed: UInt64, placement: [Int])
     case beginEpoch
+    /// A batch-by-batch schedule's step t: every rank runs its stages of it. The labels go to
+    /// every rank (the last stage's loss, a local method's every component), the inputs only
+    /// to rank 0's first device; `rate` is batch t's learning rate (nil: keep the optimizers').
+    case step(batch: Int, labels: Tensor, rate: Double?)
     /// A batch for the receiving rank's first device, as the async pipeline hands it on.
     case batch(AsyncPipelineExecutor.Message)
     case endEpoch
@@ -62,6 +85,9 @@ public final class RankLink: @unchecked Sendable {
   /// What comes back to rank 0.
   enum Up {
     case done(batch: Int, losses: [Double], start: Double)
+    /// A rank has run its stages of a batch-by-batch step: the losses of its components (BP's
+    /// cross-entropy from the last rank; none from a rank with nothing to report).
+    case stepDone(rank: Int, batch: Int, losses: [Double])
     /// A batch a rank did not train because the epoch had failed; `failure` is the first
     /// failure's sentence, on the batch that hit it.
     case dropped(batch: Int, failure: String?)
@@ -157,6 +183,47 @@ public final class RankLink: @unchecked Sendable {
     }
   }
 
+  // MARK: Between stages
+
+  /// Starts sending `tensors` (with the names of an activation's extras) for stage `key.stage`
+  /// on rank `dst`, and returns at once (`ProcessGroup.postTensors`): wait for the works before
+  /// the tensors change. One message, so at most `ProcessGroup.maxTensors` − 3 tensors.
+  func postStage(
+    _ tensors: [Tensor?], names: [String]? = nil, key: StageKey, on stream: StageStream, to dst: Int
+  ) throws -> [ProcessGroup.Work] {
+    guard tensors.count <= ProcessGroup.maxTensors - 3 else {
+      throw PipelineError("a stage hands on at most \(ProcessGroup.maxTensors - 3) tensors, not \(tensors.count)")
+    }
+    return try inContext("rank \(rank) could not send to rank \(dst)") {
+      let header = try Tensor([Int64(key.batch), Int64(key.microBatch), Int64(key.stage)])
+      let encodedNames = try names.map { try Tensor(Array((try JSONEncoder().encode($0))), shape: nil) }
+      return try group.postTensors(
+        [header, encodedNames] + tensors.map { try $0?.to(.cpu) }, to: dst, tag: stream.rawValue)
+    }
+  }
+
+  /// The next stage message from rank `src` on `stream`, which must be `key`'s: its tensors and
+  /// the activation extras' names.
+  func receiveStage(_ key: StageKey, on stream: StageStream, from src: Int) throws -> (
+    tensors: [Tensor?], names: [String]
+  ) {
+    try inContext("rank \(rank) heard nothing from rank \(src) for \(key)") {
+      let (_, message) = try group.receiveTensors(from: src, tag: stream.rawValue)
+      guard message.count >= 2, let header = message[0], header.count == 3 else {
+        throw TorchError("a malformed stage message from rank \(src)")
+      }
+      let got: [Int64] = try header.toArray()
+      let received = StageKey(batch: Int(got[0]), microBatch: Int(got[1]), stage: Int(got[2]))
+      guard received == key else {
+        throw PipelineError("rank \(src) sent \(received) where \(key) was due: the ranks' schedules differ")
+      }
+      let names = try message[1].map {
+        try JSONDecoder().decode([String].self, from: Data(try $0.toArray(UInt8.self)))
+      }
+      return (Array(message.dropFirst(2)), names ?? [])
+    }
+  }
+
   // MARK: Encoding
 
   /// The activation of a message: its five slots, then its extras' tensors named by `names`.
@@ -189,6 +256,8 @@ public final class RankLink: @unchecked Sendable {
     case .endRun: return Wire(ints: [9])
     case .endJob: return Wire(ints: [10])
     case .sendTimeline: return Wire(ints: [11])
+    case .step(let b, let labels, let rate):
+      return Wire(ints: [12, Int64(b), rate == nil ? 0 : 1], doubles: [rate ?? 0], tensors: [labels])
     }
   }
 
@@ -224,6 +293,11 @@ public final class RankLink: @unchecked Sendable {
     case 9: return .endRun
     case 10: return .endJob
     case 11: return .sendTimeline
+    case 12:
+      guard w.ints.count == 3, w.doubles.count == 1, w.tensors.count == 1, let labels = w.tensors[0] else {
+        throw TorchError("a malformed step message")
+      }
+      return .step(batch: Int(w.ints[1]), labels: labels, rate: w.ints[2] == 1 ? w.doubles[0] : nil)
     default: throw TorchError("an unknown message on the chain (kind \(w.ints.first.map(String.init) ?? "none"))")
     }
   }
@@ -231,6 +305,7 @@ public final class RankLink: @unchecked Sendable {
   private func encode(_ m: Up) throws -> Wire {
     switch m {
     case .done(let b, let losses, let start): return Wire(ints: [0, Int64(b)], doubles: [start] + losses)
+    case .stepDone(_, let b, let losses): return Wire(ints: [7, Int64(b)], doubles: losses)
     case .dropped(let b, let failure):
       return Wire(ints: [1, Int64(b)], tensors: [try failure.map { try Tensor(Array($0.utf8)) }])
     case .epochEnded: return Wire(ints: [2])
@@ -266,6 +341,9 @@ public final class RankLink: @unchecked Sendable {
       return .prediction(
         batch: Int(w.ints[1]), Prediction(final: final, heads: w.tensors.dropFirst().compactMap { $0 }))
     case 4: return .predictionEnded
+    case 7:
+      guard w.ints.count == 2 else { throw TorchError("a malformed step result from rank \(source)") }
+      return .stepDone(rank: source, batch: Int(w.ints[1]), losses: w.doubles)
     case 5: return .state(rank: source, Array(zip(w.names ?? [], w.tensors.compactMap { $0 })))
     case 6:
       let kinds = SpanKind.allCases, numbers = Array(w.doubles.dropFirst())

@@ -14,17 +14,24 @@ import Torch
 /// Every micro-batch's forward uses the component's weights from before its step, and the loss is
 /// the whole batch's, so the weights match `off` up to floating-point rounding — except with
 /// BatchNorm, whose batch statistics are per micro-batch.
+///
+/// Across the ranks of a c10d job (`boundary`) each rank runs its own devices' forwards and
+/// learning; the micro-batches' detached outputs cross to the next rank as messages, and nothing
+/// comes back (no gradient crosses a component). Each rank returns its own components' losses.
 final class SCPLGPipeSchedule: BatchSchedule {
   let kind = PipelineKind.scplGPipe
   private let local: any LocalMethod
   let group: DeviceGroup
   let microBatches: Int
+  /// Set when the devices span the ranks of a job: this rank runs only its own devices.
+  let boundary: ProcessBoundary?
   var method: any TrainingMethod { local }
 
-  init(_ local: any LocalMethod, _ group: DeviceGroup, microBatches: Int) throws {
+  init(_ local: any LocalMethod, _ group: DeviceGroup, microBatches: Int, boundary: ProcessBoundary? = nil) throws {
     self.local = local
     self.group = group
     self.microBatches = microBatches
+    self.boundary = boundary
     try group.place(local.stages)
   }
 
@@ -36,25 +43,33 @@ final class SCPLGPipeSchedule: BatchSchedule {
     let handoff: Activation?
   }
 
-  /// One mini-batch. Returns each component's loss once every component has learned; no job of
-  /// this batch is still running when it returns, whatever failed.
+  /// One mini-batch. Returns each component's loss (this rank's components' across ranks) once
+  /// every component has learned; no job of this batch is still running, and no message of it
+  /// is on its way, when it returns, whatever failed.
   func step(_ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?) throws -> [Double] {
     let (local, group, microBatches) = (self.local, self.group, self.microBatches)
     let jobs = JobSet()
-    defer { jobs.settle() }
-
-    let prepared = try jobs.submit(group.workers[0]) { () throws -> [Activation] in
-      try group.preparing(t) { here in
-        let x = try local.firstActivation(inputs: inputs.to(here), labels: labels.to(here))
-        return try x.split(sizes: MicroBatches.sizes(rows: x.batchSize, count: microBatches))
-      }
+    defer {
+      jobs.settle()
+      try? boundary?.settleSends(quietly: true)
     }
-    let count = MicroBatches.sizes(rows: inputs.shape.first ?? 0, count: microBatches).count
+
+    // The micro-batches from the labels' rows: a rank other than 0 has the labels only.
+    let sizes = MicroBatches.sizes(rows: labels.shape.first ?? 0, count: microBatches)
+    let prepared =
+      try boundary?.isHere(0) == false
+      ? nil
+      : jobs.submit(group.workers[0]) { () throws -> [Activation] in
+        try group.preparing(t) { here in
+          try local.firstActivation(inputs: inputs.to(here), labels: labels.to(here)).split(sizes: sizes)
+        }
+      }
+    let count = sizes.count
     // Once device d has every micro-batch's forward queued, its components' learns follow at
     // once, each on the whole mini-batch, without waiting for any other device.
     var learning: [Pending<Double>] = []
-    _ = try group.pipelinedForwards(
-      jobs, batch: t, microBatches: count, input: { try prepared.wait()[$0] },
+    try group.pipelinedForwards(
+      jobs, batch: t, microBatches: count, boundary: boundary, input: { try prepared!.wait()[$0] },
       queuedAll: { d, mine in
         let share = group.share(d, batch: t)
         let stageLabels = try labels.to(share.tensorDevice)
@@ -68,7 +83,10 @@ final class SCPLGPipeSchedule: BatchSchedule {
         }
       }
     ) { [self] share, x in try forward(share, x) }
-    return try learning.map { try $0.wait() }
+    let losses = try learning.map { try $0.wait() }
+    jobs.settle()
+    try boundary?.settleSends(quietly: false)
+    return losses
   }
 
   /// Device d's components on micro-batch m (forward, detach), and the hand-off to the next device.
@@ -80,6 +98,10 @@ final class SCPLGPipeSchedule: BatchSchedule {
       inputs.append(input)
       outputs.append(y)
       return try y.detached()
+    }
+    if boundary?.handsOnAcross(share) == true {
+      try boundary!.sendForward(x, from: share)
+      return Forward(inputs: inputs, outputs: outputs, handoff: nil)
     }
     return Forward(inputs: inputs, outputs: outputs, handoff: share.isLast ? nil : try share.handOff(x))
   }

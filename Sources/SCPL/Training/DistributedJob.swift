@@ -133,7 +133,7 @@ public struct DistributedJob: Codable, Sendable {
 
 /// Ranks other than 0 of a distributed run: for each run rank 0 begins, build the same model
 /// (same seed, same configuration, the data's shapes from the job) and serve this rank's
-/// components through the async pipeline until rank 0 ends the run; leave when rank 0 ends the
+/// components through the run's schedule until rank 0 ends the run; leave when rank 0 ends the
 /// job. Every wait is bounded by the group's timeout, so a lost rank 0 ends this one too.
 public enum RankServer {
   /// Serves this rank's components for every run rank 0 begins, until rank 0 ends the job; `buildModel` and
@@ -163,16 +163,17 @@ public enum RankServer {
         methodOptions.gradientAveraging = averaging
         let method = try Methods.make(config.method, model: model, options: methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
-        let placement = try Placement(placementOfComponents, deviceCount: options.devices.count)
-        options.kind = .async
-        options.placement = placement
+        // Components on stages: one per device, or interleaved-1f1b's chunks.
+        let stages = options.devices.count * (options.kind == .interleaved1F1B ? options.chunksPerDevice : 1)
+        options.placement = try Placement(placementOfComponents, deviceCount: stages)
         options.seed = seed
-        guard let executor = try Pipelines.make(method, options) as? AsyncPipelineExecutor else {
-          throw PipelineError("a distributed run serves an async pipeline")
+        guard let executor = try Pipelines.make(method, options) as? any RankedExecutor else {
+          throw PipelineError("--pipeline \(options.kind.rawValue) does not run across ranks")
         }
         defer { executor.shutdown() }
         if let replicas, let averaging {
-          try replicas.addGroups(to: averaging, components: executor.components(ofRank: link.rank), run: seed)
+          try replicas.addGroups(
+            to: averaging, method: method, components: executor.components(ofRank: link.rank), run: seed)
         }
         log(
           "serving component(s) \(executor.components(ofRank: link.rank).map { String($0 + 1) }.joined(separator: ", ")) of \(model.name) as rank \(link.rank) of \(link.worldSize) (seed \(seed))"

@@ -66,6 +66,28 @@ public final class DistributedReplicas: @unchecked Sendable {
     }
   }
 
+  /// Adds to `averaging` BP's one group (0) for the parameters this rank trains: the ranks at
+  /// this position in every replica, replica order. With one rank per replica that is the whole
+  /// network's; with several, each rank's share averages with its own position's replicas, as
+  /// soon as its backward ends.
+  public func addBackpropGroup(to averaging: ProcessReplicas, run seed: UInt64) throws {
+    let p = ranksPerReplica
+    try averaging.add(
+      try world.subgroup("run\(seed)/backprop\(position)", ranks: (0..<replicas).map { $0 * p + position }), for: 0)
+  }
+
+  /// The averaging groups of `method` on this rank: BP's one (`addBackpropGroup`), or one per
+  /// component this rank trains (`addGroups`).
+  func addGroups(to averaging: ProcessReplicas, method: any TrainingMethod, components: [Int], run seed: UInt64)
+    throws
+  {
+    if method is any LocalMethod {
+      try addGroups(to: averaging, components: components, run: seed)
+    } else {
+      try addBackpropGroup(to: averaging, run: seed)
+    }
+  }
+
   /// Leaders: replica 0's placement, on every leader (replica 0's leader passes its own).
   func agreePlacement(_ mine: Placement?) throws -> Placement {
     guard let stopVotes else { throw PipelineError("only a replica's leader agrees on the placement") }

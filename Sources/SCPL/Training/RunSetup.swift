@@ -96,11 +96,8 @@ struct RunSetup {
       config, data: data, seed: seed, link: link, buildModel: buildModel, methodOptions: methodOptions,
       averaging: averaging, placement: placement, firstBatch: { try loader.batch(epoch: 1, index: 0).inputs })
     if replicas.replica == 0 { _ = try replicas.agreePlacement(executor.placement) }
-    // BP averages its one optimizer (group 0); a local method each component this rank trains.
-    let mine =
-      method is any LocalMethod
-      ? (executor as? AsyncPipelineExecutor)?.components(ofRank: 0) ?? Array(0..<model.components.count) : [0]
-    try replicas.addGroups(to: averaging, components: mine, run: seed)
+    let mine = (executor as? any RankedExecutor)?.components(ofRank: 0) ?? Array(0..<model.components.count)
+    try replicas.addGroups(to: averaging, method: method, components: mine, run: seed)
     return RunSetup(model: model, method: method, loader: loader, executor: executor)
   }
 }

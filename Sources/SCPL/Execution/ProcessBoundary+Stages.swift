@@ -1,0 +1,104 @@
+import Foundation
+import Torch
+
+/// The boundary of a batch-by-batch schedule (nmp, gpipe and its 1F1B family, scpl-gpipe) when
+/// its stages span the ranks of a c10d job: each rank runs only its own stages' jobs, in the
+/// order one process runs them, and where one process hands an activation to the next stage's
+/// worker (or gradients back to the previous stage's), a rank boundary is a message — down for
+/// activations, up for gradients (`RankLink.StageStream`), each tagged with its batch,
+/// micro-batch and stage.
+///
+/// Sends are posted and the sending job goes on (`ProcessGroup.postTensors`): under 1F1B a rank
+/// sends an activation down while the rank below is about to send a gradient up, and neither
+/// could wait in its send. `settleSends` waits for them at the end of the step. A receive waits
+/// inside the job that needs it, where one process's job would wait for the earlier stage's.
+/// The arithmetic is one process's: the same detach and gradient leaves at every stage boundary,
+/// the same tensors' values (a CPU tensor crosses as its bytes).
+extension ProcessBoundary {
+  /// The rank that runs stage s of `group`.
+  func rank(ofStage s: Int, in group: DeviceGroup) -> Int { rank(ofDevice: group.device(ofStage: s)) }
+
+  /// Whether stage s runs in this process.
+  func isHere(stage s: Int, in group: DeviceGroup) -> Bool { isHere(group.device(ofStage: s)) }
+
+  /// Whether the stage after `share`'s runs in another process.
+  func handsOnAcross(_ share: DeviceShare) -> Bool {
+    !share.isLast && !isHere(stage: share.stage + 1, in: share.group)
+  }
+
+  /// Whether the stage before `share`'s runs in another process.
+  func handsBackAcross(_ share: DeviceShare) -> Bool {
+    !share.isFirst && !isHere(stage: share.stage - 1, in: share.group)
+  }
+
+  private func key(_ share: DeviceShare, stage s: Int) -> RankLink.StageKey {
+    RankLink.StageKey(batch: share.batch, microBatch: share.microBatch ?? 0, stage: s)
+  }
+
+  /// Sends `share`'s output (detached) to the next stage's rank; a transfer span on this device.
+  func sendForward(_ output: Activation, from share: DeviceShare) throws {
+    let next = rank(ofStage: share.stage + 1, in: share.group)
+    try share.run("sending the activation to rank \(next)") {
+      try share.measure(.transfer) {
+        let works = try link.postStage(
+          output.slots + output.extraTensors, names: output.extras.isEmpty ? nil : output.extraNames,
+          key: key(share, stage: share.stage + 1), on: .activations, to: next)
+        sends.withLock { $0 += works }
+      }
+    }
+  }
+
+  /// The activation the previous stage's rank sent for `share`, on `share`'s device.
+  func receiveForward(for share: DeviceShare) throws -> Activation {
+    let previous = rank(ofStage: share.stage - 1, in: share.group)
+    let (tensors, names) = try share.run("receiving the activation from rank \(previous)") {
+      try link.receiveStage(key(share, stage: share.stage), on: .activations, from: previous)
+    }
+    guard tensors.count >= 5,
+      let activation = Activation(slots: Array(tensors[0..<5]), extras: tensors[5...].compactMap { $0 }, named: names)
+    else { throw PipelineError("rank \(previous) sent a stage message without its activation") }
+    return try arrived(activation, on: share)
+  }
+
+  /// Sends the gradients of `share`'s input slots to the previous stage's rank.
+  func sendBackward(_ gradients: [Tensor?], from share: DeviceShare) throws {
+    let previous = rank(ofStage: share.stage - 1, in: share.group)
+    try share.run("sending the gradients to rank \(previous)") {
+      try share.measure(.transfer) {
+        let works = try link.postStage(
+          gradients, key: key(share, stage: share.stage - 1), on: .gradients, to: previous)
+        sends.withLock { $0 += works }
+      }
+    }
+  }
+
+  /// The gradients of the next stage's input slots, which its rank sent for `share`.
+  func receiveBackward(for share: DeviceShare) throws -> [Tensor?] {
+    let next = rank(ofStage: share.stage + 1, in: share.group)
+    let (tensors, _) = try share.run("receiving the gradients from rank \(next)") {
+      try link.receiveStage(key(share, stage: share.stage), on: .gradients, from: next)
+    }
+    return try tensors.map { try $0.map { try arrived($0, on: share) } }
+  }
+
+  /// What came over the wire (CPU tensors) on `share`'s device: a transfer span on a GPU.
+  private func arrived<T: DeviceMovable>(_ value: T, on share: DeviceShare) throws -> T {
+    guard share.tensorDevice != .cpu else { return value }
+    return try share.run("moving what another rank sent") {
+      try share.measure(.transfer) { try value.moved(to: share.tensorDevice) }
+    }
+  }
+
+  /// Waits until every message this rank posted in the step has been taken (at most the
+  /// group's timeout each). Call once every job of the step has settled. A send that failed
+  /// throws here, unless the step already failed (`quietly`), whose error says more.
+  func settleSends(quietly: Bool) throws {
+    let works = sends.withLock { w -> [ProcessGroup.Work] in
+      defer { w = [] }
+      return w
+    }
+    for w in works {
+      if quietly { _ = try? w.wait() } else { try w.wait() }
+    }
+  }
+}
