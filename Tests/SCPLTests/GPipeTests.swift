@@ -137,7 +137,7 @@ final class GPipeTests: XCTestCase {
           bp, options(.gpipe, devices: devices, placement: placement, microBatches: microBatches, recompute: recompute))
         defer { executor.shutdown() }
         let gpipe = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
-        let loss = try gpipe.backpropagate(0, x, y)
+        let loss = try XCTUnwrap(try gpipe.backpropagate(0, x, y), "one process has the last stage")
         let label = "\(model) on \(devices) devices, M=\(microBatches), recompute=\(recompute)"
         XCTAssertEqual(loss, try referenceLoss.item(), accuracy: 1e-6, label)
         let got = try bp.model.namedParameters().map { name, p in
@@ -171,7 +171,7 @@ final class GPipeTests: XCTestCase {
           defer { executor.shutdown() }
           let schedule = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
           XCTAssertEqual(schedule.kind, kind)
-          let loss = try schedule.backpropagate(0, x, y)
+          let loss = try XCTUnwrap(try schedule.backpropagate(0, x, y), "one process has the last stage")
           let gradients = try bp.model.namedParameters().map { ($0.0, try XCTUnwrap($0.1.grad, $0.0)) }
           results.append((loss, gradients, schedule.peakHeldMicroBatches))
         }
@@ -238,7 +238,7 @@ final class GPipeTests: XCTestCase {
           let schedule = try XCTUnwrap(executor as? BatchByBatchExecutor<GPipeSchedule>).schedule
           XCTAssertEqual(schedule.kind, kind)
           schedule.group.timeline.begin()
-          let loss = try schedule.backpropagate(0, x, y)
+          let loss = try XCTUnwrap(try schedule.backpropagate(0, x, y), "one process has the last stage")
           let gradients = try bp.model.namedParameters().map { ($0.0, try XCTUnwrap($0.1.grad, $0.0)) }
           results.append((loss, gradients, schedule))
         }
