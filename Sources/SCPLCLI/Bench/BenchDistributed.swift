@@ -6,15 +6,15 @@ import SCPL
 import Torch
 
 extension Bench {
-  /// The same SCPL async pipeline as N worker threads of one process and as N processes over
-  /// c10d's Gloo on loopback (or on the hosts `--rank-command` reaches), each run by the real
-  /// commands (`scpl train`, `scpl launch` or `scpl train --distributed` per rank), interleaved
-  /// over rounds.
+  /// The same pipeline (SCPL's async by default; `--method` and `--pipeline` choose another,
+  /// BP's schedules included) as N worker threads of one process and as N processes over c10d's
+  /// Gloo on loopback (or on the hosts `--rank-command` reaches), each run by the real commands
+  /// (`scpl train`, `scpl launch` or `scpl train --distributed` per rank), interleaved over rounds.
   struct Distributed: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "distributed",
       abstract:
-        "Throughput of the async pipeline as N threads in one process and as N processes over Gloo (loopback, or the hosts --rank-command reaches).",
+        "Throughput of a pipeline (SCPL's async by default) as N threads in one process and as N processes over Gloo (loopback, or the hosts --rank-command reaches).",
       discussion: """
         Each round runs `scpl train --devices N` (threads) and then `scpl launch --nproc N -- train` \
         (processes; with --rank-command, each rank's `scpl train --distributed` through its command, as on \
@@ -25,7 +25,10 @@ extension Bench {
         bytes each batch sends across each rank boundary (activation, its mask or state, and the labels) and \
         rank 0's milliseconds per step in its send (its trace's transfer spans, from --profile). Target: \
         processes keep at least 85 % of the threads' throughput (VGG width 0.25, batch 128, 2 ranks). \
-        Results go to <out>/distributed-<model>.json and .md.
+        Results go to <out>/distributed-<model>.json and .md. --method and --pipeline bench another \
+        schedule the same way (e.g. --method bp --pipeline 1f1b: the baseline across processes; its \
+        gradients' sends back up count in rank 0's send time, not in the bytes per boundary); results \
+        then go to <out>/distributed-<model>-<method>-<pipeline>.json and .md.
 
         With --replicas R, each round runs three variants: R replicas of the pipeline as threads of one \
         process (`train --devices N --replicas R`), as R × N processes (`launch --nproc R×N -- train --devices 1 \
@@ -38,6 +41,12 @@ extension Bench {
 
     @Option(help: "Ranks (and threads) of one pipeline.") var ranks = 2
     @Option(help: "Replicas of the pipeline (data parallelism; see the discussion).") var replicas = 1
+    @Option(help: "Without --replicas: the method (default scpl).") var method: MethodKind = .scpl
+    @Option(
+      help:
+        "Without --replicas: the schedule (default async; BP's nmp, gpipe, 1f1b, interleaved-1f1b, zb-h1, or scpl-gpipe)."
+    )
+    var pipeline: PipelineKind = .async
     @Option(help: "vgg, resnet18, convnet, lstm or transformer.") var model: ModelKind = .vgg
     @Option(help: "Data set (default fashion-mnist for vision models, bbc-news for text).") var dataset: DatasetName?
     @Option(help: "Channel width multiplier of vision models.") var width = 0.25
@@ -58,6 +67,13 @@ extension Bench {
 
     func validate() throws {
       guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1, got \(replicas)") }
+      guard replicas == 1 || (method == .scpl && pipeline == .async) else {
+        throw ValidationError("--replicas benches SCPL's async pipeline; leave out --method and --pipeline")
+      }
+      try pipeline.check(method: method, deviceCount: ranks)
+      guard pipeline != .overlap else {
+        throw ValidationError("--pipeline overlap runs in one process; bench async or scpl-gpipe across processes")
+      }
       guard replicas == 1 || rankCommand.isEmpty else {
         throw ValidationError("--replicas runs its processes with scpl launch on this host; leave out --rank-command")
       }
@@ -72,17 +88,19 @@ extension Bench {
       if replicas > 1 { return try runReplicas() }
       let dataset = self.dataset ?? (model.family == .vision ? .fashionMNIST : .bbcNews)
       let components = 4
-      let placement = self.placement ?? (0..<components).map { String($0 * ranks / components) }.joined(separator: ",")
+      // Components go on stages: one per rank, or interleaved-1f1b's two chunks per rank.
+      let stages = ranks * (pipeline == .interleaved1F1B ? 2 : 1)
+      let placement = self.placement ?? (0..<components).map { String($0 * stages / components) }.joined(separator: ",")
       var args = [
-        "train", "--model", model.rawValue, "--method", "scpl", "--dataset", dataset.rawValue, "--epochs",
-        String(epochs),
+        "train", "--model", model.rawValue, "--method", method.rawValue, "--pipeline", pipeline.rawValue, "--dataset",
+        dataset.rawValue, "--epochs", String(epochs),
         "--batch-size", String(batchSize), "--limit-train", String(limitTrain), "--limit-test", "100", "--threads", "1",
         "--threads-per-device", "1", "--placement", placement, "--profile", "--lr-schedule", "constant"
       ]
       if model.family == .vision { args += ["--width", String(width), "--aug", "none"] }
-      let bytes = try boundaryBytes(dataset: dataset, placement: placement)
+      let bytes = try boundaryBytes(dataset: dataset, placement: placement, stages: stages)
       print(
-        "bench distributed: \(model) · scpl · async over \(ranks) threads vs \(ranks) processes (placement \(placement)), batch \(batchSize), \(limitTrain) samples × \(epochs) epochs, \(rounds) round(s)"
+        "bench distributed: \(model) · \(method.rawValue) · \(pipeline.rawValue) over \(ranks) threads vs \(ranks) processes (placement \(placement)), batch \(batchSize), \(limitTrain) samples × \(epochs) epochs, \(rounds) round(s)"
       )
       print("bytes sent per batch across each rank boundary: \(bytes.map(String.init).joined(separator: ", "))")
       let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -107,7 +125,8 @@ extension Bench {
             round, t, p, p / t, send))
       }
       let report: [String: Any] = [
-        "model": model.rawValue, "dataset": dataset.rawValue, "ranks": ranks, "placement": placement,
+        "model": model.rawValue, "method": method.rawValue, "pipeline": pipeline.rawValue, "dataset": dataset.rawValue,
+        "ranks": ranks, "placement": placement,
         "batch_size": batchSize,
         "width": model.family == .vision ? width : NSNull(), "epochs": epochs, "limit_train": limitTrain,
         "rounds": rounds,
@@ -118,7 +137,7 @@ extension Bench {
         "rank_commands": rankCommand
       ]
       let markdown = """
-        | \(model) · scpl · async, \(ranks) ranks, batch \(batchSize) | threads (1 process) | processes (Gloo, \(rankCommand.isEmpty ? "loopback" : "over \(masterAddr)")) | processes / threads |
+        | \(model) · \(method.rawValue) · \(pipeline.rawValue), \(ranks) ranks, batch \(batchSize) | threads (1 process) | processes (Gloo, \(rankCommand.isEmpty ? "loopback" : "over \(masterAddr)")) | processes / threads |
         |---|---|---|---|
         | samples/s (median of \(rounds) round(s)) | \(String(format: "%.1f", threads.median)) | \(String(format: "%.1f", processes.median)) | \(String(format: "%.3f", ratios.median)) |
 
@@ -126,7 +145,10 @@ extension Bench {
         Target (VGG width 0.25, batch 128, 2 ranks): processes / threads ≥ 0.85 — \(ratios.median >= 0.85 ? "met" : "not met").
 
         """
-      try save(report, markdown, stem: "distributed-\(model.rawValue)")
+      let isDefault = method == .scpl && pipeline == .async
+      try save(
+        report, markdown,
+        stem: "distributed-\(model.rawValue)" + (isDefault ? "" : "-\(method.rawValue)-\(pipeline.rawValue)"))
     }
 
     /// `--replicas R`: the replicas as threads, as processes, and one pipeline on R × the batch.
@@ -337,11 +359,12 @@ extension Bench {
       return (config, data, built)
     }
 
-    /// The bytes one batch carries across each rank boundary: the activation the boundary's
-    /// component hands on (with its mask, state or label path) and the labels.
-    private func boundaryBytes(dataset: DatasetName, placement: String) throws -> [Int] {
+    /// The bytes one batch carries forward across each boundary between stages (`stages`: the
+    /// ranks, or interleaved-1f1b's chunks): the activation the boundary's component hands on
+    /// (with its mask, state or label path) and the labels.
+    private func boundaryBytes(dataset: DatasetName, placement: String, stages: Int) throws -> [Int] {
       let (_, data, model) = try oneBatchModel(dataset: dataset)
-      let layout = try Placement(parsing: placement, componentCount: model.components.count, deviceCount: ranks)
+      let layout = try Placement(parsing: placement, componentCount: model.components.count, deviceCount: stages)
       let batch = try DataLoader(data.train, batchSize: batchSize, seed: 1, shuffle: false, workerThreads: 0).batch(
         epoch: 1, index: 0)
       var x = try model.firstActivation(batch.inputs)
