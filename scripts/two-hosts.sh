@@ -3,7 +3,8 @@
 # `scpl train --distributed` job in one and rank 1 in the other, meeting over the veth addresses
 # (10.213.0.1 and .2; never this machine's own interfaces). Needs root (ip netns, tc).
 #
-#   1. over the bare link: the two-host run equals one process (--pipeline off) bit for bit;
+#   1. over the bare link: the two-host run equals one process (--pipeline off) bit for bit, and
+#      so does BP under 1f1b (activations one way, gradients the other) against 1f1b in one process;
 #   2. under `tc netem` 20 ms delay and 1 % loss on both ends (where the kernel has no netem: 1 %
 #      random loss by iptables, and no delay): the run completes, equal bit for bit, and the cost
 #      is printed (training samples/s against the bare link);
@@ -117,6 +118,15 @@ echo "two-hosts: 1. rank 0 on host A, rank 1 on host B, over the bare link"
 two bare "${RUN[@]}" --placement 0,0,1,1 --timeout 60
 grep -q "serving component(s) 3, 4" "$WORK/bare.rank1.log" || fail "rank 1 did not serve components 3 and 4"
 python3 scripts/same-training.py "$WORK/reference" "$WORK/bare" || fail "the two-host run differs from one process"
+
+# BP's 1F1B over the same link: activations go to host B and gradients come back to host A
+# within every step; the same schedule on two devices of one process is the reference.
+echo "two-hosts: 1b. BP under 1f1b, a stage on each host, over the bare link"
+BP=(--method bp --pipeline 1f1b --micro-batches 4)
+"$SCPL" "${RUN[@]}" "${BP[@]}" --devices 2 --placement 0,0,1,1 --out "$WORK/bp-reference" >"$WORK/bp-reference.log" 2>&1 \
+  || { tail -5 "$WORK/bp-reference.log" >&2; fail "the one-process 1f1b run failed"; }
+two bp-bare "${RUN[@]}" "${BP[@]}" --devices 1 --placement 0,0,1,1 --timeout 60
+python3 scripts/same-training.py "$WORK/bp-reference" "$WORK/bp-bare" || fail "the two-host 1f1b run differs from one process"
 
 # impair on|off: 20 ms delay and 1 % loss on both ends of the link with tc netem; where the
 # kernel has no netem (sch_netem is not built into every kernel: these machines' is not), 1 %

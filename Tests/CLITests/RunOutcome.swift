@@ -1,5 +1,6 @@
 import Foundation
 import SCPL
+import Torch
 import XCTest
 
 /// What a finished run folder holds that training decides: every loss and accuracy of every
@@ -60,4 +61,78 @@ func stopInEpochTwo(_ launch: ScplProcess, _ folder: URL, file: StaticString = #
   XCTAssertTrue(
     Checkpoints(runFolder: folder).list().contains { $0.epoch == 1 && $0.step > 0 }, "a checkpoint of the step",
     file: file, line: line)
+}
+
+/// `--profile` of a distributed run: rank 0's trace has a process row per rank holding that
+/// rank's devices, every device has the forward and learn spans of every batch of the last
+/// epoch, inside the epoch's window, and every device's busy fraction is in summary.json.
+func assertTraceCoversEveryRank(
+  _ folder: URL, ranks: Int, devicesPerRank: Int, file: StaticString = #filePath, line: UInt = #line
+) throws {
+  let trace = try XCTUnwrap(
+    JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json")))
+      as? [String: Any])
+  let events = try XCTUnwrap(trace["traceEvents"] as? [[String: Any]])
+  let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { e in
+    (e["pid"] as? Int).map { ($0, (e["args"] as? [String: Any])?["name"] as? String) }
+  }
+  XCTAssertEqual(processes.map(\.0), Array(0..<ranks), file: file, line: line)
+  XCTAssertEqual(processes.map(\.1), (0..<ranks).map { "rank \($0)" }, file: file, line: line)
+  let spans = events.filter { $0["ph"] as? String == "X" }
+  let steps = 256 / 64  // the last epoch's batches (vgg(): 256 samples, batch 64)
+  for d in 0..<ranks * devicesPerRank {
+    let mine = spans.filter { $0["tid"] as? Int == d }
+    XCTAssertTrue(
+      mine.allSatisfy { $0["pid"] as? Int == d / devicesPerRank }, "device \(d) outside its rank's row", file: file,
+      line: line)
+    for kind in ["forward", "learn"] {
+      let batches = Set(
+        mine.filter { $0["cat"] as? String == kind }.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int })
+      XCTAssertEqual(batches, Set(0..<steps), "device \(d)'s \(kind) spans", file: file, line: line)
+    }
+    XCTAssertTrue(
+      mine.allSatisfy { (($0["ts"] as? NSNumber)?.doubleValue ?? -1) >= 0 },
+      "device \(d) has spans before the epoch began", file: file, line: line)
+  }
+  let summary = try XCTUnwrap(
+    JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+      as? [String: Any])
+  let run = try XCTUnwrap((summary["runs"] as? [[String: Any]])?.first, file: file, line: line)
+  let busy = try XCTUnwrap(run["device_busy_fraction"] as? [Double], "\(run.keys.sorted())", file: file, line: line)
+  XCTAssertEqual(busy.count, ranks * devicesPerRank, file: file, line: line)
+  XCTAssertTrue(busy.allSatisfy { $0 > 0 && $0 <= 1 }, "\(busy)", file: file, line: line)
+}
+
+/// Starts a 2-rank job of `arguments` by hand (`--distributed`, `--devices 1` is the caller's,
+/// `--timeout 30` added), rank 0 writing `folder`; kills rank 1 once epoch 2 has a step. Checks
+/// that rank 0 ended by its own error (not a signal) saying which checkpoint it keeps, that its
+/// folder says failed and keeps a valid checkpoint. Returns rank 0's outcome and the seconds it
+/// took after the kill.
+func loseRankOneInEpochTwo(
+  _ arguments: [String], _ folder: URL, file: StaticString = #filePath, line: UInt = #line
+) throws -> (rank0: Finished, seconds: Double) {
+  let port = try freeLoopbackPort()
+  func env(_ rank: Int) -> [String: String] {
+    ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]
+  }
+  let long = arguments + ["--distributed", "--timeout", "30"]
+  let rank0 = try ScplProcess(long + ["--out", folder.path], environment: env(0))
+  let rank1 = try ScplProcess(long, environment: env(1))
+  let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(Checkpoints.fileName(run: 1, epoch: 1))
+  XCTAssertTrue(waitForFile(checkpoint), "no checkpoint after epoch 1", file: file, line: line)
+  XCTAssertTrue(waitForNextStep(in: folder), "no step of epoch 2 was recorded", file: file, line: line)
+  kill(rank1.process.processIdentifier, SIGKILL)
+  let killedAt = Date()
+  let zero = rank0.finish(within: 60)
+  let seconds = Date().timeIntervalSince(killedAt)
+  XCTAssertNotEqual(zero.status, 0, file: file, line: line)
+  XCTAssertLessThan(
+    zero.status, 128, "rank 0 was ended by signal \(zero.status - 128), not by its error: \(zero.stderr)", file: file,
+    line: line)
+  XCTAssertTrue(zero.stderr.contains("the checkpoint of epoch"), zero.stderr, file: file, line: line)
+  XCTAssertEqual(rank1.finish(within: 5).status, 128 + SIGKILL, file: file, line: line)
+  let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
+  XCTAssertTrue(summary.contains("\"failed\""), summary, file: file, line: line)
+  XCTAssertNotNil(try Checkpoints(runFolder: folder).newestValid(warn: { _ in }), file: file, line: line)
+  return (zero, seconds)
 }

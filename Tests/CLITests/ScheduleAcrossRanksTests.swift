@@ -1,7 +1,6 @@
 import Foundation
 import SCPL
 import TestSupport
-import Torch
 import XCTest
 
 /// The batch-by-batch schedules across processes (`scpl launch --nproc N`): BP's nmp, gpipe,
@@ -67,28 +66,7 @@ final class ScheduleAcrossRanksTests: XCTestCase {
       XCTAssertTrue(job.stdout.contains("[rank \(ranks - 1)] serving component(s)"), "\(what): \(job.stdout)")
       XCTAssertFalse(job.stderr.contains("Error"), "\(what): \(job.stderr)")
       try assertSameTraining(one, many, what)
-      if base.contains("--profile") { try assertTraceHasEveryDevicesSpans(many, ranks: ranks, perRank: perRank, what) }
-    }
-  }
-
-  /// `--profile` across ranks: rank 0's trace has every device's forward and learn spans of
-  /// every batch of the last epoch (the other ranks' gathered), each device in its rank's row.
-  func assertTraceHasEveryDevicesSpans(
-    _ folder: URL, ranks: Int, perRank: Int, _ what: String, file: StaticString = #filePath, line: UInt = #line
-  ) throws {
-    let trace = try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json")))
-        as? [String: Any])
-    let spans = try XCTUnwrap(trace["traceEvents"] as? [[String: Any]]).filter { $0["ph"] as? String == "X" }
-    for d in 0..<ranks * perRank {
-      let mine = spans.filter { $0["tid"] as? Int == d }
-      XCTAssertTrue(
-        mine.allSatisfy { $0["pid"] as? Int == d / perRank }, "\(what): device \(d)'s row", file: file, line: line)
-      for kind in ["forward", "learn"] {
-        let batches = Set(
-          mine.filter { $0["cat"] as? String == kind }.compactMap { ($0["args"] as? [String: Any])?["batch"] as? Int })
-        XCTAssertEqual(batches, Set(0..<4), "\(what): device \(d)'s \(kind) spans", file: file, line: line)
-      }
+      if base.contains("--profile") { try assertTraceCoversEveryRank(many, ranks: ranks, devicesPerRank: perRank) }
     }
   }
 
@@ -121,32 +99,13 @@ final class ScheduleAcrossRanksTests: XCTestCase {
   /// checkpoint.
   func testALostRankEndsABatchByBatchJobAtOnceNamingIt() throws {
     for pipeline in ["nmp", "1f1b"] {
-      let port = try freeLoopbackPort()
       let folder = scratch.appendingPathComponent("lost-\(pipeline)")
-      func env(_ rank: Int) -> [String: String] {
-        ["RANK": String(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)]
-      }
-      let long = vgg("bp", pipeline, epochs: 40, samples: 2048) + ["--distributed", "--devices", "1", "--timeout", "30"]
-      let rank0 = try ScplProcess(long + ["--out", folder.path], environment: env(0))
-      let rank1 = try ScplProcess(long, environment: env(1))
-      let checkpoint = Checkpoints(runFolder: folder).url.appendingPathComponent(
-        Checkpoints.fileName(run: 1, epoch: 1))
-      XCTAssertTrue(waitForFile(checkpoint), "\(pipeline): no checkpoint after epoch 1")
-      XCTAssertTrue(waitForNextStep(in: folder), "\(pipeline): no step of epoch 2 was recorded")
-      kill(rank1.process.processIdentifier, SIGKILL)
-      let killedAt = Date()
-      let zero = rank0.finish(within: 60)
-      XCTAssertLessThan(Date().timeIntervalSince(killedAt), 10, "\(pipeline): rank 0 sat out its timeout")
-      XCTAssertNotEqual(zero.status, 0)
-      XCTAssertLessThan(zero.status, 128, "\(pipeline): rank 0 was ended by a signal: \(zero.stderr)")
+      let (zero, seconds) = try loseRankOneInEpochTwo(
+        vgg("bp", pipeline, epochs: 40, samples: 2048) + ["--devices", "1"], folder)
+      XCTAssertLessThan(seconds, 10, "\(pipeline): rank 0 sat out its timeout")
       XCTAssertTrue(
         zero.stderr.contains("rank 0 could not send to rank 1") || zero.stderr.contains("from rank 1"),
         "\(pipeline): \(zero.stderr)")
-      XCTAssertTrue(zero.stderr.contains("the checkpoint of epoch"), "\(pipeline): \(zero.stderr)")
-      XCTAssertEqual(rank1.finish(within: 5).status, 128 + SIGKILL)
-      let summary = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
-      XCTAssertTrue(summary.contains("\"failed\""), summary)
-      XCTAssertNotNil(try Checkpoints(runFolder: folder).newestValid(warn: { _ in }))
     }
   }
 

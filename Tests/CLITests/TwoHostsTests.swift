@@ -4,7 +4,8 @@ import XCTest
 
 /// Two hosts on this machine, for real: `scripts/two-hosts.sh` with this build's scpl runs rank 0
 /// and rank 1 of a job in two network namespaces joined by a veth pair and checks, over the
-/// link, that the job trains one process's weights bit for bit, still does with 1 % of the
+/// link, that the job trains one process's weights bit for bit (SCPL's async pipeline, and BP's
+/// 1f1b with gradients coming back over the link), still does with 1 % of the
 /// packets lost, ends every rank within its timeout when the link is cut mid-epoch (the folder
 /// says failed and its checkpoint loads), and resumes to the uncut run's weights.
 final class TwoHostsTests: XCTestCase {
@@ -21,12 +22,13 @@ final class TwoHostsTests: XCTestCase {
       ["scripts/two-hosts.sh", "--scpl", try scplBinary().path, "--keep", kept.path], within: 420)
     XCTAssertEqual(status, 0, output)
     for line in [
-      "1. rank 0 on host A, rank 1 on host B, over the bare link", "2. the link impaired",
+      "1. rank 0 on host A, rank 1 on host B, over the bare link",
+      "1b. BP under 1f1b, a stage on each host, over the bare link", "2. the link impaired",
       "3. the link cut in the middle of epoch 2", "summary.json: failed", "4. the link back up", "two-hosts: passed"
     ] {
       XCTAssertTrue(output.contains(line), "no \"\(line)\" in:\n\(output)")
     }
-    XCTAssertEqual(output.components(separatedBy: "equal bit for bit").count - 1, 3, output)
+    XCTAssertEqual(output.components(separatedBy: "equal bit for bit").count - 1, 4, output)
     XCTAssertTrue(output.contains("rank 0 ended") && output.contains("rank 1 heard nothing from rank 0"), output)
     // No namespace of the script's is left behind.
     let namespaces = try runScript(["-c", "ip netns list"], within: 10).output
