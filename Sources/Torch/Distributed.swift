@@ -157,7 +157,10 @@ public final class ProcessGroup: @unchecked Sendable {
       return Int(source)
     }
 
-    fileprivate func abort() { _ = ct_work_abort(handle) }
+    /// Ends the operation now, done or not: a wait on it, begun or not, throws. For a process
+    /// that gives up on a peer (a send no one will take, a receive that will never come); the
+    /// work may be freed afterwards whatever arrives later.
+    public func abort() { _ = ct_work_abort(handle) }
   }
 
   /// The receives being waited on, and whether they were abandoned (and why).

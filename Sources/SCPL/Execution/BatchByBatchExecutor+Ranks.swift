@@ -61,10 +61,11 @@ extension BatchByBatchExecutor: RankedExecutor {
         try finishEpoch()
         throw error
       }
-      // The job is broken: stop listening, and say what broke it.
+      // The job is broken: stop listening, and say what broke it — a rank's own report of its
+      // failure (recorded before rank 0's waits were ended with it) says it best.
       link.group.abandonReceives(because: error)
       listener.join()
-      throw error
+      throw reports.failure ?? error
     }
   }
 

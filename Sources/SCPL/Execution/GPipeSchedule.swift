@@ -181,7 +181,7 @@ final class GPipeSchedule: BatchSchedule {
     let jobs = JobSet()
     defer {
       jobs.settle()
-      try? boundary?.settleSends(quietly: true)
+      boundary?.abandonSends()  // none left after `settleSends` below; a failed step's, without a wait
     }
 
     // The row count from the labels: a rank other than 0 has the labels only.
@@ -253,7 +253,7 @@ final class GPipeSchedule: BatchSchedule {
       }
     }
     jobs.settle()
-    try boundary?.settleSends(quietly: false)
+    try boundary?.settleSends()
     return isHere(last) ? losses.reduce(0, +) : nil
   }
 

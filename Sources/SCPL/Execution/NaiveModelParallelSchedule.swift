@@ -62,7 +62,7 @@ final class NaiveModelParallelSchedule: BatchSchedule {
     let (model, optimizer, group) = (bp.model, bp.optimizer, self.group)
     let mine = boundary.devices(ofRank: boundary.link.rank)
     var succeeded = false
-    defer { try? boundary.settleSends(quietly: !succeeded) }
+    defer { if !succeeded { boundary.abandonSends() } }
     let first = group.share(mine.lowerBound, batch: t)
     let entry = try group.workers[first.device].run { () throws -> Activation in
       if first.isFirst { return try group.preparing(t) { try model.firstActivation(inputs.to($0)) } }
@@ -101,7 +101,7 @@ final class NaiveModelParallelSchedule: BatchSchedule {
         return loss
       }
     }
-    try boundary.settleSends(quietly: false)
+    try boundary.settleSends()
     succeeded = true
     return loss.map { [$0] } ?? []
   }

@@ -10,7 +10,8 @@ import Torch
 ///
 /// Sends are posted and the sending job goes on (`ProcessGroup.postTensors`): under 1F1B a rank
 /// sends an activation down while the rank below is about to send a gradient up, and neither
-/// could wait in its send. `settleSends` waits for them at the end of the step. A receive waits
+/// could wait in its send. `settleSends` waits for them at the end of the step (`abandonSends`
+/// gives them up when the step failed). A receive waits
 /// inside the job that needs it, where one process's job would wait for the earlier stage's.
 /// The arithmetic is one process's: the same detach and gradient leaves at every stage boundary,
 /// the same tensors' values (a CPU tensor crosses as its bytes).
@@ -91,14 +92,25 @@ extension ProcessBoundary {
 
   /// Waits until every message this rank posted in the step has been taken (at most the
   /// group's timeout each). Call once every job of the step has settled. A send that failed
-  /// throws here, unless the step already failed (`quietly`), whose error says more.
-  func settleSends(quietly: Bool) throws {
-    let works = sends.withLock { w -> [ProcessGroup.Work] in
+  /// throws here, and the rest are given up.
+  func settleSends() throws {
+    let works = takeSends()
+    for (i, w) in works.enumerated() {
+      do { try w.wait() } catch {
+        works[(i + 1)...].forEach { $0.abort() }
+        throw error
+      }
+    }
+  }
+
+  /// Gives up the step's messages still on their way, without a wait: the step failed, and a
+  /// peer that is gone or cut off would make each wait last the whole timeout.
+  func abandonSends() { takeSends().forEach { $0.abort() } }
+
+  private func takeSends() -> [ProcessGroup.Work] {
+    sends.withLock { w in
       defer { w = [] }
       return w
-    }
-    for w in works {
-      if quietly { _ = try? w.wait() } else { try w.wait() }
     }
   }
 }

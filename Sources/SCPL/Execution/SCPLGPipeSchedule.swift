@@ -51,7 +51,7 @@ final class SCPLGPipeSchedule: BatchSchedule {
     let jobs = JobSet()
     defer {
       jobs.settle()
-      try? boundary?.settleSends(quietly: true)
+      boundary?.abandonSends()  // none left after `settleSends` below; a failed step's, without a wait
     }
 
     // The micro-batches from the labels' rows: a rank other than 0 has the labels only.
@@ -85,7 +85,7 @@ final class SCPLGPipeSchedule: BatchSchedule {
     ) { [self] share, x in try forward(share, x) }
     let losses = try learning.map { try $0.wait() }
     jobs.settle()
-    try boundary?.settleSends(quietly: false)
+    try boundary?.settleSends()
     return losses
   }
 
