@@ -109,8 +109,10 @@ final class ScheduleAcrossRanksTests: XCTestCase {
     }
   }
 
-  /// overlap stays in one process, and says what runs across ranks instead, on every rank.
-  func testOverlapAcrossRanksIsRefusedWithWhatToUse() throws {
+  /// overlap stays in one process, and says what runs across ranks instead; BP without
+  /// `--pipeline` takes the default of all the ranks' devices (nmp), not of one rank's (off,
+  /// which cannot run on two).
+  func testOverlapIsRefusedAndBPDefaultsToNMPAcrossRanks() throws {
     let folder = scratch.appendingPathComponent("overlap")
     let job = try run(
       ["launch", "--nproc", "2", "--"] + vgg("scpl", "overlap", epochs: 1)
@@ -118,5 +120,13 @@ final class ScheduleAcrossRanksTests: XCTestCase {
     XCTAssertNotEqual(job.status, 0)
     XCTAssertTrue(
       job.stderr.contains("--pipeline overlap runs in one process; across ranks use async or scpl-gpipe"), job.stderr)
+
+    var bp = vgg("bp", "nmp", epochs: 1)
+    bp.removeSubrange(bp.firstIndex(of: "--pipeline")!...bp.firstIndex(of: "--pipeline")! + 1)
+    let byDefault = try run(
+      ["launch", "--nproc", "2", "--"] + bp
+        + ["--timeout", "30", "--out", scratch.appendingPathComponent("bp-default").path])
+    XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+    XCTAssertTrue(byDefault.stdout.contains("method: bp; pipeline: nmp on cpu:0,cpu:1"), byDefault.stdout)
   }
 }

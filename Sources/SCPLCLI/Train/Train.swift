@@ -283,8 +283,14 @@ public struct TrainOptions: ParsableArguments {
         URL(fileURLWithPath: resume), link: link, replicas: replicas, model: model, data: data, partial: partial,
         adjustMethodOptions: method)
     }
-    let given = try partial()
+    var given = try partial()
     try link.map { try DistributedJob.agree(on: given, over: $0.group) }
+    // Across ranks the pipeline's devices are every rank's: without --pipeline, the schedule is
+    // the default for all of them (BP's nmp, not the one-device off).
+    if let link, given.pipeline == nil {
+      let perRank = try given.devices ?? DeviceSpec(parsing: "1")
+      given.pipeline = PipelineKind.defaultKind(for: given.method ?? .scpl, deviceCount: perRank.count * link.worldSize)
+    }
     var resolved = try given.resolved(customData: data)
     try Self.checkCustomModel(resolved, model)
     try Threads.setThreadCount(resolved.threads)
