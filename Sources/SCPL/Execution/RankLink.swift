@@ -5,16 +5,19 @@ import Torch
 /// ranks exchange over it. Rank r holds the pipeline's devices r·L … r·L+L−1 (L per rank); rank
 /// 0 reads the data.
 ///
-/// Two streams, each a c10d tag:
-/// - **the chain** (rank r → r+1): batches with their activations and labels, predictions on
-///   their way, and rank 0's commands (begin or end an epoch or an evaluation, send or load
-///   state, stop), in the order rank 0 issued them. A rank forwards a command after it has
-///   finished everything before it, so every rank sees the same sequence.
-/// - **the results** (any rank → rank 0): a batch's losses from the last rank, a batch dropped
-///   after a failure (with the failure's sentence), a finished prediction, the end of an epoch
-///   or an evaluation, and a rank's state for a checkpoint.
-/// Each message is one `ProcessGroup.sendTensors`: a header of ints, a tensor of doubles, then
-/// the tensors it carries. Nothing else crosses.
+/// Four streams, each a c10d tag:
+/// - **the chain** (rank r → r+1): the async pipeline's batches with their activations and
+///   labels, a batch-by-batch schedule's steps, predictions on their way, and rank 0's commands
+///   (begin or end an epoch or an evaluation, send or load state, stop), in the order rank 0
+///   issued them. A rank forwards a command after it has finished everything before it (a step
+///   before it runs it), so every rank sees the same sequence.
+/// - **the results** (any rank → rank 0): a batch's losses from the last rank, a rank's losses of
+///   a step, a batch dropped after a failure (with the failure's sentence), a finished
+///   prediction, the end of an epoch or an evaluation, and a rank's state for a checkpoint.
+/// - **the stages' activations and gradients** (`StageStream`, between the ranks of two stages
+///   of a batch-by-batch schedule, either way): posted, so neither side waits in its send.
+/// Each message is one `ProcessGroup.sendTensors` (or `postTensors`): a header of ints, a tensor
+/// of doubles or the stage's key, then the tensors it carries. Nothing else crosses.
 public final class RankLink: @unchecked Sendable {
   /// The c10d process group the ranks talk over.
   public let group: ProcessGroup
