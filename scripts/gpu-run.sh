@@ -3,7 +3,8 @@
 # built against): unpacks .gpu-check/scpl-gpu.tar.xz, runs `scpl selftest --cuda`, then
 # `scpl bench train` of BP off, BP nmp, SCPL async and SCPL scpl-gpipe for the VGG at the paper's
 # width and timing batch sizes (32 … 512) and for the LSTM, each component on a lane (stream) of
-# GPU 0, then trains two replicas of a two-lane pipeline (`--replicas 2`). Everything lands in
+# GPU 0, then trains two replicas of a two-lane pipeline (`--replicas 2`) and BP's 1f1b as two
+# processes sharing GPU 0 (`scpl launch --nproc 2`). Everything lands in
 # $OUT (default gpu-results): logs, selftest.json, the bench JSON and Markdown, status.txt with
 # each step's exit status. Each step is bounded in time, and a failing step does not stop the next.
 set -uo pipefail
@@ -46,3 +47,8 @@ step bench-lstm 150 "$SCPL" bench train --model lstm --runs bp:off,bp:nmp,scpl:a
 # gradients averaged on the host (ThreadReplicas); the run folder is kept for its summary.
 step replicas-2lanes 120 "$SCPL" train --model vgg --width 0.25 --devices cuda:0x2 --replicas 2 --epochs 1 \
   --limit-train 4096 --limit-test 1000 --batch-size 128 --out "$OUT/replicas-2lanes"
+# BP's 1f1b as two processes sharing GPU 0, a stage each: activations down and gradients up go
+# through the host for Gloo, the processes path on CUDA tensors that no CPU run covers.
+step bp-1f1b-2ranks 90 "$SCPL" launch --nproc 2 -- train --model vgg --width 0.25 --method bp --pipeline 1f1b \
+  --devices cuda:0 --epochs 1 --limit-train 2048 --limit-test 500 --batch-size 128 --timeout 60 \
+  --out "$OUT/bp-1f1b-2ranks"
