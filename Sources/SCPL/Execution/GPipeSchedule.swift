@@ -111,7 +111,7 @@ final class GPipeSchedule: BatchSchedule {
 
   /// The device whose worker zeroes the gradients and steps this process's optimizer: device 0,
   /// or this rank's first.
-  private var home: Int { boundary.map { $0.devices(ofRank: $0.link.rank).lowerBound } ?? 0 }
+  private var home: Int { boundary?.devicesHere.lowerBound ?? 0 }
 
   /// A mini-batch cut into micro-batches on device 0, labels on the last device.
   private struct Prepared {

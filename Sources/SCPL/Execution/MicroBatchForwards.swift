@@ -25,7 +25,7 @@ extension DeviceGroup {
     queuedAll: (_ d: Int, _ deviceJobs: [Pending<F>]) throws -> Void = { _, _ in },
     _ forward: @escaping (_ share: DeviceShare, _ received: Activation) throws -> F
   ) throws {
-    let mine = boundary.map { $0.devices(ofRank: $0.link.rank) } ?? 0..<self.count
+    let mine = boundary?.devicesHere ?? 0..<self.count
     var rows: [[Pending<F>]] = []
     for m in 0..<count {
       var row: [Pending<F>] = []

@@ -60,9 +60,8 @@ final class NaiveModelParallelSchedule: BatchSchedule {
     _ t: Int, _ inputs: Tensor, _ labels: Tensor, _ rates: EpochLearningRates?, across boundary: ProcessBoundary
   ) throws -> [Double] {
     let (model, optimizer, group) = (bp.model, bp.optimizer, self.group)
-    let mine = boundary.devices(ofRank: boundary.link.rank)
-    var succeeded = false
-    defer { if !succeeded { boundary.abandonSends() } }
+    let mine = boundary.devicesHere
+    defer { boundary.abandonSends() }  // none left after `settleSends` below; a failed step's, without a wait
     let first = group.share(mine.lowerBound, batch: t)
     let entry = try group.workers[first.device].run { () throws -> Activation in
       if first.isFirst { return try group.preparing(t) { try model.firstActivation(inputs.to($0)) } }
@@ -102,7 +101,6 @@ final class NaiveModelParallelSchedule: BatchSchedule {
       }
     }
     try boundary.settleSends()
-    succeeded = true
     return loss.map { [$0] } ?? []
   }
 

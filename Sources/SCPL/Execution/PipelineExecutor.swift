@@ -158,6 +158,9 @@ public struct PipelineOptions: Sendable {
   /// r·L … r·L + L − 1). Every schedule but `overlap` (and `off`, which has one device) runs
   /// across ranks, bit for bit as in one process.
   public var link: RankLink?
+  /// The stages the placement places components on: one per device, or under
+  /// interleaved-1f1b `chunksPerDevice` per device.
+  public var stageCount: Int { devices.count * (kind == .interleaved1F1B ? chunksPerDevice : 1) }
   /// Tests only: make every hand-off between devices a real copy (a clone), as it is between
   /// GPUs, so that the transfer path of every schedule runs on CPU workers, which otherwise share
   /// their tensors and skip it.
@@ -202,12 +205,11 @@ public enum Pipelines {
     }
     let componentCount = method.model.components.count
     // The placement places components on stages: one per device, or interleaved-1f1b's chunks.
-    let chunks = kind == .interleaved1F1B ? options.chunksPerDevice : 1
+    let stageCount = options.stageCount, chunks = stageCount / deviceCount
     if kind == .interleaved1F1B {
       try Interleaving.check(
         chunksPerDevice: chunks, devices: deviceCount, microBatches: options.microBatches, components: componentCount)
     }
-    let stageCount = deviceCount * chunks
     let placement: Placement
     if let p = options.placement {
       if kind == .interleaved1F1B {

@@ -38,48 +38,57 @@ extension ProcessBoundary {
 
   /// Sends `share`'s output (detached) to the next stage's rank; a transfer span on this device.
   func sendForward(_ output: Activation, from share: DeviceShare) throws {
-    let next = rank(ofStage: share.stage + 1, in: share.group)
-    try share.run("sending the activation to rank \(next)") {
-      try share.measure(.transfer) {
-        let works = try link.postStage(
-          output.slots + output.extraTensors, names: output.extras.isEmpty ? nil : output.extraNames,
-          key: key(share, stage: share.stage + 1), on: .activations, to: next)
-        sends.withLock { $0 += works }
-      }
-    }
+    try post(
+      output.slots + output.extraTensors, names: output.extras.isEmpty ? nil : output.extraNames, "the activation",
+      on: .activations, toStage: share.stage + 1, from: share)
   }
 
   /// The activation the previous stage's rank sent for `share`, on `share`'s device.
   func receiveForward(for share: DeviceShare) throws -> Activation {
-    let previous = rank(ofStage: share.stage - 1, in: share.group)
-    let (tensors, names) = try share.run("receiving the activation from rank \(previous)") {
-      try link.receiveStage(key(share, stage: share.stage), on: .activations, from: previous)
-    }
+    let (tensors, names) = try receive("the activation", on: .activations, fromStage: share.stage - 1, for: share)
     guard tensors.count >= 5,
       let activation = Activation(slots: Array(tensors[0..<5]), extras: tensors[5...].compactMap { $0 }, named: names)
-    else { throw PipelineError("rank \(previous) sent a stage message without its activation") }
+    else {
+      throw PipelineError(
+        "rank \(rank(ofStage: share.stage - 1, in: share.group)) sent a stage message without its activation")
+    }
     return try arrived(activation, on: share)
   }
 
   /// Sends the gradients of `share`'s input slots to the previous stage's rank.
   func sendBackward(_ gradients: [Tensor?], from share: DeviceShare) throws {
-    let previous = rank(ofStage: share.stage - 1, in: share.group)
-    try share.run("sending the gradients to rank \(previous)") {
+    try post(gradients, names: nil, "the gradients", on: .gradients, toStage: share.stage - 1, from: share)
+  }
+
+  /// The gradients of the next stage's input slots, which its rank sent for `share`.
+  func receiveBackward(for share: DeviceShare) throws -> [Tensor?] {
+    let (tensors, _) = try receive("the gradients", on: .gradients, fromStage: share.stage + 1, for: share)
+    return try tensors.map { try $0.map { try arrived($0, on: share) } }
+  }
+
+  /// Posts `tensors` (`what`, for errors) for stage s, on its rank, as a transfer span on
+  /// `share`'s device; the step's `settleSends` waits for them.
+  private func post(
+    _ tensors: [Tensor?], names: [String]?, _ what: String, on stream: RankLink.StageStream, toStage s: Int,
+    from share: DeviceShare
+  ) throws {
+    let destination = rank(ofStage: s, in: share.group)
+    try share.run("sending \(what) to rank \(destination)") {
       try share.measure(.transfer) {
-        let works = try link.postStage(
-          gradients, key: key(share, stage: share.stage - 1), on: .gradients, to: previous)
+        let works = try link.postStage(tensors, names: names, key: key(share, stage: s), on: stream, to: destination)
         sends.withLock { $0 += works }
       }
     }
   }
 
-  /// The gradients of the next stage's input slots, which its rank sent for `share`.
-  func receiveBackward(for share: DeviceShare) throws -> [Tensor?] {
-    let next = rank(ofStage: share.stage + 1, in: share.group)
-    let (tensors, _) = try share.run("receiving the gradients from rank \(next)") {
-      try link.receiveStage(key(share, stage: share.stage), on: .gradients, from: next)
+  /// The next message on `stream` from stage s's rank, which must be `share`'s stage's.
+  private func receive(_ what: String, on stream: RankLink.StageStream, fromStage s: Int, for share: DeviceShare)
+    throws -> (tensors: [Tensor?], names: [String])
+  {
+    let source = rank(ofStage: s, in: share.group)
+    return try share.run("receiving \(what) from rank \(source)") {
+      try link.receiveStage(key(share, stage: share.stage), on: stream, from: source)
     }
-    return try tensors.map { try $0.map { try arrived($0, on: share) } }
   }
 
   /// What came over the wire (CPU tensors) on `share`'s device: a transfer span on a GPU.

@@ -21,6 +21,8 @@ final class ProcessBoundary {
   func rank(ofDevice d: Int) -> Int { d / devicesPerRank }
   func devices(ofRank r: Int) -> Range<Int> { r * devicesPerRank..<(r + 1) * devicesPerRank }
   func isHere(_ d: Int) -> Bool { rank(ofDevice: d) == link.rank }
+  /// This rank's devices, in pipeline order.
+  var devicesHere: Range<Int> { devices(ofRank: link.rank) }
 
   /// At the start of a run: names the trace's processes and devices by rank, and on rank 0 tells
   /// the other ranks to build the same model with this seed and placement, then serve it.

@@ -289,10 +289,8 @@ extension RankedExecutor {
   /// The indices, in BP's optimizer, of the parameters of components `ks`.
   private func parameterIndices(ofComponents ks: [Int]) -> Set<Int> {
     let mine = Set(ks.flatMap { method.model.parameters(ofComponent: $0) }.map(ObjectIdentifier.init))
-    return Set(
-      method.optimizers[0].parameters.indices.filter {
-        mine.contains(ObjectIdentifier(method.optimizers[0].parameters[$0]))
-      })
+    let parameters = method.optimizers[0].parameters
+    return Set(parameters.indices.filter { mine.contains(ObjectIdentifier(parameters[$0])) })
   }
 
   /// Whether an optimizer entry (`state.<i>.<key>`, or a setting such as the learning rate)

@@ -163,9 +163,7 @@ public enum RankServer {
         methodOptions.gradientAveraging = averaging
         let method = try Methods.make(config.method, model: model, options: methodOptions)
         var options = try config.pipelineOptions(componentCount: model.components.count, link: link)
-        // Components on stages: one per device, or interleaved-1f1b's chunks.
-        let stages = options.devices.count * (options.kind == .interleaved1F1B ? options.chunksPerDevice : 1)
-        options.placement = try Placement(placementOfComponents, deviceCount: stages)
+        options.placement = try Placement(placementOfComponents, deviceCount: options.stageCount)
         options.seed = seed
         guard let executor = try Pipelines.make(method, options) as? any RankedExecutor else {
           throw PipelineError("--pipeline \(options.kind.rawValue) does not run across ranks")
