@@ -73,25 +73,10 @@ final class ReplicaJobTests: XCTestCase {
   /// bit the same replicas as threads never stopped; so does a copy of the stopped folder
   /// resumed in one process.
   func testCtrlCStopsEveryReplicaAtOneStepAndTheRunResumes() throws {
-    let base = vgg(epochs: 2, samples: 2048)
-    let folder = scratch.appendingPathComponent("ctrl-c")
-    let launch = try ScplProcess(
-      ["launch", "--nproc", "4", "--"] + base + ["--devices", "1", "--timeout", "30", "--out", folder.path])
-    try stopInEpochTwo(launch, folder)
-
-    let copy = scratch.appendingPathComponent("ctrl-c-copy")
-    try FileManager.default.copyItem(at: folder, to: copy)
-    let resumed = try run(["launch", "--nproc", "4", "--", "train", "--resume", folder.path, "--timeout", "30"])
-    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    let resumed = try stopInEpochTwoAndResumeBothWays(
+      vgg(epochs: 2, samples: 2048), processes: 4, devices: 2, in: scratch)
     XCTAssertTrue(resumed.stdout.contains("[rank 2] replica 1 of 2 resumed and done"), resumed.stdout)
     XCTAssertFalse(resumed.stderr.contains("Error"), "no rank reported an error: \(resumed.stderr)")
-    let inOneProcess = try run(["train", "--resume", copy.path, "--devices", "2"])
-    XCTAssertEqual(inOneProcess.status, 0, inOneProcess.stderr)
-    let straight = scratch.appendingPathComponent("straight")
-    let whole = try run(base + ["--devices", "2", "--out", straight.path])
-    XCTAssertEqual(whole.status, 0, whole.stderr)
-    try assertSameTraining(straight, folder)
-    try assertSameTraining(straight, copy)
   }
 
   /// Three ranks cannot be two replicas: every rank says so before any data loads or folder is made.

@@ -136,3 +136,30 @@ func loseRankOneInEpochTwo(
   XCTAssertNotNil(try Checkpoints(runFolder: folder).newestValid(warn: { _ in }), file: file, line: line)
   return (zero, seconds)
 }
+
+/// Ctrl-C on `scpl launch --nproc processes -- base --devices 1` in epoch 2 (`stopInEpochTwo`);
+/// then the stopped job resumes over as many processes, and a copy of its folder in one process
+/// on `devices` devices. Both must end bit for bit where `base` on `devices` devices of one
+/// process ends, never stopped. Returns the resumed job's outcome for checks of its own.
+func stopInEpochTwoAndResumeBothWays(
+  _ base: [String], processes: Int, devices: Int, in scratch: URL, file: StaticString = #filePath, line: UInt = #line
+) throws -> Finished {
+  func run(_ arguments: [String]) throws -> Finished { try ScplProcess(arguments).finish(within: 240) }
+  let folder = scratch.appendingPathComponent("ctrl-c")
+  let launch = try ScplProcess(
+    ["launch", "--nproc", String(processes), "--"] + base + ["--devices", "1", "--timeout", "30", "--out", folder.path])
+  try stopInEpochTwo(launch, folder, file: file, line: line)
+  let copy = scratch.appendingPathComponent("ctrl-c-copy")
+  try FileManager.default.copyItem(at: folder, to: copy)
+  let resumed = try run(
+    ["launch", "--nproc", String(processes), "--", "train", "--resume", folder.path, "--timeout", "30"])
+  XCTAssertEqual(resumed.status, 0, resumed.stderr, file: file, line: line)
+  let inOneProcess = try run(["train", "--resume", copy.path, "--devices", String(devices)])
+  XCTAssertEqual(inOneProcess.status, 0, inOneProcess.stderr, file: file, line: line)
+  let straight = scratch.appendingPathComponent("straight")
+  let whole = try run(base + ["--devices", String(devices), "--out", straight.path])
+  XCTAssertEqual(whole.status, 0, whole.stderr, file: file, line: line)
+  try assertSameTraining(straight, folder, "resumed over \(processes) processes", file: file, line: line)
+  try assertSameTraining(straight, copy, "resumed in one process", file: file, line: line)
+  return resumed
+}

@@ -75,22 +75,7 @@ final class ScheduleAcrossRanksTests: XCTestCase {
   /// The job resumes over two ranks, and a copy of the stopped folder in one process; both end
   /// bit for bit where the run that was never stopped ends.
   func testCtrlCStopsABackpropJobAcrossRanksAtAStepAndItResumes() throws {
-    let base = vgg("bp", "gpipe", samples: 2048)
-    let folder = scratch.appendingPathComponent("ctrl-c")
-    let launch = try ScplProcess(
-      ["launch", "--nproc", "2", "--"] + base + ["--devices", "1", "--timeout", "30", "--out", folder.path])
-    try stopInEpochTwo(launch, folder)
-    let copy = scratch.appendingPathComponent("ctrl-c-copy")
-    try FileManager.default.copyItem(at: folder, to: copy)
-    let resumed = try run(["launch", "--nproc", "2", "--", "train", "--resume", folder.path, "--timeout", "30"])
-    XCTAssertEqual(resumed.status, 0, resumed.stderr)
-    let inOneProcess = try run(["train", "--resume", copy.path, "--devices", "2"])
-    XCTAssertEqual(inOneProcess.status, 0, inOneProcess.stderr)
-    let straight = scratch.appendingPathComponent("straight")
-    let whole = try run(base + ["--devices", "2", "--out", straight.path])
-    XCTAssertEqual(whole.status, 0, whole.stderr)
-    try assertSameTraining(straight, folder, "resumed over two ranks")
-    try assertSameTraining(straight, copy, "resumed in one process")
+    _ = try stopInEpochTwoAndResumeBothWays(vgg("bp", "gpipe", samples: 2048), processes: 2, devices: 2, in: scratch)
   }
 
   /// Ranks started by hand: rank 1 of an nmp and of a 1f1b job is killed mid-epoch. Rank 0,
